@@ -1,0 +1,322 @@
+/* tsct/container.h - the experiment container: one HDF5 file per experiment.
+ *
+ * Every stage reads and writes the layout of docs/FORMAT.md:
+ *
+ *   /entry                      NXentry; attribute tsct_format = TSCT_FORMAT_VERSION
+ *   /entry/geometry             attributes: PONI values (SI), detector name, shape, pixels
+ *   /entry/scan/{angle,translation,time,z}   float64 axes; attributes zigzag, fast_axis
+ *   /entry/integrated/{data,sigma}  [nt][nz][na][ns][nq] float32, q [nq]
+ *   /entry/sinograms/data       [nt][nz][na][ns][nq], q [nq]
+ *   /entry/recon/data           [nt][nz][ny][nx][nq], q [nq]
+ *   /entry/pdf/G                [nt][nz][ny][nx][nr], r [nr]
+ *   /entry/maps/NAME            [nt][nz][ny][nx]
+ *   /entry/fits/NAME/{parameters,esd}  [nt][nz][ny][nx][k], rwp [nt][nz][ny][nx]
+ *   /entry/process/STEP         attributes: provenance of each step
+ *
+ * Axis 0 (time) of every dataset is extendible, so operando scans are appended while the
+ * experiment runs. Datasets are chunked by rows: one chunk holds the trailing `row_rank` axes
+ * for fixed leading indices (one frame-row [ns][nq], one voxel-row [nx][nq], one map row [nx]),
+ * so a stage reads and writes row by row without loading a dataset.
+ *
+ * Long steps write through a tsct_step: their output goes to a work file beside the container
+ * ("EXP.h5.STEP.partial") together with a record of the finished units of work; an interrupted
+ * step resumes from that record, and only tsct_step_commit() copies the results into the
+ * container and records /entry/process/STEP. The container therefore never holds a result that
+ * looks complete but is not, and a crash during a step never touches earlier results.
+ *
+ * Errors name the file and the dataset path. The HDF5 library is not thread-safe in Debian's
+ * build: every function here takes one process-wide lock, so they may be called from several
+ * threads, but they run one at a time (compute in parallel, write in turn).
+ *
+ * Ownership: handles from _create/_open are freed by the matching _close (NULL allowed).
+ * A dataset handle must be closed before its container.
+ */
+#ifndef TSCT_CONTAINER_H
+#define TSCT_CONTAINER_H
+
+#include <stdint.h>
+
+#include "tsct/log.h"
+#include "tsct/poni.h"
+#include "tsct/progress.h"
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the layout written in /entry@tsct_format. Readers accept files with the same
+ * major number. */
+#define TSCT_FORMAT_VERSION "1.0"
+
+/* Standard paths of the layout. */
+#define TSCT_PATH_GEOMETRY "/entry/geometry"
+#define TSCT_PATH_SCAN "/entry/scan"
+#define TSCT_PATH_INTEGRATED "/entry/integrated/data"
+#define TSCT_PATH_INTEGRATED_SIGMA "/entry/integrated/sigma"
+#define TSCT_PATH_INTEGRATED_Q "/entry/integrated/q"
+#define TSCT_PATH_SINOGRAMS "/entry/sinograms/data"
+#define TSCT_PATH_SINOGRAMS_Q "/entry/sinograms/q"
+#define TSCT_PATH_RECON "/entry/recon/data"
+#define TSCT_PATH_RECON_Q "/entry/recon/q"
+#define TSCT_PATH_PDF "/entry/pdf/G"
+#define TSCT_PATH_PDF_R "/entry/pdf/r"
+#define TSCT_PATH_MAPS "/entry/maps"
+#define TSCT_PATH_FITS "/entry/fits"
+#define TSCT_PATH_PROCESS "/entry/process"
+
+typedef struct tsct_container tsct_container;
+typedef struct tsct_dataset tsct_dataset;
+
+/* ---- files ---------------------------------------------------------------------------------- */
+
+typedef enum tsct_open_mode {
+    TSCT_OPEN_READ = 0,   /* read only */
+    TSCT_OPEN_WRITE = 1,  /* read and write */
+} tsct_open_mode;
+
+/* Create a new, empty container at path: the file is built under a temporary name and renamed
+ * into place, so path is either absent or a valid empty container. With overwrite = 0 an
+ * existing path is refused (TSCT_ERR_EXISTS). The container is returned open for writing.
+ * Errors: TSCT_ERR_EXISTS, TSCT_ERR_IO. */
+tsct_status tsct_container_create(const char *path, int overwrite, tsct_container **out,
+                                  tsct_error *err);
+
+/* Open an existing container. The file must be HDF5 and carry /entry@tsct_format with a
+ * supported major version. Errors: TSCT_ERR_NOT_FOUND (no such file), TSCT_ERR_IO (not
+ * readable), TSCT_ERR_FORMAT (not HDF5, truncated, corrupt, not a tsct container or a newer
+ * format). */
+tsct_status tsct_container_open(const char *path, tsct_open_mode mode, tsct_container **out,
+                                tsct_error *err);
+
+/* Open any HDF5 file (not necessarily a container) for reading its datasets with
+ * tsct_dataset_open() and tsct_container_read_vector(); used for inputs such as
+ * "file.h5::/exchange/data". Errors as tsct_container_open(), without the layout check. */
+tsct_status tsct_h5file_open(const char *path, tsct_open_mode mode, tsct_container **out,
+                             tsct_error *err);
+
+/* Flush and close. Returns the first error of the flush (the handle is freed regardless).
+ * NULL is allowed. */
+tsct_status tsct_container_close(tsct_container *c, tsct_error *err);
+
+/* Write all buffered data and metadata to disk (H5Fflush). */
+tsct_status tsct_container_flush(tsct_container *c, tsct_error *err);
+
+/* The path the container was opened with (owned by the container). */
+const char *tsct_container_path(const tsct_container *c);
+
+/* Split "FILE::/dataset/path" into its parts (both NUL-terminated, truncated to size).
+ * Without "::" the whole string is the file and dataset is "". */
+void tsct_path_split(const char *spec, char *file, size_t file_size, char *dataset,
+                     size_t dataset_size);
+
+/* ---- geometry, axes and attributes -------------------------------------------------------- */
+
+/* Store / read the detector geometry as attributes of /entry/geometry (see docs/FORMAT.md).
+ * Errors: TSCT_ERR_NOT_FOUND (no geometry yet), TSCT_ERR_FORMAT (an attribute has the wrong
+ * type). */
+tsct_status tsct_container_write_geometry(tsct_container *c, const tsct_poni *g,
+                                          tsct_error *err);
+tsct_status tsct_container_read_geometry(tsct_container *c, tsct_poni *g, tsct_error *err);
+
+/* Write a 1-D float64 dataset (an axis: /entry/scan/angle, /entry/integrated/q, ...),
+ * replacing an existing one. units may be NULL. Parent groups are created. If the axis is one
+ * of the layout's (q of a stage, the scan axes) and the stage's data already exist, its length
+ * must match the matching data axis (TSCT_ERR_SHAPE). */
+tsct_status tsct_container_write_vector(tsct_container *c, const char *path, const double *v,
+                                        int64_t n, const char *units, tsct_error *err);
+
+/* Read a 1-D numeric dataset as float64 into a new malloc'd buffer (*v, freed by the caller
+ * with free()), length in *n. Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_SHAPE (not 1-D). */
+tsct_status tsct_container_read_vector(tsct_container *c, const char *path, double **v,
+                                       int64_t *n, tsct_error *err);
+
+/* Scalar attributes on any existing object (group or dataset). Writing replaces. Reading
+ * converts numeric types; a missing attribute gives TSCT_ERR_NOT_FOUND. Strings are UTF-8;
+ * tsct_container_get_attr_string copies at most size - 1 bytes and NUL-terminates. */
+tsct_status tsct_container_set_attr_string(tsct_container *c, const char *path,
+                                           const char *name, const char *value,
+                                           tsct_error *err);
+tsct_status tsct_container_set_attr_double(tsct_container *c, const char *path,
+                                           const char *name, double value, tsct_error *err);
+tsct_status tsct_container_set_attr_int(tsct_container *c, const char *path, const char *name,
+                                        int64_t value, tsct_error *err);
+tsct_status tsct_container_get_attr_string(tsct_container *c, const char *path,
+                                           const char *name, char *value, size_t size,
+                                           tsct_error *err);
+tsct_status tsct_container_get_attr_double(tsct_container *c, const char *path,
+                                           const char *name, double *value, tsct_error *err);
+tsct_status tsct_container_get_attr_int(tsct_container *c, const char *path, const char *name,
+                                        int64_t *value, tsct_error *err);
+
+/* 1 if an object exists at path, else 0. */
+int tsct_container_exists(tsct_container *c, const char *path);
+
+/* ---- walking the file (for `tsct info` and tools) ---------------------------------------- */
+
+typedef struct tsct_object_info {
+    const char *path;       /* full path, valid during the callback */
+    int is_group;           /* 1 for groups, 0 for datasets */
+    int ndim;               /* datasets: rank */
+    int64_t shape[8];       /* datasets: current extents */
+    int extendible;         /* datasets: 1 if axis 0 is unlimited */
+    char dtype[16];         /* datasets: "float32", "float64", "int32", "uint8", "string", ... */
+    char filters[64];       /* datasets: "deflate:1+shuffle", "lz4", "" */
+    int64_t chunk[8];       /* datasets: chunk extents, all 0 if contiguous */
+} tsct_object_info;
+
+/* Callback for tsct_container_walk; return non-zero to stop. */
+typedef int (*tsct_walk_fn)(void *user, const tsct_object_info *info);
+
+/* Visit every group and dataset below `root` ("/" for all) in name order, parents first. */
+tsct_status tsct_container_walk(tsct_container *c, const char *root, tsct_walk_fn fn,
+                                void *user, tsct_error *err);
+
+/* Callback for tsct_container_attrs: attribute name and value formatted as text (numbers in
+ * %.17g, arrays as "[a, b, c]", strings as they are). */
+typedef int (*tsct_attr_fn)(void *user, const char *name, const char *value);
+
+/* Visit the attributes of the object at path in name order. */
+tsct_status tsct_container_attrs(tsct_container *c, const char *path, tsct_attr_fn fn,
+                                 void *user, tsct_error *err);
+
+/* ---- datasets --------------------------------------------------------------------------- */
+
+typedef struct tsct_dataset_params {
+    int deflate;          /* 0: no compression; 1..9: zlib level (readable everywhere) */
+    int shuffle;          /* 1: byte shuffle before deflate (better ratios for floats) */
+    int row_rank;         /* trailing axes per chunk; 0: 2 for rank >= 5, else 1 */
+    const char *units;    /* "units" attribute, or NULL */
+    const char *long_name;/* NeXus "long_name" attribute, or NULL */
+} tsct_dataset_params;
+
+#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL}
+
+/* Create a float32 dataset at path with the given shape (1 <= ndim <= 8, axis 0 extendible),
+ * creating parent groups (NeXus classes for the layout's groups). Layout paths are checked:
+ * the rank (5 for stage data, 4 for maps), and the last axis against the stage's q / r axis
+ * and the scan axes against /entry/scan when those exist (TSCT_ERR_SHAPE with both shapes in
+ * the message). Errors: TSCT_ERR_EXISTS (dataset exists), TSCT_ERR_SHAPE, TSCT_ERR_IO.
+ * params may be NULL for the defaults. */
+tsct_status tsct_dataset_create(tsct_container *c, const char *path, int ndim,
+                                const int64_t *shape, const tsct_dataset_params *params,
+                                tsct_dataset **out, tsct_error *err);
+
+/* Open an existing numeric dataset of any integer or float type; reads convert to float32.
+ * Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_FORMAT (not numeric, rank > 8). */
+tsct_status tsct_dataset_open(tsct_container *c, const char *path, tsct_dataset **out,
+                              tsct_error *err);
+
+/* Close a dataset handle. NULL allowed. */
+void tsct_dataset_close(tsct_dataset *d);
+
+/* Current rank and extents (shape must hold 8 values). */
+int tsct_dataset_shape(const tsct_dataset *d, int64_t *shape);
+
+/* Floats in one row: the product of the trailing row_rank extents. */
+int64_t tsct_dataset_row_size(const tsct_dataset *d);
+
+/* Number of leading indices that select a row (ndim - row_rank). */
+int tsct_dataset_row_lead(const tsct_dataset *d);
+
+/* Grow axis 0 to n0 (appending time steps). New elements read as NaN until written.
+ * Shrinking is refused (TSCT_ERR_VALUE). */
+tsct_status tsct_dataset_extend(tsct_dataset *d, int64_t n0, tsct_error *err);
+
+/* Write / read the hyperslab start[i] .. start[i] + count[i] - 1 from / to the contiguous C-order
+ * buffer buf of prod(count) floats. Errors: TSCT_ERR_SHAPE (outside the dataset, with both
+ * shapes named), TSCT_ERR_IO. NaN and infinities are stored as they are. */
+tsct_status tsct_dataset_write(tsct_dataset *d, const int64_t *start, const int64_t *count,
+                               const float *buf, tsct_error *err);
+tsct_status tsct_dataset_read(tsct_dataset *d, const int64_t *start, const int64_t *count,
+                              float *buf, tsct_error *err);
+
+/* Write / read one row selected by the leading indices lead[0 .. row_lead - 1]; buf holds
+ * tsct_dataset_row_size() floats. */
+tsct_status tsct_dataset_write_row(tsct_dataset *d, const int64_t *lead, const float *buf,
+                                   tsct_error *err);
+tsct_status tsct_dataset_read_row(tsct_dataset *d, const int64_t *lead, float *buf,
+                                  tsct_error *err);
+
+/* The dataset's path (owned by the handle). */
+const char *tsct_dataset_path(const tsct_dataset *d);
+
+/* ---- steps: resumable, atomically published work ---------------------------------------- */
+
+typedef struct tsct_step tsct_step;
+
+typedef struct tsct_step_info {
+    const char *name;        /* step name: [a-z0-9_]+; also /entry/process/NAME */
+    const char *command;     /* the command line, for provenance; may be NULL */
+    const char *config;      /* the configuration text, for provenance; may be NULL */
+    const char *fingerprint; /* identifies inputs and settings; a partial run resumes only if
+                                its fingerprint is the same. NULL is the empty string. */
+    int64_t nunits;          /* units of work (rows, frames, channels); >= 1 */
+} tsct_step_info;
+
+/* Begin a step on container c (open for writing), or resume it: if a work file from an
+ * interrupted run with the same name, fingerprint and nunits exists, its finished units are
+ * kept; otherwise (absent, different settings, or unreadable after a crash) a fresh work file
+ * is made, and a message saying why goes to log. The container is not modified until commit.
+ * Errors: TSCT_ERR_VALUE (bad name or nunits), TSCT_ERR_IO. */
+tsct_status tsct_step_begin(tsct_container *c, const tsct_step_info *info, const tsct_log *log,
+                            tsct_step **out, tsct_error *err);
+
+/* Create (fresh run) or reopen (resumed run) an output dataset of the step. path is where it
+ * will land in the container. time_offset >= 0 means the dataset holds time steps
+ * time_offset ... time_offset + shape[0] - 1 to be appended to (or overwrite those of) an
+ * existing dataset at path; -1 means it replaces path entirely. On resume the shape and
+ * offset must be those of the first run (TSCT_ERR_SHAPE otherwise). */
+tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const int64_t *shape,
+                              int64_t time_offset, const tsct_dataset_params *params,
+                              tsct_dataset **out, tsct_error *err);
+
+/* Stage a 1-D axis (q, r, ...) that the commit writes to the container with
+ * tsct_container_write_vector(). */
+tsct_status tsct_step_vector(tsct_step *s, const char *path, const double *v, int64_t n,
+                             const char *units, tsct_error *err);
+
+/* Record that units first .. first + count - 1 are finished: their rows must have been
+ * written. Flushes the work file so a crash after this call does not redo them. Call it in
+ * batches (every few hundred rows or seconds), not per row. */
+tsct_status tsct_step_mark_done(tsct_step *s, int64_t first, int64_t count, tsct_error *err);
+
+/* 1 if unit i is recorded as finished. */
+int tsct_step_is_done(const tsct_step *s, int64_t i);
+
+/* Number of finished units (including those of the interrupted runs). */
+int64_t tsct_step_done_count(const tsct_step *s);
+
+/* 1 if this step resumed a partial run. */
+int tsct_step_resumed(const tsct_step *s);
+
+/* Publish: check that every unit is finished (TSCT_ERR_STATE otherwise), copy each staged
+ * dataset and vector into the container (replacing, or appending along time), write
+ * /entry/process/NAME (program, version, command, config, fingerprint, start and end time,
+ * wall time, units), flush, and remove the work file. Frees the step (also on error; the work
+ * file is then kept for another try). Dataset handles of the step must be closed first. */
+tsct_status tsct_step_commit(tsct_step *s, tsct_error *err);
+
+/* Stop without publishing: flush and keep the work file for a later resume. Frees the step.
+ * NULL allowed. */
+void tsct_step_close(tsct_step *s);
+
+/* The work file path of step `name` for container path (for messages and tools). */
+void tsct_step_work_path(const char *container_path, const char *name, char *buf, size_t size);
+
+/* ---- features ------------------------------------------------------------------------ */
+
+/* Runtime facts about HDF5: version of the library in use and whether each compression
+ * filter is available (built in or as a plugin). Used by `tsct version -v`. */
+typedef struct tsct_hdf5_info {
+    unsigned major, minor, release;
+    int deflate, szip, lz4, bitshuffle, zstd, blosc;  /* 1 if the filter can be used */
+    char plugin_path[512];                            /* where plugins are searched */
+} tsct_hdf5_info;
+
+void tsct_hdf5_info_get(tsct_hdf5_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_CONTAINER_H */

@@ -1,0 +1,60 @@
+/* tsct/publish.h - atomic publication of output files.
+ *
+ * An output file is written under a temporary name in the same directory
+ * ("NAME.partial.XXXXXX"), flushed to disk with fsync, and renamed over NAME only when it is
+ * complete; the directory is then fsynced so the rename survives a power cut. A run that is
+ * killed leaves at most a ".partial." file, never a NAME that looks complete but is not.
+ *
+ *     tsct_publish pub;
+ *     TSCT_TRY(tsct_publish_begin(&pub, "out.h5", err));
+ *     ... write tsct_publish_tmp_path(&pub) with any library ...
+ *     if (ok) st = tsct_publish_commit(&pub, err); else tsct_publish_abort(&pub);
+ *
+ * For stdio writers, tsct_publish_fopen() / tsct_publish_fclose() wrap the same steps.
+ * The struct lives in caller memory; a begun publication must end in commit or abort.
+ */
+#ifndef TSCT_PUBLISH_H
+#define TSCT_PUBLISH_H
+
+#include <stdio.h>
+
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TSCT_PATH_MAX 4096
+
+typedef struct tsct_publish {
+    char final_path[TSCT_PATH_MAX];
+    char tmp_path[TSCT_PATH_MAX];
+    int active;   /* 1 between begin and commit/abort */
+} tsct_publish;
+
+/* Create an empty temporary file next to final_path (mode 0644 minus umask). Errors:
+ * TSCT_ERR_VALUE (path too long or empty), TSCT_ERR_IO (directory missing or not writable). */
+tsct_status tsct_publish_begin(tsct_publish *pub, const char *final_path, tsct_error *err);
+
+/* The temporary path to write to. */
+const char *tsct_publish_tmp_path(const tsct_publish *pub);
+
+/* fsync the temporary file, rename it to the final path (replacing any old file) and fsync the
+ * directory. Errors: TSCT_ERR_IO (the temporary file is then removed). */
+tsct_status tsct_publish_commit(tsct_publish *pub, tsct_error *err);
+
+/* Remove the temporary file. Safe to call on an inactive publication. */
+void tsct_publish_abort(tsct_publish *pub);
+
+/* begin + fopen(tmp, "wb"). On error nothing is left behind. */
+tsct_status tsct_publish_fopen(tsct_publish *pub, const char *final_path, FILE **fp,
+                               tsct_error *err);
+
+/* fclose(fp), checking for write errors, then commit. On a write error the temporary file is
+ * removed and TSCT_ERR_IO returned. */
+tsct_status tsct_publish_fclose(tsct_publish *pub, FILE *fp, tsct_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_PUBLISH_H */

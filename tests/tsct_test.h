@@ -1,0 +1,91 @@
+/* tsct_test.h - the minimal harness shared by the C unit tests.
+ *
+ * Each test program is a main() that runs checks and returns tsct_test_finish(). A failed check
+ * prints file, line, the expression and the values, and the program carries on so one run
+ * shows every failure. Tolerances are stated at each check. */
+#ifndef TSCT_TEST_H
+#define TSCT_TEST_H
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tsct/status.h"
+
+static int tsct_test_failures = 0;
+static int tsct_test_checks = 0;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        tsct_test_checks++;                                                      \
+        if (!(cond)) {                                                           \
+            tsct_test_failures++;                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                     \
+    do {                                                                         \
+        tsct_test_checks++;                                                      \
+        if (!(cond)) {                                                           \
+            tsct_test_failures++;                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fputc('\n', stderr);                                                 \
+        }                                                                        \
+    } while (0)
+
+/* |a - b| <= tol, with both values printed on failure. */
+#define CHECK_NEAR(a, b, tol)                                                    \
+    do {                                                                         \
+        double tsct_a_ = (double)(a), tsct_b_ = (double)(b);                     \
+        CHECK_MSG(fabs(tsct_a_ - tsct_b_) <= (tol), "%.17g vs %.17g (tol %g)",   \
+                  tsct_a_, tsct_b_, (double)(tol));                              \
+    } while (0)
+
+/* A call that must succeed; prints the error message otherwise. */
+#define CHECK_OK(expr, errp)                                                     \
+    do {                                                                         \
+        tsct_status tsct_st_ = (expr);                                           \
+        CHECK_MSG(tsct_st_ == TSCT_OK, "%s -> %s: %s", #expr,                    \
+                  tsct_strerror(tsct_st_), (errp)->message);                     \
+    } while (0)
+
+/* A call that must fail with the given status and a message containing `needle`. */
+#define CHECK_FAILS(expr, status, errp, needle)                                  \
+    do {                                                                         \
+        tsct_error_clear(errp);                                                  \
+        tsct_status tsct_st_ = (expr);                                           \
+        CHECK_MSG(tsct_st_ == (status), "%s -> %s, expected %s (%s)", #expr,     \
+                  tsct_strerror(tsct_st_), tsct_strerror(status), (errp)->message); \
+        CHECK_MSG(strstr((errp)->message, (needle)) != NULL,                     \
+                  "message \"%s\" lacks \"%s\"", (errp)->message, (needle));     \
+        tsct_error_clear(errp);                                                  \
+    } while (0)
+
+/* Make the per-test scratch folder (and its parents); returns its path. */
+static inline const char *tsct_test_tmpdir(const char *dir)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0777);
+            *p = '/';
+        }
+    }
+    mkdir(buf, 0777);
+    return dir;
+}
+
+static inline int tsct_test_finish(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, tsct_test_checks, tsct_test_failures);
+    return tsct_test_failures ? 1 : 0;
+}
+
+#endif
