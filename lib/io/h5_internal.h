@@ -1,0 +1,96 @@
+/* h5_internal.h - what the HDF5-wrapping files of lib/io share; private to lib/io.
+ *
+ * Only lib/io includes hdf5.h. Every HDF5 call runs under one process-wide recursive lock
+ * (Debian builds HDF5 without its thread-safety option), taken by the public functions with
+ * TSCT__H5_LOCK() / TSCT__H5_UNLOCK(). The first lock also silences HDF5's own error printing
+ * (the library never prints; errors are turned into tsct_error messages with the innermost
+ * HDF5 reason) and adds Debian's filter-plugin folder to the plugin search path.
+ */
+#ifndef TSCT_H5_INTERNAL_H
+#define TSCT_H5_INTERNAL_H
+
+#include <hdf5.h>
+
+#include "tsct/array.h"
+#include "tsct/container.h"
+#include "tsct/publish.h"
+
+struct tsct_container {
+    hid_t file;
+    char path[TSCT_PATH_MAX];
+    int writable;
+};
+
+struct tsct_dataset {
+    tsct_container *c;          /* file the dataset lives in */
+    struct tsct_step *step;     /* step that staged it, or NULL */
+    hid_t dset;
+    char path[512];
+    int ndim;
+    int64_t shape[8];
+    int row_rank;
+};
+
+void tsct__h5_lock(void);
+void tsct__h5_unlock(void);
+#define TSCT__H5_LOCK() tsct__h5_lock()
+#define TSCT__H5_UNLOCK() tsct__h5_unlock()
+
+/* The innermost message of the current HDF5 error stack ("" if none), then clears the stack. */
+void tsct__h5_reason(char *buf, size_t size);
+
+/* Record an HDF5 failure: "DETAIL (HDF5: reason)". */
+tsct_status tsct__h5_fail(tsct_error *err, tsct_status status, const tsct_container *c,
+                          const char *item, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Create every missing group on `path`'s parent chain (and path itself if is_group), giving
+ * the layout's groups their NeXus class. Returns 0 or a negative HDF5 status. */
+int tsct__h5_ensure_groups(hid_t file, const char *path, int is_group);
+
+/* 1 if a link exists at path (every component checked), else 0. */
+int tsct__h5_exists(hid_t file, const char *path);
+
+/* Write a variable-length UTF-8 string attribute, replacing an existing one. */
+int tsct__h5_set_attr_string(hid_t obj, const char *name, const char *value);
+
+/* Read a string attribute (fixed or variable length) into buf; returns 0, or -1 if missing or
+ * not a string. */
+int tsct__h5_get_attr_string(hid_t obj, const char *name, char *buf, size_t size);
+
+/* Open a file after checking that it exists, is readable and is HDF5. */
+tsct_status tsct__h5_open_file(const char *path, tsct_open_mode mode, tsct_container **out,
+                               tsct_error *err);
+
+/* Layout rules (container.c): check a layout dataset's shape against the axis vectors it
+ * shares, looked up first in `staged` (a step's work file, or -1) and then in the container. */
+tsct_status tsct__layout_check(const tsct_container *c, hid_t staged, const char *path, int ndim,
+                               const int64_t *shape, tsct_error *err);
+
+/* Check that a new axis vector agrees with the layout datasets that use it; datasets for which
+ * skip(skip_user, path) is non-zero (about to be replaced) are ignored. */
+tsct_status tsct__layout_check_vector(const tsct_container *c, const char *axis_path, int64_t n,
+                                      int (*skip)(void *, const char *), void *skip_user,
+                                      tsct_error *err);
+
+/* Write a 1-D float64 dataset into `file`, replacing an old one; no layout check. c names the
+ * file in messages. Caller holds the lock. */
+tsct_status tsct__write_vector_raw(tsct_container *c, hid_t file, const char *path,
+                                   const double *v, int64_t n, const char *units,
+                                   tsct_error *err);
+
+/* Create / open a dataset in c's file with the container's chunking, fill and compression
+ * rules, without layout checks. Caller holds the lock. */
+tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndim,
+                                    const int64_t *shape, const tsct_dataset_params *params,
+                                    tsct_dataset **out, tsct_error *err);
+tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_dataset **out,
+                                  tsct_error *err);
+
+/* step.c: a dataset handle staged by step s was closed. */
+void tsct__step_dataset_closed(struct tsct_step *s);
+
+#endif

@@ -1,0 +1,754 @@
+/* step.c - resumable steps whose results reach the container only when complete
+ * (see include/tsct/container.h, "steps", and docs/FORMAT.md).
+ *
+ * A step writes into a work file "EXP.h5.NAME.partial" beside the container:
+ *   /                 attributes tsct_step, fingerprint, nunits, container_id, start_time
+ *   /tsct_done        uint8 [nunits]: 1 for every unit whose rows are on disk
+ *   /entry/...        the staged datasets and vectors, at the paths they will take
+ * tsct_step_mark_done() flushes the data before it records the units and flushes again, so a
+ * unit marked done is on disk whatever happens next. A run killed at any point leaves either
+ * a work file that resumes, or (if HDF5 could not finish a metadata write) one that fails to
+ * open and is discarded; the container itself is not written until the commit.
+ *
+ * The commit first removes the old /entry/process/NAME record, then replaces or appends each
+ * dataset, writes the vectors, and writes the new record last: a crash during the commit leaves
+ * no record, the step is seen as not done, and the kept work file lets it commit again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h5_internal.h"
+#include "tsct_config.h"
+
+
+#define DONE_PATH "/tsct_done"
+#define OFFSET_ATTR "tsct_time_offset"
+#define VECTOR_ATTR "tsct_vector"
+#define MAX_STAGED 64
+
+struct tsct_step {
+    tsct_container *c;
+    tsct_container *work;
+    const tsct_log *log;
+    char name[64];
+    char work_path[TSCT_PATH_MAX];
+    char *command, *config, *fingerprint;
+    int64_t nunits, ndone;
+    uint8_t *done;
+    hid_t done_dset;
+    int resumed;
+    int open_handles;
+    double t0;
+    char start_time[32];
+};
+
+void tsct__step_dataset_closed(struct tsct_step *s)
+{
+    s->open_handles--;
+}
+
+void tsct_step_work_path(const char *container_path, const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.%s.partial", container_path, name);
+}
+
+static void now_iso(char *buf, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void step_free(tsct_step *s)
+{
+    if (!s)
+        return;
+    if (s->done_dset >= 0) {
+        TSCT__H5_LOCK();
+        H5Dclose(s->done_dset);
+        TSCT__H5_UNLOCK();
+    }
+    tsct_container_close(s->work, NULL);
+    free(s->command);
+    free(s->config);
+    free(s->fingerprint);
+    free(s->done);
+    free(s);
+}
+
+static int valid_name(const char *name)
+{
+    if (!name || !name[0] || strlen(name) >= 64)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+/* Read the attributes of an existing work file and decide whether it can be resumed.
+ * Returns 1 to resume, 0 to start afresh (reason in `why`). Caller holds the lock. */
+static int work_matches(tsct_step *s, const char *container_id, char *why, size_t size)
+{
+    hid_t root = H5Gopen2(s->work->file, "/", H5P_DEFAULT);
+    char name[64] = "", fp[4096] = "", cid[64] = "";
+    int64_t nunits = -1;
+    int ok = root >= 0 && tsct__h5_get_attr_string(root, "tsct_step", name, sizeof name) == 0 &&
+             tsct__h5_get_attr_string(root, "fingerprint", fp, sizeof fp) == 0 &&
+             tsct__h5_get_attr_string(root, "container_id", cid, sizeof cid) == 0;
+    if (ok && H5Aexists(root, "nunits") > 0) {
+        hid_t a = H5Aopen(root, "nunits", H5P_DEFAULT);
+        ok = a >= 0 && H5Aread(a, H5T_NATIVE_INT64, &nunits) >= 0;
+        if (a >= 0)
+            H5Aclose(a);
+    }
+    if (root >= 0)
+        H5Gclose(root);
+    H5Eclear2(H5E_DEFAULT);
+    if (!ok || !tsct__h5_exists(s->work->file, DONE_PATH)) {
+        snprintf(why, size, "its bookkeeping is incomplete");
+        return 0;
+    }
+    if (strcmp(name, s->name) != 0 || strcmp(cid, container_id) != 0) {
+        snprintf(why, size, "it belongs to another container or step");
+        return 0;
+    }
+    if (strcmp(fp, s->fingerprint) != 0 || nunits != s->nunits) {
+        snprintf(why, size, "the inputs or settings have changed since");
+        return 0;
+    }
+    return 1;
+}
+
+static tsct_status load_done(tsct_step *s, tsct_error *err)
+{
+    s->done_dset = H5Dopen2(s->work->file, DONE_PATH, H5P_DEFAULT);
+    if (s->done_dset < 0)
+        return tsct__h5_fail(err, TSCT_ERR_FORMAT, s->work, DONE_PATH, "cannot open");
+    hid_t sp = H5Dget_space(s->done_dset);
+    hsize_t n = 0;
+    int nd = H5Sget_simple_extent_dims(sp, &n, NULL);
+    H5Sclose(sp);
+    if (nd != 1 || (int64_t)n != s->nunits)
+        return tsct_error_set(err, TSCT_ERR_FORMAT, s->work_path, DONE_PATH, -1,
+                              "expected %lld entries", (long long)s->nunits);
+    if (H5Dread(s->done_dset, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->done) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_FORMAT, s->work, DONE_PATH, "cannot read");
+    s->ndone = 0;
+    for (int64_t i = 0; i < s->nunits; i++)
+        s->ndone += s->done[i] != 0;
+    return TSCT_OK;
+}
+
+static tsct_status create_work(tsct_step *s, const char *container_id, tsct_error *err)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    hid_t f = H5Fcreate(s->work_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, NULL, "cannot create the work file %s",
+                             s->work_path);
+    s->work = calloc(1, sizeof *s->work);
+    if (!s->work) {
+        H5Fclose(f);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, s->work_path, NULL, -1, "handle");
+    }
+    s->work->file = f;
+    s->work->writable = 1;
+    snprintf(s->work->path, sizeof s->work->path, "%s", s->work_path);
+
+    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(root, "nunits", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &s->nunits) >= 0 ? 0 : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    if (rc < 0 || tsct__h5_set_attr_string(root, "tsct_step", s->name) < 0 ||
+        tsct__h5_set_attr_string(root, "fingerprint", s->fingerprint) < 0 ||
+        tsct__h5_set_attr_string(root, "container_id", container_id) < 0 ||
+        tsct__h5_set_attr_string(root, "start_time", s->start_time) < 0) {
+        H5Gclose(root);
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->work, "/", "cannot write attributes");
+    }
+    H5Gclose(root);
+
+    hsize_t dims[1] = {(hsize_t)s->nunits};
+    hsize_t chunk[1] = {(hsize_t)(s->nunits < 65536 ? s->nunits : 65536)};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, chunk);
+    uint8_t zero = 0;
+    H5Pset_fill_value(dcpl, H5T_NATIVE_UINT8, &zero);
+    s->done_dset = H5Dcreate2(f, DONE_PATH, H5T_STD_U8LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (s->done_dset < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->work, DONE_PATH, "cannot create");
+    if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->work, NULL, "flush failed");
+    return TSCT_OK;
+}
+
+tsct_status tsct_step_begin(tsct_container *c, const tsct_step_info *info, const tsct_log *log,
+                            tsct_step **out, tsct_error *err)
+{
+    *out = NULL;
+    if (!c->writable)
+        return tsct_error_set(err, TSCT_ERR_STATE, c->path, NULL, -1,
+                              "the container was opened read-only");
+    if (!valid_name(info->name))
+        return tsct_error_set(err, TSCT_ERR_VALUE, c->path, "step", -1,
+                              "step name \"%s\" must be 1-63 characters of a-z, 0-9, _",
+                              info->name ? info->name : "");
+    if (info->nunits < 1)
+        return tsct_error_set(err, TSCT_ERR_VALUE, c->path, info->name, -1,
+                              "a step needs at least one unit of work, got %lld",
+                              (long long)info->nunits);
+    tsct_step *s = calloc(1, sizeof *s);
+    if (!s)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, c->path, info->name, -1, "step");
+    s->c = c;
+    s->log = log;
+    s->done_dset = -1;
+    snprintf(s->name, sizeof s->name, "%s", info->name);
+    tsct_step_work_path(c->path, s->name, s->work_path, sizeof s->work_path);
+    s->command = dup_or_empty(info->command);
+    s->config = dup_or_empty(info->config);
+    s->fingerprint = dup_or_empty(info->fingerprint);
+    s->nunits = info->nunits;
+    s->done = calloc((size_t)info->nunits, 1);
+    s->t0 = wall_clock();
+    now_iso(s->start_time, sizeof s->start_time);
+    if (!s->command || !s->config || !s->fingerprint || !s->done) {
+        step_free(s);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, c->path, info->name, -1,
+                              "%lld units", (long long)info->nunits);
+    }
+
+    char container_id[64] = "";
+    tsct_status st = tsct_container_get_attr_string(c, "/entry", "tsct_id", container_id,
+                                                    sizeof container_id, err);
+    if (st != TSCT_OK) {
+        step_free(s);
+        return st;
+    }
+
+    if (access(s->work_path, F_OK) == 0) {
+        tsct_error werr = TSCT_ERROR_INIT;
+        char why[1024] = "";
+        if (tsct__h5_open_file(s->work_path, TSCT_OPEN_WRITE, &s->work, &werr) != TSCT_OK) {
+            snprintf(why, sizeof why, "it cannot be read (%s)", werr.detail);
+        } else {
+            TSCT__H5_LOCK();
+            int match = work_matches(s, container_id, why, sizeof why);
+            tsct_status lst = match ? load_done(s, &werr) : TSCT_OK;
+            TSCT__H5_UNLOCK();
+            if (match && lst == TSCT_OK) {
+                s->resumed = 1;
+                tsct_log_msg(log, TSCT_LOG_INFO,
+                             "%s: resuming an interrupted run: %lld of %lld units already done",
+                             s->name, (long long)s->ndone, (long long)s->nunits);
+                *out = s;
+                return TSCT_OK;
+            }
+            if (match)
+                snprintf(why, sizeof why, "its record of finished work is unreadable (%s)",
+                         werr.detail);
+            if (s->done_dset >= 0) {
+                TSCT__H5_LOCK();
+                H5Dclose(s->done_dset);
+                TSCT__H5_UNLOCK();
+                s->done_dset = -1;
+            }
+            tsct_container_close(s->work, NULL);
+            s->work = NULL;
+            memset(s->done, 0, (size_t)s->nunits);
+            s->ndone = 0;
+        }
+        tsct_log_msg(log, TSCT_LOG_WARN, "%s: discarding partial results in %s: %s", s->name,
+                     s->work_path, why);
+        if (unlink(s->work_path) != 0) {
+            st = tsct_error_set(err, TSCT_ERR_IO, s->work_path, NULL, -1, "cannot remove: %s",
+                                strerror(errno));
+            step_free(s);
+            return st;
+        }
+    }
+
+    TSCT__H5_LOCK();
+    st = create_work(s, container_id, err);
+    TSCT__H5_UNLOCK();
+    if (st != TSCT_OK) {
+        step_free(s);
+        unlink(s->work_path);
+        return st;
+    }
+    *out = s;
+    return TSCT_OK;
+}
+
+static tsct_status read_offset(hid_t d, int64_t *off)
+{
+    *off = -1;
+    if (H5Aexists(d, OFFSET_ATTR) <= 0)
+        return TSCT_OK;
+    hid_t a = H5Aopen(d, OFFSET_ATTR, H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Aread(a, H5T_NATIVE_INT64, off) : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    return rc < 0 ? TSCT_ERR_FORMAT : TSCT_OK;
+}
+
+tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const int64_t *shape,
+                              int64_t time_offset, const tsct_dataset_params *params,
+                              tsct_dataset **out, tsct_error *err)
+{
+    *out = NULL;
+    if (time_offset < -1)
+        return tsct_error_set(err, TSCT_ERR_VALUE, s->c->path, path, -1,
+                              "time offset %lld: expected -1 (replace) or >= 0 (append)",
+                              (long long)time_offset);
+    TSCT__H5_LOCK();
+    tsct_status st;
+    if (time_offset < 0) {
+        st = tsct__layout_check(s->c, s->work->file, path, ndim, shape, err);
+    } else {
+        /* Appended time steps: check the trailing axes only (time is the one that grows). */
+        int64_t whole[8];
+        memcpy(whole, shape, (size_t)ndim * sizeof *shape);
+        whole[0] = time_offset + shape[0];
+        st = tsct__layout_check(s->c, s->work->file, path, ndim, whole, err);
+    }
+    if (st != TSCT_OK)
+        goto done;
+    if (tsct__h5_exists(s->work->file, path)) {
+        st = tsct__dataset_open_in(s->work, path, out, err);
+        if (st != TSCT_OK)
+            goto done;
+        int64_t off = -1;
+        read_offset((*out)->dset, &off);
+        char a[128], b[128];
+        if (!tsct_shape_equal((*out)->ndim, (*out)->shape, ndim, shape) || off != time_offset) {
+            st = tsct_error_set(err, TSCT_ERR_SHAPE, s->work_path, path, -1,
+                                "the interrupted run staged shape %s at time offset %lld, this "
+                                "run asks for %s at %lld",
+                                tsct_shape_format(a, sizeof a, (*out)->ndim, (*out)->shape),
+                                (long long)off, tsct_shape_format(b, sizeof b, ndim, shape),
+                                (long long)time_offset);
+            H5Dclose((*out)->dset);
+            free(*out);
+            *out = NULL;
+            goto done;
+        }
+    } else {
+        st = tsct__dataset_create_in(s->work, path, ndim, shape, params, out, err);
+        if (st != TSCT_OK)
+            goto done;
+        hid_t space = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2((*out)->dset, OFFSET_ATTR, H5T_STD_I64LE, space, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_INT64, &time_offset) : -1;
+        if (a >= 0)
+            H5Aclose(a);
+        H5Sclose(space);
+        if (rc < 0) {
+            st = tsct__h5_fail(err, TSCT_ERR_IO, s->work, path, "cannot write attribute");
+            H5Dclose((*out)->dset);
+            free(*out);
+            *out = NULL;
+            goto done;
+        }
+    }
+    (*out)->step = s;
+    s->open_handles++;
+done:
+    H5Eclear2(H5E_DEFAULT);
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+tsct_status tsct_step_vector(tsct_step *s, const char *path, const double *v, int64_t n,
+                             const char *units, tsct_error *err)
+{
+    TSCT__H5_LOCK();
+    tsct_status st = tsct__write_vector_raw(s->work, s->work->file, path, v, n, units, err);
+    if (st == TSCT_OK) {
+        hid_t d = H5Dopen2(s->work->file, path, H5P_DEFAULT);
+        if (d < 0 || tsct__h5_set_attr_string(d, VECTOR_ATTR, "1") < 0)
+            st = tsct__h5_fail(err, TSCT_ERR_IO, s->work, path, "cannot mark as vector");
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+tsct_status tsct_step_mark_done(tsct_step *s, int64_t first, int64_t count, tsct_error *err)
+{
+    if (first < 0 || count < 0 || first > s->nunits || count > s->nunits - first)
+        return tsct_error_set(err, TSCT_ERR_VALUE, s->work_path, s->name, first,
+                              "units %lld..%lld outside 0..%lld", (long long)first,
+                              (long long)(first + count - 1), (long long)(s->nunits - 1));
+    if (count == 0)
+        return TSCT_OK;
+    TSCT__H5_LOCK();
+    tsct_status st = TSCT_OK;
+    /* Data first, then the record: a unit is never marked before its rows are on disk. */
+    if (H5Fflush(s->work->file, H5F_SCOPE_LOCAL) < 0) {
+        st = tsct__h5_fail(err, TSCT_ERR_IO, s->work, NULL, "flush failed");
+        goto done;
+    }
+    for (int64_t i = first; i < first + count; i++) {
+        s->ndone += !s->done[i];
+        s->done[i] = 1;
+    }
+    hsize_t start[1] = {(hsize_t)first}, cnt[1] = {(hsize_t)count};
+    hid_t fs = H5Dget_space(s->done_dset);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    herr_t rc = H5Dwrite(s->done_dset, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, s->done + first);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0 || H5Fflush(s->work->file, H5F_SCOPE_LOCAL) < 0)
+        st = tsct__h5_fail(err, TSCT_ERR_IO, s->work, DONE_PATH, "cannot record finished units");
+done:
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+int tsct_step_is_done(const tsct_step *s, int64_t i)
+{
+    return i >= 0 && i < s->nunits && s->done[i];
+}
+
+int64_t tsct_step_done_count(const tsct_step *s)
+{
+    return s->ndone;
+}
+
+int tsct_step_resumed(const tsct_step *s)
+{
+    return s->resumed;
+}
+
+/* ---- commit ------------------------------------------------------------------------------ */
+
+struct staged {
+    char path[512];
+    int is_vector;
+    int64_t offset;
+};
+
+struct staged_list {
+    struct staged item[MAX_STAGED];
+    int n;
+    int overflow;
+};
+
+static herr_t collect_cb(hid_t g, const char *name, const H5L_info_t *li, void *data)
+{
+    (void)li;
+    struct staged_list *l = data;
+    char full[512];
+    snprintf(full, sizeof full, "/%s", name);
+    if (strcmp(full, DONE_PATH) == 0)
+        return 0;
+    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+    if (o < 0)
+        return 0;
+    if (H5Iget_type(o) == H5I_DATASET) {
+        if (l->n == MAX_STAGED) {
+            l->overflow = 1;
+        } else {
+            struct staged *s = &l->item[l->n++];
+            snprintf(s->path, sizeof s->path, "%s", full);
+            s->is_vector = H5Aexists(o, VECTOR_ATTR) > 0;
+            read_offset(o, &s->offset);
+        }
+    }
+    H5Oclose(o);
+    return 0;
+}
+
+static int is_replaced(void *user, const char *path)
+{
+    const struct staged_list *l = user;
+    for (int i = 0; i < l->n; i++)
+        if (!l->item[i].is_vector && l->item[i].offset < 0 && strcmp(l->item[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Append (or overwrite) time steps offset .. offset + n - 1 of `path` in the container from the
+ * work file, row by row. */
+static tsct_status append_rows(tsct_step *s, const char *path, int64_t offset, tsct_error *err)
+{
+    tsct_dataset *src = NULL, *dst = NULL;
+    float *row = NULL;
+    tsct_status st = tsct__dataset_open_in(s->work, path, &src, err);
+    if (st == TSCT_OK)
+        st = tsct__dataset_open_in(s->c, path, &dst, err);
+    if (st != TSCT_OK)
+        goto done;
+    char a[128], b[128];
+    if (src->ndim != dst->ndim || src->row_rank != dst->row_rank ||
+        !tsct_shape_equal(src->ndim - 1, src->shape + 1, dst->ndim - 1, dst->shape + 1)) {
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, s->c->path, path, -1,
+                            "cannot append time steps of shape %s to a dataset of shape %s",
+                            tsct_shape_format(a, sizeof a, src->ndim, src->shape),
+                            tsct_shape_format(b, sizeof b, dst->ndim, dst->shape));
+        goto done;
+    }
+    if (dst->shape[0] < offset + src->shape[0]) {
+        hsize_t dims[8];
+        for (int i = 0; i < dst->ndim; i++)
+            dims[i] = (hsize_t)dst->shape[i];
+        dims[0] = (hsize_t)(offset + src->shape[0]);
+        if (H5Dset_extent(dst->dset, dims) < 0) {
+            st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot extend along time");
+            goto done;
+        }
+        dst->shape[0] = (int64_t)dims[0];
+    }
+    int64_t rowsize = tsct_dataset_row_size(src);
+    int lead = tsct_dataset_row_lead(src);
+    int64_t nrows = tsct_shape_size(lead, src->shape);
+    row = malloc((size_t)(rowsize > 0 ? rowsize : 1) * sizeof *row);
+    if (!row) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, s->c->path, path, -1, "row buffer");
+        goto done;
+    }
+    for (int64_t r = 0; r < nrows && st == TSCT_OK; r++) {
+        int64_t idx[8];
+        int64_t rem = r;
+        for (int i = lead - 1; i >= 0; i--) {
+            idx[i] = rem % src->shape[i];
+            rem /= src->shape[i];
+        }
+        st = tsct_dataset_read_row(src, idx, row, err);
+        idx[0] += offset;
+        if (st == TSCT_OK)
+            st = tsct_dataset_write_row(dst, idx, row, err);
+    }
+done:
+    free(row);
+    if (src) {
+        H5Dclose(src->dset);
+        free(src);
+    }
+    if (dst) {
+        H5Dclose(dst->dset);
+        free(dst);
+    }
+    return st;
+}
+
+static tsct_status replace_dataset(tsct_step *s, const char *path, tsct_error *err)
+{
+    static const char incoming[] = "/entry/tsct_incoming";
+    hid_t cf = s->c->file;
+    if (tsct__h5_ensure_groups(cf, path, 0) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot create parent groups");
+    if (tsct__h5_exists(cf, incoming))
+        H5Ldelete(cf, incoming, H5P_DEFAULT);
+    /* Copy under a scratch name first, so the old dataset is replaced by a whole new one. */
+    if (H5Ocopy(s->work->file, path, cf, incoming, H5P_DEFAULT, H5P_DEFAULT) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot copy from %s", s->work_path);
+    hid_t d = H5Dopen2(cf, incoming, H5P_DEFAULT);
+    if (d >= 0) {
+        if (H5Aexists(d, OFFSET_ATTR) > 0)
+            H5Adelete(d, OFFSET_ATTR);
+        H5Dclose(d);
+    }
+    if (tsct__h5_exists(cf, path) && H5Ldelete(cf, path, H5P_DEFAULT) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot remove the old dataset");
+    if (H5Lmove(cf, incoming, cf, path, H5P_DEFAULT, H5P_DEFAULT) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot move into place");
+    return TSCT_OK;
+}
+
+static tsct_status copy_vector(tsct_step *s, const char *path, tsct_error *err)
+{
+    double *v = NULL;
+    int64_t n = 0;
+    char units[128] = "";
+    TSCT_TRY(tsct_container_read_vector(s->work, path, &v, &n, err));
+    hid_t d = H5Dopen2(s->work->file, path, H5P_DEFAULT);
+    if (d >= 0) {
+        tsct__h5_get_attr_string(d, "units", units, sizeof units);
+        H5Dclose(d);
+    }
+    tsct_status st = tsct__write_vector_raw(s->c, s->c->file, path, v, n,
+                                            units[0] ? units : NULL, err);
+    free(v);
+    return st;
+}
+
+static tsct_status write_process(tsct_step *s, tsct_error *err)
+{
+    char path[128], end[32];
+    snprintf(path, sizeof path, "%s/%s", TSCT_PATH_PROCESS, s->name);
+    now_iso(end, sizeof end);
+    if (tsct__h5_ensure_groups(s->c->file, path, 1) < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot create group");
+    hid_t g = H5Gopen2(s->c->file, path, H5P_DEFAULT);
+    if (g < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot open group");
+    char wall[64], units[32];
+    snprintf(wall, sizeof wall, "%.3f", wall_clock() - s->t0);
+    snprintf(units, sizeof units, "%lld", (long long)s->nunits);
+    int rc = 0;
+    rc |= tsct__h5_set_attr_string(g, "program", "tsct");
+    rc |= tsct__h5_set_attr_string(g, "version", TSCT_VERSION_STRING);
+    rc |= tsct__h5_set_attr_string(g, "command", s->command);
+    rc |= tsct__h5_set_attr_string(g, "fingerprint", s->fingerprint);
+    rc |= tsct__h5_set_attr_string(g, "start_time", s->start_time);
+    rc |= tsct__h5_set_attr_string(g, "end_time", end);
+    rc |= tsct__h5_set_attr_string(g, "wall_time_s", wall);
+    rc |= tsct__h5_set_attr_string(g, "units_of_work", units);
+    rc |= tsct__h5_set_attr_string(g, "resumed", s->resumed ? "yes" : "no");
+    /* The configuration can be long: a dataset, not an attribute (64 KiB limit). */
+    if (rc == 0) {
+        hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+        hid_t space = H5Screate(H5S_SCALAR);
+        hid_t d = H5Dcreate2(g, "config", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const char *cfg = s->config;
+        if (d < 0 || H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &cfg) < 0)
+            rc = -1;
+        if (d >= 0)
+            H5Dclose(d);
+        H5Sclose(space);
+        H5Tclose(type);
+    }
+    /* Written last: its presence is what says the step is complete. */
+    if (rc == 0)
+        rc = tsct__h5_set_attr_string(g, "status", "complete");
+    H5Gclose(g);
+    if (rc != 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot record provenance");
+    return TSCT_OK;
+}
+
+tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
+{
+    tsct_status st = TSCT_OK;
+    if (s->open_handles > 0) {
+        st = tsct_error_set(err, TSCT_ERR_STATE, s->work_path, s->name, -1,
+                            "%d dataset handle(s) still open; close them before the commit",
+                            s->open_handles);
+        step_free(s);
+        return st;
+    }
+    if (s->ndone != s->nunits) {
+        int64_t first = 0;
+        while (first < s->nunits && s->done[first])
+            first++;
+        st = tsct_error_set(err, TSCT_ERR_STATE, s->work_path, s->name, first,
+                            "%lld of %lld units are not finished (first unfinished: this index)",
+                            (long long)(s->nunits - s->ndone), (long long)s->nunits);
+        step_free(s);
+        return st;
+    }
+
+    TSCT__H5_LOCK();
+    struct staged_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, s->work_path, NULL, -1, "staged list");
+        goto done;
+    }
+    H5Lvisit(s->work->file, H5_INDEX_NAME, H5_ITER_INC, collect_cb, l);
+    H5Eclear2(H5E_DEFAULT);
+    if (l->overflow) {
+        st = tsct_error_set(err, TSCT_ERR_UNSUPPORTED, s->work_path, NULL, -1,
+                            "a step may stage at most %d datasets", MAX_STAGED);
+        goto done;
+    }
+    /* Check everything before changing anything. */
+    for (int i = 0; i < l->n && st == TSCT_OK; i++) {
+        if (!l->item[i].is_vector)
+            continue;
+        hid_t d = H5Dopen2(s->work->file, l->item[i].path, H5P_DEFAULT);
+        hid_t sp = H5Dget_space(d);
+        hsize_t n = 0;
+        H5Sget_simple_extent_dims(sp, &n, NULL);
+        H5Sclose(sp);
+        H5Dclose(d);
+        st = tsct__layout_check_vector(s->c, l->item[i].path, (int64_t)n, is_replaced, l, err);
+    }
+    if (st != TSCT_OK)
+        goto done;
+
+    char proc[128];
+    snprintf(proc, sizeof proc, "%s/%s", TSCT_PATH_PROCESS, s->name);
+    if (tsct__h5_exists(s->c->file, proc) && H5Ldelete(s->c->file, proc, H5P_DEFAULT) < 0) {
+        st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, proc, "cannot remove the old record");
+        goto done;
+    }
+    for (int i = 0; i < l->n && st == TSCT_OK; i++) {
+        const struct staged *it = &l->item[i];
+        if (it->is_vector)
+            continue;
+        if (it->offset >= 0 && tsct__h5_exists(s->c->file, it->path))
+            st = append_rows(s, it->path, it->offset, err);
+        else if (it->offset > 0)
+            st = tsct_error_set(err, TSCT_ERR_STATE, s->c->path, it->path, -1,
+                                "time steps from %lld staged, but the container has no "
+                                "earlier ones to append to",
+                                (long long)it->offset);
+        else
+            st = replace_dataset(s, it->path, err);
+    }
+    for (int i = 0; i < l->n && st == TSCT_OK; i++)
+        if (l->item[i].is_vector)
+            st = copy_vector(s, l->item[i].path, err);
+    if (st == TSCT_OK)
+        st = write_process(s, err);
+    if (st == TSCT_OK && H5Fflush(s->c->file, H5F_SCOPE_LOCAL) < 0)
+        st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, NULL, "flush failed");
+done:
+    free(l);
+    TSCT__H5_UNLOCK();
+    char work_path[TSCT_PATH_MAX];
+    snprintf(work_path, sizeof work_path, "%s", s->work_path);
+    step_free(s);
+    if (st == TSCT_OK && unlink(work_path) != 0)
+        st = tsct_error_set(err, TSCT_ERR_IO, work_path, NULL, -1, "cannot remove: %s",
+                            strerror(errno));
+    return st;
+}
+
+void tsct_step_close(tsct_step *s)
+{
+    if (!s)
+        return;
+    if (s->work) {
+        TSCT__H5_LOCK();
+        H5Fflush(s->work->file, H5F_SCOPE_LOCAL);
+        H5Eclear2(H5E_DEFAULT);
+        TSCT__H5_UNLOCK();
+    }
+    step_free(s);
+}
