@@ -1,2 +1,174 @@
+/* main.c - the `tsct` program: global options, the table of subcommands, and dispatch.
+ *
+ * Global options may appear anywhere before "--": -q/--quiet, -v/--verbose (twice for debug),
+ * --threads N. They are removed from argv before the subcommand parses the rest, so every
+ * subcommand accepts them without knowing about them. `tsct CMD --help` and `tsct help CMD`
+ * print the subcommand's usage from the table.
+ */
 #include <stdio.h>
-int main(void) { return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tsct/version.h"
+
+static int cmd_help(tsct_cli *cli, int argc, char **argv);
+
+static const char usage_help[] =
+    "usage: tsct help [COMMAND]\n"
+    "\n"
+    "List the commands, or show the help of one.\n";
+
+const tsct_cli_command tsct_cli_commands[] = {
+    {"help", cmd_help, "list the commands, or show the help of one", usage_help},
+    {"version", tsct_cmd_version, "print the version (-v: libraries and compiled-in features)",
+     tsct_usage_version},
+    {"info", tsct_cmd_info, "summarise an experiment container: stages, steps, geometry",
+     tsct_usage_info},
+    {"import", tsct_cmd_import,
+     "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char global_help[] =
+    "usage: tsct [-q | -v] [--threads N] COMMAND [ARGS...]\n"
+    "\n"
+    "tsct turns the frames of X-ray diffraction and total-scattering computed tomography\n"
+    "scans into per-voxel patterns, PDFs, maps and fits, in one HDF5 container per\n"
+    "experiment (see docs/FORMAT.md).\n"
+    "\n"
+    "Global options (anywhere before --):\n"
+    "  -q, --quiet        errors only\n"
+    "  -v, --verbose      more detail (-v -v: debug)\n"
+    "      --threads N    threads for parallel steps (default: all cores)\n"
+    "  -h, --help         help of tsct or of COMMAND\n"
+    "\n"
+    "Commands:\n";
+
+static void print_global_help(FILE *out)
+{
+    fputs(global_help, out);
+    for (const tsct_cli_command *c = tsct_cli_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fputs("\nRun 'tsct COMMAND --help' for the options of a command.\n", out);
+}
+
+static const tsct_cli_command *find_command(const char *name)
+{
+    for (const tsct_cli_command *c = tsct_cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int cmd_help(tsct_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (argc < 2) {
+        print_global_help(stdout);
+        return TSCT_EXIT_OK;
+    }
+    const tsct_cli_command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "tsct help: unknown command '%s'\n", argv[1]);
+        return TSCT_EXIT_USAGE;
+    }
+    fputs(c->usage, stdout);
+    return TSCT_EXIT_OK;
+}
+
+static void log_to_stderr(void *user, tsct_log_level level, const char *line)
+{
+    (void)user;
+    /* One write per line so lines from several threads do not interleave. */
+    char buf[2200];
+    const char *prefix = level == TSCT_LOG_ERROR  ? "error: "
+                         : level == TSCT_LOG_WARN ? "warning: "
+                                                  : "";
+    int n = snprintf(buf, sizeof buf, "%s%s\n", prefix, line);
+    if (n > 0)
+        fwrite(buf, 1, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, stderr);
+}
+
+static void progress_to_terminal(void *user, const tsct_progress_state *s)
+{
+    (void)user;
+    char line[256];
+    tsct_progress_format(s, 78, line, sizeof line);
+    fprintf(stderr, "\r%-78s%s", line, s->finished ? "\n" : "");
+    fflush(stderr);
+}
+
+int main(int argc, char **argv)
+{
+    tsct_cli cli;
+    memset(&cli, 0, sizeof cli);
+    cli.command = "";
+
+    size_t used = 0;
+    for (int i = 0; i < argc && used < sizeof cli.command_line; i++) {
+        int n = snprintf(cli.command_line + used, sizeof cli.command_line - used, "%s%s",
+                         i ? " " : "", i ? argv[i] : "tsct");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+
+    /* Take the global options out of argv. */
+    int out = 1, help = 0;
+    const char *threads = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            cli.verbosity = -1;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            cli.verbosity = cli.verbosity < 0 ? 1 : cli.verbosity + 1;
+        else if (strcmp(a, "-vv") == 0)
+            cli.verbosity = 2;
+        else if (strcmp(a, "--threads") == 0 && i + 1 < argc)
+            threads = argv[++i];
+        else if (strncmp(a, "--threads=", 10) == 0)
+            threads = a + 10;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            help = 1;
+        else
+            argv[out++] = argv[i];
+    }
+    argc = out;
+    argv[argc] = NULL;
+
+    if (argc < 2) {
+        print_global_help(help ? stdout : stderr);
+        return help ? TSCT_EXIT_OK : TSCT_EXIT_USAGE;
+    }
+    const tsct_cli_command *cmd = find_command(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "tsct: unknown command '%s' (see 'tsct help')\n", argv[1]);
+        return TSCT_EXIT_USAGE;
+    }
+    cli.command = cmd->name;
+    if (help) {
+        fputs(cmd->usage, stdout);
+        return TSCT_EXIT_OK;
+    }
+    if (threads) {
+        int64_t n;
+        if (tsct_cli_parse_int64(threads, &n) != 0 || n < 0 || n > 4096)
+            return tsct_cli_usage_error(&cli, "--threads expects a count from 0 to 4096, got '%s'",
+                                        threads);
+        cli.nthreads = (int)n;
+    }
+    cli.log.level = cli.verbosity < 0    ? TSCT_LOG_ERROR
+                    : cli.verbosity == 0 ? TSCT_LOG_INFO
+                                         : TSCT_LOG_DEBUG;
+    cli.log.fn = log_to_stderr;
+    cli.progress.fn = isatty(STDERR_FILENO) && cli.verbosity >= 0 ? progress_to_terminal : NULL;
+    cli.progress.interval_s = 0.25;
+    return cmd->run(&cli, argc - 1, argv + 1);
+}

@@ -297,8 +297,8 @@ int tsct_step_resumed(const tsct_step *s);
  * file is then kept for another try). Dataset handles of the step must be closed first. */
 tsct_status tsct_step_commit(tsct_step *s, tsct_error *err);
 
-/* Stop without publishing: flush and keep the work file for a later resume. Frees the step.
- * NULL allowed. */
+/* Stop without publishing: flush and keep the work file for a later resume (or remove it if
+ * no unit was finished, as there is nothing to resume). Frees the step. NULL allowed. */
 void tsct_step_close(tsct_step *s);
 
 /* The work file path of step `name` for container path (for messages and tools). */

@@ -31,8 +31,17 @@ static void h5_init(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     /* Debian installs filter plugins (LZ4, bitshuffle) outside HDF5's compiled-in default;
      * an explicit HDF5_PLUGIN_PATH from the user still comes first. */
-    if (TSCT_HDF5_PLUGIN_DIR[0])
-        H5PLappend(TSCT_HDF5_PLUGIN_DIR);
+    if (TSCT_HDF5_PLUGIN_DIR[0]) {
+        unsigned n = 0;
+        int present = 0;
+        H5PLsize(&n);
+        for (unsigned i = 0; i < n && !present; i++) {
+            char p[1024];
+            present = H5PLget(i, p, sizeof p) > 0 && strcmp(p, TSCT_HDF5_PLUGIN_DIR) == 0;
+        }
+        if (!present)
+            H5PLappend(TSCT_HDF5_PLUGIN_DIR);
+    }
 }
 
 void tsct__h5_lock(void)
@@ -303,14 +312,18 @@ tsct_status tsct__h5_open_file(const char *path, tsct_open_mode mode, tsct_conta
     /* Close everything with the file, so a forgotten dataset handle cannot keep it open. */
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
     c->file = H5Fopen(path, c->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    /* Read the reason before any other HDF5 call clears the error stack. */
+    char reason[256] = "";
+    if (c->file < 0)
+        tsct__h5_reason(reason, sizeof reason);
     H5Pclose(fapl);
     tsct_status status = TSCT_OK;
     if (c->file < 0) {
-        char reason[256];
-        tsct__h5_reason(reason, sizeof reason);
         const char *hint = strstr(reason, "truncated") ? "the file is truncated"
                            : strstr(reason, "lock")    ? "the file is locked by another process"
-                                                       : "the file is corrupt or unreadable";
+                           : strstr(reason, "already open")
+                               ? "the file is already open in this process in another mode"
+                               : "the file is corrupt or unreadable";
         status = tsct_error_set(err, TSCT_ERR_FORMAT, path, NULL, -1,
                                 "cannot open as HDF5: %s (HDF5: %s)", hint,
                                 reason[0] ? reason : "no reason given");

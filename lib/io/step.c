@@ -342,6 +342,23 @@ tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const in
     }
     if (st != TSCT_OK)
         goto done;
+    if (time_offset >= 0 && tsct__h5_exists(s->c->file, path)) {
+        /* Appending: the existing data must have the same axes after time. */
+        tsct_dataset *old = NULL;
+        st = tsct__dataset_open_in(s->c, path, &old, err);
+        if (st != TSCT_OK)
+            goto done;
+        char a[128], b[128];
+        if (!tsct_shape_equal(old->ndim - 1, old->shape + 1, ndim - 1, shape + 1))
+            st = tsct_error_set(err, TSCT_ERR_SHAPE, s->c->path, path, -1,
+                                "cannot append time steps of shape %s to a dataset of shape %s",
+                                tsct_shape_format(a, sizeof a, ndim, shape),
+                                tsct_shape_format(b, sizeof b, old->ndim, old->shape));
+        H5Dclose(old->dset);
+        free(old);
+        if (st != TSCT_OK)
+            goto done;
+    }
     if (tsct__h5_exists(s->work->file, path)) {
         st = tsct__dataset_open_in(s->work, path, out, err);
         if (st != TSCT_OK)
@@ -750,5 +767,11 @@ void tsct_step_close(tsct_step *s)
         H5Eclear2(H5E_DEFAULT);
         TSCT__H5_UNLOCK();
     }
+    /* With nothing finished there is nothing to resume: leave no work file behind. */
+    int discard = s->ndone == 0;
+    char work_path[TSCT_PATH_MAX];
+    snprintf(work_path, sizeof work_path, "%s", s->work_path);
     step_free(s);
+    if (discard)
+        unlink(work_path);
 }

@@ -1,0 +1,65 @@
+/* cli.h - what the subcommands of the `tsct` program share.
+ *
+ * The program is a dispatch table (main.c) over one file per subcommand (cmd_*.c). Each
+ * subcommand receives the global settings (verbosity, threads, a log sink that writes to
+ * stderr, a progress sink that draws a bar only on a terminal) and its own arguments, and
+ * returns the process exit code. Only public headers of libtsct are used here.
+ *
+ * Exit codes: 0 success, 1 failure (a message on stderr names the file, item and reason),
+ * 2 usage error.
+ */
+#ifndef TSCT_CLI_H
+#define TSCT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tsct/log.h"
+#include "tsct/progress.h"
+#include "tsct/status.h"
+
+enum { TSCT_EXIT_OK = 0, TSCT_EXIT_FAIL = 1, TSCT_EXIT_USAGE = 2 };
+
+typedef struct tsct_cli {
+    const char *command;      /* subcommand name */
+    int verbosity;            /* -q: -1, default 0, -v: 1, -vv: 2 */
+    int nthreads;             /* --threads; 0 = all cores */
+    tsct_log log;             /* to stderr, level from verbosity */
+    tsct_progress_sink progress;  /* bar on a terminal, nothing otherwise */
+    char command_line[8192];  /* the whole command line, for provenance */
+} tsct_cli;
+
+typedef struct tsct_cli_command {
+    const char *name;
+    int (*run)(tsct_cli *cli, int argc, char **argv);
+    const char *summary;  /* one line for `tsct help` */
+    const char *usage;    /* full help text for `tsct CMD --help` */
+} tsct_cli_command;
+
+/* The subcommands, one file each (cmd_NAME.c), with their usage texts. */
+int tsct_cmd_version(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_info(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_import(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_version[], tsct_usage_info[], tsct_usage_import[];
+
+/* The table (main.c), terminated by a NULL name. */
+extern const tsct_cli_command tsct_cli_commands[];
+
+/* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
+int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);
+
+/* Print "tsct CMD: MESSAGE" plus a pointer to --help, return TSCT_EXIT_USAGE. */
+int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Parse a whole decimal integer / finite double option value; 0 on success, -1 otherwise. */
+int tsct_cli_parse_int64(const char *s, int64_t *out);
+int tsct_cli_parse_double(const char *s, double *out);
+
+/* Human-readable sizes and durations for summaries. */
+void tsct_cli_format_bytes(char *buf, size_t size, double bytes);
+
+#endif
