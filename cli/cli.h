@@ -59,6 +59,11 @@ int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 int tsct_cli_parse_int64(const char *s, int64_t *out);
 int tsct_cli_parse_double(const char *s, double *out);
 
+/* Report a crash of the HDF5 library on a corrupt file as an error naming the file (guard.c).
+ * install: once, from main; file: the HDF5 file now being read (NULL or "" when none). */
+void tsct_cli_guard_install(const char *command);
+void tsct_cli_guard_file(const char *path);
+
 /* Human-readable sizes and durations for summaries. */
 void tsct_cli_format_bytes(char *buf, size_t size, double bytes);
 

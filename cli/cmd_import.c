@@ -113,6 +113,7 @@ static tsct_status open_source(const char *spec, const char *what, tsct_containe
     if (!dset[0])
         return tsct_error_set(err, TSCT_ERR_VALUE, file, what, -1,
                               "name the dataset as FILE.h5::/path/to/dataset");
+    tsct_cli_guard_file(file);
     TSCT_TRY(tsct_h5file_open(file, TSCT_OPEN_READ, f, err));
     tsct_status st = tsct_dataset_open(*f, dset, d, err);
     if (st != TSCT_OK) {

@@ -217,6 +217,7 @@ static void print_partial_steps(const char *path)
             printf("interrupted steps (run them again to resume):\n");
         tsct_container *w = NULL;
         tsct_error err = TSCT_ERROR_INIT;
+        tsct_cli_guard_file(work);
         if (tsct_h5file_open(work, TSCT_OPEN_READ, &w, &err) != TSCT_OK) {
             printf("  %-12s %s: unreadable, will restart (%s)\n", step, work, err.detail);
             continue;
@@ -239,7 +240,13 @@ static void print_partial_steps(const char *path)
 static int print_attr(void *user, const char *name, const char *value)
 {
     (void)user;
-    printf("      @%s = %s\n", name, value);
+    /* Values come from the file: keep control bytes of a corrupt one off the terminal. */
+    char clean[4096];
+    size_t n = 0;
+    for (const char *p = value; *p && n < sizeof clean - 1; p++)
+        clean[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+    clean[n] = '\0';
+    printf("      @%s = %s\n", name, clean);
     return 0;
 }
 
@@ -265,6 +272,7 @@ int tsct_cmd_info(tsct_cli *cli, int argc, char **argv)
     const char *path = argv[1];
     tsct_error err = TSCT_ERROR_INIT;
     tsct_container *c = NULL;
+    tsct_cli_guard_file(path);
     if (tsct_container_open(path, TSCT_OPEN_READ, &c, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
 
@@ -282,6 +290,7 @@ int tsct_cmd_info(tsct_cli *cli, int argc, char **argv)
         tsct_container_walk(c, TSCT_PATH_PROCESS, print_process, &x, NULL);
     }
     print_partial_steps(path);
+    tsct_cli_guard_file(path);
     if (cli->verbosity >= 1) {
         printf("all objects:\n");
         struct info_ctx x = {c, "/", 0};

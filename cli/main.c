@@ -170,5 +170,6 @@ int main(int argc, char **argv)
     cli.log.fn = log_to_stderr;
     cli.progress.fn = isatty(STDERR_FILENO) && cli.verbosity >= 0 ? progress_to_terminal : NULL;
     cli.progress.interval_s = 0.25;
+    tsct_cli_guard_install(cmd->name);
     return cmd->run(&cli, argc - 1, argv + 1);
 }

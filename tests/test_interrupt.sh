@@ -54,7 +54,7 @@ with h5py.File(sys.argv[1], "r") as s, h5py.File(sys.argv[2], "r") as e:
     got = e["entry/recon/data"][0, 0]
     assert got.shape == src.shape, (got.shape, src.shape)
     assert np.array_equal(got, src), "values differ"
-    assert e["entry/process/import_recon"].attrs["status"] == "complete"
+    assert e["entry/process/import_recon"].attrs["status"] == b"complete"
 PY
 done
 echo "interrupted mid-step in $interrupted of 4 rounds"
@@ -81,7 +81,7 @@ if [ -e "$exp.import_recon.partial" ]; then
     "$PYTHON" - "$exp" <<'PY' || fail "resumed record"
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
-    assert f["entry/process/import_recon"].attrs["resumed"] == "yes"
+    assert f["entry/process/import_recon"].attrs["resumed"] == b"yes"
 PY
 else
     fail "could not interrupt the import to test skipping"

@@ -54,7 +54,10 @@ int tsct__h5_ensure_groups(hid_t file, const char *path, int is_group);
 /* 1 if a link exists at path (every component checked), else 0. */
 int tsct__h5_exists(hid_t file, const char *path);
 
-/* Write a variable-length UTF-8 string attribute, replacing an existing one. */
+/* A fixed-length, NUL-padded UTF-8 string type that holds `value` (caller closes it). */
+hid_t tsct__h5_string_type(const char *value);
+
+/* Write a fixed-length UTF-8 string attribute, replacing an existing one. */
 int tsct__h5_set_attr_string(hid_t obj, const char *name, const char *value);
 
 /* Read a string attribute (fixed or variable length) into buf; returns 0, or -1 if missing or

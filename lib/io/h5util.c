@@ -200,19 +200,31 @@ int tsct__h5_ensure_groups(hid_t file, const char *path, int is_group)
     return 0;
 }
 
+hid_t tsct__h5_string_type(const char *value)
+{
+    /* Fixed length, not variable length: variable-length strings live in HDF5's global heap,
+     * whose corruption makes HDF5 1.10 crash or loop forever (found by tests/test_corrupt.py);
+     * fixed-length strings are stored inline in the object header. */
+    size_t n = value ? strlen(value) : 0;
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, n ? n : 1);
+    H5Tset_strpad(type, H5T_STR_NULLPAD);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    return type;
+}
+
 int tsct__h5_set_attr_string(hid_t obj, const char *name, const char *value)
 {
     if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
         return -1;
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
+    const char *v = value ? value : "";
+    hid_t type = tsct__h5_string_type(v);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     int rc = -1;
     if (a >= 0) {
-        const char *v = value ? value : "";
-        rc = H5Awrite(a, type, &v) < 0 ? -1 : 0;
+        /* A one-byte buffer for the empty string, whose type still has size 1. */
+        rc = H5Awrite(a, type, v[0] ? v : "\0") < 0 ? -1 : 0;
         H5Aclose(a);
     }
     H5Sclose(space);

@@ -647,13 +647,11 @@ static tsct_status write_process(tsct_step *s, tsct_error *err)
     rc |= tsct__h5_set_attr_string(g, "resumed", s->resumed ? "yes" : "no");
     /* The configuration can be long: a dataset, not an attribute (64 KiB limit). */
     if (rc == 0) {
-        hid_t type = H5Tcopy(H5T_C_S1);
-        H5Tset_size(type, H5T_VARIABLE);
-        H5Tset_cset(type, H5T_CSET_UTF8);
+        hid_t type = tsct__h5_string_type(s->config);
         hid_t space = H5Screate(H5S_SCALAR);
         hid_t d = H5Dcreate2(g, "config", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        const char *cfg = s->config;
-        if (d < 0 || H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &cfg) < 0)
+        if (d < 0 || H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                              s->config[0] ? s->config : "\0") < 0)
             rc = -1;
         if (d >= 0)
             H5Dclose(d);
