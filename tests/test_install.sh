@@ -1,0 +1,51 @@
+#!/bin/sh
+# test_install.sh - `make install` gives a working library for other programs: the headers,
+# libtsct.so and libtsct.a, tsct.pc for pkg-config, and the tsct program, under a prefix.
+set -u
+. "$TSCT_SRC/tests/lib.sh"
+prefix="$TSCT_TMP/prefix"
+run 0 cmake --install "$TSCT_BUILD" --prefix "$prefix"
+for f in bin/tsct include/tsct/container.h include/tsct/status.h; do
+    [ -e "$prefix/$f" ] || fail "missing $f after install"
+done
+pcdir=$(dirname "$(find "$prefix" -name tsct.pc | head -1)")
+[ -n "$pcdir" ] || fail "tsct.pc not installed"
+libdir=$(dirname "$(find "$prefix" -name 'libtsct.so*' | head -1)")
+[ -e "$libdir/libtsct.a" ] || fail "libtsct.a not installed"
+
+cat > "$TSCT_TMP/user.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <tsct/container.h>
+#include <tsct/version.h>
+int main(int argc, char **argv)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_container *c = NULL;
+    if (tsct_container_create(argv[1], 1, &c, &err) != TSCT_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    double q[3] = {1, 2, 3};
+    tsct_status st = tsct_container_write_vector(c, TSCT_PATH_RECON_Q, q, 3, "A^-1", &err);
+    tsct_container_close(c, NULL);
+    printf("tsct %s: %s\n", tsct_version(), st == TSCT_OK ? "ok" : err.message);
+    return argc == 2 && st == TSCT_OK ? 0 : 1;
+}
+C
+extra=""
+[ "${TSCT_SANITIZE:-OFF}" = "ON" ] && extra="-fsanitize=address,undefined"
+export PKG_CONFIG_PATH="$pcdir"
+cflags=$(pkg-config --cflags tsct) || fail "pkg-config --cflags"
+libs=$(pkg-config --libs tsct) || fail "pkg-config --libs"
+run 0 cc -std=c11 $extra $cflags "$TSCT_TMP/user.c" -o "$TSCT_TMP/user_shared" $libs
+LD_LIBRARY_PATH="$libdir" run 0 "$TSCT_TMP/user_shared" "$TSCT_TMP/a.h5"
+expect_out ": ok"
+static_libs=$(pkg-config --static --libs tsct) || fail "pkg-config --static --libs"
+run 0 cc -std=c11 $extra $cflags "$TSCT_TMP/user.c" -o "$TSCT_TMP/user_static" \
+    "$libdir/libtsct.a" $(echo "$static_libs" | sed 's/-ltsct//')
+run 0 "$TSCT_TMP/user_static" "$TSCT_TMP/b.h5"
+expect_out ": ok"
+run 0 "$prefix/bin/tsct" info "$TSCT_TMP/b.h5"
+expect_out "recon"
+finish
