@@ -37,13 +37,22 @@ typedef struct tsct_cli_command {
 } tsct_cli_command;
 
 /* The subcommands, one file each (cmd_NAME.c), with their usage texts. */
+int tsct_cmd_help(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_version(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_info(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_import(tsct_cli *cli, int argc, char **argv);
-extern const char tsct_usage_version[], tsct_usage_info[], tsct_usage_import[];
+extern const char tsct_usage_help[], tsct_usage_version[], tsct_usage_info[],
+    tsct_usage_import[];
 
-/* The table (main.c), terminated by a NULL name. */
+/* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];
+extern const char tsct_cli_global_help[];
+
+/* The row of the table named `name`, or NULL (cmd_help.c). */
+const tsct_cli_command *tsct_cli_find_command(const char *name);
+
+/* The global usage followed by the list of commands (cmd_help.c). */
+void tsct_cli_print_help(FILE *out);
 
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);

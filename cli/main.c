@@ -13,15 +13,9 @@
 #include "cli.h"
 #include "tsct/version.h"
 
-static int cmd_help(tsct_cli *cli, int argc, char **argv);
-
-static const char usage_help[] =
-    "usage: tsct help [COMMAND]\n"
-    "\n"
-    "List the commands, or show the help of one.\n";
 
 const tsct_cli_command tsct_cli_commands[] = {
-    {"help", cmd_help, "list the commands, or show the help of one", usage_help},
+    {"help", tsct_cmd_help, "list the commands, or show the help of one", tsct_usage_help},
     {"version", tsct_cmd_version, "print the version (-v: libraries and compiled-in features)",
      tsct_usage_version},
     {"info", tsct_cmd_info, "summarise an experiment container: stages, steps, geometry",
@@ -31,7 +25,7 @@ const tsct_cli_command tsct_cli_commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static const char global_help[] =
+const char tsct_cli_global_help[] =
     "usage: tsct [-q | -v] [--threads N] COMMAND [ARGS...]\n"
     "\n"
     "tsct turns the frames of X-ray diffraction and total-scattering computed tomography\n"
@@ -45,38 +39,6 @@ static const char global_help[] =
     "  -h, --help         help of tsct or of COMMAND\n"
     "\n"
     "Commands:\n";
-
-static void print_global_help(FILE *out)
-{
-    fputs(global_help, out);
-    for (const tsct_cli_command *c = tsct_cli_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
-    fputs("\nRun 'tsct COMMAND --help' for the options of a command.\n", out);
-}
-
-static const tsct_cli_command *find_command(const char *name)
-{
-    for (const tsct_cli_command *c = tsct_cli_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
-static int cmd_help(tsct_cli *cli, int argc, char **argv)
-{
-    (void)cli;
-    if (argc < 2) {
-        print_global_help(stdout);
-        return TSCT_EXIT_OK;
-    }
-    const tsct_cli_command *c = find_command(argv[1]);
-    if (!c) {
-        fprintf(stderr, "tsct help: unknown command '%s'\n", argv[1]);
-        return TSCT_EXIT_USAGE;
-    }
-    fputs(c->usage, stdout);
-    return TSCT_EXIT_OK;
-}
 
 static void log_to_stderr(void *user, tsct_log_level level, const char *line)
 {
@@ -144,10 +106,10 @@ int main(int argc, char **argv)
     argv[argc] = NULL;
 
     if (argc < 2) {
-        print_global_help(help ? stdout : stderr);
+        tsct_cli_print_help(help ? stdout : stderr);
         return help ? TSCT_EXIT_OK : TSCT_EXIT_USAGE;
     }
-    const tsct_cli_command *cmd = find_command(argv[1]);
+    const tsct_cli_command *cmd = tsct_cli_find_command(argv[1]);
     if (!cmd) {
         fprintf(stderr, "tsct: unknown command '%s' (see 'tsct help')\n", argv[1]);
         return TSCT_EXIT_USAGE;

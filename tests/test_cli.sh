@@ -45,6 +45,37 @@ with h5py.File(sys.argv[1], "w") as f:
 PY
 run 0 "$TSCT" import "$TSCT_TMP/src.h5::/patterns" -a "$TSCT_TMP/src.h5::/q" -o "$TSCT_TMP/exp.h5"
 run 0 "$TSCT" info "$TSCT_TMP/exp.h5";       expect_out "[1][1][4][5][30]"; expect_out "import_recon"
+# Not a terminal: no progress bar in logs.
+grep -q "ETA\|\[#" "$ERR" && fail "progress bar drawn while stderr is not a terminal"
+
+# On a terminal (a pseudo-terminal from script(1)) the import draws a bar with rate and time.
+rm -f "$TSCT_TMP/tty.h5"
+run 0 script -qec "'$TSCT' import '$TSCT_TMP/src.h5::/patterns' -o '$TSCT_TMP/tty.h5'" /dev/null
+expect_out "import_recon ["; expect_out "4/4"; expect_out "took"
+run 0 "$TSCT" -q import "$TSCT_TMP/src.h5::/patterns" -o "$TSCT_TMP/quiet.h5"
+[ -s "$ERR" ] && fail "-q printed on stderr: $(cat "$ERR")"
+
+# info shows the detector geometry and the scan (written here by h5py, as another tool would).
+"$PYTHON" - "$TSCT_TMP/exp.h5" <<'PY' || fail "python geometry"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "a") as f:
+    g = f.create_group("entry/geometry")
+    for k, v in dict(dist=0.543892, poni1=0.14472, poni2=0.127467, rot1=-1.959e-4,
+                     rot2=-6.721e-4, rot3=3.66e-9, wavelength=1.74626e-11, pixel1=172e-6,
+                     pixel2=172e-6).items():
+        g.attrs[k] = v
+    g.attrs["detector"] = "Pilatus2M"
+    g.attrs["orientation"] = 3
+    g.attrs["shape"] = np.array([1679, 1475], np.int64)
+    s = f.create_group("entry/scan")
+    s["angle"] = np.linspace(0, 180, 61); s["angle"].attrs["units"] = "deg"
+    s.attrs["zigzag"] = 1
+PY
+run 0 "$TSCT" info "$TSCT_TMP/exp.h5"
+expect_out "geometry: Pilatus2M, 1679 x 1475 pixels of 172.0 x 172.0 um"
+expect_out "distance 543.892 mm"; expect_out "(71.00 keV)"
+expect_out "angle             61 points  0 .. 180 deg"; expect_out "zigzag       yes"
+run 0 "$TSCT" -v info "$TSCT_TMP/exp.h5";    expect_out "@detector = Pilatus2M"
 size=$(wc -c < "$TSCT_TMP/exp.h5")
 for cut in 100 2000 $((size / 3)) $((size / 2)) $((size - 10)); do
     head -c "$cut" "$TSCT_TMP/exp.h5" > "$TSCT_TMP/cut.h5"
