@@ -103,7 +103,13 @@ static const det_def *det_lookup(const char *name)
     return NULL;
 }
 
-/* Shape at the given pixel sizes (pyFAI's Perkin / Pixium constructors bin the panel). */
+/* Shape at the given pixel sizes (pyFAI's Perkin / Pixium constructors bin the panel). A
+ * binning outside 1 .. the panel size leaves the shape unknown (0, 0). */
+static int64_t binned(int64_t n, double b)
+{
+    return b >= 1 && b <= (double)n ? n / (int64_t)b : 0;
+}
+
 static void det_shape(const det_def *d, double p1, double p2, int64_t shape[2])
 {
     shape[0] = d->max_shape[0];
@@ -112,15 +118,13 @@ static void det_shape(const det_def *d, double p1, double p2, int64_t shape[2])
         if (p1 == 200e-6 && p2 == 200e-6) {
             shape[0] = 2048;
             shape[1] = 2048;
-        } else {
-            int64_t b1 = (int64_t)(2 * p1 / 200e-6), b2 = (int64_t)(2 * p2 / 200e-6);
-            shape[0] = b1 > 0 ? d->max_shape[0] / b1 : 0;
-            shape[1] = b2 > 0 ? d->max_shape[1] / b2 : 0;
+        } else {   /* pyFAI: int(2 * pixel / 200e-6) */
+            shape[0] = binned(d->max_shape[0], floor(2 * p1 / 200e-6));
+            shape[1] = binned(d->max_shape[1], floor(2 * p2 / 200e-6));
         }
-    } else if (d->binning == 2) {
-        int64_t b1 = (int64_t)llround(p1 / 154e-6), b2 = (int64_t)llround(p2 / 154e-6);
-        shape[0] = b1 > 0 ? d->max_shape[0] / b1 : 0;
-        shape[1] = b2 > 0 ? d->max_shape[1] / b2 : 0;
+    } else if (d->binning == 2) {   /* pyFAI: int(round(pixel / 154e-6)) */
+        shape[0] = binned(d->max_shape[0], nearbyint(p1 / 154e-6));
+        shape[1] = binned(d->max_shape[1], nearbyint(p2 / 154e-6));
     }
 }
 
