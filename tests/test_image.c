@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <tiffio.h>
 
@@ -587,8 +588,36 @@ static void check_bad_tiff(void)
     for (int i = 0; i < 256; i++)
         junk[i] = (uint8_t)(i * 73 + 11);
     memcpy(junk, "II*\0", 4);
-    CHECK_FAILS(tsct_image_decode(&img, junk, sizeof junk, NULL, &err), TSCT_ERR_FORMAT, &err,
-                "TIFF");
+    /* libtiff's complaints go into the error, never to stderr */
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *cap = fopen(tmp("stderr.txt"), "w+");
+    dup2(fileno(cap), 2);
+    tsct_error_clear(&err);
+    tsct_status st = tsct_image_decode(&img, junk, sizeof junk, NULL, &err);
+    size_t tsize;
+    uint8_t *tif = slurp(TIF_PATH, &tsize);
+    spit(tmp("cut.tif"), tif, tsize / 2);
+    tsct_error e2 = TSCT_ERROR_INIT;
+    tsct_status st2 = tsct_image_read(&img, tmp("cut.tif"), NULL, &e2);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    long printed = ftell(cap);
+    fclose(cap);
+    CHECK_MSG(st == TSCT_ERR_FORMAT && strstr(err.message, "TIFF"), "%s", err.message);
+    CHECK_MSG(st2 == TSCT_ERR_FORMAT && strstr(e2.message, "cut.tif") && strstr(e2.message, "libtiff"),
+              "%s", e2.message);
+    CHECK_MSG(printed == 0, "libtiff printed %ld bytes to stderr", printed);
+    free(tif);
+    /* truncated EDF on disk (the pread path) */
+    size_t esize;
+    uint8_t *edf = slurp(EDF_PATH, &esize);
+    spit(tmp("cut.edf"), edf, esize - 1);
+    CHECK_FAILS(tsct_image_read(&img, tmp("cut.edf"), NULL, &err), TSCT_ERR_FORMAT, &err, "cut.edf");
+    spit(tmp("cut.edf"), edf, 300);
+    CHECK_FAILS(tsct_image_read(&img, tmp("cut.edf"), NULL, &err), TSCT_ERR_FORMAT, &err, "truncated");
+    free(edf);
     tsct_image_release(&img);
 }
 
