@@ -1,0 +1,554 @@
+/* image.c - the tsct_image value, format detection and dispatch, masks, conversions.
+ *
+ * The readers of each format live in image_cbf.c, image_edf.c, image_tiff.c and image_npy.c;
+ * this file holds what they share (see image_internal.h) and the public entry points that
+ * choose between them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/image_internal.h"
+
+void tsct_image_init(tsct_image *img)
+{
+    memset(img, 0, sizeof *img);
+}
+
+static void header_free(tsct_image *img)
+{
+    for (int64_t i = 0; i < img->nheader; i++) {
+        free(img->header[i].key);
+        free(img->header[i].value);
+    }
+    img->nheader = 0;
+}
+
+void tsct_image_release(tsct_image *img)
+{
+    if (!img)
+        return;
+    header_free(img);
+    free(img->header);
+    free(img->data);
+    tsct_image_init(img);
+}
+
+void tsct__image_reset(tsct_image *img)
+{
+    header_free(img);
+    img->rows = img->cols = 0;
+    img->raw_dtype = TSCT_IMAGE_DTYPE_UNKNOWN;
+    img->format = TSCT_IMAGE_FORMAT_AUTO;
+    img->frame = 0;
+}
+
+tsct_image_read_params tsct__image_params(const tsct_image_read_params *params)
+{
+    tsct_image_read_params p = TSCT_IMAGE_READ_PARAMS_DEFAULT;
+    if (params)
+        p = *params;
+    if (p.max_pixels <= 0)
+        p.max_pixels = TSCT_IMAGE_MAX_PIXELS_DEFAULT;
+    if (p.max_pixels > (INT64_C(1) << 40))   /* keeps pixel * 8-byte products far from overflow */
+        p.max_pixels = INT64_C(1) << 40;
+    return p;
+}
+
+tsct_status tsct__image_alloc(tsct_image *img, int64_t rows, int64_t cols, int64_t max_pixels,
+                              const char *item, tsct_error *err)
+{
+    if (rows < 1 || cols < 1)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, item, -1,
+                              "image shape must be at least 1 x 1, found %lld x %lld",
+                              (long long)rows, (long long)cols);
+    if (rows > max_pixels / cols)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, item, -1,
+                              "image shape %lld x %lld exceeds the limit of %lld pixels",
+                              (long long)rows, (long long)cols, (long long)max_pixels);
+    int64_t n = rows * cols;
+    if (n > img->data_capacity_) {
+        free(img->data);
+        img->data = NULL;
+        img->data_capacity_ = 0;
+        size_t bytes = (size_t)n * sizeof(float);
+        bytes = (bytes + 63) & ~(size_t)63;
+        void *p = NULL;
+        if (posix_memalign(&p, 64, bytes) != 0 || !p)
+            return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, item, -1,
+                                  "cannot allocate %lld x %lld float pixels",
+                                  (long long)rows, (long long)cols);
+        img->data = p;
+        img->data_capacity_ = n;
+    }
+    img->rows = rows;
+    img->cols = cols;
+    return TSCT_OK;
+}
+
+tsct_status tsct__image_header_add(tsct_image *img, const char *key, size_t klen,
+                                   const char *value, size_t vlen, tsct_error *err)
+{
+    if (img->nheader == img->header_capacity_) {
+        int64_t cap = img->header_capacity_ ? 2 * img->header_capacity_ : 16;
+        void *p = realloc(img->header, (size_t)cap * sizeof *img->header);
+        if (!p)
+            return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "header", img->nheader,
+                                  "cannot grow the header list");
+        img->header = p;
+        img->header_capacity_ = cap;
+    }
+    char *k = malloc(klen + 1), *v = malloc(vlen + 1);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "header", img->nheader,
+                              "cannot copy a header item");
+    }
+    memcpy(k, key, klen);
+    k[klen] = '\0';
+    memcpy(v, value, vlen);
+    v[vlen] = '\0';
+    img->header[img->nheader].key = k;
+    img->header[img->nheader].value = v;
+    img->nheader++;
+    return TSCT_OK;
+}
+
+int tsct__ascii_ncasecmp(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+        if (ca >= 'A' && ca <= 'Z')
+            ca += 'a' - 'A';
+        if (cb >= 'A' && cb <= 'Z')
+            cb += 'a' - 'A';
+        if (ca != cb)
+            return ca - cb;
+        if (!ca)
+            return 0;
+    }
+    return 0;
+}
+
+int tsct__ascii_casecmp(const char *a, const char *b)
+{
+    return tsct__ascii_ncasecmp(a, b, (size_t)-1);
+}
+
+int tsct__parse_int64(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    int neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    if (i >= len || s[i] < '0' || s[i] > '9')
+        return -1;
+    uint64_t v = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        unsigned d = (unsigned)(s[i++] - '0');
+        if (v > (UINT64_C(9223372036854775807) - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    if (i != len)
+        return -1;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+const char *tsct_image_header_get(const tsct_image *img, const char *key)
+{
+    for (int64_t i = 0; i < img->nheader; i++)
+        if (tsct__ascii_casecmp(img->header[i].key, key) == 0)
+            return img->header[i].value;
+    return NULL;
+}
+
+const char *tsct_image_format_name(tsct_image_format format)
+{
+    switch (format) {
+    case TSCT_IMAGE_FORMAT_CBF: return "cbf";
+    case TSCT_IMAGE_FORMAT_EDF: return "edf";
+    case TSCT_IMAGE_FORMAT_TIFF: return "tiff";
+    case TSCT_IMAGE_FORMAT_NPY: return "npy";
+    default: return "auto";
+    }
+}
+
+const char *tsct_image_dtype_name(tsct_image_dtype dtype)
+{
+    static const char *const names[] = {"unknown", "bool",   "uint8",  "int8",
+                                        "uint16",  "int16",  "uint32", "int32",
+                                        "uint64",  "int64",  "float32", "float64"};
+    if ((int)dtype < 0 || (size_t)dtype >= sizeof names / sizeof names[0])
+        return "unknown";
+    return names[dtype];
+}
+
+size_t tsct__dtype_size(tsct_image_dtype dtype)
+{
+    switch (dtype) {
+    case TSCT_IMAGE_DTYPE_BOOL:
+    case TSCT_IMAGE_DTYPE_U8:
+    case TSCT_IMAGE_DTYPE_I8: return 1;
+    case TSCT_IMAGE_DTYPE_U16:
+    case TSCT_IMAGE_DTYPE_I16: return 2;
+    case TSCT_IMAGE_DTYPE_U32:
+    case TSCT_IMAGE_DTYPE_I32:
+    case TSCT_IMAGE_DTYPE_F32: return 4;
+    case TSCT_IMAGE_DTYPE_U64:
+    case TSCT_IMAGE_DTYPE_I64:
+    case TSCT_IMAGE_DTYPE_F64: return 8;
+    default: return 0;
+    }
+}
+
+tsct_status tsct_image_view(const tsct_image *img, tsct_array *view, tsct_error *err)
+{
+    if (!img || !img->data || img->rows < 1 || img->cols < 1)
+        return tsct_error_set(err, TSCT_ERR_STATE, NULL, "image", -1, "the image holds no frame");
+    int64_t shape[2] = {img->rows, img->cols};
+    return tsct_array_wrap(view, img->data, 2, shape, err);
+}
+
+/* ---- conversion ----------------------------------------------------------------------- */
+
+/* Loads through memcpy: stored data need not be aligned, and the compiler turns each into
+ * one (possibly byte-swapping) move. */
+#define CONVERT_LOOP(T, BITS)                                                  \
+    do {                                                                       \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            uint##BITS##_t u;                                                  \
+            memcpy(&u, s + (size_t)i * sizeof(T), sizeof u);                   \
+            if (swap)                                                          \
+                u = SWAP##BITS(u);                                             \
+            T v;                                                               \
+            memcpy(&v, &u, sizeof v);                                          \
+            dst[i] = (float)v;                                                 \
+        }                                                                      \
+    } while (0)
+#define SWAP16(x) __builtin_bswap16(x)
+#define SWAP32(x) __builtin_bswap32(x)
+#define SWAP64(x) __builtin_bswap64(x)
+
+void tsct__convert_to_float(float *dst, const void *src, int64_t n, tsct_image_dtype dtype,
+                            int swap)
+{
+    const uint8_t *s = src;
+    switch (dtype) {
+    case TSCT_IMAGE_DTYPE_BOOL:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = s[i] ? 1.0f : 0.0f;
+        break;
+    case TSCT_IMAGE_DTYPE_U8:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (float)s[i];
+        break;
+    case TSCT_IMAGE_DTYPE_I8:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (float)(int8_t)s[i];
+        break;
+    case TSCT_IMAGE_DTYPE_U16: CONVERT_LOOP(uint16_t, 16); break;
+    case TSCT_IMAGE_DTYPE_I16: CONVERT_LOOP(int16_t, 16); break;
+    case TSCT_IMAGE_DTYPE_U32: CONVERT_LOOP(uint32_t, 32); break;
+    case TSCT_IMAGE_DTYPE_I32: CONVERT_LOOP(int32_t, 32); break;
+    case TSCT_IMAGE_DTYPE_F32: CONVERT_LOOP(float, 32); break;
+    case TSCT_IMAGE_DTYPE_U64: CONVERT_LOOP(uint64_t, 64); break;
+    case TSCT_IMAGE_DTYPE_I64: CONVERT_LOOP(int64_t, 64); break;
+    case TSCT_IMAGE_DTYPE_F64: CONVERT_LOOP(double, 64); break;
+    default:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = 0.0f;
+        break;
+    }
+}
+
+/* ---- files ---------------------------------------------------------------------------- */
+
+tsct_status tsct__file_read_all(const char *path, uint8_t **buf, size_t *size, tsct_error *err)
+{
+    *buf = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return tsct_error_set(err, e == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path, NULL,
+                              -1, "cannot open: %s", strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "not a regular file");
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p) {
+        close(fd);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1,
+                              "cannot allocate %zu bytes to read the file", n);
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(p);
+            close(fd);
+            return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "read failed: %s",
+                                  strerror(e));
+        }
+        if (r == 0)
+            break;   /* the file shrank under us: decode what is there (and report truncation) */
+        got += (size_t)r;
+    }
+    close(fd);
+    *buf = p;
+    *size = got;
+    return TSCT_OK;
+}
+
+tsct_image_format tsct__image_detect_magic(const uint8_t *buf, size_t size)
+{
+    if (size >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)
+        return TSCT_IMAGE_FORMAT_NPY;
+    if (size >= 4 && (memcmp(buf, "II*\0", 4) == 0 || memcmp(buf, "MM\0*", 4) == 0 ||
+                      memcmp(buf, "II+\0", 4) == 0 || memcmp(buf, "MM\0+", 4) == 0))
+        return TSCT_IMAGE_FORMAT_TIFF;
+    if (size >= 6 && memcmp(buf, "###CBF", 6) == 0)
+        return TSCT_IMAGE_FORMAT_CBF;
+    /* EDF: optional blanks, then '{'. */
+    size_t i = 0;
+    while (i < size && i < 512 && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' ||
+                                    buf[i] == '\t'))
+        i++;
+    if (i < size && buf[i] == '{')
+        return TSCT_IMAGE_FORMAT_EDF;
+    /* CIF files written without the "###CBF" banner still carry a binary section. */
+    size_t lim = size < 65536 ? size : 65536;
+    static const char sect[] = "--CIF-BINARY-FORMAT-SECTION--";
+    if (lim >= sizeof sect - 1 && memmem(buf, lim, sect, sizeof sect - 1))
+        return TSCT_IMAGE_FORMAT_CBF;
+    return TSCT_IMAGE_FORMAT_AUTO;
+}
+
+static tsct_image_format detect_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return TSCT_IMAGE_FORMAT_AUTO;
+    dot++;
+    if (tsct__ascii_casecmp(dot, "cbf") == 0)
+        return TSCT_IMAGE_FORMAT_CBF;
+    if (tsct__ascii_casecmp(dot, "edf") == 0)
+        return TSCT_IMAGE_FORMAT_EDF;
+    if (tsct__ascii_casecmp(dot, "tif") == 0 || tsct__ascii_casecmp(dot, "tiff") == 0)
+        return TSCT_IMAGE_FORMAT_TIFF;
+    if (tsct__ascii_casecmp(dot, "npy") == 0)
+        return TSCT_IMAGE_FORMAT_NPY;
+    return TSCT_IMAGE_FORMAT_AUTO;
+}
+
+tsct_status tsct_image_detect(const char *path, tsct_image_format *format, tsct_error *err)
+{
+    *format = TSCT_IMAGE_FORMAT_AUTO;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return tsct_error_set(err, e == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path, NULL,
+                              -1, "cannot open: %s", strerror(e));
+    }
+    uint8_t head[4096];
+    ssize_t n;
+    do
+        n = pread(fd, head, sizeof head, 0);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "read failed: %s", strerror(e));
+    *format = tsct__image_detect_magic(head, (size_t)n);
+    if (*format == TSCT_IMAGE_FORMAT_AUTO)
+        *format = detect_extension(path);
+    return TSCT_OK;
+}
+
+static tsct_status decode_format(tsct_image *img, tsct_image_format f, const uint8_t *buf,
+                                 size_t size, const tsct_image_read_params *p, tsct_error *err)
+{
+    switch (f) {
+    case TSCT_IMAGE_FORMAT_CBF: return tsct__cbf_decode(img, buf, size, p, err);
+    case TSCT_IMAGE_FORMAT_EDF: return tsct__edf_decode(img, buf, size, p, err);
+    case TSCT_IMAGE_FORMAT_TIFF: return tsct__tiff_decode(img, buf, size, p, err);
+    case TSCT_IMAGE_FORMAT_NPY: return tsct__npy_decode(img, buf, size, p, err);
+    default:
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "format", -1,
+                              "not a CBF, EDF, TIFF or npy image (unrecognised first bytes)");
+    }
+}
+
+tsct_status tsct_image_decode(tsct_image *img, const void *buf, size_t size,
+                              const tsct_image_read_params *params, tsct_error *err)
+{
+    tsct_image_read_params p = tsct__image_params(params);
+    tsct__image_reset(img);
+    tsct_image_format f = p.format;
+    if (f == TSCT_IMAGE_FORMAT_AUTO)
+        f = tsct__image_detect_magic(buf, size);
+    tsct_status st = decode_format(img, f, buf, size, &p, err);
+    if (st != TSCT_OK)
+        tsct__image_reset(img);
+    return st;
+}
+
+/* Read a file whose decoder works on memory (CBF and npy are read whole anyway). */
+static tsct_status read_whole(tsct_image *img, const char *path, tsct_image_format f,
+                              const tsct_image_read_params *p, tsct_error *err)
+{
+    uint8_t *buf;
+    size_t size;
+    TSCT_TRY(tsct__file_read_all(path, &buf, &size, err));
+    tsct_status st = decode_format(img, f, buf, size, p, err);
+    free(buf);
+    return st;
+}
+
+static tsct_status read_format(tsct_image *img, const char *path, tsct_image_format f,
+                               const tsct_image_read_params *params, tsct_error *err)
+{
+    tsct_image_read_params p = tsct__image_params(params);
+    tsct__image_reset(img);
+    if (!path || !path[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "path", -1, "empty file name");
+    tsct_status st;
+    if (f == TSCT_IMAGE_FORMAT_AUTO) {
+        st = tsct_image_detect(path, &f, err);
+        if (st != TSCT_OK)
+            return st;
+        if (f == TSCT_IMAGE_FORMAT_AUTO)
+            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, path, "format", -1,
+                                  "not a CBF, EDF, TIFF or npy image (first bytes and "
+                                  "extension unrecognised)");
+    }
+    if (f == TSCT_IMAGE_FORMAT_EDF)
+        st = tsct__edf_read_file(img, path, &p, err);
+    else if (f == TSCT_IMAGE_FORMAT_TIFF)
+        st = tsct__tiff_read_file(img, path, &p, err);
+    else
+        st = read_whole(img, path, f, &p, err);
+    if (st != TSCT_OK) {
+        tsct_error_set_file(err, path);
+        tsct__image_reset(img);
+    }
+    return st;
+}
+
+tsct_status tsct_image_read(tsct_image *img, const char *path,
+                            const tsct_image_read_params *params, tsct_error *err)
+{
+    return read_format(img, path, params ? params->format : TSCT_IMAGE_FORMAT_AUTO, params,
+                       err);
+}
+
+tsct_status tsct_image_read_cbf(tsct_image *img, const char *path,
+                                const tsct_image_read_params *params, tsct_error *err)
+{
+    return read_format(img, path, TSCT_IMAGE_FORMAT_CBF, params, err);
+}
+
+tsct_status tsct_image_read_edf(tsct_image *img, const char *path,
+                                const tsct_image_read_params *params, tsct_error *err)
+{
+    return read_format(img, path, TSCT_IMAGE_FORMAT_EDF, params, err);
+}
+
+tsct_status tsct_image_read_tiff(tsct_image *img, const char *path,
+                                 const tsct_image_read_params *params, tsct_error *err)
+{
+    return read_format(img, path, TSCT_IMAGE_FORMAT_TIFF, params, err);
+}
+
+tsct_status tsct_image_read_npy(tsct_image *img, const char *path,
+                                const tsct_image_read_params *params, tsct_error *err)
+{
+    return read_format(img, path, TSCT_IMAGE_FORMAT_NPY, params, err);
+}
+
+tsct_status tsct_image_count_frames(const char *path, const tsct_image_read_params *params,
+                                    int64_t *nframes, tsct_error *err)
+{
+    *nframes = 0;
+    tsct_image_format f = params ? params->format : TSCT_IMAGE_FORMAT_AUTO;
+    if (f == TSCT_IMAGE_FORMAT_AUTO) {
+        TSCT_TRY(tsct_image_detect(path, &f, err));
+        if (f == TSCT_IMAGE_FORMAT_AUTO)
+            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, path, "format", -1,
+                                  "not a CBF, EDF, TIFF or npy image");
+    }
+    tsct_status st = TSCT_OK;
+    if (f == TSCT_IMAGE_FORMAT_EDF) {
+        st = tsct__edf_count(NULL, 0, path, nframes, err);
+    } else if (f == TSCT_IMAGE_FORMAT_TIFF) {
+        st = tsct__tiff_count(path, nframes, err);
+    } else if (f == TSCT_IMAGE_FORMAT_NPY) {
+        uint8_t *buf;
+        size_t size;
+        TSCT_TRY(tsct__file_read_all(path, &buf, &size, err));
+        st = tsct__npy_count(buf, size, nframes, err);
+        free(buf);
+    } else {
+        *nframes = 1;
+    }
+    tsct_error_set_file(err, path);
+    return st;
+}
+
+/* ---- masks ---------------------------------------------------------------------------- */
+
+static tsct_status mask_check(const tsct_image *img, const uint8_t *mask, tsct_error *err)
+{
+    if (!img || !img->data || img->rows < 1 || img->cols < 1)
+        return tsct_error_set(err, TSCT_ERR_STATE, NULL, "image", -1, "the image holds no frame");
+    if (!mask)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "mask", -1, "NULL mask buffer");
+    return TSCT_OK;
+}
+
+tsct_status tsct_image_mask_negative(const tsct_image *img, uint8_t *mask, int64_t *nmasked,
+                                     tsct_error *err)
+{
+    TSCT_TRY(mask_check(img, mask, err));
+    int64_t n = img->rows * img->cols, count = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t m = img->data[i] < 0.0f;
+        mask[i] = m;
+        count += m;
+    }
+    if (nmasked)
+        *nmasked = count;
+    return TSCT_OK;
+}
+
+tsct_status tsct_image_mask_nonzero(const tsct_image *img, uint8_t *mask, int64_t *nmasked,
+                                    tsct_error *err)
+{
+    TSCT_TRY(mask_check(img, mask, err));
+    int64_t n = img->rows * img->cols, count = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t m = img->data[i] != 0.0f;   /* NaN != 0 is true: NaN is masked */
+        mask[i] = m;
+        count += m;
+    }
+    if (nmasked)
+        *nmasked = count;
+    return TSCT_OK;
+}
