@@ -117,8 +117,28 @@ def cif_files():
     return files
 
 
+def cif_types(path):
+    """element -> WK symbol from _atom_site_type_symbol (pymatgen drops the charges)."""
+    types = {}
+    for block in CifParser(path).as_dict().values():
+        for t in block.get("_atom_site_type_symbol", []):
+            m = re.match(r"^([A-Z][a-z]?)(?:([+-])(\d?)|(\d)([+-]))?$", t)
+            if not m:
+                continue
+            el = m.group(1)
+            if m.group(2):
+                sym = "%s%s%s" % (el, m.group(3) or "1", m.group(2))
+            elif m.group(5):
+                sym = "%s%s%s" % (el, m.group(4), m.group(5))
+            else:
+                sym = el
+            types[el] = sym if sym in WK_SET else el
+    return types
+
+
 def peaks(path):
     st = CifParser(path).get_structures(primitive=False)[0]
+    types = cif_types(path)
     tt_max = 2 * math.degrees(math.asin(QMAX * WAVELENGTH / (4 * math.pi)))
     calc = XRDCalculator(wavelength=WAVELENGTH)
     pat = calc.get_pattern(st, scaled=False, two_theta_range=(0, tt_max))
@@ -127,7 +147,7 @@ def peaks(path):
     for site in st:
         for sp, occ in site.species.items():
             fr.append(site.frac_coords)
-            sy.append(wk_symbol(sp))
+            sy.append(types.get(sp.symbol, wk_symbol(sp)))
             oc.append(occ)
     fr = np.array(fr)
     oc = np.array(oc)
