@@ -419,7 +419,8 @@ tsct_status tsct_crystal_create(tsct_crystal **out, const tsct_cell *cell,
                                 "(more than 48 elements)");
     }
     if (st == TSCT_OK) {
-        memcpy(c->sites, sites, (size_t)nsites * sizeof *sites);
+        if (nsites > 0)
+            memcpy(c->sites, sites, (size_t)nsites * sizeof *sites);
         c->nsites = nsites;
         for (int64_t s = 0; s < nsites && st == TSCT_OK; s++) {
             tsct_site *site = &c->sites[s];
