@@ -11,8 +11,9 @@
    committed files (numbers to 1e-6 relative), so a peer upgrade that changes results is
    noticed and the C test's references can be regenerated on purpose.
 
-Needs Debian's python3-pymatgen, python3-periodictable and python3-xrayutilities; without
-them the test says SKIP and passes (the C test keeps checking the committed references).
+Needs Debian's python3-pymatgen, python3-periodictable and python3-xrayutilities
+(scripts/install-deps installs them); without them the test fails, as a skipped check would
+hide drift.
 """
 import math
 import os
@@ -31,9 +32,9 @@ try:
     import xrayutilities
     from periodictable import cromermann
 except ImportError as exc:  # pragma: no cover
-    print("SKIP: peer package missing (%s); install python3-pymatgen python3-periodictable "
-          "python3-xrayutilities" % exc)
-    sys.exit(0)
+    print("FAIL: peer package missing (%s); run scripts/install-deps (python3-pymatgen "
+          "python3-periodictable python3-xrayutilities)" % exc)
+    sys.exit(1)
 
 failures = []
 
