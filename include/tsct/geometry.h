@@ -1,0 +1,112 @@
+/* tsct/geometry.h - per-pixel scattering geometry of a flat area detector, as pyFAI defines it.
+ *
+ * Given a tsct_poni (SI units) and a detector of rows x cols pixels, compute for every pixel
+ * centre (and optionally every pixel corner):
+ *
+ *   positions  p1 = (i + 0.5) * pixel1 - poni1,  p2 = (j + 0.5) * pixel2 - poni2,  p3 = dist
+ *              (i: row, along axis 1 / slow; j: column, along axis 2 / fast)
+ *   lab frame  (t1, t2, t3) = R3(rot3) R2(rot2) R1(rot1) (p1, p2, p3), with pyFAI's rotation
+ *              matrices (rot1, rot2 left-handed about axes 1 and 2, rot3 right-handed about
+ *              the beam); t3 is along the beam
+ *   2theta     = atan2(sqrt(t1^2 + t2^2), t3)                          [rad]
+ *   chi        = atan2(t1, t2)                                          [rad, -pi..pi]
+ *   q          = 4 pi sin(2theta / 2) / lambda                          [1/A or 1/nm]
+ *   r          = sqrt(t1^2 + t2^2), distance of the pixel from the beam axis   [mm]
+ *   solid angle (relative to the PONI) = cos^3(alpha),
+ *              cos(alpha) = dist / sqrt(dist^2 + p1^2 + p2^2)
+ *   polarization P = (1 + cos^2 2theta - f cos(2 (chi + offset)) (1 - cos^2 2theta)) / 2
+ *              with f = (Ih - Iv) / (Ih + Iv); intensities are corrected by dividing by P.
+ *
+ * Precision: everything is computed in double. pyFAI's integrators take the radial array from
+ * float64 positions (Geometry.center_array), so bin membership agrees exactly; its solid-angle
+ * and polarization arrays use float32 pixel positions and are stored as float32, a relative
+ * difference of about 1e-7 that the tests bound.
+ *
+ * Only orientation 3 (pyFAI's default and the only one of pyFAI 0.21) is supported; others
+ * give TSCT_ERR_UNSUPPORTED. Spline distortion and parallax are not modelled.
+ *
+ * Thread safety: all functions are reentrant; tsct_geometry_compute runs OpenMP over rows.
+ */
+#ifndef TSCT_GEOMETRY_H
+#define TSCT_GEOMETRY_H
+
+#include <stdint.h>
+
+#include "tsct/poni.h"
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Radial units of integration results (names as pyFAI's). */
+typedef enum tsct_unit {
+    TSCT_UNIT_Q_A = 0,    /* "q_A^-1"  : q in 1/A */
+    TSCT_UNIT_Q_NM,       /* "q_nm^-1" : q in 1/nm */
+    TSCT_UNIT_2TH_DEG,    /* "2th_deg" : 2theta in degrees */
+    TSCT_UNIT_2TH_RAD,    /* "2th_rad" : 2theta in radians */
+    TSCT_UNIT_R_MM,       /* "r_mm"    : radius on a detector normal to the beam, mm */
+    TSCT_UNIT_COUNT_
+} tsct_unit;
+
+/* Parse a unit name ("q_A^-1", "q_nm^-1", "2th_deg", "2th_rad", "r_mm"; also "q_A-1" and
+ * "q_nm-1"). Errors: TSCT_ERR_VALUE naming the accepted units. */
+tsct_status tsct_unit_parse(const char *name, tsct_unit *unit, tsct_error *err);
+
+/* The canonical name of a unit ("q_A^-1"), and its axis label ("q (1/A)"). */
+const char *tsct_unit_name(tsct_unit unit);
+const char *tsct_unit_label(tsct_unit unit);
+
+/* Radial value in `unit` of a point at lab position (t1, t2, t3) (m, t3 along the beam);
+ * wavelength in m (needed for q). */
+double tsct_unit_radial(tsct_unit unit, double t1, double t2, double t3, double wavelength);
+
+/* Check a geometry: finite values, dist > 0, pixel sizes > 0, wavelength > 0 (if
+ * need_wavelength), orientation 3. Errors name the offending key. */
+tsct_status tsct_geometry_check(const tsct_poni *g, int need_wavelength, tsct_error *err);
+
+/* Lab position (t1, t2, t3) in m of fractional pixel coordinates (d1 = row, d2 = column; the
+ * centre of pixel (i, j) is d1 = i + 0.5, d2 = j + 0.5). 2theta = atan2(hypot(t1, t2), t3),
+ * chi = atan2(t1, t2). */
+void tsct_geometry_point(const tsct_poni *g, double d1, double d2, double t[3]);
+
+/* Which per-pixel arrays tsct_geometry_compute fills. */
+enum {
+    TSCT_GEOM_RADIAL = 1u << 0,     /* radial value in the requested unit at centres */
+    TSCT_GEOM_CHI = 1u << 1,        /* chi at centres, rad */
+    TSCT_GEOM_TTH = 1u << 2,        /* 2theta at centres, rad (for polarization) */
+    TSCT_GEOM_SOLID_ANGLE = 1u << 3,/* cos^3(alpha) at centres */
+    TSCT_GEOM_CORNERS = 1u << 4,    /* radial and chi at the (rows+1) x (cols+1) corners */
+};
+
+/* Per-pixel arrays; each pointer is NULL unless requested. Centre arrays are [rows][cols],
+ * corner arrays [rows + 1][cols + 1]; all float64, C order, owned by the struct. */
+typedef struct tsct_geometry_arrays {
+    int64_t rows, cols;
+    tsct_unit unit;         /* of radial and corner_radial */
+    double *radial;
+    double *chi;
+    double *tth;
+    double *solid_angle;
+    double *corner_radial;
+    double *corner_chi;
+} tsct_geometry_arrays;
+
+/* Compute the requested arrays (a mask of TSCT_GEOM_* bits) for a rows x cols detector with
+ * `nthreads` OpenMP threads (0 = all cores). Errors: those of tsct_geometry_check (the
+ * wavelength is needed for q units), TSCT_ERR_SHAPE (rows or cols < 1, or too large),
+ * TSCT_ERR_NOMEM. On error *out is NULL. */
+tsct_status tsct_geometry_compute(const tsct_poni *g, int64_t rows, int64_t cols, tsct_unit unit,
+                                  unsigned what, int nthreads, tsct_geometry_arrays **out,
+                                  tsct_error *err);
+
+/* Free the arrays. NULL allowed. */
+void tsct_geometry_arrays_destroy(tsct_geometry_arrays *a);
+
+/* Polarization factor P of one pixel (see above); divide intensities by it. */
+double tsct_geometry_polarization(double tth, double chi, double factor, double axis_offset);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_GEOMETRY_H */
