@@ -330,8 +330,15 @@ static void test_bad_input(void)
 
 int main(void)
 {
-    test_against_iradon();
-    test_many_channels_strided();
+    /* Every kernel variant this CPU runs must match iradon (tomo_geometry.c reads the cap). */
+    const char *kernels[3] = {"generic", "avx2", "avx512"};
+    for (int k = 0; k < 3; k++) {
+        setenv("TSCT_TOMO_KERNELS", kernels[k], 1);
+        printf("kernels capped at %s\n", kernels[k]);
+        test_against_iradon();
+        test_many_channels_strided();
+    }
+    unsetenv("TSCT_TOMO_KERNELS");
     test_filters();
     test_no_dc_bias();
     test_threads_identical();

@@ -282,7 +282,12 @@ static void test_projector_bad_input(void)
 
 int main(void)
 {
-    test_adjoint();
+    const char *kernels[3] = {"generic", "avx2", "avx512"};
+    for (int k = 0; k < 3; k++) {
+        setenv("TSCT_TOMO_KERNELS", kernels[k], 1);
+        test_adjoint();
+    }
+    unsetenv("TSCT_TOMO_KERNELS");
     test_forward_vs_radon();
     test_solvers();
     test_projector_bad_input();

@@ -3,6 +3,7 @@
  * angles (forward projection) over threads. See tomo_internal.h. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tomo/tomo_internal.h"
 #include "tsct_config.h"
@@ -94,10 +95,17 @@ void tsct__tomo_geom_release(tsct__tomo_geom *g)
 
 const tsct__tomo_kernels *tsct__tomo_kernels_select(void)
 {
+    /* getenv only reads the environment; the choice is made per plan, so no global state. */
+    const char *cap = getenv("TSCT_TOMO_KERNELS");
+    if (cap && strcmp(cap, "generic") == 0)
+        return &tsct__tomo_kernels_generic;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     __builtin_cpu_init();
-    if (tsct__tomo_kernels_avx2.name && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("fma"))
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!(cap && strcmp(cap, "avx2") == 0) && tsct__tomo_kernels_avx512.name && avx2 &&
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+        return &tsct__tomo_kernels_avx512;
+    if (tsct__tomo_kernels_avx2.name && avx2)
         return &tsct__tomo_kernels_avx2;
 #endif
     return &tsct__tomo_kernels_generic;

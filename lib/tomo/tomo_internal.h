@@ -73,10 +73,12 @@ typedef struct tsct__tomo_kernels {
 } tsct__tomo_kernels;
 
 extern const tsct__tomo_kernels tsct__tomo_kernels_generic;
-/* NULL name where the CPU or compiler lacks AVX2 + FMA. */
+/* NULL name where the compiler cannot target AVX2 + FMA / AVX-512. */
 extern const tsct__tomo_kernels tsct__tomo_kernels_avx2;
+extern const tsct__tomo_kernels tsct__tomo_kernels_avx512;
 
-/* The fastest kernels this CPU runs (chosen once per plan). */
+/* The fastest kernels this CPU runs (chosen once per plan). The environment variable
+ * TSCT_TOMO_KERNELS = generic | avx2 | avx512 caps the choice (for tests and benchmarks). */
 const tsct__tomo_kernels *tsct__tomo_kernels_select(void);
 
 /* Parallel drivers. backproject: image[n][n] pixels of ld floats, channels [0, nch) written. */

@@ -5,25 +5,31 @@
  * Gather (back projection) of one tile: for each block of TSCT__TOMO_ABLOCK angles, each pixel
  * of the tile keeps its TSCT__TOMO_CH channel sums in registers (GCC vector extensions, which
  * lower to whatever SIMD width the file is compiled for) while it walks the angles; the tile's
- * accumulators live in a 64 KiB stack array. Walking angle blocks tile by tile keeps the
+ * accumulators live in a 32 KiB stack array. Walking angle blocks tile by tile keeps the
  * detector bins a tile touches (about 1.3 TILE + 2 bins per angle) in the L1/L2 caches.
  * The interpolation index and fraction are computed once per (pixel, angle), in double so that
- * floor() decisions match numpy's, and applied to all channels. */
+ * floor() decisions match numpy's (the SIMD files allow fused multiply-adds, which can move a
+ * floor() decision only where u is within rounding of an integer, where linear interpolation
+ * is continuous), and applied to all channels. */
 #include <string.h>
 
+/* Vector width in floats: 8 (32-byte vectors) unless the including file sets TSCT__VW 16. */
+#ifndef TSCT__VW
+#define TSCT__VW 8
+#endif
+typedef float tsct__vec __attribute__((vector_size(TSCT__VW * 4)));
 
-typedef float tsct__v8 __attribute__((vector_size(32)));
-
-/* Unaligned 8-float loads and stores (macros, not functions: returning a vector type from a
+/* Unaligned vector loads and stores (macros, not functions: returning a vector type from a
  * function changes the ABI between instruction sets). */
-#define TSCT__LOAD8(v, p) memcpy(&(v), (p), sizeof(tsct__v8))
-#define TSCT__STORE8(p, v) memcpy((p), &(v), sizeof(tsct__v8))
+#define TSCT__LOADV(v, p) memcpy(&(v), (p), sizeof(tsct__vec))
+#define TSCT__STOREV(p, v) memcpy((p), &(v), sizeof(tsct__vec))
 
 static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_src *src,
                                      int64_t nch, int64_t r0, int64_t r1, int64_t c0,
                                      int64_t c1, float scale, float *image, int64_t ld)
 {
     enum { T = TSCT__TOMO_TILE, CH = TSCT__TOMO_CH, AB = TSCT__TOMO_ABLOCK };
+    _Static_assert(TSCT__TOMO_CH == 32, "the vector path is written for 32 channels");
     float acc[T * T * CH] __attribute__((aligned(64)));
     const int64_t R = g->radius, na = g->na;
     const double umax = (double)(src->nbins - 1), u0 = src->u0;
@@ -42,11 +48,15 @@ static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_sr
                 float *ap = acc + ((r - r0) * T + (c - c0)) * CH;
                 const double dx = (double)(c - R);
                 if (nch == CH) {
-                    tsct__v8 s0, s1, s2, s3;
-                    TSCT__LOAD8(s0, ap);
-                    TSCT__LOAD8(s1, ap + 8);
-                    TSCT__LOAD8(s2, ap + 16);
-                    TSCT__LOAD8(s3, ap + 24);
+                    /* TSCT__TOMO_CH = 32 channels: 4 or 2 accumulators held in registers. */
+                    tsct__vec s0, s1, x, y;
+                    TSCT__LOADV(s0, ap);
+                    TSCT__LOADV(s1, ap + TSCT__VW);
+#if TSCT__VW == 8
+                    tsct__vec s2, s3;
+                    TSCT__LOADV(s2, ap + 16);
+                    TSCT__LOADV(s3, ap + 24);
+#endif
                     for (int64_t a = a0; a < a1; a++) {
                         const double t = dx * g->cosv[a] - dy * g->sinv[a];
                         const double u = t + u0;
@@ -58,24 +68,27 @@ static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_sr
                         const float f = (float)(u - (double)j);
                         const float *p0 = data + a * astride + j * bstride;
                         const float *p1 = p0 + bstride;
-                        tsct__v8 x, y;
-                        TSCT__LOAD8(x, p0);
-                        TSCT__LOAD8(y, p1);
+                        TSCT__LOADV(x, p0);
+                        TSCT__LOADV(y, p1);
                         s0 += x + f * (y - x);
-                        TSCT__LOAD8(x, p0 + 8);
-                        TSCT__LOAD8(y, p1 + 8);
+                        TSCT__LOADV(x, p0 + TSCT__VW);
+                        TSCT__LOADV(y, p1 + TSCT__VW);
                         s1 += x + f * (y - x);
-                        TSCT__LOAD8(x, p0 + 16);
-                        TSCT__LOAD8(y, p1 + 16);
+#if TSCT__VW == 8
+                        TSCT__LOADV(x, p0 + 16);
+                        TSCT__LOADV(y, p1 + 16);
                         s2 += x + f * (y - x);
-                        TSCT__LOAD8(x, p0 + 24);
-                        TSCT__LOAD8(y, p1 + 24);
+                        TSCT__LOADV(x, p0 + 24);
+                        TSCT__LOADV(y, p1 + 24);
                         s3 += x + f * (y - x);
+#endif
                     }
-                    TSCT__STORE8(ap, s0);
-                    TSCT__STORE8(ap + 8, s1);
-                    TSCT__STORE8(ap + 16, s2);
-                    TSCT__STORE8(ap + 24, s3);
+                    TSCT__STOREV(ap, s0);
+                    TSCT__STOREV(ap + TSCT__VW, s1);
+#if TSCT__VW == 8
+                    TSCT__STOREV(ap + 16, s2);
+                    TSCT__STOREV(ap + 24, s3);
+#endif
                 } else {
                     for (int64_t a = a0; a < a1; a++) {
                         const double t = dx * g->cosv[a] - dy * g->sinv[a];

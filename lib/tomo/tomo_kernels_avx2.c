@@ -1,10 +1,11 @@
 /* tomo_kernels_avx2.c - the projection kernels compiled for x86-64 AVX2 + FMA (8-float
- * vectors, fused multiply-add), chosen at plan time when the CPU has them; see
+ * vectors, fused multiply-adds allowed), chosen at plan time when the CPU has them; see
  * tomo_kernel_template.h. Elsewhere this file defines an empty table. */
 #include "tomo/tomo_internal.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #pragma GCC target("avx2,fma")
+#pragma GCC optimize("fp-contract=fast")
 #define TSCT__KNAME(name) name##_avx2
 #include "tomo/tomo_kernel_template.h"
 
