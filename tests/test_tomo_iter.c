@@ -18,7 +18,7 @@ static double dot(const float *a, const float *b, int64_t n)
     return s;
 }
 
-/* <A x, y> = <x, A^T y> for random x, y; nc = 1, 5 and 37 (vector path + remainder), circle
+/* <A x, y> = <x, A^T y> for random x, y; nc = 1, 5 and 70 (vector paths + remainder), circle
  * on and off, non-uniform angles over 360 degrees, image size different from ns. */
 static void test_adjoint(void)
 {
@@ -27,7 +27,7 @@ static void test_adjoint(void)
     double theta[23];
     for (int64_t a = 0; a < na; a++)
         theta[a] = 360.0 * tomo_rand(&rng);
-    const int64_t ncs[3] = {1, 5, 37};
+    const int64_t ncs[3] = {1, 5, 70};
     for (int circle = 0; circle <= 1; circle++) {
         for (int k = 0; k < 3; k++) {
             const int64_t nc = ncs[k], n = circle ? 41 : 30;

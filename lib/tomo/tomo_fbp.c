@@ -377,7 +377,7 @@ static void filter_block(const tsct_fbp_plan *plan, const float *sino, int64_t l
             out = (fftwf_complex *)(mem + align64((size_t)(P * B) * sizeof(float)));
         }
 #if TSCT_HAVE_OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
 #endif
         for (int64_t a = 0; a < na; a++) {
             const float *sa = sino + a * ns * ld_sino;

@@ -124,8 +124,8 @@ void tsct__tomo_backproject(const tsct__tomo_geom *g, const tsct__tomo_kernels *
     for (int64_t t = 0; t < ntiles; t++) {
         const int64_t r0 = (t / nt) * T, c0 = (t % nt) * T;
         const int64_t r1 = r0 + T < g->n ? r0 + T : g->n, c1 = c0 + T < g->n ? c0 + T : g->n;
-        for (int64_t ch0 = 0; ch0 < nch; ch0 += TSCT__TOMO_CH) {
-            const int64_t m = nch - ch0 < TSCT__TOMO_CH ? nch - ch0 : TSCT__TOMO_CH;
+        for (int64_t ch0 = 0; ch0 < nch; ch0 += k->ch) {
+            const int64_t m = nch - ch0 < k->ch ? nch - ch0 : k->ch;
             tsct__bp_src s = *src;
             s.data += ch0;
             k->gather_tile(g, &s, m, r0, r1, c0, c1, scale, image + ch0, ld);

@@ -17,10 +17,10 @@
 
 #include "tsct/status.h"
 
-/* Image tile edge (pixels), angles per pass over a tile, channels per kernel call. */
+/* Image tile edge (pixels), angles per pass over a tile, most channels per kernel call. */
 #define TSCT__TOMO_TILE 16
 #define TSCT__TOMO_ABLOCK 16
-#define TSCT__TOMO_CH 32
+#define TSCT__TOMO_CH 64
 
 /* Parallel-beam geometry shared by FBP and the projector pair. */
 typedef struct tsct__tomo_geom {
@@ -54,7 +54,7 @@ typedef struct tsct__bp_src {
     double u0;
 } tsct__bp_src;
 
-/* Back-project channels [0, nch) (nch <= TSCT__TOMO_CH) of src into the tile rows [r0, r1),
+/* Back-project channels [0, nch) (nch <= the table's ch) of src into the tile rows [r0, r1),
  * columns [c0, c1) (at most TSCT__TOMO_TILE each): every pixel of the tile is written,
  * image[(r * n + c) * ld + ch] = scale * sum over angles, or 0 outside the computed region. */
 typedef void (*tsct__gather_tile_fn)(const tsct__tomo_geom *g, const tsct__bp_src *src,
@@ -68,6 +68,7 @@ typedef void (*tsct__scatter_angle_fn)(const tsct__tomo_geom *g, const float *im
 
 typedef struct tsct__tomo_kernels {
     const char *name;
+    int64_t ch; /* channels per gather call (its fast path); <= TSCT__TOMO_CH */
     tsct__gather_tile_fn gather_tile;
     tsct__scatter_angle_fn scatter_angle;
 } tsct__tomo_kernels;

@@ -3,9 +3,10 @@
  * including this file (it is not a translation unit of its own).
  *
  * Gather (back projection) of one tile: for each block of TSCT__TOMO_ABLOCK angles, each pixel
- * of the tile keeps its TSCT__TOMO_CH channel sums in registers (GCC vector extensions, which
+ * of the tile keeps its 4 * TSCT__VW channel sums (32 for 8-float vectors, 64 for AVX-512's
+ * 16) in registers (GCC vector extensions, which
  * lower to whatever SIMD width the file is compiled for) while it walks the angles; the tile's
- * accumulators live in a 32 KiB stack array. Walking angle blocks tile by tile keeps the
+ * accumulators live in a stack array of at most 64 KiB. Walking angle blocks tile by tile keeps the
  * detector bins a tile touches (about 1.3 TILE + 2 bins per angle) in the L1/L2 caches.
  * The interpolation index and fraction are computed once per (pixel, angle), in double so that
  * floor() decisions match numpy's (the SIMD files allow fused multiply-adds, which can move a
@@ -28,8 +29,9 @@ static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_sr
                                      int64_t nch, int64_t r0, int64_t r1, int64_t c0,
                                      int64_t c1, float scale, float *image, int64_t ld)
 {
-    enum { T = TSCT__TOMO_TILE, CH = TSCT__TOMO_CH, AB = TSCT__TOMO_ABLOCK };
-    _Static_assert(TSCT__TOMO_CH == 32, "the vector path is written for 32 channels");
+    /* CH channels per call: four vectors of TSCT__VW floats, held in registers. */
+    enum { T = TSCT__TOMO_TILE, CH = 4 * TSCT__VW, AB = TSCT__TOMO_ABLOCK };
+    _Static_assert(CH <= TSCT__TOMO_CH, "TSCT__TOMO_CH bounds the channels per call");
     float acc[T * T * CH] __attribute__((aligned(64)));
     const int64_t R = g->radius, na = g->na;
     const double umax = (double)(src->nbins - 1), u0 = src->u0;
@@ -48,15 +50,11 @@ static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_sr
                 float *ap = acc + ((r - r0) * T + (c - c0)) * CH;
                 const double dx = (double)(c - R);
                 if (nch == CH) {
-                    /* TSCT__TOMO_CH = 32 channels: 4 or 2 accumulators held in registers. */
-                    tsct__vec s0, s1, x, y;
+                    tsct__vec s0, s1, s2, s3, x, y;
                     TSCT__LOADV(s0, ap);
                     TSCT__LOADV(s1, ap + TSCT__VW);
-#if TSCT__VW == 8
-                    tsct__vec s2, s3;
-                    TSCT__LOADV(s2, ap + 16);
-                    TSCT__LOADV(s3, ap + 24);
-#endif
+                    TSCT__LOADV(s2, ap + 2 * TSCT__VW);
+                    TSCT__LOADV(s3, ap + 3 * TSCT__VW);
                     for (int64_t a = a0; a < a1; a++) {
                         const double t = dx * g->cosv[a] - dy * g->sinv[a];
                         const double u = t + u0;
@@ -74,21 +72,17 @@ static void TSCT__KNAME(gather_tile)(const tsct__tomo_geom *g, const tsct__bp_sr
                         TSCT__LOADV(x, p0 + TSCT__VW);
                         TSCT__LOADV(y, p1 + TSCT__VW);
                         s1 += x + f * (y - x);
-#if TSCT__VW == 8
-                        TSCT__LOADV(x, p0 + 16);
-                        TSCT__LOADV(y, p1 + 16);
+                        TSCT__LOADV(x, p0 + 2 * TSCT__VW);
+                        TSCT__LOADV(y, p1 + 2 * TSCT__VW);
                         s2 += x + f * (y - x);
-                        TSCT__LOADV(x, p0 + 24);
-                        TSCT__LOADV(y, p1 + 24);
+                        TSCT__LOADV(x, p0 + 3 * TSCT__VW);
+                        TSCT__LOADV(y, p1 + 3 * TSCT__VW);
                         s3 += x + f * (y - x);
-#endif
                     }
                     TSCT__STOREV(ap, s0);
                     TSCT__STOREV(ap + TSCT__VW, s1);
-#if TSCT__VW == 8
-                    TSCT__STOREV(ap + 16, s2);
-                    TSCT__STOREV(ap + 24, s3);
-#endif
+                    TSCT__STOREV(ap + 2 * TSCT__VW, s2);
+                    TSCT__STOREV(ap + 3 * TSCT__VW, s3);
                 } else {
                     for (int64_t a = a0; a < a1; a++) {
                         const double t = dx * g->cosv[a] - dy * g->sinv[a];

@@ -10,8 +10,8 @@
 #include "tomo/tomo_kernel_template.h"
 
 const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {
-    "avx2", gather_tile_avx2, scatter_angle_avx2,
+    "avx2", 32, gather_tile_avx2, scatter_angle_avx2,
 };
 #else
-const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {NULL, NULL, NULL};
+const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {NULL, 0, NULL, NULL};
 #endif

@@ -11,8 +11,8 @@
 #include "tomo/tomo_kernel_template.h"
 
 const tsct__tomo_kernels tsct__tomo_kernels_avx512 = {
-    "avx512", gather_tile_avx512, scatter_angle_avx512,
+    "avx512", 64, gather_tile_avx512, scatter_angle_avx512,
 };
 #else
-const tsct__tomo_kernels tsct__tomo_kernels_avx512 = {NULL, NULL, NULL};
+const tsct__tomo_kernels tsct__tomo_kernels_avx512 = {NULL, 0, NULL, NULL};
 #endif

@@ -6,5 +6,5 @@
 #include "tomo/tomo_kernel_template.h"
 
 const tsct__tomo_kernels tsct__tomo_kernels_generic = {
-    "generic", gather_tile_generic, scatter_angle_generic,
+    "generic", 32, gather_tile_generic, scatter_angle_generic,
 };
