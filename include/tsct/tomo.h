@@ -27,9 +27,10 @@
  * (filters, FFT plans, angle tables, circle extents); execution takes a const plan, never
  * allocates (scratch memory is an explicit workspace the caller provides), never prints, and is
  * thread-safe: several threads may execute one plan at the same time, each with its own
- * workspace. Plans are created under tsct's FFTW planner lock, so plans may also be created
- * from several threads. Each execution runs an OpenMP team of params.nthreads threads
- * (0 = all available cores).
+ * workspace. FFTW's planner is not thread-safe: the tomo module plans and destroys FFTW plans
+ * under one lock, so plans may be created from several threads (FBP planning measures FFT
+ * algorithms, FFTW_MEASURE: up to a few tenths of a second for large sizes). Each execution
+ * runs an OpenMP team of params.nthreads threads (0 = all available cores).
  *
  * Errors: TSCT_ERR_VALUE (bad parameter, NaN or infinite angle, NULL pointer),
  * TSCT_ERR_SHAPE (sizes out of range or inconsistent, workspace too small), TSCT_ERR_NOMEM.
