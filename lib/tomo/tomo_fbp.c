@@ -294,6 +294,14 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
     plan->nbins = jhi - jlo + 1;
 
     const int64_t B = p.channel_block;
+    if ((double)na * (double)plan->nbins * (double)B > 0x1p60 ||
+        (double)P * (double)B * (double)p.nthreads > 0x1p60) {
+        tsct_fbp_plan_destroy(plan);
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "fbp", -1,
+                              "workspace for na = %lld, %lld bins, channel_block = %lld does "
+                              "not fit in memory; lower channel_block",
+                              (long long)na, (long long)plan->nbins, (long long)B);
+    }
     plan->filt_bytes = align64((size_t)(na * plan->nbins * B) * sizeof(float));
     if (p.filter != TSCT_FBP_FILTER_NONE)
         plan->thread_bytes = align64((size_t)(P * B) * sizeof(float)) +
