@@ -1,0 +1,17 @@
+/* tomo_kernels_avx2.c - the projection kernels compiled for x86-64 AVX2 + FMA (8-float
+ * vectors, fused multiply-adds allowed), chosen at plan time when the CPU has them; see
+ * tomo_kernel_template.h. Elsewhere this file defines an empty table. */
+#include "tomo/tomo_internal.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#pragma GCC target("avx2,fma")
+#pragma GCC optimize("fp-contract=fast")
+#define TSCT__KNAME(name) name##_avx2
+#include "tomo/tomo_kernel_template.h"
+
+const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {
+    "avx2", 32, gather_tile_avx2, scatter_angle_avx2,
+};
+#else
+const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {NULL, 0, NULL, NULL};
+#endif
