@@ -25,16 +25,13 @@
 
 #include "tomo/tomo_internal.h"
 #include "tsct/threads.h"
+#include "core/core_internal.h"
 #include "tsct/tomo.h"
 #include "tsct_config.h"
 
 #if TSCT_HAVE_OPENMP
 #include <omp.h>
 #endif
-
-/* FFTW's planner keeps global state; every planner call in tsct's tomo module goes through
- * this lock. */
-static pthread_mutex_t fftw_planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct tsct_fbp_plan {
     tsct_fbp_params params;          /* resolved: output_size, channel_block, nthreads > 0 */
@@ -114,9 +111,9 @@ tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, doubl
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "filter", -1,
                               "allocating %lld-point filter", (long long)P);
     }
-    pthread_mutex_lock(&fftw_planner_lock);
+    tsct__fftw_lock();
     fftw_plan p = fftw_plan_dft_r2c_1d((int)P, f, F, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&fftw_planner_lock);
+    tsct__fftw_unlock();
     if (!p) {
         fftw_free(f);
         fftw_free(F);
@@ -134,9 +131,9 @@ tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, doubl
         }
     }
     fftw_execute(p);
-    pthread_mutex_lock(&fftw_planner_lock);
+    tsct__fftw_lock();
     fftw_destroy_plan(p);
-    pthread_mutex_unlock(&fftw_planner_lock);
+    tsct__fftw_unlock();
     for (int64_t k = 0; k <= half; k++)
         response[k] = 2.0 * F[k][0];
     for (int64_t k = half + 1; k < P; k++)
@@ -178,12 +175,12 @@ void tsct_fbp_plan_destroy(tsct_fbp_plan *plan)
 {
     if (!plan)
         return;
-    pthread_mutex_lock(&fftw_planner_lock);
+    tsct__fftw_lock();
     if (plan->r2c)
         fftwf_destroy_plan(plan->r2c);
     if (plan->c2r)
         fftwf_destroy_plan(plan->c2r);
-    pthread_mutex_unlock(&fftw_planner_lock);
+    tsct__fftw_unlock();
     fftwf_free(plan->filter);
     tsct__tomo_geom_release(&plan->geom);
     free(plan);
@@ -338,13 +335,13 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
                                   (long long)P, (long long)B);
         }
         const int n = (int)P, howmany = (int)B;
-        pthread_mutex_lock(&fftw_planner_lock);
+        tsct__fftw_lock();
         const int nf = (int)plan->nfreq;
         plan->r2c = fftwf_plan_many_dft_r2c(1, &n, howmany, in, NULL, 1, n, out, NULL, 1, nf,
                                             FFTW_MEASURE);
         plan->c2r = fftwf_plan_many_dft_c2r(1, &n, howmany, out, NULL, 1, nf, in, NULL, 1, n,
                                             FFTW_MEASURE);
-        pthread_mutex_unlock(&fftw_planner_lock);
+        tsct__fftw_unlock();
         fftwf_free(in);
         fftwf_free(out);
         if (!plan->r2c || !plan->c2r) {

@@ -1,0 +1,14 @@
+/* core_internal.h - what lib/core offers the other library modules and nothing else.
+ *
+ * The FFTW planner is not thread-safe (FFTW manual, "Thread safety": only fftw_execute is).
+ * Every module that creates or destroys FFTW plans does so between tsct__fftw_lock() and
+ * tsct__fftw_unlock(), one lock for the whole process, as libvips does. Executing plans needs
+ * no lock. lib/core does not include fftw3.h: this is only a mutex.
+ */
+#ifndef TSCT_CORE_INTERNAL_H
+#define TSCT_CORE_INTERNAL_H
+
+void tsct__fftw_lock(void);
+void tsct__fftw_unlock(void);
+
+#endif
