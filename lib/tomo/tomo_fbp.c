@@ -19,7 +19,6 @@
  * The FFTW planner is not thread-safe: plans are made and destroyed under one lock. */
 #include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
