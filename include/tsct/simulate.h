@@ -4,6 +4,10 @@
  * content is known, so each stage of tsct can be scored against the truth. This header holds
  * the pieces in the order data flow through them:
  *
+ *   phantom              a cell cross-section, slice by slice: every voxel's region (air,
+ *                        quartz tube, glassy-carbon piston, carbon-binder matrix, active
+ *                        particle, casing, current collectors, electrodes, separator) and
+ *                        which particle it belongs to
  *   scan forward model   line integrals of per-voxel quantities (phase fractions, patterns,
  *                        attenuation) along a pencil beam of finite width, for every angle
  *                        and translation, in the coordinates of tsct's reconstruction
@@ -27,6 +31,101 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- phantoms ---------------------------------------------------------------------------- */
+
+/* What a voxel is made of, before any phase evolves. */
+typedef enum tsct_sim_region {
+    TSCT_SIM_AIR = 0,
+    TSCT_SIM_TUBE,        /* quartz capillary / tube wall (amorphous SiO2) */
+    TSCT_SIM_PISTON,      /* glassy-carbon piston (current collector of the TSCT cells) */
+    TSCT_SIM_MATRIX,      /* carbon black + binder + electrolyte between particles */
+    TSCT_SIM_PARTICLE,    /* an active-material particle (see the particle map) */
+    TSCT_SIM_CASING,      /* steel can of a commercial cell */
+    TSCT_SIM_CU,          /* copper current collector (anode side) */
+    TSCT_SIM_AL,          /* aluminium current collector (cathode side) */
+    TSCT_SIM_CATHODE,     /* cathode composite layer */
+    TSCT_SIM_ANODE,       /* anode composite layer (graphite) */
+    TSCT_SIM_SEPARATOR,   /* polymer separator soaked in electrolyte */
+    TSCT_SIM_REGION_COUNT_
+} tsct_sim_region;
+
+/* Name of a region ("air", "tube", ...). */
+const char *tsct_sim_region_name(tsct_sim_region r);
+
+typedef enum tsct_sim_cell {
+    /* The TSCT cells of the BiVO4 and Si studies, seen in horizontal slices: a quartz tube;
+     * inside it, slices through the electrode layer show particles in the carbon-binder
+     * matrix, slices below it (the first piston_slices) the glassy-carbon piston. The current
+     * collector (the piston's top) lies two particle radii below the first electrode slice
+     * and the layer ends two radii above the last, so the imaged slices cut the layer's
+     * interior; a particle's depth is its height above the collector over the layer
+     * thickness. */
+    TSCT_SIM_CELL_TSCT = 0,
+    /* A cylindrical commercial cell cross-section: steel can, and inside it the jelly roll,
+     * an Archimedean spiral of Al | cathode | separator | anode | Cu | anode | separator |
+     * cathode repeated, around a hollow centre. */
+    TSCT_SIM_CELL_CYLINDRICAL = 1,
+} tsct_sim_cell;
+
+typedef struct tsct_sim_phantom_params {
+    tsct_sim_cell cell;
+    int64_t n;                /* voxels per side of a slice (32 .. 2048) */
+    int64_t nz;               /* slices */
+    double voxel_um;          /* voxel size, micrometres */
+    /* TSCT cell: */
+    double tube_radius;       /* inner radius of the tube, as a fraction of n/2 (0.85) */
+    double tube_wall;         /* wall thickness, voxels (3) */
+    int64_t piston_slices;    /* slices at the bottom that cut the piston (0 .. nz - 1) */
+    double particle_radius;   /* mean particle radius, voxels */
+    double particle_sd;       /* relative standard deviation of the radius (0.25) */
+    double packing;           /* particle volume fraction of the electrode layer (0.3) */
+    /* cylindrical cell: */
+    double layer_voxels;      /* thickness of one electrode layer, voxels (4) */
+    uint64_t seed;            /* particle placement */
+} tsct_sim_phantom_params;
+
+#define TSCT_SIM_PHANTOM_PARAMS_DEFAULT                                                     \
+    {TSCT_SIM_CELL_TSCT, 64, 1, 1.0, 0.85, 3.0, 0, 4.0, 0.25, 0.3, 4.0, 1}
+
+/* A spherical particle. Coordinates in voxels: x along columns, y along rows, z along slices
+ * (slice k spans z in [k, k + 1)); depth in [0, 1]: 0 at the current collector, 1 at the far
+ * side of the electrode (the reaction front starts at depth 0). */
+typedef struct tsct_sim_particle {
+    double x, y, z, radius;
+    double depth;
+} tsct_sim_particle;
+
+typedef struct tsct_sim_phantom {
+    int64_t n, nz;
+    double voxel_um;
+    uint8_t *region;          /* [nz][n][n] tsct_sim_region */
+    int32_t *particle;        /* [nz][n][n] index into particles, -1 outside particles */
+    int64_t nparticles;
+    tsct_sim_particle *particles;
+} tsct_sim_phantom;
+
+/* Build a phantom. Particles are placed at random (seeded) without overlap in the electrode
+ * layer until the packing fraction is reached or no place is left (random sequential addition
+ * jams near 0.35); a voxel belongs to a particle if its centre lies inside the sphere. Errors:
+ * TSCT_ERR_VALUE (sizes or fractions out of range, naming the parameter), TSCT_ERR_NOMEM.
+ * Deterministic: the same parameters give the same phantom on any machine. */
+tsct_status tsct_sim_phantom_create(const tsct_sim_phantom_params *params,
+                                    tsct_sim_phantom **out, tsct_error *err);
+
+/* Free a phantom. NULL allowed. */
+void tsct_sim_phantom_destroy(tsct_sim_phantom *p);
+
+/* A reproducible uniform random number generator (xoshiro256**), for the simulator's noise
+ * and placements: the same seed gives the same stream on every platform. */
+typedef struct tsct_sim_rng {
+    uint64_t s[4];
+} tsct_sim_rng;
+
+void tsct_sim_rng_seed(tsct_sim_rng *r, uint64_t seed);
+uint64_t tsct_sim_rng_next(tsct_sim_rng *r);
+double tsct_sim_rng_uniform(tsct_sim_rng *r);   /* [0, 1) with 53 random bits */
+double tsct_sim_rng_normal(tsct_sim_rng *r);    /* standard normal (Box-Muller) */
 
 /* ---- the pencil beam and the scan forward model ---------------------------------------- */
 
