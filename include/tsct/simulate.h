@@ -8,6 +8,12 @@
  *                        quartz tube, glassy-carbon piston, carbon-binder matrix, active
  *                        particle, casing, current collectors, electrodes, separator) and
  *                        which particle it belongs to
+ *   operando kinetics    a conversion chain of the active material (e.g. BiVO4 -> Bi +
+ *                        LiyVO4 -> LiBi -> Li3Bi and back) driven by galvanostatic cycling;
+ *                        each particle follows the cell with a delay that grows with its
+ *                        depth (a reaction front moving from the current collector), loses
+ *                        active material cycle by cycle, and its phases' lattice parameters
+ *                        and crystallite sizes drift; with the matching electrochemistry
  *   scan forward model   line integrals of per-voxel quantities (phase fractions, patterns,
  *                        attenuation) along a pencil beam of finite width, for every angle
  *                        and translation, in the coordinates of tsct's reconstruction
@@ -126,6 +132,89 @@ void tsct_sim_rng_seed(tsct_sim_rng *r, uint64_t seed);
 uint64_t tsct_sim_rng_next(tsct_sim_rng *r);
 double tsct_sim_rng_uniform(tsct_sim_rng *r);   /* [0, 1) with 53 random bits */
 double tsct_sim_rng_normal(tsct_sim_rng *r);    /* standard normal (Box-Muller) */
+
+/* ---- operando kinetics --------------------------------------------------------------- */
+
+#define TSCT_SIM_MAX_PHASES 16
+#define TSCT_SIM_MAX_STATES 8
+
+/* The conversion chain of an active material. The reaction coordinate x runs from 0 (the
+ * pristine state) to nstate - 1 (fully lithiated); at integer x = k the particle holds the
+ * phase mixture state[k]; between states the mixture is interpolated linearly (two-phase
+ * reactions). Discharge drives x up, charge down to `charge_floor` (conversion reactions are
+ * not reversed to the pristine phase). Fractions are of the particle's scattering material
+ * and sum to 1 in every state. */
+typedef struct tsct_sim_reaction {
+    int nphase;
+    const char *phase[TSCT_SIM_MAX_PHASES];   /* names, e.g. "BiVO4", "Bi", "LiVO4_am" */
+    int nstate;
+    double state[TSCT_SIM_MAX_STATES][TSCT_SIM_MAX_PHASES];
+    double capacity[TSCT_SIM_MAX_STATES];     /* specific capacity at each state, mAh/g,
+                                                 increasing, capacity[0] = 0 */
+    double discharge_v[TSCT_SIM_MAX_STATES];  /* plateau potential (V vs Li/Li+) of the step
+                                                 from state k to k + 1 on discharge */
+    double charge_v[TSCT_SIM_MAX_STATES];     /* of the step from k + 1 back to k on charge */
+    int charge_floor;                         /* lowest state reached on charge */
+    /* Lattice drift: while a phase exists, its lattice parameters scale by
+     * 1 + strain[p] * (x - first state holding p) / (number of states holding it), a
+     * Vegard-like expansion with lithium content. */
+    double strain[TSCT_SIM_MAX_PHASES];
+} tsct_sim_reaction;
+
+typedef struct tsct_sim_cycling {
+    int ncycles;             /* discharge + charge cycles (>= 1) */
+    int64_t nt;              /* time steps (tomograms) over all cycles, evenly spaced */
+    double cycle_hours;      /* duration of one cycle, h */
+    double front_delay;      /* lag of the deepest particle behind the collector, as a
+                                fraction of a half cycle (0 = uniform reaction) */
+    double coverage_loss;    /* active material lost per cycle (fraction of the initial) by
+                                pulverisation and loss of contact */
+    double size_growth;      /* relative crystallite growth per cycle */
+    double mass_mg;          /* active mass, mg (sets the current and the capacity in mAh) */
+} tsct_sim_cycling;
+
+#define TSCT_SIM_CYCLING_DEFAULT {2, 12, 10.0, 0.3, 0.1, 0.2, 1.0}
+
+/* The reaction coordinate of the cell at time t (h) and of a particle at depth d (0 .. 1):
+ * the cell's coordinate delayed by d * front_delay half cycles. Piecewise linear in time:
+ * discharge from the current state up to nstate - 1 in each half cycle, charge down to
+ * charge_floor in the next. */
+double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, double t_hours,
+                         double depth);
+
+/* Phase fractions (nphase values, summing to 1) at reaction coordinate x, and the lattice
+ * scale factor of each phase (1 where the phase is absent). Either output may be NULL. */
+void tsct_sim_mixture(const tsct_sim_reaction *r, double x, double *fraction, double *lattice);
+
+/* Fraction of the initial active material still taking part after t hours: 1 minus
+ * coverage_loss per elapsed cycle, not below 0. Particles are lost whole: a particle's
+ * "loss rank" (0 .. 1, e.g. a random number fixed per particle) below the lost fraction means
+ * it is gone; tsct_sim_particle_active() applies that rule. */
+double tsct_sim_coverage(const tsct_sim_cycling *c, double t_hours);
+int tsct_sim_particle_active(const tsct_sim_cycling *c, double t_hours, double loss_rank);
+
+/* Relative crystallite size after t hours (1 at the start, + size_growth per cycle). */
+double tsct_sim_size_factor(const tsct_sim_cycling *c, double t_hours);
+
+/* Time (h) of time step it (0 .. nt - 1): the middle of its share of the experiment. */
+double tsct_sim_time_of_step(const tsct_sim_cycling *c, int64_t it);
+
+/* The electrochemistry of the cell as a galvanostatic experiment would log it: at time t,
+ * the current (mA; negative on discharge), the capacity passed since the start of the
+ * current half cycle (mAh) and the voltage (V): the plateau of the step in progress,
+ * smoothed over 1 % of the capacity around each state, with an IR drop of 30 mV. */
+typedef struct tsct_sim_echem {
+    double time_h, voltage, current_ma, capacity_mah, progress;
+} tsct_sim_echem;
+
+void tsct_sim_echem_at(const tsct_sim_reaction *r, const tsct_sim_cycling *c, double t_hours,
+                       tsct_sim_echem *out);
+
+/* Check a reaction and a cycling description: sizes, fractions summing to 1, capacities
+ * increasing, finite voltages, charge_floor in range, nt >= 1, durations > 0, losses in
+ * [0, 1]. Errors name the field and index. */
+tsct_status tsct_sim_kinetics_check(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
+                                    tsct_error *err);
 
 /* ---- the pencil beam and the scan forward model ---------------------------------------- */
 

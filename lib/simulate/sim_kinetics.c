@@ -1,0 +1,216 @@
+/* sim_kinetics.c - the operando model of the simulator: a conversion chain driven by
+ * galvanostatic cycling, a reaction front from the current collector, loss of active material,
+ * crystallite growth, Vegard-like lattice drift, and the electrochemistry that goes with it
+ * (see include/tsct/simulate.h).
+ *
+ * Galvanostatic means a constant current within each half cycle, so the capacity passed grows
+ * linearly in time; the reaction coordinate x follows from the capacity through the
+ * piecewise-linear capacity of the states. Each half cycle lasts half the cycle time, whatever
+ * capacity it passes (the first discharge, which converts the pristine phase, runs at a higher
+ * current). A particle at depth d lags the cell by d * front_delay half cycles.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#include "tsct/simulate.h"
+
+static double total_hours(const tsct_sim_cycling *c)
+{
+    return c->ncycles * c->cycle_hours;
+}
+
+/* Capacity (mAh/g) -> reaction coordinate. */
+static double x_of_capacity(const tsct_sim_reaction *r, double cap)
+{
+    int m = r->nstate - 1;
+    if (cap <= r->capacity[0])
+        return 0;
+    for (int k = 0; k < m; k++)
+        if (cap <= r->capacity[k + 1]) {
+            double span = r->capacity[k + 1] - r->capacity[k];
+            return k + (span > 0 ? (cap - r->capacity[k]) / span : 1.0);
+        }
+    return m;
+}
+
+/* Which half cycle t falls in (0-based, clamped to the experiment) and how far through it. */
+static void half_cycle(const tsct_sim_cycling *c, double t, int *h, double *s)
+{
+    double H = 0.5 * c->cycle_hours;
+    double tt = fmin(fmax(t, 0.0), total_hours(c));
+    int idx = (int)floor(tt / H);
+    if (idx >= 2 * c->ncycles)
+        idx = 2 * c->ncycles - 1;
+    *h = idx;
+    *s = (tt - idx * H) / H;
+}
+
+/* Capacities (mAh/g) at the start and end of half cycle h. */
+static void half_cycle_span(const tsct_sim_reaction *r, int h, double *from, double *to)
+{
+    double top = r->capacity[r->nstate - 1], floor_cap = r->capacity[r->charge_floor];
+    if (h % 2 == 0) {
+        *from = h == 0 ? r->capacity[0] : floor_cap;
+        *to = top;
+    } else {
+        *from = top;
+        *to = floor_cap;
+    }
+}
+
+double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, double t_hours,
+                         double depth)
+{
+    double tau = t_hours - depth * c->front_delay * 0.5 * c->cycle_hours;
+    if (tau <= 0)
+        return 0;
+    int h;
+    double s, from, to;
+    half_cycle(c, tau, &h, &s);
+    half_cycle_span(r, h, &from, &to);
+    return x_of_capacity(r, from + s * (to - from));
+}
+
+void tsct_sim_mixture(const tsct_sim_reaction *r, double x, double *fraction, double *lattice)
+{
+    int m = r->nstate - 1;
+    double xc = fmin(fmax(x, 0.0), (double)m);
+    int k = (int)floor(xc);
+    if (k > m - 1)
+        k = m - 1;
+    if (k < 0)
+        k = 0;
+    double f = m > 0 ? xc - k : 0;
+    for (int p = 0; p < r->nphase; p++) {
+        double frac = m > 0 ? (1 - f) * r->state[k][p] + f * r->state[k + 1][p] : r->state[0][p];
+        if (fraction)
+            fraction[p] = frac;
+        if (!lattice)
+            continue;
+        /* The states holding phase p, and how far x has gone through them. */
+        int first = -1, count = 0;
+        for (int j = 0; j <= m; j++)
+            if (r->state[j][p] > 0) {
+                if (first < 0)
+                    first = j;
+                count++;
+            }
+        double through = count > 0 ? (xc - first) / count : 0;
+        through = fmin(fmax(through, 0.0), 1.0);
+        lattice[p] = frac > 0 ? 1.0 + r->strain[p] * through : 1.0;
+    }
+}
+
+double tsct_sim_coverage(const tsct_sim_cycling *c, double t_hours)
+{
+    double lost = c->coverage_loss * fmax(t_hours, 0.0) / c->cycle_hours;
+    return fmax(0.0, 1.0 - lost);
+}
+
+int tsct_sim_particle_active(const tsct_sim_cycling *c, double t_hours, double loss_rank)
+{
+    return loss_rank >= 1.0 - tsct_sim_coverage(c, t_hours);
+}
+
+double tsct_sim_size_factor(const tsct_sim_cycling *c, double t_hours)
+{
+    return 1.0 + c->size_growth * fmax(t_hours, 0.0) / c->cycle_hours;
+}
+
+double tsct_sim_time_of_step(const tsct_sim_cycling *c, int64_t it)
+{
+    return (it + 0.5) * total_hours(c) / (double)c->nt;
+}
+
+static double logistic(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
+
+void tsct_sim_echem_at(const tsct_sim_reaction *r, const tsct_sim_cycling *c, double t_hours,
+                       tsct_sim_echem *out)
+{
+    int h;
+    double s, from, to;
+    half_cycle(c, t_hours, &h, &s);
+    half_cycle_span(r, h, &from, &to);
+    double H = 0.5 * c->cycle_hours, g = c->mass_mg * 1e-3;  /* active mass in g */
+    double cap = from + s * (to - from);
+    int discharge = h % 2 == 0;
+    const double *v = discharge ? r->discharge_v : r->charge_v;
+    /* V(capacity): the first step's plateau, stepping at every state boundary, smoothed over
+     * 1 % of the full capacity (narrow enough for short plateaus such as LiBi's). */
+    double width = 0.01 * r->capacity[r->nstate - 1];
+    double volt = v[0];
+    for (int k = 1; k < r->nstate - 1; k++)
+        volt += (v[k] - v[k - 1]) * logistic((cap - r->capacity[k]) / width);
+    out->time_h = t_hours;
+    out->voltage = volt + (discharge ? -0.03 : 0.03);
+    out->current_ma = (to - from) * g / H;  /* negative on discharge only if to < from */
+    if (discharge)
+        out->current_ma = -fabs(out->current_ma);
+    else
+        out->current_ma = fabs(out->current_ma);
+    out->capacity_mah = fabs(cap - from) * g;
+    out->progress = x_of_capacity(r, cap);
+}
+
+tsct_status tsct_sim_kinetics_check(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
+                                    tsct_error *err)
+{
+    if (r->nphase < 1 || r->nphase > TSCT_SIM_MAX_PHASES)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.nphase", -1,
+                              "%d phases: expected 1 .. %d", r->nphase, TSCT_SIM_MAX_PHASES);
+    if (r->nstate < 1 || r->nstate > TSCT_SIM_MAX_STATES)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.nstate", -1,
+                              "%d states: expected 1 .. %d", r->nstate, TSCT_SIM_MAX_STATES);
+    for (int p = 0; p < r->nphase; p++) {
+        if (!r->phase[p] || !r->phase[p][0])
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.phase", p,
+                                  "phase without a name");
+        if (!isfinite(r->strain[p]) || fabs(r->strain[p]) > 0.5)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.strain", p,
+                                  "strain %g: expected |strain| <= 0.5", r->strain[p]);
+    }
+    for (int k = 0; k < r->nstate; k++) {
+        double sum = 0;
+        for (int p = 0; p < r->nphase; p++) {
+            if (!(r->state[k][p] >= 0))
+                return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.state", k,
+                                      "fraction of %s is %g, expected >= 0", r->phase[p],
+                                      r->state[k][p]);
+            sum += r->state[k][p];
+        }
+        if (fabs(sum - 1) > 1e-9)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.state", k,
+                                  "phase fractions sum to %g, expected 1", sum);
+        if (!isfinite(r->capacity[k]) || (k == 0 && r->capacity[0] != 0) ||
+            (k > 0 && !(r->capacity[k] > r->capacity[k - 1])))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.capacity", k,
+                                  "capacities start at 0 and increase, got %g",
+                                  r->capacity[k]);
+        if (k < r->nstate - 1 && !(isfinite(r->discharge_v[k]) && isfinite(r->charge_v[k])))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.voltage", k,
+                                  "plateau voltages must be finite");
+    }
+    if (r->charge_floor < 0 || r->charge_floor >= r->nstate)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.charge_floor", -1,
+                              "%d: expected 0 .. %d", r->charge_floor, r->nstate - 1);
+    if (c->ncycles < 1 || c->nt < 1)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "cycling", -1,
+                              "%d cycles and %lld time steps: expected at least 1 each",
+                              c->ncycles, (long long)c->nt);
+    if (!(c->cycle_hours > 0) || !isfinite(c->cycle_hours) || !(c->mass_mg > 0) ||
+        !isfinite(c->mass_mg))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "cycling", -1,
+                              "cycle time %g h and active mass %g mg must be positive",
+                              c->cycle_hours, c->mass_mg);
+    if (!(c->front_delay >= 0 && c->front_delay <= 1) ||
+        !(c->coverage_loss >= 0 && c->coverage_loss <= 1) ||
+        !(c->size_growth >= 0 && c->size_growth <= 10))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "cycling", -1,
+                              "front delay %g and coverage loss %g must be in [0, 1], size "
+                              "growth %g in [0, 10]",
+                              c->front_delay, c->coverage_loss, c->size_growth);
+    return TSCT_OK;
+}

@@ -1,0 +1,171 @@
+/* test_sim_kinetics.c - the operando model: phase mixtures, the reaction coordinate through
+ * galvanostatic cycles and the reaction front, coverage loss, lattice drift, and the
+ * electrochemistry (charge balance, plateaus), with a BiVO4-like conversion chain. */
+#include <math.h>
+
+#include "tsct/simulate.h"
+#include "tsct_test.h"
+
+/* BiVO4 + 3 Li -> Bi + Li3VO4 (amorphous), Bi + Li -> LiBi, LiBi + 2 Li -> Li3Bi; one Li per
+ * BiVO4 (323.9 g/mol) is 26.80 Ah/mol / 323.9 g/mol = 82.7 mAh/g. */
+static tsct_sim_reaction bivo4(void)
+{
+    tsct_sim_reaction r;
+    memset(&r, 0, sizeof r);
+    r.nphase = 5;
+    r.phase[0] = "BiVO4";
+    r.phase[1] = "Bi";
+    r.phase[2] = "LiyVO4";
+    r.phase[3] = "LiBi";
+    r.phase[4] = "Li3Bi";
+    r.nstate = 4;
+    r.state[0][0] = 1;
+    r.state[1][1] = 0.5, r.state[1][2] = 0.5;
+    r.state[2][3] = 0.5, r.state[2][2] = 0.5;
+    r.state[3][4] = 0.5, r.state[3][2] = 0.5;
+    double cap[4] = {0, 3 * 82.7, 4 * 82.7, 6 * 82.7};
+    double dv[3] = {1.8, 0.8, 0.7}, cv[3] = {3.0, 1.1, 1.0};
+    memcpy(r.capacity, cap, sizeof cap);
+    memcpy(r.discharge_v, dv, sizeof dv);
+    memcpy(r.charge_v, cv, sizeof cv);
+    r.charge_floor = 1;
+    r.strain[3] = 0.02;
+    return r;
+}
+
+static void test_mixture(void)
+{
+    tsct_sim_reaction r = bivo4();
+    double f[5], a[5];
+    int bad = 0;
+    for (double x = 0; x <= 3.0; x += 0.01) {
+        tsct_sim_mixture(&r, x, f, NULL);
+        double sum = 0;
+        for (int p = 0; p < 5; p++)
+            sum += f[p], bad += f[p] < 0;
+        bad += fabs(sum - 1) > 1e-12;
+    }
+    CHECK(bad == 0);
+    tsct_sim_mixture(&r, 1.5, f, a);
+    CHECK_NEAR(f[1], 0.25, 1e-12);
+    CHECK_NEAR(f[3], 0.25, 1e-12);
+    CHECK_NEAR(f[2], 0.5, 1e-12);
+    CHECK_NEAR(a[3], 1.0, 1e-12);  /* LiBi just appearing: no strain yet */
+    tsct_sim_mixture(&r, 2.5, f, a);
+    CHECK_NEAR(a[3], 1.01, 1e-12); /* half way through LiBi's range */
+    CHECK_NEAR(a[0], 1.0, 1e-12);  /* absent phase */
+    tsct_sim_mixture(&r, 3.0, f, NULL);
+    CHECK_NEAR(f[4], 0.5, 1e-12);
+    tsct_sim_mixture(&r, -1.0, f, NULL);  /* clamped */
+    CHECK_NEAR(f[0], 1.0, 1e-12);
+}
+
+static void test_progress(void)
+{
+    tsct_sim_reaction r = bivo4();
+    tsct_sim_cycling c = TSCT_SIM_CYCLING_DEFAULT;  /* 2 cycles of 10 h */
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 0.0, 0.0), 0.0, 1e-12);
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 5.0 - 1e-9, 0.0), 3.0, 1e-6);
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 10.0 - 1e-9, 0.0), 1.0, 1e-6);
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 15.0 - 1e-9, 0.0), 3.0, 1e-6);
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 20.0, 0.0), 1.0, 1e-6);
+    /* Constant current: capacity linear in time, so at 1/4 of the first discharge the
+     * capacity is 124 mAh/g, half way through the conversion (x = 0.5). */
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 1.25, 0.0), 0.5, 1e-9);
+    /* The front: deeper particles lag on discharge and on charge. */
+    CHECK(tsct_sim_progress(&r, &c, 2.0, 1.0) < tsct_sim_progress(&r, &c, 2.0, 0.5));
+    CHECK(tsct_sim_progress(&r, &c, 2.0, 0.5) < tsct_sim_progress(&r, &c, 2.0, 0.0));
+    CHECK(tsct_sim_progress(&r, &c, 8.0, 1.0) > tsct_sim_progress(&r, &c, 8.0, 0.0));
+    /* Lag of d * front_delay half cycles: depth 1 at t equals depth 0 at t - 1.5 h. */
+    CHECK_NEAR(tsct_sim_progress(&r, &c, 3.5, 1.0), tsct_sim_progress(&r, &c, 2.0, 0.0), 1e-12);
+    /* Time steps: middles of equal shares of 20 h. */
+    CHECK_NEAR(tsct_sim_time_of_step(&c, 0), 20.0 / 24, 1e-12);
+    CHECK_NEAR(tsct_sim_time_of_step(&c, 11), 20.0 - 20.0 / 24, 1e-12);
+}
+
+static void test_losses(void)
+{
+    tsct_sim_cycling c = TSCT_SIM_CYCLING_DEFAULT;
+    CHECK_NEAR(tsct_sim_coverage(&c, 0), 1.0, 1e-12);
+    CHECK_NEAR(tsct_sim_coverage(&c, 10.0), 0.9, 1e-12);
+    CHECK_NEAR(tsct_sim_coverage(&c, 20.0), 0.8, 1e-12);
+    CHECK(!tsct_sim_particle_active(&c, 10.0, 0.05) && tsct_sim_particle_active(&c, 10.0, 0.5));
+    CHECK(tsct_sim_particle_active(&c, 0.0, 0.0));
+    CHECK_NEAR(tsct_sim_size_factor(&c, 20.0), 1.4, 1e-12);
+}
+
+static void test_echem(void)
+{
+    tsct_sim_reaction r = bivo4();
+    tsct_sim_cycling c = TSCT_SIM_CYCLING_DEFAULT;
+    c.mass_mg = 2.0;
+    /* Charge balance: the current integrated over each half cycle equals the capacity passed,
+     * and the logged capacity at its end is that amount (mAh). */
+    const int steps = 20000;
+    double H = 5.0, q[4] = {0};
+    for (int h = 0; h < 4; h++)
+        for (int j = 0; j < steps; j++) {
+            tsct_sim_echem e;
+            tsct_sim_echem_at(&r, &c, h * H + (j + 0.5) * H / steps, &e);
+            q[h] += e.current_ma * H / steps;
+        }
+    double g = 2e-3;
+    CHECK_NEAR(q[0], -6 * 82.7 * g, 1e-9);
+    CHECK_NEAR(q[1], 3 * 82.7 * g, 1e-9);   /* back to Bi only: 3 Li out */
+    CHECK_NEAR(q[2], -3 * 82.7 * g, 1e-9);
+    tsct_sim_echem e;
+    tsct_sim_echem_at(&r, &c, H - 1e-9, &e);
+    CHECK_NEAR(e.capacity_mah, 6 * 82.7 * g, 1e-6);
+    CHECK_NEAR(e.progress, 3.0, 1e-6);
+    /* Plateaus: the middle of the conversion (x = 0.5), of LiBi (x = 2.5) and on charge. */
+    tsct_sim_echem_at(&r, &c, 1.25, &e);
+    CHECK_NEAR(e.voltage, 1.8 - 0.03, 1e-3);
+    CHECK(e.current_ma < 0);
+    double t25 = H * (4.5 * 82.7) / (6 * 82.7);  /* capacity at x = 2.5 */
+    tsct_sim_echem_at(&r, &c, t25, &e);
+    CHECK_NEAR(e.voltage, 0.7 - 0.03, 1e-3);
+    /* On charge, delithiating Li3Bi (x from 3 to 2) sits on the 1.0 V plateau. */
+    tsct_sim_echem_at(&r, &c, H + 0.1 * H, &e);
+    CHECK_NEAR(e.voltage, 1.0 + 0.03, 1e-3);
+    CHECK(e.current_ma > 0);
+    /* Voltage stays between the lowest and highest plateaus (plus the IR drop). */
+    int out = 0;
+    for (double t = 0; t < 20; t += 0.01) {
+        tsct_sim_echem_at(&r, &c, t, &e);
+        out += e.voltage < 0.7 - 0.031 || e.voltage > 3.0 + 0.031;
+    }
+    CHECK(out == 0);
+}
+
+static void test_checks(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_sim_reaction r = bivo4();
+    tsct_sim_cycling c = TSCT_SIM_CYCLING_DEFAULT;
+    CHECK_OK(tsct_sim_kinetics_check(&r, &c, &err), &err);
+    r.state[2][3] = 0.6;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err,
+                "reaction.state[2]: phase fractions sum to 1.1");
+    r = bivo4();
+    r.capacity[2] = 100;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err, "reaction.capacity[2]");
+    r = bivo4();
+    r.charge_floor = 4;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err, "charge_floor");
+    r = bivo4();
+    c.coverage_loss = 1.5;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err, "coverage loss 1.5");
+    c = (tsct_sim_cycling)TSCT_SIM_CYCLING_DEFAULT;
+    c.nt = 0;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err, "0 time steps");
+}
+
+int main(void)
+{
+    test_mixture();
+    test_progress();
+    test_losses();
+    test_echem();
+    test_checks();
+    return tsct_test_finish("test_sim_kinetics");
+}
