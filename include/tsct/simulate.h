@@ -216,6 +216,48 @@ void tsct_sim_echem_at(const tsct_sim_reaction *r, const tsct_sim_cycling *c, do
 tsct_status tsct_sim_kinetics_check(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
                                     tsct_error *err);
 
+/* ---- the scene: what every voxel holds at every time step ------------------------------- */
+
+#define TSCT_SIM_MAX_COMPONENTS 32
+
+/* A phantom together with what its regions are made of: a fixed material (a name such as
+ * "quartz", "glassy_carbon", "carbon", "steel", "air") or an active material following a
+ * reaction under `cycling`. Particles of an inactive (lost) particle hold nothing. The
+ * scene's components are the fixed materials, then the phases of each reaction, each name
+ * once (a phase appearing in two reactions is one component). */
+typedef struct tsct_sim_scene {
+    const tsct_sim_phantom *phantom;
+    const char *material[TSCT_SIM_REGION_COUNT_];            /* fixed regions, else NULL */
+    const tsct_sim_reaction *reaction[TSCT_SIM_REGION_COUNT_];/* active regions, else NULL */
+    tsct_sim_cycling cycling;
+    uint64_t seed;                /* per-particle loss ranks */
+    /* Filled by tsct_sim_scene_init: */
+    int ncomponents;
+    const char *component[TSCT_SIM_MAX_COMPONENTS];
+    int map[TSCT_SIM_REGION_COUNT_][TSCT_SIM_MAX_PHASES];    /* region, phase -> component;
+                                                                fixed regions use [r][0] */
+    double *loss_rank;            /* [nparticles], owned */
+} tsct_sim_scene;
+
+/* Validate the mapping (every region present in the phantom has exactly one of material or
+ * reaction; the reactions and cycling pass tsct_sim_kinetics_check), list the components and
+ * draw the particles' loss ranks. Release with tsct_sim_scene_release. Errors: TSCT_ERR_VALUE
+ * naming the region, TSCT_ERR_NOMEM. */
+tsct_status tsct_sim_scene_init(tsct_sim_scene *scene, tsct_error *err);
+void tsct_sim_scene_release(tsct_sim_scene *scene);
+
+/* Component fractions of every voxel of slice `slice` at time step `it`:
+ * out[n][n][ncomponents] (C order), each voxel's fractions summing to 1 for present material
+ * and to 0 for a lost particle. Reaction coordinates use the particle's depth (particles) or
+ * 0.5 (layers). */
+void tsct_sim_scene_fractions(const tsct_sim_scene *scene, int64_t it, int64_t slice,
+                              float *out);
+
+/* Lattice scale factors of every reaction phase at time step `it` as seen in the cell as a
+ * whole (the reaction coordinate at depth 0.5): lattice[ncomponents], 1 for fixed materials.
+ */
+void tsct_sim_scene_lattice(const tsct_sim_scene *scene, int64_t it, double *lattice);
+
 /* ---- the pencil beam and the scan forward model ---------------------------------------- */
 
 typedef enum tsct_sim_profile {
