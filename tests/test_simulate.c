@@ -187,6 +187,86 @@ static void test_fbp_round_trip(void)
     free(img);
 }
 
+/* The scan of a slice by linearity equals projecting every voxel's full pattern; zigzag,
+ * monitor and attenuation act as documented. */
+static void test_scan_patterns(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    const int64_t n = 24, nc = 3, nq = 40, na = 6, ns = 30;
+    float *frac = calloc((size_t)(n * n * nc), sizeof *frac);
+    float *full = calloc((size_t)(n * n * nq), sizeof *full);
+    float pat[3 * 40];
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t q = 0; q < nq; q++)
+            pat[c * nq + q] = (float)(exp(-0.5 * pow((q - 10.0 * (c + 1)) / 2.0, 2)) + 0.1 * c);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = 0; k < n; k++) {
+            double a = hypot(i - 12.0, k - 10.0) < 5 ? 1.0 : 0.0;
+            double b = (i + k) % 3 == 0 ? 0.4 : 0.0;
+            float *f = frac + (i * n + k) * nc;
+            f[0] = (float)a;
+            f[1] = (float)b;
+            f[2] = (float)(1.0 - a - b > 0 ? 1.0 - a - b : 0.0);
+            for (int64_t q = 0; q < nq; q++)
+                for (int64_t c = 0; c < nc; c++)
+                    full[(i * n + k) * nq + q] += f[c] * pat[c * nq + q];
+        }
+    double angles[6] = {0, 30, 60, 90, 120, 150};
+    tsct_sim_scan scan = {na, ns, angles, {1.0, TSCT_SIM_BEAM_TOPHAT, 4}, 0.01, 0, 2};
+    float *data = malloc((size_t)(na * ns * nq) * sizeof *data);
+    float *ref = malloc((size_t)(na * ns * nq) * sizeof *ref);
+    float *sino = malloc((size_t)(na * ns * nc) * sizeof *sino);
+    CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, NULL, NULL, data, sino, &err),
+             &err);
+    CHECK_OK(tsct_sim_project(full, n, nq, angles, na, ns, &scan.beam, 2, ref, &err), &err);
+    double worst = 0, mx = 0;
+    for (int64_t k = 0; k < na * ns * nq; k++) {
+        worst = fmax(worst, fabs(data[k] - ref[k]));
+        mx = fmax(mx, fabs(ref[k]));
+    }
+    CHECK_MSG(worst < 1e-5 * mx, "linearity: %.3g of %.3g", worst, mx);
+
+    /* Zigzag: odd angle rows reversed. A monitor scales each position. */
+    float *zz = malloc((size_t)(na * ns * nq) * sizeof *zz);
+    float *mon = malloc((size_t)(na * ns) * sizeof *mon);
+    for (int64_t k = 0; k < na * ns; k++)
+        mon[k] = 1.0f + 0.01f * (float)(k % 7);
+    scan.zigzag = 1;
+    CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, NULL, mon, zz, NULL, &err), &err);
+    int bad = 0;
+    for (int64_t a = 0; a < na; a++)
+        for (int64_t j = 0; j < ns; j++) {
+            int64_t jj = a % 2 ? ns - 1 - j : j;
+            for (int64_t q = 0; q < nq; q++)
+                bad += fabsf(zz[(a * ns + jj) * nq + q] - mon[a * ns + j] * data[(a * ns + j) * nq + q]) >
+                       1e-5f * (float)mx;
+        }
+    CHECK_MSG(bad == 0, "zigzag/monitor: %d values differ", bad);
+
+    /* Attenuation by component 0 only: each position is scaled by exp(-mu * L0 * voxel_mm). */
+    double mu[3] = {50.0, 0, 0};
+    scan.zigzag = 0;
+    CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, mu, NULL, zz, NULL, &err), &err);
+    bad = 0;
+    for (int64_t a = 0; a < na; a++)
+        for (int64_t j = 0; j < ns; j++) {
+            double T = exp(-50.0 * sino[(a * ns + j) * nc] * 0.01);
+            for (int64_t q = 0; q < nq; q++)
+                bad += fabs(zz[(a * ns + j) * nq + q] - T * data[(a * ns + j) * nq + q]) > 1e-5 * mx;
+        }
+    CHECK_MSG(bad == 0, "attenuation: %d values differ", bad);
+    mu[1] = -1;
+    CHECK_FAILS(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, mu, NULL, zz, NULL, &err),
+                TSCT_ERR_VALUE, &err, "mu[1]");
+    free(frac);
+    free(full);
+    free(data);
+    free(ref);
+    free(sino);
+    free(zz);
+    free(mon);
+}
+
 static void test_errors(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
@@ -214,6 +294,7 @@ int main(void)
     test_mass();
     test_radon_peer();
     test_fbp_round_trip();
+    test_scan_patterns();
     test_errors();
     return tsct_test_finish("test_simulate");
 }

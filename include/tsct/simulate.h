@@ -292,6 +292,37 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
                              int64_t na, int64_t ns, const tsct_sim_beam *beam, int nthreads,
                              float *sino, tsct_error *err);
 
+/* The measured patterns of one slice: every pencil-beam position of the scan sees the sum
+ * over the voxels on its path of fraction x pattern, which by linearity is
+ *
+ *   data[a][s][q] = monitor[a][s] * T[a][s] * sum_c (P f_c)[a][s] * pattern[c][q]
+ *
+ * with P the forward model of tsct_sim_project (lengths in voxels), f_c the fraction image of
+ * component c, and T = exp(-voxel_mm * sum_c mu[c] (P f_c)) the transmission of the beam
+ * through the whole path (attenuation of the incident beam; self-absorption of the diffracted
+ * beams is not modelled). Only nc channels are projected, so the cost does not grow with nq.
+ *
+ * fractions: [n][n][nc]; patterns: [nc][nq] (intensity per voxel length); mu: [nc] in 1/mm or
+ * NULL (no attenuation); monitor: [na][ns] or NULL (1). data: [na][ns][nq], written in
+ * acquisition order: with zigzag, odd angle rows are stored with the translations reversed, as
+ * a snake scan records them (tsct's sinogram step flips them back). noiseless_sino, if not
+ * NULL, receives the projected fractions [na][ns][nc] (ground truth).
+ * Errors: those of tsct_sim_project, TSCT_ERR_VALUE for nq < 1 or non-finite patterns/mu,
+ * TSCT_ERR_NOMEM. */
+typedef struct tsct_sim_scan {
+    int64_t na, ns;
+    const double *angles_deg;   /* [na] */
+    tsct_sim_beam beam;
+    double voxel_mm;            /* voxel size for attenuation path lengths */
+    int zigzag;                 /* 1: snake order (odd rows reversed) */
+    int nthreads;
+} tsct_sim_scan;
+
+tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,
+                                   int64_t nc, const float *patterns, int64_t nq,
+                                   const double *mu, const float *monitor, float *data,
+                                   float *noiseless_sino, tsct_error *err);
+
 /* Exact length (pixels) of the intersection of the line (k - n/2) cos(theta) - (i - n/2)
  * sin(theta) = t with pixel (i, k) of an n x n grid, theta in degrees. For tests and for
  * callers that need single path lengths (e.g. self-absorption). */

@@ -197,3 +197,55 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
     free(acc);
     return TSCT_OK;
 }
+
+tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,
+                                   int64_t nc, const float *patterns, int64_t nq,
+                                   const double *mu, const float *monitor, float *data,
+                                   float *noiseless_sino, tsct_error *err)
+{
+    const int64_t na = scan->na, ns = scan->ns;
+    if (nq < 1)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "patterns", -1,
+                              "%lld channels, expected >= 1", (long long)nq);
+    for (int64_t k = 0; k < nc * nq; k++)
+        if (!isfinite(patterns[k]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "patterns", k,
+                                  "pattern value is not finite");
+    for (int64_t c = 0; mu && c < nc; c++)
+        if (!isfinite(mu[c]) || mu[c] < 0)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "mu", c,
+                                  "attenuation %g 1/mm: expected finite and >= 0", mu[c]);
+    float *proj = noiseless_sino;
+    if (!proj && !(proj = malloc((size_t)(na * ns * nc) * sizeof *proj)))
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "scan", -1, "projections");
+    tsct_status st = tsct_sim_project(fractions, n, nc, scan->angles_deg, na, ns, &scan->beam,
+                                      scan->nthreads, proj, err);
+    if (st == TSCT_OK) {
+        int nt = tsct_threads_resolve(scan->nthreads);
+        (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t a = 0; a < na; a++)
+            for (int64_t j = 0; j < ns; j++) {
+                const float *pf = proj + (a * ns + j) * nc;
+                double scale = monitor ? monitor[a * ns + j] : 1.0;
+                if (mu) {
+                    double path = 0;
+                    for (int64_t c = 0; c < nc; c++)
+                        path += mu[c] * pf[c];
+                    scale *= exp(-path * scan->voxel_mm);
+                }
+                /* Snake scans record odd rows backwards. */
+                int64_t jj = scan->zigzag && (a % 2) ? ns - 1 - j : j;
+                float *dst = data + (a * ns + jj) * nq;
+                for (int64_t q = 0; q < nq; q++) {
+                    double v = 0;
+                    for (int64_t c = 0; c < nc; c++)
+                        v += pf[c] * patterns[c * nq + q];
+                    dst[q] = (float)(scale * v);
+                }
+            }
+    }
+    if (proj != noiseless_sino)
+        free(proj);
+    return st;
+}
