@@ -14,6 +14,9 @@
  *                        depth (a reaction front moving from the current collector), loses
  *                        active material cycle by cycle, and its phases' lattice parameters
  *                        and crystallite sizes drift; with the matching electrochemistry
+ *   detector frames      a pattern rendered onto an area detector (pyFAI geometry), with
+ *                        solid angle, polarization, module gaps, Poisson noise, dark, flat
+ *                        and single-crystal spots
  *   scan forward model   line integrals of per-voxel quantities (phase fractions, patterns,
  *                        attenuation) along a pencil beam of finite width, for every angle
  *                        and translation, in the coordinates of tsct's reconstruction
@@ -32,6 +35,7 @@
 
 #include <stdint.h>
 
+#include "tsct/poni.h"
 #include "tsct/status.h"
 
 #ifdef __cplusplus
@@ -327,6 +331,60 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
  * sin(theta) = t with pixel (i, k) of an n x n grid, theta in degrees. For tests and for
  * callers that need single path lengths (e.g. self-absorption). */
 double tsct_sim_chord(int64_t n, int64_t i, int64_t k, double theta_deg, double t);
+
+/* ---- detector frames ------------------------------------------------------------------ */
+
+/* Mark the gaps between the modules of a Pilatus detector of rows x cols pixels (modules of
+ * 195 rows x 487 columns separated by 17-pixel and 7-pixel gaps, as in pyFAI's Pilatus
+ * definitions): mask[rows][cols] is set to 1 in gaps, left unchanged elsewhere. Other shapes
+ * that are not a whole number of modules plus gaps get TSCT_ERR_SHAPE. */
+tsct_status tsct_sim_pilatus_gaps(int64_t rows, int64_t cols, uint8_t *mask, tsct_error *err);
+
+/* Poisson random number of mean lambda >= 0 (exact: inversion for small means, Hormann's
+ * transformed rejection PTRS for lambda >= 10). */
+int64_t tsct_sim_poisson(tsct_sim_rng *r, double lambda);
+
+typedef struct tsct_sim_render_plan tsct_sim_render_plan;
+
+/* Precompute, for a detector of rows x cols pixels with geometry g (wavelength required),
+ * each pixel's q (1/A) and the factor solid angle x polarization(factor, axis_offset = 0)
+ * that an integrator divides out. mask (rows x cols, nonzero = masked) may be NULL and is
+ * copied. Errors: those of tsct_geometry_compute, TSCT_ERR_NOMEM. */
+tsct_status tsct_sim_render_plan_create(const tsct_poni *g, int64_t rows, int64_t cols,
+                                        const uint8_t *mask, double polarization, int nthreads,
+                                        tsct_sim_render_plan **out, tsct_error *err);
+void tsct_sim_render_plan_destroy(tsct_sim_render_plan *plan);
+
+/* Single-crystal spots: in each frame, with probability `frame_fraction`, `count` spots are
+ * added: Gaussian blobs (sigma_px) centred on random pixels whose q lies within 0.5 % of one of
+ * the `nring` ring positions (1/A), with peak height `height` times the local expected counts
+ * (so they stand out whatever the ring's intensity). */
+typedef struct tsct_sim_spots {
+    double frame_fraction;
+    int count;
+    double sigma_px;
+    double height;
+    const double *ring_q;
+    int nring;
+} tsct_sim_spots;
+
+/* Render one frame: expected counts at each pixel
+ *     lambda = scale * I(q_pixel) * solid_angle * polarization * flat + dark
+ * with I linearly interpolated on the increasing grid q[nq] (0 outside it), then Poisson noise
+ * if rng is not NULL (noiseless expected counts otherwise), spots if spots is not NULL (and
+ * rng given), and masked pixels set to -1 (Pilatus style). dark and flat ([rows][cols]) may be
+ * NULL. frame: [rows][cols] float32 (counts are exact integers below 2^24). Thread-safe for
+ * distinct rngs; runs on the calling thread. Errors: TSCT_ERR_VALUE (nq < 2, q not increasing,
+ * negative or non-finite pattern or scale). */
+tsct_status tsct_sim_render(const tsct_sim_render_plan *plan, const double *q, const float *I,
+                            int64_t nq, double scale, const float *dark, const float *flat,
+                            const tsct_sim_spots *spots, tsct_sim_rng *rng, float *frame,
+                            tsct_error *err);
+
+/* The per-pixel q (1/A) and solid angle x polarization of a plan ([rows][cols], owned by the
+ * plan), for tests and for writing the expected image. */
+const double *tsct_sim_render_plan_q(const tsct_sim_render_plan *plan);
+const double *tsct_sim_render_plan_factor(const tsct_sim_render_plan *plan);
 
 #ifdef __cplusplus
 }
