@@ -332,6 +332,19 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
  * callers that need single path lengths (e.g. self-absorption). */
 double tsct_sim_chord(int64_t n, int64_t i, int64_t k, double theta_deg, double t);
 
+/* ---- broad scattering of non-crystalline materials ------------------------------------- */
+
+/* The scattering of the cell's amorphous and liquid parts as broad features: a sum of
+ * Gaussian humps at the positions of their structure-factor maxima (literature values, listed
+ * in lib/simulate/sim_broad.c with references), on the square of an effective form factor so
+ * the intensity falls off with q as real amorphous scattering does. Known materials: "air",
+ * "quartz" (fused silica), "glassy_carbon", "carbon" (carbon black + binder), "electrolyte"
+ * (LiPF6 in carbonates), "separator" (polyethylene soaked in electrolyte). Intensity per unit
+ * path length, in arbitrary units comparable between materials (scaled by their electron
+ * density). out[nq] at q[nq] (1/A). Errors: TSCT_ERR_NOT_FOUND listing the known names. */
+tsct_status tsct_sim_broad_pattern(const char *material, const double *q, int64_t nq,
+                                   float *out, tsct_error *err);
+
 /* ---- detector frames ------------------------------------------------------------------ */
 
 /* Mark the gaps between the modules of a Pilatus detector of rows x cols pixels (modules of
