@@ -1,0 +1,137 @@
+/* tsct/maps.h - maps from per-voxel patterns, masks, regions, coverage and particle distances.
+ *
+ * What the studies publish: where each phase is and how much of it. A map turns every voxel's
+ * pattern (a reconstructed I(q) or a G(r)) into one number; thresholds turn maps into masks;
+ * masks give coverage (pixel counts), region-summed patterns and particles.
+ *
+ * Map definitions are linear functionals of the pattern, so each is compiled once into a plan
+ * (a run of bins and their weights along the pattern axis) and applied to millions of voxels
+ * as a dot product:
+ *
+ *   window      area of I(x) over [lo, hi] by the trapezoid rule on the bins whose centres lie
+ *               in the window, minus the straight background line through the first and last
+ *               of those bins (the window's edges) when `background` is set
+ *   value       I at x = lo (linear interpolation), or its mean over [lo - hi, lo + hi] when
+ *               hi > 0 (trapezoid rule over that range divided by its width): "G(r) at r"
+ *   total       sum of I over all bins (the absorption-tomography-like map)
+ *
+ * Images are [ny][nx] (C order) as elsewhere in tsct; NaN marks voxels without data (outside
+ * the reconstruction circle, below a mask) and propagates through maps but never enters masks.
+ * Thread safety: plans are immutable after creation; every function is reentrant.
+ */
+#ifndef TSCT_MAPS_H
+#define TSCT_MAPS_H
+
+#include <stdint.h>
+
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tsct_map_kind {
+    TSCT_MAP_WINDOW = 0,
+    TSCT_MAP_VALUE = 1,
+    TSCT_MAP_TOTAL = 2,
+} tsct_map_kind;
+
+typedef struct tsct_map_def {
+    char name[64];      /* the map's name: /entry/maps/NAME */
+    tsct_map_kind kind;
+    double lo, hi;      /* window: [lo, hi]; value: lo = position, hi = half width (0: point) */
+    int background;     /* window: subtract the line through the edges (1) or not (0) */
+} tsct_map_def;
+
+typedef struct tsct_map_plan tsct_map_plan;
+
+/* Compile a definition on the axis x[nx] (increasing; q in 1/A or r in A). Errors:
+ * TSCT_ERR_VALUE naming the map: window outside the axis or holding fewer than 2 bins
+ * ("window 0.1..0.2 holds 0 bins of the axis 0.5..12"), value outside the axis, lo > hi,
+ * non-increasing axis; TSCT_ERR_NOMEM. */
+tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64_t nx,
+                                 tsct_map_plan **out, tsct_error *err);
+void tsct_map_plan_destroy(tsct_map_plan *plan);
+
+/* A one-line description for the map's "method" attribute, e.g.
+ * "peak area 1.29-1.42 (11 bins) minus linear background through the window edges". */
+const char *tsct_map_plan_describe(const tsct_map_plan *plan);
+
+/* Apply to npix patterns of nx values each, pattern p starting at patterns + p * ld:
+ * out[p] = sum_j w_j patterns[p * ld + j]. A NaN in the used bins gives NaN. nthreads: OpenMP
+ * threads (0 = all cores). */
+void tsct_map_plan_apply(const tsct_map_plan *plan, const float *patterns, int64_t npix,
+                         int64_t ld, int nthreads, float *out);
+
+/* ---- thresholds and masks ------------------------------------------------------------------ */
+
+/* p-th percentile (0..100) of the finite values, with numpy's default linear interpolation;
+ * NaN if there are none. */
+double tsct_maps_percentile(const float *v, int64_t n, double p);
+
+/* Otsu's threshold of the finite values as scikit-image's threshold_otsu computes it: a
+ * histogram of nbins (256) equal bins over [min, max], the bin centre maximising the
+ * between-class variance. NaN if there are no finite values; the value itself if all are
+ * equal. */
+double tsct_maps_otsu(const float *v, int64_t n, int nbins);
+
+/* mask[k] = v[k] > threshold (NaN gives 0). Returns the number of voxels set. */
+int64_t tsct_maps_threshold(const float *v, int64_t n, double threshold, uint8_t *mask);
+
+/* Binary morphology with a disk of the given radius (the points with dx^2 + dy^2 <= r^2, as
+ * skimage.morphology.disk), with scikit-image's border rules: erosion treats the outside as
+ * set, dilation as clear. open = erode then dilate; close = dilate then erode. In place; a
+ * work buffer of ny * nx bytes is allocated. Errors: TSCT_ERR_VALUE (radius < 0),
+ * TSCT_ERR_NOMEM. */
+tsct_status tsct_maps_erode(uint8_t *mask, int64_t ny, int64_t nx, int radius, tsct_error *err);
+tsct_status tsct_maps_dilate(uint8_t *mask, int64_t ny, int64_t nx, int radius,
+                             tsct_error *err);
+tsct_status tsct_maps_open(uint8_t *mask, int64_t ny, int64_t nx, int radius, tsct_error *err);
+tsct_status tsct_maps_close(uint8_t *mask, int64_t ny, int64_t nx, int radius, tsct_error *err);
+
+/* Connected components of a mask: labels[k] = 1..count for set pixels, 0 elsewhere, numbered
+ * in raster order of their first pixel; connectivity 4 or 8. Returns the count, or -1 if out
+ * of memory. */
+int64_t tsct_maps_label(const uint8_t *mask, int64_t ny, int64_t nx, int connectivity,
+                        int32_t *labels);
+
+/* Remove components smaller than min_size pixels (connectivity 4 or 8). Returns the number of
+ * components kept, -1 if out of memory. */
+int64_t tsct_maps_remove_small(uint8_t *mask, int64_t ny, int64_t nx, int64_t min_size,
+                               int connectivity);
+
+/* A disk ROI: set the pixels whose centres lie within radius of the point (cx + dx, cy + dy),
+ * where (cx, cy) = (nx / 2, ny / 2) is the rotation axis (integer division, as in tomo.h).
+ * Returns the number of pixels set. */
+int64_t tsct_maps_circle(uint8_t *mask, int64_t ny, int64_t nx, double dx, double dy,
+                         double radius);
+
+/* Exact Euclidean distance (in pixels) from every set pixel to the nearest clear pixel of the
+ * image (0 for clear pixels), as scipy.ndimage.distance_transform_edt of the mask: the outside
+ * of the image does not count as clear; with no clear pixel at all, distances are infinite.
+ * Felzenszwalb & Huttenlocher's separable algorithm (Theory of Computing 8 (2012) 415).
+ * Errors: TSCT_ERR_NOMEM. */
+tsct_status tsct_maps_distance(const uint8_t *mask, int64_t ny, int64_t nx, float *dist,
+                               tsct_error *err);
+
+/* ---- regions and series -------------------------------------------------------------------- */
+
+/* Sum and mean of the patterns of the voxels in mask: sum[nx] (and mean[nx] if not NULL) over
+ * voxels whose pattern is finite in every bin. Returns the number of voxels used; an empty
+ * region gives 0 and leaves the outputs zero. */
+int64_t tsct_maps_region_sum(const float *patterns, const uint8_t *mask, int64_t npix,
+                             int64_t nx, double *sum, double *mean);
+
+/* Difference map out = a - b (NaN where either is NaN). */
+void tsct_maps_difference(const float *a, const float *b, int64_t n, float *out);
+
+/* Mean of v over the pixels of each distance shell [k, k + 1) from the particle surface
+ * (dist from tsct_maps_distance), for k = 0 .. nshell - 1: mean[k] (NaN for empty shells) and
+ * count[k]. Pixels with dist 0 or non-finite v are skipped. */
+void tsct_maps_by_distance(const float *v, const float *dist, int64_t n, int nshell,
+                           double *mean, int64_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_MAPS_H */
