@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Per-pixel geometry from pyFAI, at sampled pixels, for tests/test_geometry.c.
 
-Writes reference.txt next to this script (or to the path given as argument). For six
+Writes reference.txt next to this script (or into the folder given as argument). For six
 geometries (the four real PONI files of tests/data and two synthetic, strongly tilted ones)
 and 48 pixels each (the four detector corners and 44 random ones, fixed seed):
 
@@ -86,4 +86,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "reference.txt"))
+    main(os.path.join(sys.argv[1] if len(sys.argv) > 1 else HERE, "reference.txt"))
