@@ -22,6 +22,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"map", tsct_cmd_map, "phase and intensity maps from reconstructed patterns or PDFs",
+     tsct_usage_map},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -241,6 +241,11 @@ tsct_status tsct_dataset_read_row(tsct_dataset *d, const int64_t *lead, float *b
 /* The dataset's path (owned by the handle). */
 const char *tsct_dataset_path(const tsct_dataset *d);
 
+/* Set a string attribute on the dataset (replacing one of the same name); for datasets of a
+ * step it travels with the data into the container at the commit. */
+tsct_status tsct_dataset_set_attr_string(tsct_dataset *d, const char *name, const char *value,
+                                         tsct_error *err);
+
 /* ---- steps: resumable, atomically published work ---------------------------------------- */
 
 typedef struct tsct_step tsct_step;

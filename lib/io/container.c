@@ -1040,6 +1040,18 @@ const char *tsct_dataset_path(const tsct_dataset *d)
     return d->path;
 }
 
+tsct_status tsct_dataset_set_attr_string(tsct_dataset *d, const char *name, const char *value,
+                                         tsct_error *err)
+{
+    TSCT_TRY(need_writable(d->c, d->path, err));
+    TSCT__H5_LOCK();
+    tsct_status st = TSCT_OK;
+    if (tsct__h5_set_attr_string(d->dset, name, value) < 0)
+        st = tsct__h5_fail(err, TSCT_ERR_IO, d->c, d->path, "cannot write attribute %s", name);
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
 tsct_status tsct_dataset_extend(tsct_dataset *d, int64_t n0, tsct_error *err)
 {
     TSCT_TRY(need_writable(d->c, d->path, err));

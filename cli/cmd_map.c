@@ -1,0 +1,419 @@
+/* cmd_map.c - `tsct map`: phase and intensity maps from the reconstructed patterns or PDFs.
+ *
+ * Each map is a linear functional of every voxel's pattern (lib/maps plans: window areas,
+ * values, totals) or a voxel-wise combination of other maps (ratio, normalised). Maps are
+ * computed one (time step, slice) at a time: the voxel rows of that slice are read from
+ * /entry/recon (and /entry/pdf for G(r) maps), every map of the slice is formed in memory,
+ * and the slice is written to /entry/maps/NAME [nt][nz][ny][nx] through a resumable step.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tsct/array.h"
+#include "tsct/container.h"
+#include "tsct/maps.h"
+#include "tsct/publish.h"
+
+const char tsct_usage_map[] =
+    "usage: tsct map EXP.h5 [-d DEFINITIONS] [map options...]\n"
+    "\n"
+    "Compute maps [nt][nz][ny][nx] from the reconstructed patterns (/entry/recon) or PDFs\n"
+    "(/entry/pdf) and store each as /entry/maps/NAME with an attribute 'method' saying how it\n"
+    "was made. Resumable: an interrupted run continues with the next slice.\n"
+    "\n"
+    "Map options (repeatable):\n"
+    "  --window NAME=LO:HI[:nobg]  peak area over LO..HI of q (1/A) minus the straight\n"
+    "                              background through the window edges (nobg: without)\n"
+    "  --value NAME=X[:DX]         I(q) at X, or its mean over X +- DX\n"
+    "  --gr NAME=R[:DR]            G(r) at R (A), or its mean over R +- DR (from /entry/pdf)\n"
+    "  --total NAME                sum over all channels (an absorption-like map)\n"
+    "  --ratio NAME=A/B            map A divided by map B (NaN where B is 0)\n"
+    "  --normalise NAME=A          map A divided by its 99.5th percentile in each slice\n"
+    "  -d, --definitions FILE      maps from a file, one per line (maps may use maps defined\n"
+    "                              before them, in command-line order):\n"
+    "                                NAME = window LO HI [nobg]\n"
+    "                                NAME = value X [DX]\n"
+    "                                NAME = gr R [DR]\n"
+    "                                NAME = total\n"
+    "                                NAME = ratio A B\n"
+    "                                NAME = normalise A\n"
+    "                              (# starts a comment)\n"
+    "\n"
+    "Example (the BiVO4 study's phases):\n"
+    "  tsct map exp.h5 --window BiVO4=1.29:1.42 --window Bi=2.715:2.805 \\\n"
+    "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n";
+
+enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE };
+
+struct map {
+    tsct_map_def def;
+    enum map_op op;
+    int a, b;               /* operands of ratio / normalise (indices into maps) */
+    char an[64], bn[64];    /* their names until resolved */
+    tsct_map_plan *plan;
+    char method[512];
+    float *slice;           /* [ny][nx] of the current slice */
+    tsct_dataset *out;
+};
+
+#define MAX_MAPS 64
+
+struct maps {
+    struct map m[MAX_MAPS];
+    int n;
+    char text[8192];        /* every definition, for the fingerprint and provenance */
+    size_t used;
+};
+
+static int valid_name(const char *s)
+{
+    if (!*s || strlen(s) >= 64)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+            return 0;
+    return 1;
+}
+
+/* Parse one definition "NAME = KIND ARGS" (file) into maps; returns NULL or an error text. */
+static const char *add_definition(struct maps *ms, const char *line)
+{
+    char name[128], kind[32], a[64] = "", b[64] = "", c[64] = "";
+    int n = sscanf(line, " %127[^= \t] = %31s %63s %63s %63s", name, kind, a, b, c);
+    if (n < 2)
+        return "expected NAME = KIND ARGUMENTS";
+    if (!valid_name(name))
+        return "map names are 1-63 letters, digits, '_', '-' or '.'";
+    if (ms->n == MAX_MAPS)
+        return "too many maps (64 at most)";
+    for (int i = 0; i < ms->n; i++)
+        if (strcmp(ms->m[i].def.name, name) == 0)
+            return "a map of that name is defined twice";
+    struct map *m = &ms->m[ms->n];
+    memset(m, 0, sizeof *m);
+    snprintf(m->def.name, sizeof m->def.name, "%s", name);
+    char *end;
+    if (strcmp(kind, "window") == 0) {
+        m->def.kind = TSCT_MAP_WINDOW;
+        m->def.lo = strtod(a, &end);
+        if (n < 4 || *end)
+            return "window needs LO HI";
+        m->def.hi = strtod(b, &end);
+        if (*end)
+            return "window needs LO HI";
+        m->def.background = 1;
+        if (n == 5) {
+            if (strcmp(c, "nobg") != 0)
+                return "the only word after window LO HI is 'nobg'";
+            m->def.background = 0;
+        }
+        m->op = OP_RECON;
+    } else if (strcmp(kind, "value") == 0 || strcmp(kind, "gr") == 0) {
+        m->def.kind = TSCT_MAP_VALUE;
+        m->def.lo = strtod(a, &end);
+        if (n < 3 || *end)
+            return "value and gr need a position";
+        if (n >= 4) {
+            m->def.hi = strtod(b, &end);
+            if (*end || m->def.hi < 0)
+                return "the half width must be a number >= 0";
+        }
+        m->op = strcmp(kind, "gr") == 0 ? OP_PDF : OP_RECON;
+    } else if (strcmp(kind, "total") == 0) {
+        m->def.kind = TSCT_MAP_TOTAL;
+        m->op = OP_RECON;
+    } else if (strcmp(kind, "ratio") == 0) {
+        if (n < 4)
+            return "ratio needs two map names";
+        m->op = OP_RATIO;
+        snprintf(m->an, sizeof m->an, "%s", a);
+        snprintf(m->bn, sizeof m->bn, "%s", b);
+    } else if (strcmp(kind, "normalise") == 0 || strcmp(kind, "normalize") == 0) {
+        if (n < 3)
+            return "normalise needs a map name";
+        m->op = OP_NORMALISE;
+        snprintf(m->an, sizeof m->an, "%s", a);
+    } else {
+        return "unknown kind: expected window, value, gr, total, ratio or normalise";
+    }
+    ms->n++;
+    int w = snprintf(ms->text + ms->used, sizeof ms->text - ms->used, "%s\n", line);
+    if (w > 0 && (size_t)w < sizeof ms->text - ms->used)
+        ms->used += (size_t)w;
+    return NULL;
+}
+
+/* "--window NAME=LO:HI[:nobg]" and friends become definition lines. */
+static const char *add_option(struct maps *ms, const char *kind, const char *arg)
+{
+    char line[512], buf[400];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *eq = strchr(buf, '=');
+    if (strcmp(kind, "total") == 0) {
+        snprintf(line, sizeof line, "%s = total", buf);
+        return add_definition(ms, line);
+    }
+    if (!eq)
+        return "expected NAME=...";
+    *eq = '\0';
+    for (char *p = eq + 1; *p; p++)
+        if (*p == ':' || (*p == '/' && strcmp(kind, "ratio") == 0))
+            *p = ' ';
+    snprintf(line, sizeof line, "%s = %s %s", buf, kind, eq + 1);
+    return add_definition(ms, line);
+}
+
+static tsct_status read_definitions(struct maps *ms, const char *path, tsct_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, NULL, -1,
+                              "cannot open the definitions file");
+    char line[1024];
+    int64_t lineno = 0;
+    tsct_status st = TSCT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            continue;
+        p[strcspn(p, "\r\n")] = '\0';
+        const char *why = add_definition(ms, p);
+        if (why) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno, "%s: \"%s\"", why, p);
+            break;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
+static int find_map(const struct maps *ms, const char *name, int before)
+{
+    for (int i = 0; i < before; i++)
+        if (strcmp(ms->m[i].def.name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void free_maps(struct maps *ms)
+{
+    for (int i = 0; i < ms->n; i++) {
+        tsct_map_plan_destroy(ms->m[i].plan);
+        free(ms->m[i].slice);
+        tsct_dataset_close(ms->m[i].out);
+    }
+}
+
+int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"definitions", required_argument, NULL, 'd'}, {"window", required_argument, NULL, 'w'},
+        {"value", required_argument, NULL, 'v'},       {"gr", required_argument, NULL, 'g'},
+        {"total", required_argument, NULL, 't'},       {"ratio", required_argument, NULL, 'r'},
+        {"normalise", required_argument, NULL, 'n'},   {"normalize", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    struct maps *ms = calloc(1, sizeof *ms);
+    if (!ms)
+        return TSCT_EXIT_FAIL;
+    tsct_error err = TSCT_ERROR_INIT;
+    optind = 1;
+    opterr = 0;
+    int ch, rc = 0;
+    while (!rc && (ch = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
+        const char *why = NULL, *kind = NULL;
+        switch (ch) {
+        case 'd':
+            /* Read at once, so maps are defined in command-line order. */
+            if (read_definitions(ms, optarg, &err) != TSCT_OK)
+                rc = tsct_cli_fail(cli, &err);
+            break;
+        case 'w': kind = "window"; break;
+        case 'v': kind = "value"; break;
+        case 'g': kind = "gr"; break;
+        case 't': kind = "total"; break;
+        case 'r': kind = "ratio"; break;
+        case 'n': kind = "normalise"; break;
+        case ':': rc = tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]); break;
+        default: rc = tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]); break;
+        }
+        if (kind && (why = add_option(ms, kind, optarg)))
+            rc = tsct_cli_usage_error(cli, "--%s %s: %s", kind, optarg, why);
+    }
+    if (!rc && optind != argc - 1)
+        rc = tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container at a time");
+    if (!rc && ms->n == 0)
+        rc = tsct_cli_usage_error(cli, "no map defined (use -d FILE or --window, --gr, ...)");
+    if (rc) {
+        free(ms);
+        return rc;
+    }
+    const char *path = argv[optind];
+
+    tsct_container *c = NULL;
+    tsct_dataset *recon = NULL, *pdf = NULL;
+    tsct_step *step = NULL;
+    double *q = NULL, *r = NULL;
+    float *row = NULL;
+    int64_t nq = 0, nr = 0, shape[8] = {0}, pshape[8] = {0};
+    int need_recon = 0, need_pdf = 0;
+    tsct_status st;
+    for (int i = 0; i < ms->n; i++) {
+        need_recon |= ms->m[i].op == OP_RECON;
+        need_pdf |= ms->m[i].op == OP_PDF;
+    }
+    tsct_cli_guard_file(path);
+    st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
+    if (st == TSCT_OK && need_recon) {
+        st = tsct_dataset_open(c, TSCT_PATH_RECON, &recon, &err);
+        if (st == TSCT_OK)
+            st = tsct_container_read_vector(c, TSCT_PATH_RECON_Q, &q, &nq, &err);
+        if (st == TSCT_OK)
+            tsct_dataset_shape(recon, shape);
+    }
+    if (st == TSCT_OK && need_pdf) {
+        st = tsct_dataset_open(c, TSCT_PATH_PDF, &pdf, &err);
+        if (st == TSCT_OK)
+            st = tsct_container_read_vector(c, TSCT_PATH_PDF_R, &r, &nr, &err);
+        if (st == TSCT_OK) {
+            tsct_dataset_shape(pdf, pshape);
+            if (need_recon && !tsct_shape_equal(4, shape, 4, pshape))
+                st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_PDF, -1,
+                                    "voxel grid differs from /entry/recon/data");
+            if (!need_recon)
+                memcpy(shape, pshape, sizeof shape);
+        }
+    }
+    if (st == TSCT_OK && need_recon && shape[4] != nq)
+        st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON_Q, -1,
+                            "%lld q values for %lld channels", (long long)nq,
+                            (long long)shape[4]);
+    if (st == TSCT_OK && need_pdf && pshape[4] != nr)
+        st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_PDF_R, -1,
+                            "%lld r values for %lld channels", (long long)nr,
+                            (long long)pshape[4]);
+    const int64_t nt = shape[0], nz = shape[1], ny = shape[2], nx = shape[3];
+    /* Compile plans and resolve combinations (operands must be defined earlier). */
+    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
+        struct map *m = &ms->m[i];
+        if (m->op == OP_RECON || m->op == OP_PDF) {
+            st = tsct_map_plan_create(&m->def, m->op == OP_RECON ? q : r,
+                                      m->op == OP_RECON ? nq : nr, &m->plan, &err);
+            if (st == TSCT_OK)
+                snprintf(m->method, sizeof m->method, "%s of %s", tsct_map_plan_describe(m->plan),
+                         m->op == OP_RECON ? "I(q) (/entry/recon, q in 1/A)"
+                                           : "G(r) (/entry/pdf, r in A)");
+        } else {
+            m->a = find_map(ms, m->an, i);
+            m->b = m->op == OP_RATIO ? find_map(ms, m->bn, i) : 0;
+            if (m->a < 0 || m->b < 0)
+                st = tsct_error_set(&err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
+                                    "uses map \"%s\", which is not defined before it",
+                                    m->a < 0 ? m->an : m->bn);
+            else if (m->op == OP_RATIO)
+                snprintf(m->method, sizeof m->method, "ratio %s / %s (NaN where %s is 0)", m->an,
+                         m->bn, m->bn);
+            else
+                snprintf(m->method, sizeof m->method,
+                         "%s divided by its 99.5th percentile in each slice and time step", m->an);
+        }
+        if (st == TSCT_OK && !(m->slice = malloc((size_t)(ny * nx) * sizeof *m->slice)))
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, m->def.name, -1, "slice");
+    }
+
+    if (st == TSCT_OK) {
+        char fp[9000];
+        snprintf(fp, sizeof fp, "shape=%lldx%lldx%lldx%lld\n%s", (long long)nt, (long long)nz,
+                 (long long)ny, (long long)nx, ms->text);
+        tsct_step_info info = {"map", cli->command_line, ms->text, fp, nt * nz};
+        st = tsct_step_begin(c, &info, &cli->log, &step, &err);
+    }
+    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
+        char dpath[128];
+        snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
+        int64_t mshape[4] = {nt, nz, ny, nx};
+        st = tsct_step_dataset(step, dpath, 4, mshape, -1, NULL, &ms->m[i].out, &err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, &err);
+    }
+    int64_t width = nq > nr ? nq : nr;
+    if (st == TSCT_OK && !(row = malloc((size_t)(nx * (width > 0 ? width : 1)) * sizeof *row)))
+        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "row", -1, "buffer");
+
+    tsct_progress progress;
+    if (st == TSCT_OK)
+        tsct_progress_begin(&progress, &cli->progress, "map slices", nt * nz,
+                            tsct_step_done_count(step));
+    for (int64_t u = 0; st == TSCT_OK && u < nt * nz; u++) {
+        if (tsct_step_is_done(step, u))
+            continue;
+        int64_t t = u / nz, z = u % nz;
+        for (int src = 0; src < 2 && st == TSCT_OK; src++) {
+            tsct_dataset *d = src == 0 ? recon : pdf;
+            int64_t len = src == 0 ? nq : nr;
+            if (!d)
+                continue;
+            for (int64_t y = 0; y < ny && st == TSCT_OK; y++) {
+                int64_t lead[3] = {t, z, y};
+                st = tsct_dataset_read_row(d, lead, row, &err);
+                for (int i = 0; st == TSCT_OK && i < ms->n; i++)
+                    if ((ms->m[i].op == OP_RECON && src == 0) || (ms->m[i].op == OP_PDF && src == 1))
+                        tsct_map_plan_apply(ms->m[i].plan, row, nx, len, cli->nthreads,
+                                            ms->m[i].slice + y * nx);
+            }
+        }
+        for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
+            struct map *m = &ms->m[i];
+            const float *A = ms->m[m->a].slice, *B = ms->m[m->b].slice;
+            if (m->op == OP_RATIO) {
+                for (int64_t k = 0; k < ny * nx; k++)
+                    m->slice[k] = B[k] != 0 ? A[k] / B[k] : NAN;
+            } else if (m->op == OP_NORMALISE) {
+                double top = tsct_maps_percentile(A, ny * nx, 99.5);
+                for (int64_t k = 0; k < ny * nx; k++)
+                    m->slice[k] = top > 0 ? (float)(A[k] / top) : NAN;
+            }
+            int64_t start[4] = {t, z, 0, 0}, count[4] = {1, 1, ny, nx};
+            st = tsct_dataset_write(m->out, start, count, m->slice, &err);
+        }
+        if (st == TSCT_OK)
+            st = tsct_step_mark_done(step, u, 1, &err);
+        tsct_progress_add(&progress, 1);
+    }
+    if (st == TSCT_OK) {
+        tsct_progress_end(&progress);
+        for (int i = 0; i < ms->n; i++) {
+            tsct_dataset_close(ms->m[i].out);
+            ms->m[i].out = NULL;
+        }
+        st = tsct_step_commit(step, &err);
+        step = NULL;
+    }
+    if (st == TSCT_OK)
+        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%d map(s) of %lld x %lld x %lld x %lld written to %s",
+                     ms->n, (long long)nt, (long long)nz, (long long)ny, (long long)nx, path);
+    free_maps(ms);
+    tsct_step_close(step);
+    tsct_dataset_close(recon);
+    tsct_dataset_close(pdf);
+    if (st == TSCT_OK)
+        st = tsct_container_close(c, &err);
+    else
+        tsct_container_close(c, NULL);
+    free(q);
+    free(r);
+    free(row);
+    free(ms);
+    return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
+}
