@@ -96,7 +96,7 @@ static const char *add_definition(struct maps *ms, const char *line)
             return "a map of that name is defined twice";
     struct map *m = &ms->m[ms->n];
     memset(m, 0, sizeof *m);
-    snprintf(m->def.name, sizeof m->def.name, "%s", name);
+    snprintf(m->def.name, sizeof m->def.name, "%.63s", name);  /* checked < 64 above */
     char *end;
     if (strcmp(kind, "window") == 0) {
         m->def.kind = TSCT_MAP_WINDOW;
@@ -321,12 +321,19 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                 st = tsct_error_set(&err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
                                     "uses map \"%s\", which is not defined before it",
                                     m->a < 0 ? m->an : m->bn);
-            else if (m->op == OP_RATIO)
-                snprintf(m->method, sizeof m->method, "ratio %s / %s (NaN where %s is 0)", m->an,
-                         m->bn, m->bn);
-            else
-                snprintf(m->method, sizeof m->method,
-                         "%s divided by its 99.5th percentile in each slice and time step", m->an);
+            else {
+                /* Copies: the names and the method text live in the same struct. */
+                char an[64], bn[64];
+                memcpy(an, m->an, sizeof an);
+                memcpy(bn, m->bn, sizeof bn);
+                if (m->op == OP_RATIO)
+                    snprintf(m->method, sizeof m->method, "ratio %s / %s (NaN where %s is 0)",
+                             an, bn, bn);
+                else
+                    snprintf(m->method, sizeof m->method,
+                             "%s divided by its 99.5th percentile in each slice and time step",
+                             an);
+            }
         }
         if (st == TSCT_OK && !(m->slice = malloc((size_t)(ny * nx) * sizeof *m->slice)))
             st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, m->def.name, -1, "slice");
