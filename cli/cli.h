@@ -42,8 +42,9 @@ int tsct_cmd_version(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_info(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_import(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_map(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_help[], tsct_usage_version[], tsct_usage_info[],
-    tsct_usage_import[], tsct_usage_map[];
+    tsct_usage_import[], tsct_usage_map[], tsct_usage_coverage[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

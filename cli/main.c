@@ -24,6 +24,9 @@ const tsct_cli_command tsct_cli_commands[] = {
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
     {"map", tsct_cmd_map, "phase and intensity maps from reconstructed patterns or PDFs",
      tsct_usage_map},
+    {"coverage", tsct_cmd_coverage,
+     "voxel counts of a thresholded map over time, masks and difference maps",
+     tsct_usage_coverage},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -130,5 +130,30 @@ if os.path.exists(other):
 run("import", src + "::/gr", "-a", src + "::/r", "-s", "pdf", "-o", other)
 r5 = run("map", other, "--total", "t", status=1)
 check("/entry/recon/data: no such dataset" in r5.stderr, "missing recon: " + r5.stderr)
+# Coverage: one threshold for the series, counts per time step, masks, differences, table.
+table = os.path.join(TMP, "coverage.csv")
+run("coverage", exp, "--map", "A", "--threshold", "abs:0.025", "--masks", "--difference", "0",
+    "-o", table)
+with h5py.File(exp, "r") as f:
+    a = f["entry/maps/A"][...]
+    want = (np.nan_to_num(a, nan=-np.inf) > 0.025)
+    check(np.array_equal(f["entry/maps/A_mask"][...] > 0.5, want), "masks = A > 0.025")
+    check(np.allclose(f["entry/maps/A_diff"][...], a - a[0:1], equal_nan=True), "A - A[t=0]")
+    check(b"A minus its time step 0" in f["entry/maps/A_diff"].attrs["method"], "diff method")
+rows = [l.split(",") for l in open(table).read().splitlines() if l and not l.startswith(("#", "time"))]
+counts = [int(r_[2]) for r_ in rows]
+check(counts == [int(want[t, 0].sum()) for t in range(nt)], "table counts %s" % counts)
+check(abs(float(rows[1][3]) - counts[1] / counts[0]) < 1e-6, "fraction of the initial")
+# Otsu on the first time step separates the disc of phase A.
+r6 = run("coverage", exp, "--map", "A", "--open", "1")
+otsu_count = int(r6.stdout.splitlines()[2].split(",")[2])
+check(abs(otsu_count - phase_a.sum()) <= 0.05 * phase_a.sum(), "otsu coverage %d vs %d" %
+      (otsu_count, phase_a.sum()))
+r7 = run("coverage", exp, "--map", "nothing", status=1)
+check("/entry/maps/nothing: no such dataset" in r7.stderr, "missing map: " + r7.stderr)
+r8 = run("coverage", exp, "--map", "A", "--threshold", "median", status=1)
+check("expected otsu, abs:VALUE or pct:P" in r8.stderr, "bad threshold rule")
+r9 = run("coverage", exp, "--map", "A", "--difference", "5", "--masks", status=1)
+check("has 2 time steps" in r9.stderr, "difference reference out of range")
 print("%d failures" % len(failures))
 sys.exit(1 if failures else 0)
