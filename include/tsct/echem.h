@@ -1,0 +1,80 @@
+/* tsct/echem.h - electrochemistry records: reading, capacity, dQ/dV, state of charge per
+ * tomogram.
+ *
+ * An operando experiment is indexed by its electrochemistry: every map and table is plotted
+ * against capacity or voltage. This module reads the potentiostat's export, integrates the
+ * current into capacity, differentiates it into dQ/dV, and gives each tomogram (a time window
+ * of acquisition) its mean capacity and voltage.
+ *
+ * Units: time in seconds, voltage in volts, current in milliamperes (negative on discharge /
+ * lithiation, as potentiostats log it), capacity in mAh (and mAh/g with a mass in mg).
+ * Ownership: tsct_echem_read allocates the record, freed by tsct_echem_destroy.
+ */
+#ifndef TSCT_ECHEM_H
+#define TSCT_ECHEM_H
+
+#include <stdint.h>
+
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tsct_echem {
+    int64_t n;
+    double *time_s;        /* [n], increasing */
+    double *voltage;       /* [n], V */
+    double *current_ma;    /* [n], mA */
+    double *charge_mah;    /* [n], signed charge passed since the start (trapezoid rule) */
+    double *capacity_mah;  /* [n], charge passed since the start of the current half cycle
+                              (a half cycle ends where the current changes sign), >= 0 */
+    int64_t *half_cycle;   /* [n], 0, 1, 2, ...: index of the half cycle of each point */
+} tsct_echem;
+
+typedef struct tsct_echem_columns {
+    const char *time;      /* column names, matched case-insensitively at the start of a header
+                              field ("time" matches "time/s"); NULL = the defaults: */
+    const char *voltage;   /*   time: "time", voltage: "Ewe" then "voltage" then "E",        */
+    const char *current;   /*   current: "<I>" then "I/" then "current"                      */
+    double time_scale;     /* multiply the time column by this to get seconds (0 = from the
+                              column's unit: /s, /min, /h; default seconds) */
+} tsct_echem_columns;
+
+#define TSCT_ECHEM_COLUMNS_DEFAULT {NULL, NULL, NULL, 0.0}
+
+/* Read a generic CSV (comma, semicolon or tab separated; a header row naming the columns;
+ * lines starting with '#' ignored) or a BioLogic EC-Lab ".mpt" text export (its "Nb header
+ * lines" respected, tab separated, decimal commas accepted). Rows with a non-numeric value in
+ * a used column are errors naming the line. The record is sorted by time and must increase.
+ * Errors: TSCT_ERR_NOT_FOUND (file, or a named column: the message lists the columns found),
+ * TSCT_ERR_FORMAT (bad line, fewer than 2 rows, time not increasing), TSCT_ERR_NOMEM. */
+tsct_status tsct_echem_read(const char *path, const tsct_echem_columns *columns,
+                            tsct_echem **out, tsct_error *err);
+
+/* Build a record from arrays (copied), computing charge and capacity; for the simulator. */
+tsct_status tsct_echem_from_arrays(const double *time_s, const double *voltage,
+                                   const double *current_ma, int64_t n, tsct_echem **out,
+                                   tsct_error *err);
+
+void tsct_echem_destroy(tsct_echem *e);
+
+/* Write a record as CSV (time_s, voltage_V, current_mA, capacity_mAh), atomically. */
+tsct_status tsct_echem_write_csv(const tsct_echem *e, const char *path, tsct_error *err);
+
+/* dQ/dV within each half cycle: the capacity is binned on a voltage grid of step dv (V), and
+ * dQ/dV (mAh/V) is the capacity gained per bin divided by dv, at the bin centres. Writes at
+ * most max_out (voltage, dqdv, half_cycle) triples; returns how many. */
+int64_t tsct_echem_dqdv(const tsct_echem *e, double dv, double *voltage, double *dqdv,
+                        int64_t *half_cycle, int64_t max_out);
+
+/* State of charge of a tomogram acquired between t0 and t1 (s): the mean capacity (mAh) and
+ * voltage over that window (time-weighted, linear between records), the half cycle at its
+ * middle. Errors: TSCT_ERR_VALUE if the window lies outside the record or t1 <= t0. */
+tsct_status tsct_echem_window(const tsct_echem *e, double t0, double t1, double *capacity_mah,
+                              double *voltage, int64_t *half_cycle, tsct_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_ECHEM_H */
