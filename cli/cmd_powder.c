@@ -84,6 +84,24 @@ static int positive(tsct_cli *cli, const char *name, const char *arg, double *ou
     return 0;
 }
 
+/* The usage error for getopt_long's ':' (missing value) or '?' (unknown option). */
+static int option_error(tsct_cli *cli, int ch, char **argv)
+{
+    if (ch == ':')
+        return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
+    return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+}
+
+/* The single positional argument FILE.cif left after the options. */
+static int one_cif(tsct_cli *cli, int argc, char **argv, const char **cif)
+{
+    if (optind != argc - 1)
+        return tsct_cli_usage_error(cli, optind >= argc ? "missing FILE.cif"
+                                                        : "one CIF at a time");
+    *cif = argv[optind];
+    return 0;
+}
+
 static int read_crystal(tsct_cli *cli, const char *path, tsct_crystal **c)
 {
     tsct_error err = TSCT_ERROR_INIT;
@@ -169,16 +187,12 @@ int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv)
         case O_NOADP: noadp = 1; break;
         case O_PEAKS: peaks = 1; break;
         case 'o': output = optarg; break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+        default: return option_error(cli, ch, argv);
         }
     }
-    if (rc)
+    const char *cif = NULL;
+    if (rc || (rc = one_cif(cli, argc, argv, &cif)) != 0)
         return rc;
-    if (optind != argc - 1)
-        return tsct_cli_usage_error(cli, optind >= argc ? "missing FILE.cif"
-                                                        : "one CIF at a time");
-    const char *cif = argv[optind];
     if ((lambda > 0.0) == (energy > 0.0))
         return tsct_cli_usage_error(cli, "give either --wavelength or --energy");
     if (energy > 0.0)
@@ -347,16 +361,12 @@ int tsct_cmd_debye(tsct_cli *cli, int argc, char **argv)
         case O_BIN: rc = positive(cli, "--bin", optarg, &dp.bin_width, 0); break;
         case O_NEUTRAL: cp.neutral_atoms = 1; break;
         case 'o': output = optarg; break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+        default: return option_error(cli, ch, argv);
         }
     }
-    if (rc)
+    const char *cif = NULL;
+    if (rc || (rc = one_cif(cli, argc, argv, &cif)) != 0)
         return rc;
-    if (optind != argc - 1)
-        return tsct_cli_usage_error(cli, optind >= argc ? "missing FILE.cif"
-                                                        : "one CIF at a time");
-    const char *cif = argv[optind];
     if (!have_radius)
         return tsct_cli_usage_error(cli, "missing --radius");
     if (qmin >= qmax)
