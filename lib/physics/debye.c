@@ -316,7 +316,7 @@ tsct_status tsct_debye_histogram_create(tsct_debye_histogram **out,
     }
     const double dbins = floor(2.0 * rad * (1.0 + 1e-12) / dr) + 2.0;
     const int nthreads = tsct_threads_resolve(pp->nthreads);
-    if (dbins * (double)npairs * (double)nthreads * 2.0 > 4e9)
+    if (dbins * (double)npairs * (double)nthreads * 2.0 > 1e9)   /* 8 GB of doubles */
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "bin_width", -1,
                               "%.3g bins x %lld species pairs x %d threads for bins of %g "
                               "Angstrom up to %g Angstrom: too many, use wider bins",
