@@ -45,6 +45,9 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_help[], tsct_usage_version[], tsct_usage_info[],
     tsct_usage_import[], tsct_usage_map[], tsct_usage_coverage[];
+int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv);   /* cmd_powder.c */
+int tsct_cmd_debye(tsct_cli *cli, int argc, char **argv);     /* cmd_powder.c */
+extern const char tsct_usage_pattern[], tsct_usage_debye[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];
