@@ -22,6 +22,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"sinogram", tsct_cmd_sinogram, "integrated cube -> centred sinograms (resumable)", tsct_usage_sinogram},
+    {"recon", tsct_cmd_recon, "reconstruct sinograms: FBP, SIRT, CGLS (resumable)", tsct_usage_recon},
     {NULL, NULL, NULL, NULL},
 };
 
