@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "tsct/array.h"
@@ -588,16 +587,25 @@ static int recon_plain(tsct_cli *cli, const struct recon_opts *o)
 
 /* ---- container: shared helpers ---------------------------------------------------------- */
 
-/* The fingerprint of a step over the container's input dataset: its path, size and mtime and
- * the settings. */
-static void fingerprint(char *buf, size_t size, const char *path, const char *settings)
+/* The fingerprint of a step: the container's identity, the provenance of the stage it reads
+ * (the end time of each step that could have written it: a rewritten input changes it) and
+ * the settings. Not the file's mtime: the step itself touches the container. */
+static void fingerprint(tsct_container *c, char *buf, size_t size, const char *const *records,
+                        const char *settings)
 {
-    struct stat sb;
-    memset(&sb, 0, sizeof sb);
-    stat(path, &sb);
-    snprintf(buf, size, "container=%s size=%lld mtime=%lld.%09ld %s", path,
-             (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
-             settings);
+    char id[128] = "", ends[512] = "";
+    tsct_error e = TSCT_ERROR_INIT;
+    tsct_container_get_attr_string(c, "/entry", "tsct_id", id, sizeof id, &e);
+    for (int i = 0; records[i]; i++) {
+        char path[256], end[64] = "";
+        snprintf(path, sizeof path, TSCT_PATH_PROCESS "/%s", records[i]);
+        tsct_error_clear(&e);
+        if (tsct_container_exists(c, path))
+            tsct_container_get_attr_string(c, path, "end_time", end, sizeof end, &e);
+        size_t used = strlen(ends);
+        snprintf(ends + used, sizeof ends - used, "%s=%s;", records[i], end);
+    }
+    snprintf(buf, size, "container=%s inputs=%s %s", id, ends, settings);
 }
 
 /* Marks finished units: one call per unit after its data were written. */
@@ -960,7 +968,8 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
              zig, (long long)o.air, o.air_side, o.air_per_angle, o.normalise, o.com,
              o.centre.mode, o.centre.value, o.crop, (long long)o.bin_s, (long long)o.bin_c,
              o.bad_thr, o.zinger_thr, (long long)o.block, (long long)o.deflate);
-    fingerprint(fp, sizeof fp, o.container, settings);
+    static const char *const inputs_s[] = {"import_integrated", NULL};
+    fingerprint(c, fp, sizeof fp, inputs_s, settings);
     tsct_step_info info = {"sinogram", cli->command_line, settings, fp, nt * nz * nblk};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, na, ms, mq};
@@ -1229,7 +1238,8 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
              "block=%lld deflate=%lld",
              o->method, tsct_fbp_filter_name(o->filter), (long long)o->iterations, o->nonneg,
              (long long)n, o->circle, centre, (long long)block, (long long)o->deflate);
-    fingerprint(fp, sizeof fp, o->input, settings);
+    static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
+    fingerprint(c, fp, sizeof fp, inputs_r, settings);
     tsct_step_info info = {"recon", cli->command_line, settings, fp, nt * nz * nblk};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, n, n, nq};
