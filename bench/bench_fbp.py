@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Time tsct's multi-channel FBP against scikit-image's per-channel iradon on the same input.
 
-usage: /usr/bin/python3 bench/bench_fbp.py [--bin build/bench/bench_fbp] [--ns 550] [--na 400]
-           [--nc 2000] [--threads 2] [--block 64] [--repeats 3] [--peer-channels 4]
+usage: /usr/bin/python3 bench/bench_fbp.py [--bin build/bench/bench_fbp]
+           [--cases 550x400x2000,128x61x2000] [--threads 2] [--block 64] [--repeats 3]
+           [--peer-channels 4]
 
-One invocation: bench_fbp makes the synthetic sinogram [na][ns][nc], times tsct (median of
+Cases are NSxNAxNC (translations = image size, angles, channels); the defaults are the two
+scans of the design brief: the commercial-cell XRD-CT scan (550 x 550 voxels, 400 angles,
+2000 channels) and the TSCT scans (128 x 128, 61 angles; 2000 channels). For each case, one
+bench_fbp run makes the synthetic sinogram [na][ns][nc], times tsct (median of
 --repeats after a warm-up) and dumps the first --peer-channels channels of its input and
 output; this script then times skimage.transform.iradon (ramp, linear, circle) on each of
 those channels, checks the two results agree, and prints the per-channel ratio. skimage is
@@ -22,34 +26,22 @@ import time
 import numpy as np
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--bin", default=os.path.join(here, "..", "build", "bench", "bench_fbp"))
-    ap.add_argument("--ns", type=int, default=550)
-    ap.add_argument("--na", type=int, default=400)
-    ap.add_argument("--nc", type=int, default=2000)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--block", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--peer-channels", type=int, default=4)
-    a = ap.parse_args()
-
-    import skimage
+def run_case(a, ns, na, nc):
     from skimage.transform import iradon
+    import skimage
 
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [a.bin, "--ns", str(a.ns), "--na", str(a.na), "--nc", str(a.nc),
+        cmd = [a.bin, "--ns", str(ns), "--na", str(na), "--nc", str(nc),
                "--threads", str(a.threads), "--block", str(a.block),
                "--repeats", str(a.repeats), "--dump", tmp,
                "--dump-channels", str(a.peer_channels)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
         print(out)
         fig = dict(kv.split("=", 1) for kv in out.split()[1:])
-        k = min(a.peer_channels, a.nc)
+        k = min(a.peer_channels, nc)
         n = int(fig["n"])
         theta = np.fromfile(os.path.join(tmp, "angles.f64"), "<f8")
-        sino = np.fromfile(os.path.join(tmp, "sino.f32"), "<f4").reshape(a.na, a.ns, k)
+        sino = np.fromfile(os.path.join(tmp, "sino.f32"), "<f4").reshape(na, ns, k)
         ours = np.fromfile(os.path.join(tmp, "recon.f32"), "<f4").reshape(n, n, k)
 
     times, worst = [], 0.0
@@ -62,17 +54,36 @@ def main():
 
     sk = statistics.median(times)
     ts = float(fig["median_s"])
-    per_ch = ts / a.nc
-    mads = float(n) * n * a.na * a.nc
-    print("skimage %s iradon: %d channels timed, median %.3f s per channel (1 thread); "
-          "extrapolated to %d channels: %.1f s" % (skimage.__version__, k, sk, a.nc, sk * a.nc))
-    print("tsct: %.3f s for %d channels on %d threads = %.3f ms per channel; "
+    per_ch = ts / nc
+    mads = float(n) * n * na * nc
+    print("case %d x %d image, %d angles, %d channels" % (n, n, na, nc))
+    print("skimage %s iradon: %d channels timed, median %.4f s per channel (1 thread); "
+          "extrapolated to %d channels: %.1f s" % (skimage.__version__, k, sk, nc, sk * nc))
+    print("tsct: %.3f s for %d channels on %d threads = %.4f ms per channel; "
           "%.2f G multiply-adds/s against the n*n*na*nc = %.3g bound"
-          % (ts, a.nc, a.threads, per_ch * 1e3, mads / ts * 1e-9, mads))
+          % (ts, nc, a.threads, per_ch * 1e3, mads / ts * 1e-9, mads))
     print("ratio skimage / tsct per channel-equivalent: %.0f x (%d tsct threads vs 1 skimage "
           "thread; per thread: %.0f x)" % (sk / per_ch, a.threads, sk / per_ch / a.threads))
     print("agreement on the %d timed channels: worst RMS / max = %.2e" % (k, worst))
-    return 0 if worst < 1e-3 else 1
+    return worst < 1e-3
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--bin", default=os.path.join(here, "..", "build", "bench", "bench_fbp"))
+    ap.add_argument("--cases", default="550x400x2000,128x61x2000")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--block", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--peer-channels", type=int, default=4)
+    a = ap.parse_args()
+    ok = True
+    for case in a.cases.split(","):
+        ns, na, nc = (int(v) for v in case.lower().split("x"))
+        ok = run_case(a, ns, na, nc) and ok
+        print()
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

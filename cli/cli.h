@@ -48,6 +48,9 @@ extern const char tsct_usage_help[], tsct_usage_version[], tsct_usage_info[],
 int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv);   /* cmd_powder.c */
 int tsct_cmd_debye(tsct_cli *cli, int argc, char **argv);     /* cmd_powder.c */
 extern const char tsct_usage_pattern[], tsct_usage_debye[];
+int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv); /* cmd_sino.c */
+int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv);    /* cmd_sino.c */
+extern const char tsct_usage_sinogram[], tsct_usage_recon[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];
