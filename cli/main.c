@@ -22,6 +22,7 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"pdf", tsct_cmd_pdf, "patterns or voxels to S(Q), F(Q), G(r) as PDFgetX3 does", tsct_usage_pdf},
     {NULL, NULL, NULL, NULL},
 };
 
