@@ -190,20 +190,23 @@ static tsct_status apply_section(tsct_pdf_config *cfg, const char *path, FILE *f
 {
     char line[4096], key[128] = "", value[8192] = "";
     int64_t lineno = 0, keyline = 0;
-    int active = 0, pending = 0, insection = 0;
+    int active = 0, pending = 0, insection = 0, inkey = 0;
     rewind(fp);
     for (;;) {
         char *got = fgets(line, sizeof line, fp);
         if (got)
             lineno++;
         int continuation = got && (line[0] == ' ' || line[0] == '\t') && trim(line)[0] &&
-                           pending;
+                           inkey;
         if (continuation) {
-            /* Value continues on an indented line (inputfile lists). */
+            /* Value continues on an indented line (inputfile lists); of a key in another
+             * section, it is skipped with its key. */
             size_t l = strlen(value);
-            snprintf(value + l, sizeof value - l, "\n%s", trim(line));
+            if (pending)
+                snprintf(value + l, sizeof value - l, "\n%s", trim(line));
             continue;
         }
+        inkey = 0;
         if (pending) {
             tsct_status st = tsct_pdf_config_set(cfg, key, value, path, keyline, err);
             pending = 0;
@@ -237,6 +240,7 @@ static tsct_status apply_section(tsct_pdf_config *cfg, const char *path, FILE *f
         if (!insection)
             return tsct_error_set(err, TSCT_ERR_VALUE, path, s, lineno,
                                   "a key before any section: start the file with [DEFAULT]");
+        inkey = 1;
         if (!active)
             continue;
         s[kl] = '\0';
