@@ -55,8 +55,8 @@ typedef struct tsct_pdf_params {
     int nthreads;     /* threads of tsct_pdf_execute; 0: all cores */
 } tsct_pdf_params;
 
-/* PDFgetX3's defaults: qmin 0, qmax = qmaxinst = end of data, r 0 .. 30 A step 0.01,
- * rpoly 0.9, no window, automatic scale. */
+/* Defaults: qmin 0, qmax = qmaxinst = end of data, r 0 .. 30 A step 0.01,
+ * rpoly 0.9 (PDFgetX3's default), no window, automatic scale. */
 #define TSCT_PDF_PARAMS_DEFAULT {0.0, 0.0, 0.0, 0.0, 30.0, 0.01, 0.9, 0, 0.0, TSCT_PDF_AUTO, 0}
 
 typedef struct tsct_pdf_plan tsct_pdf_plan;
