@@ -87,8 +87,9 @@ int tsct_pdf_plan_degree(const tsct_pdf_plan *plan);
 
 /* One pattern, in double precision, with every intermediate (the reference path).
  * iq[nq]: background-subtracted intensity. Outputs (any may be NULL): sq[nq], fq[nq]
- * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha. Thread-safe, allocates nothing.
- * Errors: TSCT_ERR_VALUE if alpha is not finite and > 0 (e.g. an empty pattern). */
+ * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha. Thread-safe; allocates a scratch
+ * F(Q) only when fq is NULL. Errors: TSCT_ERR_VALUE if alpha is not finite and > 0 (e.g. an
+ * empty pattern), TSCT_ERR_NOMEM. */
 tsct_status tsct_pdf_execute_one(const tsct_pdf_plan *plan, const double *iq, double *sq,
                                  double *fq, double *gr, double *alpha, tsct_error *err);
 

@@ -445,7 +445,7 @@ tsct_status tsct_pdf_execute_one(const tsct_pdf_plan *pl, const double *iq, doub
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "intensity", -1,
                               "cannot scale the pattern: its mean intensity above Q = %g is "
                               "not positive", pl->q[pl->ia0]);
-    /* F in the fq buffer when given, else in gr's (gr is needed last and nr may be < n). */
+    /* F lives in the caller's fq when given, else in a scratch buffer. */
     double *F = fq;
     double *scratch = NULL;
     if (!F) {
