@@ -236,7 +236,8 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
             } else {
                 tsct_pattern_interp(bq, bi, nb, q, n, b);
                 for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
-                    if (isnan(b[i]) && q[i] <= cfg->params.qmaxinst)
+                    if (isnan(b[i]) &&
+                        (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
                         st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->backgroundfile,
                                             "backgroundfile", -1,
                                             "the background does not cover Q = %g 1/A of %s",
