@@ -77,6 +77,12 @@ enum {
     TSCT_GEOM_TTH = 1u << 2,        /* 2theta at centres, rad (for polarization) */
     TSCT_GEOM_SOLID_ANGLE = 1u << 3,/* cos^3(alpha) at centres */
     TSCT_GEOM_CORNERS = 1u << 4,    /* radial and chi at the (rows+1) x (cols+1) corners */
+    /* Centre arrays from pixel positions rounded to float32 as pyFAI 0.21's cached arrays
+     * (qArray, twoThetaArray, chiArray, rArray: numpy.fromfunction with float32 indices, so
+     * p1 = f32(f32(f32(pixel1) * f32(i + 0.5)) - f32(poni1)), likewise p2), which are what its
+     * integrators bin. Near the beam centre this moves q by up to ~1e-4 relative; without it
+     * pixels on a bin edge could fall in the neighbouring bin. */
+    TSCT_GEOM_PYFAI_F32 = 1u << 5,
 };
 
 /* Per-pixel arrays; each pointer is NULL unless requested. Centre arrays are [rows][cols],
