@@ -22,6 +22,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"integrate", tsct_cmd_integrate, "azimuthally integrate detector images into .xy patterns",
+     tsct_usage_integrate},
     {NULL, NULL, NULL, NULL},
 };
 
