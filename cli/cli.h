@@ -53,6 +53,8 @@ int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv);    /* cmd_sino.c */
 extern const char tsct_usage_sinogram[], tsct_usage_recon[];
 int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_pdf[];
+int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_integrate[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

@@ -26,6 +26,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_pattern},
     {"debye", tsct_cmd_debye, "Debye scattering I(Q) of a cluster cut from a CIF",
      tsct_usage_debye},
+    {"integrate", tsct_cmd_integrate, "azimuthally integrate detector images into .xy patterns",
+     tsct_usage_integrate},
     {"sinogram", tsct_cmd_sinogram, "integrated cube -> centred sinograms (resumable)",
      tsct_usage_sinogram},
     {"recon", tsct_cmd_recon, "reconstruct sinograms: FBP, SIRT, CGLS (resumable)",

@@ -17,10 +17,12 @@
  *   polarization P = (1 + cos^2 2theta - f cos(2 (chi + offset)) (1 - cos^2 2theta)) / 2
  *              with f = (Ih - Iv) / (Ih + Iv); intensities are corrected by dividing by P.
  *
- * Precision: everything is computed in double. pyFAI's integrators take the radial array from
- * float64 positions (Geometry.center_array), so bin membership agrees exactly; its solid-angle
- * and polarization arrays use float32 pixel positions and are stored as float32, a relative
- * difference of about 1e-7 that the tests bound.
+ * Precision: everything is computed in double. pyFAI's Geometry.center_array uses float64
+ * positions (tsct agrees with it to 5e-16), but pyFAI 0.21's integrators bin its cached arrays
+ * (qArray, twoThetaArray, chiArray, rArray), built from float32 pixel positions: request
+ * TSCT_GEOM_PYFAI_F32 to reproduce those, so pixels on a bin edge land in the same bin as in
+ * pyFAI (lib/integrate does). Its solid-angle and polarization arrays are stored as float32,
+ * a relative difference of about 1e-7 that the tests bound.
  *
  * Only orientation 3 (pyFAI's default and the only one of pyFAI 0.21) is supported; others
  * give TSCT_ERR_UNSUPPORTED. Spline distortion and parallax are not modelled.
@@ -77,6 +79,12 @@ enum {
     TSCT_GEOM_TTH = 1u << 2,        /* 2theta at centres, rad (for polarization) */
     TSCT_GEOM_SOLID_ANGLE = 1u << 3,/* cos^3(alpha) at centres */
     TSCT_GEOM_CORNERS = 1u << 4,    /* radial and chi at the (rows+1) x (cols+1) corners */
+    /* Centre arrays from pixel positions rounded to float32 as pyFAI 0.21's cached arrays
+     * (qArray, twoThetaArray, chiArray, rArray: numpy.fromfunction with float32 indices, so
+     * p1 = f32(f32(f32(pixel1) * f32(i + 0.5)) - f32(poni1)), likewise p2), which are what its
+     * integrators bin. Near the beam centre this moves q by up to ~1e-4 relative; without it
+     * pixels on a bin edge could fall in the neighbouring bin. */
+    TSCT_GEOM_PYFAI_F32 = 1u << 5,
 };
 
 /* Per-pixel arrays; each pointer is NULL unless requested. Centre arrays are [rows][cols],

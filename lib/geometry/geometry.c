@@ -138,6 +138,14 @@ double tsct_geometry_polarization(double tth, double chi, double factor, double 
     return 0.5 * (1.0 + c2 - factor * cos(2.0 * (chi + axis_offset)) * (1.0 - c2));
 }
 
+/* pyFAI 0.21 Detector.calc_cartesian_positions on float32 indices, minus the PONI, all in
+ * float32 (numpy 1.x casts the Python scalars to the array's float32). */
+static double pyfai_f32_position(int64_t i, double pixel, double poni)
+{
+    float p = (float)pixel * (float)((double)i + 0.5);
+    return (double)(p - (float)poni);
+}
+
 void tsct_geometry_arrays_destroy(tsct_geometry_arrays *a)
 {
     if (!a)
@@ -199,14 +207,17 @@ tsct_status tsct_geometry_compute(const tsct_poni *g, int64_t rows, int64_t cols
     }
     const struct rotation r = rotation_of(g);
     const double L = g->dist, wl = g->wavelength;
+    const int f32 = (what & TSCT_GEOM_PYFAI_F32) != 0;
     int nt = tsct_threads_resolve(nthreads);
     (void)nt;
 
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t i = 0; i < rows; i++) {
-        double p1 = (i + 0.5) * g->pixel1 - g->poni1;
+        double p1 = f32 ? pyfai_f32_position(i, g->pixel1, g->poni1)
+                    : (i + 0.5) * g->pixel1 - g->poni1;
         for (int64_t j = 0; j < cols; j++) {
-            double p2 = (j + 0.5) * g->pixel2 - g->poni2;
+            double p2 = f32 ? pyfai_f32_position(j, g->pixel2, g->poni2)
+                            : (j + 0.5) * g->pixel2 - g->poni2;
             double t[3];
             rotate(&r, p1, p2, L, t);
             int64_t k = i * cols + j;
