@@ -52,6 +52,8 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv); /* cmd_sino.c */
 int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv);    /* cmd_sino.c */
 extern const char tsct_usage_sinogram[], tsct_usage_recon[];
 int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_simulate[];
 extern const char tsct_usage_pdf[];
 int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_integrate[];

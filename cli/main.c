@@ -22,6 +22,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"simulate", tsct_cmd_simulate, "a synthetic operando experiment with its ground truth",
+     tsct_usage_simulate},
     {"pattern", tsct_cmd_pattern, "calculated powder pattern or reflection table of a CIF",
      tsct_usage_pattern},
     {"debye", tsct_cmd_debye, "Debye scattering I(Q) of a cluster cut from a CIF",

@@ -345,6 +345,45 @@ double tsct_sim_chord(int64_t n, int64_t i, int64_t k, double theta_deg, double 
 tsct_status tsct_sim_broad_pattern(const char *material, const double *q, int64_t nq,
                                    float *out, tsct_error *err);
 
+/* ---- component patterns ----------------------------------------------------------------- */
+
+typedef enum tsct_sim_kind {
+    TSCT_SIM_CRYSTAL = 0,   /* a powder pattern from a CIF (lib/physics/powder), Scherrer
+                               broadening from `size_nm`, lattice drift from the kinetics */
+    TSCT_SIM_NANO = 1,      /* Debye scattering of a sphere of radius size_nm cut from a CIF:
+                               nanocrystalline and amorphous (few-atom) clusters */
+    TSCT_SIM_BROAD = 2,     /* broad features of tsct_sim_broad_pattern (name in `source`) */
+} tsct_sim_kind;
+
+/* What a component scatters like. Patterns are intensities per unit volume of material
+ * (crystal and nano: electron units^2 per A^3, i.e. per-cell intensity over the cell volume
+ * squared, times the number density of cells), multiplied by `scale` so presets can balance
+ * phases whose true scattering powers are uncertain (e.g. an amorphous phase's density). */
+typedef struct tsct_sim_material {
+    const char *name;       /* component name in the scene */
+    tsct_sim_kind kind;
+    const char *source;     /* CIF file name (searched in the data folders) or broad name */
+    double size_nm;         /* crystal: crystallite size; nano: cluster radius */
+    double scale;           /* multiplies the pattern (default 1) */
+    double mu_per_mm;       /* linear attenuation coefficient at the energy, 1/mm */
+} tsct_sim_material;
+
+typedef struct tsct_sim_materials tsct_sim_materials;
+
+/* Load every material's structure once (CIFs found in the folders of `data_dirs`, a
+ * colon-separated list) and plan its pattern on q[nq] (1/A) at the wavelength (A). Errors
+ * name the material: TSCT_ERR_NOT_FOUND (CIF in none of the folders, unknown broad name),
+ * those of the CIF reader and the powder / Debye planners, TSCT_ERR_NOMEM. */
+tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
+                                      const char *data_dirs, double wavelength, const double *q,
+                                      int64_t nq, tsct_sim_materials **out, tsct_error *err);
+void tsct_sim_materials_destroy(tsct_sim_materials *m);
+
+/* Pattern of material i with its lattice scaled by `lattice` (crystal only) and crystallite
+ * size multiplied by `size_factor`, into out[nq]. Thread-safe for distinct outputs. */
+tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, double lattice,
+                                       double size_factor, float *out, tsct_error *err);
+
 /* ---- detector frames ------------------------------------------------------------------ */
 
 /* Mark the gaps between the modules of a Pilatus detector of rows x cols pixels (modules of
@@ -398,6 +437,64 @@ tsct_status tsct_sim_render(const tsct_sim_render_plan *plan, const double *q, c
  * plan), for tests and for writing the expected image. */
 const double *tsct_sim_render_plan_q(const tsct_sim_render_plan *plan);
 const double *tsct_sim_render_plan_factor(const tsct_sim_render_plan *plan);
+
+/* ---- presets and whole experiments ---------------------------------------------------- */
+
+/* Everything that defines a simulated experiment. Names in `reaction.phase` and in
+ * `region_material` are component names that `materials` defines. */
+typedef struct tsct_sim_preset {
+    const char *name;
+    const char *description;
+    tsct_sim_phantom_params phantom;
+    tsct_sim_reaction reaction;                       /* of the particles */
+    tsct_sim_cycling cycling;
+    const char *region_material[TSCT_SIM_REGION_COUNT_];
+    tsct_sim_material materials[TSCT_SIM_MAX_COMPONENTS];
+    int nmaterials;
+    double energy_kev;
+    double qmin, qmax;                                /* 1/A */
+    int64_t nq;
+    int64_t na;                                       /* angles over angle_range degrees, */
+    double angle_range;                               /* the end excluded */
+    int64_t ns;                                       /* translations (bins of one voxel) */
+    int zigzag;
+    tsct_sim_beam beam;
+    double counts;            /* detected counts per unit of pattern x path length; 0: no
+                                 noise */
+    double monitor_noise;     /* relative standard deviation of the monitor */
+} tsct_sim_preset;
+
+/* Fill a preset by name: "demo" (small, for make demo and tests). Errors: TSCT_ERR_NOT_FOUND
+ * listing the names. */
+tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *out, tsct_error *err);
+
+/* The folders searched for CIF files when none are given: the environment variable TSCT_DATA
+ * if set, else the installed share/tsct/structures, then the source tree's data/structures and
+ * tests/data/cif (colon-separated). Static string. */
+const char *tsct_sim_default_data_dirs(void);
+
+/* Names of the presets, NULL-terminated. */
+const char *const *tsct_sim_preset_names(void);
+
+/* Options of a run that are not part of the experiment. */
+typedef struct tsct_sim_run_params {
+    uint64_t seed;            /* noise, placements (added to the preset's phantom seed) */
+    const char *data_dirs;    /* colon-separated folders holding the CIF files */
+    const char *echem_csv;    /* where to write the electrochemistry, or NULL */
+    const char *command;      /* for provenance */
+    int nthreads;
+} tsct_sim_run_params;
+
+struct tsct_log;
+struct tsct_progress_sink;
+
+/* Simulate the experiment into the container at `path` (created if missing) at the pattern
+ * level: the integrated cube /entry/integrated/{data,sigma,q}, the scan axes, and
+ * /ground_truth (docs/FORMAT.md), slice by slice through a resumable step "simulate".
+ * Errors: those of every stage, naming the component or file. */
+tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
+                                  const tsct_sim_run_params *params, const struct tsct_log *log,
+                                  const struct tsct_progress_sink *progress, tsct_error *err);
 
 #ifdef __cplusplus
 }

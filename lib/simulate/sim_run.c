@@ -1,0 +1,355 @@
+/* sim_run.c - a whole simulated experiment at the pattern level, into the container (see
+ * include/tsct/simulate.h and docs/simulate.md).
+ *
+ * One unit of work is one (time step, slice): the scene's component fractions of the slice,
+ * the component patterns at that time (lattice drift, crystallite growth), the pencil-beam
+ * scan of them, a fluctuating monitor and counting noise, written as that slice's rows of
+ * /entry/integrated together with the ground truth. Noise is drawn from a generator seeded by
+ * (seed, time step, slice), so a resumed run writes the same bytes as an uninterrupted one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tsct/container.h"
+#include "tsct/log.h"
+#include "tsct/progress.h"
+#include "tsct/publish.h"
+#include "tsct/simulate.h"
+#include "tsct_config.h"
+
+#define GT "/ground_truth"
+
+struct run {
+    const tsct_sim_preset *p;
+    const tsct_sim_run_params *rp;
+    tsct_sim_phantom *phantom;
+    tsct_sim_scene scene;
+    int scene_ready;
+    tsct_sim_materials *materials;
+    int material_of[TSCT_SIM_MAX_COMPONENTS];  /* scene component -> material index */
+    int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of the reaction */
+    double *q, *angles;
+    float *patterns, *fractions, *data, *sigma, *sino, *monitor;
+    int64_t n, nc, nq, na, ns, nt, nz;
+};
+
+static void run_free(struct run *r)
+{
+    tsct_sim_materials_destroy(r->materials);
+    if (r->scene_ready)
+        tsct_sim_scene_release(&r->scene);
+    tsct_sim_phantom_destroy(r->phantom);
+    free(r->q);
+    free(r->angles);
+    free(r->patterns);
+    free(r->fractions);
+    free(r->data);
+    free(r->sigma);
+    free(r->sino);
+    free(r->monitor);
+}
+
+static tsct_status setup(struct run *r, tsct_error *err)
+{
+    const tsct_sim_preset *p = r->p;
+    if (!(p->energy_kev > 0) || !(p->qmax > p->qmin) || p->qmin < 0 || p->nq < 2 || p->na < 1 ||
+        p->ns < 2 || !(p->angle_range > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, p->name, -1,
+                              "energy, q range, channels, angles and translations must be "
+                              "positive");
+    tsct_sim_phantom_params ph = p->phantom;
+    ph.seed += r->rp->seed;
+    TSCT_TRY(tsct_sim_phantom_create(&ph, &r->phantom, err));
+    r->scene.phantom = r->phantom;
+    for (int k = 0; k < TSCT_SIM_REGION_COUNT_; k++)
+        r->scene.material[k] = p->region_material[k];
+    r->scene.reaction[TSCT_SIM_PARTICLE] = &p->reaction;
+    r->scene.cycling = p->cycling;
+    r->scene.seed = r->rp->seed;
+    TSCT_TRY(tsct_sim_scene_init(&r->scene, err));
+    r->scene_ready = 1;
+    r->n = p->phantom.n;
+    r->nz = p->phantom.nz;
+    r->nc = r->scene.ncomponents;
+    r->nq = p->nq;
+    r->na = p->na;
+    r->ns = p->ns;
+    r->nt = p->cycling.nt;
+    for (int c = 0; c < r->nc; c++) {
+        r->material_of[c] = -1;
+        for (int m = 0; m < p->nmaterials; m++)
+            if (strcmp(p->materials[m].name, r->scene.component[c]) == 0)
+                r->material_of[c] = m;
+        if (r->material_of[c] < 0)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, r->scene.component[c], -1,
+                                  "component has no material in preset %s", p->name);
+        for (int ph_ = 0; ph_ < p->reaction.nphase; ph_++)
+            r->reacting[c] |= strcmp(p->reaction.phase[ph_], r->scene.component[c]) == 0;
+    }
+    r->q = malloc((size_t)r->nq * sizeof *r->q);
+    r->angles = malloc((size_t)r->na * sizeof *r->angles);
+    r->patterns = malloc((size_t)(r->nc * r->nq) * sizeof *r->patterns);
+    r->fractions = malloc((size_t)(r->n * r->n * r->nc) * sizeof *r->fractions);
+    r->data = malloc((size_t)(r->na * r->ns * r->nq) * sizeof *r->data);
+    r->sigma = malloc((size_t)(r->na * r->ns * r->nq) * sizeof *r->sigma);
+    r->sino = malloc((size_t)(r->na * r->ns * r->nc) * sizeof *r->sino);
+    r->monitor = malloc((size_t)(r->na * r->ns) * sizeof *r->monitor);
+    if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
+        !r->sino || !r->monitor)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
+    for (int64_t j = 0; j < r->nq; j++)
+        r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
+    for (int64_t a = 0; a < r->na; a++)
+        r->angles[a] = p->angle_range * (double)a / (double)r->na;
+    double wavelength = 12.398419843320026 / p->energy_kev;
+    return tsct_sim_materials_create(p->materials, p->nmaterials, r->rp->data_dirs, wavelength,
+                                     r->q, r->nq, &r->materials, err);
+}
+
+/* Component patterns at time step it. */
+static tsct_status patterns_at(struct run *r, int64_t it, double *lattice, tsct_error *err)
+{
+    double t = tsct_sim_time_of_step(&r->p->cycling, it);
+    double growth = tsct_sim_size_factor(&r->p->cycling, t);
+    tsct_sim_scene_lattice(&r->scene, it, lattice);
+    for (int c = 0; c < r->nc; c++)
+        TSCT_TRY(tsct_sim_materials_pattern(r->materials, r->material_of[c], lattice[c],
+                                            r->reacting[c] ? growth : 1.0,
+                                            r->patterns + c * r->nq, err));
+    return TSCT_OK;
+}
+
+/* Scan one slice at one time: data and sigma [na][ns][nq] (acquisition order), sino. */
+static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, tsct_error *err)
+{
+    const tsct_sim_preset *p = r->p;
+    tsct_sim_rng rng;
+    tsct_sim_rng_seed(&rng, r->rp->seed * 1000003ull + (uint64_t)(it * r->nz + iz) * 7919ull + 17);
+    for (int64_t k = 0; k < r->na * r->ns; k++)
+        r->monitor[k] = (float)(1.0 + p->monitor_noise * tsct_sim_rng_normal(&rng));
+    tsct_sim_scene_fractions(&r->scene, it, iz, r->fractions);
+    double mu[TSCT_SIM_MAX_COMPONENTS];
+    for (int c = 0; c < r->nc; c++)
+        mu[c] = p->materials[r->material_of[c]].mu_per_mm;
+    tsct_sim_scan scan = {r->na,          r->ns, r->angles, p->beam, p->phantom.voxel_um * 1e-3,
+                          p->zigzag,      r->rp->nthreads};
+    TSCT_TRY(tsct_sim_scan_patterns(&scan, r->fractions, r->n, r->nc, r->patterns, r->nq, mu,
+                                    r->monitor, r->data, r->sino, err));
+    /* Counting noise: counts = Poisson(counts_per_unit x I); the pattern is counts / scale,
+     * its sigma sqrt(max(counts, 1)) / scale (the Poisson error model of the integrators). */
+    int64_t total = r->na * r->ns * r->nq;
+    for (int64_t k = 0; k < total; k++) {
+        if (p->counts <= 0) {
+            r->sigma[k] = 0;
+            continue;
+        }
+        double n = (double)tsct_sim_poisson(&rng, p->counts * fmax(r->data[k], 0.0f));
+        r->data[k] = (float)(n / p->counts);
+        r->sigma[k] = (float)(sqrt(fmax(n, 1.0)) / p->counts);
+    }
+    return TSCT_OK;
+}
+
+static tsct_status write_echem(const struct run *r, const char *path, tsct_error *err)
+{
+    tsct_publish pub;
+    FILE *f = NULL;
+    TSCT_TRY(tsct_publish_fopen(&pub, path, &f, err));
+    const tsct_sim_cycling *c = &r->p->cycling;
+    double total = c->ncycles * c->cycle_hours;
+    fprintf(f, "# simulated by tsct %s, preset %s: galvanostatic cycling, %g mg active mass\n",
+            TSCT_VERSION_STRING, r->p->name, c->mass_mg);
+    fprintf(f, "time/s,Ewe/V,<I>/mA,capacity/mA.h\n");
+    for (int64_t k = 0; k * 60.0 <= total * 3600.0; k++) {
+        tsct_sim_echem e;
+        tsct_sim_echem_at(&r->p->reaction, c, fmin(k / 60.0, total - 1e-9), &e);
+        fprintf(f, "%.1f,%.6f,%.9g,%.9g\n", k * 60.0, e.voltage, e.current_ma, e.capacity_mah);
+    }
+    return tsct_publish_fclose(&pub, f, err);
+}
+
+static tsct_status open_or_create(const char *path, tsct_container **c, tsct_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        return tsct_container_open(path, TSCT_OPEN_WRITE, c, err);
+    }
+    return tsct_container_create(path, 0, c, err);
+}
+
+tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
+                                  const tsct_sim_run_params *params, const tsct_log *log,
+                                  const tsct_progress_sink *sink, tsct_error *err)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.p = preset;
+    r.rp = params;
+    tsct_container *c = NULL;
+    tsct_step *step = NULL;
+    tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
+                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL;
+    tsct_status st = setup(&r, err);
+    if (st == TSCT_OK)
+        st = open_or_create(path, &c, err);
+    char fp[512];
+    snprintf(fp, sizeof fp, "preset=%s seed=%llu n=%lld nz=%lld nt=%lld na=%lld ns=%lld nq=%lld",
+             preset->name, (unsigned long long)params->seed, (long long)r.n, (long long)r.nz,
+             (long long)r.nt, (long long)r.na, (long long)r.ns, (long long)r.nq);
+    if (st == TSCT_OK) {
+        tsct_step_info info = {"simulate", params->command, preset->description, fp,
+                               r.nt * r.nz};
+        st = tsct_step_begin(c, &info, log, &step, err);
+    }
+    const int64_t nt = r.nt, nz = r.nz, na = r.na, ns = r.ns, nq = r.nq, n = r.n, nc = r.nc;
+    /* Axes: angles (deg), translations and heights (mm), tomogram times (s), q (1/A). */
+    double *trans = malloc((size_t)ns * sizeof *trans), *zs = malloc((size_t)nz * sizeof *zs);
+    double *times = malloc((size_t)nt * sizeof *times);
+    if (st == TSCT_OK && (!trans || !zs || !times))
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "axes", -1, "arrays");
+    if (st == TSCT_OK) {
+        double vmm = preset->phantom.voxel_um * 1e-3;
+        for (int64_t j = 0; j < ns; j++)
+            trans[j] = (double)(j - ns / 2) * vmm;
+        for (int64_t k = 0; k < nz; k++)
+            zs[k] = (double)k * vmm;
+        for (int64_t t = 0; t < nt; t++)
+            times[t] = tsct_sim_time_of_step(&preset->cycling, t) * 3600.0;
+        st = tsct_step_vector(step, "/entry/scan/angle", r.angles, na, "deg", err);
+    }
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, "/entry/scan/translation", trans, ns, "mm", err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, "/entry/scan/z", zs, nz, "mm", err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, "/entry/scan/time", times, nt, "s", err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, TSCT_PATH_INTEGRATED_Q, r.q, nq, "A^-1", err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, GT "/q", r.q, nq, "A^-1", err);
+    int64_t cube[5] = {nt, nz, na, ns, nq}, frac[5] = {nt, nz, n, n, nc};
+    int64_t pat[3] = {nt, nc, nq}, lat[2] = {nt, nc}, sino[5] = {nt, nz, na, ns, nc};
+    int64_t lab[3] = {nz, n, n};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED, 5, cube, -1, &dp, &d_data, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, -1, &dp, &d_sigma, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/phase_fraction", 5, frac, -1, &dp, &d_frac, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/patterns", 3, pat, -1, &dp, &d_pat, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/lattice_scale", 2, lat, -1, &dp, &d_lat, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/sinograms", 5, sino, -1, &dp, &d_sino, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/regions", 3, lab, -1, &dp, &d_lab, err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, GT "/particles", 3, lab, -1, &dp, &d_part, err);
+    if (st == TSCT_OK) {
+        /* The component names, in the order of the last axis of phase_fraction. */
+        char names[2048] = "";
+        size_t used = 0;
+        for (int k = 0; k < nc && used < sizeof names; k++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", k ? "," : "",
+                                     r.scene.component[k]);
+        st = tsct_dataset_set_attr_string(d_frac, "phases", names, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(d_pat, "phases", names, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(d_sino, "phases", names, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(d_lab, "names",
+                                              "0 air, 1 tube, 2 piston, 3 matrix, 4 particle, "
+                                              "5 casing, 6 cu, 7 al, 8 cathode, 9 anode, "
+                                              "10 separator",
+                                              err);
+    }
+    /* Regions and particle indices: the phantom does not change with time. */
+    float *plane = malloc((size_t)(n * n) * sizeof *plane);
+    if (st == TSCT_OK && !plane)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "regions", -1, "plane");
+    for (int64_t k = 0; st == TSCT_OK && k < nz; k++) {
+        int64_t start[3] = {k, 0, 0}, count[3] = {1, n, n};
+        for (int64_t v = 0; v < n * n; v++)
+            plane[v] = r.phantom->region[k * n * n + v];
+        st = tsct_dataset_write(d_lab, start, count, plane, err);
+        for (int64_t v = 0; st == TSCT_OK && v < n * n; v++)
+            plane[v] = (float)r.phantom->particle[k * n * n + v];
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_part, start, count, plane, err);
+    }
+    free(plane);
+
+    tsct_progress progress;
+    if (st == TSCT_OK)
+        tsct_progress_begin(&progress, sink, "simulate slices", nt * nz,
+                            tsct_step_done_count(step));
+    int64_t patterns_of = -1;
+    double lattice[TSCT_SIM_MAX_COMPONENTS];
+    for (int64_t u = 0; st == TSCT_OK && u < nt * nz; u++) {
+        if (tsct_step_is_done(step, u))
+            continue;
+        int64_t t = u / nz, z = u % nz;
+        if (patterns_of != t) {
+            st = patterns_at(&r, t, lattice, err);
+            patterns_of = t;
+            if (st != TSCT_OK)
+                break;
+            int64_t ps[3] = {t, 0, 0}, pc[3] = {1, nc, nq}, ls[2] = {t, 0}, lc[2] = {1, nc};
+            float lf[TSCT_SIM_MAX_COMPONENTS];
+            for (int k = 0; k < nc; k++)
+                lf[k] = (float)lattice[k];
+            st = tsct_dataset_write(d_pat, ps, pc, r.patterns, err);
+            if (st == TSCT_OK)
+                st = tsct_dataset_write(d_lat, ls, lc, lf, err);
+        }
+        if (st == TSCT_OK)
+            st = scan_slice(&r, t, z, err);
+        int64_t cs[5] = {t, z, 0, 0, 0};
+        int64_t cc[5] = {1, 1, na, ns, nq}, fc[5] = {1, 1, n, n, nc}, sc[5] = {1, 1, na, ns, nc};
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_data, cs, cc, r.data, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_sigma, cs, cc, r.sigma, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
+        if (st == TSCT_OK)
+            st = tsct_step_mark_done(step, u, 1, err);
+        tsct_progress_add(&progress, 1);
+    }
+    tsct_dataset *all[8] = {d_data, d_sigma, d_frac, d_pat, d_lat, d_sino, d_lab, d_part};
+    for (int k = 0; k < 8; k++)
+        tsct_dataset_close(all[k]);
+    if (st == TSCT_OK) {
+        tsct_progress_end(&progress);
+        st = tsct_step_commit(step, err);
+        step = NULL;
+    }
+    if (st == TSCT_OK)
+        st = tsct_container_set_attr_int(c, TSCT_PATH_SCAN, "zigzag", preset->zigzag, err);
+    if (st == TSCT_OK)
+        st = tsct_container_set_attr_string(c, TSCT_PATH_SCAN, "fast_axis", "translation", err);
+    if (st == TSCT_OK)
+        st = tsct_container_set_attr_string(c, GT, "preset", preset->name, err);
+    if (st == TSCT_OK)
+        st = tsct_container_set_attr_string(c, GT, "description", preset->description, err);
+    if (st == TSCT_OK && params->echem_csv)
+        st = write_echem(&r, params->echem_csv, err);
+    tsct_step_close(step);
+    if (st == TSCT_OK)
+        st = tsct_container_close(c, err);
+    else
+        tsct_container_close(c, NULL);
+    free(trans);
+    free(zs);
+    free(times);
+    run_free(&r);
+    return st;
+}
