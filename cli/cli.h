@@ -43,6 +43,8 @@ int tsct_cmd_info(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_import(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_help[], tsct_usage_version[], tsct_usage_info[],
     tsct_usage_import[];
+int tsct_cmd_frames(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_frames[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

@@ -22,6 +22,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_info},
     {"import", tsct_cmd_import,
      "copy an array from an HDF5 file into a container stage (resumable)", tsct_usage_import},
+    {"frames", tsct_cmd_frames, "describe the frames of a scan: count, shape, metadata, masks",
+     tsct_usage_frames},
     {NULL, NULL, NULL, NULL},
 };
 
