@@ -37,34 +37,12 @@ static const char *tmp(const char *name)
     return buf[k];
 }
 
-static uint8_t *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    *size = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
-static int spit(const char *path, const void *buf, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = fwrite(buf, 1, n, f);
-    return fclose(f) == 0 && w == n ? 0 : -1;
-}
 
 static void copy(const char *from, const char *to)
 {
     size_t n;
-    uint8_t *b = slurp(from, &n);
-    CHECK_MSG(b && spit(to, b, n) == 0, "copy %s -> %s", from, to);
+    uint8_t *b = tsct_test_slurp(from, &n);
+    CHECK_MSG(b && tsct_test_spit(to, b, n) == 0, "copy %s -> %s", from, to);
     free(b);
 }
 
@@ -172,7 +150,7 @@ static void check_cbf_kernels(void)
         }
         /* the real frame */
         size_t size;
-        uint8_t *file = slurp(CBF_PATH, &size);
+        uint8_t *file = tsct_test_slurp(CBF_PATH, &size);
         const uint8_t *mark = file ? memmem(file, size, "\x0c\x1a\x04\xd5", 4) : NULL;
         CHECK(mark != NULL);
         if (mark) {
@@ -520,7 +498,7 @@ static void check_bad_input(void)
         fclose(t);
     CHECK(off > 0 && size > 16);
     size_t n;
-    uint8_t *orig = slurp(FR "dectris_data_000002.h5", &n);
+    uint8_t *orig = tsct_test_slurp(FR "dectris_data_000002.h5", &n);
     CHECK(orig && (size_t)(off + size) <= n);
     uint8_t *bad = malloc(n);
     if (orig && off > 0 && (size_t)(off + size) <= n) {
@@ -529,7 +507,7 @@ static void check_bad_input(void)
         char master[4096], data2[4096];
         snprintf(master, sizeof master, "%s", tmp("eiger/dectris_master.h5"));
         snprintf(data2, sizeof data2, "%s", tmp("eiger/dectris_data_000002.h5"));
-        spit(data2, bad, n);
+        tsct_test_spit(data2, bad, n);
         s = master;
         f = NULL;
         CHECK_OK(tsct_frames_open(&s, 1, NULL, &f, &err), &err);
@@ -543,7 +521,7 @@ static void check_bad_input(void)
             tsct_frames_close(f);
         }
         /* truncated inside the last chunk */
-        spit(data2, orig, (size_t)(off + size / 2));
+        tsct_test_spit(data2, orig, (size_t)(off + size / 2));
         f = NULL;
         tsct_error_clear(&err);
         tsct_status st = tsct_frames_open(&s, 1, NULL, &f, &err);
@@ -570,7 +548,7 @@ static void check_bad_input(void)
                 size_t at = 6752 + (size_t)(rnd() % (uint64_t)(off + size - 6752));
                 bad[at] ^= (uint8_t)(1u << (rnd() % 8));
             }
-            spit(data2, bad, n);
+            tsct_test_spit(data2, bad, n);
             f = NULL;
             /* opening reads no chunk */
             CHECK_OK(tsct_frames_open(&s, 1, NULL, &f, &err), &err);

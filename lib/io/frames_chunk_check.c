@@ -41,22 +41,34 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* An LZ4 length: 4-bit field `base`; 15 means more bytes follow, each added, until one is not
+ * 255. Returns -1 if the input ends first; stops early (the length is then too large anyway)
+ * once past `limit`. */
+static int lz4_length(const uint8_t *src, uint64_t n, uint64_t *ip, uint64_t base,
+                      uint64_t limit, uint64_t *len)
+{
+    *len = base;
+    if (base != 15)
+        return 0;
+    uint8_t b;
+    do {
+        if (*ip >= n)
+            return -1;
+        b = src[(*ip)++];
+        *len += b;
+    } while (b == 255 && *len < limit);
+    return 0;
+}
+
 /* 0 if src[0 .. n) is one LZ4 block that produces exactly out bytes. */
 static int lz4_block_ok(const uint8_t *src, uint64_t n, uint64_t out)
 {
     uint64_t ip = 0, op = 0;
     while (ip < n) {
         uint8_t token = src[ip++];
-        uint64_t lit = token >> 4;
-        if (lit == 15) {
-            uint8_t b;
-            do {
-                if (ip >= n)
-                    return -1;
-                b = src[ip++];
-                lit += b;
-            } while (b == 255 && lit < out + 255);
-        }
+        uint64_t lit, mlen;
+        if (lz4_length(src, n, &ip, token >> 4, out + 255, &lit) != 0)
+            return -1;
         if (lit > n - ip || lit > out - op)
             return -1;
         ip += lit;
@@ -69,16 +81,9 @@ static int lz4_block_ok(const uint8_t *src, uint64_t n, uint64_t out)
         ip += 2;
         if (offset == 0 || offset > op)
             return -1;
-        uint64_t mlen = (token & 15u) + 4;
-        if ((token & 15u) == 15) {
-            uint8_t b;
-            do {
-                if (ip >= n)
-                    return -1;
-                b = src[ip++];
-                mlen += b;
-            } while (b == 255 && mlen < out + 255);
-        }
+        if (lz4_length(src, n, &ip, token & 15u, out + 255, &mlen) != 0)
+            return -1;
+        mlen += 4;
         /* end-of-block rules: a match starts >= 12 bytes before the end, the last 5 bytes
          * are literals */
         if (out < 12 || op > out - 12 || mlen > out - op || op + mlen > out - 5)
