@@ -25,7 +25,7 @@
  * Specs: a spec is "FILE" (an image file, or a Dectris master), "FILE::/dataset" (any HDF5
  * dataset), either with an optional slice. An HDF5 file given without a dataset must be a
  * Dectris master. All frames of all specs must have the same shape (checked at open for HDF5
- * sources and the first frame of every image file, and at every read).
+ * sources and the first image file, and for every frame when it is read).
  *
  * Masked pixels: tsct_frames_mask() combines
  *  - the detector's static mask, if the source has one (Dectris

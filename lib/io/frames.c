@@ -9,7 +9,6 @@
  * being opened (the CBF reader refuses anything else), so a scan of 10^5 CBF files opens in
  * the time it takes to read one; other image formats are opened to count their frames.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,23 +163,23 @@ static tsct_status apply_slice(tsct_frames *f, int64_t s0, const slice *sl, cons
     if (stop <= start)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, spec, -1,
                               "the frame slice selects no frame of %lld", (long long)total);
-    /* Frames g = start + j * step, g < stop, distributed over the sources in order. */
-    int64_t a = 0, out = s0;
+    /* Frames g = start + j * step, g < stop, distributed over the sources in order. A source
+     * left without frames stays in the list (its HDF5 handles are closed with the others). */
+    int64_t a = 0;
     for (int64_t s = s0; s < f->nsrc; s++) {
-        tsct__frames_source src = f->src[s];
-        int64_t lo = a > start ? a : start, hi = a + src.nframes < stop ? a + src.nframes : stop;
-        a += src.nframes;
+        tsct__frames_source *src = &f->src[s];
+        int64_t offset = a, len = src->nframes;
+        a += len;
+        int64_t lo = offset > start ? offset : start, hi = a < stop ? a : stop;
         int64_t g0 = start + (lo - start + step - 1) / step * step;
         if (g0 >= hi) {
-            source_free(&src);
+            src->nframes = 0;
             continue;
         }
-        src.nframes = (hi - g0 + step - 1) / step;
-        src.start += (g0 - (a - f->src[s].nframes)) * src.step;
-        src.step *= step;
-        f->src[out++] = src;
+        src->nframes = (hi - g0 + step - 1) / step;
+        src->start += (g0 - offset) * src->step;
+        src->step *= step;
     }
-    f->nsrc = out;
     return TSCT_OK;
 }
 
@@ -284,7 +283,10 @@ tsct_status tsct_frames_open(const char *const *specs, int64_t nspecs,
                      : f->have_detector_meta && !had_meta        ? 4
                                                                   : 2;
     }
-    if (st == TSCT_OK && f->nsrc == 0)
+    int64_t total = 0;
+    for (int64_t s = 0; s < f->nsrc; s++)
+        total += f->src[s].nframes;
+    if (st == TSCT_OK && total == 0)
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "specs", -1, "no frames selected");
     if (st == TSCT_OK) {
         f->first = malloc((size_t)(f->nsrc + 1) * sizeof *f->first);
@@ -295,7 +297,7 @@ tsct_status tsct_frames_open(const char *const *specs, int64_t nspecs,
         tsct_frames_close(f);
         return st;
     }
-    int64_t total = 0;
+    total = 0;
     for (int64_t s = 0; s < f->nsrc; s++) {
         f->first[s] = total;
         total += f->src[s].nframes;

@@ -22,7 +22,6 @@
  * /entry/instrument/beam/incident_wavelength (Angstrom); detectorSpecific/pixel_mask (uint32,
  * non-zero = masked). A `units` attribute, where present, wins over these defaults.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
