@@ -25,8 +25,9 @@
  *
  * Speed: decoding is one pass over the compressed bytes through a kernel chosen once per
  * process (image_cbf_kernel.h): the plain reference loop, or the AVX2 kernel
- * (image_cbf_avx2.c) that decodes 8 or 16 elements per step with vector prefix sums. Deltas accumulate in a uint32_t: the format wraps modulo 2^32 for 32-bit
- * elements, and unsigned arithmetic keeps corrupt input free of undefined behaviour. */
+ * (image_cbf_avx2.c) that decodes 8 or 16 elements per step with vector prefix sums. Deltas
+ * accumulate in a uint32_t: the format wraps modulo 2^32 for 32-bit elements, and unsigned
+ * arithmetic keeps corrupt input free of undefined behaviour. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
