@@ -28,6 +28,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_pattern},
     {"debye", tsct_cmd_debye, "Debye scattering I(Q) of a cluster cut from a CIF",
      tsct_usage_debye},
+    {"frames", tsct_cmd_frames, "describe the frames of a scan: count, shape, metadata, masks",
+     tsct_usage_frames},
     {"integrate", tsct_cmd_integrate, "azimuthally integrate detector images into .xy patterns",
      tsct_usage_integrate},
     {"sinogram", tsct_cmd_sinogram, "integrated cube -> centred sinograms (resumable)",

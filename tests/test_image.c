@@ -39,33 +39,6 @@ static const char *tmp(const char *name)
     return buf[k];
 }
 
-static uint8_t *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return b;
-}
-
-static int spit(const char *path, const void *buf, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = fwrite(buf, 1, n, f);
-    fclose(f);
-    return w == n ? 0 : -1;
-}
 
 /* ---- 1. reference images ---------------------------------------------------------------- */
 
@@ -182,7 +155,7 @@ static void check_headers(void)
 
     /* Content-MD5: the real file verifies; one flipped bit in the binary does not */
     size_t size;
-    uint8_t *buf = slurp(CBF_PATH, &size);
+    uint8_t *buf = tsct_test_slurp(CBF_PATH, &size);
     tsct_image_read_params p = TSCT_IMAGE_READ_PARAMS_DEFAULT;
     p.check_md5 = 1;
     CHECK_OK(tsct_image_decode(&img, buf, size, &p, &err), &err);
@@ -298,15 +271,15 @@ static void check_round_trips(void)
 
     /* two EDF blocks in one file: the second is frame 1 */
     size_t s1, s2;
-    uint8_t *e1 = slurp(tmp("rt.edf"), &s1);
+    uint8_t *e1 = tsct_test_slurp(tmp("rt.edf"), &s1);
     for (int64_t i = 0; i < R * C; i++)
         d[i] = -d[i];
     CHECK_OK(tsct_image_write_edf(tmp("rt2.edf"), d, R, C, &err), &err);
-    uint8_t *e2 = slurp(tmp("rt2.edf"), &s2);
+    uint8_t *e2 = tsct_test_slurp(tmp("rt2.edf"), &s2);
     uint8_t *both = malloc(s1 + s2);
     memcpy(both, e1, s1);
     memcpy(both + s1, e2, s2);
-    spit(tmp("two.edf"), both, s1 + s2);
+    tsct_test_spit(tmp("two.edf"), both, s1 + s2);
     int64_t nf = 0;
     CHECK_OK(tsct_image_count_frames(tmp("two.edf"), NULL, &nf, &err), &err);
     CHECK(nf == 2);
@@ -464,7 +437,7 @@ static void replace(uint8_t *buf, size_t size, const char *from, const char *to)
 static void check_bad_cbf(void)
 {
     size_t size;
-    uint8_t *buf = slurp(CBF_PATH, &size);
+    uint8_t *buf = tsct_test_slurp(CBF_PATH, &size);
     CHECK(buf != NULL);
     if (!buf)
         return;
@@ -515,7 +488,7 @@ static void check_bad_cbf(void)
     /* a file on disk: the message names it */
     memcpy(c, buf, size);
     replace(c, size, "X-Binary-Size: 3243437", "X-Binary-Size: 3243436");
-    spit(tmp("bad.cbf"), c, size);
+    tsct_test_spit(tmp("bad.cbf"), c, size);
     CHECK_FAILS(tsct_image_read(&img, tmp("bad.cbf"), NULL, &err), TSCT_ERR_FORMAT, &err, "bad.cbf");
     free(c);
     free(buf);
@@ -525,7 +498,7 @@ static void check_bad_cbf(void)
 static void check_bad_edf(void)
 {
     size_t size;
-    uint8_t *buf = slurp(EDF_PATH, &size);
+    uint8_t *buf = tsct_test_slurp(EDF_PATH, &size);
     CHECK(buf != NULL);
     if (!buf)
         return;
@@ -573,7 +546,7 @@ static void check_bad_tiff(void)
                            DATA "/detector_images/lightform_Pixium_DLS_I12/DLS_CeO2_1200mm.mask.tif"};
     for (int k = 0; k < 3; k++) {
         size_t size;
-        uint8_t *buf = slurp(files[k], &size);
+        uint8_t *buf = tsct_test_slurp(files[k], &size);
         CHECK(buf != NULL);
         if (!buf)
             continue;
@@ -596,8 +569,8 @@ static void check_bad_tiff(void)
     tsct_error_clear(&err);
     tsct_status st = tsct_image_decode(&img, junk, sizeof junk, NULL, &err);
     size_t tsize;
-    uint8_t *tif = slurp(TIF_PATH, &tsize);
-    spit(tmp("cut.tif"), tif, tsize / 2);
+    uint8_t *tif = tsct_test_slurp(TIF_PATH, &tsize);
+    tsct_test_spit(tmp("cut.tif"), tif, tsize / 2);
     tsct_error e2 = TSCT_ERROR_INIT;
     tsct_status st2 = tsct_image_read(&img, tmp("cut.tif"), NULL, &e2);
     fflush(stderr);
@@ -612,10 +585,10 @@ static void check_bad_tiff(void)
     free(tif);
     /* truncated EDF on disk (the pread path) */
     size_t esize;
-    uint8_t *edf = slurp(EDF_PATH, &esize);
-    spit(tmp("cut.edf"), edf, esize - 1);
+    uint8_t *edf = tsct_test_slurp(EDF_PATH, &esize);
+    tsct_test_spit(tmp("cut.edf"), edf, esize - 1);
     CHECK_FAILS(tsct_image_read(&img, tmp("cut.edf"), NULL, &err), TSCT_ERR_FORMAT, &err, "cut.edf");
-    spit(tmp("cut.edf"), edf, 300);
+    tsct_test_spit(tmp("cut.edf"), edf, 300);
     CHECK_FAILS(tsct_image_read(&img, tmp("cut.edf"), NULL, &err), TSCT_ERR_FORMAT, &err, "truncated");
     free(edf);
     tsct_image_release(&img);
@@ -629,7 +602,7 @@ static void check_bad_npy(void)
     float d[6] = {1, 2, 3, 4, 5, 6};
     CHECK_OK(tsct_image_write_npy(tmp("ok.npy"), d, 2, 3, &err), &err);
     size_t size;
-    uint8_t *buf = slurp(tmp("ok.npy"), &size);
+    uint8_t *buf = tsct_test_slurp(tmp("ok.npy"), &size);
     check_cuts("npy", buf, size, 80);
     uint8_t *c = malloc(size);
     MUTATE("'<f4'", "'<c8'", TSCT_ERR_UNSUPPORTED, "descr");

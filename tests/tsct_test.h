@@ -82,6 +82,36 @@ static inline const char *tsct_test_tmpdir(const char *dir)
     return dir;
 }
 
+/* Read a whole file into a malloc'ed buffer (NULL if it cannot be read); *size its length. */
+static inline unsigned char *tsct_test_slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    *size = 0;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *size = b ? (size_t)n : 0;
+    return b;
+}
+
+/* Write n bytes to path; 0 on success. */
+static inline int tsct_test_spit(const char *path, const void *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(buf, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
 static inline int tsct_test_finish(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, tsct_test_checks, tsct_test_failures);

@@ -23,8 +23,8 @@
  *  - NumPy .npy: format versions 1.0, 2.0 and 3.0, C order, dtypes b1 i1 u1 i2 u2 i4 u4 i8 u8
  *    f4 f8 in either byte order; 2-D arrays, or 3-D arrays read as a stack of frames along
  *    axis 0. Fortran order is refused.
- *  - HDF5 frames (Dectris, BLISS) are not read here: they go through the container code
- *    (tsct/container.h), which owns every HDF5 call.
+ *  - HDF5 frames (datasets, Dectris masters, BLISS virtual datasets) are read by the frame
+ *    source of tsct/frames.h, which also takes series of the image files above.
  *
  * Masked pixels: Pilatus and Eiger write negative values (-1 gaps, -2 bad pixels) where there
  * is no valid measurement; tsct_image_mask_negative() turns them into a mask. Mask files (EDF,

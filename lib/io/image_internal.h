@@ -49,6 +49,27 @@ tsct_image_format tsct__image_detect_magic(const uint8_t *buf, size_t size);
 /* Per-format decoders over memory. frame as in the parameters. */
 tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
                              const tsct_image_read_params *p, tsct_error *err);
+/* CBF byte-offset kernels (image_cbf_kernel.h): decode up to n values of the stream src[0 ..
+ * size) into dst, set *used to the bytes consumed and return the count decoded (< n when the
+ * stream ends first). decode_f32 converts as (float)(int32_t)value. Every variant gives the
+ * reference's results on every stream, valid or not. */
+typedef int64_t (*tsct__bo_i32_fn)(const uint8_t *src, size_t size, int32_t *dst, int64_t n,
+                                   size_t *used);
+typedef int64_t (*tsct__bo_f32_fn)(const uint8_t *src, size_t size, float *dst, int64_t n,
+                                   size_t *used);
+typedef struct tsct__cbf_kernels {
+    const char *name;              /* NULL where this build or CPU family lacks the variant */
+    tsct__bo_i32_fn decode_i32;
+    tsct__bo_f32_fn decode_f32;
+} tsct__cbf_kernels;
+
+extern const tsct__cbf_kernels tsct__cbf_kernels_reference; /* plain loop, the oracle */
+extern const tsct__cbf_kernels tsct__cbf_kernels_avx2;      /* x86-64 AVX2 */
+
+/* The fastest variant this CPU runs, chosen once per process; the environment variable
+ * TSCT_CBF_KERNELS = reference forces the reference (tests and benchmarks). */
+const tsct__cbf_kernels *tsct__cbf_kernels_select(void);
+
 tsct_status tsct__edf_decode(tsct_image *img, const uint8_t *buf, size_t size,
                              const tsct_image_read_params *p, tsct_error *err);
 tsct_status tsct__edf_read_file(tsct_image *img, const char *path,

@@ -1,0 +1,144 @@
+/* tsct/frames.h - a frame source: the detector frames of a scan, by index, whatever holds them.
+ *
+ * One object gives frame k (k = 0 .. count-1) of a scan as float32 [rows][cols] (C order, the
+ * same pixel order as tsct/image.h: row 0 is the first stored row, no flip), from any mix of
+ *
+ *  - image files: CBF, EDF, TIFF, npy (tsct/image.h). A multi-frame EDF, a multi-page TIFF and
+ *    a 3-D npy count as several frames, in file order. A CBF file is one frame (it is not
+ *    opened until read, so a list of 100 000 CBF files opens at once);
+ *  - an HDF5 dataset, "FILE.h5::/path/to/dataset": 3-D [nframes][rows][cols] (a stack) or 2-D
+ *    [rows][cols] (one frame), any integer or float type, converted to float32 (integers exact
+ *    up to 2^24). Chunked and compressed datasets are read one frame at a time (a whole stack
+ *    is never loaded); compression filters come from HDF5 and its plugins (Debian's LZ4 and
+ *    bitshuffle plugins are found without HDF5_PLUGIN_PATH). Virtual datasets (BLISS / ESRF
+ *    scans mapping several Lima files) are read through HDF5, after checking that every source
+ *    file and dataset they map exists: HDF5 would give zeros (the fill value) for a missing one;
+ *  - a Dectris master file ("SCAN_master.h5", recognised by /entry/data/data_000001): the
+ *    frames of /entry/data/data_000001, data_000002, ... in that order (external links to the
+ *    data files, usually bitshuffle-LZ4 or LZ4 compressed), and the detector metadata of
+ *    /entry/instrument (below), including the pixel mask;
+ *
+ * Frame ranges: an HDF5 spec may end with a Python-like slice of its frames, "[start:stop]",
+ * "[start:stop:step]" or "[index]", e.g. "scan.h5::/entry/data/data[100:200]",
+ * "SCAN_master.h5[::2]"; negative start / stop count from the end, step must be >= 1.
+ *
+ * Specs: a spec is "FILE" (an image file, or a Dectris master), "FILE::/dataset" (any HDF5
+ * dataset), either with an optional slice. An HDF5 file given without a dataset must be a
+ * Dectris master. All frames of all specs must have the same shape (checked at open for HDF5
+ * sources and the first image file, and for every frame when it is read).
+ *
+ * Masked pixels: tsct_frames_mask() combines
+ *  - the detector's static mask, if the source has one (Dectris
+ *    /entry/instrument/detector/detectorSpecific/pixel_mask: non-zero = masked, as pyFAI and
+ *    fabio read it);
+ *  - per frame, negative values (Pilatus / Eiger gaps -1, bad pixels -2) when the rule says so;
+ *  - per frame, values >= the overflow value (Dectris marks a saturated or defective counter
+ *    with 2^bit_depth - 1 of its bit_depth_image).
+ * By default (TSCT_FRAMES_PARAMS_DEFAULT): negatives are masked for image files and integer
+ * HDF5 data, not for float HDF5 data (dark-subtracted data may be negative); the overflow
+ * rule is used when the Dectris metadata give a bit depth. Pixel values are never changed.
+ *
+ * Errors: every failure names the file that holds the frame (a Dectris data file, not only
+ * its master), the dataset or header item, and the frame index in that file, with the index
+ * in the series in the message: TSCT_ERR_NOT_FOUND (a missing file, dataset, data file of a
+ * master, or source file of a virtual dataset), TSCT_ERR_FORMAT (not HDF5, corrupt or
+ * truncated data or chunk), TSCT_ERR_UNSUPPORTED (a compression filter that HDF5 cannot load:
+ * the message gives its id and name and the plugin folder searched; a dataset that is not
+ * numeric), TSCT_ERR_SHAPE (frames of different shapes, rank other than 2 or 3),
+ * TSCT_ERR_VALUE (bad spec or slice, frame index out of range), TSCT_ERR_NOMEM, TSCT_ERR_IO.
+ *
+ * Thread safety: after tsct_frames_open() the object is read-only; tsct_frames_read() and
+ * tsct_frames_mask() may be called from several threads at once with different buffers.
+ * Image files are read in parallel; HDF5 reads (decompression included) are serialised by the
+ * lock of lib/io, as Debian's HDF5 is not thread-safe.
+ *
+ * Ownership: tsct_frames_open() allocates, tsct_frames_close() frees (NULL allowed). Strings
+ * returned by the accessors belong to the object.
+ */
+#ifndef TSCT_FRAMES_H
+#define TSCT_FRAMES_H
+
+#include <stdint.h>
+
+#include "tsct/image.h"
+#include "tsct/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tsct_frames tsct_frames;
+
+/* Opening parameters; TSCT_FRAMES_PARAMS_DEFAULT gives the defaults, NULL means them. */
+typedef struct tsct_frames_params {
+    int mask_negative;      /* -1 (default): by source type (above); 0: never; 1: always */
+    double mask_overflow;   /* < 0 (default): 2^bit_depth - 1 from Dectris metadata, if any;
+                               0: no overflow rule; > 0: mask values >= this */
+    int use_pixel_mask;     /* 1 (default): the detector's pixel_mask is part of the mask */
+    int check_md5;          /* CBF: verify Content-MD5 (default 0) */
+    int64_t max_pixels;     /* refuse larger frames; 0 (default): 2^31 */
+} tsct_frames_params;
+
+#define TSCT_FRAMES_PARAMS_DEFAULT {-1, -1.0, 1, 0, 0}
+
+/* What the source says about the detector and its frames. Numbers are 0 when unknown. */
+typedef struct tsct_frames_info {
+    int64_t nframes;
+    int64_t rows, cols;            /* frame shape: slow axis (pyFAI axis 1), fast axis */
+    tsct_image_dtype dtype;        /* stored pixel type of the first source */
+    const char *kind;              /* "images", "hdf5", "dectris" or "mixed" */
+    int virtual_dataset;           /* 1 if an HDF5 source is a virtual dataset */
+    char detector[128];            /* Dectris: /entry/instrument/detector/description */
+    double pixel1, pixel2;         /* m, along rows (Dectris y_pixel_size) and columns (x) */
+    double distance;               /* m, detector_distance */
+    double wavelength;             /* m, /entry/instrument/beam/incident_wavelength */
+    double count_time;             /* s */
+    double beam_center_x, beam_center_y;  /* pixels (columns, rows), as Dectris writes them */
+    int bit_depth;                 /* bits per pixel of the counters (bit_depth_image) */
+    int64_t pixel_mask_count;      /* pixels masked by the static pixel mask (-1: none) */
+    int mask_negative;             /* the rule in force for the first source: 0 / 1 */
+    double mask_overflow;          /* the overflow value in force (0: none) */
+} tsct_frames_info;
+
+/* Open the frames of nspecs specs, in order (see the top of this file). Reads only headers,
+ * shapes and metadata (Dectris: the pixel mask). Errors as listed at the top. */
+tsct_status tsct_frames_open(const char *const *specs, int64_t nspecs,
+                             const tsct_frames_params *params, tsct_frames **out,
+                             tsct_error *err);
+
+/* Free everything and close the files. NULL allowed. */
+void tsct_frames_close(tsct_frames *f);
+
+/* Number of frames, and their shape. */
+int64_t tsct_frames_count(const tsct_frames *f);
+void tsct_frames_shape(const tsct_frames *f, int64_t *rows, int64_t *cols);
+
+/* Metadata (copied into caller memory; kind points into static storage). */
+void tsct_frames_info_get(const tsct_frames *f, tsct_frames_info *info);
+
+/* Read frame `index` into buf (rows * cols floats, caller memory). Thread-safe. Errors:
+ * TSCT_ERR_VALUE (index out of range), and those of the sources (named file, dataset, index in
+ * that file, index in the series). On error buf's content is unspecified. */
+tsct_status tsct_frames_read(const tsct_frames *f, int64_t index, float *buf, tsct_error *err);
+
+/* Where frame `index` comes from: the file that holds it, the dataset ("" for image files)
+ * and the index in that file or dataset. Pointers belong to f. Returns TSCT_ERR_VALUE for an
+ * index out of range. */
+tsct_status tsct_frames_locate(const tsct_frames *f, int64_t index, const char **file,
+                               const char **dataset, int64_t *local_index, tsct_error *err);
+
+/* The detector's static pixel mask (rows * cols, 1 = masked) or NULL if the sources have
+ * none or params.use_pixel_mask is 0. Belongs to f. */
+const uint8_t *tsct_frames_pixel_mask(const tsct_frames *f);
+
+/* mask[i] = 1 where pixel i of `frame` (frame `index` as read by tsct_frames_read; the index
+ * selects the rule of its source) is masked by the static mask, the negative rule or the
+ * overflow rule; 0 elsewhere. *nmasked (may be NULL) receives the count. mask: rows * cols
+ * bytes, caller memory. Thread-safe. Errors: TSCT_ERR_VALUE (index out of range). */
+tsct_status tsct_frames_mask(const tsct_frames *f, int64_t index, const float *frame,
+                             uint8_t *mask, int64_t *nmasked, tsct_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TSCT_FRAMES_H */
