@@ -29,7 +29,7 @@ const char tsct_usage_simulate[] =
     "      --seed N           noise and particle placement (default 0)\n"
     "      --echem FILE.csv   electrochemistry (default: EXP.h5 with _echem.csv)\n"
     "      --data DIRS        folders holding the CIF files, colon-separated (default: the\n"
-    "                         installed and source-tree structure folders, or $TSCT_DATA)\n"
+    "                         installed and source-tree structure folders, or $TSCT_STRUCTURES)\n"
     "      --list             list the presets and exit\n";
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)

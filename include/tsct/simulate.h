@@ -468,7 +468,7 @@ typedef struct tsct_sim_preset {
  * listing the names. */
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *out, tsct_error *err);
 
-/* The folders searched for CIF files when none are given: the environment variable TSCT_DATA
+/* The folders searched for CIF files when none are given: the environment variable TSCT_STRUCTURES
  * if set, else the installed share/tsct/structures, then the source tree's data/structures and
  * tests/data/cif (colon-separated). Static string. */
 const char *tsct_sim_default_data_dirs(void);

@@ -17,7 +17,7 @@
 
 const char *tsct_sim_default_data_dirs(void)
 {
-    const char *env = getenv("TSCT_DATA");
+    const char *env = getenv("TSCT_STRUCTURES");
     return env && *env ? env : TSCT_DATA_DIRS;
 }
 
