@@ -6,9 +6,12 @@
  * several: -o names a folder that receives NAME.xy per image (NAME = the image's file name
  * without its extension). Each file is published atomically (tsct/publish.h).
  *
- * Scans (frames from HDF5 stacks into /entry/integrated of a container, resumable) are not
- * handled here yet: they will feed tsct_integrate_execute_many() with the frames of a
- * tsct/frames.h source inside a tsct_step.
+ * Scans (--container): the frames of a whole scan (image files, HDF5 stacks, Dectris masters;
+ * tsct/frames.h) in acquisition order, time step by slice by angle by translation, go to
+ * /entry/integrated of the container through a resumable step whose unit is one frame-row
+ * (one angle, every translation), integrated in batches with tsct_integrate_execute_many().
+ * Rows are stored in acquisition order (a snake scan's odd rows reversed, /entry/scan@zigzag
+ * set); tsct sinogram flips them back.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +22,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "tsct/container.h"
+#include "tsct/frames.h"
 #include "tsct/image.h"
 #include "tsct/integrate.h"
 #include "tsct/poni.h"
@@ -28,6 +33,8 @@
 
 const char tsct_usage_integrate[] =
     "usage: tsct integrate IMAGE... --poni FILE -o OUT [options]\n"
+    "       tsct integrate FRAMES... --poni FILE --container EXP.h5 --angles N\n"
+    "                      --translations NS [scan options] [options]\n"
     "\n"
     "Azimuthally integrate detector images (CBF, EDF, TIFF, npy) into 1-D patterns, as\n"
     "pyFAI 0.21's integrate1d_ng does (docs/integration.md). One image: OUT is the .xy\n"
@@ -54,6 +61,21 @@ const char tsct_usage_integrate[] =
     "      --azimuth-range A B     chi range in degrees, -180..180\n"
     "      --monitor X             divide by this normalisation factor (default 1)\n"
     "\n"
+    "\n"
+    "Scans (--container): FRAMES are image files, FILE.h5::/path stacks (with an optional\n"
+    "[a:b] slice) or Dectris *_master.h5 files, in acquisition order (time step, slice,\n"
+    "angle, translation). Their patterns go to /entry/integrated of EXP.h5 (created if\n"
+    "missing) with the scan axes; resumable. Scan options:\n"
+    "      --container EXP.h5      the experiment container\n"
+    "      --angles N              N angles, evenly over --angle-range (end excluded)\n"
+    "      --angle-range DEG       180 (default) or 360\n"
+    "      --translations NS       translations per angle\n"
+    "      --translation-step MM   step between translations (default: unit steps)\n"
+    "      --slices NZ             slices per time step (default 1)\n"
+    "      --zigzag                snake scan: odd rows were recorded backwards\n"
+    "      --time-offset T         the frames are time steps T, T+1, ... of an experiment\n"
+    "                              already in the container (operando: append)\n"
+    "\n"
     "Example:\n"
     "  tsct integrate CeO2.cbf --poni CeO2.poni --mask mask.edf --filter trimmed:10,90 \\\n"
     "      -o CeO2.xy\n";
@@ -64,6 +86,11 @@ struct integrate_opts {
     double monitor;
     char **images;
     int nimages;
+    /* scan mode */
+    const char *container;
+    int64_t na, ns, nz, time_offset;
+    double angle_range, translation_step;
+    int zigzag;
 };
 
 /* getopt takes one value per option: the second number of a range is the next argument. */
@@ -80,7 +107,8 @@ static int parse_pair(tsct_cli *cli, int argc, char **argv, const char *name, do
 static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_opts *o)
 {
     enum { OPT_DARK = 256, OPT_FLAT, OPT_METHOD, OPT_POL, OPT_NOSA, OPT_FILTER, OPT_RR, OPT_AR,
-           OPT_MONITOR };
+           OPT_MONITOR, OPT_CONTAINER, OPT_ANGLES, OPT_RANGE, OPT_TRANS, OPT_STEP, OPT_SLICES,
+           OPT_ZIGZAG, OPT_TOFF };
     static const struct option longopts[] = {
         {"poni", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -96,6 +124,14 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         {"radial-range", required_argument, NULL, OPT_RR},
         {"azimuth-range", required_argument, NULL, OPT_AR},
         {"monitor", required_argument, NULL, OPT_MONITOR},
+        {"container", required_argument, NULL, OPT_CONTAINER},
+        {"angles", required_argument, NULL, OPT_ANGLES},
+        {"angle-range", required_argument, NULL, OPT_RANGE},
+        {"translations", required_argument, NULL, OPT_TRANS},
+        {"translation-step", required_argument, NULL, OPT_STEP},
+        {"slices", required_argument, NULL, OPT_SLICES},
+        {"zigzag", no_argument, NULL, OPT_ZIGZAG},
+        {"time-offset", required_argument, NULL, OPT_TOFF},
         {NULL, 0, NULL, 0},
     };
     tsct_integrate_params defaults = TSCT_INTEGRATE_PARAMS_DEFAULT;
@@ -103,6 +139,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
     o->params = defaults;
     o->params.nthreads = cli->nthreads;
     o->monitor = 1.0;
+    o->nz = 1;
+    o->angle_range = 180.0;
     optind = 1;
     opterr = 0;
     tsct_error err = TSCT_ERROR_INIT;
@@ -155,6 +193,30 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
                 return tsct_cli_usage_error(cli, "--monitor expects a number > 0, got '%s'",
                                             optarg);
             break;
+        case OPT_CONTAINER: o->container = optarg; break;
+        case OPT_ZIGZAG: o->zigzag = 1; break;
+        case OPT_ANGLES:
+        case OPT_TRANS:
+        case OPT_SLICES:
+        case OPT_TOFF: {
+            int64_t v;
+            int64_t lo = ch == OPT_TOFF ? 0 : 1;
+            if (tsct_cli_parse_int64(optarg, &v) != 0 || v < lo || v > (1 << 24))
+                return tsct_cli_usage_error(cli, "%s expects a whole number >= %lld, got '%s'",
+                                            argv[optind - 1], (long long)lo, optarg);
+            *(ch == OPT_ANGLES ? &o->na : ch == OPT_TRANS ? &o->ns : ch == OPT_SLICES ? &o->nz
+                                                                                    : &o->time_offset) = v;
+            break;
+        }
+        case OPT_RANGE:
+        case OPT_STEP: {
+            double v;
+            if (tsct_cli_parse_double(optarg, &v) != 0 || !(v > 0))
+                return tsct_cli_usage_error(cli, "%s expects a number > 0, got '%s'",
+                                            argv[optind - 1], optarg);
+            *(ch == OPT_RANGE ? &o->angle_range : &o->translation_step) = v;
+            break;
+        }
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
         }
@@ -163,8 +225,14 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         return tsct_cli_usage_error(cli, "missing IMAGE");
     if (!o->poni)
         return tsct_cli_usage_error(cli, "missing --poni FILE");
-    if (!o->output)
-        return tsct_cli_usage_error(cli, "missing -o OUT");
+    if (o->container) {
+        if (o->output)
+            return tsct_cli_usage_error(cli, "-o and --container exclude each other");
+        if (!o->na || !o->ns)
+            return tsct_cli_usage_error(cli, "a scan needs --angles N and --translations NS");
+    } else if (!o->output) {
+        return tsct_cli_usage_error(cli, "missing -o OUT (or --container EXP.h5 for a scan)");
+    }
     o->images = argv + optind;
     o->nimages = argc - optind;
     return 0;
@@ -239,12 +307,247 @@ static tsct_status write_xy(const struct integrate_opts *o, const tsct_poni *g,
     return tsct_publish_fclose(&pub, fp, err);
 }
 
+/* Mask, dark and flat for a plan of rows x cols: the static mask of the frame source, the
+ * negative pixels of `first` (module gaps) and the files given. */
+static tsct_status plan_inputs(const struct integrate_opts *o, int64_t rows, int64_t cols,
+                               const float *first, const uint8_t *pixel_mask, uint8_t **mask,
+                               float **dark, float **flat, tsct_error *err)
+{
+    const int64_t n = rows * cols;
+    tsct_image aux;
+    tsct_image_init(&aux);
+    tsct_status st = TSCT_OK;
+    *mask = malloc((size_t)n);
+    if (!*mask)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "mask", -1, "%lld pixels", (long long)n);
+    for (int64_t k = 0; k < n; k++)
+        (*mask)[k] = first[k] < 0 || (pixel_mask && pixel_mask[k]);
+    if (o->mask) {
+        st = read_aux(o->mask, "mask", rows, cols, &aux, err);
+        for (int64_t k = 0; st == TSCT_OK && k < n; k++)
+            (*mask)[k] |= aux.data[k] != 0;
+    }
+    const char *names[2] = {o->dark, o->flat};
+    float **arrays[2] = {dark, flat};
+    for (int a = 0; a < 2 && st == TSCT_OK; a++) {
+        if (!names[a])
+            continue;
+        if ((st = read_aux(names[a], a ? "flat" : "dark", rows, cols, &aux, err)) != TSCT_OK)
+            break;
+        for (int64_t k = 0; k < n && st == TSCT_OK; k++)
+            if (!isfinite(aux.data[k]) || (a == 1 && aux.data[k] == 0))
+                st = tsct_error_set(err, TSCT_ERR_VALUE, names[a], a ? "flat" : "dark", k,
+                                    "pixel (%lld, %lld) is %g: expected a finite%s value",
+                                    (long long)(k / cols), (long long)(k % cols),
+                                    (double)aux.data[k], a ? ", non-zero" : "");
+        if (st == TSCT_OK && !(*arrays[a] = malloc((size_t)n * sizeof(float))))
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, names[a], NULL, -1, "%lld pixels",
+                                (long long)n);
+        if (st == TSCT_OK)
+            memcpy(*arrays[a], aux.data, (size_t)n * sizeof(float));
+    }
+    tsct_image_release(&aux);
+    return st;
+}
+
+static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_frames *fr = NULL;
+    tsct_container *c = NULL;
+    tsct_step *step = NULL;
+    tsct_dataset *d_data = NULL, *d_sigma = NULL;
+    tsct_integrate_plan *plan = NULL;
+    uint8_t *mask = NULL;
+    float *dark = NULL, *flat = NULL, *frames = NULL, *inten = NULL, *sig = NULL;
+    double *angles = NULL, *trans = NULL, *zs = NULL, *times = NULL, *radial = NULL;
+    void *work = NULL;
+    tsct_poni g;
+    tsct_status st = tsct_poni_read(&g, o->poni, &err);
+    if (st == TSCT_OK)
+        st = tsct_frames_open((const char *const *)o->images, o->nimages, NULL, &fr, &err);
+    int64_t rows = 0, cols = 0, nframes = 0;
+    if (st == TSCT_OK) {
+        tsct_frames_shape(fr, &rows, &cols);
+        nframes = tsct_frames_count(fr);
+    }
+    const int64_t na = o->na, ns = o->ns, nz = o->nz, per_t = nz * na * ns;
+    if (st == TSCT_OK && nframes % per_t != 0)
+        st = tsct_error_set(&err, TSCT_ERR_SHAPE, o->images[0], "frames", -1,
+                            "%lld frames are not a whole number of time steps of %lld slices x "
+                            "%lld angles x %lld translations",
+                            (long long)nframes, (long long)nz, (long long)na, (long long)ns);
+    const int64_t nt = per_t ? nframes / per_t : 0, npt = o->params.npt;
+    const int64_t npx = rows * cols;
+    const int batch = 8;
+    if (st == TSCT_OK) {
+        frames = malloc((size_t)(batch * npx) * sizeof *frames);
+        inten = malloc((size_t)(ns * npt) * sizeof *inten);
+        sig = malloc((size_t)(ns * npt) * sizeof *sig);
+        if (!frames || !inten || !sig)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "frames", -1, "buffers");
+    }
+    if (st == TSCT_OK)
+        st = tsct_frames_read(fr, 0, frames, &err);
+    if (st == TSCT_OK)
+        st = plan_inputs(o, rows, cols, frames, tsct_frames_pixel_mask(fr), &mask, &dark, &flat,
+                         &err);
+    if (st == TSCT_OK) {
+        st = tsct_integrate_plan_create(&o->params, &g, rows, cols, mask, dark, flat, &plan, &err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(&err, o->poni);
+    }
+    size_t ws = plan ? tsct_integrate_workspace_size(plan) : 0;
+    if (st == TSCT_OK && !(work = malloc(ws ? ws : 1)))
+        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "workspace", -1, "%zu bytes", ws);
+
+    tsct_cli_guard_file(o->container);
+    if (st == TSCT_OK) {
+        FILE *exists = fopen(o->container, "rb");
+        if (exists) {
+            fclose(exists);
+            st = tsct_container_open(o->container, TSCT_OPEN_WRITE, &c, &err);
+        } else {
+            st = tsct_container_create(o->container, 0, &c, &err);
+        }
+    }
+    if (st == TSCT_OK) {
+        char fp[4096];
+        int used = snprintf(fp, sizeof fp,
+                            "frames=%lld of %lldx%lld scan=%lldx%lldx%lldx%lld toff=%lld "
+                            "zigzag=%d poni=%s npt=%lld unit=%s split=%s filter=%s pol=%g sa=%d "
+                            "mask=%s dark=%s flat=%s first=%s",
+                            (long long)nframes, (long long)rows, (long long)cols, (long long)nt,
+                            (long long)nz, (long long)na, (long long)ns, (long long)o->time_offset,
+                            o->zigzag, o->poni, (long long)npt, tsct_unit_name(o->params.unit),
+                            tsct_integrate_split_name(o->params.split),
+                            o->filter ? o->filter : "mean", o->params.polarization,
+                            o->params.solid_angle, o->mask ? o->mask : "", o->dark ? o->dark : "",
+                            o->flat ? o->flat : "", o->images[0]);
+        (void)used;
+        tsct_step_info info = {"integrate", cli->command_line, NULL, fp, nt * nz * na};
+        st = tsct_step_begin(c, &info, &cli->log, &step, &err);
+    }
+    int64_t cube[5] = {nt, nz, na, ns, npt};
+    if (st == TSCT_OK) {
+        radial = malloc((size_t)npt * sizeof *radial);
+        angles = malloc((size_t)na * sizeof *angles);
+        trans = malloc((size_t)ns * sizeof *trans);
+        zs = malloc((size_t)nz * sizeof *zs);
+        times = malloc((size_t)nt * sizeof *times);
+        if (!radial || !angles || !trans || !zs || !times)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "axes", -1, "arrays");
+    }
+    if (st == TSCT_OK) {
+        memcpy(radial, tsct_integrate_plan_radial(plan), (size_t)npt * sizeof *radial);
+        for (int64_t a = 0; a < na; a++)
+            angles[a] = o->angle_range * (double)a / (double)na;
+        double step_mm = o->translation_step > 0 ? o->translation_step : 1.0;
+        for (int64_t j = 0; j < ns; j++)
+            trans[j] = (double)(j - ns / 2) * step_mm;
+        for (int64_t k = 0; k < nz; k++)
+            zs[k] = (double)k;
+        for (int64_t t = 0; t < nt; t++)
+            times[t] = (double)(o->time_offset + t);
+        st = tsct_step_vector(step, TSCT_PATH_INTEGRATED_Q, radial, npt,
+                              o->params.unit == TSCT_UNIT_Q_A ? "A^-1" : tsct_unit_name(o->params.unit),
+                              &err);
+        if (st == TSCT_OK && o->time_offset == 0) {
+            st = tsct_step_vector(step, "/entry/scan/angle", angles, na, "deg", &err);
+            if (st == TSCT_OK)
+                st = tsct_step_vector(step, "/entry/scan/translation", trans, ns,
+                                      o->translation_step > 0 ? "mm" : "steps", &err);
+            if (st == TSCT_OK)
+                st = tsct_step_vector(step, "/entry/scan/z", zs, nz, "index", &err);
+            if (st == TSCT_OK)
+                st = tsct_step_vector(step, "/entry/scan/time", times, nt, "index", &err);
+        }
+    }
+    int64_t toff = o->time_offset > 0 ? o->time_offset : -1;
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED, 5, cube, toff, NULL, &d_data, &err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, toff, NULL, &d_sigma,
+                               &err);
+
+    tsct_progress progress;
+    if (st == TSCT_OK)
+        tsct_progress_begin(&progress, &cli->progress, "integrate frames", nframes,
+                            tsct_step_done_count(step) * ns);
+    for (int64_t u = 0; st == TSCT_OK && u < nt * nz * na; u++) {
+        if (tsct_step_is_done(step, u))
+            continue;
+        /* Frames u * ns .. u * ns + ns - 1 are this row, in batches. */
+        for (int64_t j0 = 0; j0 < ns && st == TSCT_OK; j0 += batch) {
+            int64_t nb = ns - j0 < batch ? ns - j0 : batch;
+            for (int64_t b = 0; b < nb && st == TSCT_OK; b++)
+                st = tsct_frames_read(fr, u * ns + j0 + b, frames + b * npx, &err);
+            if (st == TSCT_OK)
+                st = tsct_integrate_execute_many(plan, nb, frames, NULL, inten + j0 * npt,
+                                                 sig + j0 * npt, work, ws, &err);
+            tsct_progress_add(&progress, nb);
+        }
+        int64_t lead[3] = {u / (nz * na), u / na % nz, u % na};
+        if (st == TSCT_OK)
+            st = tsct_dataset_write_row(d_data, lead, inten, &err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write_row(d_sigma, lead, sig, &err);
+        if (st == TSCT_OK)
+            st = tsct_step_mark_done(step, u, 1, &err);
+    }
+    tsct_dataset_close(d_data);
+    tsct_dataset_close(d_sigma);
+    d_data = d_sigma = NULL;
+    if (st == TSCT_OK) {
+        tsct_progress_end(&progress);
+        st = tsct_step_commit(step, &err);
+        step = NULL;
+    }
+    if (st == TSCT_OK && o->time_offset == 0)
+        st = tsct_container_set_attr_int(c, TSCT_PATH_SCAN, "zigzag", o->zigzag, &err);
+    if (st == TSCT_OK && o->time_offset == 0)
+        st = tsct_container_set_attr_string(c, TSCT_PATH_SCAN, "fast_axis", "translation", &err);
+    if (st == TSCT_OK) {
+        g.shape[0] = rows;
+        g.shape[1] = cols;
+        st = tsct_container_write_geometry(c, &g, &err);
+    }
+    if (st == TSCT_OK)
+        tsct_log_msg(&cli->log, TSCT_LOG_INFO,
+                     "integrated %lld frames (%lld time steps x %lld slices x %lld angles x %lld "
+                     "translations) into %s:%s",
+                     (long long)nframes, (long long)nt, (long long)nz, (long long)na,
+                     (long long)ns, o->container, TSCT_PATH_INTEGRATED);
+    tsct_step_close(step);
+    if (st == TSCT_OK)
+        st = tsct_container_close(c, &err);
+    else
+        tsct_container_close(c, NULL);
+    tsct_frames_close(fr);
+    tsct_integrate_plan_destroy(plan);
+    free(mask);
+    free(dark);
+    free(flat);
+    free(frames);
+    free(inten);
+    free(sig);
+    free(work);
+    free(angles);
+    free(trans);
+    free(zs);
+    free(times);
+    free(radial);
+    return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
+}
+
 int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv)
 {
     struct integrate_opts o;
     int rc = parse_options(cli, argc, argv, &o);
     if (rc != 0)
         return rc;
+    if (o.container)
+        return integrate_scan(cli, &o);
     tsct_error err = TSCT_ERROR_INIT;
     tsct_status st = TSCT_OK;
     tsct_poni g;
