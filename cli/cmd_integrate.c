@@ -40,8 +40,9 @@ const char tsct_usage_integrate[] =
     "pyFAI 0.21's integrate1d_ng does (docs/integration.md). One image: OUT is the .xy\n"
     "file; several: OUT is a folder that receives NAME.xy for each IMAGE. Every file has\n"
     "three columns (radial, intensity, sigma from the Poisson model) under a '#' header with\n"
-    "the geometry and the options. Negative pixels of the first image (Pilatus and Eiger\n"
-    "gaps) are masked in every image.\n"
+    "the geometry and the options. Masked in every image: the module gaps of the PONI's\n"
+    "detector (Pilatus, Eiger, as pyFAI's detector mask), the negative pixels of the first\n"
+    "image, and --mask.\n"
     "\n"
     "Options:\n"
     "  -p, --poni FILE             geometry (pyFAI PONI file; required)\n"
@@ -238,6 +239,20 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
     return 0;
 }
 
+/* The module gaps of the PONI's detector (pyFAI masks them from the detector class), when
+ * the frames have its full shape. */
+static void mask_module_gaps(const tsct_poni *g, int64_t rows, int64_t cols, uint8_t *mask,
+                             const tsct_log *log)
+{
+    tsct_poni_detector det;
+    if (tsct_poni_detector_find(g->detector, &det, NULL) != TSCT_OK || det.module[0] <= 0)
+        return;
+    int64_t n = tsct_poni_detector_mask(&det, rows, cols, mask);
+    if (n > 0)
+        tsct_log_msg(log, TSCT_LOG_DEBUG, "%s: module gaps masked (%lld pixels in the mask)",
+                     det.name, (long long)n);
+}
+
 /* Read a whole auxiliary image of the expected shape; the message names the option. */
 static tsct_status read_aux(const char *path, const char *what, int64_t rows, int64_t cols,
                             tsct_image *img, tsct_error *err)
@@ -309,7 +324,8 @@ static tsct_status write_xy(const struct integrate_opts *o, const tsct_poni *g,
 
 /* Mask, dark and flat for a plan of rows x cols: the static mask of the frame source, the
  * negative pixels of `first` (module gaps) and the files given. */
-static tsct_status plan_inputs(const struct integrate_opts *o, int64_t rows, int64_t cols,
+static tsct_status plan_inputs(const struct integrate_opts *o, const tsct_poni *g,
+                               const tsct_log *log, int64_t rows, int64_t cols,
                                const float *first, const uint8_t *pixel_mask, uint8_t **mask,
                                float **dark, float **flat, tsct_error *err)
 {
@@ -322,6 +338,7 @@ static tsct_status plan_inputs(const struct integrate_opts *o, int64_t rows, int
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "mask", -1, "%lld pixels", (long long)n);
     for (int64_t k = 0; k < n; k++)
         (*mask)[k] = first[k] < 0 || (pixel_mask && pixel_mask[k]);
+    mask_module_gaps(g, rows, cols, *mask, log);
     if (o->mask) {
         st = read_aux(o->mask, "mask", rows, cols, &aux, err);
         for (int64_t k = 0; st == TSCT_OK && k < n; k++)
@@ -390,8 +407,8 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
     if (st == TSCT_OK)
         st = tsct_frames_read(fr, 0, frames, &err);
     if (st == TSCT_OK)
-        st = plan_inputs(o, rows, cols, frames, tsct_frames_pixel_mask(fr), &mask, &dark, &flat,
-                         &err);
+        st = plan_inputs(o, &g, &cli->log, rows, cols, frames, tsct_frames_pixel_mask(fr), &mask,
+                         &dark, &flat, &err);
     if (st == TSCT_OK) {
         st = tsct_integrate_plan_create(&o->params, &g, rows, cols, mask, dark, flat, &plan, &err);
         if (st != TSCT_OK)
@@ -577,6 +594,7 @@ int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv)
     }
     if ((st = tsct_image_mask_negative(&img, mask, NULL, &err)) != TSCT_OK)
         goto done;
+    mask_module_gaps(&g, rows, cols, mask, &cli->log);
     if (o.mask) {
         if ((st = read_aux(o.mask, "mask", rows, cols, &aux, &err)) != TSCT_OK)
             goto done;

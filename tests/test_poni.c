@@ -229,8 +229,40 @@ static void check_write(void)
     CHECK_FAILS(tsct_poni_write(&p, path, &err), TSCT_ERR_VALUE, &err, "orientation");
 }
 
+/* Module gaps as pyFAI 0.21.3's calc_mask() gives them: mask sums of its detector classes,
+ * computed with pyFAI.detectors.detector_factory(name).calc_mask().sum(). */
+static void test_module_gaps(void)
+{
+    const struct {
+        const char *name;
+        int64_t pyfai;
+    } det[] = {{"Pilatus2M", 197365},      {"Pilatus1M", 73533},      {"Pilatus300kw", 2730},
+               {"Pilatus CdTe 2M", 211405}, {"Pilatus CdTe 1M", 79383}, {"Pilatus 6M", 526101},
+               {"Eiger 4M", 250330},        {"Eiger 1M", 38110},       {"Eiger 9M", 637030},
+               {"Eiger 16M", 1198210},      {"Eiger2 4M", 260328},     {"Eiger2 CdTe 1M", 41112}};
+    for (size_t i = 0; i < sizeof det / sizeof det[0]; i++) {
+        tsct_poni_detector d;
+        tsct_error err = TSCT_ERROR_INIT;
+        CHECK_OK(tsct_poni_detector_find(det[i].name, &d, &err), &err);
+        int64_t n = d.shape[0] * d.shape[1];
+        uint8_t *m = calloc((size_t)n, 1);
+        int64_t got = tsct_poni_detector_mask(&d, d.shape[0], d.shape[1], m);
+        CHECK_MSG(got == det[i].pyfai, "%s: %lld masked pixels, pyFAI %lld", det[i].name,
+                  (long long)got, (long long)det[i].pyfai);
+        /* A binned frame is left alone. */
+        CHECK(tsct_poni_detector_mask(&d, d.shape[0] / 2, d.shape[1] / 2, m) == 0);
+        free(m);
+    }
+    tsct_poni_detector perkin;
+    tsct_error err = TSCT_ERROR_INIT;
+    CHECK_OK(tsct_poni_detector_find("Perkin", &perkin, &err), &err);
+    uint8_t one = 0;
+    CHECK(perkin.module[0] == 0 && tsct_poni_detector_mask(&perkin, 1, 1, &one) == 0);
+}
+
 int main(void)
 {
+    test_module_gaps();
     check_reference();
     check_parser();
     check_write();

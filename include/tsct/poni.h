@@ -95,7 +95,19 @@ typedef struct tsct_poni_detector {
     const char *name;
     double pixel1, pixel2;
     int64_t shape[2];
+    int64_t module[2];      /* module size (rows, columns); 0 for detectors without modules */
+    int64_t gap[2];         /* gaps between modules (rows, columns) */
+    int middle;             /* extra columns masked in each module's middle (CdTe Pilatus 3,
+                               Eiger2 CdTe 2), starting middle_from columns before its centre */
+    int middle_from;
 } tsct_poni_detector;
+
+/* Set (OR) the pixels a modular detector never measures, as pyFAI 0.21's calc_mask does:
+ * the gaps between modules and, for CdTe Pilatus and Eiger2 CdTe, the middle columns of each
+ * module. Only for an unbinned frame (rows x cols equal to the detector's shape); returns the
+ * number of masked pixels in mask afterwards, 0 when nothing applies. */
+int64_t tsct_poni_detector_mask(const tsct_poni_detector *d, int64_t rows, int64_t cols,
+                                uint8_t *mask);
 
 /* Look a detector name up (case-insensitive, spaces, underscores and hyphens ignored, aliases
  * accepted). Errors: TSCT_ERR_UNSUPPORTED naming the detector. "Detector" (generic) is found

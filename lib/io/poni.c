@@ -29,41 +29,57 @@ typedef struct det_def {
     double pixel;           /* default pixel size, m (square pixels) */
     int64_t max_shape[2];   /* unbinned shape */
     int binning;            /* 0: shape = max_shape; 1: Perkin rule; 2: Pixium rule */
+    int modules;            /* module layout (pyFAI's calc_mask), an index into layouts[] */
 } det_def;
 
+/* Module layouts of pyFAI 0.21.3's Dectris classes: module size (rows, columns), gaps between
+ * modules, and the extra columns in the middle of each module that CdTe Pilatus (3) and
+ * Eiger2 CdTe (2) detectors mask, starting `middle_from` columns before the module's centre. */
+static const struct {
+    int64_t module[2], gap[2];
+    int middle, middle_from;
+} layouts[] = {
+    {{0, 0}, {0, 0}, 0, 0},          /* 0: no modules */
+    {{195, 487}, {17, 7}, 0, 0},     /* 1: Pilatus */
+    {{195, 487}, {17, 7}, 3, 1},     /* 2: Pilatus CdTe */
+    {{514, 1030}, {37, 10}, 0, 0},   /* 3: Eiger */
+    {{512, 1028}, {38, 12}, 0, 0},   /* 4: Eiger2 */
+    {{512, 1028}, {38, 12}, 2, 1},   /* 5: Eiger2 CdTe */
+};
+
 static const det_def detectors[] = {
-    {"Pilatus100k", "Pilatus 100k", 172e-6, {195, 487}, 0},
-    {"Pilatus200k", "Pilatus 200k", 172e-6, {407, 487}, 0},
-    {"Pilatus300k", "Pilatus 300k", 172e-6, {619, 487}, 0},
-    {"Pilatus300kw", "Pilatus 300kw", 172e-6, {195, 1475}, 0},
-    {"Pilatus1M", "Pilatus 1M", 172e-6, {1043, 981}, 0},
-    {"Pilatus2M", "Pilatus 2M", 172e-6, {1679, 1475}, 0},
-    {"Pilatus6M", "Pilatus 6M", 172e-6, {2527, 2463}, 0},
-    {"PilatusCdTe300k", "Pilatus CdTe 300k|Pilatus 300k CdTe", 172e-6, {619, 487}, 0},
-    {"PilatusCdTe300kw", "Pilatus CdTe 300kw|Pilatus 300kw CdTe", 172e-6, {195, 1475}, 0},
-    {"PilatusCdTe900kw", "Pilatus CdTe 900kw|Pilatus 900kw CdTe", 172e-6, {195, 4439}, 0},
-    {"PilatusCdTe1M", "Pilatus CdTe 1M|Pilatus 1M CdTe", 172e-6, {1043, 981}, 0},
-    {"PilatusCdTe2M", "Pilatus CdTe 2M|Pilatus 2M CdTe", 172e-6, {1679, 1475}, 0},
-    {"Eiger500k", "Eiger 500k", 75e-6, {514, 1030}, 0},
-    {"Eiger1M", "Eiger 1M", 75e-6, {1065, 1030}, 0},
-    {"Eiger4M", "Eiger 4M", 75e-6, {2167, 2070}, 0},
-    {"Eiger9M", "Eiger 9M", 75e-6, {3269, 3110}, 0},
-    {"Eiger16M", "Eiger 16M", 75e-6, {4371, 4150}, 0},
-    {"Eiger2_500k", "Eiger2 500k", 75e-6, {512, 1028}, 0},
-    {"Eiger2_1M", "Eiger2 1M", 75e-6, {1062, 1028}, 0},
-    {"Eiger2_4M", "Eiger2 4M", 75e-6, {2162, 2068}, 0},
-    {"Eiger2_9M", "Eiger2 9M", 75e-6, {3262, 3108}, 0},
-    {"Eiger2_16M", "Eiger2 16M", 75e-6, {4362, 4148}, 0},
-    {"Eiger2CdTe_500k", "Eiger2 CdTe 500k", 75e-6, {512, 1028}, 0},
-    {"Eiger2CdTe_1M", "Eiger2 CdTe 1M", 75e-6, {1062, 1028}, 0},
-    {"Eiger2CdTe_4M", "Eiger2 CdTe 4M", 75e-6, {2162, 2068}, 0},
-    {"Eiger2CdTe_9M", "Eiger2 CdTe 9M", 75e-6, {3262, 3108}, 0},
-    {"Eiger2CdTe_16M", "Eiger2 CdTe 16M", 75e-6, {4362, 4148}, 0},
+    {"Pilatus100k", "Pilatus 100k", 172e-6, {195, 487}, 0, 1},
+    {"Pilatus200k", "Pilatus 200k", 172e-6, {407, 487}, 0, 1},
+    {"Pilatus300k", "Pilatus 300k", 172e-6, {619, 487}, 0, 1},
+    {"Pilatus300kw", "Pilatus 300kw", 172e-6, {195, 1475}, 0, 1},
+    {"Pilatus1M", "Pilatus 1M", 172e-6, {1043, 981}, 0, 1},
+    {"Pilatus2M", "Pilatus 2M", 172e-6, {1679, 1475}, 0, 1},
+    {"Pilatus6M", "Pilatus 6M", 172e-6, {2527, 2463}, 0, 1},
+    {"PilatusCdTe300k", "Pilatus CdTe 300k|Pilatus 300k CdTe", 172e-6, {619, 487}, 0, 2},
+    {"PilatusCdTe300kw", "Pilatus CdTe 300kw|Pilatus 300kw CdTe", 172e-6, {195, 1475}, 0, 2},
+    {"PilatusCdTe900kw", "Pilatus CdTe 900kw|Pilatus 900kw CdTe", 172e-6, {195, 4439}, 0, 2},
+    {"PilatusCdTe1M", "Pilatus CdTe 1M|Pilatus 1M CdTe", 172e-6, {1043, 981}, 0, 2},
+    {"PilatusCdTe2M", "Pilatus CdTe 2M|Pilatus 2M CdTe", 172e-6, {1679, 1475}, 0, 2},
+    {"Eiger500k", "Eiger 500k", 75e-6, {514, 1030}, 0, 3},
+    {"Eiger1M", "Eiger 1M", 75e-6, {1065, 1030}, 0, 3},
+    {"Eiger4M", "Eiger 4M", 75e-6, {2167, 2070}, 0, 3},
+    {"Eiger9M", "Eiger 9M", 75e-6, {3269, 3110}, 0, 3},
+    {"Eiger16M", "Eiger 16M", 75e-6, {4371, 4150}, 0, 3},
+    {"Eiger2_500k", "Eiger2 500k", 75e-6, {512, 1028}, 0, 4},
+    {"Eiger2_1M", "Eiger2 1M", 75e-6, {1062, 1028}, 0, 4},
+    {"Eiger2_4M", "Eiger2 4M", 75e-6, {2162, 2068}, 0, 4},
+    {"Eiger2_9M", "Eiger2 9M", 75e-6, {3262, 3108}, 0, 4},
+    {"Eiger2_16M", "Eiger2 16M", 75e-6, {4362, 4148}, 0, 4},
+    {"Eiger2CdTe_500k", "Eiger2 CdTe 500k", 75e-6, {512, 1028}, 0, 5},
+    {"Eiger2CdTe_1M", "Eiger2 CdTe 1M", 75e-6, {1062, 1028}, 0, 5},
+    {"Eiger2CdTe_4M", "Eiger2 CdTe 4M", 75e-6, {2162, 2068}, 0, 5},
+    {"Eiger2CdTe_9M", "Eiger2 CdTe 9M", 75e-6, {3262, 3108}, 0, 5},
+    {"Eiger2CdTe_16M", "Eiger2 CdTe 16M", 75e-6, {4362, 4148}, 0, 5},
     /* Perkin: 200 um default = 2 x 2 binning of the 4096 x 4096 100 um panel */
-    {"Perkin", "Perkin detector|Perkin Elmer", 200e-6, {4096, 4096}, 1},
+    {"Perkin", "Perkin detector|Perkin Elmer", 200e-6, {4096, 4096}, 1, 0},
     /* Pixium 4700: 308 um default = 2 x 2 binning of the 1910 x 2480 154 um panel */
-    {"Pixium", "Pixium 4700|Pixium 4700 detector|Thales Electronics", 308e-6, {1910, 2480}, 2},
-    {"Dexela2923", "Dexela 2923", 75e-6, {3888, 3072}, 0},
+    {"Pixium", "Pixium 4700|Pixium 4700 detector|Thales Electronics", 308e-6, {1910, 2480}, 2, 0},
+    {"Dexela2923", "Dexela 2923", 75e-6, {3888, 3072}, 0, 0},
 };
 
 /* Compare names ignoring case, spaces, underscores and hyphens ("Pilatus 300K-W"). */
@@ -148,6 +164,12 @@ tsct_status tsct_poni_detector_find(const char *name, tsct_poni_detector *out, t
                               name ? name : "(null)");
     out->name = d->name;
     out->pixel1 = out->pixel2 = d->pixel;
+    for (int a = 0; a < 2; a++) {
+        out->module[a] = layouts[d->modules].module[a];
+        out->gap[a] = layouts[d->modules].gap[a];
+    }
+    out->middle = layouts[d->modules].middle;
+    out->middle_from = layouts[d->modules].middle_from;
     det_shape(d, d->pixel, d->pixel, out->shape);
     return TSCT_OK;
 }
@@ -741,4 +763,31 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
         fprintf(fp, "Wavelength: %s\n", v);
     }
     return tsct_publish_fclose(&pub, fp, err);
+}
+
+int64_t tsct_poni_detector_mask(const tsct_poni_detector *d, int64_t rows, int64_t cols,
+                                uint8_t *mask)
+{
+    if (d->module[0] <= 0 || rows != d->shape[0] || cols != d->shape[1])
+        return 0;
+    /* pyFAI's _Dectris.calc_mask: a gap after every module along each axis; then the middle
+     * columns of each module for CdTe Pilatus and Eiger2. */
+    for (int64_t i = d->module[0]; i < rows; i += d->module[0] + d->gap[0])
+        for (int64_t r = i; r < i + d->gap[0] && r < rows; r++)
+            memset(mask + r * cols, 1, (size_t)cols);
+    for (int64_t j = d->module[1]; j < cols; j += d->module[1] + d->gap[1])
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = j; c < j + d->gap[1] && c < cols; c++)
+                mask[r * cols + c] = 1;
+    if (d->middle > 0)
+        for (int64_t j = d->module[1] / 2; j < cols; j += d->module[1] + d->gap[1])
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t c = j - d->middle_from; c < j - d->middle_from + d->middle && c < cols;
+                     c++)
+                    if (c >= 0)
+                        mask[r * cols + c] = 1;
+    int64_t n = 0;
+    for (int64_t k = 0; k < rows * cols; k++)
+        n += mask[k] != 0;
+    return n;
 }

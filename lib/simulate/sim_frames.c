@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tsct/geometry.h"
+#include "tsct/poni.h"
 #include "tsct/simulate.h"
 
 struct tsct_sim_render_plan {
@@ -22,16 +23,17 @@ struct tsct_sim_render_plan {
 
 tsct_status tsct_sim_pilatus_gaps(int64_t rows, int64_t cols, uint8_t *mask, tsct_error *err)
 {
-    const int64_t mr = 195, mc = 487, gr = 17, gc = 7;
-    if ((rows + gr) % (mr + gr) != 0 || (cols + gc) % (mc + gc) != 0)
+    if ((rows + 17) % (195 + 17) != 0 || (cols + 7) % (487 + 7) != 0)
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "detector", -1,
                               "%lld x %lld pixels is not a whole number of Pilatus modules "
                               "(195 x 487 with 17- and 7-pixel gaps)",
                               (long long)rows, (long long)cols);
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t k = 0; k < cols; k++)
-            if (i % (mr + gr) >= mr || k % (mc + gc) >= mc)
-                mask[i * cols + k] = 1;
+    /* The detector table's rule (pyFAI's calc_mask), on a Pilatus of this shape. */
+    tsct_poni_detector pilatus;
+    tsct_poni_detector_find("Pilatus2M", &pilatus, NULL);
+    pilatus.shape[0] = rows;
+    pilatus.shape[1] = cols;
+    tsct_poni_detector_mask(&pilatus, rows, cols, mask);
     return TSCT_OK;
 }
 
