@@ -441,12 +441,6 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     int64_t nq = 0, shape[8];
     const int with_diff = o->reference >= 0;
     tsct_status st;
-    if (cfg->backgroundfile[0]) {
-        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg->source, "backgroundfile", -1,
-                            "--container works on reconstructed patterns: subtract the "
-                            "background before reconstruction");
-        goto fail;
-    }
     tsct_cli_guard_file(o->container);
     st = tsct_container_open(o->container, TSCT_OPEN_WRITE, &c, &err);
     if (st == TSCT_OK)
@@ -646,12 +640,6 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
                             "expected a region name without '/', got '%s'", o->region);
         goto fail;
     }
-    if (cfg->backgroundfile[0]) {
-        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg->source, "backgroundfile", -1,
-                            "--region works on reconstructed patterns: subtract the "
-                            "background before reconstruction");
-        goto fail;
-    }
     tsct_cli_guard_file(o->container);
     st = tsct_container_open(o->container, TSCT_OPEN_WRITE, &c, &err);
     if (st != TSCT_OK)
@@ -828,6 +816,10 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
         st = tsct_pdf_config_set(&cfg, o.keys[i], o.values[i], NULL, -1, &err);
     if (st == TSCT_OK)
         st = tsct_pdf_config_check(&cfg, &err);
+    if (st == TSCT_OK && o.container && cfg.backgroundfile[0])
+        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg.source, "backgroundfile", -1,
+                            "--container works on reconstructed patterns: subtract the "
+                            "background before reconstruction");
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     if (o.region)

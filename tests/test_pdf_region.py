@@ -4,31 +4,15 @@ identities: the dPDF at the reference time step is zero, dPDF_t = G_t - G_T bit 
 pattern scaled by a constant has the same G (the scale alpha follows the intensity), so its dPDF
 is zero to float32 rounding. Settings travel as attributes; bad inputs name what is wrong."""
 import os
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 
-TSCT, TMP, DATA = os.environ["TSCT"], os.environ["TSCT_TMP"], os.environ["TSCT_DATA"]
+from cli_check import TMP, check, finish, run
+
+DATA = os.environ["TSCT_DATA"]
 NI = os.path.join(DATA, "pdf", "ni_xpd_pdfstream")
 CFG = os.path.join(NI, "Ni_gr_file.gr")
-os.makedirs(TMP, exist_ok=True)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(*args, status=0):
-    r = subprocess.run([TSCT, *args], capture_output=True, text=True)
-    if r.returncode != status:
-        print(r.stdout, r.stderr, file=sys.stderr)
-    check(r.returncode == status, "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
-    return r
 
 
 def load_gr(path):
@@ -136,5 +120,4 @@ check("-o with --container needs --region" in r.stderr, r.stderr)
 r = run("pdf", "-c", CFG, "--container", exp, "--reference", "-1", status=2)
 check("--reference expects a time step >= 0" in r.stderr, r.stderr)
 
-print("test_pdf_region: %d failures" % len(failures))
-sys.exit(1 if failures else 0)
+finish("test_pdf_region")
