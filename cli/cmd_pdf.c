@@ -5,7 +5,10 @@
  * options, and written as .iq/.sq/.fq/.gr files whose header is the full configuration (so an
  * output file is itself a valid -c input, as with PDFgetX3). Container: every voxel pattern of
  * /entry/recon that passes a total-intensity threshold becomes a G(r) in /entry/pdf, voxel
- * row by voxel row through a resumable step; voxels outside the mask are NaN.
+ * row by voxel row through a resumable step; voxels outside the mask are NaN. With
+ * --reference the same step then writes the difference PDFs G_t - G_T per voxel. Region:
+ * the mean patterns of a region, /entry/regions/NAME/pattern [nt][nq], become its G(r) and
+ * difference PDFs per time step, in double precision (a few patterns, the reference path).
  */
 #include <getopt.h>
 #include <math.h>
@@ -26,7 +29,8 @@
 
 const char tsct_usage_pdf[] =
     "usage: tsct pdf -c CONFIG [options] INPUT... [-o OUTPUT]\n"
-    "       tsct pdf -c CONFIG [options] --container EXP.h5\n"
+    "       tsct pdf -c CONFIG [options] --container EXP.h5 [--reference T]\n"
+    "       tsct pdf -c CONFIG [options] --container EXP.h5 --region NAME [-o DIR]\n"
     "\n"
     "Convert powder patterns to pair distribution functions as PDFgetX3 does (Juhas et al.,\n"
     "J. Appl. Cryst. 46 (2013) 560; docs/pdf.md): I(Q) = I - bgscale * background,\n"
@@ -61,14 +65,24 @@ const char tsct_usage_pdf[] =
     "      --container EXP.h5  /entry/recon -> /entry/pdf/G [nt][nz][ny][nx][nr] and r\n"
     "      --threshold F       keep voxels whose total intensity is >= F x the largest in the\n"
     "                          volume (default 0.05); others are NaN\n"
+    "      --reference T       also write /entry/pdf/dpdf = G_t - G_T per voxel (time step T)\n"
+    "\n"
+    "Region mode (with --container):\n"
+    "      --region NAME       /entry/regions/NAME/pattern [nt][nq] (q: /entry/regions/NAME/q,\n"
+    "                          else /entry/recon/q) -> /entry/regions/NAME/pdf [nt][nr], r,\n"
+    "                          and dpdf = G_t - G_T; every setting as attributes\n"
+    "      --reference T       reference time step of dpdf (default 0)\n"
+    "      -o DIR              also write DIR/NAME_tNNNN.gr per time step\n"
     "\n"
     "Examples:\n"
     "  tsct pdf -c pdfgetx3.cfg Ni.chi -t gr,fq\n"
-    "  tsct pdf -c pdf.cfg --rstep 0.2 --container exp.h5\n";
+    "  tsct pdf -c pdf.cfg --rstep 0.2 --container exp.h5\n"
+    "  tsct pdf -c pdf.cfg --container exp.h5 --region anode --reference 0 -o pdfs/\n";
 
 struct pdf_opts {
-    const char *config, *section, *output, *container;
+    const char *config, *section, *output, *container, *region;
     double threshold;
+    int64_t reference; /* -1: not given */
     int force;
     const char *keys[32], *values[32];
     int nset;
@@ -77,7 +91,7 @@ struct pdf_opts {
 static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *o)
 {
     enum { O_BGSCALE = 256, O_TTZ, O_COMP, O_QMIN, O_QMAX, O_QMAXINST, O_RMIN, O_RMAX, O_RSTEP,
-           O_RPOLY, O_LORCH, O_FORCE, O_CONTAINER, O_THRESHOLD };
+           O_RPOLY, O_LORCH, O_FORCE, O_CONTAINER, O_THRESHOLD, O_REGION, O_REFERENCE };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},   {"section", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'},   {"outputtypes", required_argument, NULL, 't'},
@@ -94,6 +108,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *
         {"lorch", no_argument, NULL, O_LORCH},      {"force", no_argument, NULL, O_FORCE},
         {"container", required_argument, NULL, O_CONTAINER},
         {"threshold", required_argument, NULL, O_THRESHOLD},
+        {"region", required_argument, NULL, O_REGION},
+        {"reference", required_argument, NULL, O_REFERENCE},
         {NULL, 0, NULL, 0},
     };
     static const struct {
@@ -106,6 +122,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *
                   {O_RSTEP, "rstep"}, {O_RPOLY, "rpoly"}, {O_LORCH, "lorch"}};
     memset(o, 0, sizeof *o);
     o->threshold = 0.05;
+    o->reference = -1;
     optind = 1;
     opterr = 0;
     int ch;
@@ -122,6 +139,12 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *
                 return tsct_cli_usage_error(cli, "--threshold expects a fraction 0..1, got '%s'",
                                             optarg);
             continue;
+        case O_REGION: o->region = optarg; continue;
+        case O_REFERENCE:
+            if (tsct_cli_parse_int64(optarg, &o->reference) != 0 || o->reference < 0)
+                return tsct_cli_usage_error(cli, "--reference expects a time step >= 0, got "
+                                            "'%s'", optarg);
+            continue;
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         case '?': return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
         default: break;
@@ -136,6 +159,11 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *
         return tsct_cli_usage_error(cli, "missing -c CONFIG (a PDFgetX3 .cfg file)");
     if (o->container && optind < argc)
         return tsct_cli_usage_error(cli, "--container takes no INPUT files");
+    if ((o->region || o->reference >= 0) && !o->container)
+        return tsct_cli_usage_error(cli, "--region and --reference need --container");
+    if (o->container && o->output && !o->region)
+        return tsct_cli_usage_error(cli, "-o with --container needs --region (the .gr files of "
+                                    "a region)");
     return 0;
 }
 
@@ -315,6 +343,66 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
 
 /* ---- per voxel ------------------------------------------------------------------------ */
 
+/* Every setting of the resolved configuration as attributes of d: numbers as float64, the
+ * composition and the whole configuration block as strings (h5py reads them without tsct). */
+static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec,
+                                     const char *config_text, int degree, tsct_error *err)
+{
+    const tsct_pdf_params *p = &rec->params;
+    const struct {
+        const char *name;
+        double value;
+    } num[] = {{"qmin", p->qmin},   {"qmax", p->qmax},   {"qmaxinst", p->qmaxinst},
+               {"rmin", p->rmin},   {"rmax", p->rmax},   {"rstep", p->rstep},
+               {"rpoly", p->rpoly}, {"lorch", p->lorch}, {"bgscale", rec->bgscale},
+               {"polynomial_degree", degree}};
+    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
+        TSCT_TRY(tsct_dataset_set_attr_double(d, num[i].name, num[i].value, err));
+    TSCT_TRY(tsct_dataset_set_attr_string(d, "composition", rec->composition, err));
+    TSCT_TRY(tsct_dataset_set_attr_string(d, "mode", rec->mode, err));
+    return tsct_dataset_set_attr_string(d, "config", config_text, err);
+}
+
+/* Finished units of a step, recorded in contiguous batches at most once a second. */
+struct done_batch {
+    int64_t first, n;
+    double last;
+};
+
+static tsct_status batch_add(tsct_step *step, struct done_batch *b, int64_t unit,
+                             tsct_error *err)
+{
+    if (b->n && b->first + b->n != unit) {
+        TSCT_TRY(tsct_step_mark_done(step, b->first, b->n, err));
+        b->n = 0;
+    }
+    if (!b->n)
+        b->first = unit;
+    b->n++;
+    double now = tsct_clock();
+    if (now - b->last > 1.0) {
+        int64_t n = b->n;
+        b->n = 0;
+        b->last = now;
+        return tsct_step_mark_done(step, b->first, n, err);
+    }
+    return TSCT_OK;
+}
+
+static tsct_status batch_flush(tsct_step *step, struct done_batch *b, tsct_error *err)
+{
+    int64_t n = b->n;
+    b->n = 0;
+    return n ? tsct_step_mark_done(step, b->first, n, err) : TSCT_OK;
+}
+
+/* d[i] = g[i] - gref[i]: the difference PDF (NaN where either is NaN). */
+static void difference(const float *g, const float *gref, int64_t n, float *d)
+{
+    for (int64_t i = 0; i < n; i++)
+        d[i] = g[i] - gref[i];
+}
+
 /* Largest total intensity of a voxel pattern in the volume (one streaming pass). */
 static tsct_status max_total(tsct_dataset *d, const int64_t *shape, float *row, double *out,
                              tsct_error *err)
@@ -341,23 +429,18 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
 {
     tsct_error err = TSCT_ERROR_INIT;
     tsct_container *c = NULL;
-    tsct_dataset *src = NULL, *dst = NULL;
+    tsct_dataset *src = NULL, *dst = NULL, *ddst = NULL;
     tsct_step *step = NULL;
     tsct_composition *comp = NULL;
     tsct_pdf_plan *plan = NULL;
     tsct_pdf_workspace *ws = NULL;
     double *q = NULL;
-    float *row = NULL, *grow = NULL;
+    float *row = NULL, *grow = NULL, *gref = NULL;
     uint8_t *mask = NULL;
     char *config_text = NULL;
     int64_t nq = 0, shape[8];
+    const int with_diff = o->reference >= 0;
     tsct_status st;
-    if (cfg->backgroundfile[0]) {
-        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg->source, "backgroundfile", -1,
-                            "--container works on reconstructed patterns: subtract the "
-                            "background before reconstruction");
-        goto fail;
-    }
     tsct_cli_guard_file(o->container);
     st = tsct_container_open(o->container, TSCT_OPEN_WRITE, &c, &err);
     if (st == TSCT_OK)
@@ -369,6 +452,12 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     if (tsct_dataset_shape(src, shape) != 5 || shape[4] != nq) {
         st = tsct_error_set(&err, TSCT_ERR_SHAPE, o->container, TSCT_PATH_RECON, -1,
                             "expected [nt][nz][ny][nx][%lld]", (long long)nq);
+        goto fail;
+    }
+    if (with_diff && o->reference >= shape[0]) {
+        st = tsct_error_set(&err, TSCT_ERR_VALUE, o->container, "--reference", o->reference,
+                            "the reference time step must be below nt = %lld",
+                            (long long)shape[0]);
         goto fail;
     }
     st = tsct_composition_parse(&comp, cfg->composition, &err);
@@ -386,9 +475,10 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     const int64_t nx = shape[3], nr = tsct_pdf_plan_nr(plan);
     row = malloc((size_t)(nx * nq) * sizeof *row);
     grow = malloc((size_t)(nx * nr) * sizeof *grow);
+    gref = malloc((size_t)(nx * nr) * sizeof *gref);
     mask = malloc((size_t)nx);
     config_text = malloc(65536);
-    if (!row || !grow || !mask || !config_text) {
+    if (!row || !grow || !gref || !mask || !config_text) {
         st = tsct_error_set(&err, TSCT_ERR_NOMEM, o->container, NULL, -1, "row buffers");
         goto fail;
     }
@@ -406,10 +496,14 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     stat(o->container, &sb);
     char fingerprint[4096];
     snprintf(fingerprint, sizeof fingerprint, "recon=%lldx%lldx%lldx%lldx%lld threshold=%.17g "
-             "cut=%.17g %.3000s", (long long)shape[0], (long long)shape[1], (long long)shape[2],
-             (long long)shape[3], (long long)shape[4], o->threshold, cut, config_text);
+             "cut=%.17g reference=%lld %.3000s", (long long)shape[0], (long long)shape[1],
+             (long long)shape[2], (long long)shape[3], (long long)shape[4], o->threshold, cut,
+             (long long)o->reference, config_text);
+    /* Units 0 .. nrows-1: the G rows; with a reference, nrows .. 2 nrows-1: the dPDF rows,
+     * computed from the staged G once every G row is finished. */
     const int64_t nrows = shape[0] * shape[1] * shape[2];
-    tsct_step_info info = {"pdf", cli->command_line, config_text, fingerprint, nrows};
+    tsct_step_info info = {"pdf", cli->command_line, config_text, fingerprint,
+                           with_diff ? 2 * nrows : nrows};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     if (st == TSCT_OK)
         st = tsct_step_vector(step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", &err);
@@ -418,14 +512,22 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     dp.units = "A^-2";
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, TSCT_PATH_PDF, 5, gshape, -1, &dp, &dst, &err);
+    if (st == TSCT_OK)
+        st = set_setting_attrs(dst, &rec, config_text, tsct_pdf_plan_degree(plan), &err);
+    if (st == TSCT_OK && with_diff)
+        st = tsct_step_dataset(step, TSCT_PATH_PDF_DIFF, 5, gshape, -1, &dp, &ddst, &err);
+    if (st == TSCT_OK && with_diff)
+        st = set_setting_attrs(ddst, &rec, config_text, tsct_pdf_plan_degree(plan), &err);
+    if (st == TSCT_OK && with_diff)
+        st = tsct_dataset_set_attr_double(ddst, "reference", (double)o->reference, &err);
     if (st != TSCT_OK)
         goto fail;
 
     tsct_progress progress;
-    tsct_progress_begin(&progress, &cli->progress, "pdf voxel rows", nrows,
+    tsct_progress_begin(&progress, &cli->progress, "pdf voxel rows", info.nunits,
                         tsct_step_done_count(step));
-    int64_t batch_first = -1, batch_n = 0, nvox = 0;
-    double last_mark = tsct_clock();
+    struct done_batch batch = {0, 0, tsct_clock()};
+    int64_t nvox = 0;
     for (int64_t r = 0; r < nrows; r++) {
         if (tsct_step_is_done(step, r))
             continue;
@@ -443,35 +545,37 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
         st = tsct_pdf_execute(plan, row, nx, mask, grow, ws, &err);
         if (st == TSCT_OK)
             st = tsct_dataset_write_row(dst, lead, grow, &err);
+        if (st == TSCT_OK)
+            st = batch_add(step, &batch, r, &err);
         if (st != TSCT_OK)
             goto fail;
-        if (batch_n && batch_first + batch_n != r) {
-            st = tsct_step_mark_done(step, batch_first, batch_n, &err);
-            batch_n = 0;
-            if (st != TSCT_OK)
-                goto fail;
-        }
-        if (!batch_n)
-            batch_first = r;
-        batch_n++;
-        double now = tsct_clock();
-        if (now - last_mark > 1.0) {
-            st = tsct_step_mark_done(step, batch_first, batch_n, &err);
-            batch_n = 0;
-            last_mark = now;
-            if (st != TSCT_OK)
-                goto fail;
-        }
         tsct_progress_add(&progress, 1);
     }
-    if (batch_n) {
-        st = tsct_step_mark_done(step, batch_first, batch_n, &err);
+    for (int64_t r = 0; with_diff && r < nrows; r++) {
+        if (tsct_step_is_done(step, nrows + r))
+            continue;
+        int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
+        int64_t lref[3] = {o->reference, lead[1], lead[2]};
+        st = tsct_dataset_read_row(dst, lead, grow, &err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_read_row(dst, lref, gref, &err);
+        if (st == TSCT_OK) {
+            difference(grow, gref, nx * nr, grow);
+            st = tsct_dataset_write_row(ddst, lead, grow, &err);
+        }
+        if (st == TSCT_OK)
+            st = batch_add(step, &batch, nrows + r, &err);
         if (st != TSCT_OK)
             goto fail;
+        tsct_progress_add(&progress, 1);
     }
+    st = batch_flush(step, &batch, &err);
+    if (st != TSCT_OK)
+        goto fail;
     tsct_progress_end(&progress);
     tsct_dataset_close(dst);
-    dst = NULL;
+    tsct_dataset_close(ddst);
+    dst = ddst = NULL;
     st = tsct_step_commit(step, &err);
     step = NULL;
     if (st != TSCT_OK)
@@ -486,6 +590,7 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     c = NULL;
 fail:
     tsct_dataset_close(dst);
+    tsct_dataset_close(ddst);
     tsct_step_close(step);
     tsct_dataset_close(src);
     tsct_container_close(c, NULL);
@@ -495,7 +600,204 @@ fail:
     free(q);
     free(row);
     free(grow);
+    free(gref);
     free(mask);
+    free(config_text);
+    return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
+}
+
+/* ---- region averages --------------------------------------------------------------------- */
+
+/* The step name of a region: pdf_region_ and the name with every character outside [a-z0-9_]
+ * replaced by '_' (step names are [a-z0-9_]+). */
+static void region_step_name(const char *region, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "pdf_region_");
+    for (const char *c = region; *c && (size_t)n + 1 < size; c++) {
+        char ch = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+        buf[n++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? ch : '_';
+    }
+    buf[n] = 0;
+}
+
+static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *cfg)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_container *c = NULL;
+    tsct_dataset *src = NULL, *dg = NULL, *dd = NULL;
+    tsct_step *step = NULL;
+    tsct_composition *comp = NULL;
+    tsct_pdf_plan *plan = NULL;
+    double *q = NULL, *iq = NULL, *g = NULL;
+    float *pat = NULL, *G = NULL, *row = NULL;
+    char *config_text = NULL;
+    int64_t nq = 0, shape[8], nt = 0, nr = 0, nbad = 0;
+    char base[1024], path[1200], qpath[1200], stepname[96];
+    tsct_status st;
+    snprintf(base, sizeof base, "%s/%s", TSCT_PATH_REGIONS, o->region);
+    if (!o->region[0] || strchr(o->region, '/')) {
+        st = tsct_error_set(&err, TSCT_ERR_VALUE, NULL, "--region", -1,
+                            "expected a region name without '/', got '%s'", o->region);
+        goto fail;
+    }
+    tsct_cli_guard_file(o->container);
+    st = tsct_container_open(o->container, TSCT_OPEN_WRITE, &c, &err);
+    if (st != TSCT_OK)
+        goto fail;
+    /* The region's own q axis, else the reconstruction's. */
+    snprintf(qpath, sizeof qpath, "%s/q", base);
+    st = tsct_container_read_vector(c, qpath, &q, &nq, &err);
+    if (st == TSCT_ERR_NOT_FOUND) {
+        tsct_error_clear(&err);
+        snprintf(qpath, sizeof qpath, "%s", TSCT_PATH_RECON_Q);
+        st = tsct_container_read_vector(c, qpath, &q, &nq, &err);
+    }
+    snprintf(path, sizeof path, "%s/pattern", base);
+    if (st == TSCT_OK)
+        st = tsct_dataset_open(c, path, &src, &err);
+    if (st != TSCT_OK)
+        goto fail;
+    if (tsct_dataset_shape(src, shape) != 2 || shape[1] != nq || shape[0] < 1) {
+        st = tsct_error_set(&err, TSCT_ERR_SHAPE, o->container, path, -1,
+                            "expected [nt][%lld] (the length of %s)", (long long)nq, qpath);
+        goto fail;
+    }
+    nt = shape[0];
+    const int64_t ref = o->reference >= 0 ? o->reference : 0;
+    if (ref >= nt) {
+        st = tsct_error_set(&err, TSCT_ERR_VALUE, o->container, "--reference", ref,
+                            "the reference time step must be below nt = %lld", (long long)nt);
+        goto fail;
+    }
+    st = tsct_composition_parse(&comp, cfg->composition, &err);
+    if (st == TSCT_OK) {
+        st = tsct_pdf_plan_create(&cfg->params, comp, q, nq, &plan, &err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(&err, cfg->source);
+    }
+    if (st != TSCT_OK)
+        goto fail;
+    nr = tsct_pdf_plan_nr(plan);
+    pat = malloc((size_t)nq * sizeof *pat);
+    iq = malloc((size_t)nq * sizeof *iq);
+    g = malloc((size_t)nr * sizeof *g);
+    G = malloc((size_t)(nt * nr) * sizeof *G);
+    row = malloc((size_t)nr * sizeof *row);
+    config_text = malloc(65536);
+    if (!pat || !iq || !g || !G || !row || !config_text) {
+        st = tsct_error_set(&err, TSCT_ERR_NOMEM, o->container, path, -1, "buffers");
+        goto fail;
+    }
+    /* G of every time step (double precision, the reference path); a step whose pattern
+     * cannot be scaled (empty region, NaN) is NaN. */
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t start[2] = {t, 0}, count[2] = {1, nq};
+        st = tsct_dataset_read(src, start, count, pat, &err);
+        if (st != TSCT_OK)
+            goto fail;
+        for (int64_t k = 0; k < nq; k++)
+            iq[k] = pat[k];
+        tsct_error e1 = TSCT_ERROR_INIT;
+        if (tsct_pdf_execute_one(plan, iq, NULL, NULL, g, NULL, &e1) != TSCT_OK) {
+            for (int64_t j = 0; j < nr; j++)
+                g[j] = NAN;
+            nbad++;
+            tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s: time step %lld: %s; its G(r) is NaN",
+                         path, (long long)t, e1.message);
+        }
+        for (int64_t j = 0; j < nr; j++)
+            G[t * nr + j] = (float)g[j];
+    }
+
+    tsct_pdf_config rec = *cfg;
+    rec.params = *tsct_pdf_plan_params(plan);
+    rec.ninputfile = 0;
+    tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
+    char fingerprint[8192];
+    snprintf(fingerprint, sizeof fingerprint, "region=%.1000s pattern=%lldx%lld q=%.1200s "
+             "reference=%lld %.3000s", o->region, (long long)nt, (long long)nq, qpath, (long long)ref,
+             config_text);
+    region_step_name(o->region, stepname, sizeof stepname);
+    tsct_step_info info = {stepname, cli->command_line, config_text, fingerprint, 1};
+    st = tsct_step_begin(c, &info, &cli->log, &step, &err);
+    snprintf(path, sizeof path, "%s/r", base);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, path, tsct_pdf_plan_r(plan), nr, "A", &err);
+    int64_t gshape[2] = {nt, nr};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.units = "A^-2";
+    snprintf(path, sizeof path, "%s/pdf", base);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, path, 2, gshape, -1, &dp, &dg, &err);
+    snprintf(path, sizeof path, "%s/dpdf", base);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, path, 2, gshape, -1, &dp, &dd, &err);
+    for (int i = 0; i < 2 && st == TSCT_OK; i++) {
+        tsct_dataset *d = i ? dd : dg;
+        st = set_setting_attrs(d, &rec, config_text, tsct_pdf_plan_degree(plan), &err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_double(d, "reference", (double)ref, &err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(d, "q_axis", qpath, &err);
+    }
+    for (int64_t t = 0; t < nt && st == TSCT_OK; t++) {
+        int64_t start[2] = {t, 0}, count[2] = {1, nr};
+        st = tsct_dataset_write(dg, start, count, G + t * nr, &err);
+        difference(G + t * nr, G + ref * nr, nr, row);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(dd, start, count, row, &err);
+    }
+    if (st == TSCT_OK)
+        st = tsct_step_mark_done(step, 0, 1, &err);
+    tsct_dataset_close(dg);
+    tsct_dataset_close(dd);
+    dg = dd = NULL;
+    if (st != TSCT_OK)
+        goto fail;
+    st = tsct_step_commit(step, &err);
+    step = NULL;
+    if (st != TSCT_OK)
+        goto fail;
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO,
+                 "%s: region %s: G(r) of %lld time steps (%lld NaN), %lld r points, dPDF "
+                 "against time step %lld", o->container, o->region, (long long)nt,
+                 (long long)nbad, (long long)nr, (long long)ref);
+    /* The .gr files, one per time step, each headed by the configuration. */
+    for (int64_t t = 0; o->output && t < nt && st == TSCT_OK; t++) {
+        char gr[TSCT_PATH_MAX], header[65536 + 256];
+        snprintf(gr, sizeof gr, "%s/%s_t%04lld.gr", o->output, o->region, (long long)t);
+        if (!o->force && access(gr, F_OK) == 0) {
+            tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s already exists, not written (use --force)",
+                         gr);
+            continue;
+        }
+        snprintf(header, sizeof header, "%s# region %s of %s, time step %lld", config_text,
+                 o->region, o->container, (long long)t);
+        for (int64_t j = 0; j < nr; j++)
+            g[j] = G[t * nr + j];
+        st = write_columns(gr, header, "r(Å)  G(Å$^{-2}$)", tsct_pdf_plan_r(plan), g, nr,
+                           INFINITY, &err);
+    }
+    if (st != TSCT_OK)
+        goto fail;
+    tsct_dataset_close(src);
+    src = NULL;
+    st = tsct_container_close(c, &err);
+    c = NULL;
+fail:
+    tsct_dataset_close(dg);
+    tsct_dataset_close(dd);
+    tsct_step_close(step);
+    tsct_dataset_close(src);
+    tsct_container_close(c, NULL);
+    tsct_pdf_plan_destroy(plan);
+    tsct_composition_destroy(comp);
+    free(q);
+    free(iq);
+    free(g);
+    free(pat);
+    free(G);
+    free(row);
     free(config_text);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
@@ -514,8 +816,14 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
         st = tsct_pdf_config_set(&cfg, o.keys[i], o.values[i], NULL, -1, &err);
     if (st == TSCT_OK)
         st = tsct_pdf_config_check(&cfg, &err);
+    if (st == TSCT_OK && o.container && cfg.backgroundfile[0])
+        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg.source, "backgroundfile", -1,
+                            "--container works on reconstructed patterns: subtract the "
+                            "background before reconstruction");
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
+    if (o.region)
+        return run_region(cli, &o, &cfg);
     if (o.container)
         return run_container(cli, &o, &cfg);
     int ninputs = argc - optind;

@@ -8,7 +8,8 @@
  *   /entry/integrated/{data,sigma}  [nt][nz][na][ns][nq] float32, q [nq]
  *   /entry/sinograms/data       [nt][nz][na][ns][nq], q [nq]
  *   /entry/recon/data           [nt][nz][ny][nx][nq], q [nq]
- *   /entry/pdf/G                [nt][nz][ny][nx][nr], r [nr]
+ *   /entry/pdf/G                [nt][nz][ny][nx][nr], r [nr]; dpdf (G_t - G_T) likewise
+ *   /entry/regions/NAME         pattern [nt][nq], q; pdf, dpdf [nt][nr], r
  *   /entry/maps/NAME            [nt][nz][ny][nx]
  *   /entry/fits/NAME/{parameters,esd}  [nt][nz][ny][nx][k], rwp [nt][nz][ny][nx]
  *   /entry/process/STEP         attributes: provenance of each step
@@ -61,6 +62,8 @@ extern "C" {
 #define TSCT_PATH_RECON_Q "/entry/recon/q"
 #define TSCT_PATH_PDF "/entry/pdf/G"
 #define TSCT_PATH_PDF_R "/entry/pdf/r"
+#define TSCT_PATH_PDF_DIFF "/entry/pdf/dpdf"
+#define TSCT_PATH_REGIONS "/entry/regions"
 #define TSCT_PATH_MAPS "/entry/maps"
 #define TSCT_PATH_FITS "/entry/fits"
 #define TSCT_PATH_PROCESS "/entry/process"
@@ -244,6 +247,11 @@ const char *tsct_dataset_path(const tsct_dataset *d);
 /* Set a string attribute on the dataset (replacing one of the same name); for datasets of a
  * step it travels with the data into the container at the commit. */
 tsct_status tsct_dataset_set_attr_string(tsct_dataset *d, const char *name, const char *value,
+                                         tsct_error *err);
+
+/* Set a float64 scalar attribute on the dataset (replacing one of the same name); travels with
+ * a step's data like tsct_dataset_set_attr_string. */
+tsct_status tsct_dataset_set_attr_double(tsct_dataset *d, const char *name, double value,
                                          tsct_error *err);
 
 /* ---- steps: resumable, atomically published work ---------------------------------------- */

@@ -2,8 +2,10 @@
  *
  * A text pattern is a sequence of lines with at least two numbers (x, y, further columns
  * ignored). Header lines are skipped: comments ('#', '!', ';'), text, and lines with fewer
- * than two numbers (the point count of Fit2D .chi files), wherever they occur. This reads the
- * files of pyFAI, Fit2D, Dioptas, GSAS-II and PDFgetX3.
+ * than two numbers (the point count of Fit2D .chi files), wherever they occur. A comment line
+ * containing "start data" discards the numeric lines before it: PDFgetX3 and PDFgetX2 mark
+ * the start of their data so, and PDFgetX2 headers hold rows of numbers that are settings.
+ * This reads the files of pyFAI, Fit2D, Dioptas, GSAS-II, PDFgetX3 and PDFgetX2.
  *
  * Ownership: tsct_pattern_read_text() allocates *x and *y with malloc; free() them.
  * Thread-safe.

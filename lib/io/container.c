@@ -428,6 +428,23 @@ static hid_t open_object(tsct_container *c, const char *path, tsct_error *err)
     return o;
 }
 
+/* Write a numeric attribute (scalar if count == 1) on an open object, replacing one of the
+ * same name; returns 0 or -1. Caller holds the HDF5 lock. */
+static int write_attr_numeric(hid_t o, const char *name, hid_t file_type, hid_t mem_type,
+                              const void *value, int64_t count)
+{
+    if (H5Aexists(o, name) > 0)
+        H5Adelete(o, name);
+    hsize_t dims[1] = {(hsize_t)count};
+    hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
+    hid_t a = H5Acreate2(o, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, mem_type, value) >= 0 ? 0 : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    return rc;
+}
+
 static tsct_status set_attr_numeric(tsct_container *c, const char *path, const char *name,
                                     hid_t file_type, hid_t mem_type, const void *value,
                                     int64_t count, tsct_error *err)
@@ -440,16 +457,8 @@ static tsct_status set_attr_numeric(tsct_container *c, const char *path, const c
         st = err ? err->status : TSCT_ERR_NOT_FOUND;
         goto done;
     }
-    if (H5Aexists(o, name) > 0)
-        H5Adelete(o, name);
-    hsize_t dims[1] = {(hsize_t)count};
-    hid_t space = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
-    hid_t a = H5Acreate2(o, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0 || H5Awrite(a, mem_type, value) < 0)
+    if (write_attr_numeric(o, name, file_type, mem_type, value, count) < 0)
         st = tsct__h5_fail(err, TSCT_ERR_IO, c, path, "cannot write attribute %s", name);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
     H5Oclose(o);
 done:
     TSCT__H5_UNLOCK();
@@ -1047,6 +1056,18 @@ tsct_status tsct_dataset_set_attr_string(tsct_dataset *d, const char *name, cons
     TSCT__H5_LOCK();
     tsct_status st = TSCT_OK;
     if (tsct__h5_set_attr_string(d->dset, name, value) < 0)
+        st = tsct__h5_fail(err, TSCT_ERR_IO, d->c, d->path, "cannot write attribute %s", name);
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+tsct_status tsct_dataset_set_attr_double(tsct_dataset *d, const char *name, double value,
+                                         tsct_error *err)
+{
+    TSCT_TRY(need_writable(d->c, d->path, err));
+    TSCT__H5_LOCK();
+    tsct_status st = TSCT_OK;
+    if (write_attr_numeric(d->dset, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, 1) < 0)
         st = tsct__h5_fail(err, TSCT_ERR_IO, d->c, d->path, "cannot write attribute %s", name);
     TSCT__H5_UNLOCK();
     return st;

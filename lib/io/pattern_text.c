@@ -2,7 +2,9 @@
  *
  * Lines are read whole; a line counts as data when it starts with two numbers. Everything
  * else (comments, Fit2D's title and count lines, PDFgetX3's configuration header) is skipped,
- * so the reader needs no knowledge of the producing program. */
+ * so the reader needs no knowledge of the producing program. A comment line containing
+ * "start data" (PDFgetX3's "#### start data", PDFgetX2's "##### start data") starts the data
+ * afresh: PDFgetX2 headers hold lines of numbers (its detector table) that are not data. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -58,6 +60,10 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
             goto done;
         }
         double a, b;
+        if (line[strspn(line, " \t")] == '#' && strstr(line, "start data")) {
+            len = 0;
+            continue;
+        }
         if (!two_numbers(line, &a, &b))
             continue;
         if (!isfinite(a) || !isfinite(b)) {

@@ -1,0 +1,32 @@
+"""cli_check.py - shared by end-to-end Python tests of the tsct program (not a test itself).
+
+check() records a failed condition and goes on, so one run reports every failure; run() runs
+the program with arguments and checks its exit status; finish() prints the count and exits
+0 or 1. The program is $TSCT, scratch files go to $TSCT_TMP (created).
+"""
+import os
+import subprocess
+import sys
+
+TSCT, TMP = os.environ["TSCT"], os.environ["TSCT_TMP"]
+os.makedirs(TMP, exist_ok=True)
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(*args, status=0):
+    r = subprocess.run([TSCT, *args], capture_output=True, text=True)
+    if r.returncode != status:
+        print(r.stdout, r.stderr, file=sys.stderr)
+    check(r.returncode == status, "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
+    return r
+
+
+def finish(name):
+    print("%s: %d failures" % (name, len(failures)))
+    sys.exit(1 if failures else 0)
