@@ -465,10 +465,10 @@ typedef struct tsct_sim_detector {
                                  multiplies by it */
 } tsct_sim_detector;
 
-/* Pilatus 2M, centred, the distance from qmax, no tilt, polarization 0.99, 1 count per unit,
+/* Pilatus 2M, centred, the distance from qmax, no tilt, polarization 0.99, 100 counts per unit,
  * spots in 2 % of the frames (3 each), no dark, no flat. */
 #define TSCT_SIM_DETECTOR_DEFAULT                                                          \
-    {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 1.0, 0.02, 3, 0.0, 0.0}
+    {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 100.0, 0.02, 3, 0.0, 0.0}
 
 /* Everything that defines a simulated experiment. Names in `reaction.phase` and in
  * `region_material` are component names that `materials` defines. */

@@ -42,4 +42,10 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                                    tsct_error *err);
 tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err);
 
+/* The number of single-crystal spots in each frame of slice z at time step t, out[na][ns]
+ * (acquisition order), from the slice's noiseless patterns (whose peaks carry the spots);
+ * what tsct__sim_frames_slice() renders, without rendering. */
+void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const float *data,
+                               float *out);
+
 #endif

@@ -36,7 +36,7 @@ struct run {
     int material_of[TSCT_SIM_MAX_COMPONENTS];  /* scene component -> material index */
     int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of the reaction */
     double *q, *angles;
-    float *patterns, *fractions, *data, *sigma, *sino, *monitor;
+    float *patterns, *fractions, *data, *sigma, *sino, *monitor, *spots;
     int64_t n, nc, nq, na, ns, nt, nz;
 };
 
@@ -54,6 +54,7 @@ static void run_free(struct run *r)
     free(r->sigma);
     free(r->sino);
     free(r->monitor);
+    free(r->spots);
 }
 
 static tsct_status setup(struct run *r, tsct_error *err)
@@ -103,8 +104,9 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->sigma = malloc((size_t)(r->na * r->ns * r->nq) * sizeof *r->sigma);
     r->sino = malloc((size_t)(r->na * r->ns * r->nc) * sizeof *r->sino);
     r->monitor = malloc((size_t)(r->na * r->ns) * sizeof *r->monitor);
+    r->spots = malloc((size_t)(r->na * r->ns) * sizeof *r->spots);
     if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
-        !r->sino || !r->monitor)
+        !r->sino || !r->monitor || !r->spots)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
     for (int64_t j = 0; j < r->nq; j++)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
@@ -219,7 +221,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     tsct__sim_frames *frames = NULL;
     uint8_t *have = NULL;   /* frame level: time steps whose frame file exists */
     tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
-                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL;
+                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL;
     tsct_status st = setup(&r, err);
     char fp[512];
     int fp_len = snprintf(fp, sizeof fp,
@@ -298,6 +300,9 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                                &dp, &d_data, err);
     if (st == TSCT_OK && !frames)
         st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, -1, &dp, &d_sigma, err);
+    int64_t frame_shape[4] = {nt, nz, na, ns};
+    if (st == TSCT_OK && frames)
+        st = tsct_step_dataset(step, GT "/spots", 4, frame_shape, -1, &dp, &d_spots, err);
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, GT "/phase_fraction", 5, frac, -1, &dp, &d_frac, err);
     if (st == TSCT_OK)
@@ -391,6 +396,11 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                 st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
             if (st == TSCT_OK)
                 st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
+            if (st == TSCT_OK && d_spots) {
+                int64_t ss[4] = {t, z, 0, 0}, sn[4] = {1, 1, na, ns};
+                tsct__sim_frames_spot_map(frames, t, z, r.data, r.spots);
+                st = tsct_dataset_write(d_spots, ss, sn, r.spots, err);
+            }
             if (st == TSCT_OK)
                 st = tsct_step_mark_done(step, u, 1, err);
             if (!frames)
@@ -399,8 +409,9 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         if (st == TSCT_OK && render)
             st = tsct__sim_frames_end(frames, err);
     }
-    tsct_dataset *all[8] = {d_data, d_sigma, d_frac, d_pat, d_lat, d_sino, d_lab, d_part};
-    for (int k = 0; k < 8; k++)
+    tsct_dataset *all[9] = {d_data, d_sigma, d_frac, d_pat,  d_lat,
+                            d_sino, d_lab,   d_part, d_spots};
+    for (int k = 0; k < 9; k++)
         tsct_dataset_close(all[k]);
     if (st == TSCT_OK) {
         tsct_progress_end(&progress);

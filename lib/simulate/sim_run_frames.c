@@ -315,8 +315,11 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
     fprintf(fp, "flat = %s\n", f->flat ? "flat.edf" : "");
     fprintf(fp, "polarization = %s\n", shortest(num, sizeof num, p->detector.polarization));
     fprintf(fp, "npt = %lld\n", (long long)f->nq);
-    fprintf(fp, "qmin = %s\n", shortest(num, sizeof num, p->qmin));
-    fprintf(fp, "qmax = %s\n", shortest(num, sizeof num, p->qmax));
+    /* npt bins between qmin and qmax centred on the ground truth's grid (nq points from the
+     * preset's qmin to qmax, ends included), so integrated channels fall on its channels. */
+    double half = 0.5 * (p->qmax - p->qmin) / (double)(f->nq - 1);
+    fprintf(fp, "qmin = %s\n", shortest(num, sizeof num, p->qmin - half));
+    fprintf(fp, "qmax = %s\n", shortest(num, sizeof num, p->qmax + half));
     return tsct_publish_fclose(&pub, fp, err);
 }
 
@@ -382,6 +385,31 @@ static int spot_rings(tsct__sim_frames *f, const float *data, int64_t nframes, d
     return n;
 }
 
+/* Whether frame `index` of time step t carries spots: drawn from its own generator, so the
+ * ground truth can record it without rendering the frame. */
+static int frame_spotted(const tsct__sim_frames *f, int64_t t, int64_t index)
+{
+    const tsct_sim_detector *d = &f->p->detector;
+    if (f->params.noiseless || d->spot_count < 1 || !(d->spot_fraction > 0))
+        return 0;
+    tsct_sim_rng rng;
+    tsct_sim_rng_seed(&rng, (f->run->seed + 7) * 0xbf58476d1ce4e5b9ull ^ ((uint64_t)t << 40) ^
+                                (uint64_t)index);
+    return tsct_sim_rng_uniform(&rng) < d->spot_fraction;
+}
+
+void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const float *data,
+                               float *out)
+{
+    const int64_t nframes = f->na * f->ns;
+    double ring_q[NRING];
+    int nring = spot_rings(f, data, nframes, ring_q);
+    for (int64_t k = 0; k < nframes; k++)
+        out[k] = nring > 0 && frame_spotted(f, t, z * nframes + k)
+                     ? (float)f->p->detector.spot_count
+                     : 0.0f;
+}
+
 tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
                                    const float *monitor, tsct_progress *progress,
                                    tsct_error *err)
@@ -390,7 +418,8 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
     const int64_t na = f->na, ns = f->ns, nq = f->nq, npx = f->npx, nframes = na * ns;
     const int noisy = !f->params.noiseless;
     double ring_q[NRING];
-    tsct_sim_spots spots = {d->spot_fraction, d->spot_count, 1.5, 10.0, ring_q, 0};
+    /* frame_fraction 1: the frames that get spots are chosen by frame_spotted(). */
+    tsct_sim_spots spots = {1.0, d->spot_count, 1.5, 10.0, ring_q, 0};
     spots.nring = spot_rings(f, data, nframes, ring_q);
     const uint64_t seed = f->run->seed;
     const int64_t t = f->t;
@@ -410,8 +439,9 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
             float *fr = f->fbuf + b * npx;
             uint32_t *out = f->ubuf + b * npx;
             tsct_error_clear(&f->errs[b]);
+            const int spotted = frame_spotted(f, t, index);
             if (tsct_sim_render(f->plan, f->q, data + k * nq, nq, d->counts, f->dark, f->flat,
-                                noisy ? &spots : NULL, noisy ? &rng : NULL, fr,
+                                spotted ? &spots : NULL, noisy ? &rng : NULL, fr,
                                 &f->errs[b]) != TSCT_OK) {
                 failed = 1;
                 continue;
