@@ -11,7 +11,8 @@
  * /entry/integrated of the container through a resumable step whose unit is one frame-row
  * (one angle, every translation), integrated in batches with tsct_integrate_execute_many().
  * Rows are stored in acquisition order (a snake scan's odd rows reversed, /entry/scan@zigzag
- * set); tsct sinogram flips them back.
+ * set); tsct sinogram flips them back. With --monitor-dataset each frame is normalised by its
+ * value in that dataset of the HDF5 file holding the frame (read once per file).
  */
 #include <errno.h>
 #include <getopt.h>

@@ -54,6 +54,9 @@
  *
  * Ownership: tsct_frames_open() allocates, tsct_frames_close() frees (NULL allowed). Strings
  * returned by the accessors belong to the object.
+ *
+ * Writing: tsct_frames_writer (end of this file) writes an HDF5 stack of uint32 frames with a
+ * monitor, as detectors do (bitshuffle-LZ4), for the simulator and for tests.
  */
 #ifndef TSCT_FRAMES_H
 #define TSCT_FRAMES_H
