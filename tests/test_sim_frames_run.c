@@ -136,6 +136,7 @@ static void test_writer(void)
     tsct_error err = TSCT_ERROR_INIT;
     char path[1200], spec[1300];
     snprintf(path, sizeof path, "%s/stack.h5", dir);
+    unlink(path);   /* from an earlier run */
     tsct_frames_writer_params wp = TSCT_FRAMES_WRITER_PARAMS_DEFAULT;
     wp.compression = TSCT_FRAMES_COMPRESS_DEFLATE;
     tsct_frames_writer *w = NULL;
