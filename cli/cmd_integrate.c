@@ -11,7 +11,8 @@
  * /entry/integrated of the container through a resumable step whose unit is one frame-row
  * (one angle, every translation), integrated in batches with tsct_integrate_execute_many().
  * Rows are stored in acquisition order (a snake scan's odd rows reversed, /entry/scan@zigzag
- * set); tsct sinogram flips them back.
+ * set); tsct sinogram flips them back. With --monitor-dataset each frame is normalised by its
+ * value in that dataset of the HDF5 file holding the frame (read once per file).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -76,6 +77,8 @@ const char tsct_usage_integrate[] =
     "      --zigzag                snake scan: odd rows were recorded backwards\n"
     "      --time-offset T         the frames are time steps T, T+1, ... of an experiment\n"
     "                              already in the container (operando: append)\n"
+    "      --monitor-dataset PATH  divide each frame's pattern by its value in the dataset\n"
+    "                              PATH [frames] of the HDF5 file holding the frame\n"
     "\n"
     "Example:\n"
     "  tsct integrate CeO2.cbf --poni CeO2.poni --mask mask.edf --filter trimmed:10,90 \\\n"
@@ -92,6 +95,7 @@ struct integrate_opts {
     int64_t na, ns, nz, time_offset;
     double angle_range, translation_step;
     int zigzag;
+    const char *monitor_dataset;
 };
 
 /* getopt takes one value per option: the second number of a range is the next argument. */
@@ -109,7 +113,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
 {
     enum { OPT_DARK = 256, OPT_FLAT, OPT_METHOD, OPT_POL, OPT_NOSA, OPT_FILTER, OPT_RR, OPT_AR,
            OPT_MONITOR, OPT_CONTAINER, OPT_ANGLES, OPT_RANGE, OPT_TRANS, OPT_STEP, OPT_SLICES,
-           OPT_ZIGZAG, OPT_TOFF };
+           OPT_ZIGZAG, OPT_TOFF, OPT_MONDS };
     static const struct option longopts[] = {
         {"poni", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -133,6 +137,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         {"slices", required_argument, NULL, OPT_SLICES},
         {"zigzag", no_argument, NULL, OPT_ZIGZAG},
         {"time-offset", required_argument, NULL, OPT_TOFF},
+        {"monitor-dataset", required_argument, NULL, OPT_MONDS},
         {NULL, 0, NULL, 0},
     };
     tsct_integrate_params defaults = TSCT_INTEGRATE_PARAMS_DEFAULT;
@@ -195,6 +200,12 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
                                             optarg);
             break;
         case OPT_CONTAINER: o->container = optarg; break;
+        case OPT_MONDS:
+            if (optarg[0] != '/')
+                return tsct_cli_usage_error(cli, "--monitor-dataset expects an HDF5 path "
+                                            "starting with '/', got '%s'", optarg);
+            o->monitor_dataset = optarg;
+            break;
         case OPT_ZIGZAG: o->zigzag = 1; break;
         case OPT_ANGLES:
         case OPT_TRANS:
@@ -226,6 +237,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         return tsct_cli_usage_error(cli, "missing IMAGE");
     if (!o->poni)
         return tsct_cli_usage_error(cli, "missing --poni FILE");
+    if (o->monitor_dataset && !o->container)
+        return tsct_cli_usage_error(cli, "--monitor-dataset needs --container (scan mode)");
     if (o->container) {
         if (o->output)
             return tsct_cli_usage_error(cli, "-o and --container exclude each other");
@@ -367,6 +380,43 @@ static tsct_status plan_inputs(const struct integrate_opts *o, const tsct_poni *
     return st;
 }
 
+/* The monitor values of the HDF5 file that holds the current frames, loaded once per file. */
+struct monitor_cache {
+    char file[TSCT_PATH_MAX];
+    double *v;
+    int64_t n;
+};
+
+/* Monitor of frame `index`: the value at its index in the dataset `path` of its own file. */
+static tsct_status frame_monitor(const tsct_frames *fr, const char *path, int64_t index,
+                                 struct monitor_cache *mc, double *out, tsct_error *err)
+{
+    const char *file, *dataset;
+    int64_t local;
+    TSCT_TRY(tsct_frames_locate(fr, index, &file, &dataset, &local, err));
+    if (!mc->v || strcmp(file, mc->file) != 0) {
+        free(mc->v);
+        mc->v = NULL;
+        snprintf(mc->file, sizeof mc->file, "%s", file);
+        tsct_container *c = NULL;
+        tsct_cli_guard_file(file);
+        tsct_status st = tsct_h5file_open(file, TSCT_OPEN_READ, &c, err);
+        if (st == TSCT_OK)
+            st = tsct_container_read_vector(c, path, &mc->v, &mc->n, err);
+        tsct_container_close(c, NULL);
+        TSCT_TRY(st);
+    }
+    if (local >= mc->n)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, file, path, local,
+                              "%lld monitor values, frame %lld of the file has none",
+                              (long long)mc->n, (long long)local);
+    *out = mc->v[local];
+    if (!(*out > 0) || !isfinite(*out))
+        return tsct_error_set(err, TSCT_ERR_VALUE, file, path, local,
+                              "monitor %g: expected a finite number > 0", *out);
+    return TSCT_OK;
+}
+
 static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
 {
     tsct_error err = TSCT_ERROR_INIT;
@@ -378,6 +428,8 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
     uint8_t *mask = NULL;
     float *dark = NULL, *flat = NULL, *frames = NULL, *inten = NULL, *sig = NULL;
     double *angles = NULL, *trans = NULL, *zs = NULL, *times = NULL, *radial = NULL;
+    double monitors[8];
+    struct monitor_cache mc = {"", NULL, 0};
     void *work = NULL;
     tsct_poni g;
     tsct_status st = tsct_poni_read(&g, o->poni, &err);
@@ -396,7 +448,7 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
                             (long long)nframes, (long long)nz, (long long)na, (long long)ns);
     const int64_t nt = per_t ? nframes / per_t : 0, npt = o->params.npt;
     const int64_t npx = rows * cols;
-    const int batch = 8;
+    const int batch = (int)(sizeof monitors / sizeof monitors[0]);
     if (st == TSCT_OK) {
         frames = malloc((size_t)(batch * npx) * sizeof *frames);
         inten = malloc((size_t)(ns * npt) * sizeof *inten);
@@ -433,14 +485,15 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
         int used = snprintf(fp, sizeof fp,
                             "frames=%lld of %lldx%lld scan=%lldx%lldx%lldx%lld toff=%lld "
                             "zigzag=%d poni=%s npt=%lld unit=%s split=%s filter=%s pol=%g sa=%d "
-                            "mask=%s dark=%s flat=%s first=%s",
+                            "mask=%s dark=%s flat=%s monitor=%s first=%s",
                             (long long)nframes, (long long)rows, (long long)cols, (long long)nt,
                             (long long)nz, (long long)na, (long long)ns, (long long)o->time_offset,
                             o->zigzag, o->poni, (long long)npt, tsct_unit_name(o->params.unit),
                             tsct_integrate_split_name(o->params.split),
                             o->filter ? o->filter : "mean", o->params.polarization,
                             o->params.solid_angle, o->mask ? o->mask : "", o->dark ? o->dark : "",
-                            o->flat ? o->flat : "", o->images[0]);
+                            o->flat ? o->flat : "",
+                            o->monitor_dataset ? o->monitor_dataset : "", o->images[0]);
         (void)used;
         tsct_step_info info = {"integrate", cli->command_line, NULL, fp, nt * nz * na};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
@@ -497,11 +550,17 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
         /* Frames u * ns .. u * ns + ns - 1 are this row, in batches. */
         for (int64_t j0 = 0; j0 < ns && st == TSCT_OK; j0 += batch) {
             int64_t nb = ns - j0 < batch ? ns - j0 : batch;
-            for (int64_t b = 0; b < nb && st == TSCT_OK; b++)
+            for (int64_t b = 0; b < nb && st == TSCT_OK; b++) {
                 st = tsct_frames_read(fr, u * ns + j0 + b, frames + b * npx, &err);
+                if (st == TSCT_OK && o->monitor_dataset)
+                    st = frame_monitor(fr, o->monitor_dataset, u * ns + j0 + b, &mc,
+                                       &monitors[b], &err);
+            }
             if (st == TSCT_OK)
-                st = tsct_integrate_execute_many(plan, nb, frames, NULL, inten + j0 * npt,
-                                                 sig + j0 * npt, work, ws, &err);
+                st = tsct_integrate_execute_many(plan, nb, frames,
+                                                 o->monitor_dataset ? monitors : NULL,
+                                                 inten + j0 * npt, sig + j0 * npt, work, ws,
+                                                 &err);
             tsct_progress_add(&progress, nb);
         }
         int64_t lead[3] = {u / (nz * na), u / na % nz, u % na};
@@ -554,6 +613,7 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
     free(zs);
     free(times);
     free(radial);
+    free(mc.v);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
 

@@ -1,8 +1,9 @@
 /* cmd_simulate.c - `tsct simulate`: a synthetic operando experiment with its ground truth.
  *
- * The experiment is a named preset (lib/simulate): phantom, kinetics, materials, scan. This
- * command runs it into a container at the pattern level (the integrated cube, as if the
- * frames had been integrated) and writes the electrochemistry beside it.
+ * The experiment is a named preset (lib/simulate): phantom, kinetics, materials, scan,
+ * detector. This command runs it into a container at the pattern level (the integrated cube,
+ * as if the frames had been integrated) or at the frame level (detector frames in a folder
+ * beside the container, the ground truth in it), and writes the electrochemistry beside it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,9 +24,21 @@ const char tsct_usage_simulate[] =
     "electrochemistry as CSV. Resumable: an interrupted run continues with the next slice and\n"
     "writes the same bytes.\n"
     "\n"
+    "With --level frames, the experiment as the beamline records it instead of the integrated\n"
+    "cube: DIR receives one HDF5 file per time step, frames_tNNNN.h5, with /entry/data/data\n"
+    "[frames][rows][cols] uint32 counts in acquisition order (slice, angle, translation; snake\n"
+    "rows reversed), bitshuffle-LZ4 compressed, and the monitor /entry/instrument/monitor/data;\n"
+    "detector.poni, mask.edf (dark.edf, flat.edf) and scan.ini with what tsct integrate needs\n"
+    "(docs/simulate.md). EXP.h5 holds the ground truth. An interrupted run resumes at the\n"
+    "first missing time step; a complete one is left as it is.\n"
+    "\n"
     "Options:\n"
     "  -p, --preset NAME      the experiment: demo (see docs/simulate.md)\n"
     "  -o, --output EXP.h5    the container (required)\n"
+    "      --level L          patterns (default) or frames\n"
+    "      --frames DIR       frames folder (default: EXP.h5 without .h5, plus _frames)\n"
+    "      --noiseless        frames: expected counts rounded, no noise, no spots\n"
+    "      --time-steps N     only the first N time steps of the experiment\n"
     "      --seed N           noise and particle placement (default 0)\n"
     "      --echem FILE.csv   electrochemistry (default: EXP.h5 with _echem.csv)\n"
     "      --data DIRS        folders holding the CIF files, colon-separated (default: the\n"
@@ -34,14 +47,21 @@ const char tsct_usage_simulate[] =
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
 {
+    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS };
     static const struct option longopts[] = {
-        {"preset", required_argument, NULL, 'p'}, {"output", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 's'},   {"echem", required_argument, NULL, 'e'},
-        {"data", required_argument, NULL, 'd'},   {"list", no_argument, NULL, 'l'},
+        {"preset", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 's'},    {"echem", required_argument, NULL, 'e'},
+        {"data", required_argument, NULL, 'd'},    {"list", no_argument, NULL, 'l'},
+        {"level", required_argument, NULL, OPT_LEVEL},
+        {"frames", required_argument, NULL, OPT_FRAMES},
+        {"noiseless", no_argument, NULL, OPT_NOISELESS},
+        {"time-steps", required_argument, NULL, OPT_STEPS},
         {NULL, 0, NULL, 0},
     };
     const char *preset_name = NULL, *output = NULL, *echem = NULL, *data = NULL;
-    int64_t seed = 0;
+    const char *frames_dir = NULL;
+    int64_t seed = 0, time_steps = 0;
+    int frames_level = 0, noiseless = 0;
     optind = 1;
     opterr = 0;
     int ch;
@@ -55,6 +75,19 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
             if (tsct_cli_parse_int64(optarg, &seed) != 0 || seed < 0)
                 return tsct_cli_usage_error(cli, "--seed expects a whole number >= 0, got '%s'",
                                             optarg);
+            break;
+        case OPT_LEVEL:
+            if (strcmp(optarg, "patterns") != 0 && strcmp(optarg, "frames") != 0)
+                return tsct_cli_usage_error(cli, "--level expects patterns or frames, got '%s'",
+                                            optarg);
+            frames_level = strcmp(optarg, "frames") == 0;
+            break;
+        case OPT_FRAMES: frames_dir = optarg; break;
+        case OPT_NOISELESS: noiseless = 1; break;
+        case OPT_STEPS:
+            if (tsct_cli_parse_int64(optarg, &time_steps) != 0 || time_steps < 1)
+                return tsct_cli_usage_error(cli, "--time-steps expects a whole number >= 1, "
+                                            "got '%s'", optarg);
             break;
         case 'l':
             for (const char *const *n = tsct_sim_preset_names(); *n; n++) {
@@ -73,24 +106,39 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         return tsct_cli_usage_error(cli, "missing --preset NAME (tsct simulate --list)");
     if (!output)
         return tsct_cli_usage_error(cli, "missing -o EXP.h5");
+    if (!frames_level && (frames_dir || noiseless))
+        return tsct_cli_usage_error(cli, "--frames and --noiseless need --level frames");
     tsct_error err = TSCT_ERROR_INIT;
     tsct_sim_preset preset;
     if (tsct_sim_preset_get(preset_name, &preset, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    char echem_default[TSCT_PATH_MAX];
+    /* Files beside the container: EXP.h5 without .h5, plus a suffix. */
+    char echem_default[TSCT_PATH_MAX], frames_default[TSCT_PATH_MAX];
+    size_t stem = strlen(output);
+    if (stem > 3 && strcmp(output + stem - 3, ".h5") == 0)
+        stem -= 3;
     if (!echem) {
-        size_t n = strlen(output);
-        if (n > 3 && strcmp(output + n - 3, ".h5") == 0)
-            n -= 3;
-        snprintf(echem_default, sizeof echem_default, "%.*s_echem.csv", (int)n, output);
+        snprintf(echem_default, sizeof echem_default, "%.*s_echem.csv", (int)stem, output);
         echem = echem_default;
     }
+    if (!frames_dir) {
+        snprintf(frames_default, sizeof frames_default, "%.*s_frames", (int)stem, output);
+        frames_dir = frames_default;
+    }
     tsct_sim_run_params rp = {(uint64_t)seed, data ? data : tsct_sim_default_data_dirs(), echem,
-                              cli->command_line, cli->nthreads};
+                              cli->command_line, cli->nthreads, time_steps};
     tsct_cli_guard_file(output);
-    if (tsct_sim_run_patterns(&preset, output, &rp, &cli->log, &cli->progress, &err) != TSCT_OK)
+    tsct_status st;
+    if (frames_level) {
+        tsct_sim_frames_params fp = {frames_dir, noiseless};
+        st = tsct_sim_run_frames(&preset, output, &rp, &fp, &cli->log, &cli->progress, &err);
+    } else {
+        st = tsct_sim_run_patterns(&preset, output, &rp, &cli->log, &cli->progress, &err);
+    }
+    if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated preset %s into %s (electrochemistry: %s)",
-                 preset.name, output, echem);
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated preset %s into %s%s%s (electrochemistry: %s)",
+                 preset.name, output, frames_level ? ", frames in " : "",
+                 frames_level ? frames_dir : "", echem);
     return TSCT_EXIT_OK;
 }

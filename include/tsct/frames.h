@@ -54,6 +54,9 @@
  *
  * Ownership: tsct_frames_open() allocates, tsct_frames_close() frees (NULL allowed). Strings
  * returned by the accessors belong to the object.
+ *
+ * Writing: tsct_frames_writer (end of this file) writes an HDF5 stack of uint32 frames with a
+ * monitor, as detectors do (bitshuffle-LZ4), for the simulator and for tests.
  */
 #ifndef TSCT_FRAMES_H
 #define TSCT_FRAMES_H
@@ -137,6 +140,67 @@ const uint8_t *tsct_frames_pixel_mask(const tsct_frames *f);
  * bytes, caller memory. Thread-safe. Errors: TSCT_ERR_VALUE (index out of range). */
 tsct_status tsct_frames_mask(const tsct_frames *f, int64_t index, const float *frame,
                              uint8_t *mask, int64_t *nmasked, tsct_error *err);
+
+/* ---- writing HDF5 frame stacks ------------------------------------------------------------ */
+
+/* A writer of one HDF5 file holding a stack of frames as detectors write them: the dataset
+ * `dataset` [nframes][rows][cols] of uint32 counts (little-endian), one frame per chunk, and,
+ * if `monitor` is not NULL, the float64 dataset `monitor` [nframes] (the beam monitor of each
+ * frame). Missing parent groups are created with NeXus classes for the usual names (entry
+ * NXentry, data NXdata, instrument NXinstrument, monitor NXmonitor). The file is written under a
+ * temporary name and renamed into place by tsct_frames_writer_commit(), so `path` is never
+ * seen half-written; objects carry no timestamps, so the same frames written in the same order
+ * give the same bytes. Such a file is a source for tsct_frames_open() ("PATH::DATASET"). */
+typedef struct tsct_frames_writer tsct_frames_writer;
+
+typedef enum tsct_frames_compression {
+    TSCT_FRAMES_COMPRESS_AUTO = 0,           /* bitshuffle-LZ4 if its HDF5 plugin loads (checked
+                                                at run time with H5Zfilter_avail), else
+                                                deflate level 1 */
+    TSCT_FRAMES_COMPRESS_BITSHUFFLE_LZ4 = 1, /* filter 32008 with LZ4 (Dectris, ESRF); readers
+                                                need the plugin (Debian: hdf5-filter-plugin) */
+    TSCT_FRAMES_COMPRESS_DEFLATE = 2,        /* zlib level 1: readable everywhere */
+    TSCT_FRAMES_COMPRESS_NONE = 3,
+} tsct_frames_compression;
+
+typedef struct tsct_frames_writer_params {
+    const char *dataset;      /* "/entry/data/data" (default) */
+    const char *monitor;      /* "/entry/instrument/monitor/data" (default); NULL: none */
+    tsct_frames_compression compression;   /* AUTO (default) */
+    const char *attr_name;    /* a string attribute on the root group (e.g. what made the */
+    const char *attr_value;   /* file), or NULL (default) */
+} tsct_frames_writer_params;
+
+#define TSCT_FRAMES_WRITER_PARAMS_DEFAULT                                                     \
+    {"/entry/data/data", "/entry/instrument/monitor/data", TSCT_FRAMES_COMPRESS_AUTO, NULL, NULL}
+
+/* Start the stack at `path` (params NULL = the defaults). Errors: TSCT_ERR_SHAPE (sizes < 1,
+ * frames over 2^31 pixels), TSCT_ERR_VALUE (relative dataset paths), TSCT_ERR_UNSUPPORTED
+ * (bitshuffle-LZ4 asked for and its plugin missing), TSCT_ERR_IO (folder missing or not
+ * writable), TSCT_ERR_NOMEM. */
+tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t rows,
+                                      int64_t cols, const tsct_frames_writer_params *params,
+                                      tsct_frames_writer **out, tsct_error *err);
+
+/* Write frames first .. first + count - 1 from frames[count][rows][cols] and their monitor
+ * values monitor[count] (required if and only if the stack has a monitor dataset). Frames may
+ * be written in any order and again; writing them in order gives the reproducible bytes.
+ * Not thread-safe for one writer (HDF5 calls are serialised anyway). Errors: TSCT_ERR_VALUE
+ * (outside the stack, monitor mismatch), TSCT_ERR_IO. */
+tsct_status tsct_frames_writer_write(tsct_frames_writer *w, int64_t first, int64_t count,
+                                     const uint32_t *frames, const double *monitor,
+                                     tsct_error *err);
+
+/* Check that every frame was written (TSCT_ERR_STATE naming the first missing one), close,
+ * fsync and rename into place. Frees the writer, also on error (the temporary file is then
+ * removed). */
+tsct_status tsct_frames_writer_commit(tsct_frames_writer *w, tsct_error *err);
+
+/* Abandon the stack: close and remove the temporary file. NULL allowed. */
+void tsct_frames_writer_destroy(tsct_frames_writer *w);
+
+/* "bitshuffle-lz4", "deflate:1" or "none": the compression in use. */
+const char *tsct_frames_writer_compression(const tsct_frames_writer *w);
 
 #ifdef __cplusplus
 }

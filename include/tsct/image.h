@@ -223,6 +223,11 @@ tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t ro
 tsct_status tsct_image_write_npy_u8(const char *path, const uint8_t *mask, int64_t rows,
                                     int64_t cols, tsct_error *err);
 
+/* Write a uint8 mask (rows x cols, C order) as a one-block EDF file, DataType UnsignedByte
+ * (pyFAI's mask.edf; fabio reads it as uint8). Same contract as tsct_image_write_edf(). */
+tsct_status tsct_image_write_edf_u8(const char *path, const uint8_t *mask, int64_t rows,
+                                    int64_t cols, tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif

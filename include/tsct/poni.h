@@ -90,6 +90,11 @@ tsct_status tsct_poni_parse(tsct_poni *poni, const char *text, size_t size, tsct
  * detector name), TSCT_ERR_IO. */
 tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error *err);
 
+/* The same as a PONI version 2 file, which every pyFAI since 0.20 reads (0.21 refuses 2.1):
+ * "poni_version: 2" and no orientation in Detector_config, so poni->orientation must be 3
+ * (pyFAI's only orientation before 2.1; TSCT_ERR_VALUE otherwise). */
+tsct_status tsct_poni_write_v2(const tsct_poni *poni, const char *path, tsct_error *err);
+
 /* A known detector: pyFAI class name, default pixel sizes (m) and shape (rows, columns). */
 typedef struct tsct_poni_detector {
     const char *name;

@@ -440,6 +440,36 @@ const double *tsct_sim_render_plan_factor(const tsct_sim_render_plan *plan);
 
 /* ---- presets and whole experiments ---------------------------------------------------- */
 
+/* The area detector of the frame level (tsct_sim_run_frames): a pyFAI detector and its PONI
+ * geometry, and how frames are rendered on it. */
+typedef struct tsct_sim_detector {
+    const char *name;         /* pyFAI detector name ("Pilatus2M", "Pilatus1M", "Pilatus CdTe
+                                 2M", ...; module gaps are masked as pyFAI does), or "Detector"
+                                 for a generic one of rows x cols pixels of pixel_um */
+    int64_t rows, cols;       /* generic: the shape (required); known: 0 = the table's shape */
+    double pixel_um;          /* generic: pixel size (required); known: 0 = the table's */
+    double distance_mm;       /* sample to PONI; 0 = the distance at which the preset's qmax
+                                 lies on the largest circle around the PONI inside the detector */
+    int centred;              /* 1: the PONI at the centre of the detector (poni1/2 ignored) */
+    double poni1_mm, poni2_mm;/* PONI from the detector origin, along rows and columns */
+    double rot1, rot2, rot3;  /* pyFAI rotations, rad (tilts allowed) */
+    double polarization;      /* polarization factor of the beam, -1 .. 1 (0.99 at synchrotrons) */
+    double counts;            /* expected counts in a pixel where solid angle x polarization
+                                 is 1, per unit of the noiseless pattern (monitor x transmission
+                                 x path x pattern, the values of /entry/integrated at the
+                                 pattern level) */
+    double spot_fraction;     /* fraction of frames with single-crystal spots (with noise only) */
+    int spot_count;           /* spots in such a frame */
+    double dark;              /* mean dark counts per pixel; > 0 writes dark.edf and adds it */
+    double flat_sd;           /* relative spread of the flat field; > 0 writes flat.edf and
+                                 multiplies by it */
+} tsct_sim_detector;
+
+/* Pilatus 2M, centred, the distance from qmax, no tilt, polarization 0.99, 100 counts per unit,
+ * spots in 2 % of the frames (3 each), no dark, no flat. */
+#define TSCT_SIM_DETECTOR_DEFAULT                                                          \
+    {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 100.0, 0.02, 3, 0.0, 0.0}
+
 /* Everything that defines a simulated experiment. Names in `reaction.phase` and in
  * `region_material` are component names that `materials` defines. */
 typedef struct tsct_sim_preset {
@@ -462,6 +492,7 @@ typedef struct tsct_sim_preset {
     double counts;            /* detected counts per unit of pattern x path length; 0: no
                                  noise */
     double monitor_noise;     /* relative standard deviation of the monitor */
+    tsct_sim_detector detector;   /* the frame level (TSCT_SIM_DETECTOR_DEFAULT unless set) */
 } tsct_sim_preset;
 
 /* Fill a preset by name: "demo" (small, for make demo and tests). Errors: TSCT_ERR_NOT_FOUND
@@ -483,6 +514,8 @@ typedef struct tsct_sim_run_params {
     const char *echem_csv;    /* where to write the electrochemistry, or NULL */
     const char *command;      /* for provenance */
     int nthreads;
+    int64_t time_steps;       /* simulate only the first time steps (0 = all of the preset's;
+                                 the times stay those of the full experiment) */
 } tsct_sim_run_params;
 
 struct tsct_log;
@@ -495,6 +528,45 @@ struct tsct_progress_sink;
 tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
                                   const tsct_sim_run_params *params, const struct tsct_log *log,
                                   const struct tsct_progress_sink *progress, tsct_error *err);
+
+/* The detector geometry of a preset with its defaults resolved (see tsct_sim_detector):
+ * geometry (wavelength from the energy, shape set), rows x cols. Errors: TSCT_ERR_VALUE
+ * (a generic detector without shape or pixel size, a PONI outside a sane range, qmax beyond
+ * 2theta = 90 degrees), TSCT_ERR_UNSUPPORTED (unknown detector name). */
+tsct_status tsct_sim_detector_geometry(const tsct_sim_preset *preset, tsct_poni *geometry,
+                                       tsct_error *err);
+
+/* Options of the frame level. */
+typedef struct tsct_sim_frames_params {
+    const char *dir;          /* folder of the frames (created if missing) */
+    int noiseless;            /* 1: expected counts rounded to integers, no Poisson noise, no
+                                 spots (for tests) */
+} tsct_sim_frames_params;
+
+/* The frame level: the experiment as a beamline records it. Into dir:
+ *   frames_tNNNN.h5     one per time step: /entry/data/data [nz * na * ns][rows][cols] uint32
+ *                       counts in acquisition order (slice, angle, translation; snake scans'
+ *                       odd rows reversed), one frame per chunk, bitshuffle-LZ4 (deflate 1
+ *                       without the plugin); /entry/instrument/monitor/data [frames] float64;
+ *                       written under a temporary name and renamed when complete
+ *   detector.poni       PONI version 2; mask.edf (uint8, non-zero = masked: module gaps);
+ *   dark.edf, flat.edf  when the detector has them
+ *   scan.ini            the [scan] keys of docs/simulate.md (what tsct integrate needs)
+ * and into the container at `path`: /entry/scan and /ground_truth as at the pattern level plus
+ * /ground_truth/expected [nt][nz][na][ns][nq] (the noiseless pattern each frame was rendered
+ * from, monitor and transmission included, acquisition order), no /entry/integrated. Frames
+ * are rendered in parallel (params->nthreads) a batch at a time; each frame's noise comes from
+ * a generator seeded by (seed, time step, frame), so the bytes do not depend on the thread
+ * count. Resumable: time steps whose file exists (written by the same simulation, recorded in
+ * its /@tsct_simulation attribute) are kept, the others are written; when every file exists
+ * and the container holds the ground truth of the same simulation, nothing is done.
+ * Errors: those of every stage; TSCT_ERR_IO (dir not writable), TSCT_ERR_EXISTS (a frame file
+ * of another simulation in dir). */
+tsct_status tsct_sim_run_frames(const tsct_sim_preset *preset, const char *path,
+                                const tsct_sim_run_params *params,
+                                const tsct_sim_frames_params *frames,
+                                const struct tsct_log *log,
+                                const struct tsct_progress_sink *progress, tsct_error *err);
 
 #ifdef __cplusplus
 }

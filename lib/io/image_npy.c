@@ -333,10 +333,10 @@ tsct_status tsct_image_write_npy_u8(const char *path, const uint8_t *mask, int64
 
 /* ---- EDF writer (kept here with the other raw writers) ------------------------------------ */
 
-tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t rows,
-                                 int64_t cols, tsct_error *err)
+static tsct_status write_edf(const char *path, const void *data, const char *type,
+                             size_t esize, int64_t rows, int64_t cols, tsct_error *err)
 {
-    if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 62) / 4 / cols)
+    if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 62) / (int64_t)esize / cols)
         return tsct_error_set(err, TSCT_ERR_SHAPE, path, "shape", -1,
                               "cannot write a %lld x %lld EDF", (long long)rows,
                               (long long)cols);
@@ -344,9 +344,9 @@ tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t ro
     char body[512];
     int bl = snprintf(body, sizeof body,
                       "{\nHeaderID = EH:000001:000000:000000 ;\nImage = 1 ;\n"
-                      "ByteOrder = LowByteFirst ;\nDataType = FloatValue ;\n"
+                      "ByteOrder = LowByteFirst ;\nDataType = %s ;\n"
                       "Dim_1 = %lld ;\nDim_2 = %lld ;\nSize = %lld ;\n",
-                      (long long)cols, (long long)rows, (long long)(n * 4));
+                      type, (long long)cols, (long long)rows, (long long)(n * (int64_t)esize));
     char hdr[1024];
     size_t hl = ((size_t)bl + 2 + 511) / 512 * 512;
     memset(hdr, ' ', hl);
@@ -356,11 +356,23 @@ tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t ro
     FILE *fp;
     tsct_publish pub;
     TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
-    int ok = fwrite(hdr, 1, hl, fp) == hl && fwrite(data, 4, (size_t)n, fp) == (size_t)n;
+    int ok = fwrite(hdr, 1, hl, fp) == hl && fwrite(data, esize, (size_t)n, fp) == (size_t)n;
     if (!ok) {
         fclose(fp);
         tsct_publish_abort(&pub);
         return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "write failed");
     }
     return tsct_publish_fclose(&pub, fp, err);
+}
+
+tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t rows,
+                                 int64_t cols, tsct_error *err)
+{
+    return write_edf(path, data, "FloatValue", 4, rows, cols, err);
+}
+
+tsct_status tsct_image_write_edf_u8(const char *path, const uint8_t *mask, int64_t rows,
+                                    int64_t cols, tsct_error *err)
+{
+    return write_edf(path, mask, "UnsignedByte", 1, rows, cols, err);
 }

@@ -710,7 +710,9 @@ static void fmt_double(char *buf, size_t size, double v)
     }
 }
 
-tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error *err)
+/* version 21: PONI 2.1 (orientation in Detector_config); 2: PONI 2, which pyFAI 0.21 reads. */
+static tsct_status poni_write(const tsct_poni *poni, const char *path, int version,
+                              tsct_error *err)
 {
     const double vals[] = {poni->pixel1, poni->pixel2, poni->dist, poni->poni1, poni->poni2,
                            poni->rot1,   poni->rot2,   poni->rot3, poni->wavelength};
@@ -722,9 +724,10 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "pixel size", -1,
                               "pixel sizes must be > 0, found %g x %g m", poni->pixel1,
                               poni->pixel2);
-    if (poni->orientation < 1 || poni->orientation > 4)
+    if (poni->orientation < 1 || poni->orientation > 4 || (version == 2 && poni->orientation != 3))
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "orientation", -1,
-                              "expected 1..4, found %d", poni->orientation);
+                              "expected %s, found %d", version == 2 ? "3 (PONI version 2)" : "1..4",
+                              poni->orientation);
     size_t nl = strnlen(poni->detector, sizeof poni->detector);
     if (nl == 0 || nl == sizeof poni->detector || strpbrk(poni->detector, "\r\n"))
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "Detector", -1,
@@ -738,7 +741,7 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
     TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
     fprintf(fp, "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis\n");
     fprintf(fp, "# Written by tsct\n");
-    fprintf(fp, "poni_version: 2.1\n");
+    fprintf(fp, "poni_version: %s\n", version == 2 ? "2" : "2.1");
     fprintf(fp, "Detector: %s\n", def ? def->name : poni->detector);
     fprintf(fp, "Detector_config: {\"pixel1\": %s, \"pixel2\": %s", p1, p2);
     if (!def || def->binning == 0) {
@@ -748,7 +751,10 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
         else
             fprintf(fp, ", \"max_shape\": null");
     }
-    fprintf(fp, ", \"orientation\": %d}\n", poni->orientation);
+    if (version == 2)
+        fprintf(fp, "}\n");
+    else
+        fprintf(fp, ", \"orientation\": %d}\n", poni->orientation);
     const struct {
         const char *key;
         double value;
@@ -763,6 +769,16 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
         fprintf(fp, "Wavelength: %s\n", v);
     }
     return tsct_publish_fclose(&pub, fp, err);
+}
+
+tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error *err)
+{
+    return poni_write(poni, path, 21, err);
+}
+
+tsct_status tsct_poni_write_v2(const tsct_poni *poni, const char *path, tsct_error *err)
+{
+    return poni_write(poni, path, 2, err);
 }
 
 int64_t tsct_poni_detector_mask(const tsct_poni_detector *d, int64_t rows, int64_t cols,

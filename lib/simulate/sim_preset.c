@@ -55,6 +55,8 @@ static void bivo4_chain(tsct_sim_reaction *r)
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error *err)
 {
     memset(p, 0, sizeof *p);
+    tsct_sim_detector detector = TSCT_SIM_DETECTOR_DEFAULT;
+    p->detector = detector;
     if (!name || strcmp(name, "demo") != 0)
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, "preset", -1,
                               "unknown preset \"%s\": available: demo", name ? name : "");
@@ -110,5 +112,19 @@ tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error
     p->beam = beam;
     p->counts = 2e4;
     p->monitor_noise = 0.01;
+    /* Frames: a 16 x 1920-pixel strip of 75 um pixels 1.35 m from the sample, the beam at
+     * its left edge, slightly tilted: 0.8 .. 4.5 1/A falls on columns 330 .. 1846, about
+     * three columns per q channel (so integration resolves the channels), and rendering and
+     * integrating the 8928 frames take seconds. */
+    p->detector.name = "Detector";
+    p->detector.rows = 16;
+    p->detector.cols = 1920;
+    p->detector.pixel_um = 75.0;
+    p->detector.distance_mm = 1350.0;
+    p->detector.centred = 0;
+    p->detector.poni1_mm = 8 * 0.075;
+    p->detector.poni2_mm = 0.0;
+    p->detector.rot1 = 0.002;
+    p->detector.rot2 = -0.003;
     return TSCT_OK;
 }

@@ -1,16 +1,20 @@
-/* sim_run.c - a whole simulated experiment at the pattern level, into the container (see
+/* sim_run.c - a whole simulated experiment, at the pattern level (the integrated cube) or at
+ * the frame level (detector frames, sim_run_frames.c), into the container (see
  * include/tsct/simulate.h and docs/simulate.md).
  *
  * One unit of work is one (time step, slice): the scene's component fractions of the slice,
  * the component patterns at that time (lattice drift, crystallite growth), the pencil-beam
- * scan of them, a fluctuating monitor and counting noise, written as that slice's rows of
- * /entry/integrated together with the ground truth. Noise is drawn from a generator seeded by
- * (seed, time step, slice), so a resumed run writes the same bytes as an uninterrupted one.
+ * scan of them and a fluctuating monitor; then either counting noise, written as that slice's
+ * rows of /entry/integrated, or the slice's frames rendered into the time step's frame file;
+ * with the ground truth. The monitor and noise are drawn from generators seeded by (seed, time
+ * step, slice), the same at both levels, so the frames are the pattern level's noiseless
+ * patterns on a detector, and a resumed run writes the same bytes as an uninterrupted one.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tsct/container.h"
 #include "tsct/log.h"
@@ -18,6 +22,7 @@
 #include "tsct/publish.h"
 #include "tsct/simulate.h"
 #include "tsct_config.h"
+#include "sim_internal.h"
 
 #define GT "/ground_truth"
 
@@ -31,7 +36,7 @@ struct run {
     int material_of[TSCT_SIM_MAX_COMPONENTS];  /* scene component -> material index */
     int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of the reaction */
     double *q, *angles;
-    float *patterns, *fractions, *data, *sigma, *sino, *monitor;
+    float *patterns, *fractions, *data, *sigma, *sino, *monitor, *spots;
     int64_t n, nc, nq, na, ns, nt, nz;
 };
 
@@ -49,6 +54,7 @@ static void run_free(struct run *r)
     free(r->sigma);
     free(r->sino);
     free(r->monitor);
+    free(r->spots);
 }
 
 static tsct_status setup(struct run *r, tsct_error *err)
@@ -77,6 +83,8 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->na = p->na;
     r->ns = p->ns;
     r->nt = p->cycling.nt;
+    if (r->rp->time_steps > 0 && r->rp->time_steps < r->nt)
+        r->nt = r->rp->time_steps;
     for (int c = 0; c < r->nc; c++) {
         r->material_of[c] = -1;
         for (int m = 0; m < p->nmaterials; m++)
@@ -96,8 +104,9 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->sigma = malloc((size_t)(r->na * r->ns * r->nq) * sizeof *r->sigma);
     r->sino = malloc((size_t)(r->na * r->ns * r->nc) * sizeof *r->sino);
     r->monitor = malloc((size_t)(r->na * r->ns) * sizeof *r->monitor);
+    r->spots = malloc((size_t)(r->na * r->ns) * sizeof *r->spots);
     if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
-        !r->sino || !r->monitor)
+        !r->sino || !r->monitor || !r->spots)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
     for (int64_t j = 0; j < r->nq; j++)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
@@ -121,8 +130,10 @@ static tsct_status patterns_at(struct run *r, int64_t it, double *lattice, tsct_
     return TSCT_OK;
 }
 
-/* Scan one slice at one time: data and sigma [na][ns][nq] (acquisition order), sino. */
-static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, tsct_error *err)
+/* Scan one slice at one time: data and sigma [na][ns][nq] (acquisition order), sino, monitor
+ * [na][ns] (sinogram order). noise = 0 leaves data noiseless (the frame level's expected
+ * patterns); the monitor is the same either way. */
+static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, int noise, tsct_error *err)
 {
     const tsct_sim_preset *p = r->p;
     tsct_sim_rng rng;
@@ -141,7 +152,7 @@ static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, tsct_error 
      * its sigma sqrt(max(counts, 1)) / scale (the Poisson error model of the integrators). */
     int64_t total = r->na * r->ns * r->nq;
     for (int64_t k = 0; k < total; k++) {
-        if (p->counts <= 0) {
+        if (p->counts <= 0 || !noise) {
             r->sigma[k] = 0;
             continue;
         }
@@ -180,9 +191,26 @@ static tsct_status open_or_create(const char *path, tsct_container **c, tsct_err
     return tsct_container_create(path, 0, c, err);
 }
 
-tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
-                                  const tsct_sim_run_params *params, const tsct_log *log,
-                                  const tsct_progress_sink *sink, tsct_error *err)
+/* 1 if the container at path holds a committed step "simulate" with this fingerprint. */
+static int committed(const char *path, const char *fingerprint)
+{
+    tsct_container *c = NULL;
+    char fp[1024] = "";
+    if (access(path, F_OK) != 0 || tsct_container_open(path, TSCT_OPEN_READ, &c, NULL) != TSCT_OK)
+        return 0;
+    int same = tsct_container_get_attr_string(c, TSCT_PATH_PROCESS "/simulate", "fingerprint", fp,
+                                              sizeof fp, NULL) == TSCT_OK &&
+               strcmp(fp, fingerprint) == 0;
+    tsct_container_close(c, NULL);
+    return same;
+}
+
+/* Both levels; frames_params NULL = the pattern level. */
+static tsct_status run_experiment(const tsct_sim_preset *preset, const char *path,
+                                  const tsct_sim_run_params *params,
+                                  const tsct_sim_frames_params *frames_params,
+                                  const tsct_log *log, const tsct_progress_sink *sink,
+                                  tsct_error *err)
 {
     struct run r;
     memset(&r, 0, sizeof r);
@@ -190,15 +218,48 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
     r.rp = params;
     tsct_container *c = NULL;
     tsct_step *step = NULL;
+    tsct__sim_frames *frames = NULL;
+    uint8_t *have = NULL;   /* frame level: time steps whose frame file exists */
     tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
-                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL;
+                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL;
     tsct_status st = setup(&r, err);
+    char fp[512];
+    int fp_len = snprintf(fp, sizeof fp,
+                        "preset=%s seed=%llu n=%lld nz=%lld nt=%lld na=%lld ns=%lld nq=%lld",
+                        preset->name, (unsigned long long)params->seed, (long long)r.n,
+                        (long long)r.nz, (long long)r.nt, (long long)r.na, (long long)r.ns,
+                        (long long)r.nq);
+    if (frames_params)
+        snprintf(fp + fp_len, sizeof fp - (size_t)fp_len, " level=frames noiseless=%d",
+                 frames_params->noiseless != 0);
+    if (st == TSCT_OK && frames_params)
+        st = tsct__sim_frames_create(preset, params, frames_params, fp, r.nt, r.nz, r.q, r.nq,
+                                     &frames, err);
+    int64_t have_count = 0;
+    if (st == TSCT_OK && frames) {
+        if (!(have = calloc((size_t)r.nt, 1)))
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1, "time steps");
+        for (int64_t t = 0; st == TSCT_OK && t < r.nt; t++) {
+            int h = 0;
+            st = tsct__sim_frames_have(frames, t, &h, err);
+            have[t] = (uint8_t)h;
+            have_count += h;
+        }
+        if (st == TSCT_OK && have_count == r.nt && committed(path, fp)) {
+            tsct_log_msg(log, TSCT_LOG_INFO,
+                         "%s and its %lld frame files are complete for these settings: "
+                         "nothing to do",
+                         path, (long long)r.nt);
+            free(have);
+            tsct__sim_frames_destroy(frames);
+            run_free(&r);
+            return TSCT_OK;
+        }
+        if (st == TSCT_OK)
+            st = tsct__sim_frames_write_aux(frames, err);
+    }
     if (st == TSCT_OK)
         st = open_or_create(path, &c, err);
-    char fp[512];
-    snprintf(fp, sizeof fp, "preset=%s seed=%llu n=%lld nz=%lld nt=%lld na=%lld ns=%lld nq=%lld",
-             preset->name, (unsigned long long)params->seed, (long long)r.n, (long long)r.nz,
-             (long long)r.nt, (long long)r.na, (long long)r.ns, (long long)r.nq);
     if (st == TSCT_OK) {
         tsct_step_info info = {"simulate", params->command, preset->description, fp,
                                r.nt * r.nz};
@@ -226,7 +287,7 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
         st = tsct_step_vector(step, "/entry/scan/z", zs, nz, "mm", err);
     if (st == TSCT_OK)
         st = tsct_step_vector(step, "/entry/scan/time", times, nt, "s", err);
-    if (st == TSCT_OK)
+    if (st == TSCT_OK && !frames)
         st = tsct_step_vector(step, TSCT_PATH_INTEGRATED_Q, r.q, nq, "A^-1", err);
     if (st == TSCT_OK)
         st = tsct_step_vector(step, GT "/q", r.q, nq, "A^-1", err);
@@ -235,9 +296,13 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
     int64_t lab[3] = {nz, n, n};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED, 5, cube, -1, &dp, &d_data, err);
-    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, frames ? GT "/expected" : TSCT_PATH_INTEGRATED, 5, cube, -1,
+                               &dp, &d_data, err);
+    if (st == TSCT_OK && !frames)
         st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, -1, &dp, &d_sigma, err);
+    int64_t frame_shape[4] = {nt, nz, na, ns};
+    if (st == TSCT_OK && frames)
+        st = tsct_step_dataset(step, GT "/spots", 4, frame_shape, -1, &dp, &d_spots, err);
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, GT "/phase_fraction", 5, frac, -1, &dp, &d_frac, err);
     if (st == TSCT_OK)
@@ -286,46 +351,67 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
     free(plane);
 
     tsct_progress progress;
+    const int64_t per_t = frames ? nz * na * ns : nz;
     if (st == TSCT_OK)
-        tsct_progress_begin(&progress, sink, "simulate slices", nt * nz,
-                            tsct_step_done_count(step));
+        tsct_progress_begin(&progress, sink, frames ? "simulate frames" : "simulate slices",
+                            nt * per_t, frames ? have_count * per_t : tsct_step_done_count(step));
     int64_t patterns_of = -1;
     double lattice[TSCT_SIM_MAX_COMPONENTS];
-    for (int64_t u = 0; st == TSCT_OK && u < nt * nz; u++) {
-        if (tsct_step_is_done(step, u))
-            continue;
-        int64_t t = u / nz, z = u % nz;
-        if (patterns_of != t) {
-            st = patterns_at(&r, t, lattice, err);
-            patterns_of = t;
-            if (st != TSCT_OK)
-                break;
-            int64_t ps[3] = {t, 0, 0}, pc[3] = {1, nc, nq}, ls[2] = {t, 0}, lc[2] = {1, nc};
-            float lf[TSCT_SIM_MAX_COMPONENTS];
-            for (int k = 0; k < nc; k++)
-                lf[k] = (float)lattice[k];
-            st = tsct_dataset_write(d_pat, ps, pc, r.patterns, err);
+    for (int64_t t = 0; st == TSCT_OK && t < nt; t++) {
+        int render = frames && !have[t];
+        if (render)
+            st = tsct__sim_frames_begin(frames, t, err);
+        for (int64_t z = 0; st == TSCT_OK && z < nz; z++) {
+            int64_t u = t * nz + z;
+            int done = tsct_step_is_done(step, u);
+            if (done && !render)
+                continue;
+            if (patterns_of != t) {
+                st = patterns_at(&r, t, lattice, err);
+                patterns_of = t;
+                if (st != TSCT_OK)
+                    break;
+                int64_t ps[3] = {t, 0, 0}, pc[3] = {1, nc, nq}, ls[2] = {t, 0}, lc[2] = {1, nc};
+                float lf[TSCT_SIM_MAX_COMPONENTS];
+                for (int k = 0; k < nc; k++)
+                    lf[k] = (float)lattice[k];
+                st = tsct_dataset_write(d_pat, ps, pc, r.patterns, err);
+                if (st == TSCT_OK)
+                    st = tsct_dataset_write(d_lat, ls, lc, lf, err);
+            }
             if (st == TSCT_OK)
-                st = tsct_dataset_write(d_lat, ls, lc, lf, err);
+                st = scan_slice(&r, t, z, !frames, err);
+            if (st == TSCT_OK && render)
+                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, &progress, err);
+            if (done)
+                continue;
+            int64_t cs[5] = {t, z, 0, 0, 0};
+            int64_t cc[5] = {1, 1, na, ns, nq}, fc[5] = {1, 1, n, n, nc};
+            int64_t sc[5] = {1, 1, na, ns, nc};
+            if (st == TSCT_OK)
+                st = tsct_dataset_write(d_data, cs, cc, r.data, err);
+            if (st == TSCT_OK && d_sigma)
+                st = tsct_dataset_write(d_sigma, cs, cc, r.sigma, err);
+            if (st == TSCT_OK)
+                st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
+            if (st == TSCT_OK)
+                st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
+            if (st == TSCT_OK && d_spots) {
+                int64_t ss[4] = {t, z, 0, 0}, sn[4] = {1, 1, na, ns};
+                tsct__sim_frames_spot_map(frames, t, z, r.data, r.spots);
+                st = tsct_dataset_write(d_spots, ss, sn, r.spots, err);
+            }
+            if (st == TSCT_OK)
+                st = tsct_step_mark_done(step, u, 1, err);
+            if (!frames)
+                tsct_progress_add(&progress, 1);
         }
-        if (st == TSCT_OK)
-            st = scan_slice(&r, t, z, err);
-        int64_t cs[5] = {t, z, 0, 0, 0};
-        int64_t cc[5] = {1, 1, na, ns, nq}, fc[5] = {1, 1, n, n, nc}, sc[5] = {1, 1, na, ns, nc};
-        if (st == TSCT_OK)
-            st = tsct_dataset_write(d_data, cs, cc, r.data, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write(d_sigma, cs, cc, r.sigma, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
-        if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
-        tsct_progress_add(&progress, 1);
+        if (st == TSCT_OK && render)
+            st = tsct__sim_frames_end(frames, err);
     }
-    tsct_dataset *all[8] = {d_data, d_sigma, d_frac, d_pat, d_lat, d_sino, d_lab, d_part};
-    for (int k = 0; k < 8; k++)
+    tsct_dataset *all[9] = {d_data, d_sigma, d_frac, d_pat,  d_lat,
+                            d_sino, d_lab,   d_part, d_spots};
+    for (int k = 0; k < 9; k++)
         tsct_dataset_close(all[k]);
     if (st == TSCT_OK) {
         tsct_progress_end(&progress);
@@ -350,6 +436,26 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
     free(trans);
     free(zs);
     free(times);
+    free(have);
+    tsct__sim_frames_destroy(frames);
     run_free(&r);
     return st;
+}
+
+tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
+                                  const tsct_sim_run_params *params, const tsct_log *log,
+                                  const tsct_progress_sink *sink, tsct_error *err)
+{
+    return run_experiment(preset, path, params, NULL, log, sink, err);
+}
+
+tsct_status tsct_sim_run_frames(const tsct_sim_preset *preset, const char *path,
+                                const tsct_sim_run_params *params,
+                                const tsct_sim_frames_params *frames, const tsct_log *log,
+                                const tsct_progress_sink *sink, tsct_error *err)
+{
+    if (!frames || !frames->dir || !frames->dir[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "frames", -1,
+                              "the frame level needs a folder for the frames");
+    return run_experiment(preset, path, params, frames, log, sink, err);
 }

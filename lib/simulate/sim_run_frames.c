@@ -1,0 +1,469 @@
+/* sim_run_frames.c - the frame level of a simulated experiment: the detector of the preset,
+ * the files a beamline would hand over (detector.poni, mask.edf, dark / flat, scan.ini) and
+ * one HDF5 frame stack per time step, rendered from the pattern level's noiseless patterns
+ * (see include/tsct/simulate.h, docs/simulate.md "The frame level").
+ *
+ * Design: sim_run.c computes a slice's noiseless patterns [na][ns][nq] exactly as at the
+ * pattern level (same monitor draw); this file renders them frame by frame with the detector
+ * renderer (sim_frames.c: solid angle, polarization, flat, dark, Poisson noise, spots), a
+ * batch of frames at a time in parallel, converts to uint32 counts (masked pixels
+ * 2^32 - 1, as Dectris marks them) and appends the batch to the time step's stack, so memory
+ * holds one batch, never a whole time step. Each frame draws its noise from its own generator
+ * seeded by (seed, time step, frame), so the bytes do not depend on the thread count or on
+ * which time steps an interrupted run had already written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim_internal.h"
+#include "tsct/container.h"
+#include "tsct/frames.h"
+#include "tsct/image.h"
+#include "tsct/publish.h"
+#include "tsct/threads.h"
+
+#define FRAME_NAME "frames_t%04lld.h5"
+#define SIM_ATTR "tsct_simulation"
+#define NRING 5   /* strongest peaks that carry single-crystal spots */
+
+struct tsct__sim_frames {
+    const tsct_sim_preset *p;
+    const tsct_sim_run_params *run;
+    tsct_sim_frames_params params;
+    char dir[TSCT_PATH_MAX];
+    char fingerprint[1024];
+    tsct_poni g;
+    int64_t rows, cols, npx, nt, nz, na, ns, nq;
+    const double *q;
+    tsct_sim_render_plan *plan;
+    uint8_t *mask;
+    float *dark, *flat;             /* NULL when the detector has none */
+    int nthreads;
+    int64_t batch;                  /* frames rendered together */
+    float *fbuf;                    /* [batch][npx] */
+    uint32_t *ubuf;                 /* [batch][npx] */
+    double *mon;                    /* [batch] */
+    float *sum;                     /* [nq] summed patterns of a slice (spot rings) */
+    tsct_error *errs;               /* [batch] */
+    tsct_frames_writer *writer;     /* the time step being written */
+    int64_t t;                      /* its index */
+};
+
+tsct_status tsct_sim_detector_geometry(const tsct_sim_preset *p, tsct_poni *g, tsct_error *err)
+{
+    const tsct_sim_detector *d = &p->detector;
+    tsct_poni_init(g);
+    const char *name = d->name && d->name[0] ? d->name : "Pilatus2M";
+    tsct_poni_detector det;
+    TSCT_TRY(tsct_poni_detector_find(name, &det, err));
+    snprintf(g->detector, sizeof g->detector, "%s", det.name);
+    int64_t rows = d->rows > 0 ? d->rows : det.shape[0];
+    int64_t cols = d->cols > 0 ? d->cols : det.shape[1];
+    /* Divisions, not multiplications by 1e-6: 172 um is then the double nearest 172e-6. */
+    double pix1 = d->pixel_um > 0 ? d->pixel_um / 1e6 : det.pixel1;
+    double pix2 = d->pixel_um > 0 ? d->pixel_um / 1e6 : det.pixel2;
+    if (rows < 1 || cols < 1 || !(pix1 > 0) || !(pix2 > 0) || rows > 65536 || cols > 65536)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "preset %s: detector %s needs a shape (1 .. 65536 pixels a side) "
+                              "and a pixel size, found %lld x %lld of %g um",
+                              p->name, name, (long long)rows, (long long)cols, pix1 * 1e6);
+    g->shape[0] = rows;
+    g->shape[1] = cols;
+    g->pixel1 = pix1;
+    g->pixel2 = pix2;
+    g->orientation = 3;
+    g->poni1 = d->centred ? 0.5 * (double)rows * pix1 : d->poni1_mm / 1e3;
+    g->poni2 = d->centred ? 0.5 * (double)cols * pix2 : d->poni2_mm / 1e3;
+    g->rot1 = d->rot1;
+    g->rot2 = d->rot2;
+    g->rot3 = d->rot3;
+    g->wavelength = 12.398419843320026 / p->energy_kev / 1e10;
+    double sin_th = p->qmax * g->wavelength * 1e10 / (4 * M_PI);
+    if (!(sin_th > 0 && sin_th < M_SQRT1_2))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "preset %s: qmax %g 1/A at %g keV is beyond 2theta = 90 degrees",
+                              p->name, p->qmax, p->energy_kev);
+    g->dist = d->distance_mm / 1e3;
+    if (!(d->distance_mm > 0)) {
+        /* qmax on the largest circle around the PONI that fits in the detector. */
+        double radius = fmin(fmin(g->poni1, (double)rows * pix1 - g->poni1),
+                             fmin(g->poni2, (double)cols * pix2 - g->poni2));
+        if (!(radius > 0))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                                  "preset %s: the PONI lies off the detector: give a distance",
+                                  p->name);
+        g->dist = radius / tan(2 * asin(sin_th));
+    }
+    if (!(g->dist > 0) || !isfinite(g->poni1) || !isfinite(g->poni2) ||
+        fabs(g->poni1) > 10 || fabs(g->poni2) > 10 || !(fabs(g->rot1) < 1) ||
+        !(fabs(g->rot2) < 1) || !isfinite(g->rot3))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "preset %s: distance %g mm, PONI (%g, %g) mm, rotations (%g, %g, "
+                              "%g) rad: expected a positive distance, PONI within 10 m and "
+                              "tilts below 1 rad",
+                              p->name, g->dist * 1e3, g->poni1 * 1e3, g->poni2 * 1e3, g->rot1,
+                              g->rot2, g->rot3);
+    return TSCT_OK;
+}
+
+void tsct__sim_frames_destroy(tsct__sim_frames *f)
+{
+    if (!f)
+        return;
+    tsct_frames_writer_destroy(f->writer);
+    tsct_sim_render_plan_destroy(f->plan);
+    free(f->mask);
+    free(f->dark);
+    free(f->flat);
+    free(f->fbuf);
+    free(f->ubuf);
+    free(f->mon);
+    free(f->sum);
+    free(f->errs);
+    free(f);
+}
+
+static void frame_path(const tsct__sim_frames *f, int64_t t, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/" FRAME_NAME, f->dir, (long long)t);
+}
+
+/* Temporary files of an interrupted run ("frames_tNNNN.h5.partial.XXXXXX", tsct/publish.h)
+ * would otherwise stay forever: they are ours, remove them. */
+static void remove_partials(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "frames_t", 8) != 0 || !strstr(e->d_name, ".h5.partial."))
+            continue;
+        char path[TSCT_PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run_params *run,
+                                    const tsct_sim_frames_params *params,
+                                    const char *fingerprint, int64_t nt, int64_t nz,
+                                    const double *q, int64_t nq, tsct__sim_frames **out,
+                                    tsct_error *err)
+{
+    *out = NULL;
+    const tsct_sim_detector *d = &p->detector;
+    if (!(d->counts > 0) || !isfinite(d->counts) || !(fabs(d->polarization) <= 1) ||
+        !(d->spot_fraction >= 0 && d->spot_fraction <= 1) || d->spot_count < 0 ||
+        !(d->dark >= 0) || !(d->flat_sd >= 0 && d->flat_sd < 0.5))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "preset %s: counts %g (> 0), polarization %g (-1 .. 1), spot "
+                              "fraction %g (0 .. 1), dark %g (>= 0), flat spread %g (0 .. 0.5)",
+                              p->name, d->counts, d->polarization, d->spot_fraction, d->dark,
+                              d->flat_sd);
+    if (strlen(params->dir) + 32 >= TSCT_PATH_MAX)
+        return tsct_error_set(err, TSCT_ERR_VALUE, params->dir, "frames", -1, "path too long");
+    if (mkdir(params->dir, 0777) != 0 && errno != EEXIST)
+        return tsct_error_set(err, TSCT_ERR_IO, params->dir, "frames folder", -1,
+                              "cannot create: %s", strerror(errno));
+    struct stat sb;
+    if (stat(params->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return tsct_error_set(err, TSCT_ERR_IO, params->dir, "frames folder", -1,
+                              "exists and is not a folder");
+    if (access(params->dir, W_OK | X_OK) != 0)
+        return tsct_error_set(err, TSCT_ERR_IO, params->dir, "frames folder", -1,
+                              "not writable: %s", strerror(errno));
+    tsct__sim_frames *f = calloc(1, sizeof *f);
+    if (!f)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1, "state");
+    f->p = p;
+    f->run = run;
+    f->params = *params;
+    snprintf(f->dir, sizeof f->dir, "%s", params->dir);
+    f->params.dir = f->dir;
+    snprintf(f->fingerprint, sizeof f->fingerprint, "%s", fingerprint);
+    f->nt = nt;
+    f->nz = nz;
+    f->na = p->na;
+    f->ns = p->ns;
+    f->q = q;
+    f->nq = nq;
+    f->t = -1;
+    f->nthreads = tsct_threads_resolve(run->nthreads);
+    tsct_status st = tsct_sim_detector_geometry(p, &f->g, err);
+    if (st == TSCT_OK) {
+        f->rows = f->g.shape[0];
+        f->cols = f->g.shape[1];
+        f->npx = f->rows * f->cols;
+        /* Enough frames to keep every thread busy, within about 256 MB of buffers. */
+        int64_t cap = (INT64_C(256) << 20) / (f->npx * 8);
+        f->batch = 4 * (int64_t)f->nthreads;
+        if (f->batch > cap)
+            f->batch = cap > f->nthreads ? cap : f->nthreads;
+        f->mask = calloc((size_t)f->npx, 1);
+        f->fbuf = malloc((size_t)(f->batch * f->npx) * sizeof *f->fbuf);
+        f->ubuf = malloc((size_t)(f->batch * f->npx) * sizeof *f->ubuf);
+        f->mon = malloc((size_t)f->batch * sizeof *f->mon);
+        f->sum = malloc((size_t)nq * sizeof *f->sum);
+        f->errs = malloc((size_t)f->batch * sizeof *f->errs);
+        if (d->dark > 0)
+            f->dark = malloc((size_t)f->npx * sizeof *f->dark);
+        if (d->flat_sd > 0)
+            f->flat = malloc((size_t)f->npx * sizeof *f->flat);
+        if (!f->mask || !f->fbuf || !f->ubuf || !f->mon || !f->sum || !f->errs ||
+            (d->dark > 0 && !f->dark) || (d->flat_sd > 0 && !f->flat))
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1,
+                                "buffers for %lld frames of %lld x %lld pixels",
+                                (long long)f->batch, (long long)f->rows, (long long)f->cols);
+    }
+    if (st == TSCT_OK) {
+        tsct_poni_detector det;
+        if (tsct_poni_detector_find(f->g.detector, &det, NULL) == TSCT_OK)
+            tsct_poni_detector_mask(&det, f->rows, f->cols, f->mask);
+        /* Dark and flat: fixed pixel-to-pixel patterns drawn once from the seed. */
+        tsct_sim_rng rng;
+        tsct_sim_rng_seed(&rng, run->seed * 2654435761ull + 0x6a09e667f3bcc909ull);
+        for (int64_t k = 0; f->dark && k < f->npx; k++)
+            f->dark[k] = (float)(d->dark * fmax(0.0, 1.0 + 0.1 * tsct_sim_rng_normal(&rng)));
+        for (int64_t k = 0; f->flat && k < f->npx; k++)
+            f->flat[k] = (float)fmax(0.5, 1.0 + d->flat_sd * tsct_sim_rng_normal(&rng));
+        st = tsct_sim_render_plan_create(&f->g, f->rows, f->cols, f->mask, d->polarization,
+                                         run->nthreads, &f->plan, err);
+    }
+    if (st != TSCT_OK) {
+        tsct__sim_frames_destroy(f);
+        return st;
+    }
+    remove_partials(f->dir);
+    *out = f;
+    return TSCT_OK;
+}
+
+tsct_status tsct__sim_frames_have(const tsct__sim_frames *f, int64_t t, int *have,
+                                  tsct_error *err)
+{
+    char path[TSCT_PATH_MAX + 32], made_by[1024] = "";
+    frame_path(f, t, path, sizeof path);
+    *have = 0;
+    if (access(path, F_OK) != 0)
+        return TSCT_OK;
+    tsct_container *c = NULL;
+    tsct_status st = tsct_h5file_open(path, TSCT_OPEN_READ, &c, err);
+    if (st == TSCT_OK) {
+        if (tsct_container_get_attr_string(c, "/", SIM_ATTR, made_by, sizeof made_by, NULL) !=
+                TSCT_OK ||
+            strcmp(made_by, f->fingerprint) != 0)
+            st = tsct_error_set(err, TSCT_ERR_EXISTS, path, SIM_ATTR, -1,
+                                "written by another simulation (%s; this one is %s): remove "
+                                "it or choose another frames folder",
+                                made_by[0] ? made_by : "unknown", f->fingerprint);
+        tsct_container_close(c, NULL);
+    }
+    *have = st == TSCT_OK;
+    return st;
+}
+
+/* Shortest decimal form that reads back to the same double (whole numbers without an
+ * exponent). */
+static const char *shortest(char *buf, size_t size, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, size, "%.0f", v);
+        return buf;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
+{
+    const tsct_sim_preset *p = f->p;
+    char path[TSCT_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/scan.ini", f->dir);
+    tsct_publish pub;
+    FILE *fp = NULL;
+    TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
+    char num[32];
+    fprintf(fp, "# tsct simulate --level frames, preset %s (docs/simulate.md)\n", p->name);
+    fprintf(fp, "[scan]\n");
+    fprintf(fp, "time_steps = %lld\n", (long long)f->nt);
+    fprintf(fp, "slices = %lld\n", (long long)f->nz);
+    fprintf(fp, "angles = %lld\n", (long long)f->na);
+    fprintf(fp, "angle_range = %s\n", shortest(num, sizeof num, p->angle_range));
+    fprintf(fp, "translations = %lld\n", (long long)f->ns);
+    fprintf(fp, "translation_step = %s\n", shortest(num, sizeof num, p->phantom.voxel_um / 1e3));
+    fprintf(fp, "zigzag = %d\n", p->zigzag ? 1 : 0);
+    fprintf(fp, "wavelength = %s\n", shortest(num, sizeof num, f->g.wavelength * 1e10));
+    fprintf(fp, "energy_kev = %s\n", shortest(num, sizeof num, p->energy_kev));
+    fprintf(fp, "frames = frames_t%%04d.h5\n");
+    fprintf(fp, "dataset = /entry/data/data\n");
+    fprintf(fp, "monitor = /entry/instrument/monitor/data\n");
+    fprintf(fp, "poni = detector.poni\n");
+    fprintf(fp, "mask = mask.edf\n");
+    fprintf(fp, "dark = %s\n", f->dark ? "dark.edf" : "");
+    fprintf(fp, "flat = %s\n", f->flat ? "flat.edf" : "");
+    fprintf(fp, "polarization = %s\n", shortest(num, sizeof num, p->detector.polarization));
+    fprintf(fp, "npt = %lld\n", (long long)f->nq);
+    /* npt bins between qmin and qmax centred on the ground truth's grid (nq points from the
+     * preset's qmin to qmax, ends included), so integrated channels fall on its channels. */
+    double half = 0.5 * (p->qmax - p->qmin) / (double)(f->nq - 1);
+    fprintf(fp, "qmin = %s\n", shortest(num, sizeof num, p->qmin - half));
+    fprintf(fp, "qmax = %s\n", shortest(num, sizeof num, p->qmax + half));
+    return tsct_publish_fclose(&pub, fp, err);
+}
+
+tsct_status tsct__sim_frames_write_aux(const tsct__sim_frames *f, tsct_error *err)
+{
+    char path[TSCT_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/detector.poni", f->dir);
+    TSCT_TRY(tsct_poni_write_v2(&f->g, path, err));
+    snprintf(path, sizeof path, "%s/mask.edf", f->dir);
+    TSCT_TRY(tsct_image_write_edf_u8(path, f->mask, f->rows, f->cols, err));
+    if (f->dark) {
+        snprintf(path, sizeof path, "%s/dark.edf", f->dir);
+        TSCT_TRY(tsct_image_write_edf(path, f->dark, f->rows, f->cols, err));
+    }
+    if (f->flat) {
+        snprintf(path, sizeof path, "%s/flat.edf", f->dir);
+        TSCT_TRY(tsct_image_write_edf(path, f->flat, f->rows, f->cols, err));
+    }
+    return write_scan_ini(f, err);
+}
+
+tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *err)
+{
+    char path[TSCT_PATH_MAX + 32];
+    frame_path(f, t, path, sizeof path);
+    tsct_frames_writer_destroy(f->writer);
+    f->writer = NULL;
+    tsct_frames_writer_params wp = TSCT_FRAMES_WRITER_PARAMS_DEFAULT;
+    wp.attr_name = SIM_ATTR;
+    wp.attr_value = f->fingerprint;
+    f->t = t;
+    return tsct_frames_writer_create(path, f->nz * f->na * f->ns, f->rows, f->cols, &wp,
+                                     &f->writer, err);
+}
+
+tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err)
+{
+    tsct_frames_writer *w = f->writer;
+    f->writer = NULL;
+    return tsct_frames_writer_commit(w, err);
+}
+
+/* The NRING strongest local maxima of the slice's summed patterns: where spots go. */
+static int spot_rings(tsct__sim_frames *f, const float *data, int64_t nframes, double *ring_q)
+{
+    memset(f->sum, 0, (size_t)f->nq * sizeof *f->sum);
+    for (int64_t k = 0; k < nframes; k++)
+        for (int64_t j = 0; j < f->nq; j++)
+            f->sum[j] += data[k * f->nq + j];
+    int n = 0;
+    double below = INFINITY;   /* the height of the last ring chosen */
+    for (; n < NRING; n++) {
+        int64_t best = -1;
+        for (int64_t j = 1; j + 1 < f->nq; j++)
+            if (f->sum[j] > f->sum[j - 1] && f->sum[j] >= f->sum[j + 1] && f->sum[j] < below &&
+                (best < 0 || f->sum[j] > f->sum[best]))
+                best = j;
+        if (best < 0)
+            break;
+        below = f->sum[best];
+        ring_q[n] = f->q[best];
+    }
+    return n;
+}
+
+/* Whether frame `index` of time step t carries spots: drawn from its own generator, so the
+ * ground truth can record it without rendering the frame. */
+static int frame_spotted(const tsct__sim_frames *f, int64_t t, int64_t index)
+{
+    const tsct_sim_detector *d = &f->p->detector;
+    if (f->params.noiseless || d->spot_count < 1 || !(d->spot_fraction > 0))
+        return 0;
+    tsct_sim_rng rng;
+    tsct_sim_rng_seed(&rng, (f->run->seed + 7) * 0xbf58476d1ce4e5b9ull ^ ((uint64_t)t << 40) ^
+                                (uint64_t)index);
+    return tsct_sim_rng_uniform(&rng) < d->spot_fraction;
+}
+
+void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const float *data,
+                               float *out)
+{
+    const int64_t nframes = f->na * f->ns;
+    double ring_q[NRING];
+    int nring = spot_rings(f, data, nframes, ring_q);
+    for (int64_t k = 0; k < nframes; k++)
+        out[k] = nring > 0 && frame_spotted(f, t, z * nframes + k)
+                     ? (float)f->p->detector.spot_count
+                     : 0.0f;
+}
+
+tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
+                                   const float *monitor, tsct_progress *progress,
+                                   tsct_error *err)
+{
+    const tsct_sim_detector *d = &f->p->detector;
+    const int64_t na = f->na, ns = f->ns, nq = f->nq, npx = f->npx, nframes = na * ns;
+    const int noisy = !f->params.noiseless;
+    double ring_q[NRING];
+    /* frame_fraction 1: the frames that get spots are chosen by frame_spotted(). */
+    tsct_sim_spots spots = {1.0, d->spot_count, 1.5, 10.0, ring_q, 0};
+    spots.nring = spot_rings(f, data, nframes, ring_q);
+    const uint64_t seed = f->run->seed;
+    const int64_t t = f->t;
+    for (int64_t b0 = 0; b0 < nframes; b0 += f->batch) {
+        const int64_t nb = nframes - b0 < f->batch ? nframes - b0 : f->batch;
+        int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(f->nthreads) reduction(| : failed)
+        for (int64_t b = 0; b < nb; b++) {
+            const int64_t k = b0 + b, a = k / ns, jj = k % ns;
+            /* Frame k of the slice is angle a, translation position jj as recorded; the
+             * monitor is indexed by the sinogram's translation (snake rows reversed). */
+            const int64_t j = f->p->zigzag && (a % 2) ? ns - 1 - jj : jj;
+            const int64_t index = z * nframes + k;   /* in the time step's file */
+            tsct_sim_rng rng;
+            tsct_sim_rng_seed(&rng, (seed + 1) * 0x9e3779b97f4a7c15ull ^
+                                        ((uint64_t)t << 40) ^ (uint64_t)index);
+            float *fr = f->fbuf + b * npx;
+            uint32_t *out = f->ubuf + b * npx;
+            tsct_error_clear(&f->errs[b]);
+            const int spotted = frame_spotted(f, t, index);
+            if (tsct_sim_render(f->plan, f->q, data + k * nq, nq, d->counts, f->dark, f->flat,
+                                spotted ? &spots : NULL, noisy ? &rng : NULL, fr,
+                                &f->errs[b]) != TSCT_OK) {
+                failed = 1;
+                continue;
+            }
+            for (int64_t px = 0; px < npx; px++) {
+                double v = fr[px];
+                /* Masked pixels come back as -1: Dectris's 2^32 - 1 in unsigned frames. */
+                out[px] = v < 0 ? UINT32_MAX
+                                : v >= 4294967294.0 ? UINT32_MAX - 1 : (uint32_t)llround(v);
+            }
+            f->mon[b] = monitor[a * ns + j];
+        }
+        if (failed) {
+            for (int64_t b = 0; b < nb; b++)
+                if (f->errs[b].status != TSCT_OK) {
+                    if (err)
+                        *err = f->errs[b];
+                    return f->errs[b].status;
+                }
+        }
+        TSCT_TRY(tsct_frames_writer_write(f->writer, z * nframes + b0, nb, f->ubuf, f->mon, err));
+        tsct_progress_add(progress, nb);
+    }
+    return TSCT_OK;
+}
