@@ -331,6 +331,13 @@ static void test_shape_checks(void)
     int64_t rank4[4] = {1, 4, 4, 7};
     CHECK_FAILS(tsct_dataset_create(c, TSCT_PATH_RECON, 4, rank4, NULL, &d, &err),
                 TSCT_ERR_SHAPE, &err, "expected 5 dimensions, got 4");
+    /* The difference PDF shares G's r axis. */
+    double r[5] = {1, 2, 3, 4, 5};
+    CHECK_OK(tsct_container_write_vector(c, TSCT_PATH_PDF_R, r, 5, "A", &err), &err);
+    int64_t wrong_r[5] = {1, 1, 4, 4, 6};
+    CHECK_FAILS(tsct_dataset_create(c, TSCT_PATH_PDF_DIFF, 5, wrong_r, NULL, &d, &err),
+                TSCT_ERR_SHAPE, &err,
+                "/entry/pdf/dpdf: axis 4 (r) has 6 points but /entry/pdf/r has 5");
     CHECK_FAILS(tsct_dataset_create(c, "/entry/maps/x", 5, wrong_q, NULL, &d, &err),
                 TSCT_ERR_SHAPE, &err, "expected 4 dimensions");
     int64_t neg[2] = {1, -3};

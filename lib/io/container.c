@@ -205,6 +205,7 @@ static const struct layout_rule {
      {NULL, "/entry/scan/z", "/entry/scan/angle", NULL, TSCT_PATH_SINOGRAMS_Q}},
     {TSCT_PATH_RECON, 5, {NULL, "/entry/scan/z", NULL, NULL, TSCT_PATH_RECON_Q}},
     {TSCT_PATH_PDF, 5, {NULL, "/entry/scan/z", NULL, NULL, TSCT_PATH_PDF_R}},
+    {TSCT_PATH_PDF_DIFF, 5, {NULL, "/entry/scan/z", NULL, NULL, TSCT_PATH_PDF_R}},
     {"/entry/maps/*", 4, {NULL, "/entry/scan/z", NULL, NULL, NULL}},
     {"/entry/fits/*/parameters", 5, {NULL, "/entry/scan/z", NULL, NULL, NULL}},
     {"/entry/fits/*/esd", 5, {NULL, "/entry/scan/z", NULL, NULL, NULL}},
