@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tsct/container.h"
 #include "tsct/log.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
@@ -27,6 +28,8 @@ typedef struct tsct_cli {
     tsct_log log;             /* to stderr, level from verbosity */
     tsct_progress_sink progress;  /* bar on a terminal, nothing otherwise */
     char command_line[8192];  /* the whole command line, for provenance */
+    int skip_current;         /* 1: a step whose record in /entry/process has the same
+                                 fingerprint is not run again (set by `tsct run`) */
 } tsct_cli;
 
 typedef struct tsct_cli_command {
@@ -58,6 +61,8 @@ extern const char tsct_usage_pdf[];
 int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_integrate[];
 int tsct_cmd_frames(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_run(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_run[];
 extern const char tsct_usage_frames[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
@@ -69,6 +74,11 @@ const tsct_cli_command *tsct_cli_find_command(const char *name);
 
 /* The global usage followed by the list of commands (cmd_help.c). */
 void tsct_cli_print_help(FILE *out);
+
+/* 1 if cli->skip_current is set and step `name` of c is up to date (tsct_step_is_current):
+ * says so in the log; the caller then leaves without running the step. */
+int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
+                        const char *fingerprint);
 
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);

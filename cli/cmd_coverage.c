@@ -169,8 +169,11 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
     }
     tsct_step *step = NULL;
     if (st == TSCT_OK && writes) {
-        char fp[1024];
-        snprintf(fp, sizeof fp, "map=%s threshold=%s (%.9g) open=%d close=%d min=%lld diff=%lld",
+        char fp[2048], inputs[1024];
+        static const char *const upstream[] = {"map", NULL};
+        tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+        snprintf(fp, sizeof fp,
+                 "%s map=%s threshold=%s (%.9g) open=%d close=%d min=%lld diff=%lld", inputs,
                  o.map, o.threshold, thr, o.open_r, o.close_r, (long long)o.min_size,
                  (long long)o.diff_ref);
         char name[64];

@@ -495,6 +495,8 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
                             o->flat ? o->flat : "",
                             o->monitor_dataset ? o->monitor_dataset : "", o->images[0]);
         (void)used;
+        if (tsct_cli_up_to_date(cli, c, "integrate", fp))
+            goto up_to_date;
         tsct_step_info info = {"integrate", cli->command_line, NULL, fp, nt * nz * na};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
@@ -594,6 +596,7 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
                      "translations) into %s:%s",
                      (long long)nframes, (long long)nt, (long long)nz, (long long)na,
                      (long long)ns, o->container, TSCT_PATH_INTEGRATED);
+up_to_date:
     tsct_step_close(step);
     if (st == TSCT_OK)
         st = tsct_container_close(c, &err);

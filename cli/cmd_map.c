@@ -340,9 +340,13 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     }
 
     if (st == TSCT_OK) {
-        char fp[9000];
-        snprintf(fp, sizeof fp, "shape=%lldx%lldx%lldx%lld\n%s", (long long)nt, (long long)nz,
-                 (long long)ny, (long long)nx, ms->text);
+        char fp[9000], inputs[1024];
+        static const char *const upstream[] = {"recon", "import_recon", "pdf", NULL};
+        tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+        snprintf(fp, sizeof fp, "%s shape=%lldx%lldx%lldx%lld\n%.7000s", inputs, (long long)nt,
+                 (long long)nz, (long long)ny, (long long)nx, ms->text);
+        if (tsct_cli_up_to_date(cli, c, "map", fp))
+            goto done;
         tsct_step_info info = {"map", cli->command_line, ms->text, fp, nt * nz};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
@@ -410,6 +414,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     if (st == TSCT_OK)
         tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%d map(s) of %lld x %lld x %lld x %lld written to %s",
                      ms->n, (long long)nt, (long long)nz, (long long)ny, (long long)nx, path);
+done:
     free_maps(ms);
     tsct_step_close(step);
     tsct_dataset_close(recon);

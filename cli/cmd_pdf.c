@@ -494,14 +494,18 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
     struct stat sb;
     stat(o->container, &sb);
-    char fingerprint[4096];
-    snprintf(fingerprint, sizeof fingerprint, "recon=%lldx%lldx%lldx%lldx%lld threshold=%.17g "
-             "cut=%.17g reference=%lld %.3000s", (long long)shape[0], (long long)shape[1],
+    char fingerprint[4096], inputs[1024];
+    static const char *const upstream[] = {"recon", "import_recon", NULL};
+    tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+    snprintf(fingerprint, sizeof fingerprint, "%s recon=%lldx%lldx%lldx%lldx%lld threshold=%.17g "
+             "cut=%.17g reference=%lld %.2000s", inputs, (long long)shape[0], (long long)shape[1],
              (long long)shape[2], (long long)shape[3], (long long)shape[4], o->threshold, cut,
              (long long)o->reference, config_text);
     /* Units 0 .. nrows-1: the G rows; with a reference, nrows .. 2 nrows-1: the dPDF rows,
      * computed from the staged G once every G row is finished. */
     const int64_t nrows = shape[0] * shape[1] * shape[2];
+    if (tsct_cli_up_to_date(cli, c, "pdf", fingerprint))
+        goto fail;
     tsct_step_info info = {"pdf", cli->command_line, config_text, fingerprint,
                            with_diff ? 2 * nrows : nrows};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);

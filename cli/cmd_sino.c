@@ -593,19 +593,9 @@ static int recon_plain(tsct_cli *cli, const struct recon_opts *o)
 static void fingerprint(tsct_container *c, char *buf, size_t size, const char *const *records,
                         const char *settings)
 {
-    char id[128] = "", ends[512] = "";
-    tsct_error e = TSCT_ERROR_INIT;
-    tsct_container_get_attr_string(c, "/entry", "tsct_id", id, sizeof id, &e);
-    for (int i = 0; records[i]; i++) {
-        char path[256], end[64] = "";
-        snprintf(path, sizeof path, TSCT_PATH_PROCESS "/%s", records[i]);
-        tsct_error_clear(&e);
-        if (tsct_container_exists(c, path))
-            tsct_container_get_attr_string(c, path, "end_time", end, sizeof end, &e);
-        size_t used = strlen(ends);
-        snprintf(ends + used, sizeof ends - used, "%s=%s;", records[i], end);
-    }
-    snprintf(buf, size, "container=%s inputs=%s %s", id, ends, settings);
+    char ids[1024];
+    tsct_step_inputs_id(c, records, ids, sizeof ids);
+    snprintf(buf, size, "%s %s", ids, settings);
 }
 
 /* Marks finished units: one call per unit after its data were written. */
@@ -968,8 +958,10 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
              zig, (long long)o.air, o.air_side, o.air_per_angle, o.normalise, o.com,
              o.centre.mode, o.centre.value, o.crop, (long long)o.bin_s, (long long)o.bin_c,
              o.bad_thr, o.zinger_thr, (long long)o.block, (long long)o.deflate);
-    static const char *const inputs_s[] = {"import_integrated", NULL};
+    static const char *const inputs_s[] = {"import_integrated", "integrate", "simulate", NULL};
     fingerprint(c, fp, sizeof fp, inputs_s, settings);
+    if (tsct_cli_up_to_date(cli, c, "sinogram", fp))
+        goto done;
     tsct_step_info info = {"sinogram", cli->command_line, settings, fp, nt * nz * nblk};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, na, ms, mq};
@@ -1240,6 +1232,8 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
              (long long)n, o->circle, centre, (long long)block, (long long)o->deflate);
     static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
     fingerprint(c, fp, sizeof fp, inputs_r, settings);
+    if (tsct_cli_up_to_date(cli, c, "recon", fp))
+        goto done;
     tsct_step_info info = {"recon", cli->command_line, settings, fp, nt * nz * nblk};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, n, n, nq};

@@ -14,6 +14,16 @@ int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
     return TSCT_EXIT_FAIL;
 }
 
+int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
+                        const char *fingerprint)
+{
+    if (!cli->skip_current || !tsct_step_is_current(c, name, fingerprint))
+        return 0;
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%s: up to date (inputs and settings unchanged)",
+                 name);
+    return 1;
+}
+
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 {
     va_list ap;

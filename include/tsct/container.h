@@ -314,6 +314,18 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err);
  * no unit was finished, as there is nothing to resume). Frees the step. NULL allowed. */
 void tsct_step_close(tsct_step *s);
 
+/* 1 if /entry/process/NAME records a complete step with exactly this fingerprint: running
+ * the step again with the same inputs and settings would write the same results (`tsct run`
+ * skips it). 0 otherwise, also when the record cannot be read. */
+int tsct_step_is_current(tsct_container *c, const char *name, const char *fingerprint);
+
+/* What identifies the inputs of a step that reads the results of the steps named in `steps`
+ * (NULL-terminated): "container=ID inputs=STEP=END_TIME;..." with the end time of each one's
+ * record in /entry/process (empty if it has none). A step whose fingerprint includes this
+ * text is out of date as soon as an upstream step is re-run. buf gets at most size - 1
+ * bytes, NUL-terminated. */
+void tsct_step_inputs_id(tsct_container *c, const char *const *steps, char *buf, size_t size);
+
 /* The work file path of step `name` for container path (for messages and tools). */
 void tsct_step_work_path(const char *container_path, const char *name, char *buf, size_t size);
 

@@ -773,3 +773,41 @@ void tsct_step_close(tsct_step *s)
     if (discard)
         unlink(work_path);
 }
+
+/* ---- up to date? --------------------------------------------------------------------------- */
+
+int tsct_step_is_current(tsct_container *c, const char *name, const char *fingerprint)
+{
+    char path[256], status[32] = "";
+    if (!c || !name || snprintf(path, sizeof path, TSCT_PATH_PROCESS "/%s", name) >= (int)sizeof path ||
+        !tsct_container_exists(c, path))
+        return 0;
+    if (tsct_container_get_attr_string(c, path, "status", status, sizeof status, NULL) != TSCT_OK ||
+        strcmp(status, "complete") != 0)
+        return 0;
+    const size_t n = strlen(fingerprint ? fingerprint : "") + 2;
+    char *fp = malloc(n);
+    if (!fp)
+        return 0;
+    fp[0] = '\0';
+    int same = tsct_container_get_attr_string(c, path, "fingerprint", fp, n, NULL) == TSCT_OK &&
+               strcmp(fp, fingerprint ? fingerprint : "") == 0;
+    free(fp);
+    return same;
+}
+
+void tsct_step_inputs_id(tsct_container *c, const char *const *steps, char *buf, size_t size)
+{
+    char id[128] = "";
+    if (!buf || size == 0)
+        return;
+    tsct_container_get_attr_string(c, "/entry", "tsct_id", id, sizeof id, NULL);
+    size_t used = (size_t)snprintf(buf, size, "container=%s inputs=", id);
+    for (int i = 0; steps && steps[i] && used < size; i++) {
+        char path[256], end[64] = "";
+        snprintf(path, sizeof path, TSCT_PATH_PROCESS "/%s", steps[i]);
+        if (tsct_container_exists(c, path))
+            tsct_container_get_attr_string(c, path, "end_time", end, sizeof end, NULL);
+        used += (size_t)snprintf(buf + used, size - used, "%s=%s;", steps[i], end);
+    }
+}
