@@ -126,5 +126,8 @@ tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error
     p->detector.poni2_mm = 0.0;
     p->detector.rot1 = 0.002;
     p->detector.rot2 = -0.003;
+    /* About 50 pixels per q channel: 2000 counts per unit of pattern keep the noise of an
+     * integrated channel near that of the pattern level (counts 2e4 per channel). */
+    p->detector.counts = 2000.0;
     return TSCT_OK;
 }
