@@ -77,7 +77,7 @@ mask_img = fabio.open(os.path.join(folder, "mask.edf"))
 mask = mask_img.data
 check(mask.dtype == np.uint8, "mask.edf is %s, not uint8" % mask.dtype)
 check(h5py.h5z.filter_avail(32008), "h5py cannot load the bitshuffle filter (32008)")
-counts = 100.0  # the demo detector's counts per unit of pattern (TSCT_SIM_DETECTOR_DEFAULT)
+counts = float(sc["counts"])  # the detector's counts per unit of pattern
 
 with h5py.File(os.path.join(folder, sc["frames"] % 0), "r") as f, \
         h5py.File(exp_path, "r") as g:
@@ -98,7 +98,7 @@ with h5py.File(os.path.join(folder, sc["frames"] % 0), "r") as f, \
     for k in range(0, na * ns, 37):
         a, s = divmod(k, ns)
         e = expected[a, s] * counts
-        if e.mean() < 20:
+        if expected[a, s].mean() < 0.2:  # the air around the cell (20 counts at 100 per unit)
             continue
         frame = data[k].astype(np.float64)
         r = ai.integrate1d_ng(frame, nq, unit="q_A^-1", mask=mask,

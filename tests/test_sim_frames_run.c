@@ -108,7 +108,7 @@ static void test_pilatus_run(void)
     CHECK(fr && tsct_frames_count(fr) == 8);
     for (int64_t k = 0; fr && plan && k < 8; k++) {
         CHECK_OK(tsct_frames_read(fr, k, frame, &err), &err);
-        CHECK_OK(tsct_sim_render(plan, q, expected + k * nq, nq, 100.0, dark, flat, NULL, NULL,
+        CHECK_OK(tsct_sim_render(plan, q, expected + k * nq, nq, p.detector.counts, dark, flat, NULL, NULL,
                                  ref, &err),
                  &err);
         int64_t bad = 0;

@@ -102,7 +102,7 @@ r = integrate(bad, "--monitor-dataset", "/entry/no/such", status=1)
 check("frames_t0000.h5" in r.stderr and "/entry/no/such" in r.stderr,
       "missing monitor dataset: %s" % r.stderr.strip())
 
-counts = 100.0
+counts = float(sc["counts"])  # the detector's counts per unit of pattern
 with h5py.File(with_monitor, "r") as fi, h5py.File(without, "r") as fr, \
         h5py.File(patterns, "r") as fp, h5py.File(frames_exp, "r") as fe, \
         h5py.File(os.path.join(folder, "frames_t0000.h5"), "r") as ff:

@@ -57,12 +57,19 @@ void tsct_step_work_path(const char *container_path, const char *name, char *buf
     snprintf(buf, size, "%s.%s.partial", container_path, name);
 }
 
+/* ISO 8601 UTC with microseconds: steps that end within the same second still differ, and
+ * a later step's inputs id (tsct_step_inputs_id) changes whenever an input is rewritten. */
 static void now_iso(char *buf, size_t size)
 {
-    time_t t = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gmtime_r(&ts.tv_sec, &tm);
+    char s[32];
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    int n = snprintf(buf, size, "%.19s.%06dZ", s, (int)(ts.tv_nsec / 1000));
+    if (n < 0 || (size_t)n >= size)
+        buf[size - 1] = '\0';
 }
 
 static double wall_clock(void)

@@ -314,6 +314,7 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
     fprintf(fp, "dark = %s\n", f->dark ? "dark.edf" : "");
     fprintf(fp, "flat = %s\n", f->flat ? "flat.edf" : "");
     fprintf(fp, "polarization = %s\n", shortest(num, sizeof num, p->detector.polarization));
+    fprintf(fp, "counts = %s\n", shortest(num, sizeof num, p->detector.counts));
     fprintf(fp, "npt = %lld\n", (long long)f->nq);
     /* npt bins between qmin and qmax centred on the ground truth's grid (nq points from the
      * preset's qmin to qmax, ends included), so integrated channels fall on its channels. */
