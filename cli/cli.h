@@ -63,6 +63,8 @@ extern const char tsct_usage_integrate[];
 int tsct_cmd_frames(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_run(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_score(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_figure(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_figure[];
 extern const char tsct_usage_score[];
 extern const char tsct_usage_run[];
 extern const char tsct_usage_frames[];

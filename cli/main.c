@@ -38,6 +38,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_recon},
     {"run", tsct_cmd_run, "every step of an experiment from one pipeline file (incremental)",
      tsct_usage_run},
+    {"figure", tsct_cmd_figure, "PNG figures: maps, grids over time, composites, films, plots",
+     tsct_usage_figure},
     {"score", tsct_cmd_score, "phase maps of a simulated experiment against its ground truth",
      tsct_usage_score},
     {"pdf", tsct_cmd_pdf, "patterns or voxels to S(Q), F(Q), G(r) as PDFgetX3 does",
