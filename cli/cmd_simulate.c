@@ -33,7 +33,9 @@ const char tsct_usage_simulate[] =
     "first missing time step; a complete one is left as it is.\n"
     "\n"
     "Options:\n"
-    "  -p, --preset NAME      the experiment: demo (see docs/simulate.md)\n"
+    "  -p, --preset NAME      the experiment: demo, bivo4 (see docs/simulate.md)\n"
+    "      --set KEY=VALUE    override a parameter of the preset (n, nt, na, ns, nq, ...;\n"
+    "                         the list: tsct simulate --list); repeatable\n"
     "  -o, --output EXP.h5    the container (required)\n"
     "      --level L          patterns (default) or frames\n"
     "      --frames DIR       frames folder (default: EXP.h5 without .h5, plus _frames)\n"
@@ -47,7 +49,7 @@ const char tsct_usage_simulate[] =
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
 {
-    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS };
+    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET };
     static const struct option longopts[] = {
         {"preset", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},    {"echem", required_argument, NULL, 'e'},
@@ -56,12 +58,14 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         {"frames", required_argument, NULL, OPT_FRAMES},
         {"noiseless", no_argument, NULL, OPT_NOISELESS},
         {"time-steps", required_argument, NULL, OPT_STEPS},
+        {"set", required_argument, NULL, OPT_SET},
         {NULL, 0, NULL, 0},
     };
     const char *preset_name = NULL, *output = NULL, *echem = NULL, *data = NULL;
     const char *frames_dir = NULL;
     int64_t seed = 0, time_steps = 0;
-    int frames_level = 0, noiseless = 0;
+    int frames_level = 0, noiseless = 0, nset = 0;
+    char *sets[64];
     optind = 1;
     opterr = 0;
     int ch;
@@ -83,6 +87,12 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
             frames_level = strcmp(optarg, "frames") == 0;
             break;
         case OPT_FRAMES: frames_dir = optarg; break;
+        case OPT_SET:
+            if (nset == 64 || !strchr(optarg, '='))
+                return tsct_cli_usage_error(cli, "--set expects KEY=VALUE (at most 64), got '%s'",
+                                            optarg);
+            sets[nset++] = optarg;
+            break;
         case OPT_NOISELESS: noiseless = 1; break;
         case OPT_STEPS:
             if (tsct_cli_parse_int64(optarg, &time_steps) != 0 || time_steps < 1)
@@ -95,6 +105,8 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
                 tsct_sim_preset_get(*n, &p, NULL);
                 printf("%-12s %s\n", *n, p.description);
             }
+            printf("\nParameters any preset takes with --set KEY=VALUE:\n%s",
+                   tsct_sim_preset_keys_help());
             return TSCT_EXIT_OK;
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
@@ -112,6 +124,18 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     tsct_sim_preset preset;
     if (tsct_sim_preset_get(preset_name, &preset, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
+    for (int i = 0; i < nset; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if (tsct_sim_preset_set(&preset, key, eq + 1, &err) != TSCT_OK)
+            return tsct_cli_fail(cli, &err);
+    }
+    if (preset.qmax <= preset.qmin) {
+        tsct_error_set(&err, TSCT_ERR_VALUE, NULL, "qmax", -1, "qmax %g must exceed qmin %g",
+                       preset.qmax, preset.qmin);
+        return tsct_cli_fail(cli, &err);
+    }
     /* Files beside the container: EXP.h5 without .h5, plus a suffix. */
     char echem_default[TSCT_PATH_MAX], frames_default[TSCT_PATH_MAX];
     size_t stem = strlen(output);

@@ -493,6 +493,8 @@ typedef struct tsct_sim_preset {
                                  noise */
     double monitor_noise;     /* relative standard deviation of the monitor */
     tsct_sim_detector detector;   /* the frame level (TSCT_SIM_DETECTOR_DEFAULT unless set) */
+    char overrides[512];          /* "key=value,..." applied by tsct_sim_preset_set (part of
+                                     the simulation's identity) */
 } tsct_sim_preset;
 
 /* Fill a preset by name: "demo" (small, for make demo and tests). Errors: TSCT_ERR_NOT_FOUND
@@ -506,6 +508,15 @@ const char *tsct_sim_default_data_dirs(void);
 
 /* Names of the presets, NULL-terminated. */
 const char *const *tsct_sim_preset_names(void);
+
+/* Override one parameter of a preset ("n", "nt", "na", "detector.counts", ...; the list with
+ * meanings: tsct_sim_preset_keys_help()). Values are checked against their ranges.
+ * Errors: TSCT_ERR_NOT_FOUND (unknown key, listing the known ones), TSCT_ERR_VALUE. */
+tsct_status tsct_sim_preset_set(tsct_sim_preset *p, const char *key, const char *value,
+                                tsct_error *err);
+
+/* One line per overridable key: "  key   meaning". Static storage. */
+const char *tsct_sim_preset_keys_help(void);
 
 /* Options of a run that are not part of the experiment. */
 typedef struct tsct_sim_run_params {

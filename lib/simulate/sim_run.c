@@ -223,12 +223,13 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
                  *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL;
     tsct_status st = setup(&r, err);
-    char fp[512];
+    char fp[1024];
     int fp_len = snprintf(fp, sizeof fp,
-                        "preset=%s seed=%llu n=%lld nz=%lld nt=%lld na=%lld ns=%lld nq=%lld",
+                        "preset=%s seed=%llu n=%lld nz=%lld nt=%lld na=%lld ns=%lld nq=%lld%s%s",
                         preset->name, (unsigned long long)params->seed, (long long)r.n,
                         (long long)r.nz, (long long)r.nt, (long long)r.na, (long long)r.ns,
-                        (long long)r.nq);
+                        (long long)r.nq, preset->overrides[0] ? " set=" : "",
+                        preset->overrides);
     if (frames_params)
         snprintf(fp + fp_len, sizeof fp - (size_t)fp_len, " level=frames noiseless=%d",
                  frames_params->noiseless != 0);
