@@ -17,7 +17,9 @@
 #include "tsct/array.h"
 #include "tsct/container.h"
 #include "tsct/maps.h"
+#include "tsct/pattern.h"
 #include "tsct/publish.h"
+#include "tsct/simulate.h"
 
 const char tsct_usage_map[] =
     "usage: tsct map EXP.h5 [-d DEFINITIONS] [map options...]\n"
@@ -34,6 +36,19 @@ const char tsct_usage_map[] =
     "  --total NAME                sum over all channels (an absorption-like map)\n"
     "  --ratio NAME=A/B            map A divided by map B (NaN where B is 0)\n"
     "  --normalise NAME=A          map A divided by its 99.5th percentile in each slice\n"
+    "  --unmix NAME=SOURCE         a component of the whole-pattern phase maps: every voxel's\n"
+    "                              pattern is fitted as a non-negative sum of the components\n"
+    "                              (plus a non-negative constant), map NAME = its weight;\n"
+    "                              also writes unmix_residual (rms). SOURCE is\n"
+    "                              cif:FILE:SIZE_NM (powder pattern, Scherrer size),\n"
+    "                              nano:FILE:RADIUS_NM (Debye scattering of a cluster),\n"
+    "                              broad:air|quartz|carbon|... or xy:FILE (a measured\n"
+    "                              reference, interpolated onto the q axis)\n"
+    "  --unmix-background N        0 none, 1 constant (default), 2 constant and linear\n"
+    "  --wavelength A              for cif/nano components (default: the container's\n"
+    "                              geometry)\n"
+    "  --data DIRS                 folders of the CIF files, colon-separated (default: the\n"
+    "                              installed and source-tree structure folders)\n"
     "  -d, --definitions FILE      maps from a file, one per line (maps may use maps defined\n"
     "                              before them, in command-line order):\n"
     "                                NAME = window LO HI [nobg]\n"
@@ -48,7 +63,7 @@ const char tsct_usage_map[] =
     "  tsct map exp.h5 --window BiVO4=1.29:1.42 --window Bi=2.715:2.805 \\\n"
     "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n";
 
-enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE };
+enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE, OP_UNMIX, OP_UNMIX_RESIDUAL };
 
 struct map {
     tsct_map_def def;
@@ -57,6 +72,8 @@ struct map {
     char an[64], bn[64];    /* their names until resolved */
     tsct_map_plan *plan;
     char method[512];
+    char source[300];       /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
+    int column;             /* unmix: column of the plan */
     float *slice;           /* [ny][nx] of the current slice */
     tsct_dataset *out;
 };
@@ -138,8 +155,13 @@ static const char *add_definition(struct maps *ms, const char *line)
             return "normalise needs a map name";
         m->op = OP_NORMALISE;
         snprintf(m->an, sizeof m->an, "%s", a);
+    } else if (strcmp(kind, "unmix") == 0) {
+        if (n < 3)
+            return "unmix needs a source: cif:FILE:SIZE, nano:FILE:RADIUS, broad:NAME, xy:FILE";
+        m->op = OP_UNMIX;
+        snprintf(m->source, sizeof m->source, "%s", a);
     } else {
-        return "unknown kind: expected window, value, gr, total, ratio or normalise";
+        return "unknown kind: expected window, value, gr, total, ratio, normalise or unmix";
     }
     ms->n++;
     int w = snprintf(ms->text + ms->used, sizeof ms->text - ms->used, "%s\n", line);
@@ -161,7 +183,7 @@ static const char *add_option(struct maps *ms, const char *kind, const char *arg
     if (!eq)
         return "expected NAME=...";
     *eq = '\0';
-    for (char *p = eq + 1; *p; p++)
+    for (char *p = eq + 1; *p && strcmp(kind, "unmix") != 0; p++)
         if (*p == ':' || (*p == '/' && strcmp(kind, "ratio") == 0))
             *p = ' ';
     snprintf(line, sizeof line, "%s = %s %s", buf, kind, eq + 1);
@@ -215,6 +237,97 @@ static void free_maps(struct maps *ms)
     }
 }
 
+/* The unmixing plan of the OP_UNMIX maps, columns in definition order. */
+static tsct_status unmix_plan(struct maps *ms, const double *q, int64_t nq, double wavelength,
+                              const char *data_dirs, int background, const char *path,
+                              tsct_unmix_plan **out, tsct_error *err)
+{
+    int k = 0;
+    for (int i = 0; i < ms->n; i++)
+        k += ms->m[i].op == OP_UNMIX;
+    float *comp = calloc((size_t)k * (size_t)nq, sizeof *comp);
+    tsct_sim_material mat[TSCT_SIM_MAX_COMPONENTS];
+    int material_of[MAX_MAPS], nmat = 0;
+    char src[MAX_MAPS][300];
+    tsct_status st = comp ? TSCT_OK
+                          : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "components");
+    int j = 0;
+    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
+        struct map *m = &ms->m[i];
+        if (m->op != OP_UNMIX)
+            continue;
+        m->column = j;
+        material_of[j] = -1;
+        snprintf(src[j], sizeof src[j], "%s", m->source);
+        char *kind = src[j], *file = strchr(kind, ':'), *size = NULL;
+        if (file) {
+            *file++ = '\0';
+            size = strchr(file, ':');
+            if (size)
+                *size++ = '\0';
+        }
+        const int crystal = strcmp(kind, "cif") == 0, nano = strcmp(kind, "nano") == 0;
+        if (!file || !*file || ((crystal || nano) && !size) ||
+            (!crystal && !nano && strcmp(kind, "broad") != 0 && strcmp(kind, "xy") != 0)) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
+                                "unmix source '%s': expected cif:FILE:SIZE_NM, "
+                                "nano:FILE:RADIUS_NM, broad:NAME or xy:FILE", m->source);
+        } else if (strcmp(kind, "xy") == 0) {
+            double *px = NULL, *py = NULL, *v = malloc((size_t)nq * sizeof *v);
+            int64_t pn = 0;
+            st = v ? tsct_pattern_read_text(file, &px, &py, &pn, err)
+                   : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "pattern");
+            if (st == TSCT_OK) {
+                tsct_pattern_interp(px, py, pn, q, nq, v); /* NaN outside: 0 */
+                for (int64_t t = 0; t < nq; t++)
+                    comp[(int64_t)j * nq + t] = isfinite(v[t]) ? (float)v[t] : 0.0f;
+            }
+            free(px);
+            free(py);
+            free(v);
+        } else if (nmat == TSCT_SIM_MAX_COMPONENTS) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
+                                "at most %d calculated components", TSCT_SIM_MAX_COMPONENTS);
+        } else {
+            char *end = NULL;
+            double sz = size ? strtod(size, &end) : 0;
+            if (size && (*end || !(sz > 0)))
+                st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
+                                    "unmix source '%s': the size must be nm > 0", m->source);
+            tsct_sim_material mm = {m->def.name,
+                                    crystal ? TSCT_SIM_CRYSTAL
+                                            : nano ? TSCT_SIM_NANO : TSCT_SIM_BROAD,
+                                    file, sz, 1.0, 0.0};
+            mat[nmat] = mm;
+            material_of[j] = nmat++;
+        }
+        j++;
+    }
+    if (st == TSCT_OK && nmat > 0) {
+        int needs_wl = 0;
+        for (int i = 0; i < nmat; i++)
+            needs_wl |= mat[i].kind != TSCT_SIM_BROAD;
+        if (needs_wl && !(wavelength > 0))
+            st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, "/entry/geometry", -1,
+                                "no wavelength for the calculated components: give "
+                                "--wavelength");
+        tsct_sim_materials *sm = NULL;
+        if (st == TSCT_OK)
+            st = tsct_sim_materials_create(mat, nmat, data_dirs ? data_dirs
+                                                                : tsct_sim_default_data_dirs(),
+                                           wavelength > 0 ? wavelength : 1.0, q, nq, &sm, err);
+        for (int c = 0; st == TSCT_OK && c < k; c++)
+            if (material_of[c] >= 0)
+                st = tsct_sim_materials_pattern(sm, material_of[c], 1.0, 1.0,
+                                                comp + (int64_t)c * nq, err);
+        tsct_sim_materials_destroy(sm);
+    }
+    if (st == TSCT_OK)
+        st = tsct_unmix_plan_create(comp, k, nq, q, background, out, err);
+    free(comp);
+    return st;
+}
+
 int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -222,8 +335,13 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
         {"value", required_argument, NULL, 'v'},       {"gr", required_argument, NULL, 'g'},
         {"total", required_argument, NULL, 't'},       {"ratio", required_argument, NULL, 'r'},
         {"normalise", required_argument, NULL, 'n'},   {"normalize", required_argument, NULL, 'n'},
+        {"unmix", required_argument, NULL, 'u'},       {"unmix-background", required_argument, NULL, 'B'},
+        {"wavelength", required_argument, NULL, 'L'},  {"data", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
+    int64_t unmix_bg = 1;
+    double wavelength = 0;
+    const char *data_dirs = NULL;
     struct maps *ms = calloc(1, sizeof *ms);
     if (!ms)
         return TSCT_EXIT_FAIL;
@@ -245,6 +363,17 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
         case 't': kind = "total"; break;
         case 'r': kind = "ratio"; break;
         case 'n': kind = "normalise"; break;
+        case 'u': kind = "unmix"; break;
+        case 'B':
+            if (tsct_cli_parse_int64(optarg, &unmix_bg) != 0 || unmix_bg < 0 || unmix_bg > 2)
+                rc = tsct_cli_usage_error(cli, "--unmix-background expects 0, 1 or 2, got '%s'",
+                                          optarg);
+            break;
+        case 'L':
+            if (tsct_cli_parse_double(optarg, &wavelength) != 0 || wavelength <= 0)
+                rc = tsct_cli_usage_error(cli, "--wavelength expects A > 0, got '%s'", optarg);
+            break;
+        case 'D': data_dirs = optarg; break;
         case ':': rc = tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]); break;
         default: rc = tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]); break;
         }
@@ -269,10 +398,20 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     int64_t nq = 0, nr = 0, shape[8] = {0}, pshape[8] = {0};
     int need_recon = 0, need_pdf = 0;
     tsct_status st;
+    int nunmix = 0;
     for (int i = 0; i < ms->n; i++) {
-        need_recon |= ms->m[i].op == OP_RECON;
+        need_recon |= ms->m[i].op == OP_RECON || ms->m[i].op == OP_UNMIX;
         need_pdf |= ms->m[i].op == OP_PDF;
+        nunmix += ms->m[i].op == OP_UNMIX;
     }
+    if (nunmix > 0 && ms->n < MAX_MAPS) { /* the residual, after the components */
+        struct map *m = &ms->m[ms->n++];
+        memset(m, 0, sizeof *m);
+        snprintf(m->def.name, sizeof m->def.name, "unmix_residual");
+        m->op = OP_UNMIX_RESIDUAL;
+    }
+    tsct_unmix_plan *unmix = NULL;
+    double *unmix_work = NULL, *unmix_w = NULL;
     tsct_cli_guard_file(path);
     st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
     if (st == TSCT_OK && need_recon) {
@@ -304,10 +443,31 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                             "%lld r values for %lld channels", (long long)nr,
                             (long long)pshape[4]);
     const int64_t nt = shape[0], nz = shape[1], ny = shape[2], nx = shape[3];
+    if (st == TSCT_OK && nunmix > 0) {
+        tsct_poni g;
+        if (wavelength <= 0 && tsct_container_exists(c, TSCT_PATH_GEOMETRY) &&
+            tsct_container_read_geometry(c, &g, NULL) == TSCT_OK)
+            wavelength = g.wavelength * 1e10;
+        st = unmix_plan(ms, q, nq, wavelength, data_dirs, (int)unmix_bg, path, &unmix, &err);
+        const int cols = unmix ? tsct_unmix_plan_columns(unmix) : 0;
+        if (st == TSCT_OK &&
+            (!(unmix_work = malloc((size_t)(cols * cols + 4 * cols) * sizeof *unmix_work)) ||
+             !(unmix_w = malloc((size_t)cols * sizeof *unmix_w))))
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "workspace");
+    }
     /* Compile plans and resolve combinations (operands must be defined earlier). */
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         struct map *m = &ms->m[i];
-        if (m->op == OP_RECON || m->op == OP_PDF) {
+        if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
+            if (m->op == OP_UNMIX)
+                snprintf(m->method, sizeof m->method,
+                         "weight of component %s in a non-negative least-squares fit of every "
+                         "voxel's I(q) (/entry/recon) by %d component(s) and background %lld",
+                         m->source, nunmix, (long long)unmix_bg);
+            else
+                snprintf(m->method, sizeof m->method,
+                         "root mean square residual of the unmixing fit (I(q) units)");
+        } else if (m->op == OP_RECON || m->op == OP_PDF) {
             st = tsct_map_plan_create(&m->def, m->op == OP_RECON ? q : r,
                                       m->op == OP_RECON ? nq : nr, &m->plan, &err);
             if (st == TSCT_OK)
@@ -382,6 +542,16 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                     if ((ms->m[i].op == OP_RECON && src == 0) || (ms->m[i].op == OP_PDF && src == 1))
                         tsct_map_plan_apply(ms->m[i].plan, row, nx, len, cli->nthreads,
                                             ms->m[i].slice + y * nx);
+                for (int64_t x = 0; st == TSCT_OK && unmix && src == 0 && x < nx; x++) {
+                    double rms;
+                    tsct_unmix_execute(unmix, row + x * nq, unmix_w, &rms, unmix_work);
+                    for (int i = 0; i < ms->n; i++) {
+                        if (ms->m[i].op == OP_UNMIX)
+                            ms->m[i].slice[y * nx + x] = (float)unmix_w[ms->m[i].column];
+                        else if (ms->m[i].op == OP_UNMIX_RESIDUAL)
+                            ms->m[i].slice[y * nx + x] = (float)rms;
+                    }
+                }
             }
         }
         for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
@@ -416,6 +586,9 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                      ms->n, (long long)nt, (long long)nz, (long long)ny, (long long)nx, path);
 done:
     free_maps(ms);
+    tsct_unmix_plan_destroy(unmix);
+    free(unmix_work);
+    free(unmix_w);
     tsct_step_close(step);
     tsct_dataset_close(recon);
     tsct_dataset_close(pdf);

@@ -158,11 +158,11 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
     if (st == TSCT_OK && o.output && !(csv = fopen(o.output, "w")))
         st = tsct_error_set(&err, TSCT_ERR_IO, o.output, NULL, -1, "cannot write");
     if (st == TSCT_OK) {
-        printf("# phase  t  dice  predicted  true  coverage  true_coverage\n");
+        printf("# phase    map           t  dice   predicted  true  coverage  true_coverage\n");
         if (csv)
-            fprintf(csv, "phase,t,dice,predicted,true,coverage,true_coverage\n");
+            fprintf(csv, "phase,map,t,dice,predicted,true,coverage,true_coverage\n");
     }
-    double worst_cov = 0.0;
+    double worst[32] = {0};
     for (int i = 0; st == TSCT_OK && i < o.n; i++) {
         int k = -1;
         for (int j = 0; j < nphase; j++)
@@ -231,17 +231,20 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
             const double dice = np + ntrue ? 2.0 * (double)both / (double)(np + ntrue) : NAN;
             const double cov = pred_ref ? (double)np / (double)pred_ref : NAN;
             const double tcov = true_ref ? (double)ntrue / (double)true_ref : NAN;
-            if (isfinite(cov) && isfinite(tcov) && fabs(cov - tcov) > worst_cov)
-                worst_cov = fabs(cov - tcov);
-            printf("%-8s %2lld  %.3f  %6lld  %6lld  %.3f  %.3f\n", o.phase[i], (long long)t,
-                   dice, (long long)np, (long long)ntrue, cov, tcov);
+            if (isfinite(cov) && isfinite(tcov) && fabs(cov - tcov) > worst[i])
+                worst[i] = fabs(cov - tcov);
+            printf("%-8s %-12s %2lld  %.3f  %6lld  %6lld  %.3f  %.3f\n", o.phase[i], o.map[i],
+                   (long long)t, dice, (long long)np, (long long)ntrue, cov, tcov);
             if (csv)
-                fprintf(csv, "%s,%lld,%.6f,%lld,%lld,%.6f,%.6f\n", o.phase[i], (long long)t,
-                        dice, (long long)np, (long long)ntrue, cov, tcov);
+                fprintf(csv, "%s,%s,%lld,%.6f,%lld,%lld,%.6f,%.6f\n", o.phase[i], o.map[i],
+                        (long long)t, dice, (long long)np, (long long)ntrue, cov, tcov);
         }
     }
-    if (st == TSCT_OK)
-        printf("# largest coverage error: %.3f of the initial coverage\n", worst_cov);
+    if (st == TSCT_OK) {
+        printf("# largest coverage error over time (fraction of the reference coverage):\n#");
+        for (int i = 0; i < o.n; i++)
+            printf(" %s %.3f%s", o.map[i], worst[i], i + 1 < o.n ? "," : "\n");
+    }
     if (csv && fclose(csv) != 0 && st == TSCT_OK)
         st = tsct_error_set(&err, TSCT_ERR_IO, o.output, NULL, -1, "write failed");
     free(truth);

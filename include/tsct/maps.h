@@ -131,6 +131,34 @@ void tsct_maps_difference(const float *a, const float *b, int64_t n, float *out)
 void tsct_maps_by_distance(const float *v, const float *dist, int64_t n, int nshell,
                            double *mean, int64_t *count);
 
+/* ---- phase maps by unmixing ---------------------------------------------------------------- */
+
+/* Whole-pattern phase maps: each voxel's pattern y[nq] as a non-negative combination of k
+ * component patterns (calculated from CIFs, measured references) plus optional non-negative
+ * background terms 1 and q / q_max: w = argmin ||sum_j w_j c_j - y||^2 subject to w >= 0,
+ * solved by the active-set method of Lawson and Hanson (Solving Least Squares Problems, 1974,
+ * ch. 23) on the normal equations, whose Gram matrix is formed once in the plan. Overlapping
+ * peaks and amorphous phases without a window of their own are separated by their whole
+ * patterns. Channels where y is not finite make the voxel's weights NaN. */
+typedef struct tsct_unmix_plan tsct_unmix_plan;
+
+/* components [k][nq] (copied), q[nq] (for the background; may be NULL when background = 0),
+ * background: 0 none, 1 constant, 2 constant and linear. k + background <= 64.
+ * Errors: TSCT_ERR_VALUE (sizes, non-finite components, linearly dependent columns naming the
+ * component), TSCT_ERR_NOMEM. */
+tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
+                                   int background, tsct_unmix_plan **out, tsct_error *err);
+void tsct_unmix_plan_destroy(tsct_unmix_plan *plan);
+
+/* Columns of the plan: k components plus the background terms. */
+int tsct_unmix_plan_columns(const tsct_unmix_plan *plan);
+
+/* Weights w[columns] (components first, then background) of pattern y[nq], and the root mean
+ * square residual (NaN for a non-finite y). work: tsct_unmix_plan_columns()^2 + 4 *
+ * columns doubles per thread. Thread-safe for distinct w and work. */
+void tsct_unmix_execute(const tsct_unmix_plan *plan, const float *y, double *w, double *rms,
+                        double *work);
+
 #ifdef __cplusplus
 }
 #endif
