@@ -59,6 +59,8 @@ int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_integrate[];
 int tsct_cmd_frames(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_frames[];
+int tsct_cmd_fit(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_fit[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

@@ -96,8 +96,9 @@ static void test_jacobian(void)
     }
     const int k = tsct_fit_plan_nparams(pl);
     CHECK(k == 3 + 3 + 4 + 4);
-    CHECK(strcmp(tsct_fit_plan_names(pl), "area_1,position_1,fwhm_1,area_2,position_2,fwhm_2,"
-                                          "area_3,position_3,fwhm_3,eta_3,bg_0,bg_1,bg_2,bg_3") == 0);
+    CHECK(strcmp(tsct_fit_plan_names(pl),
+                 "area_1,position_1,fwhm_1,area_2,position_2,fwhm_2,"
+                 "area_3,position_3,fwhm_3,eta_3,bg_0,bg_1,bg_2,bg_3") == 0);
     double p[14] = {1.1, 1.31, 0.07, 0.6, 1.52, 0.09, 2.0, 1.68, 0.05, 0.4, 3.0, -1.0, 0.5, 2.0};
     double *J = malloc((size_t)(n * k) * sizeof *J), *f1 = malloc((size_t)n * sizeof *f1),
            *f2 = malloc((size_t)n * sizeof *f2), *f0 = malloc((size_t)n * sizeof *f0);
