@@ -164,7 +164,8 @@ static void start_values(const tsct_fit_plan *pl, struct slot *s)
             if (h > 0) {
                 for (int64_t i = m; i > 0; i--)
                     if (z[i - 1] <= 0.5 * h) {
-                        xl = x[i - 1] + (0.5 * h - z[i - 1]) / (z[i] - z[i - 1]) * (x[i] - x[i - 1]);
+                        xl = x[i - 1] +
+                             (0.5 * h - z[i - 1]) / (z[i] - z[i - 1]) * (x[i] - x[i - 1]);
                         break;
                     }
                 for (int64_t i = m; i + 1 < n; i++)
