@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "tsct/container.h"
 #include "tsct/fit.h"
+#include "tsct/maps.h"
 #include "tsct/pattern.h"
 #include "tsct/publish.h"
 #include "tsct/threads.h"
@@ -225,33 +226,45 @@ struct voxel_run {
     tsct_dataset *out[FIT_OUT_FIXED + TSCT_FIT_MAX_PARAMS];
     int map_param[TSCT_FIT_MAX_PARAMS], nmaps;
     int64_t shape[8], mshape[8];
+    tsct_map_plan *total;   /* `tsct map --total`: the sum of /entry/recon over q */
+    int64_t nq;             /* channels of /entry/recon */
     float *row, *trow, *mrow, *par, *esd, *rwp, *rc, *stat, *mapbuf;
     uint8_t *vmask;
 };
 
-/* The largest total (sum over the last axis) of a voxel in a rank-5 dataset. */
-static tsct_status max_total(tsct_dataset *d, const int64_t *shape, float *row, double *out,
-                             tsct_error *err)
+/* The totals of voxel row (t, z, y) of /entry/recon into v->mrow (v->row already holds it when
+ * recon is the source). */
+static tsct_status row_totals(struct voxel_run *v, const int64_t *lead, tsct_error *err)
+{
+    const float *r = v->row;
+    if (v->recon != v->src) {
+        TSCT_TRY(tsct_dataset_read_row(v->recon, lead, v->trow, err));
+        r = v->trow;
+    }
+    tsct_map_plan_apply(v->total, r, v->shape[3], v->nq, 1, v->mrow);
+    return TSCT_OK;
+}
+
+/* The largest total intensity of a voxel in the volume. */
+static tsct_status max_total(struct voxel_run *v, double *out, tsct_error *err)
 {
     double m = 0;
-    for (int64_t t = 0; t < shape[0]; t++)
-        for (int64_t z = 0; z < shape[1]; z++)
-            for (int64_t y = 0; y < shape[2]; y++) {
-                int64_t lead[3] = {t, z, y};
-                TSCT_TRY(tsct_dataset_read_row(d, lead, row, err));
-                for (int64_t x = 0; x < shape[3]; x++) {
-                    double s = 0;
-                    for (int64_t k = 0; k < shape[4]; k++)
-                        s += row[x * shape[4] + k];
-                    if (isfinite(s) && s > m)
-                        m = s;
-                }
-            }
+    for (int64_t r = 0; r < v->shape[0] * v->shape[1] * v->shape[2]; r++) {
+        int64_t lead[3] = {r / (v->shape[1] * v->shape[2]), r / v->shape[2] % v->shape[1],
+                           r % v->shape[2]};
+        if (v->recon == v->src)
+            TSCT_TRY(tsct_dataset_read_row(v->src, lead, v->row, err));
+        TSCT_TRY(row_totals(v, lead, err));
+        for (int64_t x = 0; x < v->shape[3]; x++)
+            if (isfinite(v->mrow[x]) && v->mrow[x] > m)
+                m = v->mrow[x];
+    }
     *out = m;
     return TSCT_OK;
 }
 
-/* The mask of voxel row (t, z, y) into vmask[nx]; returns the count through *n. */
+/* The mask of voxel row (t, z, y) into vmask[nx] (v->row holds the source row); the count of
+ * set voxels in *n. */
 static tsct_status row_mask(struct voxel_run *v, const int64_t *lead, double cut,
                             int64_t *n, tsct_error *err)
 {
@@ -262,21 +275,9 @@ static tsct_status row_mask(struct voxel_run *v, const int64_t *lead, double cut
         for (int64_t x = 0; x < nx; x++)
             v->vmask[x] = isfinite(v->mrow[x]) && v->mrow[x] > 0;
     } else if (v->recon) {
-        int64_t nq = v->shape[4];
-        const float *r = v->row;
-        if (v->recon != v->src) {
-            int64_t rs[8];
-            tsct_dataset_shape(v->recon, rs);
-            nq = rs[4];
-            TSCT_TRY(tsct_dataset_read_row(v->recon, lead, v->trow, err));
-            r = v->trow;
-        }
-        for (int64_t x = 0; x < nx; x++) {
-            double s = 0;
-            for (int64_t k = 0; k < nq; k++)
-                s += r[x * nq + k];
-            v->vmask[x] = isfinite(s) && s > 0 && s >= cut;
-        }
+        TSCT_TRY(row_totals(v, lead, err));
+        for (int64_t x = 0; x < nx; x++)
+            v->vmask[x] = isfinite(v->mrow[x]) && v->mrow[x] > 0 && v->mrow[x] >= cut;
     } else {
         for (int64_t x = 0; x < nx; x++)
             v->vmask[x] = 1;
@@ -365,12 +366,30 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
                                     "voxel grid differs from %s", src_path);
         }
     }
-    int64_t width = nc;
-    if (st == TSCT_OK && v.recon && v.recon != v.src) {
-        int64_t rs[8];
-        tsct_dataset_shape(v.recon, rs);
-        width = rs[4];
+    /* The total-intensity map of `tsct map --total` on /entry/recon's q axis. */
+    double *qaxis = NULL;
+    if (st == TSCT_OK && v.recon) {
+        tsct_map_def def;
+        memset(&def, 0, sizeof def);
+        snprintf(def.name, sizeof def.name, "total");
+        def.kind = TSCT_MAP_TOTAL;
+        if (v.recon == v.src) {
+            v.nq = nc;
+            st = tsct_map_plan_create(&def, xaxis, nc, &v.total, &err);
+        } else {
+            int64_t rs[8];
+            tsct_dataset_shape(v.recon, rs);
+            st = tsct_container_read_vector(v.c, TSCT_PATH_RECON_Q, &qaxis, &v.nq, &err);
+            if (st == TSCT_OK && v.nq != rs[4])
+                st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON_Q, -1,
+                                    "%lld q values for %lld channels", (long long)v.nq,
+                                    (long long)rs[4]);
+            if (st == TSCT_OK)
+                st = tsct_map_plan_create(&def, qaxis, v.nq, &v.total, &err);
+        }
+        free(qaxis);
     }
+    const int64_t width = v.nq > 0 ? v.nq : 1;
     if (st == TSCT_OK) {
         v.row = malloc((size_t)(nx * nc) * sizeof *v.row);
         v.trow = malloc((size_t)(nx * width) * sizeof *v.trow);
@@ -386,8 +405,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
     }
     if (st == TSCT_OK && !v.mask && v.recon) {
         double vmax = 0;
-        st = max_total(v.recon, v.recon == v.src ? v.shape : (int64_t[]){nt, nz, ny, nx, width},
-                       v.recon == v.src ? v.row : v.trow, &vmax, &err);
+        st = max_total(&v, &vmax, &err);
         cut = o->threshold * vmax;
         snprintf(mask_text, sizeof mask_text,
                  "voxels whose total intensity (sum of /entry/recon/data over q) is >= %g x the "
@@ -550,6 +568,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
         tsct_dataset_close(v.recon);
     tsct_dataset_close(v.src);
     tsct_dataset_close(v.mask);
+    tsct_map_plan_destroy(v.total);
     if (st == TSCT_OK)
         st = tsct_container_close(v.c, &err);
     else
