@@ -228,6 +228,7 @@ struct voxel_run {
     int64_t shape[8], mshape[8];
     tsct_map_plan *total;   /* `tsct map --total`: the sum of /entry/recon over q */
     int64_t nq;             /* channels of /entry/recon */
+    int64_t win_first, win_n;  /* the fit window's channels */
     float *row, *trow, *mrow, *par, *esd, *rwp, *rc, *stat, *mapbuf;
     uint8_t *vmask;
 };
@@ -279,8 +280,14 @@ static tsct_status row_mask(struct voxel_run *v, const int64_t *lead, double cut
         for (int64_t x = 0; x < nx; x++)
             v->vmask[x] = isfinite(v->mrow[x]) && v->mrow[x] > 0 && v->mrow[x] >= cut;
     } else {
-        for (int64_t x = 0; x < nx; x++)
+        /* No intensity to threshold (a PDF without /entry/recon): voxels with finite data in
+         * the window. */
+        for (int64_t x = 0; x < nx; x++) {
+            const float *w = v->row + x * v->shape[4] + v->win_first;
             v->vmask[x] = 1;
+            for (int64_t i = 0; i < v->win_n; i++)
+                v->vmask[x] &= isfinite(w[i]) != 0;
+        }
     }
     *n = 0;
     for (int64_t x = 0; x < nx; x++)
@@ -319,6 +326,8 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
     }
     const int64_t nt = v.shape[0], nz = v.shape[1], ny = v.shape[2], nx = v.shape[3];
     const int k = plan ? tsct_fit_plan_nparams(plan) : 0;
+    if (plan)
+        tsct_fit_plan_window(plan, &v.win_first, &v.win_n);
     /* One workspace slot for every thread the plan may use. */
     if (st == TSCT_OK)
         st = tsct_fit_workspace_create(plan, tsct_threads_resolve(o->params.nthreads), &ws, &err);
@@ -411,13 +420,13 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
                  "voxels whose total intensity (sum of /entry/recon/data over q) is >= %g x the "
                  "largest (%.6g)", o->threshold, vmax);
     } else if (st == TSCT_OK && !v.mask) {
-        snprintf(mask_text, sizeof mask_text, "every voxel with finite data");
+        snprintf(mask_text, sizeof mask_text, "every voxel with finite data in the window");
     }
     /* An empty mask is an error before any work. */
     int64_t nmask = 0;
     for (int64_t r = 0; st == TSCT_OK && r < nt * nz * ny && nmask == 0; r++) {
         int64_t lead[3] = {r / (nz * ny), r / ny % nz, r % ny}, n = 0;
-        if (!v.mask && v.recon == v.src)
+        if (!v.mask && (v.recon == v.src || !v.recon))
             st = tsct_dataset_read_row(v.src, lead, v.row, &err);
         if (st == TSCT_OK)
             st = row_mask(&v, lead, cut, &n, &err);

@@ -161,6 +161,21 @@ with h5py.File(exp, "r") as f:
     check(np.allclose(p[..., 1][ok], 2.9, atol=1e-4), "G(r) peak at 2.9 A")
     check(np.allclose(p[..., 0][ok], 3.0 * 0.08 * np.sqrt(2 * np.pi), rtol=1e-3), "G(r) area")
 
+# --source pdf in a container without /entry/recon: voxels with finite G in the window.
+exp2 = os.path.join(TMP, "pdfonly.h5")
+if os.path.exists(exp2):
+    os.remove(exp2)
+gnan = gr.copy()
+gnan[:, 0][:, ~disk] = np.nan
+with h5py.File(src, "a") as f:
+    f["gnan"] = gnan
+run("import", src + "::/gnan", "-a", src + "::/r", "-s", "pdf", "-o", exp2)
+run("fit", "peak", exp2, "--source", "pdf", "-w", "2.5:3.3", "-p", "g", "-b", "0", "-n", "gr")
+with h5py.File(exp2, "r") as f:
+    st2 = f["entry/fits/gr/status"][:, 0]
+    check(np.all(np.isnan(st2[~inside])) and np.all(st2[inside] == 0),
+          "pdf without recon: NaN G is outside the mask")
+
 # ---- series mode --------------------------------------------------------------------------
 region = recon[:, 0][:, disk].mean(axis=1)  # [nt][nq]
 with h5py.File(exp, "a") as f:
