@@ -514,6 +514,14 @@ static void test_bad_inputs(void)
     CHECK_OK(tsct_fit_model_add_peak(&m, "pv,eta=0.5:0.6:0.9", &err), &err);
     CHECK_FAILS(tsct_fit_plan_create(&m, NULL, x, 100, &pl, &err), TSCT_ERR_VALUE, &err,
                 "eta_1: value 0.5 outside its bounds 0.6..0.9");
+    tsct_fit_model_init(&m, 1.0, 2.0);
+    CHECK_OK(tsct_fit_model_add_peak(&m, "g,fwhm=0.1:0:1", &err), &err);
+    CHECK_FAILS(tsct_fit_plan_create(&m, NULL, x, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "fwhm_1: the width's lower bound must be > 0, found 0");
+    tsct_fit_model_init(&m, 1.0, 2.0);
+    CHECK_OK(tsct_fit_model_add_peak(&m, "pv,eta=:0:1.5", &err), &err);
+    CHECK_FAILS(tsct_fit_plan_create(&m, NULL, x, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "eta's bounds must lie in 0..1");
     tsct_fit_model_init(&m, 1.0, 1.1);
     m.bg_degree = 3;
     CHECK_OK(tsct_fit_model_add_peak(&m, "pv", &err), &err);

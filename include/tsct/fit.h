@@ -144,8 +144,9 @@ typedef struct tsct_fit_workspace tsct_fit_workspace;
  * Errors: TSCT_ERR_VALUE with a message naming the offending item: x not increasing, a bad
  * parameter (tolerance < 0, max_iter < 1), npeaks or bg_degree out of range, a window outside
  * the axis or holding fewer points than parameters + 1 ("window 5..6 holds 0 points of the axis
- * 0.5..4"), a peak position (given) outside the window, lo > hi, a fixed value not finite or
- * outside its bounds; TSCT_ERR_NOMEM. */
+ * 0.5..4"), a peak position (given) outside the window, lo > hi, a width bound <= 0, eta
+ * bounds outside 0..1, a value not finite when fixed or outside its bounds, every parameter
+ * fixed; TSCT_ERR_NOMEM. */
 tsct_status tsct_fit_plan_create(const tsct_fit_model *model, const tsct_fit_params *params,
                                  const double *x, int64_t nx, tsct_fit_plan **out,
                                  tsct_error *err);

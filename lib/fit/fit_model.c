@@ -176,6 +176,13 @@ static tsct_status add_param(tsct_fit_plan *pl, int kind, int peak, const tsct_f
     if (pl->lo[j] > pl->hi[j])
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, nm, -1,
                               "lower bound %g above upper bound %g", pl->lo[j], pl->hi[j]);
+    if (kind == FIT_FWHM && !(pl->lo[j] > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, nm, -1,
+                              "the width's lower bound must be > 0, found %g", pl->lo[j]);
+    if (kind == FIT_ETA && (pl->lo[j] < 0 || pl->hi[j] > 1))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, nm, -1,
+                              "eta's bounds must lie in 0..1, found %g..%g", pl->lo[j],
+                              pl->hi[j]);
     if (s->fixed && !isfinite(s->value))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, nm, -1,
                               "a fixed parameter needs a finite value");
