@@ -43,7 +43,8 @@ def run(*args, status=0):
     r = subprocess.run([TSCT, *args], capture_output=True, text=True)
     if r.returncode != status:
         print(r.stdout, r.stderr, file=sys.stderr)
-    check(r.returncode == status, "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
+    check(r.returncode == status,
+          "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
     return r
 
 
