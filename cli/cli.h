@@ -68,6 +68,8 @@ extern const char tsct_usage_figure[];
 extern const char tsct_usage_score[];
 extern const char tsct_usage_run[];
 extern const char tsct_usage_frames[];
+int tsct_cmd_fit(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_fit[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

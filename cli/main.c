@@ -49,6 +49,8 @@ const tsct_cli_command tsct_cli_commands[] = {
     {"coverage", tsct_cmd_coverage,
      "voxel counts of a thresholded map over time, masks and difference maps",
      tsct_usage_coverage},
+    {"fit", tsct_cmd_fit, "peak fits per voxel (/entry/fits) or per time step (CSV)",
+     tsct_usage_fit},
     {NULL, NULL, NULL, NULL},
 };
 
