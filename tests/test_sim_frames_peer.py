@@ -37,15 +37,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import pyFAI  # noqa: E402
 
-TSCT, TMP = os.environ["TSCT"], os.environ["TSCT_TMP"]
-os.makedirs(TMP, exist_ok=True)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+from cli_check import TMP, TSCT, check, failures
 
 
 def simulate(name, *extra):

@@ -32,23 +32,7 @@ import time
 import h5py
 import numpy as np
 
-TSCT, TMP = os.environ["TSCT"], os.environ["TSCT_TMP"]
-os.makedirs(TMP, exist_ok=True)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(*args, status=0):
-    r = subprocess.run([TSCT, *args], capture_output=True, text=True)
-    if r.returncode != status:
-        print(r.stdout, r.stderr, file=sys.stderr)
-    check(r.returncode == status, "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
-    return r
+from cli_check import TMP, TSCT, check, failures, run
 
 
 def hat_mean(p):

@@ -11,16 +11,8 @@ import os
 import subprocess
 import sys
 
-TSCT, TMP = os.environ["TSCT"], os.environ["TSCT_TMP"]
-os.makedirs(TMP, exist_ok=True)
-failures = []
+from cli_check import TMP, TSCT, check, failures
 FILES = ["frames_t0000.h5", "frames_t0001.h5", "detector.poni", "mask.edf", "scan.ini"]
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def simulate(name, *extra, status=0, threads=None):
