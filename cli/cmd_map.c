@@ -459,11 +459,13 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         struct map *m = &ms->m[i];
         if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
+            char source[300]; /* a copy: source and method live in the same struct */
+            memcpy(source, m->source, sizeof source);
             if (m->op == OP_UNMIX)
                 snprintf(m->method, sizeof m->method,
                          "weight of component %s in a non-negative least-squares fit of every "
                          "voxel's I(q) (/entry/recon) by %d component(s) and background %lld",
-                         m->source, nunmix, (long long)unmix_bg);
+                         source, nunmix, (long long)unmix_bg);
             else
                 snprintf(m->method, sizeof m->method,
                          "root mean square residual of the unmixing fit (I(q) units)");
