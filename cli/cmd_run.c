@@ -287,6 +287,14 @@ static tsct_status section_options(const config *c, const char *section,
         const entry *e = &c->e[i];
         if (strcmp(e->section, section) != 0 || strcmp(e->key, "enabled") == 0)
             continue;
+        if (strcmp(section, "echem") == 0 && strcmp(e->key, "file") == 0) {
+            char path[PATH_MAX];
+            resolve(c, e->value, path, sizeof path);
+            if (args_addf(a, "%s", path) != 0)
+                return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
+                                      "too many options");
+            continue;
+        }
         char opt[80];
         snprintf(opt, sizeof opt, "--%s", e->key);
         const char *hit = strstr(cmd->usage, opt);
@@ -443,6 +451,7 @@ static const struct step_def {
 } steps[] = {
     {"integrate", "integrate", NULL, OPTION, 0}, {"sinogram", "sinogram", NULL, POSITIONAL, 1},
     {"recon", "recon", NULL, POSITIONAL, 1},     {"echem", "echem", NULL, POSITIONAL, 0},
+    /* [echem] file = EXPORT.csv is the command's second argument (see section_options) */
     {"region", "region", NULL, POSITIONAL, 0},   {"pdf", "pdf", NULL, OPTION, 0},
     {"map", "map", NULL, POSITIONAL, 0},         {"fit", "fit", "peak", POSITIONAL, 0},
     {"particles", "particles", NULL, POSITIONAL, 0},

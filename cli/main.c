@@ -38,6 +38,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_recon},
     {"run", tsct_cmd_run, "every step of an experiment from one pipeline file (incremental)",
      tsct_usage_run},
+    {"echem", tsct_cmd_echem, "electrochemistry into the container; state of charge per tomogram",
+     tsct_usage_echem},
     {"figure", tsct_cmd_figure, "PNG figures: maps, grids over time, composites, films, plots",
      tsct_usage_figure},
     {"score", tsct_cmd_score, "phase maps of a simulated experiment against its ground truth",

@@ -356,8 +356,12 @@ static tsct_status image_figure(const float *images, int n, int columns,
         int r = i / columns, k = i % columns;
         double x = left + k * (iw + gapx), y = top + (n > 1 ? gapy : 0) + r * (ih + gapy);
         draw_image(&c, images + (int64_t)i * ny * nx, ny, nx, x, y, iw, ih, lo, hi, p->cmap);
-        if (titles && titles[i])
-            text(&c, x + iw / 2, y - 0.4 * c.font, 0.5, 1.0, c.font, 0, titles[i]);
+        if (titles && titles[i]) { /* shrunk to the panel's width */
+            cairo_text_extents_t te;
+            cairo_text_extents(c.cr, titles[i], &te);
+            double size = te.width > 0.98 * iw ? c.font * 0.98 * iw / te.width : c.font;
+            text(&c, x + iw / 2, y - 0.4 * c.font, 0.5, 1.0, size, 0, titles[i]);
+        }
         if (r == rows - 1 || i + columns >= n)
             axis(&c, 0, x, x + iw, y + ih, e[0], e[1], n == 1 || k == 0 ? xl : NULL, 0);
         if (k == 0)
