@@ -38,6 +38,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_recon},
     {"run", tsct_cmd_run, "every step of an experiment from one pipeline file (incremental)",
      tsct_usage_run},
+    {"region", tsct_cmd_region, "mean reconstructed pattern of a region per time step",
+     tsct_usage_region},
     {"echem", tsct_cmd_echem, "electrochemistry into the container; state of charge per tomogram",
      tsct_usage_echem},
     {"figure", tsct_cmd_figure, "PNG figures: maps, grids over time, composites, films, plots",
