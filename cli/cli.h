@@ -66,6 +66,8 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_figure(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv);
 int tsct_cmd_region(tsct_cli *cli, int argc, char **argv);
+int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_particles[];
 extern const char tsct_usage_region[];
 extern const char tsct_usage_echem[];
 extern const char tsct_usage_figure[];
