@@ -244,15 +244,31 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
         st = tsct_publish_fopen(&pub, o.output, &table, &err);
         publishing = st == TSCT_OK;
     }
+    /* With the electrochemistry (tsct echem), each row also gets its tomogram's state of
+     * charge, so coverage can be plotted against capacity or voltage. */
+    double *cap = NULL, *volt = NULL;
+    int64_t ncap = 0, nvolt = 0;
+    if (st == TSCT_OK && tsct_container_exists(c, "/entry/echem/tomogram_capacity") &&
+        tsct_container_exists(c, "/entry/echem/tomogram_voltage") &&
+        (tsct_container_read_vector(c, "/entry/echem/tomogram_capacity", &cap, &ncap, NULL) !=
+             TSCT_OK ||
+         tsct_container_read_vector(c, "/entry/echem/tomogram_voltage", &volt, &nvolt, NULL) !=
+             TSCT_OK ||
+         ncap != nt || nvolt != nt))
+        ncap = 0;
     if (st == TSCT_OK) {
         fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s)\n", o.map, o.path, thr,
                 o.threshold);
-        fprintf(table, "time_step,slice,voxels,fraction_of_initial\n");
+        fprintf(table, "time_step,slice,voxels,fraction_of_initial%s\n",
+                ncap ? ",capacity_mAh_g,voltage_V" : "");
         for (int64_t u = 0; u < nt * nz; u++) {
             int64_t z = u % nz;
             double f = counts[z] > 0 ? (double)counts[u] / (double)counts[z] : NAN;
-            fprintf(table, "%lld,%lld,%lld,%.6f\n", (long long)(u / nz), (long long)z,
+            fprintf(table, "%lld,%lld,%lld,%.6f", (long long)(u / nz), (long long)z,
                     (long long)counts[u], f);
+            if (ncap)
+                fprintf(table, ",%.4f,%.5f", cap[u / nz], volt[u / nz]);
+            fputc('\n', table);
         }
         if (publishing) {
             st = tsct_publish_fclose(&pub, table, &err);
@@ -263,6 +279,8 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
         fclose(table);
         tsct_publish_abort(&pub);
     }
+    free(cap);
+    free(volt);
     tsct_dataset_close(mask_out);
     tsct_dataset_close(diff_out);
     tsct_step_close(step);

@@ -50,6 +50,18 @@ for k in range(6):
     check(dc < 0.005 * cap.max(), "tomogram %d capacity off by %.2f mAh/g" % (k, dc))
     check(dv < 2e-3, "tomogram %d voltage off by %.4f V" % (k, dv))
 
+# The coverage table carries each tomogram's state of charge.
+run("sinogram", exp)
+run("recon", exp)
+run("map", exp, "--total", "total")
+cov = os.path.join(TMP, "coverage.csv")
+run("coverage", exp, "--map", "total", "-o", cov)
+rows = np.genfromtxt(cov, delimiter=",", names=True, skip_header=1)
+check("capacity_mAh_g" in rows.dtype.names, "coverage has a capacity column")
+if "capacity_mAh_g" in rows.dtype.names:
+    check(np.allclose(rows["capacity_mAh_g"], got["capacity_mAh_g"], atol=1e-3) and
+          np.allclose(rows["voltage_V"], got["voltage_V"], atol=1e-4), "coverage indexed by SOC")
+
 r = run("echem", exp, csv, "--mass", "1", "--period", "12000", "--voltage-col", "nothing",
         status=1)
 check("nothing" in r.stderr and "_echem.csv" in r.stderr, r.stderr)
