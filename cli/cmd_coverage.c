@@ -33,7 +33,8 @@ const char tsct_usage_coverage[] =
     "      --open R              morphological opening with a disk of radius R voxels\n"
     "      --close R             closing with a disk of radius R\n"
     "      --min-size N          drop components smaller than N voxels (8-connected)\n"
-    "  -o, --output FILE.csv     the table (default: print it)\n"
+    "  -o, --output FILE.csv     the table (default: print it); after tsct echem it also has\n"
+    "                            each tomogram's capacity (mAh/g) and voltage\n"
     "      --masks               store the masks as /entry/maps/NAME_mask (0/1)\n"
     "      --difference REF      store NAME minus its time step REF as /entry/maps/NAME_diff\n";
 
