@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/image.h"
 #include "tsct/maps.h"
 #include "tsct/publish.h"
 
 const char tsct_usage_region[] =
-    "usage: tsct region EXP.h5 --name NAME (--circle DX,DY,R | --mask-map MAP) [options]\n"
+    "usage: tsct region EXP.h5 --name NAME (--circle DX,DY,R | --mask-map MAP |\n"
+    "                   --mask-file IMAGE) [options]\n"
     "\n"
     "Average the reconstructed patterns (/entry/recon) over a region of voxels at every time\n"
     "step: /entry/regions/NAME/pattern [nt][nq] (the mean over the region's voxels whose\n"
@@ -33,6 +35,8 @@ const char tsct_usage_region[] =
     "      --threshold F        threshold: F times its 99.5th percentile (default 0.5), or\n"
     "                           otsu\n"
     "      --mask-time T        the time step of the mask map (default 0)\n"
+    "      --mask-file IMAGE    an image [ny][nx] (TIFF, EDF, npy; non-zero = inside) for\n"
+    "                           every slice\n"
     "  -o, --output DIR         also write DIR/NAME_tNNNN.xy (q, mean intensity)\n";
 
 static int valid_name(const char *s)
@@ -48,14 +52,15 @@ static int valid_name(const char *s)
 
 int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
 {
-    enum { O_NAME = 1000, O_CIRCLE, O_MAP, O_THR, O_MT };
+    enum { O_NAME = 1000, O_CIRCLE, O_MAP, O_THR, O_MT, O_FILE };
     static const struct option longopts[] = {
         {"name", required_argument, NULL, O_NAME},    {"circle", required_argument, NULL, O_CIRCLE},
         {"mask-map", required_argument, NULL, O_MAP}, {"threshold", required_argument, NULL, O_THR},
         {"mask-time", required_argument, NULL, O_MT}, {"output", required_argument, NULL, 'o'},
+        {"mask-file", required_argument, NULL, O_FILE},
         {NULL, 0, NULL, 0},
     };
-    const char *name = NULL, *map = NULL, *thr_text = "0.5", *output = NULL;
+    const char *name = NULL, *map = NULL, *thr_text = "0.5", *output = NULL, *file = NULL;
     double dx = 0, dy = 0, radius = -1, frac = 0.5;
     int64_t mask_t = 0;
     int have_circle = 0;
@@ -72,6 +77,7 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
             have_circle = 1;
             break;
         case O_MAP: map = optarg; break;
+        case O_FILE: file = optarg; break;
         case O_THR:
             thr_text = optarg;
             if (strcmp(optarg, "otsu") != 0 &&
@@ -93,8 +99,9 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
         return tsct_cli_usage_error(cli, optind == argc ? "missing EXP.h5" : "one container");
     if (!name || !valid_name(name))
         return tsct_cli_usage_error(cli, "--name expects 1-63 letters, digits, '_', '-', '.'");
-    if (have_circle == !!map)
-        return tsct_cli_usage_error(cli, "give either --circle DX,DY,R or --mask-map MAP");
+    if (have_circle + !!map + !!file != 1)
+        return tsct_cli_usage_error(cli, "give one of --circle DX,DY,R, --mask-map MAP, "
+                                    "--mask-file IMAGE");
     const char *path = argv[optind];
     tsct_error err = TSCT_ERROR_INIT;
     tsct_container *c = NULL;
@@ -126,6 +133,19 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
             tsct_maps_circle(mask + z * ny * nx, ny, nx, dx, dy, radius);
         snprintf(definition, sizeof definition, "circle of radius %g voxels centred %g, %g "
                  "voxels from the centre of each slice", radius, dx, dy);
+    } else if (st == TSCT_OK && file) {
+        tsct_image img;
+        tsct_image_init(&img);
+        st = tsct_image_read(&img, file, NULL, &err);
+        if (st == TSCT_OK && (img.rows != ny || img.cols != nx))
+            st = tsct_error_set(&err, TSCT_ERR_SHAPE, file, NULL, -1,
+                                "the mask is %lld x %lld, the reconstruction's slices %lld x %lld",
+                                (long long)img.rows, (long long)img.cols, (long long)ny,
+                                (long long)nx);
+        for (int64_t v = 0; st == TSCT_OK && v < nvox; v++)
+            mask[v] = img.data[v % (ny * nx)] != 0.0f;
+        tsct_image_release(&img);
+        snprintf(definition, sizeof definition, "mask image %s (non-zero = inside)", file);
     } else if (st == TSCT_OK) {
         char mp[300];
         snprintf(mp, sizeof mp, TSCT_PATH_MAPS "/%s", map);
@@ -231,11 +251,11 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
         step = NULL;
     }
     for (int64_t t = 0; st == TSCT_OK && output && t < nt; t++) {
-        char file[4200];
-        snprintf(file, sizeof file, "%s/%s_t%04lld.xy", output, name, (long long)t);
+        char xy[4200];
+        snprintf(xy, sizeof xy, "%s/%s_t%04lld.xy", output, name, (long long)t);
         tsct_publish pub;
         FILE *f = NULL;
-        st = tsct_publish_fopen(&pub, file, &f, &err);
+        st = tsct_publish_fopen(&pub, xy, &f, &err);
         if (st != TSCT_OK)
             break;
         fprintf(f, "# region %s of %s, time step %lld: %s\n# q (1/A)  mean intensity\n", name,

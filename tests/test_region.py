@@ -60,10 +60,26 @@ with h5py.File(exp, "r") as f:
     thr = 0.5 * np.percentile(finite, 99.5)
     check(np.array_equal(m, np.nan_to_num(tot, nan=-1) > thr), "map threshold mask")
 
+# A region from a mask image (npy, non-zero = inside).
+img = np.zeros((ny, nx), np.uint8)
+img[3:9, 12:17] = 1
+npy = os.path.join(W, "mask.npy")
+np.save(npy, img)
+run("region", exp, "--name", "box", "--mask-file", npy)
+with h5py.File(exp, "r") as f:
+    check(np.array_equal(f["entry/regions/box/mask"][0] > 0, img > 0), "mask from an image")
+    vox = data[0, 0][img > 0]
+    vox = vox[np.isfinite(vox).all(axis=1)]
+    check(np.allclose(f["entry/regions/box/pattern"][0], vox.mean(axis=0), rtol=1e-6),
+          "mean over the image's voxels")
+np.save(npy, np.ones((5, 5), np.uint8))
+r = run("region", exp, "--name", "box", "--mask-file", npy, status=1)
+check("the mask is 5 x 5, the reconstruction's slices 20 x 20" in r.stderr, r.stderr)
+
 r = run("region", exp, "--name", "none", "--circle", "40,40,2", status=1)
 check("the region is empty" in r.stderr, r.stderr)
 r = run("region", exp, "--name", "x", status=2)
-check("either --circle" in r.stderr, r.stderr)
+check("give one of --circle" in r.stderr, r.stderr)
 r = run("region", exp, "--name", "x", "--mask-map", "nothing", status=1)
 check("/entry/maps/nothing: no such map" in r.stderr, r.stderr)
 r = run("region", exp, "--name", "bad/name", "--circle", "0,0,3", status=2)
