@@ -967,6 +967,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
     const int64_t oshape[5] = {nt, nz, na, ms, mq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = (int)o.deflate;
+    dp.chunk_last = o.block / o.bin_c;  /* one unit's channels: see tsct_dataset_params */
     if (st == TSCT_OK && q) {
         qb = malloc((size_t)mq * sizeof *qb);
         for (int64_t k = 0; qb && k < mq; k++) {
@@ -1239,6 +1240,7 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
     const int64_t oshape[5] = {nt, nz, n, n, nq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = (int)o->deflate;
+    dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", &err);
     if (st == TSCT_OK)

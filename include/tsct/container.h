@@ -191,9 +191,13 @@ typedef struct tsct_dataset_params {
     int row_rank;         /* trailing axes per chunk; 0: 2 for rank >= 5, else 1 */
     const char *units;    /* "units" attribute, or NULL */
     const char *long_name;/* NeXus "long_name" attribute, or NULL */
+    int64_t chunk_last;   /* > 0: at most this many elements of the last axis per chunk (a
+                             step whose unit of work is a block of channels stages with the
+                             block, so no unit rewrites the chunk of a finished one: a kill
+                             could leave that chunk torn); 0: the whole axis */
 } tsct_dataset_params;
 
-#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL}
+#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0}
 
 /* Create a float32 dataset at path with the given shape (1 <= ndim <= 8, axis 0 extendible),
  * creating parent groups (NeXus classes for the layout's groups). Layout paths are checked:

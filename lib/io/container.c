@@ -900,6 +900,8 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
         dims[i] = (hsize_t)shape[i];
         maxdims[i] = i == 0 ? H5S_UNLIMITED : (hsize_t)shape[i];
         chunk[i] = i >= ndim - row_rank && shape[i] > 0 ? (hsize_t)shape[i] : 1;
+        if (i == ndim - 1 && p->chunk_last > 0 && (hsize_t)p->chunk_last < chunk[i])
+            chunk[i] = (hsize_t)p->chunk_last;
         chunk_bytes *= chunk[i];
     }
     /* HDF5 chunks must stay below 4 GiB, and a few chunks should fit in the chunk cache:

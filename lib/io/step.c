@@ -10,6 +10,14 @@
  * a work file that resumes, or (if HDF5 could not finish a metadata write) one that fails to
  * open and is discarded; the container itself is not written until the commit.
  *
+ * Between two flushes HDF5 would write metadata whenever its cache evicts an entry: a chunk
+ * index could then reach the disk pointing at chunks allocated after the last flush, beyond
+ * the end of file recorded there, and a killed run would leave a work file that opens but
+ * fails on the next write ("addr overflow"). The work file's metadata cache therefore never
+ * evicts: metadata reach the disk only in the flushes of tsct_step_mark_done(), consistent
+ * with the recorded end of file. (Units must also own their chunks, see tsct_dataset_params
+ * chunk_last: a chunk shared with a finished unit would be rewritten.)
+ *
  * The commit first removes the old /entry/process/NAME record, then replaces or appends each
  * dataset, writes the vectors, and writes the new record last: a crash during the commit leaves
  * no record, the step is seen as not done, and the kept work file lets it commit again.
@@ -165,6 +173,22 @@ static tsct_status load_done(tsct_step *s, tsct_error *err)
     return TSCT_OK;
 }
 
+/* Keep dirty metadata in memory until a flush (see the file header). The cache grows with
+ * the metadata of the step: chunk indexes and object headers, small beside the data. */
+static void no_metadata_evictions(hid_t f)
+{
+    H5AC_cache_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &cfg) < 0)
+        return;
+    cfg.evictions_enabled = 0;
+    cfg.incr_mode = H5C_incr__off;
+    cfg.flash_incr_mode = H5C_flash_incr__off;
+    cfg.decr_mode = H5C_decr__off;
+    H5Fset_mdc_config(f, &cfg);
+}
+
 static tsct_status create_work(tsct_step *s, const char *container_id, tsct_error *err)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -182,6 +206,7 @@ static tsct_status create_work(tsct_step *s, const char *container_id, tsct_erro
     }
     s->work->file = f;
     s->work->writable = 1;
+    no_metadata_evictions(f);
     snprintf(s->work->path, sizeof s->work->path, "%s", s->work_path);
 
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
@@ -268,6 +293,7 @@ tsct_status tsct_step_begin(tsct_container *c, const tsct_step_info *info, const
             snprintf(why, sizeof why, "it cannot be read (%s)", werr.detail);
         } else {
             TSCT__H5_LOCK();
+            no_metadata_evictions(s->work->file);
             int match = work_matches(s, container_id, why, sizeof why);
             tsct_status lst = match ? load_done(s, &werr) : TSCT_OK;
             TSCT__H5_UNLOCK();
