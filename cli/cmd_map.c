@@ -63,6 +63,10 @@ const char tsct_usage_map[] =
     "  tsct map exp.h5 --window BiVO4=1.29:1.42 --window Bi=2.715:2.805 \\\n"
     "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n";
 
+/* Longest argument of a definition (a file name in an unmix source): longer ones are refused,
+ * never cut short. */
+#define TSCT_MAP_ARG 1024
+
 enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE, OP_UNMIX, OP_UNMIX_RESIDUAL };
 
 struct map {
@@ -71,8 +75,8 @@ struct map {
     int a, b;               /* operands of ratio / normalise (indices into maps) */
     char an[64], bn[64];    /* their names until resolved */
     tsct_map_plan *plan;
-    char method[512];
-    char source[300];       /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
+    char method[TSCT_MAP_ARG + 512];
+    char source[TSCT_MAP_ARG];  /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
     int column;             /* unmix: column of the plan */
     float *slice;           /* [ny][nx] of the current slice */
     tsct_dataset *out;
@@ -83,7 +87,7 @@ struct map {
 struct maps {
     struct map m[MAX_MAPS];
     int n;
-    char text[8192];        /* every definition, for the fingerprint and provenance */
+    char text[16384];       /* every definition, for the fingerprint and provenance */
     size_t used;
 };
 
@@ -100,10 +104,12 @@ static int valid_name(const char *s)
 /* Parse one definition "NAME = KIND ARGS" (file) into maps; returns NULL or an error text. */
 static const char *add_definition(struct maps *ms, const char *line)
 {
-    char name[128], kind[32], a[64] = "", b[64] = "", c[64] = "";
-    int n = sscanf(line, " %127[^= \t] = %31s %63s %63s %63s", name, kind, a, b, c);
+    char name[128], kind[32], a[TSCT_MAP_ARG] = "", b[TSCT_MAP_ARG] = "", c[64] = "";
+    int n = sscanf(line, " %127[^= \t] = %31s %1023s %1023s %63s", name, kind, a, b, c);
     if (n < 2)
         return "expected NAME = KIND ARGUMENTS";
+    if (strlen(a) >= sizeof a - 1 || strlen(b) >= sizeof b - 1 || strlen(c) >= sizeof c - 1)
+        return "an argument is too long (file names up to 1022 characters)";
     if (!valid_name(name))
         return "map names are 1-63 letters, digits, '_', '-' or '.'";
     if (ms->n == MAX_MAPS)
@@ -147,14 +153,18 @@ static const char *add_definition(struct maps *ms, const char *line)
     } else if (strcmp(kind, "ratio") == 0) {
         if (n < 4)
             return "ratio needs two map names";
+        if (!valid_name(a) || !valid_name(b))
+            return "ratio operands are map names";
         m->op = OP_RATIO;
-        snprintf(m->an, sizeof m->an, "%s", a);
-        snprintf(m->bn, sizeof m->bn, "%s", b);
+        memcpy(m->an, a, strlen(a) + 1); /* valid_name: < 64 characters */
+        memcpy(m->bn, b, strlen(b) + 1);
     } else if (strcmp(kind, "normalise") == 0 || strcmp(kind, "normalize") == 0) {
         if (n < 3)
             return "normalise needs a map name";
+        if (!valid_name(a))
+            return "normalise needs a map name";
         m->op = OP_NORMALISE;
-        snprintf(m->an, sizeof m->an, "%s", a);
+        memcpy(m->an, a, strlen(a) + 1);
     } else if (strcmp(kind, "unmix") == 0) {
         if (n < 3)
             return "unmix needs a source: cif:FILE:SIZE, nano:FILE:RADIUS, broad:NAME, xy:FILE";
@@ -165,15 +175,18 @@ static const char *add_definition(struct maps *ms, const char *line)
     }
     ms->n++;
     int w = snprintf(ms->text + ms->used, sizeof ms->text - ms->used, "%s\n", line);
-    if (w > 0 && (size_t)w < sizeof ms->text - ms->used)
-        ms->used += (size_t)w;
+    if (w < 0 || (size_t)w >= sizeof ms->text - ms->used)
+        return "the definitions are too long altogether (16 KiB at most)";
+    ms->used += (size_t)w;
     return NULL;
 }
 
 /* "--window NAME=LO:HI[:nobg]" and friends become definition lines. */
 static const char *add_option(struct maps *ms, const char *kind, const char *arg)
 {
-    char line[512], buf[400];
+    char line[TSCT_MAP_ARG + 256], buf[TSCT_MAP_ARG + 128];
+    if (strlen(arg) >= sizeof buf)
+        return "the definition is too long";
     snprintf(buf, sizeof buf, "%s", arg);
     char *eq = strchr(buf, '=');
     if (strcmp(kind, "total") == 0) {
@@ -196,11 +209,16 @@ static tsct_status read_definitions(struct maps *ms, const char *path, tsct_erro
     if (!f)
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, NULL, -1,
                               "cannot open the definitions file");
-    char line[1024];
+    char line[TSCT_MAP_ARG + 1024];
     int64_t lineno = 0;
     tsct_status st = TSCT_OK;
     while (fgets(line, sizeof line, f)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno,
+                                "longer than %d characters", (int)sizeof line - 2);
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -248,7 +266,7 @@ static tsct_status unmix_plan(struct maps *ms, const double *q, int64_t nq, doub
     float *comp = calloc((size_t)k * (size_t)nq, sizeof *comp);
     tsct_sim_material mat[TSCT_SIM_MAX_COMPONENTS];
     int material_of[MAX_MAPS], nmat = 0;
-    char src[MAX_MAPS][300];
+    char src[MAX_MAPS][TSCT_MAP_ARG];
     tsct_status st = comp ? TSCT_OK
                           : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "components");
     int j = 0;
@@ -459,7 +477,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         struct map *m = &ms->m[i];
         if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
-            char source[300]; /* a copy: source and method live in the same struct */
+            char source[sizeof m->source]; /* a copy: source and method share the struct */
             memcpy(source, m->source, sizeof source);
             if (m->op == OP_UNMIX)
                 snprintf(m->method, sizeof m->method,

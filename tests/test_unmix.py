@@ -79,4 +79,18 @@ r = run("map", exp, "--unmix", "a=cif:Bi_COD9008576.cif:8", status=1)
 check("no wavelength for the calculated components" in r.stderr, r.stderr)
 r = run("map", exp, "--unmix", "a=xy:" + os.path.join(W, "nothing.xy"), status=1)
 check("nothing.xy" in r.stderr, r.stderr)
+# File names are never cut short: a source in a deep folder (over 300 characters) is read
+# whole, and one beyond the 1022-character limit is refused by name, not truncated.
+deep = os.path.join(W, *(["a_rather_long_folder_name_%02d" % i for i in range(12)]))
+os.makedirs(deep, exist_ok=True)
+long_xy = os.path.join(deep, "b.xy")
+np.savetxt(long_xy, np.column_stack([q, comps[1]]), fmt="%.17g")
+check(len(long_xy) > 300, "the deep path is long (%d)" % len(long_xy))
+run("map", exp, "--unmix", "a=xy:" + os.path.join(W, "a.xy"), "--unmix", "b=xy:" + long_xy)
+with h5py.File(exp, "r") as f:
+    check(long_xy in f["entry/maps/b"].attrs["method"].decode()
+          if isinstance(f["entry/maps/b"].attrs["method"], bytes)
+          else long_xy in f["entry/maps/b"].attrs["method"], "the method names the whole path")
+r = run("map", exp, "--unmix", "a=xy:" + "/x" * 520, status=2)
+check("too long" in r.stderr, r.stderr)
 finish("test_unmix")
