@@ -179,7 +179,7 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
                  (long long)o.diff_ref);
         char name[64];
         snprintf(name, sizeof name, "coverage");
-        tsct_step_info info = {name, cli->command_line, fp, fp, nt * nz};
+        tsct_step_info info = {name, cli->command_line, fp, fp, nt * nz, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
         int64_t mshape[4] = {nt, nz, ny, nx};
         char p[300];

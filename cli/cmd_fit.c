@@ -447,7 +447,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
         for (char *p = stepname; *p; p++)
             *p = (char)tolower((unsigned char)*p);
         tsct_step_info info = {stepname, cli->command_line, tsct_fit_plan_describe(plan),
-                               fingerprint, nt * nz * ny};
+                               fingerprint, nt * nz * ny, NULL, NULL, 0};
         st = tsct_step_begin(v.c, &info, &cli->log, &step, &err);
     }
     static const char *const out_names[FIT_OUT_FIXED] = {"parameters", "esd", "rwp", "redchi2",

@@ -209,7 +209,7 @@ int tsct_cmd_import(tsct_cli *cli, int argc, char **argv)
     char name[64];
     snprintf(name, sizeof name, "import_%s", stages[si].name);
     int64_t nrows = shape[0] * shape[1] * shape[2];
-    tsct_step_info info = {name, cli->command_line, NULL, fingerprint, nrows};
+    tsct_step_info info = {name, cli->command_line, NULL, fingerprint, nrows, NULL, NULL, 0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     if (st != TSCT_OK)
         goto fail;

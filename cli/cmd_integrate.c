@@ -497,7 +497,7 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
         (void)used;
         if (tsct_cli_up_to_date(cli, c, "integrate", fp))
             goto up_to_date;
-        tsct_step_info info = {"integrate", cli->command_line, NULL, fp, nt * nz * na};
+        tsct_step_info info = {"integrate", cli->command_line, NULL, fp, nt * nz * na, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
     int64_t cube[5] = {nt, nz, na, ns, npt};

@@ -527,7 +527,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                  (long long)nz, (long long)ny, (long long)nx, ms->text);
         if (tsct_cli_up_to_date(cli, c, "map", fp))
             goto done;
-        tsct_step_info info = {"map", cli->command_line, ms->text, fp, nt * nz};
+        tsct_step_info info = {"map", cli->command_line, ms->text, fp, nt * nz, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {

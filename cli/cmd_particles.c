@@ -206,7 +206,7 @@ int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
         snprintf(stepname, sizeof stepname, "particles");
         snprintf(method, sizeof method, "particles of %s above %.9g (%s), at least %lld voxels, "
                  "8-connected, labelled per slice", map, thr, thr_text, (long long)min_size);
-        tsct_step_info info = {stepname, cli->command_line, method, method, 1};
+        tsct_step_info info = {stepname, cli->command_line, method, method, 1, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
         int64_t start[4] = {0, 0, 0, 0};
         snprintf(p1, sizeof p1, TSCT_PATH_MAPS "/%s_particles", map);

@@ -507,7 +507,7 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     if (tsct_cli_up_to_date(cli, c, "pdf", fingerprint))
         goto fail;
     tsct_step_info info = {"pdf", cli->command_line, config_text, fingerprint,
-                           with_diff ? 2 * nrows : nrows};
+                           with_diff ? 2 * nrows : nrows, NULL, NULL, 0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     if (st == TSCT_OK)
         st = tsct_step_vector(step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", &err);
@@ -722,7 +722,7 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
              "reference=%lld %.3000s", o->region, (long long)nt, (long long)nq, qpath, (long long)ref,
              config_text);
     region_step_name(o->region, stepname, sizeof stepname);
-    tsct_step_info info = {stepname, cli->command_line, config_text, fingerprint, 1};
+    tsct_step_info info = {stepname, cli->command_line, config_text, fingerprint, 1, NULL, NULL, 0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     snprintf(path, sizeof path, "%s/r", base);
     if (st == TSCT_OK)

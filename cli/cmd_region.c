@@ -212,7 +212,7 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
             *p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : '_';
     if (st == TSCT_OK) {
-        tsct_step_info info = {stepname, cli->command_line, definition, definition, 1};
+        tsct_step_info info = {stepname, cli->command_line, definition, definition, 1, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
     char base[300], p1[340];

@@ -962,7 +962,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
     fingerprint(c, fp, sizeof fp, inputs_s, settings);
     if (tsct_cli_up_to_date(cli, c, "sinogram", fp))
         goto done;
-    tsct_step_info info = {"sinogram", cli->command_line, settings, fp, nt * nz * nblk};
+    tsct_step_info info = {"sinogram", cli->command_line, settings, fp, nt * nz * nblk, NULL, NULL, 0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, na, ms, mq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
@@ -1235,7 +1235,7 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
     fingerprint(c, fp, sizeof fp, inputs_r, settings);
     if (tsct_cli_up_to_date(cli, c, "recon", fp))
         goto done;
-    tsct_step_info info = {"recon", cli->command_line, settings, fp, nt * nz * nblk};
+    tsct_step_info info = {"recon", cli->command_line, settings, fp, nt * nz * nblk, NULL, NULL, 0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     const int64_t oshape[5] = {nt, nz, n, n, nq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;

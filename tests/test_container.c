@@ -365,7 +365,7 @@ static int64_t run_step(tsct_container *c, const char *fingerprint, int64_t nuni
                         int64_t stop_after, int commit, int64_t offset, tsct_error *err)
 {
     tsct_step_info info = {"demo_step", "tsct test --step", "[step]\nkey = value\n", fingerprint,
-                           nunits};
+                           nunits, NULL, NULL, 0};
     tsct_step *s = NULL;
     if (tsct_step_begin(c, &info, NULL, &s, err) != TSCT_OK)
         return -1;
@@ -419,7 +419,7 @@ static void test_steps(void)
     CHECK(access(work, F_OK) == 0);
 
     /* Committing too early is refused and keeps the work. */
-    tsct_step_info info = {"demo_step", NULL, NULL, "fp1", 8};
+    tsct_step_info info = {"demo_step", NULL, NULL, "fp1", 8, NULL, NULL, 0};
     tsct_step *s = NULL;
     CHECK_OK(tsct_step_begin(c, &info, NULL, &s, &err), &err);
     CHECK(s && tsct_step_resumed(s) && tsct_step_done_count(s) == 3);
@@ -498,7 +498,7 @@ static void test_steps(void)
 
     /* A resumed run must ask for the shape it staged. */
     CHECK(run_step(c, "fp4", 8, 2, 0, -1, &err) == 2);
-    tsct_step_info info4 = {"demo_step", NULL, NULL, "fp4", 8};
+    tsct_step_info info4 = {"demo_step", NULL, NULL, "fp4", 8, NULL, NULL, 0};
     CHECK_OK(tsct_step_begin(c, &info4, NULL, &s, &err), &err);
     int64_t other[5] = {1, 1, 8, 2, 3};
     CHECK_FAILS(tsct_step_dataset(s, TSCT_PATH_RECON, 5, other, -1, NULL, &d, &err),
@@ -506,13 +506,119 @@ static void test_steps(void)
     tsct_step_close(s);
 
     /* Bad step names and sizes. */
-    tsct_step_info badname = {"Bad Name", NULL, NULL, NULL, 3};
+    tsct_step_info badname = {"Bad Name", NULL, NULL, NULL, 3, NULL, NULL, 0};
     CHECK_FAILS(tsct_step_begin(c, &badname, NULL, &s, &err), TSCT_ERR_VALUE, &err, "a-z");
-    tsct_step_info zero = {"ok", NULL, NULL, NULL, 0};
+    tsct_step_info zero = {"ok", NULL, NULL, NULL, 0, NULL, NULL, 0};
     CHECK_FAILS(tsct_step_begin(c, &zero, NULL, &s, &err), TSCT_ERR_VALUE, &err,
                 "at least one unit");
     tsct_container_close(c, NULL);
     unlink(work);
+}
+
+/* A step `name` writing time steps offset .. offset + k - 1 of a [.][1][2][4][3] dataset at
+ * path (offset -1: the whole dataset), with settings and inputs recorded. */
+static void stamp_step(tsct_container *c, const char *name, const char *path, int64_t k,
+                       int64_t offset, const char *settings, const char *inputs)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    char fp[256];
+    snprintf(fp, sizeof fp, "%s %lld %lld", settings, (long long)k, (long long)offset);
+    tsct_step_info info = {name, NULL, NULL, fp, 1, settings, inputs, offset > 0 ? offset : 0};
+    tsct_step *s = NULL;
+    CHECK_OK(tsct_step_begin(c, &info, NULL, &s, &err), &err);
+    if (!s)
+        return;
+    int64_t shape[5] = {k, 1, 2, 4, 3};
+    tsct_dataset *d = NULL;
+    CHECK_OK(tsct_step_dataset(s, path, 5, shape, offset, NULL, &d, &err), &err);
+    float buf[24 * 8];
+    for (int i = 0; i < 24 * 8; i++)
+        buf[i] = (float)i;
+    int64_t start[5] = {0, 0, 0, 0, 0};
+    CHECK_OK(tsct_dataset_write(d, start, shape, buf, &err), &err);
+    tsct_dataset_close(d);
+    CHECK_OK(tsct_step_mark_done(s, 0, 1, &err), &err);
+    CHECK_OK(tsct_step_commit(s, &err), &err);
+}
+
+static void stamps_of(tsct_container *c, const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    tsct_container_get_attr_string(c, path, "time_stamps", buf, size, NULL);
+}
+
+/* Time stamps: the string functions, then what a downstream step may keep after its
+ * upstream appends time steps or rewrites one in the middle. */
+static void test_stamps(void)
+{
+    CHECK(tsct_time_stamps_count("A*3;B*2") == 5);
+    CHECK(tsct_time_stamps_count("") == 0);
+    CHECK(tsct_time_stamps_count("A*3;garbage") == 3);
+    CHECK(tsct_time_stamps_common("A*3;B*2", "A*3;B*1;C*1") == 4);
+    CHECK(tsct_time_stamps_common("A*3;B*2", "A*2") == 2);
+    CHECK(tsct_time_stamps_common("?*2;A*1", "?*2;A*1") == 0);
+    CHECK(tsct_time_stamps_common("A*1;?*1;A*1", "A*1;?*1;A*1") == 1);
+    CHECK(tsct_time_stamps_common("AB*2", "A*2") == 0);
+
+    tsct_error err = TSCT_ERROR_INIT;
+    char p[4200], st[512], st2[512];
+    path_in(p, sizeof p, "stamps.h5");
+    unlink(p);
+    tsct_container *c = NULL;
+    CHECK_OK(tsct_container_create(p, 0, &c, &err), &err);
+    if (!c)
+        return;
+    const char *up = TSCT_PATH_RECON, *down = TSCT_PATH_SINOGRAMS;
+    const char *const ins[] = {TSCT_PATH_RECON, NULL};
+    stamp_step(c, "up", up, 3, -1, "u", NULL);
+    stamps_of(c, up, st, sizeof st);
+    CHECK_MSG(tsct_time_stamps_count(st) == 3 && strchr(st, ';') == NULL, "stamps %s", st);
+    char end[64] = "";
+    tsct_container_get_attr_string(c, "/entry/process/up", "end_time", end, sizeof end, NULL);
+    CHECK_MSG(strncmp(st, end, strlen(end)) == 0 && st[strlen(end)] == '*',
+              "the stamp is the record's end time: %s vs %s", st, end);
+
+    char *in1 = tsct_step_input_stamps(c, ins);
+    CHECK(in1 && strstr(in1, TSCT_PATH_RECON "=") == in1);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in1) == 0); /* no record yet */
+    stamp_step(c, "down", down, 3, -1, "d", in1);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in1) == 3);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "other", in1) == 0);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", "/entry/elsewhere=x*3\n") == 0);
+
+    /* Two time steps appended upstream: the first three are still good. */
+    stamp_step(c, "up", up, 2, 3, "u", NULL);
+    stamps_of(c, up, st2, sizeof st2);
+    CHECK_MSG(tsct_time_stamps_count(st2) == 5 && tsct_time_stamps_common(st, st2) == 3,
+              "appended stamps %s after %s", st2, st);
+    char *in2 = tsct_step_input_stamps(c, ins);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in2) == 3);
+    /* The downstream appends its two: everything reusable, and its own stamps grow. */
+    stamp_step(c, "down", down, 2, 3, "d", in2);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in2) == 5);
+    stamps_of(c, down, st, sizeof st);
+    CHECK_MSG(tsct_time_stamps_count(st) == 5, "downstream stamps %s", st);
+    char first[32] = "";
+    tsct_container_get_attr_string(c, "/entry/process/down", "time_first", first, sizeof first,
+                                   NULL);
+    CHECK_MSG(strcmp(first, "3") == 0, "time_first recorded: %s", first);
+
+    /* Time step 1 rewritten upstream: only time step 0 is still good; 2.. keep their stamps. */
+    stamp_step(c, "up", up, 1, 1, "u", NULL);
+    char *in3 = tsct_step_input_stamps(c, ins);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in3) == 1);
+    stamps_of(c, up, st, sizeof st);
+    CHECK_MSG(tsct_time_stamps_count(st) == 5 && tsct_time_stamps_common(st, st2) == 1,
+              "rewritten stamps %s", st);
+    /* A full rewrite upstream: nothing is reusable. */
+    stamp_step(c, "up", up, 5, -1, "u", NULL);
+    char *in4 = tsct_step_input_stamps(c, ins);
+    CHECK(tsct_step_reusable_time_steps(c, "down", "d", in4) == 0);
+    free(in1);
+    free(in2);
+    free(in3);
+    free(in4);
+    tsct_container_close(c, NULL);
 }
 
 int main(void)
@@ -533,5 +639,6 @@ int main(void)
     }
     test_shape_checks();
     test_steps();
+    test_stamps();
     return tsct_test_finish("test_container");
 }

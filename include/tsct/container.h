@@ -269,6 +269,13 @@ typedef struct tsct_step_info {
     const char *fingerprint; /* identifies inputs and settings; a partial run resumes only if
                                 its fingerprint is the same. NULL is the empty string. */
     int64_t nunits;          /* units of work (rows, frames, channels); >= 1 */
+    const char *settings;    /* what the results depend on besides the input data, and      */
+    const char *inputs;      /* the time stamps of the input datasets (tsct_step_input_stamps):
+                                recorded so that a later run can keep the time steps whose
+                                inputs did not change (tsct_step_reusable_time_steps). NULL:
+                                none, every run starts afresh. */
+    int64_t time_first;      /* the first time step this run writes (0: all; > 0: earlier ones
+                                are kept from the last run), recorded as provenance */
 } tsct_step_info;
 
 /* Begin a step on container c (open for writing), or resume it: if a work file from an
@@ -329,6 +336,35 @@ int tsct_step_is_current(tsct_container *c, const char *name, const char *finger
  * text is out of date as soon as an upstream step is re-run. buf gets at most size - 1
  * bytes, NUL-terminated. */
 void tsct_step_inputs_id(tsct_container *c, const char *const *steps, char *buf, size_t size);
+
+/* ---- time stamps: what an incremental run may keep ----------------------------------------
+ *
+ * Every dataset a step commits carries the attribute "time_stamps": for each index of its
+ * axis 0 (the time step), the end time of the step run that wrote it (the end_time of its
+ * /entry/process record), run-length coded "END*COUNT;END*COUNT;...". A run that appends or
+ * rewrites time steps from T on (tsct_step_dataset with time_offset T) keeps the stamps of
+ * the first T. "?" marks an unknown origin; "" means unknown throughout (old containers, or
+ * more than a few thousand appending runs). A step whose info has settings and inputs records
+ * them; a later run compares them with the current ones and need only compute the time steps
+ * from the first one whose input changed (tsct run on an operando experiment). */
+
+/* Number of time steps a stamp string covers. */
+int64_t tsct_time_stamps_count(const char *stamps);
+
+/* Number of leading time steps on which two stamp strings agree ("?" agrees with nothing). */
+int64_t tsct_time_stamps_common(const char *a, const char *b);
+
+/* "PATH=STAMPS\n" for each of the NULL-terminated dataset paths (STAMPS empty for a path that
+ * does not exist or has none): the inputs of a tsct_step_info. malloc'd; NULL without memory. */
+char *tsct_step_input_stamps(tsct_container *c, const char *const *paths);
+
+/* How many leading time steps of step `name`'s recorded results a run with these settings
+ * and inputs would compute identically: 0 when there is no complete record, it was made with
+ * other settings or without stamps, or an input path is new; otherwise, over the input paths,
+ * the fewest leading time steps whose stamps are unchanged. The caller also bounds it by the
+ * time steps its outputs hold. */
+int64_t tsct_step_reusable_time_steps(tsct_container *c, const char *name, const char *settings,
+                                      const char *inputs);
 
 /* The work file path of step `name` for container path (for messages and tools). */
 void tsct_step_work_path(const char *container_path, const char *name, char *buf, size_t size);

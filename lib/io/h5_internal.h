@@ -96,4 +96,16 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
 /* step.c: a dataset handle staged by step s was closed. */
 void tsct__step_dataset_closed(struct tsct_step *s);
 
+/* Time stamps (stamps.c). Longest stamp string kept (below the 64 KiB attribute limit). */
+#define TSCT__STAMPS_MAX 60000
+
+/* The stamps of a dataset of old_n time steps with stamps `old` after a run `run` wrote time
+ * steps first .. first + count - 1 (malloc'd; "" if too long; NULL without memory). */
+char *tsct__time_stamps_splice(const char *old, int64_t old_n, int64_t first, int64_t count,
+                               const char *run);
+
+/* The "time_stamps" attribute of the object at path ("" if none; malloc'd, NULL without
+ * memory). Call with the HDF5 lock held. */
+char *tsct__time_stamps_read(hid_t file, const char *path);
+
 #endif

@@ -19,7 +19,8 @@
  * chunk_last: a chunk shared with a finished unit would be rewritten.)
  *
  * The commit first removes the old /entry/process/NAME record, then replaces or appends each
- * dataset, writes the vectors, and writes the new record last: a crash during the commit leaves
+ * dataset (stamping its time steps, see stamps.c), writes the vectors, and writes the new
+ * record last: a crash during the commit leaves
  * no record, the step is seen as not done, and the kept work file lets it commit again.
  */
 #include <errno.h>
@@ -45,8 +46,8 @@ struct tsct_step {
     const tsct_log *log;
     char name[64];
     char work_path[TSCT_PATH_MAX];
-    char *command, *config, *fingerprint;
-    int64_t nunits, ndone;
+    char *command, *config, *fingerprint, *settings, *inputs;
+    int64_t nunits, ndone, time_first;
     uint8_t *done;
     hid_t done_dset;
     int resumed;
@@ -105,6 +106,8 @@ static void step_free(tsct_step *s)
     free(s->command);
     free(s->config);
     free(s->fingerprint);
+    free(s->settings);
+    free(s->inputs);
     free(s->done);
     free(s);
 }
@@ -268,11 +271,18 @@ tsct_status tsct_step_begin(tsct_container *c, const tsct_step_info *info, const
     s->command = dup_or_empty(info->command);
     s->config = dup_or_empty(info->config);
     s->fingerprint = dup_or_empty(info->fingerprint);
+    /* Settings and inputs too long for an attribute are not recorded: no reuse, no error. */
+    const int stamped = info->settings && info->inputs &&
+                        strlen(info->settings) < TSCT__STAMPS_MAX &&
+                        strlen(info->inputs) < TSCT__STAMPS_MAX;
+    s->settings = dup_or_empty(stamped ? info->settings : NULL);
+    s->inputs = dup_or_empty(stamped ? info->inputs : NULL);
+    s->time_first = info->time_first > 0 ? info->time_first : 0;
     s->nunits = info->nunits;
     s->done = calloc((size_t)info->nunits, 1);
     s->t0 = wall_clock();
     now_iso(s->start_time, sizeof s->start_time);
-    if (!s->command || !s->config || !s->fingerprint || !s->done) {
+    if (!s->command || !s->config || !s->fingerprint || !s->settings || !s->inputs || !s->done) {
         step_free(s);
         return tsct_error_set(err, TSCT_ERR_NOMEM, c->path, info->name, -1,
                               "%lld units", (long long)info->nunits);
@@ -655,11 +665,10 @@ static tsct_status copy_vector(tsct_step *s, const char *path, tsct_error *err)
     return st;
 }
 
-static tsct_status write_process(tsct_step *s, tsct_error *err)
+static tsct_status write_process(tsct_step *s, const char *end, tsct_error *err)
 {
-    char path[128], end[32];
+    char path[128];
     snprintf(path, sizeof path, "%s/%s", TSCT_PATH_PROCESS, s->name);
-    now_iso(end, sizeof end);
     if (tsct__h5_ensure_groups(s->c->file, path, 1) < 0)
         return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot create group");
     hid_t g = H5Gopen2(s->c->file, path, H5P_DEFAULT);
@@ -678,6 +687,13 @@ static tsct_status write_process(tsct_step *s, tsct_error *err)
     rc |= tsct__h5_set_attr_string(g, "wall_time_s", wall);
     rc |= tsct__h5_set_attr_string(g, "units_of_work", units);
     rc |= tsct__h5_set_attr_string(g, "resumed", s->resumed ? "yes" : "no");
+    if (s->settings[0]) {
+        char first[32];
+        snprintf(first, sizeof first, "%lld", (long long)s->time_first);
+        rc |= tsct__h5_set_attr_string(g, "settings", s->settings);
+        rc |= tsct__h5_set_attr_string(g, "inputs", s->inputs);
+        rc |= tsct__h5_set_attr_string(g, "time_first", first);
+    }
     /* The configuration can be long: a dataset, not an attribute (64 KiB limit). */
     if (rc == 0) {
         hid_t type = tsct__h5_string_type(s->config);
@@ -700,8 +716,63 @@ static tsct_status write_process(tsct_step *s, tsct_error *err)
     return TSCT_OK;
 }
 
+/* The stamps of a dataset before an append: its time steps and "time_stamps". */
+struct old_stamps {
+    char *old;
+    int64_t n;
+};
+
+static void stamp_prepare(tsct_step *s, const char *path, struct old_stamps *o)
+{
+    o->n = 0;
+    o->old = tsct__time_stamps_read(s->c->file, path);
+    hid_t d = H5Dopen2(s->c->file, path, H5P_DEFAULT);
+    if (d >= 0) {
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[8] = {0};
+        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) >= 1 &&
+            H5Sget_simple_extent_dims(sp, dims, NULL) >= 1)
+            o->n = (int64_t)dims[0];
+        if (sp >= 0)
+            H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Eclear2(H5E_DEFAULT); /* no stamps (NULL) only costs a later full run */
+}
+
+/* Give the committed dataset at path its "time_stamps": the old ones of an appended dataset
+ * before `first`, this run's end time for the time steps it wrote. */
+static tsct_status stamp_write(tsct_step *s, const char *path, int64_t first,
+                               const struct old_stamps *o, const char *end, tsct_error *err)
+{
+    hid_t d = H5Dopen2(s->c->file, path, H5P_DEFAULT);
+    if (d < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot open to stamp");
+    hid_t staged = H5Dopen2(s->work->file, path, H5P_DEFAULT);
+    hsize_t dims[8] = {0};
+    int64_t count = 0;
+    if (staged >= 0) {
+        hid_t sp = H5Dget_space(staged);
+        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) >= 1 &&
+            H5Sget_simple_extent_dims(sp, dims, NULL) >= 1)
+            count = (int64_t)dims[0];
+        if (sp >= 0)
+            H5Sclose(sp);
+        H5Dclose(staged);
+    }
+    char *stamps = tsct__time_stamps_splice(o->old ? o->old : "", o->old ? o->n : first, first,
+                                            count, end);
+    int rc = stamps ? tsct__h5_set_attr_string(d, "time_stamps", stamps) : -1;
+    free(stamps);
+    H5Dclose(d);
+    if (rc < 0)
+        return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot write its time stamps");
+    return TSCT_OK;
+}
+
 tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
 {
+    struct old_stamps stamps = {NULL, 0};
     tsct_status st = TSCT_OK;
     if (s->open_handles > 0) {
         st = tsct_error_set(err, TSCT_ERR_STATE, s->work_path, s->name, -1,
@@ -755,25 +826,33 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
         st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, proc, "cannot remove the old record");
         goto done;
     }
+    char end[32];
+    now_iso(end, sizeof end);
     for (int i = 0; i < l->n && st == TSCT_OK; i++) {
         const struct staged *it = &l->item[i];
         if (it->is_vector)
             continue;
-        if (it->offset >= 0 && tsct__h5_exists(s->c->file, it->path))
+        const int append = it->offset >= 0 && tsct__h5_exists(s->c->file, it->path);
+        if (append) {
+            stamp_prepare(s, it->path, &stamps);
             st = append_rows(s, it->path, it->offset, err);
-        else if (it->offset > 0)
+        } else if (it->offset > 0)
             st = tsct_error_set(err, TSCT_ERR_STATE, s->c->path, it->path, -1,
                                 "time steps from %lld staged, but the container has no "
                                 "earlier ones to append to",
                                 (long long)it->offset);
         else
             st = replace_dataset(s, it->path, err);
+        if (st == TSCT_OK)
+            st = stamp_write(s, it->path, append ? it->offset : 0, &stamps, end, err);
+        free(stamps.old);
+        stamps.old = NULL;
     }
     for (int i = 0; i < l->n && st == TSCT_OK; i++)
         if (l->item[i].is_vector)
             st = copy_vector(s, l->item[i].path, err);
     if (st == TSCT_OK)
-        st = write_process(s, err);
+        st = write_process(s, end, err);
     if (st == TSCT_OK && H5Fflush(s->c->file, H5F_SCOPE_LOCAL) < 0)
         st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, NULL, "flush failed");
 done:

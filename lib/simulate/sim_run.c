@@ -263,7 +263,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         st = open_or_create(path, &c, err);
     if (st == TSCT_OK) {
         tsct_step_info info = {"simulate", params->command, preset->description, fp,
-                               r.nt * r.nz};
+                               r.nt * r.nz, NULL, NULL, 0};
         st = tsct_step_begin(c, &info, log, &step, err);
     }
     const int64_t nt = r.nt, nz = r.nz, na = r.na, ns = r.ns, nq = r.nq, n = r.n, nc = r.nc;
