@@ -92,6 +92,19 @@ void tsct_cli_print_help(FILE *out);
 int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
                         const char *fingerprint);
 
+/* Incremental runs (cli->skip_current, set by `tsct run`): how many leading time steps of
+ * step `name`'s results a run with these settings may keep, given the time stamps of the
+ * input datasets `inputs` (NULL-terminated paths): tsct_step_reusable_time_steps, bounded by
+ * the time steps of the dataset `output` and by nt, the inputs' time steps; 0 when the output
+ * has more than nt (the input shrank) or without skip_current. nt means the step is up to
+ * date. *stamps gets the inputs' stamps for tsct_step_info.inputs (malloc'd, the caller frees;
+ * NULL without memory). A partial keep appends " from=T" to the fingerprint fp, so that only
+ * an interrupted run of the same plan resumes. Logs what is kept. */
+int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const char *name,
+                                 const char *settings, const char *const *inputs,
+                                 const char *output, int64_t nt, char **stamps, char *fp,
+                                 size_t fp_size);
+
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);
 

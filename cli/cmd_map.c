@@ -430,6 +430,14 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     }
     tsct_unmix_plan *unmix = NULL;
     double *unmix_work = NULL, *unmix_w = NULL;
+    const size_t settings_size = sizeof ms->text + 4096, fp_size = settings_size + 2048;
+    char *stamps = NULL, *settings = malloc(settings_size), *fp = malloc(fp_size);
+    if (!settings || !fp) {
+        free(settings);
+        free(fp);
+        free(ms);
+        return TSCT_EXIT_FAIL;
+    }
     tsct_cli_guard_file(path);
     st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
     if (st == TSCT_OK && need_recon) {
@@ -519,22 +527,35 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
             st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, m->def.name, -1, "slice");
     }
 
+    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
     if (st == TSCT_OK) {
-        char fp[9000], inputs[1024];
+        char inputs[1024], first[128];
         static const char *const upstream[] = {"recon", "import_recon", "pdf", NULL};
+        const char *data[3] = {NULL, NULL, NULL};
+        data[0] = need_recon ? TSCT_PATH_RECON : TSCT_PATH_PDF;
+        data[1] = need_recon && need_pdf ? TSCT_PATH_PDF : NULL;
         tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
-        snprintf(fp, sizeof fp, "%s shape=%lldx%lldx%lldx%lld\n%.7000s", inputs, (long long)nt,
-                 (long long)nz, (long long)ny, (long long)nx, ms->text);
+        snprintf(settings, settings_size, "shape=%lldx%lldx%lld background=%lld "
+                 "wavelength=%.17g data=%s\n%s", (long long)nz, (long long)ny, (long long)nx,
+                 (long long)unmix_bg, wavelength, data_dirs ? data_dirs : "", ms->text);
+        snprintf(fp, fp_size, "%s nt=%lld %s", inputs, (long long)nt, settings);
         if (tsct_cli_up_to_date(cli, c, "map", fp))
             goto done;
-        tsct_step_info info = {"map", cli->command_line, ms->text, fp, nt * nz, NULL, NULL, 0};
+        snprintf(first, sizeof first, "%s/%s", TSCT_PATH_MAPS, ms->m[0].def.name);
+        t0 = tsct_cli_keep_time_steps(cli, c, "map", settings, data, first, nt, &stamps, fp,
+                                      fp_size);
+        if (t0 == nt)
+            goto done;
+        tsct_step_info info = {"map", cli->command_line, ms->text, fp, (nt - t0) * nz,
+                               settings, stamps, t0};
         st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     }
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         char dpath[128];
         snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
-        int64_t mshape[4] = {nt, nz, ny, nx};
-        st = tsct_step_dataset(step, dpath, 4, mshape, -1, NULL, &ms->m[i].out, &err);
+        int64_t mshape[4] = {nt - t0, nz, ny, nx};
+        st = tsct_step_dataset(step, dpath, 4, mshape, t0 > 0 ? t0 : -1, NULL, &ms->m[i].out,
+                               &err);
         if (st == TSCT_OK)
             st = tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, &err);
     }
@@ -544,12 +565,12 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
 
     tsct_progress progress;
     if (st == TSCT_OK)
-        tsct_progress_begin(&progress, &cli->progress, "map slices", nt * nz,
+        tsct_progress_begin(&progress, &cli->progress, "map slices", (nt - t0) * nz,
                             tsct_step_done_count(step));
-    for (int64_t u = 0; st == TSCT_OK && u < nt * nz; u++) {
+    for (int64_t u = 0; st == TSCT_OK && u < (nt - t0) * nz; u++) {
         if (tsct_step_is_done(step, u))
             continue;
-        int64_t t = u / nz, z = u % nz;
+        int64_t t = t0 + u / nz, z = u % nz;
         for (int src = 0; src < 2 && st == TSCT_OK; src++) {
             tsct_dataset *d = src == 0 ? recon : pdf;
             int64_t len = src == 0 ? nq : nr;
@@ -585,7 +606,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                 for (int64_t k = 0; k < ny * nx; k++)
                     m->slice[k] = top > 0 ? (float)(A[k] / top) : NAN;
             }
-            int64_t start[4] = {t, z, 0, 0}, count[4] = {1, 1, ny, nx};
+            int64_t start[4] = {t - t0, z, 0, 0}, count[4] = {1, 1, ny, nx};
             st = tsct_dataset_write(m->out, start, count, m->slice, &err);
         }
         if (st == TSCT_OK)
@@ -620,5 +641,8 @@ done:
     free(r);
     free(row);
     free(ms);
+    free(stamps);
+    free(settings);
+    free(fp);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

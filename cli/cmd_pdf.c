@@ -429,8 +429,9 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
 {
     tsct_error err = TSCT_ERROR_INIT;
     tsct_container *c = NULL;
-    tsct_dataset *src = NULL, *dst = NULL, *ddst = NULL;
+    tsct_dataset *src = NULL, *dst = NULL, *ddst = NULL, *kept = NULL;
     tsct_step *step = NULL;
+    char *stamps = NULL;
     tsct_composition *comp = NULL;
     tsct_pdf_plan *plan = NULL;
     tsct_pdf_workspace *ws = NULL;
@@ -494,32 +495,47 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
     struct stat sb;
     stat(o->container, &sb);
-    char fingerprint[4096], inputs[1024];
+    char fingerprint[6144], inputs[1024], settings[4096];
     static const char *const upstream[] = {"recon", "import_recon", NULL};
+    static const char *const data[] = {TSCT_PATH_RECON, NULL};
     tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
-    snprintf(fingerprint, sizeof fingerprint, "%s recon=%lldx%lldx%lldx%lldx%lld threshold=%.17g "
-             "cut=%.17g reference=%lld %.2000s", inputs, (long long)shape[0], (long long)shape[1],
-             (long long)shape[2], (long long)shape[3], (long long)shape[4], o->threshold, cut,
+    /* The cut depends on every time step: when new ones raise the largest intensity, the
+     * settings differ and every time step is computed again. */
+    snprintf(settings, sizeof settings, "recon=%lldx%lldx%lldx%lld threshold=%.17g "
+             "cut=%.17g reference=%lld %.2000s", (long long)shape[1], (long long)shape[2],
+             (long long)shape[3], (long long)shape[4], o->threshold, cut,
              (long long)o->reference, config_text);
-    /* Units 0 .. nrows-1: the G rows; with a reference, nrows .. 2 nrows-1: the dPDF rows,
-     * computed from the staged G once every G row is finished. */
-    const int64_t nrows = shape[0] * shape[1] * shape[2];
+    snprintf(fingerprint, sizeof fingerprint, "%s nt=%lld %s", inputs, (long long)shape[0],
+             settings);
     if (tsct_cli_up_to_date(cli, c, "pdf", fingerprint))
         goto fail;
+    /* Time steps before t0 are kept (tsct run, new tomograms); the dPDF reference must be
+     * among them or among the new ones. */
+    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "pdf", settings, data, TSCT_PATH_PDF,
+                                                shape[0], &stamps, fingerprint,
+                                                sizeof fingerprint);
+    if (t0 == shape[0])
+        goto fail;
+    /* Units 0 .. nrows-1: the G rows of time steps t0 ..; with a reference, nrows .. 2 nrows-1:
+     * the dPDF rows, computed from the staged G once every G row is finished. */
+    const int64_t nrows = (shape[0] - t0) * shape[1] * shape[2];
     tsct_step_info info = {"pdf", cli->command_line, config_text, fingerprint,
-                           with_diff ? 2 * nrows : nrows, NULL, NULL, 0};
+                           with_diff ? 2 * nrows : nrows, settings, stamps, t0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
     if (st == TSCT_OK)
         st = tsct_step_vector(step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", &err);
-    int64_t gshape[5] = {shape[0], shape[1], shape[2], nx, nr};
+    int64_t gshape[5] = {shape[0] - t0, shape[1], shape[2], nx, nr};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.units = "A^-2";
+    const int64_t off = t0 > 0 ? t0 : -1;
     if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_PDF, 5, gshape, -1, &dp, &dst, &err);
+        st = tsct_step_dataset(step, TSCT_PATH_PDF, 5, gshape, off, &dp, &dst, &err);
+    if (st == TSCT_OK && with_diff && o->reference < t0) /* a kept reference */
+        st = tsct_dataset_open(c, TSCT_PATH_PDF, &kept, &err);
     if (st == TSCT_OK)
         st = set_setting_attrs(dst, &rec, config_text, tsct_pdf_plan_degree(plan), &err);
     if (st == TSCT_OK && with_diff)
-        st = tsct_step_dataset(step, TSCT_PATH_PDF_DIFF, 5, gshape, -1, &dp, &ddst, &err);
+        st = tsct_step_dataset(step, TSCT_PATH_PDF_DIFF, 5, gshape, off, &dp, &ddst, &err);
     if (st == TSCT_OK && with_diff)
         st = set_setting_attrs(ddst, &rec, config_text, tsct_pdf_plan_degree(plan), &err);
     if (st == TSCT_OK && with_diff)
@@ -535,10 +551,12 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     for (int64_t r = 0; r < nrows; r++) {
         if (tsct_step_is_done(step, r))
             continue;
-        int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
+        int64_t lead[3] = {t0 + r / (shape[1] * shape[2]), r / shape[2] % shape[1],
+                           r % shape[2]};
         st = tsct_dataset_read_row(src, lead, row, &err);
         if (st != TSCT_OK)
             goto fail;
+        lead[0] -= t0; /* the staged time step */
         for (int64_t x = 0; x < nx; x++) {
             double s = 0;
             for (int64_t k = 0; k < nq; k++)
@@ -559,10 +577,10 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
         if (tsct_step_is_done(step, nrows + r))
             continue;
         int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
-        int64_t lref[3] = {o->reference, lead[1], lead[2]};
+        int64_t lref[3] = {o->reference - (kept ? 0 : t0), lead[1], lead[2]};
         st = tsct_dataset_read_row(dst, lead, grow, &err);
         if (st == TSCT_OK)
-            st = tsct_dataset_read_row(dst, lref, gref, &err);
+            st = tsct_dataset_read_row(kept ? kept : dst, lref, gref, &err);
         if (st == TSCT_OK) {
             difference(grow, gref, nx * nr, grow);
             st = tsct_dataset_write_row(ddst, lead, grow, &err);
@@ -579,7 +597,8 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     tsct_progress_end(&progress);
     tsct_dataset_close(dst);
     tsct_dataset_close(ddst);
-    dst = ddst = NULL;
+    tsct_dataset_close(kept);
+    dst = ddst = kept = NULL;
     st = tsct_step_commit(step, &err);
     step = NULL;
     if (st != TSCT_OK)
@@ -595,6 +614,8 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
 fail:
     tsct_dataset_close(dst);
     tsct_dataset_close(ddst);
+    tsct_dataset_close(kept);
+    free(stamps);
     tsct_step_close(step);
     tsct_dataset_close(src);
     tsct_container_close(c, NULL);

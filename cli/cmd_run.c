@@ -11,7 +11,8 @@
  * reads) and settings in /entry/process/STEP; `tsct run` sets skip_current, and a step whose
  * record matches leaves at once. A changed setting re-runs that step, which changes the
  * inputs of every step after it. New frame files of an operando experiment are integrated
- * alone and appended (--time-offset); the steps after integration then run again. An
+ * alone and appended (--time-offset); sinogram, recon, pdf and map then compute only the
+ * new time steps (their inputs' time stamps, see tsct_step_reusable_time_steps). An
  * interrupted step resumes from its work file. A failing step stops the run and names it;
  * what earlier steps wrote stays.
  */
@@ -38,7 +39,8 @@ const char tsct_usage_run[] =
     "the frames into the container, then sinogram, recon, pdf, map, coverage (and the steps\n"
     "that have a section). Steps whose inputs and settings have not changed since their\n"
     "record in /entry/process are skipped; an interrupted step resumes; new frame files of an\n"
-    "operando experiment are integrated and appended. A failing step stops the run and names\n"
+    "operando experiment are integrated and appended, and the steps after integration\n"
+    "compute only the new time steps. A failing step stops the run and names\n"
     "the step; earlier results stay. Paths in the file are relative to its folder.\n"
     "\n"
     "Options:\n"

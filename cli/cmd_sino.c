@@ -890,6 +890,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
     tsct_dataset *in = NULL, *dst = NULL;
     tsct_step *step = NULL;
     double *th = NULL, *q = NULL, *qb = NULL, *centres = NULL;
+    char *stamps = NULL;
     float *monitor = NULL, *buf = NULL, *buf2 = NULL, *out = NULL;
     struct sino_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -959,12 +960,19 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
              o.centre.mode, o.centre.value, o.crop, (long long)o.bin_s, (long long)o.bin_c,
              o.bad_thr, o.zinger_thr, (long long)o.block, (long long)o.deflate);
     static const char *const inputs_s[] = {"import_integrated", "integrate", "simulate", NULL};
+    static const char *const data_s[] = {TSCT_PATH_INTEGRATED, NULL};
     fingerprint(c, fp, sizeof fp, inputs_s, settings);
     if (tsct_cli_up_to_date(cli, c, "sinogram", fp))
         goto done;
-    tsct_step_info info = {"sinogram", cli->command_line, settings, fp, nt * nz * nblk, NULL, NULL, 0};
+    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
+    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "sinogram", settings, data_s,
+                                                TSCT_PATH_SINOGRAMS, nt, &stamps, fp, sizeof fp);
+    if (t0 == nt)
+        goto done;
+    tsct_step_info info = {"sinogram", cli->command_line, settings, fp, (nt - t0) * nz * nblk,
+                           settings, stamps, t0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
-    const int64_t oshape[5] = {nt, nz, na, ms, mq};
+    const int64_t oshape[5] = {nt - t0, nz, na, ms, mq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = (int)o.deflate;
     dp.chunk_last = o.block / o.bin_c;  /* one unit's channels: see tsct_dataset_params */
@@ -980,6 +988,15 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
                 : tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "q", -1, "binned axis");
     }
     centres = malloc((size_t)(nt * nz) * sizeof *centres);
+    if (st == TSCT_OK && centres && t0 > 0) {
+        /* the kept time steps' centres */
+        double *kept = NULL;
+        int64_t nk = 0;
+        st = tsct_container_read_vector(c, "/entry/sinograms/centre", &kept, &nk, &err);
+        for (int64_t i = 0; st == TSCT_OK && i < t0 * nz; i++)
+            centres[i] = i < nk ? kept[i] : -1.0;
+        free(kept);
+    }
     const int64_t bmax = o.block + (o.bad_thr > 0 ? nq : 0);
     buf = malloc((size_t)(na * ns * (bmax < nq ? bmax : nq)) * sizeof *buf);
     buf2 = malloc((size_t)(na * (ns_out > ns ? ns_out : ns) * o.block) * sizeof *buf2);
@@ -988,14 +1005,15 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
         st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "sinogram blocks", -1,
                             "%lld channels per block", (long long)o.block);
     if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_SINOGRAMS, 5, oshape, -1, &dp, &dst, &err);
+        st = tsct_step_dataset(step, TSCT_PATH_SINOGRAMS, 5, oshape, t0 > 0 ? t0 : -1, &dp,
+                               &dst, &err);
     if (st != TSCT_OK)
         goto done;
     tsct_progress pr;
-    tsct_progress_begin(&pr, &cli->progress, "sinogram blocks", nt * nz * nblk,
+    tsct_progress_begin(&pr, &cli->progress, "sinogram blocks", (nt - t0) * nz * nblk,
                         tsct_step_done_count(step));
     int64_t nzing = 0;
-    for (int64_t tz = 0; st == TSCT_OK && tz < nt * nz; tz++) {
+    for (int64_t tz = t0 * nz; st == TSCT_OK && tz < nt * nz; tz++) {
         const int64_t t = tz / nz, z = tz % nz;
         int64_t w = 0;
         st = sino_plan_make(cli, &o, in, t, z, na, ns, nq, zig, th, monitor, nmon, ns_out,
@@ -1007,7 +1025,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
                                 (long long)w, (long long)ns_out);
         centres[tz] = plan.centre;
         for (int64_t b = 0; st == TSCT_OK && b < nblk; b++) {
-            const int64_t u = tz * nblk + b;
+            const int64_t u = (tz - t0 * nz) * nblk + b;
             if (tsct_step_is_done(step, u))
                 continue;
             const int64_t c0 = b * o.block;
@@ -1016,7 +1034,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
             st = sino_block(cli, &o, in, &plan, t, z, na, ns, nq, zig, c0, c1, ns_out, buf,
                             buf2, out, &nzb, &err);
             nzing += nzb;
-            const int64_t ws[5] = {t, z, 0, 0, c0 / o.bin_c};
+            const int64_t ws[5] = {t - t0, z, 0, 0, c0 / o.bin_c};
             const int64_t wc[5] = {1, 1, na, ms, (c1 - c0) / o.bin_c};
             if (st == TSCT_OK)
                 st = tsct_dataset_write(dst, ws, wc, out, &err);
@@ -1057,6 +1075,7 @@ done:
     free(q);
     free(qb);
     free(centres);
+    free(stamps);
     free(monitor);
     free(buf);
     free(buf2);
@@ -1153,6 +1172,7 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
     tsct_step *step = NULL;
     double *th = NULL, *q = NULL, *centres = NULL, *org = NULL;
     float *blk = NULL, *cblk = NULL, *img = NULL, *prof = NULL, *row = NULL;
+    char *stamps = NULL;
     struct recon_engine eng;
     memset(&eng, 0, sizeof eng);
     int64_t na = 0, nqa = 0, ncen = 0, shape[8];
@@ -1232,19 +1252,27 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
              o->method, tsct_fbp_filter_name(o->filter), (long long)o->iterations, o->nonneg,
              (long long)n, o->circle, centre, (long long)block, (long long)o->deflate);
     static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
+    static const char *const data_r[] = {TSCT_PATH_SINOGRAMS, NULL};
     fingerprint(c, fp, sizeof fp, inputs_r, settings);
     if (tsct_cli_up_to_date(cli, c, "recon", fp))
         goto done;
-    tsct_step_info info = {"recon", cli->command_line, settings, fp, nt * nz * nblk, NULL, NULL, 0};
+    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
+    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "recon", settings, data_r,
+                                                TSCT_PATH_RECON, nt, &stamps, fp, sizeof fp);
+    if (t0 == nt)
+        goto done;
+    const int64_t nu = (nt - t0) * nz * nblk;
+    tsct_step_info info = {"recon", cli->command_line, settings, fp, nu, settings, stamps, t0};
     st = tsct_step_begin(c, &info, &cli->log, &step, &err);
-    const int64_t oshape[5] = {nt, nz, n, n, nq};
+    const int64_t oshape[5] = {nt - t0, nz, n, n, nq};
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = (int)o->deflate;
     dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", &err);
     if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, -1, &dp, &dst, &err);
+        st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, t0 > 0 ? t0 : -1, &dp, &dst,
+                               &err);
     blk = malloc((size_t)(na * ns * block) * sizeof *blk);
     cblk = malloc((size_t)(na * w * block) * sizeof *cblk);
     img = malloc((size_t)(n * n * block) * sizeof *img);
@@ -1254,15 +1282,15 @@ static int recon_container(tsct_cli *cli, struct recon_opts *o)
     if (st != TSCT_OK)
         goto done;
     tsct_progress pr;
-    tsct_progress_begin(&pr, &cli->progress, "recon channel blocks", nt * nz * nblk,
+    tsct_progress_begin(&pr, &cli->progress, "recon channel blocks", nu,
                         tsct_step_done_count(step));
-    for (int64_t u = 0; st == TSCT_OK && u < nt * nz * nblk; u++) {
+    for (int64_t u = 0; st == TSCT_OK && u < nu; u++) {
         if (tsct_step_is_done(step, u))
             continue;
-        const int64_t t = u / (nz * nblk), z = u / nblk % nz, c0 = u % nblk * block;
+        const int64_t t = t0 + u / (nz * nblk), z = u / nblk % nz, c0 = u % nblk * block;
         const int64_t nc = c0 + block <= nq ? block : nq - c0;
         const int64_t rs[5] = {t, z, 0, 0, c0}, rc[5] = {1, 1, na, ns, nc};
-        const int64_t ws[5] = {t, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
+        const int64_t ws[5] = {t - t0, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
         st = tsct_dataset_read(in, rs, rc, blk, &err);
         if (st == TSCT_OK)
             st = tsct_sino_resample(blk, na, ns, nc, org, w, cblk, cli->nthreads, &err);
@@ -1303,6 +1331,7 @@ done:
     free(img);
     free(prof);
     free(row);
+    free(stamps);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
 

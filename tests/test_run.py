@@ -39,10 +39,17 @@ scan = live/scan.ini
 [integrate]
 filter = trimmed:5,75
 
+[pdf]
+config = pdf.cfg
+reference = 0
+
 [map]
 window = BiVO4=1.29:1.42
 total = total
 """
+with open(os.path.join(W, "pdf.cfg"), "w") as f:
+    f.write("[DEFAULT]\ndataformat = QA\ncomposition = BiVO4\nqmin = 0.9\nqmax = 4.4\n"
+            "qmaxinst = 4.4\nrmin = 0.5\nrmax = 12\nrstep = 0.2\nrpoly = 0.9\n")
 
 
 def write_cfg(text, name="pipeline.cfg"):
@@ -84,6 +91,18 @@ with h5py.File(exp, "r") as f:
           "only the new file integrated: " + cmd)
     check(f["entry/maps/BiVO4"].shape[0] == 2, "maps of both time steps")
     recon = f["entry/recon/data"][...]
+    # The steps after integration compute the new time step only: time step 0 keeps its
+    # stamp (the end time of the run that wrote it), and the records say where they began.
+    for step, path in (("sinogram", "entry/sinograms/data"), ("recon", "entry/recon/data"),
+                       ("pdf", "entry/pdf/G"), ("pdf", "entry/pdf/dpdf"),
+                       ("map", "entry/maps/BiVO4")):
+        rec = f["entry/process/" + step].attrs
+        check(rec.get("time_first", b"").decode() == "1",
+              "%s computed from time step 1 only (time_first %s)" % (step, rec.get("time_first")))
+        stamps = f[path].attrs["time_stamps"].decode().split(";")
+        check(len(stamps) == 2 and stamps[0].endswith("*1") and stamps[1].endswith("*1") and
+              stamps[0] != stamps[1], "%s: one stamp per run (%s)" % (path, stamps))
+
 after_new = records(exp)
 
 # A changed map window: the map step runs again, nothing before it.
@@ -126,7 +145,7 @@ with h5py.File(exp, "r") as a, h5py.File(killed, "r") as b:
               path + ": interrupted and uninterrupted runs agree exactly")
     # FBP's FFTs use plans FFTW picks by timing (FFTW_MEASURE), so two runs may round
     # differently: agreement to float rounding (2e-7 of the largest value seen).
-    for path in ("entry/recon/data", "entry/maps/BiVO4"):
+    for path in ("entry/recon/data", "entry/pdf/G", "entry/pdf/dpdf", "entry/maps/BiVO4"):
         x, y = a[path][...], b[path][...]
         dev = np.nanmax(np.abs(x - y)) / np.nanmax(np.abs(x))
         check(x.shape == y.shape and np.array_equal(np.isnan(x), np.isnan(y)) and dev < 1e-5,
