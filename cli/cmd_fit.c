@@ -308,7 +308,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
     const int pdf = strcmp(o->source, "pdf") == 0;
     const char *src_path = pdf ? TSCT_PATH_PDF : TSCT_PATH_RECON;
     const char *axis_path = pdf ? TSCT_PATH_PDF_R : TSCT_PATH_RECON_Q;
-    char mask_text[512] = "", fingerprint[4096], dpath[256];
+    char mask_text[512] = "", fingerprint[6144], dpath[256], *stamps = NULL;
     tsct_cli_guard_file(path);
     tsct_status st = tsct_container_open(path, TSCT_OPEN_WRITE, &v.c, &err);
     if (st == TSCT_OK)
@@ -436,25 +436,38 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
         st = tsct_error_set(&err, TSCT_ERR_VALUE, path, o->mask_map ? dpath : "mask", -1,
                             "the mask is empty: no voxel of %s", mask_text);
 
+    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
     if (st == TSCT_OK) {
-        snprintf(fingerprint, sizeof fingerprint,
-                 "source=%s shape=%lldx%lldx%lldx%lldx%lld mask=%s cut=%.17g maps=%s model=%s",
-                 src_path, (long long)nt, (long long)nz, (long long)ny, (long long)nx,
-                 (long long)nc, mask_text, cut, o->maps ? o->maps : "",
-                 tsct_fit_plan_describe(plan));
-        char stepname[64];
+        char settings[4096];
+        snprintf(settings, sizeof settings,
+                 "source=%s shape=%lldx%lldx%lldx%lld mask=%s cut=%.17g maps=%s model=%s",
+                 src_path, (long long)nz, (long long)ny, (long long)nx, (long long)nc,
+                 mask_text, cut, o->maps ? o->maps : "", tsct_fit_plan_describe(plan));
+        snprintf(fingerprint, sizeof fingerprint, "nt=%lld %s", (long long)nt, settings);
+        char stepname[64], first[300];
         snprintf(stepname, sizeof stepname, "fit_%s", o->name);
         for (char *p = stepname; *p; p++)
             *p = (char)tolower((unsigned char)*p);
+        /* What the fits read: the data, and the recon or map the mask comes from. */
+        const char *inputs[3] = {src_path, NULL, NULL};
+        if (v.mask)
+            inputs[1] = dpath;
+        else if (v.recon && v.recon != v.src)
+            inputs[1] = TSCT_PATH_RECON;
+        snprintf(first, sizeof first, "%s/%s/parameters", TSCT_PATH_FITS, o->name);
+        t0 = tsct_cli_keep_time_steps(cli, v.c, stepname, settings, inputs, first, nt, &stamps,
+                                      fingerprint, sizeof fingerprint);
+        if (t0 == nt)
+            goto done;
         tsct_step_info info = {stepname, cli->command_line, tsct_fit_plan_describe(plan),
-                               fingerprint, nt * nz * ny, NULL, NULL, 0};
+                               fingerprint, (nt - t0) * nz * ny, settings, stamps, t0};
         st = tsct_step_begin(v.c, &info, &cli->log, &step, &err);
     }
     static const char *const out_names[FIT_OUT_FIXED] = {"parameters", "esd", "rwp", "redchi2",
                                                           "status"};
     for (int i = 0; st == TSCT_OK && i < FIT_OUT_FIXED + v.nmaps; i++) {
         const int rank = i < 2 ? 5 : 4;
-        int64_t sh[5] = {nt, nz, ny, nx, k};
+        int64_t sh[5] = {nt - t0, nz, ny, nx, k};
         tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
         if (i < FIT_OUT_FIXED) {
             snprintf(dpath, sizeof dpath, "%s/%s/%s", TSCT_PATH_FITS, o->name, out_names[i]);
@@ -466,7 +479,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
             snprintf(dpath, sizeof dpath, "%s/%s_%.*s", TSCT_PATH_MAPS, o->name,
                      (int)strcspn(names, ","), names);
         }
-        st = tsct_step_dataset(step, dpath, rank, sh, -1, &dp, &v.out[i], &err);
+        st = tsct_step_dataset(step, dpath, rank, sh, t0 > 0 ? t0 : -1, &dp, &v.out[i], &err);
         char text[3072];
         if (st == TSCT_OK && i < 2)
             st = tsct_dataset_set_attr_string(v.out[i], "parameters", tsct_fit_plan_names(plan),
@@ -506,7 +519,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
     }
 
     tsct_progress progress;
-    const int64_t nrows = nt * nz * ny;
+    const int64_t nrows = (nt - t0) * nz * ny;
     if (st == TSCT_OK)
         tsct_progress_begin(&progress, &cli->progress, "fit voxel rows", nrows,
                             tsct_step_done_count(step));
@@ -515,7 +528,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
     for (int64_t r = 0; st == TSCT_OK && r < nrows; r++) {
         if (tsct_step_is_done(step, r))
             continue;
-        int64_t lead[3] = {r / (nz * ny), r / ny % nz, r % ny}, n = 0;
+        int64_t lead[3] = {t0 + r / (nz * ny), r / ny % nz, r % ny}, n = 0;
         st = tsct_dataset_read_row(v.src, lead, v.row, &err);
         if (st == TSCT_OK)
             st = row_mask(&v, lead, cut, &n, &err);
@@ -526,6 +539,7 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
         for (int s = 0; s < 4; s++)
             total_counts[s] += counts[s];
         float *bufs[FIT_OUT_FIXED] = {v.par, v.esd, v.rwp, v.rc, v.stat};
+        lead[0] -= t0; /* the staged time step */
         for (int i = 0; st == TSCT_OK && i < FIT_OUT_FIXED + v.nmaps; i++) {
             if (i >= FIT_OUT_FIXED) {
                 const int j = v.map_param[i - FIT_OUT_FIXED];
@@ -570,9 +584,11 @@ static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
                      tsct_fit_plan_names(plan), (long long)total_counts[0],
                      (long long)total_counts[1], (long long)total_counts[2],
                      (long long)total_counts[3]);
+done:
     for (int i = 0; i < FIT_OUT_FIXED + TSCT_FIT_MAX_PARAMS; i++)
         tsct_dataset_close(v.out[i]);
     tsct_step_close(step);
+    free(stamps);
     if (v.recon != v.src)
         tsct_dataset_close(v.recon);
     tsct_dataset_close(v.src);

@@ -11,8 +11,8 @@
  * reads) and settings in /entry/process/STEP; `tsct run` sets skip_current, and a step whose
  * record matches leaves at once. A changed setting re-runs that step, which changes the
  * inputs of every step after it. New frame files of an operando experiment are integrated
- * alone and appended (--time-offset); sinogram, recon, pdf and map then compute only the
- * new time steps (their inputs' time stamps, see tsct_step_reusable_time_steps). An
+ * alone and appended (--time-offset); sinogram, recon, pdf, map and fit then compute only
+ * the new time steps (their inputs' time stamps, see tsct_step_reusable_time_steps). An
  * interrupted step resumes from its work file. A failing step stops the run and names it;
  * what earlier steps wrote stays.
  */
@@ -675,7 +675,17 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
         tsct_error err = TSCT_ERROR_INIT;
         if (section_options(rs->cfg, s->section, cmd, &a, &err) != TSCT_OK)
             return tsct_cli_fail(rs->cli, &err);
-        int rc = run_command(rs, s->section, s->command, &a);
+        /* The record the step writes: fit_NAME for `tsct fit peak --name NAME`. */
+        char record[80];
+        snprintf(record, sizeof record, "%s", s->command);
+        const char *fit_name = strcmp(s->section, "fit") == 0 ? config_get(rs->cfg, "fit", "name")
+                                                               : NULL;
+        if (fit_name) {
+            snprintf(record, sizeof record, "fit_%.60s", fit_name);
+            for (char *p = record; *p; p++)
+                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        }
+        int rc = run_command(rs, s->section, record, &a);
         if (rc != TSCT_EXIT_OK)
             return rc;
     }

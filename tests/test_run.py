@@ -46,6 +46,12 @@ reference = 0
 [map]
 window = BiVO4=1.29:1.42
 total = total
+
+[fit]
+name = bivo4
+window = 1.25:1.46
+peak = g@1.36
+maps = position_1
 """
 with open(os.path.join(W, "pdf.cfg"), "w") as f:
     f.write("[DEFAULT]\ndataformat = QA\ncomposition = BiVO4\nqmin = 0.9\nqmax = 4.4\n"
@@ -95,7 +101,8 @@ with h5py.File(exp, "r") as f:
     # stamp (the end time of the run that wrote it), and the records say where they began.
     for step, path in (("sinogram", "entry/sinograms/data"), ("recon", "entry/recon/data"),
                        ("pdf", "entry/pdf/G"), ("pdf", "entry/pdf/dpdf"),
-                       ("map", "entry/maps/BiVO4")):
+                       ("map", "entry/maps/BiVO4"),
+                       ("fit_bivo4", "entry/fits/bivo4/parameters")):
         rec = f["entry/process/" + step].attrs
         check(rec.get("time_first", b"").decode() == "1",
               "%s computed from time step 1 only (time_first %s)" % (step, rec.get("time_first")))
@@ -145,7 +152,8 @@ with h5py.File(exp, "r") as a, h5py.File(killed, "r") as b:
               path + ": interrupted and uninterrupted runs agree exactly")
     # FBP's FFTs use plans FFTW picks by timing (FFTW_MEASURE), so two runs may round
     # differently: agreement to float rounding (2e-7 of the largest value seen).
-    for path in ("entry/recon/data", "entry/pdf/G", "entry/pdf/dpdf", "entry/maps/BiVO4"):
+    for path in ("entry/recon/data", "entry/pdf/G", "entry/pdf/dpdf", "entry/maps/BiVO4",
+                 "entry/fits/bivo4/parameters"):
         x, y = a[path][...], b[path][...]
         dev = np.nanmax(np.abs(x - y)) / np.nanmax(np.abs(x))
         check(x.shape == y.shape and np.array_equal(np.isnan(x), np.isnan(y)) and dev < 1e-5,
