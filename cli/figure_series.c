@@ -349,7 +349,9 @@ tsct_status tsct__figure_film(tsct_container *c, const struct fig_opts *o, const
         p.label = p.label ? p.label : s.what;
         char title[200];
         if (!p.title) {
-            snprintf(title, sizeof title, "%s over time", s.pdf ? "G(r)" : "pattern");
+            snprintf(title, sizeof title, "%s%s%s over time", region ? "region " : "",
+                     region ? region : "", s.pdf ? (region ? ": G(r)" : "G(r)")
+                                                 : (region ? ": pattern" : "pattern"));
             p.title = title;
         }
         tsct_figure_side side = {sx, sy, ns, e.tvolt, "voltage (V)"};
