@@ -100,7 +100,7 @@ static void colour_limits(const float *v, int64_t n, const tsct_figure_params *p
 static void format_tick(double v, double step, char *buf, size_t size)
 {
     double a = fabs(v);
-    if (v != 0 && (a >= 1e5 || a < 1e-3))
+    if (v != 0 && (a >= 1e6 || a < 1e-3))
         snprintf(buf, size, "%.2g", v);
     else {
         int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
@@ -177,12 +177,13 @@ static void text(canvas *c, double x, double y, double ax, double ay, double siz
     cairo_restore(c->cr);
 }
 
-/* Ticks and labels of an axis from value lo to hi along a pixel segment. */
-static void axis(canvas *c, int vertical, double px0, double px1, double at, double lo, double hi,
-                 const char *label, int label_side)
+/* Ticks and labels of an axis along a pixel segment: value lo at px0, hi at px1 (either may be
+ * the larger), at most max_ticks ticks. */
+static void axis_n(canvas *c, int vertical, double px0, double px1, double at, double lo,
+                   double hi, const char *label, int max_ticks)
 {
     double t[16];
-    int n = tsct_figure_ticks(lo, hi, 6, t);
+    int n = tsct_figure_ticks(fmin(lo, hi), fmax(lo, hi), max_ticks, t);
     double step = n > 1 ? t[1] - t[0] : 1.0;
     cairo_set_source_rgb(c->cr, 0, 0, 0);
     cairo_set_line_width(c->cr, 1.0);
@@ -213,7 +214,48 @@ static void axis(canvas *c, int vertical, double px0, double px1, double at, dou
              label);
     else
         text(c, 0.5 * (px0 + px1), at + 2.0 * c->font, 0.5, 0.0, c->font, 0, label);
+}
+
+static void axis(canvas *c, int vertical, double px0, double px1, double at, double lo, double hi,
+                 const char *label, int label_side)
+{
     (void)label_side;
+    axis_n(c, vertical, px0, px1, at, lo, hi, label, 6);
+}
+
+/* Tick marks without labels (the shared y axis of a side panel). */
+static void axis_marks(canvas *c, double px0, double px1, double at, double lo, double hi)
+{
+    double t[16];
+    int n = tsct_figure_ticks(fmin(lo, hi), fmax(lo, hi), 6, t);
+    cairo_set_source_rgb(c->cr, 0, 0, 0);
+    cairo_set_line_width(c->cr, 1.0);
+    for (int i = 0; i < n; i++) {
+        double pos = px0 + (t[i] - lo) / (hi - lo) * (px1 - px0);
+        cairo_move_to(c->cr, at, pos);
+        cairo_line_to(c->cr, at - 0.4 * c->font, pos);
+        cairo_stroke(c->cr);
+    }
+}
+
+/* A 1 px black frame on the pixel columns x and x + w, rows y and y + h (integers). */
+static void frame(canvas *c, double x, double y, double w, double h)
+{
+    cairo_set_source_rgb(c->cr, 0, 0, 0);
+    cairo_set_line_width(c->cr, 1.0);
+    cairo_rectangle(c->cr, x + 0.5, y + 0.5, w, h);
+    cairo_stroke(c->cr);
+}
+
+/* The width of a text at a size. */
+static double text_width(canvas *c, double size, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_save(c->cr);
+    cairo_set_font_size(c->cr, size);
+    cairo_text_extents(c->cr, s, &e);
+    cairo_restore(c->cr);
+    return e.x_advance > e.width ? e.x_advance : e.width;
 }
 
 /* The pixels of an image in the box (x, y, w, h), colours scaled between lo and hi. */
@@ -301,15 +343,18 @@ static void scale_bar(canvas *c, double x, double y, double w, int64_t nx, doubl
         snprintf(b, sizeof b, "%g um", len * 1000);
     else
         snprintf(b, sizeof b, "%g mm", len);
+    /* Small panels (grids) get a smaller label; the white box holds bar and label. */
+    double size = fmin(0.9 * c->font, fmax(0.09 * w, 7.0));
+    double tw = text_width(c, size, b), bw = fmax(px, tw);
     double x0 = x + 0.05 * w, y0 = y - 0.06 * w;
     cairo_set_source_rgb(c->cr, 1, 1, 1);
-    cairo_rectangle(c->cr, x0 - 0.3 * c->font, y0 - 1.6 * c->font, px + 0.6 * c->font,
-                    2.0 * c->font);
+    cairo_rectangle(c->cr, x0 - 0.3 * size, y0 - 0.5 * c->font - 1.25 * size, bw + 0.6 * size,
+                    0.5 * c->font + 1.25 * size + 0.3 * size);
     cairo_fill(c->cr);
     cairo_set_source_rgb(c->cr, 0, 0, 0);
-    cairo_rectangle(c->cr, x0, y0 - 0.3 * c->font, px, 0.3 * c->font);
+    cairo_rectangle(c->cr, x0 + 0.5 * (bw - px), y0 - 0.3 * c->font, px, 0.3 * c->font);
     cairo_fill(c->cr);
-    text(c, x0 + 0.5 * px, y0 - 0.5 * c->font, 0.5, 1.0, 0.9 * c->font, 0, b);
+    text(c, x0 + 0.5 * bw, y0 - 0.5 * c->font, 0.5, 1.0, size, 0, b);
 }
 
 /* Images in a grid with one colour bar. */
@@ -348,13 +393,16 @@ static tsct_status image_figure(const float *images, int n, int columns,
         else
             ih = cw * aspect;
     }
+    /* Square pixels may leave height unused: centre the panels in it. */
+    const double used = rows * ih + (rows - 1) * gapy + (n > 1 ? gapy : 0);
+    const double shift = fmax(0.0, floor(0.5 * (c.h - top - bottom - used)));
     if (p->title)
         text(&c, c.w / 2, 0.6 * c.font, 0.5, 0.0, 1.2 * c.font, 0, p->title);
     const char *xl = p->xlabel ? p->xlabel : p->pixel_mm > 0 ? "x (mm)" : "x (voxels)";
     const char *yl = p->ylabel ? p->ylabel : p->pixel_mm > 0 ? "y (mm)" : "y (voxels)";
     for (int i = 0; i < n; i++) {
         int r = i / columns, k = i % columns;
-        double x = left + k * (iw + gapx), y = top + (n > 1 ? gapy : 0) + r * (ih + gapy);
+        double x = left + k * (iw + gapx), y = top + shift + (n > 1 ? gapy : 0) + r * (ih + gapy);
         draw_image(&c, images + (int64_t)i * ny * nx, ny, nx, x, y, iw, ih, lo, hi, p->cmap);
         if (titles && titles[i]) { /* shrunk to the panel's width */
             cairo_text_extents_t te;
@@ -369,7 +417,7 @@ static tsct_status image_figure(const float *images, int n, int columns,
         if (p->pixel_mm > 0 && square)
             scale_bar(&c, x, y + ih, iw, nx, p->pixel_mm);
     }
-    double by = top + (n > 1 ? gapy : 0), bh = rows * ih + (rows - 1) * gapy;
+    double by = top + shift + (n > 1 ? gapy : 0), bh = rows * ih + (rows - 1) * gapy;
     colour_bar(&c, c.w - right + 1.2 * c.font, by, 1.2 * c.font, bh - (has_nan ? 3 * c.font : 0),
                lo, hi, p->cmap, p->label, has_nan);
     return canvas_close(&c, path, err);
@@ -457,11 +505,30 @@ tsct_status tsct_figure_composite(const float *const *maps, int n, const char *c
     return canvas_close(&c, path, err);
 }
 
-tsct_status tsct_figure_lines(const double *x, int64_t npoints, const double *const *y,
-                              const double *const *err_y, int nseries, const char *const *names,
-                              const tsct_figure_params *p, const char *path, tsct_error *err)
+/* matplotlib's "tab10" colours, the default cycle of line plots. */
+static const uint8_t palette[8][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},
+                                      {214, 39, 40},  {148, 103, 189}, {140, 86, 75},
+                                      {227, 119, 194}, {127, 127, 127}};
+
+/* The colour of series s of n: tab10 for up to 8 series, else viridis from dark to light. */
+static void series_rgb(int s, int n, int sequential, double rgb[3])
 {
-    if (npoints < 1 || nseries < 1)
+    uint8_t u[3];
+    if (n <= 8 && !sequential)
+        memcpy(u, palette[s], 3);
+    else
+        tsct_colormap_rgb(TSCT_CMAP_VIRIDIS, n > 1 ? 0.85 * s / (n - 1) : 0.0, u);
+    for (int ch = 0; ch < 3; ch++)
+        rgb[ch] = u[ch] / 255.0;
+}
+
+/* Line plots with optional error bars and rows of tick marks (tsct_figure_lines_ticks). */
+static tsct_status line_plot(const double *x, int64_t npoints, const double *const *y,
+                             const double *const *err_y, int nseries, const char *const *names,
+                             const tsct_figure_tick_row *rows, int nrows,
+                             const tsct_figure_params *p, const char *path, tsct_error *err)
+{
+    if (npoints < 1 || nseries < 1 || nrows < 0 || (nrows > 0 && !rows))
         return tsct_error_set(err, TSCT_ERR_SHAPE, path, "series", -1,
                               "expected at least one series of at least one point");
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
@@ -481,27 +548,46 @@ tsct_status tsct_figure_lines(const double *x, int64_t npoints, const double *co
         ylo -= 0.5, yhi += 0.5;
     double pad = 0.05 * (yhi - ylo);
     ylo -= pad, yhi += pad;
+    const int dots = npoints <= 200; /* a dot per point where there are few */
+    if (dots) { /* dots and error bars clear of the frame */
+        double xpad = 0.03 * (xhi - xlo);
+        xlo -= xpad, xhi += xpad;
+    }
     canvas c;
     TSCT_TRY(canvas_open(&c, p, err));
-    const double top = (p->title ? 2.6 : 1.0) * c.font, bottom = 4.0 * c.font;
-    const double left = 6.5 * c.font, right = (nseries > 1 || names ? 10.0 : 1.5) * c.font;
-    const double w = c.w - left - right, h = c.h - top - bottom;
-    static const double palette[8][3] = {{0.12, 0.47, 0.71}, {1.0, 0.50, 0.05},
-                                         {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16},
-                                         {0.58, 0.40, 0.74}, {0.55, 0.34, 0.29},
-                                         {0.89, 0.47, 0.76}, {0.50, 0.50, 0.50}};
-    cairo_set_line_width(c.cr, 1.0);
-    cairo_set_source_rgb(c.cr, 0, 0, 0);
-    cairo_rectangle(c.cr, floor(left) + 0.5, floor(top) + 0.5, floor(w), floor(h));
-    cairo_stroke(c.cr);
+    /* Whole pixels for the frame, so that the documented mapping holds to the pixel. */
+    const double top = round((p->title ? 2.6 : 1.0) * c.font), bottom = round(4.0 * c.font);
+    const double left = round(6.5 * c.font);
+    double legend = 0;
+    for (int s = 0; names && s < nseries; s++)
+        legend = fmax(legend, 2.3 * c.font + text_width(&c, c.font, names[s] ? names[s] : ""));
+    for (int r = 0; r < nrows; r++)
+        legend = fmax(legend, 1.6 * c.font + text_width(&c, c.font, rows[r].name ? rows[r].name
+                                                                                 : ""));
+    double right = legend > 0 ? round(1.2 * c.font + legend + 0.8 * c.font) : round(1.5 * c.font);
+    right = fmin(right, 0.45 * c.w);
+    const double w = floor(c.w - left - right), h = floor(c.h - top - bottom);
+    const double row_h = 1.4 * c.font, band = nrows > 0 ? round(nrows * row_h + 0.3 * c.font) : 0;
+    const double hc = h - band; /* the curves' part of the frame */
+    if (hc < 2 * c.font) {
+        cairo_destroy(c.cr);
+        cairo_surface_destroy(c.surface);
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "tick rows", nrows,
+                              "%d rows of tick marks leave no room for the curves", nrows);
+    }
+    frame(&c, left, top, w, h);
     axis(&c, 0, left, left + w, top + h, xlo, xhi, p->xlabel, 0);
-    axis(&c, 1, top + h, top, left, ylo, yhi, p->ylabel ? p->ylabel : p->label, 0);
+    axis(&c, 1, top + hc, top, left, ylo, yhi, p->ylabel ? p->ylabel : p->label, 0);
     if (p->title)
         text(&c, c.w / 2, 0.6 * c.font, 0.5, 0.0, 1.2 * c.font, 0, p->title);
 #define PX(v) (left + ((v) - xlo) / (xhi - xlo) * w)
-#define PY(v) (top + h - ((v) - ylo) / (yhi - ylo) * h)
+#define PY(v) (top + hc - ((v) - ylo) / (yhi - ylo) * hc)
+    cairo_save(c.cr);
+    cairo_rectangle(c.cr, left, top, w + 1, hc + 1);
+    cairo_clip(c.cr);
     for (int s = 0; s < nseries; s++) {
-        const double *col = palette[s % 8];
+        double col[3];
+        series_rgb(s, nseries, p->sequential, col);
         cairo_set_source_rgb(c.cr, col[0], col[1], col[2]);
         cairo_set_line_width(c.cr, 2.0);
         int pen = 0;
@@ -517,35 +603,203 @@ tsct_status tsct_figure_lines(const double *x, int64_t npoints, const double *co
             pen = 1;
         }
         cairo_stroke(c.cr);
-        cairo_set_line_width(c.cr, 1.2);
         for (int64_t i = 0; i < npoints; i++) {
             if (!isfinite(x[i]) || !isfinite(y[s][i]))
                 continue;
-            cairo_arc(c.cr, PX(x[i]), PY(y[s][i]), 0.3 * c.font, 0, 2 * M_PI);
-            cairo_fill(c.cr);
+            if (dots) {
+                cairo_arc(c.cr, PX(x[i]), PY(y[s][i]), 0.3 * c.font, 0, 2 * M_PI);
+                cairo_fill(c.cr);
+            }
             if (err_y && err_y[s] && isfinite(err_y[s][i]) && err_y[s][i] > 0) {
-                double e = err_y[s][i], cap = 0.3 * c.font;
-                cairo_move_to(c.cr, PX(x[i]), PY(y[s][i] - e));
-                cairo_line_to(c.cr, PX(x[i]), PY(y[s][i] + e));
-                cairo_move_to(c.cr, PX(x[i]) - cap, PY(y[s][i] - e));
-                cairo_line_to(c.cr, PX(x[i]) + cap, PY(y[s][i] - e));
-                cairo_move_to(c.cr, PX(x[i]) - cap, PY(y[s][i] + e));
-                cairo_line_to(c.cr, PX(x[i]) + cap, PY(y[s][i] + e));
+                /* On a pixel column, 1 px wide: the bar's length reads exactly. */
+                double e = err_y[s][i], cap = 0.3 * c.font, bx = floor(PX(x[i])) + 0.5;
+                cairo_set_line_width(c.cr, 1.0);
+                cairo_move_to(c.cr, bx, PY(y[s][i] - e));
+                cairo_line_to(c.cr, bx, PY(y[s][i] + e));
+                cairo_move_to(c.cr, bx - cap, PY(y[s][i] - e));
+                cairo_line_to(c.cr, bx + cap, PY(y[s][i] - e));
+                cairo_move_to(c.cr, bx - cap, PY(y[s][i] + e));
+                cairo_line_to(c.cr, bx + cap, PY(y[s][i] + e));
                 cairo_stroke(c.cr);
             }
         }
-        if (names && names[s]) {
-            double ly = top + (s + 0.5) * 1.8 * c.font, lx = left + w + 1.2 * c.font;
-            cairo_set_source_rgb(c.cr, col[0], col[1], col[2]);
-            cairo_set_line_width(c.cr, 2.0);
-            cairo_move_to(c.cr, lx, ly);
-            cairo_line_to(c.cr, lx + 1.8 * c.font, ly);
-            cairo_stroke(c.cr);
-            text(&c, lx + 2.3 * c.font, ly, 0.0, 0.5, c.font, 0, names[s]);
+    }
+    cairo_restore(c.cr);
+    for (int s = 0; names && s < nseries; s++) {
+        if (!names[s])
+            continue;
+        double col[3];
+        series_rgb(s, nseries, p->sequential, col);
+        double ly = top + (s + 0.5) * 1.8 * c.font, lx = left + w + 1.2 * c.font;
+        cairo_set_source_rgb(c.cr, col[0], col[1], col[2]);
+        cairo_set_line_width(c.cr, 2.0);
+        cairo_move_to(c.cr, lx, ly);
+        cairo_line_to(c.cr, lx + 1.8 * c.font, ly);
+        cairo_stroke(c.cr);
+        text(&c, lx + 2.3 * c.font, ly, 0.0, 0.5, c.font, 0, names[s]);
+    }
+    if (nrows > 0) {
+        /* The band under the curves: a light rule, then one row of ticks per phase. */
+        cairo_set_source_rgb(c.cr, 0.75, 0.75, 0.75);
+        cairo_set_line_width(c.cr, 1.0);
+        cairo_move_to(c.cr, left + 1, top + hc + 0.5);
+        cairo_line_to(c.cr, left + w, top + hc + 0.5);
+        cairo_stroke(c.cr);
+    }
+    for (int r = 0; r < nrows; r++) {
+        const tsct_figure_tick_row *row = &rows[r];
+        const double cy = top + hc + 0.3 * c.font + (r + 0.5) * row_h;
+        cairo_set_source_rgb(c.cr, row->rgb[0], row->rgb[1], row->rgb[2]);
+        cairo_set_line_width(c.cr, 1.0);
+        for (int64_t i = 0; i < row->n; i++) {
+            double v = row->pos[i];
+            if (!isfinite(v) || v < xlo || v > xhi)
+                continue;
+            double px = floor(PX(v));
+            px = px > left + w - 1 ? left + w - 1 : px < left + 1 ? left + 1 : px;
+            cairo_move_to(c.cr, px + 0.5, round(cy - 0.45 * c.font));
+            cairo_line_to(c.cr, px + 0.5, round(cy + 0.45 * c.font));
         }
+        cairo_stroke(c.cr);
+        double lx = left + w + 1.2 * c.font;
+        cairo_rectangle(c.cr, lx, cy - 0.45 * c.font, 0.9 * c.font, 0.9 * c.font);
+        cairo_fill(c.cr);
+        text(&c, lx + 1.4 * c.font, cy, 0.0, 0.5, c.font, 0, row->name ? row->name : "?");
     }
 #undef PX
 #undef PY
+    return canvas_close(&c, path, err);
+}
+
+tsct_status tsct_figure_lines(const double *x, int64_t npoints, const double *const *y,
+                              const double *const *err_y, int nseries, const char *const *names,
+                              const tsct_figure_params *p, const char *path, tsct_error *err)
+{
+    return line_plot(x, npoints, y, err_y, nseries, names, NULL, 0, p, path, err);
+}
+
+tsct_status tsct_figure_lines_ticks(const double *x, int64_t npoints, const double *const *y,
+                                    const double *const *err_y, int nseries,
+                                    const char *const *names, const tsct_figure_tick_row *rows,
+                                    int nrows, const tsct_figure_params *p, const char *path,
+                                    tsct_error *err)
+{
+    return line_plot(x, npoints, y, err_y, nseries, names, rows, nrows, p, path, err);
+}
+
+tsct_status tsct_figure_film(const float *image, int64_t nrows, int64_t nx, const double *row_lo,
+                             const double *row_hi, const tsct_figure_side *side,
+                             const tsct_figure_params *p, const char *path, tsct_error *err)
+{
+    if (nrows < 1 || nx < 1 || (!row_lo) != (!row_hi))
+        return tsct_error_set(err, TSCT_ERR_SHAPE, path, "film", -1,
+                              "expected at least one row of at least one column, and both "
+                              "or neither of the row intervals");
+    if (nx > 1 && !(p->x1 > p->x0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "film", -1,
+                              "the x axis must grow (%g .. %g)", p->x0, p->x1);
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (int64_t j = 0; j < nrows; j++) {
+        double lo = row_lo ? row_lo[j] : j - 0.5, hi = row_hi ? row_hi[j] : j + 0.5;
+        if (!isfinite(lo) || !isfinite(hi) || !(hi > lo))
+            return tsct_error_set(err, TSCT_ERR_VALUE, path, "film row", j,
+                                  "row %lld covers y %g .. %g: expected a finite, non-empty "
+                                  "interval", (long long)j, lo, hi);
+        ylo = fmin(ylo, lo), yhi = fmax(yhi, hi);
+    }
+    /* Column k is centred on x0 + k dx and spans half a step on either side. */
+    const double dx = nx > 1 ? (p->x1 - p->x0) / (double)(nx - 1) : 1.0;
+    const double xlo = p->x0 - 0.5 * dx, xhi = (nx > 1 ? p->x1 : p->x0) + 0.5 * dx;
+    double lo, hi;
+    colour_limits(image, nrows * nx, p, &lo, &hi);
+    int has_nan = 0;
+    for (int64_t v = 0; v < nrows * nx && !has_nan; v++)
+        has_nan = !isfinite(image[v]);
+    canvas c;
+    TSCT_TRY(canvas_open(&c, p, err));
+    const double top = round((p->title ? 2.6 : 1.0) * c.font), bottom = round(4.0 * c.font);
+    const double left = round(6.5 * c.font), right = round(9.0 * c.font);
+    const double gap = side ? round(1.0 * c.font) : 0;
+    const double total = floor(c.w - left - right), h = floor(c.h - top - bottom);
+    const double sw = side ? floor(0.25 * (total - gap)) : 0, fw = total - gap - sw;
+    if (p->title)
+        text(&c, c.w / 2, 0.6 * c.font, 0.5, 0.0, 1.2 * c.font, 0, p->title);
+#define PY(v) (top + h - ((v) - ylo) / (yhi - ylo) * h)
+    const double px_per_x = fw / (xhi - xlo);
+    for (int64_t j = 0; j < nrows; j++) {
+        double rlo = row_lo ? row_lo[j] : j - 0.5, rhi = row_hi ? row_hi[j] : j + 0.5;
+        double y0 = floor(PY(rhi)), y1 = floor(PY(rlo));
+        if (y1 <= y0)
+            y1 = y0 + 1; /* every row shows, however short its interval */
+        for (int64_t k = 0; k < nx; k++) {
+            uint8_t rgb[3];
+            float v = image[j * nx + k];
+            tsct_colormap_rgb(p->cmap, isfinite(v) ? (v - lo) / (hi - lo) : NAN, rgb);
+            cairo_set_source_rgb(c.cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+            double x0 = floor(left + k * dx * px_per_x), x1 = floor(left + (k + 1) * dx * px_per_x);
+            cairo_rectangle(c.cr, x0, y0, x1 - x0, y1 - y0);
+            cairo_fill(c.cr);
+        }
+    }
+    frame(&c, left, top, fw, h);
+    axis(&c, 0, left, left + fw, top + h, xlo, xhi, p->xlabel, 0);
+    axis(&c, 1, top + h, top, left, ylo, yhi, p->ylabel, 0);
+    if (side) {
+        const double sx = left + fw + gap;
+        double slo = INFINITY, shi = -INFINITY;
+        for (int64_t i = 0; i < side->n; i++)
+            if (isfinite(side->x[i]) && side->y[i] >= ylo && side->y[i] <= yhi)
+                slo = fmin(slo, side->x[i]), shi = fmax(shi, side->x[i]);
+        for (int64_t j = 0; side->mark_x && j < nrows; j++)
+            if (isfinite(side->mark_x[j]))
+                slo = fmin(slo, side->mark_x[j]), shi = fmax(shi, side->mark_x[j]);
+        if (!isfinite(slo))
+            slo = 0, shi = 1;
+        if (!(shi > slo))
+            slo -= 0.5, shi += 0.5;
+        const double spad = 0.05 * (shi - slo);
+        slo -= spad, shi += spad;
+#define SX(v) (sx + ((v) - slo) / (shi - slo) * sw)
+        cairo_save(c.cr);
+        cairo_rectangle(c.cr, sx + 1, top + 1, sw - 1, h - 1);
+        cairo_clip(c.cr);
+        static const uint8_t curve_rgb[3] = TSCT_FIGURE_SIDE_RGB, mark_rgb[3] =
+                                                                     TSCT_FIGURE_MARK_RGB;
+        cairo_set_source_rgb(c.cr, curve_rgb[0] / 255.0, curve_rgb[1] / 255.0,
+                             curve_rgb[2] / 255.0);
+        cairo_set_line_width(c.cr, 1.5);
+        cairo_set_line_join(c.cr, CAIRO_LINE_JOIN_ROUND);
+        int pen = 0;
+        for (int64_t i = 0; i < side->n; i++) {
+            if (!isfinite(side->x[i]) || !isfinite(side->y[i])) {
+                pen = 0;
+                continue;
+            }
+            if (pen)
+                cairo_line_to(c.cr, SX(side->x[i]), PY(side->y[i]));
+            else
+                cairo_move_to(c.cr, SX(side->x[i]), PY(side->y[i]));
+            pen = 1;
+        }
+        cairo_stroke(c.cr);
+        cairo_set_source_rgb(c.cr, mark_rgb[0] / 255.0, mark_rgb[1] / 255.0, mark_rgb[2] / 255.0);
+        for (int64_t j = 0; side->mark_x && j < nrows; j++) {
+            double rlo = row_lo ? row_lo[j] : j - 0.5, rhi = row_hi ? row_hi[j] : j + 0.5;
+            if (!isfinite(side->mark_x[j]))
+                continue;
+            cairo_arc(c.cr, SX(side->mark_x[j]), PY(0.5 * (rlo + rhi)), 0.25 * c.font, 0,
+                      2 * M_PI);
+            cairo_fill(c.cr);
+        }
+        cairo_restore(c.cr);
+#undef SX
+        frame(&c, sx, top, sw, h);
+        axis_n(&c, 0, sx, sx + sw, top + h, slo, shi, side->xlabel, 3);
+        axis_marks(&c, top + h, top, sx, ylo, yhi);
+    }
+#undef PY
+    colour_bar(&c, c.w - right + 1.2 * c.font, top, 1.2 * c.font, h - (has_nan ? 3 * c.font : 0),
+               lo, hi, p->cmap, p->label, has_nan);
     return canvas_close(&c, path, err);
 }
 
@@ -590,6 +844,26 @@ tsct_status tsct_figure_lines(const double *x, int64_t npoints, const double *co
 {
     (void)x, (void)npoints, (void)y, (void)err_y, (void)nseries, (void)names, (void)params;
     (void)format_tick;
+    return no_cairo(png_path, err);
+}
+
+tsct_status tsct_figure_lines_ticks(const double *x, int64_t npoints, const double *const *y,
+                                    const double *const *err_y, int nseries,
+                                    const char *const *names, const tsct_figure_tick_row *rows,
+                                    int nrows, const tsct_figure_params *params,
+                                    const char *png_path, tsct_error *err)
+{
+    (void)x, (void)npoints, (void)y, (void)err_y, (void)nseries, (void)names, (void)rows;
+    (void)nrows, (void)params;
+    return no_cairo(png_path, err);
+}
+
+tsct_status tsct_figure_film(const float *image, int64_t nrows, int64_t nx, const double *row_lo,
+                             const double *row_hi, const tsct_figure_side *side,
+                             const tsct_figure_params *params, const char *png_path,
+                             tsct_error *err)
+{
+    (void)image, (void)nrows, (void)nx, (void)row_lo, (void)row_hi, (void)side, (void)params;
     return no_cairo(png_path, err);
 }
 
