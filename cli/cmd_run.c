@@ -274,11 +274,45 @@ static int args_addf(args *a, const char *fmt, ...)
 static int is_path_key(const char *key)
 {
     static const char *const keys[] = {"config", "output", "poni", "mask", "dark", "flat",
-                                       "definitions", "components", "echem", "file", NULL};
+                                       "definitions", "components", "echem", "file",
+                                       "mask-file", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(key, keys[i]) == 0)
             return 1;
     return 0;
+}
+
+/* A file named inside an option value: ticks = NAME=FILE[:COLOUR], unmix = NAME=KIND:FILE[:...]
+ * (cif, nano, xy). The FILE part is resolved against the configuration's folder when a file
+ * is there; otherwise it stays as written (the command searches its structure folders). */
+static void resolve_embedded(const config *c, const char *key, const char *w, char *buf,
+                             size_t size)
+{
+    snprintf(buf, size, "%s", w);
+    const char *eq = strchr(w, '=');
+    if (!eq || (strcmp(key, "ticks") != 0 && strcmp(key, "unmix") != 0))
+        return;
+    const char *file = eq + 1;
+    if (strcmp(key, "unmix") == 0) {
+        const char *colon = strchr(file, ':');
+        if (!colon || (strncmp(file, "cif:", 4) != 0 && strncmp(file, "nano:", 5) != 0 &&
+                       strncmp(file, "xy:", 3) != 0))
+            return;
+        file = colon + 1;
+    }
+    /* xy:FILE takes the rest; the others end at the next ':' */
+    const size_t len = strncmp(eq + 1, "xy:", 3) == 0 ? strlen(file) : strcspn(file, ":");
+    char name[PATH_MAX], cand[PATH_MAX];
+    if (len == 0 || file[0] == '/' || len >= sizeof name)
+        return;
+    memcpy(name, file, len);
+    name[len] = '\0';
+    resolve(c, name, cand, sizeof cand);
+    if (strcmp(c->dir, ".") == 0 || access(cand, R_OK) != 0)
+        return;
+    int n = snprintf(buf, size, "%.*s%s%s", (int)(file - w), w, cand, file + len);
+    if (n < 0 || (size_t)n >= size) /* too long to resolve: as written */
+        snprintf(buf, size, "%s", w);
 }
 
 /* The options of a step section, checked against the command's usage text. */
@@ -320,7 +354,7 @@ static tsct_status section_options(const config *c, const char *section,
             if (is_path_key(e->key))
                 resolve(c, w, path, sizeof path);
             else
-                snprintf(path, sizeof path, "%s", w);
+                resolve_embedded(c, e->key, w, path, sizeof path);
             if (args_addf(a, "%s", path) != 0)
                 return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
                                       "too many options");

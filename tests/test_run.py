@@ -178,6 +178,17 @@ check("missing.cfg" in r.stderr and "cannot open" in r.stderr, r.stderr)
 r = run("run", status=2)
 check("missing PIPELINE.cfg" in r.stderr, r.stderr)
 
+# Files named inside option values are found beside the configuration when they are there,
+# and left to the command's structure folders when not.
+open(os.path.join(W, "local.xy"), "w").close()
+open(os.path.join(W, "mine.cif"), "w").close()
+r = run("run", "--dry-run", write_cfg("[experiment]\ncontainer = live.h5\n[map]\n"
+                                      "unmix = a=xy:local.xy\nunmix = b=cif:LiBi.cif:20\n"
+                                      "[figures]\nticks = M=mine.cif:blue\n", "embedded.cfg"))
+check("a=xy:" + os.path.join(W, "local.xy") in r.stdout, "xy file resolved: " + r.stdout)
+check(" b=cif:LiBi.cif:20" in r.stdout, "a structure-folder CIF left as written: " + r.stdout)
+check("M=" + os.path.join(W, "mine.cif") + ":blue" in r.stdout, "tick CIF resolved: " + r.stdout)
+
 # The template is a valid configuration (every section known, every option exists).
 r = run("run", "--template")
 tpl = write_cfg(r.stdout, "template.cfg")
