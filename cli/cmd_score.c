@@ -32,10 +32,10 @@
  *     error over the interior voxels to judge the band against.
  *
  * Per phase and time step: the Dice coefficient (strict, and outside the band), voxel
- * counts, the coverage of map and truth (voxel counts relative to time step 0, or to the
- * largest count for a phase absent at first) and the amount (the sum of the fraction over the
- * slice, relative to the same time step of the truth: the step 0, or the truth's largest),
- * which, unlike a count at a level, does not hinge on fractions near the level.
+ * counts, the coverage of map and truth (voxel counts) and the amount (the fraction summed
+ * over the slice), both relative to one time step for map and truth alike (the truth's step
+ * 0, or its largest for a phase absent at first); the amount, unlike a count at a level, does
+ * not hinge on fractions near the level.
  * Reconstruction voxel (i, k) is ground-truth voxel (i + n/2 - ny/2, k + n/2 - nx/2)
  * (docs/FORMAT.md). tests/test_pipeline.py computes the same numbers independently in
  * Python.
@@ -56,10 +56,9 @@ const char tsct_usage_score[] =
     "Score the phase maps of a simulated experiment (tsct simulate) against its ground truth:\n"
     "per phase and time step, the Dice coefficient of the map's region and the true region\n"
     "(the voxels where the phase's fraction exceeds the --truth level), the coverage of both\n"
-    "(voxels relative to time step 0, or to the most over time for a phase absent at first)\n"
-    "and the amount of the phase (its fraction summed over the slice, relative to the\n"
-    "truth's time step 0 or largest). Without --map, every phase of /ground_truth that has a\n"
-    "map of the same name is scored.\n"
+    "(voxel counts) and the amount of the phase (its fraction summed over the slice), each\n"
+    "relative to the same time step: 0, or the truth's largest for a phase absent at first.\n"
+    "Without --map, every phase of /ground_truth that has a map of the same name is scored.\n"
     "\n"
     "The map is put in fraction units first: divided by its unit K, the least-squares slope\n"
     "of map value against true fraction over the phase's interior voxels (a weight of\n"
@@ -193,7 +192,7 @@ static double fit_unit(const float *v, const float *f, int64_t nt, int64_t ny, i
             return NAN;
         }
         if (pass == 1)
-            *rms = sqrt(e2 / (double)count);
+            *rms = K != 0 ? sqrt(e2 / (double)count) : NAN; /* a map of zeros: no unit */
     }
     return vf / ff;
 }
@@ -334,10 +333,9 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
             if (!isfinite(unit[i]))
                 memset(pred, 0, (size_t)nv); /* never present in the truth: no unit */
         }
-        /* Pass 0 counts; coverage is relative to time step 0, or to the largest count over
-         * time for a phase absent at first; the amount to the truth's step 0 or largest.
-         * Pass 1 reports. */
-        int64_t pred_ref = 0, true_ref = 0, pred_max = 0, true_max = 0, amount_best_t = 0;
+        /* Pass 0 counts. Coverage and amount of map and truth are relative to one time step,
+         * the truth's: step 0, or its largest for a phase absent at first. Pass 1 reports. */
+        int64_t pred_ref = 0, true_ref = 0, true_max = -1, pred_at_max = 0, amount_best_t = 0;
         double amount_best = 0, amount_first = 0;
         for (int pass = 0; pass < 2; pass++)
         for (int64_t t = 0; t < nt; t++) {
@@ -360,8 +358,10 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
                     pred_ref = np;
                     true_ref = ntrue;
                 }
-                pred_max = np > pred_max ? np : pred_max;
-                true_max = ntrue > true_max ? ntrue : true_max;
+                if (ntrue > true_max) {
+                    pred_at_max = np;
+                    true_max = ntrue;
+                }
                 if (tamount > amount_best) {
                     amount_best = tamount;
                     amount_best_t = t;
@@ -369,9 +369,11 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
                 if (t == 0)
                     amount_first = tamount;
                 if (t == nt - 1) {
-                    pred_ref = pred_ref ? pred_ref : pred_max;
-                    true_ref = true_ref ? true_ref : true_max;
                     amount_ref = amount_first > 0 ? 0 : amount_best_t;
+                    if (true_ref == 0) {
+                        pred_ref = pred_at_max;
+                        true_ref = true_max;
+                    }
                 }
                 continue;
             }
@@ -379,8 +381,8 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
             const double dice_band = npb + ntb ? 2.0 * (double)bothb / (double)(npb + ntb) : NAN;
             const double cov = pred_ref ? (double)np / (double)pred_ref : NAN;
             const double tcov = true_ref ? (double)ntrue / (double)true_ref : NAN;
-            if (isfinite(cov) && isfinite(tcov) && fabs(cov - tcov) > worst[i])
-                worst[i] = fabs(cov - tcov);
+            if (isfinite(tcov) && !isnan(worst[i]) && !(fabs(cov - tcov) <= worst[i]))
+                worst[i] = isfinite(cov) ? fabs(cov - tcov) : NAN;
             double aref = 0, taref = 0; /* the same reference step for map and truth */
             for (int64_t v = amount_ref * ny * nx; v < (amount_ref + 1) * ny * nx; v++) {
                 aref += map[v];
@@ -388,8 +390,8 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
             }
             const double am = aref != 0 ? amount / aref : NAN;
             const double tam = taref > 0 ? tamount / taref : NAN;
-            if (isfinite(am) && isfinite(tam) && fabs(am - tam) > worst_amount[i])
-                worst_amount[i] = fabs(am - tam);
+            if (isfinite(tam) && !isnan(worst_amount[i]) && !(fabs(am - tam) <= worst_amount[i]))
+                worst_amount[i] = isfinite(am) ? fabs(am - tam) : NAN; /* NaN: no amount */
             printf("%-8s %-12s %2lld  %.3f  %6lld  %6lld  %.3f  %.3f          %.3f  %6.3f  %.3f\n",
                    o.phase[i], o.map[i], (long long)t, dice, (long long)np, (long long)ntrue,
                    cov, tcov, dice_band, am, tam);
