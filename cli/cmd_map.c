@@ -422,14 +422,16 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         struct map *m = &ms->m[i];
         if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
-            char source[sizeof m->source]; /* a copy: source and method share the struct */
+            /* Copies: source, variants and method share the struct. */
+            char source[sizeof m->source], variants[sizeof m->variants];
             memcpy(source, m->source, sizeof source);
+            memcpy(variants, m->variants, sizeof variants);
             if (m->op == OP_UNMIX)
                 snprintf(m->method, sizeof m->method,
                          "weight of component %s%s in a non-negative least-squares fit of "
                          "every voxel's I(q) (/entry/recon) by %d component(s) and background "
                          "%lld",
-                         source, m->variants, nunmix, (long long)unmix_bg);
+                         source, variants, nunmix, (long long)unmix_bg);
             else
                 snprintf(m->method, sizeof m->method,
                          "root mean square residual of the unmixing fit (I(q) units)");
