@@ -43,7 +43,13 @@ const char tsct_usage_map[] =
     "                              cif:FILE:SIZE_NM (powder pattern, Scherrer size),\n"
     "                              nano:FILE:RADIUS_NM (Debye scattering of a cluster),\n"
     "                              broad:air|quartz|carbon|... or xy:FILE (a measured\n"
-    "                              reference, interpolated onto the q axis)\n"
+    "                              reference, interpolated onto the q axis). A cif source\n"
+    "                              may end in :strain=PCT or :strain=LO,HI (lattice scale\n"
+    "                              1 + LO/100 .. 1 + HI/100, percent) and :grow=F (sizes\n"
+    "                              SIZE_NM .. F x SIZE_NM): the component is then a group of\n"
+    "                              variants over those ranges, its weight their sum, so a\n"
+    "                              phase whose lattice swells or whose crystallites grow\n"
+    "                              keeps its intensity (docs/maps.md)\n"
     "  --unmix-background N        0 none, 1 constant (default), 2 constant and linear\n"
     "  --wavelength A              for cif/nano components (default: the container's\n"
     "                              geometry)\n"
@@ -61,7 +67,9 @@ const char tsct_usage_map[] =
     "\n"
     "Example (the BiVO4 study's phases):\n"
     "  tsct map exp.h5 --window BiVO4=1.29:1.42 --window Bi=2.715:2.805 \\\n"
-    "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n";
+    "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n"
+    "  tsct map exp.h5 --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \\\n"
+    "                  --unmix LiBi=cif:LiBi.cif:20:strain=1:grow=1.5 --unmix carbon=broad:carbon\n";
 
 /* Longest argument of a definition (a file name in an unmix source): longer ones are refused,
  * never cut short. */
