@@ -17,9 +17,7 @@
 #include "tsct/array.h"
 #include "tsct/container.h"
 #include "tsct/maps.h"
-#include "tsct/pattern.h"
 #include "tsct/publish.h"
-#include "tsct/simulate.h"
 
 const char tsct_usage_map[] =
     "usage: tsct map EXP.h5 [-d DEFINITIONS] [map options...]\n"
