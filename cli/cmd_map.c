@@ -17,9 +17,7 @@
 #include "tsct/array.h"
 #include "tsct/container.h"
 #include "tsct/maps.h"
-#include "tsct/pattern.h"
 #include "tsct/publish.h"
-#include "tsct/simulate.h"
 
 const char tsct_usage_map[] =
     "usage: tsct map EXP.h5 [-d DEFINITIONS] [map options...]\n"
@@ -43,7 +41,13 @@ const char tsct_usage_map[] =
     "                              cif:FILE:SIZE_NM (powder pattern, Scherrer size),\n"
     "                              nano:FILE:RADIUS_NM (Debye scattering of a cluster),\n"
     "                              broad:air|quartz|carbon|... or xy:FILE (a measured\n"
-    "                              reference, interpolated onto the q axis)\n"
+    "                              reference, interpolated onto the q axis). A cif source\n"
+    "                              may end in :strain=PCT or :strain=LO,HI (lattice scale\n"
+    "                              1 + LO/100 .. 1 + HI/100, percent) and :grow=F (sizes\n"
+    "                              SIZE_NM .. F x SIZE_NM): the component is then a group of\n"
+    "                              variants over those ranges, its weight their sum, so a\n"
+    "                              phase whose lattice swells or whose crystallites grow\n"
+    "                              keeps its intensity (docs/maps.md)\n"
     "  --unmix-background N        0 none, 1 constant (default), 2 constant and linear\n"
     "  --wavelength A              for cif/nano components (default: the container's\n"
     "                              geometry)\n"
@@ -61,7 +65,9 @@ const char tsct_usage_map[] =
     "\n"
     "Example (the BiVO4 study's phases):\n"
     "  tsct map exp.h5 --window BiVO4=1.29:1.42 --window Bi=2.715:2.805 \\\n"
-    "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n";
+    "                  --window LiBi=2.345:2.445 --window Li3Bi=1.55:1.70 --total total\n"
+    "  tsct map exp.h5 --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \\\n"
+    "                  --unmix LiBi=cif:LiBi.cif:20:strain=1:grow=1.5 --unmix carbon=broad:carbon\n";
 
 /* Longest argument of a definition (a file name in an unmix source): longer ones are refused,
  * never cut short. */
@@ -77,7 +83,8 @@ struct map {
     tsct_map_plan *plan;
     char method[TSCT_MAP_ARG + 512];
     char source[TSCT_MAP_ARG];  /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
-    int column;             /* unmix: column of the plan */
+    int column;             /* unmix: component (weight) index of the plan */
+    char variants[TSCT_UNMIX_DESCRIBE_MAX]; /* unmix: "" or how its variants were laid out */
     float *slice;           /* [ny][nx] of the current slice */
     tsct_dataset *out;
 };
@@ -255,94 +262,37 @@ static void free_maps(struct maps *ms)
     }
 }
 
-/* The unmixing plan of the OP_UNMIX maps, columns in definition order. */
+/* The unmixing plan of the OP_UNMIX maps, components in definition order (a component with
+ * variants is a group of columns; see unmix_components.c). */
 static tsct_status unmix_plan(struct maps *ms, const double *q, int64_t nq, double wavelength,
                               const char *data_dirs, int background, const char *path,
                               tsct_unmix_plan **out, tsct_error *err)
 {
+    const char *names[MAX_MAPS], *sources[MAX_MAPS];
+    char(*describe)[TSCT_UNMIX_DESCRIBE_MAX] = calloc(MAX_MAPS, sizeof *describe);
     int k = 0;
     for (int i = 0; i < ms->n; i++)
-        k += ms->m[i].op == OP_UNMIX;
-    float *comp = calloc((size_t)k * (size_t)nq, sizeof *comp);
-    tsct_sim_material mat[TSCT_SIM_MAX_COMPONENTS];
-    int material_of[MAX_MAPS], nmat = 0;
-    char src[MAX_MAPS][TSCT_MAP_ARG];
-    tsct_status st = comp ? TSCT_OK
-                          : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "components");
-    int j = 0;
-    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-        struct map *m = &ms->m[i];
-        if (m->op != OP_UNMIX)
-            continue;
-        m->column = j;
-        material_of[j] = -1;
-        snprintf(src[j], sizeof src[j], "%s", m->source);
-        char *kind = src[j], *file = strchr(kind, ':'), *size = NULL;
-        if (file) {
-            *file++ = '\0';
-            size = strchr(file, ':');
-            if (size)
-                *size++ = '\0';
+        if (ms->m[i].op == OP_UNMIX) {
+            ms->m[i].column = k;
+            names[k] = ms->m[i].def.name;
+            sources[k++] = ms->m[i].source;
         }
-        const int crystal = strcmp(kind, "cif") == 0, nano = strcmp(kind, "nano") == 0;
-        if (!file || !*file || ((crystal || nano) && !size) ||
-            (!crystal && !nano && strcmp(kind, "broad") != 0 && strcmp(kind, "xy") != 0)) {
-            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
-                                "unmix source '%s': expected cif:FILE:SIZE_NM, "
-                                "nano:FILE:RADIUS_NM, broad:NAME or xy:FILE", m->source);
-        } else if (strcmp(kind, "xy") == 0) {
-            double *px = NULL, *py = NULL, *v = malloc((size_t)nq * sizeof *v);
-            int64_t pn = 0;
-            st = v ? tsct_pattern_read_text(file, &px, &py, &pn, err)
-                   : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "pattern");
-            if (st == TSCT_OK) {
-                tsct_pattern_interp(px, py, pn, q, nq, v); /* NaN outside: 0 */
-                for (int64_t t = 0; t < nq; t++)
-                    comp[(int64_t)j * nq + t] = isfinite(v[t]) ? (float)v[t] : 0.0f;
-            }
-            free(px);
-            free(py);
-            free(v);
-        } else if (nmat == TSCT_SIM_MAX_COMPONENTS) {
-            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
-                                "at most %d calculated components", TSCT_SIM_MAX_COMPONENTS);
-        } else {
-            char *end = NULL;
-            double sz = size ? strtod(size, &end) : 0;
-            if (size && (*end || !(sz > 0)))
-                st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
-                                    "unmix source '%s': the size must be nm > 0", m->source);
-            tsct_sim_material mm = {m->def.name,
-                                    crystal ? TSCT_SIM_CRYSTAL
-                                            : nano ? TSCT_SIM_NANO : TSCT_SIM_BROAD,
-                                    file, sz, 1.0, 0.0};
-            mat[nmat] = mm;
-            material_of[j] = nmat++;
-        }
-        j++;
-    }
-    if (st == TSCT_OK && nmat > 0) {
-        int needs_wl = 0;
-        for (int i = 0; i < nmat; i++)
-            needs_wl |= mat[i].kind != TSCT_SIM_BROAD;
-        if (needs_wl && !(wavelength > 0))
-            st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, "/entry/geometry", -1,
-                                "no wavelength for the calculated components: give "
-                                "--wavelength");
-        tsct_sim_materials *sm = NULL;
-        if (st == TSCT_OK)
-            st = tsct_sim_materials_create(mat, nmat, data_dirs ? data_dirs
-                                                                : tsct_sim_default_data_dirs(),
-                                           wavelength > 0 ? wavelength : 1.0, q, nq, &sm, err);
-        for (int c = 0; st == TSCT_OK && c < k; c++)
-            if (material_of[c] >= 0)
-                st = tsct_sim_materials_pattern(sm, material_of[c], 1.0, 1.0,
-                                                comp + (int64_t)c * nq, err);
-        tsct_sim_materials_destroy(sm);
-    }
+    float *cols = NULL;
+    int *group = NULL, ncols = 0;
+    tsct_status st = describe ? tsct_cli_unmix_components(names, sources, k, q, nq, wavelength,
+                                                          data_dirs, background, &cols, &group,
+                                                          &ncols, describe, err)
+                              : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "notes");
+    if (st == TSCT_ERR_NOT_FOUND && err && strcmp(err->item, "/entry/geometry") == 0)
+        tsct_error_set_file(err, path);
     if (st == TSCT_OK)
-        st = tsct_unmix_plan_create(comp, k, nq, q, background, out, err);
-    free(comp);
+        st = tsct_unmix_plan_create_grouped(cols, ncols, group, k, nq, q, background, out, err);
+    for (int i = 0; st == TSCT_OK && i < ms->n; i++)
+        if (ms->m[i].op == OP_UNMIX)
+            memcpy(ms->m[i].variants, describe[ms->m[i].column], sizeof ms->m[i].variants);
+    free(describe);
+    free(cols);
+    free(group);
     return st;
 }
 
@@ -477,7 +427,8 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
         st = unmix_plan(ms, q, nq, wavelength, data_dirs, (int)unmix_bg, path, &unmix, &err);
         const int cols = unmix ? tsct_unmix_plan_columns(unmix) : 0;
         if (st == TSCT_OK &&
-            (!(unmix_work = malloc((size_t)(cols * cols + 4 * cols) * sizeof *unmix_work)) ||
+            (!(unmix_work = malloc((size_t)tsct_unmix_plan_work_size(unmix) *
+                                   sizeof *unmix_work)) ||
              !(unmix_w = malloc((size_t)cols * sizeof *unmix_w))))
             st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "workspace");
     }
@@ -485,13 +436,16 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
         struct map *m = &ms->m[i];
         if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
-            char source[sizeof m->source]; /* a copy: source and method share the struct */
+            /* Copies: source, variants and method share the struct. */
+            char source[sizeof m->source], variants[sizeof m->variants];
             memcpy(source, m->source, sizeof source);
+            memcpy(variants, m->variants, sizeof variants);
             if (m->op == OP_UNMIX)
                 snprintf(m->method, sizeof m->method,
-                         "weight of component %s in a non-negative least-squares fit of every "
-                         "voxel's I(q) (/entry/recon) by %d component(s) and background %lld",
-                         source, nunmix, (long long)unmix_bg);
+                         "weight of component %s%s in a non-negative least-squares fit of "
+                         "every voxel's I(q) (/entry/recon) by %d component(s) and background "
+                         "%lld",
+                         source, variants, nunmix, (long long)unmix_bg);
             else
                 snprintf(m->method, sizeof m->method,
                          "root mean square residual of the unmixing fit (I(q) units)");

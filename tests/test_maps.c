@@ -1,6 +1,8 @@
 /* test_maps.c - map plans (exact on lines and known peaks), thresholds against numpy and
  * scikit-image, morphology and components against scikit-image, distances against scipy,
- * circles, region sums, distance shells and bad definitions. */
+ * circles, region sums, distance shells, bad definitions, half-height feature masks (exact
+ * on a blurred step) and grouped unmixing plans (group weights = sums of the ungrouped
+ * fit's weights). */
 #include <math.h>
 
 #include "tsct/maps.h"
@@ -233,10 +235,77 @@ static void test_regions(void)
     CHECK(tsct_maps_otsu(same, 3, 256) == 2.0);
 }
 
+/* A feature whose plateau is just above the level keeps its blurred rim; a plain threshold
+ * (r = 0) loses it. One row: background 0, a rim at half the plateau, plateau 0.3. */
+static void test_half_max(void)
+{
+    const float v[1][9] = {{0, 0, 0.15f, 0.3f, 0.3f, 0.3f, 0.14f, 0, NAN}};
+    uint8_t m[9];
+    CHECK(tsct_maps_half_max_mask(&v[0][0], 1, 9, 1, 0.25, m) == 4);
+    CHECK(!m[1] && m[2] && m[3] && m[5] && !m[6] && !m[8]); /* 0.14 < 0.3 / 2 */
+    CHECK(tsct_maps_half_max_mask(&v[0][0], 1, 9, 0, 0.25, m) == 3);
+    CHECK(!m[2] && m[3]);
+    /* A plateau below the level gives nothing, its rim included. */
+    CHECK(tsct_maps_half_max_mask(&v[0][0], 1, 9, 1, 0.31, m) == 0);
+    /* Windows clip at the image border (2 x 2 image, r = 3). */
+    const float w[4] = {1, 0.6f, 0.4f, NAN};
+    CHECK(tsct_maps_half_max_mask(w, 2, 2, 3, 0.5, m) == 2 && m[0] && m[1] && !m[2] && !m[3]);
+}
+
+/* Three columns, the first two one component's variants: the group weight is the sum of the
+ * ungrouped fit's two weights, the background follows, the residual is the same; bad groups
+ * are refused by index. */
+static void test_unmix_groups(void)
+{
+    enum { NQ = 64 };
+    float comp[3][NQ], y[NQ];
+    double q[NQ];
+    for (int i = 0; i < NQ; i++) {
+        q[i] = 1 + 0.05 * i;
+        comp[0][i] = (float)exp(-0.5 * pow((i - 20) / 2.0, 2));
+        comp[1][i] = (float)exp(-0.5 * pow((i - 23) / 2.0, 2)); /* the peak, shifted */
+        comp[2][i] = (float)exp(-0.5 * pow((i - 45) / 6.0, 2));
+        y[i] = 0.3f * comp[0][i] + 0.9f * comp[1][i] + 0.5f * comp[2][i] + 0.1f;
+    }
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_unmix_plan *flat = NULL, *grouped = NULL;
+    const int group[3] = {0, 0, 1};
+    CHECK_OK(tsct_unmix_plan_create(&comp[0][0], 3, NQ, q, 1, &flat, &err), &err);
+    CHECK_OK(tsct_unmix_plan_create_grouped(&comp[0][0], 3, group, 2, NQ, q, 1, &grouped, &err),
+             &err);
+    CHECK(tsct_unmix_plan_columns(flat) == 4 && tsct_unmix_plan_columns(grouped) == 3);
+    double work[64], wf[4], wg[3], rf, rg;
+    CHECK(tsct_unmix_plan_work_size(grouped) <= 64);
+    tsct_unmix_execute(flat, y, wf, &rf, work);
+    tsct_unmix_execute(grouped, y, wg, &rg, work);
+    CHECK_NEAR(wf[0], 0.3, 1e-5);
+    CHECK_NEAR(wg[0], wf[0] + wf[1], 1e-12);
+    CHECK_NEAR(wg[0], 1.2, 1e-5);
+    CHECK_NEAR(wg[1], 0.5, 1e-5);
+    CHECK_NEAR(wg[2], 0.1, 1e-5);
+    CHECK_NEAR(rg, rf, 1e-12);
+    const int bad[3] = {0, 2, 1}, gap[3] = {0, 0, 2};
+    tsct_unmix_plan *p = NULL;
+    CHECK_FAILS(tsct_unmix_plan_create_grouped(&comp[0][0], 3, bad, 2, NQ, q, 1, &p, &err),
+                TSCT_ERR_VALUE, &err, "group 2");
+    CHECK_FAILS(tsct_unmix_plan_create_grouped(&comp[0][0], 3, gap, 3, NQ, q, 1, &p, &err),
+                TSCT_ERR_VALUE, &err, "group 1 has no column");
+    float twin[2][NQ];
+    memcpy(twin[0], comp[0], sizeof twin[0]);
+    memcpy(twin[1], comp[0], sizeof twin[1]);
+    const int one[2] = {0, 0};
+    CHECK_FAILS(tsct_unmix_plan_create_grouped(&twin[0][0], 2, one, 1, NQ, q, 1, &p, &err),
+                TSCT_ERR_VALUE, &err, "a variant of component 0");
+    tsct_unmix_plan_destroy(flat);
+    tsct_unmix_plan_destroy(grouped);
+}
+
 int main(void)
 {
     test_plans();
     test_against_peers();
     test_regions();
+    test_half_max();
+    test_unmix_groups();
     return tsct_test_finish("test_maps");
 }

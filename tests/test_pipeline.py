@@ -1,9 +1,13 @@
 """test_pipeline.py - the simulator and the processing chain end to end.
 
 `tsct simulate --preset demo` (pattern level), then `tsct sinogram`, `tsct recon` and
-`tsct map` with the BiVO4 study's peak windows; the maps are thresholded and compared with
-the simulator's ground truth (Dice coefficient of each major phase where it is present), and
-the simulator is checked for reproducibility, complete ground truth and clear errors.
+`tsct map` with whole-pattern phase maps (the demo's components, variants included) and a peak
+window; `tsct score`'s table is recomputed independently here (unit fit, half-height regions,
+band, amounts) and every major crystalline phase is checked at every time step: Dice >= 0.9
+where it is present (outside the indeterminate band where a reaction front spreads the
+fractions through the level), no false region where it is absent, and its amount within 5 %
+of the truth's. The amorphous LiyVO4 is too weak to map (a check says why). The simulator is
+also checked for reproducibility, complete ground truth and clear errors.
 """
 import os
 import subprocess
@@ -11,6 +15,7 @@ import sys
 
 import h5py
 import numpy as np
+from scipy.ndimage import maximum_filter
 
 from cli_check import TMP, TSCT, check, failures, run
 
@@ -49,31 +54,118 @@ with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb, h5py.File(c, "r") as fc:
 echem = open(a.replace(".h5", "_echem.csv")).read().splitlines()
 check(echem[1].startswith("time/s,Ewe/V,<I>/mA") and len(echem) > 1000, "electrochemistry CSV")
 
-# The chain, then the score.
+# The chain, then the score: whole-pattern phase maps as scripts/demo makes them (the
+# conversion products as lattice-scaled and resized variants), and the BiVO4 study's windows.
 run("sinogram", a)
 run("recon", a)
-run("map", a, "--window", "BiVO4=1.29:1.42", "--window", "LiBi=2.345:2.445",
-    "--window", "Li3Bi=1.55:1.70")
+WAVELENGTH = 12.398419843320026 / 87.0  # the demo's 87 keV (the pattern level has no geometry)
+PHASES = ["BiVO4", "Bi", "LiyVO4", "LiBi", "Li3Bi"]
+run("map", a, "--wavelength", "%.10f" % WAVELENGTH,
+    "--unmix", "BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80",
+    "--unmix", "Bi=cif:Bi_COD9008576.cif:8:grow=1.5",
+    "--unmix", "LiyVO4=nano:V2O5_COD9012221.cif:0.5",
+    "--unmix", "LiBi=cif:LiBi.cif:20:strain=1:grow=1.5",
+    "--unmix", "Li3Bi=cif:Li3Bi.cif:20:strain=1:grow=1.5",
+    "--unmix", "carbon=broad:carbon", "--unmix", "quartz=broad:quartz",
+    "--window", "win_BiVO4=1.29:1.42", "--window", "win_LiBi=2.345:2.445")
+score_csv = os.path.join(TMP, "score.csv")
+run("score", a, *sum((["--map", p] for p in PHASES), []), "--map", "BiVO4=win_BiVO4",
+    "-o", score_csv)
+scored = {}
+for line in open(score_csv).read().splitlines()[1:]:
+    r = line.split(",")
+    scored[(r[1], int(r[2]))] = dict(dice=float(r[3]), predicted=int(r[4]), true=int(r[5]),
+                                     dice_band=float(r[8]), amount=float(r[9]),
+                                     true_amount=float(r[10]))
+
+LEVEL, BAND, EDGE = 0.25, 0.05, 1  # tsct score's defaults
+
+
+def fit_unit(v, f):
+    """Least-squares slope of map value against true fraction over the phase's interior."""
+    inner = np.zeros(f.shape, bool)
+    inner[:, 1:-1, 1:-1] = ((f[:, 1:-1, 1:-1] > 0) & (f[:, :-2, 1:-1] > 0) &
+                            (f[:, 2:, 1:-1] > 0) & (f[:, 1:-1, :-2] > 0) & (f[:, 1:-1, 2:] > 0))
+    K = (v[inner] * f[inner]).sum() / (f[inner] ** 2).sum()
+    return K, np.sqrt(np.mean((v[inner] / K - f[inner]) ** 2))
+
+
+def region(v):
+    """Half-height edges: the largest fraction within EDGE voxels above the level, the voxel
+    at least half of it (scipy's maximum filter, independent of tsct's)."""
+    top = maximum_filter(np.maximum(v, 0), size=2 * EDGE + 1, mode="nearest")
+    return (top > LEVEL) & (v >= 0.5 * top)
+
+
+def dice(p, t):
+    return 2 * (p & t).sum() / (p.sum() + t.sum()) if p.sum() + t.sum() else np.nan
+
+
 with h5py.File(a, "r") as f:
     centre = f["entry/sinograms/centre"][...]
     check(np.all(np.abs(centre - 24.0) < 0.25), "centre of rotation found at 24 (%s)" % centre)
-    rec = f["entry/recon/data"]
-    ny = rec.shape[2]
+    check("as 22 variants (lattice scale 0.99..1.01 in 11 steps, size 20..30 nm in 2)" in
+          f["entry/maps/LiBi"].attrs["method"].decode(),
+          f["entry/maps/LiBi"].attrs["method"])
+    ny = f["entry/recon/data"].shape[2]
     off = 24 - ny // 2  # the reconstruction is centred on the found axis
-    gt = f["ground_truth/phase_fraction"][...]
-    # Time steps where the phase is fully formed in every particle of the slice. Mid-front
-    # steps (Li3Bi at t=1, Dice 0.88) have fractions straddling the truth threshold; scoring
-    # those needs fraction-aware truth (issue 8), not a looser bound here.
-    for phase, steps in (("BiVO4", [0]), ("LiBi", [2, 5]), ("Li3Bi", [4])):
-        m = f["entry/maps/" + phase][...]
-        thr = 0.5 * np.nanpercentile(m[:, 0], 99.5)
-        for t in steps:
-            truth = gt[t, 0, off:off + ny, off:off + ny, names.index(phase)] > 0.25
-            pred = np.nan_to_num(m[t, 0], nan=0) > thr
-            dice = 2 * (pred & truth).sum() / (pred.sum() + truth.sum())
-            print("%s t=%d: Dice %.3f (%d predicted, %d true voxels)" %
-                  (phase, t, dice, pred.sum(), truth.sum()))
-            check(dice >= 0.9, "%s at t=%d: Dice %.3f >= 0.9" % (phase, t, dice))
+    gt = f["ground_truth/phase_fraction"][:, 0, off:off + ny, off:off + ny]
+    patterns = f["ground_truth/patterns"][0]
+    maps = {m: np.nan_to_num(f["entry/maps/" + m][:, 0]) for m in PHASES + ["win_BiVO4"]}
+reacting = gt[..., names.index("BiVO4"):].sum(-1) > 0  # particle voxels still in play
+# The amorphous LiyVO4 (half of every particle after t = 0) scatters 1/2000 as much per
+# volume as the crystalline phases, nearly flat over 0.8-4.5 1/A: with its exact pattern the
+# fit gives it 0.01 of its true fraction. Its maps are not checked; this check says why, and
+# fails if the simulator ever makes it visible, so that it joins the phases below.
+am, cr = patterns[names.index("LiyVO4")].mean(), patterns[names.index("Bi")].mean()
+check(am < 0.01 * cr, "LiyVO4 scatters %.1e of Bi per volume: below the maps' reach" % (am / cr))
+for phase, mname in [(p, p) for p in PHASES if p != "LiyVO4"] + [("BiVO4", "win_BiVO4")]:
+    tf = gt[..., names.index(phase)]
+    K, rms = fit_unit(maps[mname], tf)
+    v = (maps[mname] / K).astype(np.float32)
+    ref = 0 if tf[0].sum() > 0 else int(np.argmax(tf.sum((1, 2))))
+    for t in range(tf.shape[0]):
+        pred, truth = region(v[t]), tf[t] > LEVEL
+        care = np.abs(tf[t] - LEVEL) > BAND
+        d, db = dice(pred, truth), dice(pred & care, truth & care)
+        s = scored[(mname, t)]
+        check(s["predicted"] == pred.sum() and s["true"] == truth.sum() and
+              (np.isnan(d) and np.isnan(s["dice"]) or abs(s["dice"] - d) < 1e-5) and
+              (np.isnan(db) and np.isnan(s["dice_band"]) or abs(s["dice_band"] - db) < 1e-5),
+              "%s t=%d: tsct score %s agrees with Python (%d, %d, %.4f, %.4f)"
+              % (mname, t, s, pred.sum(), truth.sum(), d, db))
+        amount = v[t].sum() / v[ref].sum()
+        true_amount = tf[t].sum() / tf[ref].sum()
+        check(abs(s["amount"] - amount) < 1e-4 and abs(s["true_amount"] - true_amount) < 1e-5,
+              "%s t=%d: amounts agree" % (mname, t))
+        if mname.startswith("win_"):
+            if truth.any():
+                check(d >= 0.9, "%s t=%d: Dice %.3f >= 0.9" % (mname, t, d))
+            continue
+        # The amount (fraction summed over the slice) follows the truth's within 5 % of the
+        # reference (time step 0, or the phase's largest).
+        check(abs(amount - true_amount) <= 0.05, "%s t=%d: amount %.3f, true %.3f" %
+              (phase, t, amount, true_amount))
+        straddles = (reacting[t] & (np.abs(tf[t] - LEVEL) <= BAND)).any()
+        print("%-6s t=%d: Dice %.3f, outside the band %.3f (%d predicted, %d true; unit rms "
+              "%.3f)%s" % (phase, t, d, db, pred.sum(), truth.sum(), rms,
+                           " mid-front" if straddles else ""))
+        if not truth.any():
+            # No false region: predicted voxels where the truth is clearly below the level
+            # (not within the band) stay under 5 % of the particle voxels.
+            false = (pred & care).sum()
+            check(false < 0.05 * reacting[t].sum(), "%s t=%d: %d voxels predicted where the "
+                  "phase is below %.2f (%d particle voxels)" % (phase, t, false, LEVEL - BAND,
+                                                                reacting[t].sum()))
+        elif not straddles:
+            check(d >= 0.9, "%s at t=%d: Dice %.3f >= 0.9" % (phase, t, d))
+        else:
+            # A reaction front spreads particle fractions through the level (Bi at t=3:
+            # particles at 0.236, 0.240, 0.251, 0.257); which side a voxel falls is decided
+            # by less than the maps' uncertainty (unit rms above), so the strict Dice there is
+            # 0.6-0.9 even with the exact patterns. The voxels clearly on one side must agree.
+            check(db >= 0.9, "%s at t=%d (mid-front): Dice %.3f >= 0.9 outside the band (%.3f "
+                  "strict)" % (phase, t, db, d))
 
 # Bad input.
 r = run("simulate", "--preset", "nonsense", "-o", fresh("x.h5"), status=1)

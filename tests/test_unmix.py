@@ -7,6 +7,12 @@ are float32), and on noisy mixtures, where the constraint w >= 0 is active in ma
 the same weights as scipy.optimize.nnls on the same float32 data (1e-5 of the largest
 weight), with a constant background column as the plan adds it. The residual map is the rms
 of the NNLS residual. Bad sources and dependent components are refused.
+
+Variants: LiBi with its lattice swollen by 0.5 % (the CIF's cell edited, the pattern made by
+`tsct pattern`, a code path of its own) is fitted by LiBi and Li3Bi components. The fixed
+LiBi pattern misfits and hands part of the intensity to Li3Bi; with strain=1 the LiBi group
+follows the shift: the residual falls tenfold, LiBi's weight is proportional to the true one,
+Li3Bi stays near zero. Bad variant options are refused by name.
 """
 import os
 
@@ -93,4 +99,67 @@ with h5py.File(exp, "r") as f:
           else long_xy in f["entry/maps/b"].attrs["method"], "the method names the whole path")
 r = run("map", exp, "--unmix", "a=xy:" + "/x" * 520, status=2)
 check("too long" in r.stderr, r.stderr)
+
+# ---- variants: a strained LiBi ----
+STRAIN = 1.005  # between two variants of the grid (its worst case is midway)
+src_cif = os.path.join(os.environ["TSCT_SRC"], "data", "structures", "LiBi.cif")
+strained = os.path.join(W, "LiBi_strained.cif")
+with open(src_cif) as f, open(strained, "w") as g:
+    for line in f:
+        key = line.split()[0] if line.split() else ""
+        if key in ("_cell_length_a", "_cell_length_b", "_cell_length_c"):
+            line = "%s %.6f\n" % (key, float(line.split()[1]) * STRAIN)
+        g.write(line)
+WL = 12.398419843320026 / 87.0
+ref_xy = os.path.join(W, "LiBi_strained.xy")
+run("pattern", strained, "--wavelength", "%.10f" % WL, "--qmax", "4.7", "--size", "20",
+    "-o", ref_xy)
+ref = np.loadtxt(ref_xy)
+qs = np.linspace(0.8, 4.5, 600)
+pat = np.interp(qs, ref[:, 0], ref[:, 1])
+wl = rng.uniform(0.2, 1.0, size=(4, 4))
+data = wl[..., None] * pat / pat.max() + 0.05
+src, exp = os.path.join(W, "strain_src.h5"), os.path.join(W, "strain.h5")
+for p in (src, exp):
+    if os.path.exists(p):
+        os.remove(p)
+with h5py.File(src, "w") as f:
+    f["recon"] = data[None, None].astype(np.float32)
+    f["q"] = qs
+run("import", src + "::/recon", "-a", src + "::/q", "-o", exp)
+result = {}
+for label, opt in (("fixed", ""), ("variants", ":strain=1")):
+    run("map", exp, "--wavelength", "%.10f" % WL, "--unmix", "LiBi=cif:LiBi.cif:20" + opt,
+        "--unmix", "Li3Bi=cif:Li3Bi.cif:20")
+    with h5py.File(exp, "r") as f:
+        result[label] = (f["entry/maps/LiBi"][0, 0], f["entry/maps/Li3Bi"][0, 0],
+                         f["entry/maps/unmix_residual"][0, 0].mean(),
+                         f["entry/maps/LiBi"].attrs["method"])
+for label, (w1, w3, res, method) in result.items():
+    ratio = w1 / wl
+    print("%s: residual %.3g; LiBi / true weight %.4g +- %.2g; Li3Bi / LiBi %.3f" %
+          (label, res, ratio.mean(), ratio.std() / ratio.mean(), (w3 / w1).mean()))
+w1, w3, res, method = result["variants"]
+method = method.decode() if isinstance(method, bytes) else method
+check("as 11 variants (lattice scale 0.99..1.01 in 11 steps)" in method, method)
+check(res < 0.1 * result["fixed"][2], "variants: residual %.3g < a tenth of %.3g"
+      % (res, result["fixed"][2]))
+check((w1 / wl).std() < 0.01 * (w1 / wl).mean(), "variants: LiBi proportional to the truth")
+check((w3 / w1).max() < 0.01, "variants: Li3Bi below 1 %% of LiBi (%.4f)" % (w3 / w1).max())
+# The components are per unit volume: a cell's pattern over the cell volume squared, so the
+# true weight of the swollen LiBi is its mixing weight x (V 1.005^3)^2 / max.
+vol = 3.36 * 3.36 * 4.25 * STRAIN ** 3
+expect = (w1 / wl).mean() / (vol ** 2 / pat.max())
+check(abs(expect - 1) < 0.02, "variants: LiBi weight %.4f of the true one" % expect)
+fixed = (result["fixed"][0] / wl).mean() / (vol ** 2 / pat.max())
+check(fixed < 0.9, "fixed pattern: LiBi read %.3f of its weight (the variants matter here)"
+      % fixed)
+for bad, needle in (("cif:LiBi.cif:20:strain=x", "strain=PCT or strain=LO,HI"),
+                    ("cif:LiBi.cif:20:strain=2,1", "LO < HI"),
+                    ("cif:LiBi.cif:20:grow=1", "grow=F expects"),
+                    ("cif:LiBi.cif:20:shrink=2", "unknown option 'shrink=2'"),
+                    ("nano:LiBi.cif:0.5:strain=1", "options (strain=, grow=) are for cif"),
+                    ("cif:LiBi.cif:20:strain=40", "narrow it")):
+    r = run("map", exp, "--wavelength", "1", "--unmix", "a=" + bad, status=1)
+    check(needle in r.stderr, "%s: %s" % (bad, r.stderr))
 finish("test_unmix")

@@ -78,6 +78,17 @@ double tsct_maps_otsu(const float *v, int64_t n, int nbins);
 /* mask[k] = v[k] > threshold (NaN gives 0). Returns the number of voxels set. */
 int64_t tsct_maps_threshold(const float *v, int64_t n, double threshold, uint8_t *mask);
 
+/* Features above a level with their edges at half height: mask[k] = 1 where the largest
+ * value of v within the (2 r + 1) x (2 r + 1) window around pixel k (clipped at the image
+ * border) exceeds `level` and v[k] is at least half that largest value; 0 elsewhere. A
+ * reconstruction blurs a step edge over about the beam width, and a pixel whose centre lies
+ * inside the feature keeps more than half of the plateau, so this keeps the whole of a
+ * feature whose plateau exceeds the level, as a phase-fraction truth counts it, where a plain
+ * threshold near the plateau would erode it. r = 0 is the plain threshold v > level.
+ * v[ny][nx]; non-finite values count as 0; level >= 0. Returns the number of pixels set. */
+int64_t tsct_maps_half_max_mask(const float *v, int64_t ny, int64_t nx, int64_t r, double level,
+                                uint8_t *mask);
+
 /* Binary morphology with a disk of the given radius (the points with dx^2 + dy^2 <= r^2, as
  * skimage.morphology.disk), with scikit-image's border rules: erosion treats the outside as
  * set, dilation as clear. open = erode then dilate; close = dilate then erode. In place; a
@@ -148,14 +159,29 @@ typedef struct tsct_unmix_plan tsct_unmix_plan;
  * component), TSCT_ERR_NOMEM. */
 tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
                                    int background, tsct_unmix_plan **out, tsct_error *err);
+
+/* The same fit with the k component columns in ngroup groups (group[k], values 0 .. ngroup - 1,
+ * every group non-empty; NULL with ngroup = k: one column each): variants of one phase's
+ * pattern (lattice-scaled, other crystallite sizes) whose non-negative combination follows
+ * peaks that shift or narrow between the variants. The NNLS runs over all columns; the weight
+ * reported for a group is the sum of its columns' weights. Errors as above, and
+ * TSCT_ERR_VALUE for a group index out of range or an empty group. */
+tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const int *group,
+                                           int ngroup, int64_t nq, const double *q,
+                                           int background, tsct_unmix_plan **out,
+                                           tsct_error *err);
 void tsct_unmix_plan_destroy(tsct_unmix_plan *plan);
 
-/* Columns of the plan: k components plus the background terms. */
+/* Weights the plan reports: ngroup components plus the background terms. */
 int tsct_unmix_plan_columns(const tsct_unmix_plan *plan);
 
-/* Weights w[columns] (components first, then background) of pattern y[nq], and the root mean
- * square residual (NaN for a non-finite y). work: tsct_unmix_plan_columns()^2 + 4 *
- * columns doubles per thread. Thread-safe for distinct w and work. */
+/* Doubles of workspace tsct_unmix_execute needs per thread (m^2 + 5 m for m columns of the
+ * fit, variants and background included). */
+int64_t tsct_unmix_plan_work_size(const tsct_unmix_plan *plan);
+
+/* Weights w[tsct_unmix_plan_columns()] (components, i.e. groups, first, then background) of
+ * pattern y[nq], and the root mean square residual (NaN for a non-finite y). work:
+ * tsct_unmix_plan_work_size() doubles per thread. Thread-safe for distinct w and work. */
 void tsct_unmix_execute(const tsct_unmix_plan *plan, const float *y, double *w, double *rms,
                         double *work);
 

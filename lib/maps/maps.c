@@ -295,6 +295,27 @@ int64_t tsct_maps_threshold(const float *v, int64_t n, double threshold, uint8_t
 
 /* ---- morphology ------------------------------------------------------------------------- */
 
+int64_t tsct_maps_half_max_mask(const float *v, int64_t ny, int64_t nx, int64_t r, double level,
+                                uint8_t *mask)
+{
+    int64_t count = 0;
+    for (int64_t y = 0; y < ny; y++)
+        for (int64_t x = 0; x < nx; x++) {
+            double top = 0;
+            for (int64_t i = y - r > 0 ? y - r : 0; i <= y + r && i < ny; i++)
+                for (int64_t k = x - r > 0 ? x - r : 0; k <= x + r && k < nx; k++) {
+                    const float u = v[i * nx + k];
+                    if (isfinite(u) && u > top)
+                        top = u;
+                }
+            const float u = v[y * nx + x];
+            const int set = top > level && isfinite(u) && u >= 0.5 * top;
+            mask[y * nx + x] = (uint8_t)set;
+            count += set;
+        }
+    return count;
+}
+
 static tsct_status morph(uint8_t *mask, int64_t ny, int64_t nx, int radius, int erode,
                          tsct_error *err)
 {

@@ -7,6 +7,12 @@
  * Cholesky, and step back towards the feasible region while any passive weight would turn
  * negative. The number of columns is small (<= 64), so the inner solves cost nothing next to
  * the dot products.
+ *
+ * Columns may come in groups (tsct_unmix_plan_create_grouped): variants of one phase's pattern
+ * (lattice scaled, other crystallite sizes) whose non-negative combination follows a peak that
+ * moves or narrows between the variants. The fit is the same NNLS over all columns; a group's
+ * weight is the sum of its columns' weights, which stays well determined even where the split
+ * among neighbouring variants is not.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -17,7 +23,9 @@
 #define UNMIX_MAX 64
 
 struct tsct_unmix_plan {
-    int k, m; /* components, columns (components + background) */
+    int k, m; /* component columns, columns (component columns + background) */
+    int ngroup; /* reported weights of components (groups of columns) */
+    int group[UNMIX_MAX]; /* group of each component column */
     int64_t nq;
     float *cols; /* [m][nq] */
     double *gram; /* [m][m] */
@@ -25,7 +33,12 @@ struct tsct_unmix_plan {
 
 int tsct_unmix_plan_columns(const tsct_unmix_plan *plan)
 {
-    return plan->m;
+    return plan->ngroup + (plan->m - plan->k);
+}
+
+int64_t tsct_unmix_plan_work_size(const tsct_unmix_plan *plan)
+{
+    return (int64_t)plan->m * plan->m + 5 * (int64_t)plan->m;
 }
 
 void tsct_unmix_plan_destroy(tsct_unmix_plan *plan)
@@ -72,13 +85,33 @@ static int solve_passive(const double *G, int m, const int *P, int np, const dou
 tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
                                    int background, tsct_unmix_plan **out, tsct_error *err)
 {
+    return tsct_unmix_plan_create_grouped(components, k, NULL, k, nq, q, background, out, err);
+}
+
+tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const int *group,
+                                           int ngroup, int64_t nq, const double *q,
+                                           int background, tsct_unmix_plan **out,
+                                           tsct_error *err)
+{
     *out = NULL;
     if (k < 1 || nq < 1 || background < 0 || background > 2 || k + background > UNMIX_MAX ||
-        (background == 2 && !q))
+        (background == 2 && !q) || ngroup < 1 || ngroup > k || (!group && ngroup != k))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix", -1,
-                              "expected 1 to %d components and background 0, 1 or 2 (with q), "
-                              "got %d and %d",
-                              UNMIX_MAX - background, k, background);
+                              "expected 1 to %d component columns in 1 to k groups and "
+                              "background 0, 1 or 2 (with q), got %d columns, %d groups and %d",
+                              UNMIX_MAX - background, k, ngroup, background);
+    int seen[UNMIX_MAX] = {0};
+    for (int j = 0; group && j < k; j++) {
+        if (group[j] < 0 || group[j] >= ngroup)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix group", j,
+                                  "column %d in group %d: expected 0 to %d", j, group[j],
+                                  ngroup - 1);
+        seen[group[j]] = 1;
+    }
+    for (int g = 0; group && g < ngroup; g++)
+        if (!seen[g])
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix group", g,
+                                  "group %d has no column", g);
     tsct_unmix_plan *p = calloc(1, sizeof *p);
     const int m = k + background;
     if (p) {
@@ -90,7 +123,9 @@ tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, c
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "%d x %lld columns", m,
                               (long long)nq);
     }
-    p->k = k, p->m = m, p->nq = nq;
+    p->k = k, p->m = m, p->nq = nq, p->ngroup = ngroup;
+    for (int j = 0; j < k; j++)
+        p->group[j] = group ? group[j] : j;
     for (int j = 0; j < k; j++)
         for (int64_t i = 0; i < nq; i++) {
             float v = components[(int64_t)j * nq + i];
@@ -137,26 +172,34 @@ tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, c
         tsct_unmix_plan_destroy(p);
         if (!L)
             return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "Gram factor");
-        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "component", bad,
-                              bad < k ? "column %d is zero or a combination of the ones before it"
-                                      : "background term %d is a combination of the components",
-                              bad < k ? bad : bad - k);
+        if (bad >= k)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "component", bad,
+                                  "background term %d is a combination of the components",
+                                  bad - k);
+        if (ngroup == k)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "component", bad,
+                                  "column %d is zero or a combination of the ones before it",
+                                  bad);
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "component", group[bad],
+                              "column %d is zero or a combination of the ones before it (a "
+                              "variant of component %d)", bad, group[bad]);
     }
     *out = p;
     return TSCT_OK;
 }
 
-void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *w, double *rms,
+void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *wout, double *rms,
                         double *work)
 {
     const int m = p->m;
     const int64_t nq = p->nq;
-    double *b = work, *s = work + m, *grad = work + 2 * m, *wt = work + 3 * m, *L = work + 4 * m;
+    double *b = work, *s = work + m, *grad = work + 2 * m, *wt = work + 3 * m, *w = work + 4 * m,
+           *L = work + 5 * m;
     double yy = 0;
     for (int64_t i = 0; i < nq; i++) {
         if (!isfinite(y[i])) {
-            for (int j = 0; j < m; j++)
-                w[j] = NAN;
+            for (int j = 0; j < tsct_unmix_plan_columns(p); j++)
+                wout[j] = NAN;
             *rms = NAN;
             return;
         }
@@ -235,4 +278,10 @@ void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *w, dou
             r2 += w[a] * p->gram[a * m + c] * w[c];
     }
     *rms = sqrt(r2 > 0 ? r2 / (double)nq : 0);
+    for (int g = 0; g < p->ngroup; g++)
+        wout[g] = 0;
+    for (int j = 0; j < p->k; j++)
+        wout[p->group[j]] += w[j];
+    for (int j = p->k; j < m; j++)
+        wout[p->ngroup + j - p->k] = w[j];
 }
