@@ -152,8 +152,18 @@ with h5py.File(exp, "r") as a, h5py.File(killed, "r") as b:
               path + ": interrupted and uninterrupted runs agree exactly")
     # FBP's FFTs use plans FFTW picks by timing (FFTW_MEASURE), so two runs may round
     # differently: agreement to float rounding (2e-7 of the largest value seen).
-    for path in ("entry/recon/data", "entry/pdf/G", "entry/pdf/dpdf", "entry/maps/BiVO4",
-                 "entry/fits/bivo4/parameters"):
+    # Peak fits amplify that rounding where a fit is ill-conditioned: converged fits agree
+    # to a hundredth of their ESD.
+    sa, sb = a["entry/fits/bivo4/status"][...], b["entry/fits/bivo4/status"][...]
+    both = (sa == 0) & (sb == 0)
+    pa, pb = a["entry/fits/bivo4/parameters"][...], b["entry/fits/bivo4/parameters"][...]
+    esd = a["entry/fits/bivo4/esd"][...]
+    both = both[..., None] & np.isfinite(esd) & (esd > 0)
+    z = np.abs(pa - pb)[both] / esd[both]
+    check(both.sum() > 100 and np.array_equal(np.isnan(sa), np.isnan(sb)) and z.max() < 0.01,
+          "peak fits: interrupted and uninterrupted runs agree (%d converged, %.1e ESD)"
+          % (both.sum(), z.max()))
+    for path in ("entry/recon/data", "entry/pdf/G", "entry/pdf/dpdf", "entry/maps/BiVO4"):
         x, y = a[path][...], b[path][...]
         dev = np.nanmax(np.abs(x - y)) / np.nanmax(np.abs(x))
         check(x.shape == y.shape and np.array_equal(np.isnan(x), np.isnan(y)) and dev < 1e-5,
