@@ -3,9 +3,10 @@ core-shell delithiation, cut down with --set, checked against the model of docs/
 
 The ground truth's cell lengths of every particle voxel (/ground_truth/lattice) must be the
 Vegard lattice at the voxel's core-shell reaction coordinate:
-    x = x0 + (x1 - x0) clamp((w - d) / l + 1/2, 0, 1),  w = -l/2 + (R + l) (1 - (1 - p)^(1/3))
-with d the depth below the particle's surface, R its radius, l the front width, p how far the
-half cycle has gone (from the electrochemistry), and c = c0 (1 + 0.016 x / 4). d comes once
+    x = x0 + (x1 - x0) clamp((w - d) / l + 1/2, 0, 1),  w = R (1 - (1 - p)^(1/3)),
+    l = min(front, 2 w, 2 (R - w))
+with d the depth below the particle's surface, R its radius, p how far the half cycle has gone
+(from the electrochemistry), and c = c0 (1 + 0.016 x / 4). d comes once
 from the spheres of /ground_truth/particle_table (exact, to float rounding) and once from
 scipy's Euclidean distance transform of the particle labels (voxelised: within half a voxel),
 as an analysis of a real map would get it. The profile runs from the surface inward: during
@@ -26,13 +27,14 @@ EXP = os.path.join(W, "nmc.h5")
 for p in (EXP, EXP.replace(".h5", "_echem.csv")):
     if os.path.exists(p):
         os.remove(p)
-# 9 slices of 48 x 48 um, particles of radius 4 um (no spread), every particle at the cell's
-# state of charge (no front lag), 4 tomograms over the 20 h cycle (a quarter and three
-# quarters through the charge, then through the discharge); a token scan.
-NZ, RADIUS, FRONT = 9, 4.0, 1.5
-run("simulate", "--preset", "nmc", "--set", "n=48", "--set", "ns=48", "--set", "na=8",
+# 11 slices of 56 x 56 um, particles of radius 5 um (no spread), a 2 um front, every particle
+# at the cell's state of charge (no front lag), 4 tomograms over the 20 h cycle (a quarter and
+# three quarters through the charge, then through the discharge); a token scan.
+NZ, N, RADIUS, FRONT = 11, 56, 5.0, 2.0
+run("simulate", "--preset", "nmc", "--set", "n=%d" % N, "--set", "ns=%d" % N, "--set", "na=8",
     "--set", "nq=300", "--set", "nt=4", "--set", "nz=%d" % NZ, "--set", "particle_sd=0",
-    "--set", "particle_radius=%g" % RADIUS, "--set", "front_delay=0", "-o", EXP)
+    "--set", "particle_radius=%g" % RADIUS, "--set", "shell_front=%g" % FRONT,
+    "--set", "front_delay=0", "-o", EXP)
 
 with h5py.File(EXP, "r") as f:
     gt = f["ground_truth"]
@@ -63,14 +65,15 @@ def model_c(t, d):
     charging = cur[k] > 0
     p = cap[k] / 0.8
     x0, x1 = (0.0, 4.0) if charging else (4.0, 0.0)
-    w = -FRONT / 2 + (RADIUS + FRONT) * (1 - (1 - p) ** (1 / 3))
-    x = x0 + (x1 - x0) * np.clip((w - d) / FRONT + 0.5, 0, 1)
+    w = RADIUS * (1 - (1 - p) ** (1 / 3))
+    lw = np.minimum(FRONT, np.minimum(2 * w, 2 * (RADIUS - w)))
+    x = x0 + (x1 - x0) * np.clip((w - d) / lw + 0.5, 0, 1)
     return 14.231 * (1 + 0.016 * x / 4), charging
 
 
 # Depth below the surface: exact from the spheres, and from the label map (3D distance
 # transform; the stack padded with background so the ends do not count as inside).
-zz, yy, xx = np.meshgrid(np.arange(NZ) + 0.5, np.arange(48) + 0.5, np.arange(48) + 0.5,
+zz, yy, xx = np.meshgrid(np.arange(NZ) + 0.5, np.arange(N) + 0.5, np.arange(N) + 0.5,
                          indexing="ij")
 j = part[inside]
 exact = table[j, 3] - np.sqrt((xx[inside] - table[j, 0]) ** 2 + (yy[inside] - table[j, 1]) ** 2
@@ -91,9 +94,9 @@ for t in range(lat.shape[0]):
     expect, charging = model_c(t, exact)
     err_exact = np.abs(c - expect).max()
     check(err_exact < 2e-4, "t%d: c against the model at the exact depth: %.2g A" % (t, err_exact))
-    # With the voxelised depth (+-0.27 voxel) on a 1.5-voxel front that moves c by 0.23 A,
-    # a voxel on the front may be off by 0.04 A; on average they agree to 0.03 A, and so do
-    # the mean profiles by EDT shell (one voxel thick, middle slices): 13 % of the range.
+    # With the voxelised depth (+-0.27 voxel) on a front at most 2 voxels wide that moves c by
+    # 0.23 A, a voxel on the front may be off by 0.05 A; on average they agree to 0.03 A, and
+    # so do the mean profiles by EDT shell (one voxel thick, middle slices): 13 % of the range.
     approx, _ = model_c(t, edt_depth[sel])
     err_edt = np.abs(c[sel] - approx).mean()
     e = edt[inside][sel]

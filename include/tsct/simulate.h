@@ -213,14 +213,15 @@ double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, 
                          double depth);
 
 /* Core-shell (shrinking-core) kinetics: the reaction coordinate of a voxel `d` voxels below
- * the surface of a particle of radius `radius` voxels at electrode depth `depth`, at time t.
- * With x the particle's coordinate (tsct_sim_progress) and x0 -> x1 the span of the half cycle
- * in progress, the particle has gone p = (x - x0) / (x1 - x0) of the way; the reacted shell
- * reaches w = -l/2 + (radius + l) (1 - (1 - p)^(1/3)) below the surface (l = shell_front; the
- * shell's volume fraction is p for a sharp front), and the voxel's coordinate is
- *     x0 + (x1 - x0) clamp((w - d) / l + 1/2, 0, 1)
- * a linear ramp of width l across the front: every voxel at x0 when p = 0, at x1 when p = 1.
- * A reverse half cycle starts again from the surface (lithium leaves and enters through it).
+ * the surface of a particle of radius R = `radius` voxels at electrode depth `depth`, at time
+ * t. With x the particle's coordinate (tsct_sim_progress) and x0 -> x1 the span of the half
+ * cycle in progress, the particle has gone p = (x - x0) / (x1 - x0) of the way; the reacted
+ * shell, of volume fraction p, reaches w = R (1 - (1 - p)^(1/3)) below the surface, and the
+ * voxel's coordinate is
+ *     x0 + (x1 - x0) clamp((w - d) / l + 1/2, 0, 1),   l = min(shell_front, 2 w, 2 (R - w))
+ * a linear ramp across the front, narrowed near the surface and the centre so that it never
+ * reaches past them (a step where l = 0): every voxel at x0 when p = 0, at x1 when p = 1. A
+ * reverse half cycle starts again from the surface (lithium leaves and enters through it).
  * Returns tsct_sim_progress() when shell_front <= 0. */
 double tsct_sim_local_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
                                double t_hours, double depth, double radius, double d);

@@ -14,8 +14,8 @@
  * lithium through its surface faster than lithium diffuses through it (e.g. NMC at high rate,
  * phase-boundary-controlled delithiation): a half cycle's reaction has reached the shell of
  * volume fraction p (the particle's progress through the half cycle), w = R (1 - (1 - p)^(1/3))
- * deep; the front is a linear ramp `shell_front` voxels wide, its centre moved so that the
- * first voxel starts reacting at p = 0 and the last finishes at p = 1.
+ * deep; the front is a linear ramp `shell_front` voxels wide centred on w, narrowed to 2 w
+ * near the surface and to 2 (R - w) near the centre so that the shell's volume stays p.
  */
 #include <math.h>
 #include <stddef.h>
@@ -94,9 +94,14 @@ double tsct_sim_local_progress(const tsct_sim_reaction *r, const tsct_sim_cyclin
     double x0 = x_of_capacity(r, from), x1 = x_of_capacity(r, to);
     if (x1 == x0)
         return x;
-    double p = fmin(fmax((x - x0) / (x1 - x0), 0.0), 1.0);
-    double w = -0.5 * l + (fmax(radius, 0.0) + l) * (1.0 - cbrt(1.0 - p));
-    double ramp = fmin(fmax((w - d) / l + 0.5, 0.0), 1.0);
+    double p = fmin(fmax((x - x0) / (x1 - x0), 0.0), 1.0), R = fmax(radius, 0.0);
+    double w = R * (1.0 - cbrt(1.0 - p));
+    /* The ramp narrows near the surface and the centre so that it never reaches past
+     * either: the shell's volume stays p (to the sphere's curvature across the ramp). */
+    double lw = fmin(l, fmin(2.0 * w, 2.0 * (R - w)));
+    double ramp = lw > 1e-12 ? fmin(fmax((w - d) / lw + 0.5, 0.0), 1.0) : (d <= w ? 1.0 : 0.0);
+    if (p <= 0)
+        ramp = 0;
     return x0 + (x1 - x0) * ramp;
 }
 
