@@ -13,7 +13,11 @@
  *                        each particle follows the cell with a delay that grows with its
  *                        depth (a reaction front moving from the current collector), loses
  *                        active material cycle by cycle, and its phases' lattice parameters
- *                        and crystallite sizes drift; with the matching electrochemistry
+ *                        and crystallite sizes drift (isotropically, or anisotropically for
+ *                        solid solutions such as NMC); optionally each particle converts
+ *                        from its surface inward (core-shell), so its voxels differ; layers
+ *                        (a cylindrical cell's anode and cathode) follow their own chains;
+ *                        with the matching electrochemistry
  *   detector frames      a pattern rendered onto an area detector (pyFAI geometry), with
  *                        solid angle, polarization, module gaps, Poisson noise, dark, flat
  *                        and single-crystal spots
@@ -311,8 +315,9 @@ void tsct_sim_scene_release(tsct_sim_scene *scene);
 
 /* Component fractions of every voxel of slice `slice` at time step `it`:
  * out[n][n][ncomponents] (C order), each voxel's fractions summing to 1 for present material
- * and to 0 for a lost particle. Reaction coordinates use the particle's depth (particles) or
- * 0.5 (layers). */
+ * and to 0 for a lost particle. Reaction coordinates use the particle's depth (particles; with
+ * core-shell kinetics the voxel's depth below the particle's surface too) or 0.5 (layers); a
+ * binned phase's fraction is shared between the two bins around the voxel's coordinate. */
 void tsct_sim_scene_fractions(const tsct_sim_scene *scene, int64_t it, int64_t slice,
                               float *out);
 
@@ -643,8 +648,11 @@ struct tsct_progress_sink;
 
 /* Simulate the experiment into the container at `path` (created if missing) at the pattern
  * level: the integrated cube /entry/integrated/{data,sigma,q}, the scan axes, and
- * /ground_truth (docs/FORMAT.md), slice by slice through a resumable step "simulate".
- * Errors: those of every stage, naming the component or file. */
+ * /ground_truth (docs/FORMAT.md; graded experiments, tsct_sim_scene_graded(), add each
+ * voxel's reaction coordinate and cell lengths, the components' cells and the particle table),
+ * slice by slice through a resumable step "simulate"; the electrochemistry of the reaction
+ * `preset->echem` names. Errors: those of every stage, naming the component or file;
+ * TSCT_ERR_VALUE for reacting layers out of range. */
 tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
                                   const tsct_sim_run_params *params, const struct tsct_log *log,
                                   const struct tsct_progress_sink *progress, tsct_error *err);

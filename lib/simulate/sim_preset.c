@@ -1,4 +1,5 @@
-/* sim_preset.c - the simulator's named experiments (see include/tsct/simulate.h).
+/* sim_preset.c - the simulator's named experiments (see include/tsct/simulate.h and
+ * docs/simulate.md, which lists every parameter; all sizes can be overridden with --set).
  *
  * demo: the BiVO4 operando TSCT study in miniature. A 48 x 48-voxel slice of a TSCT cell
  * (quartz tube, particles in a carbon-binder layer), 87 keV, 31 angles over 180 degrees and
@@ -8,6 +9,42 @@
  * and growing Bi crystallites. The capacities are 3, 4 and 6 Li per BiVO4 (82.7 mAh/g per Li);
  * the plateaus 1.8, 0.8 and 0.7 V on discharge, 1.0 and 1.1 V on charge, as the study's
  * voltage curve shows.
+ *
+ * bivo4: the demo's cell and chemistry with the BiVO4 study's scan (110 x 61, 3 slices, 24
+ * tomograms, 0.5 .. 8 1/A).
+ *
+ * si: the Si TSCT study. The bivo4 cell and scan (110 translations x 61 angles, 3 slices of
+ * 5 um voxels, 87 keV, 24 tomograms over two 20 h cycles) with Si microparticles (radius 3.5
+ * voxels) in carbon black, q from 0.5 to 20 1/A in 2000 channels so that PDFs resolve the
+ * Si-Si bond. Kinetics: a-Si -> a-LixSi in two steps whose fractions are those of the Si atoms,
+ * a-Si | 1/2 a-Si + 1/2 LixSi (Li1.875Si, 1789 mAh/g) | LixSi (Li3.75Si, 3579 mAh/g); the
+ * a-Si network stretches as lithium enters (strain 0.064 over its two states: the Si-Si bond
+ * goes from 2.35 toward 2.50 A); charging returns to a-Si (charge_floor 0); plateaus 0.35 and
+ * 0.22 V on lithiation, 0.42 and 0.50 V on delithiation; reaction front lag 0.3 half cycles,
+ * 10 % of the particles lost per cycle. Both phases are few-atom Debye clusters: a 5 A sphere
+ * of diamond Si and a 7 A sphere of Li15Si4 (data/structures/Li15Si4.cif: isolated Si among
+ * Li, Si-Li 2.6 - 2.9 A); a lattice scale expands the cluster itself.
+ *
+ * cylindrical: a commercial cylindrical cell (the AAA-cell XRD-CT study): 550 x 550 voxels of
+ * 20 um, a 0.2 mm steel can around a graphite | NMC111 jelly roll (80 um coatings, 1-voxel Cu,
+ * Al and separator), 550 translations x 400 angles over 180 degrees in snake order, 103.5 keV,
+ * 1000 channels over 0.8 .. 6.5 1/A, a Pilatus CdTe 2M; one C/2 cycle (4 h) as 8 tomograms,
+ * charge first. Two reacting layers share the cycling: the anode, graphite -> LiC6 (372
+ * mAh/g, one two-phase step), and the cathode, NMC111 as a solid solution of 4 steps to 160
+ * mAh/g whose a shrinks 1.4 % and c grows 1.6 % (Vegard lattice); balanced (N/P = 1), so the
+ * LiC6 fraction equals the cathode's state of charge. The CSV is the cathode's with the full
+ * cell's voltages (charge 3.55 -> 4.0 V, discharge 3.93 -> 3.45 V) for 2 g of NMC (320 mAh).
+ *
+ * nmc: NMC111 cathode particles at 1 um (the NMC XRD-CT study): a 250 x 250 um slice of a
+ * capillary cell, particles of radius 5 um in carbon binder, 251 translations x 250 angles,
+ * 50 keV, 1200 channels over 0.8 .. 5.5 1/A; one C/10 cycle (20 h) as 10 tomograms, charge
+ * first, against lithium (3.72 -> 4.05 V on charge, 4.0 -> 3.68 V on discharge), 160 mAh/g for
+ * 5 mg. The NMC111 lattice follows the local state of charge (Vegard: a -1.4 %, c +1.6 % to
+ * 160 mAh/g) and the particles react from the surface inward (core-shell kinetics, a 1.5 um
+ * front): during charge a delithiated shell with the larger c grows inward over a lithium-rich
+ * core, during discharge lithium re-enters from the surface; the lattice is rendered in 8 bins
+ * (components NMC111#0 .. #7) so each voxel scatters with its own c; a reaction-front lag of
+ * 0.2 half cycles across the electrode.
  */
 #include <math.h>
 #include <stddef.h>
@@ -248,7 +285,7 @@ static void cylindrical_study(tsct_sim_preset *p)
     p->energy_kev = 103.5;
     p->qmin = 0.8;
     p->qmax = 6.5;
-    p->nq = 1500;
+    p->nq = 1000;
     p->na = 400;
     p->angle_range = 180.0;
     p->ns = 550;
