@@ -72,11 +72,8 @@ static int add_bins(tsct_sim_scene *s, const tsct_sim_reaction *re, int ph, tsct
     return first;
 }
 
-tsct_status tsct_sim_scene_init(tsct_sim_scene *s, tsct_error *err)
+static tsct_status scene_init(tsct_sim_scene *s, tsct_error *err)
 {
-    s->ncomponents = 0;
-    s->loss_rank = NULL;
-    s->bin_names = NULL;
     const tsct_sim_phantom *p = s->phantom;
     if (!p)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "scene", -1, "no phantom");
@@ -132,6 +129,17 @@ too_many:
     return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "scene", -1,
                           "more than %d materials and phases (lattice bins included)",
                           TSCT_SIM_MAX_COMPONENTS);
+}
+
+tsct_status tsct_sim_scene_init(tsct_sim_scene *s, tsct_error *err)
+{
+    s->ncomponents = 0;
+    s->loss_rank = NULL;
+    s->bin_names = NULL;
+    tsct_status st = scene_init(s, err);
+    if (st != TSCT_OK)
+        tsct_sim_scene_release(s);  /* a refused scene owns nothing */
+    return st;
 }
 
 void tsct_sim_scene_release(tsct_sim_scene *s)
