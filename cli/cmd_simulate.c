@@ -20,9 +20,10 @@ const char tsct_usage_simulate[] =
     "Simulate an operando XRD-CT / TSCT experiment whose truth is known, into the container\n"
     "EXP.h5 (created if missing): the integrated patterns /entry/integrated [nt][nz][na][ns]\n"
     "[nq] with their sigma, the scan axes, and /ground_truth (phase fractions of every voxel,\n"
-    "component patterns, lattice scales, regions, particles, noiseless sinograms); the\n"
-    "electrochemistry as CSV. Resumable: an interrupted run continues with the next slice and\n"
-    "writes the same bytes.\n"
+    "component patterns, lattice scales, regions, particles, noiseless sinograms; where the\n"
+    "lattice differs from voxel to voxel, as in si, cylindrical and nmc, also each voxel's\n"
+    "reaction coordinate and cell lengths); the electrochemistry as CSV. Resumable: an\n"
+    "interrupted run continues with the next slice and writes the same bytes.\n"
     "\n"
     "With --level frames, the experiment as the beamline records it instead of the integrated\n"
     "cube: DIR receives one HDF5 file per time step, frames_tNNNN.h5, with /entry/data/data\n"
@@ -33,7 +34,8 @@ const char tsct_usage_simulate[] =
     "first missing time step; a complete one is left as it is.\n"
     "\n"
     "Options:\n"
-    "  -p, --preset NAME      the experiment: demo, bivo4 (see docs/simulate.md)\n"
+    "  -p, --preset NAME      the experiment: demo, bivo4, si, cylindrical, nmc (see\n"
+    "                         docs/simulate.md; --list describes them)\n"
     "      --set KEY=VALUE    override a parameter of the preset (n, nt, na, ns, nq, ...;\n"
     "                         the list: tsct simulate --list); repeatable\n"
     "  -o, --output EXP.h5    the container (required)\n"
@@ -45,7 +47,11 @@ const char tsct_usage_simulate[] =
     "      --echem FILE.csv   electrochemistry (default: EXP.h5 with _echem.csv)\n"
     "      --data DIRS        folders holding the CIF files, colon-separated (default: the\n"
     "                         installed and source-tree structure folders, or $TSCT_STRUCTURES)\n"
-    "      --list             list the presets and exit\n";
+    "      --list             list the presets and exit\n"
+    "\n"
+    "Examples:\n"
+    "  tsct simulate --preset demo -o demo.h5\n"
+    "  tsct simulate --preset nmc --set n=64 --set ns=64 --set na=32 -o nmc.h5\n";
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
 {

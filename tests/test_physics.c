@@ -764,7 +764,7 @@ static void test_peers(void)
     if (dir)
         closedir(dir);
     /* every CIF of tests/data/cif and data/structures has its reference */
-    CHECK(n == 18);
+    CHECK(n == 19);
 }
 
 /* ---- bad and unusual CIF input ------------------------------------------------------------ */

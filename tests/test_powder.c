@@ -521,11 +521,11 @@ static void test_peer(void)
         "Al_COD9008460", "Bi_COD9008576", "CeO2_COD9009008", "Cu_COD9008468",
         "Fe-alpha_COD9008536", "LiCoO2_COD1533825", "Li_COD9008542", "Ni_COD9008476",
         "Si_COD9008566", "V2O5_COD9012221", "graphite_COD9008569", "LaB6", "Li3Bi", "LiBi",
-        "LiC6", "LixV2O5_epsilon_Li0.5", "NMC111_LiNi1_3Mn1_3Co1_3O2"};
+        "LiC6", "LixV2O5_epsilon_Li0.5", "NMC111_LiNi1_3Mn1_3Co1_3O2", "Li15Si4"};
     int n = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         n += compare_lines(names[i]);
-    CHECK(n == 17);
+    CHECK(n == 18);
 }
 
 /* ---- bad input ------------------------------------------------------------------------------ */

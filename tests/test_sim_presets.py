@@ -2,8 +2,12 @@
 
 The bivo4 preset (the BiVO4 TSCT study's scan) cut down with --set runs to the end with the
 overridden sizes in every dataset, a complete ground truth and its electrochemistry; the same
-seed gives the same data, another override another simulation; --list names every preset
-and parameter; bad overrides are refused with the parameter, its meaning and range.
+seed gives the same data, another override another simulation; --list, --help and the
+unknown-preset error name every preset (demo, bivo4, si, cylindrical, nmc) and --list every
+parameter; bad overrides are refused with the parameter, its meaning and range. The si,
+cylindrical and nmc presets, cut down to a few voxels, give the same bytes (every dataset of
+the data and the ground truth, and the CSV) for the same seed. Their physics:
+test_sim_preset_{si,cylindrical,nmc}.py.
 """
 import os
 
@@ -27,7 +31,42 @@ def fresh(name):
 r = run("simulate", "--list")
 check("demo " in r.stdout and "bivo4 " in r.stdout and "110 translations x 61 angles" in r.stdout,
       r.stdout)
+check("\nsi " in r.stdout and "\ncylindrical " in r.stdout and "\nnmc " in r.stdout,
+      "new presets listed: " + r.stdout)
 check("detector.counts" in r.stdout and "voxels per side of a slice" in r.stdout, r.stdout)
+for key in ("shell_front", "lattice_bins", "layer_voxels", "tube_wall", "mass_mg", "particle_sd"):
+    check("\n  %s " % key in r.stdout, "--list names %s" % key)
+r = run("simulate", "--help")
+check("demo, bivo4, si, cylindrical, nmc" in r.stdout, "usage lists the presets: " + r.stdout)
+r = run("simulate", "--preset", "wobble", "-o", fresh("x.h5"), status=1)
+check("available: demo, bivo4, si, cylindrical, nmc" in r.stderr, r.stderr)
+r = run("simulate", "--preset", "nmc", "--set", "lattice_bins=1", "--set", "n=32", "-o",
+        fresh("x.h5"), status=1)
+check("lattice_bins" in r.stderr and "2 .. 16" in r.stderr, r.stderr)
+r = run("simulate", "--preset", "nmc", "--set", "shell_front=-1", "-o", fresh("x.h5"), status=1)
+check("shell_front" in r.stderr and "expects a number from 0" in r.stderr, r.stderr)
+
+# Same seed, same bytes, for the new presets (a few voxels each, noise included).
+tiny = {"si": ["n=24", "ns=24", "na=4", "nt=2", "nq=200"],
+        "cylindrical": ["n=48", "ns=48", "na=4", "nt=2", "nq=200", "tube_wall=2"],
+        "nmc": ["n=32", "ns=32", "na=4", "nt=2", "nq=200", "particle_radius=3"]}
+for name, sets in tiny.items():
+    args = [a for kv in sets for a in ("--set", kv)]
+    x, y = fresh(name + "_1.h5"), fresh(name + "_2.h5")
+    run("simulate", "--preset", name, *args, "--seed", "5", "-o", x)
+    run("simulate", "--preset", name, *args, "--seed", "5", "-o", y)
+    with h5py.File(x, "r") as fx, h5py.File(y, "r") as fy:
+        names = []
+        fx.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and
+                      (n.startswith("entry/integrated") or n.startswith("ground_truth"))
+                      else None)
+        check("ground_truth/phase_fraction" in names and "entry/integrated/data" in names,
+              name + " datasets " + str(names))
+        same = all(np.array_equal(fx[n][...], fy[n][...]) for n in names)
+        check(same, name + ": same seed, same data")
+        check(fx["entry/integrated/data"][...].any(), name + ": data not all zero")
+    csv = [open(z.replace(".h5", "_echem.csv")).read() for z in (x, y)]
+    check(csv[0] == csv[1], name + ": same electrochemistry")
 
 small = ["--set", "n=40", "--set", "ns=40", "--set", "na=21", "--set", "nt=3", "--set",
          "nq=300", "--set", "nz=2"]

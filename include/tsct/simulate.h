@@ -13,7 +13,11 @@
  *                        each particle follows the cell with a delay that grows with its
  *                        depth (a reaction front moving from the current collector), loses
  *                        active material cycle by cycle, and its phases' lattice parameters
- *                        and crystallite sizes drift; with the matching electrochemistry
+ *                        and crystallite sizes drift (isotropically, or anisotropically for
+ *                        solid solutions such as NMC); optionally each particle converts
+ *                        from its surface inward (core-shell), so its voxels differ; layers
+ *                        (a cylindrical cell's anode and cathode) follow their own chains;
+ *                        with the matching electrochemistry
  *   detector frames      a pattern rendered onto an area detector (pyFAI geometry), with
  *                        solid angle, polarization, module gaps, Poisson noise, dark, flat
  *                        and single-crystal spots
@@ -143,11 +147,13 @@ double tsct_sim_rng_normal(tsct_sim_rng *r);    /* standard normal (Box-Muller) 
 #define TSCT_SIM_MAX_STATES 8
 
 /* The conversion chain of an active material. The reaction coordinate x runs from 0 (the
- * pristine state) to nstate - 1 (fully lithiated); at integer x = k the particle holds the
- * phase mixture state[k]; between states the mixture is interpolated linearly (two-phase
- * reactions). Discharge drives x up, charge down to `charge_floor` (conversion reactions are
- * not reversed to the pristine phase). Fractions are of the particle's scattering material
- * and sum to 1 in every state. */
+ * pristine state) to nstate - 1 (fully lithiated, or for a cathode fully delithiated); at
+ * integer x = k the particle holds the phase mixture state[k]; between states the mixture is
+ * interpolated linearly (two-phase reactions). The forward half cycles (discharge of an anode
+ * against lithium; charge where cycling.charge_first is set) drive x up, the others down to
+ * `charge_floor` (conversion reactions are not reversed to the pristine phase). Fractions are
+ * of the particle's scattering material and sum to 1 in every state; a phase may appear in
+ * every state (a solid solution whose lattice follows x, see vegard). */
 typedef struct tsct_sim_reaction {
     int nphase;
     const char *phase[TSCT_SIM_MAX_PHASES];   /* names, e.g. "BiVO4", "Bi", "LiVO4_am" */
@@ -155,14 +161,34 @@ typedef struct tsct_sim_reaction {
     double state[TSCT_SIM_MAX_STATES][TSCT_SIM_MAX_PHASES];
     double capacity[TSCT_SIM_MAX_STATES];     /* specific capacity at each state, mAh/g,
                                                  increasing, capacity[0] = 0 */
-    double discharge_v[TSCT_SIM_MAX_STATES];  /* plateau potential (V vs Li/Li+) of the step
-                                                 from state k to k + 1 on discharge */
-    double charge_v[TSCT_SIM_MAX_STATES];     /* of the step from k + 1 back to k on charge */
-    int charge_floor;                         /* lowest state reached on charge */
+    double discharge_v[TSCT_SIM_MAX_STATES];  /* plateau potential (V; vs Li/Li+, or the
+                                                 full cell's) of the forward step from state
+                                                 k to k + 1 (a discharge unless
+                                                 cycling.charge_first) */
+    double charge_v[TSCT_SIM_MAX_STATES];     /* of the step from k + 1 back to k */
+    int charge_floor;                         /* lowest state reached going back */
     /* Lattice drift: while a phase exists, its lattice parameters scale by
      * 1 + strain[p] * (x - first state holding p) / (number of states holding it), a
      * Vegard-like expansion with lithium content. */
     double strain[TSCT_SIM_MAX_PHASES];
+    /* Anisotropic Vegard lattice of a solid solution (e.g. Li(1-y)NMC, whose a shrinks and c
+     * grows as lithium leaves): phase p's a, b and c scale by 1 + vegard[p][i] * x / (nstate -
+     * 1), linearly in the reaction coordinate x over the whole chain. Where any of the three is
+     * nonzero it replaces strain[p]. All zero: no Vegard lattice. */
+    double vegard[TSCT_SIM_MAX_PHASES][3];
+    /* Core-shell kinetics inside particles (0: off, every voxel of a particle holds the
+     * particle's reaction coordinate): each half cycle's reaction advances from the particle's
+     * surface inward as a shrinking core whose front is `shell_front` voxels wide (see
+     * tsct_sim_local_progress), so the voxels of one particle differ with their depth below its
+     * surface. */
+    double shell_front;
+    /* Lattice bins (0: off): a phase with a Vegard lattice is rendered as lattice_bins (2 ..
+     * 16) components "NAME#k" whose lattices are those at x = k (nstate - 1) / (lattice_bins -
+     * 1); a voxel's fraction of the phase is shared between the two bins around its own
+     * reaction coordinate (weights linear in x), so each voxel scatters with its own lattice
+     * (gradients inside particles, particles at different depths). Off, the phase is one
+     * component whose lattice is that of the cell as a whole (depth 0.5). */
+    int lattice_bins;
 } tsct_sim_reaction;
 
 typedef struct tsct_sim_cycling {
@@ -175,9 +201,13 @@ typedef struct tsct_sim_cycling {
                                 pulverisation and loss of contact */
     double size_growth;      /* relative crystallite growth per cycle */
     double mass_mg;          /* active mass, mg (sets the current and the capacity in mAh) */
+    int charge_first;        /* 0: the forward half cycles (x rising) are discharges, as for an
+                                anode against lithium; 1: they are charges (a cathode against
+                                lithium, a full cell): the current is positive in them and the
+                                IR drop raises the voltage */
 } tsct_sim_cycling;
 
-#define TSCT_SIM_CYCLING_DEFAULT {2, 12, 10.0, 0.3, 0.1, 0.2, 1.0}
+#define TSCT_SIM_CYCLING_DEFAULT {2, 12, 10.0, 0.3, 0.1, 0.2, 1.0, 0}
 
 /* The reaction coordinate of the cell at time t (h) and of a particle at depth d (0 .. 1):
  * the cell's coordinate delayed by d * front_delay half cycles. Piecewise linear in time:
@@ -186,9 +216,29 @@ typedef struct tsct_sim_cycling {
 double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, double t_hours,
                          double depth);
 
+/* Core-shell (shrinking-core) kinetics: the reaction coordinate of a voxel `d` voxels below
+ * the surface of a particle of radius R = `radius` voxels at electrode depth `depth`, at time
+ * t. With x the particle's coordinate (tsct_sim_progress) and x0 -> x1 the span of the half
+ * cycle in progress, the particle has gone p = (x - x0) / (x1 - x0) of the way; the reacted
+ * shell, of volume fraction p, reaches w = R (1 - (1 - p)^(1/3)) below the surface, and the
+ * voxel's coordinate is
+ *     x0 + (x1 - x0) clamp((w - d) / l + 1/2, 0, 1),   l = min(shell_front, 2 w, 2 (R - w))
+ * a linear ramp across the front, narrowed near the surface and the centre so that it never
+ * reaches past them (a step where l = 0): every voxel at x0 when p = 0, at x1 when p = 1. A
+ * reverse half cycle starts again from the surface (lithium leaves and enters through it).
+ * Returns tsct_sim_progress() when shell_front <= 0. */
+double tsct_sim_local_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
+                               double t_hours, double depth, double radius, double d);
+
 /* Phase fractions (nphase values, summing to 1) at reaction coordinate x, and the lattice
- * scale factor of each phase (1 where the phase is absent). Either output may be NULL. */
+ * scale factor of each phase (1 where the phase is absent; for a Vegard phase the isotropic
+ * equivalent (sa sb sc)^(1/3) of its cell scales). Either output may be NULL. */
 void tsct_sim_mixture(const tsct_sim_reaction *r, double x, double *fraction, double *lattice);
+
+/* The scale factors of phase p's cell lengths a, b, c at reaction coordinate x: the Vegard
+ * lattice where vegard[p] is set, else the isotropic strain of tsct_sim_mixture() three times
+ * (1 where the phase is absent). */
+void tsct_sim_cell_scale(const tsct_sim_reaction *r, double x, int p, double scale[3]);
 
 /* Fraction of the initial active material still taking part after t hours: 1 minus
  * coverage_loss per elapsed cycle, not below 0. Particles are lost whole: a particle's
@@ -226,9 +276,12 @@ tsct_status tsct_sim_kinetics_check(const tsct_sim_reaction *r, const tsct_sim_c
 
 /* A phantom together with what its regions are made of: a fixed material (a name such as
  * "quartz", "glassy_carbon", "carbon", "steel", "air") or an active material following a
- * reaction under `cycling`. Particles of an inactive (lost) particle hold nothing. The
- * scene's components are the fixed materials, then the phases of each reaction, each name
- * once (a phase appearing in two reactions is one component). */
+ * reaction under `cycling` (the particles, and layers such as a cylindrical cell's anode and
+ * cathode, each with its own reaction; all share the cycling). Particles of an inactive (lost)
+ * particle hold nothing. The scene's components are the fixed materials, then the phases of
+ * each reaction, each name once (a phase appearing in two reactions is one component); a
+ * phase split into lattice bins (tsct_sim_reaction.lattice_bins) is lattice_bins consecutive
+ * components "NAME#0" ... whose material is NAME. */
 typedef struct tsct_sim_scene {
     const tsct_sim_phantom *phantom;
     const char *material[TSCT_SIM_REGION_COUNT_];            /* fixed regions, else NULL */
@@ -239,28 +292,61 @@ typedef struct tsct_sim_scene {
     int ncomponents;
     const char *component[TSCT_SIM_MAX_COMPONENTS];
     int map[TSCT_SIM_REGION_COUNT_][TSCT_SIM_MAX_PHASES];    /* region, phase -> component;
-                                                                fixed regions use [r][0] */
+                                                                fixed regions use [r][0]; a
+                                                                binned phase's first bin */
     double *loss_rank;            /* [nparticles], owned */
+    int nbins[TSCT_SIM_REGION_COUNT_][TSCT_SIM_MAX_PHASES];  /* components of each reaction
+                                                                phase: 1, or its lattice bins */
+    const char *material_of[TSCT_SIM_MAX_COMPONENTS];  /* the material each component
+                                                          scatters as: its name, or the
+                                                          phase of a lattice bin */
+    int bin[TSCT_SIM_MAX_COMPONENTS];         /* lattice bin k of a component, -1 if none */
+    double bin_scale[TSCT_SIM_MAX_COMPONENTS][3];  /* a, b, c scales of a bin's lattice */
+    int reacting[TSCT_SIM_MAX_COMPONENTS];    /* 1 for the phases of a reaction */
+    char (*bin_names)[48];        /* storage of the bins' names, owned */
 } tsct_sim_scene;
 
 /* Validate the mapping (every region present in the phantom has exactly one of material or
  * reaction; the reactions and cycling pass tsct_sim_kinetics_check), list the components and
- * draw the particles' loss ranks. Release with tsct_sim_scene_release. Errors: TSCT_ERR_VALUE
- * naming the region, TSCT_ERR_NOMEM. */
+ * draw the particles' loss ranks. Release with tsct_sim_scene_release (a scene that failed to
+ * initialise holds nothing). Errors: TSCT_ERR_VALUE naming the region, TSCT_ERR_NOMEM. */
 tsct_status tsct_sim_scene_init(tsct_sim_scene *scene, tsct_error *err);
 void tsct_sim_scene_release(tsct_sim_scene *scene);
 
 /* Component fractions of every voxel of slice `slice` at time step `it`:
  * out[n][n][ncomponents] (C order), each voxel's fractions summing to 1 for present material
- * and to 0 for a lost particle. Reaction coordinates use the particle's depth (particles) or
- * 0.5 (layers). */
+ * and to 0 for a lost particle. Reaction coordinates use the particle's depth (particles; with
+ * core-shell kinetics the voxel's depth below the particle's surface too) or 0.5 (layers); a
+ * binned phase's fraction is shared between the two bins around the voxel's coordinate. */
 void tsct_sim_scene_fractions(const tsct_sim_scene *scene, int64_t it, int64_t slice,
                               float *out);
 
 /* Lattice scale factors of every reaction phase at time step `it` as seen in the cell as a
- * whole (the reaction coordinate at depth 0.5): lattice[ncomponents], 1 for fixed materials.
- */
+ * whole (the reaction coordinate at depth 0.5): lattice[ncomponents], 1 for fixed materials;
+ * a lattice bin's own (fixed) lattice; for anisotropic (Vegard) lattices the isotropic
+ * equivalent (sa sb sc)^(1/3). */
 void tsct_sim_scene_lattice(const tsct_sim_scene *scene, int64_t it, double *lattice);
+
+/* The same as scale factors of the cell lengths a, b, c: scale[ncomponents][3]. */
+void tsct_sim_scene_cells(const tsct_sim_scene *scene, int64_t it, double *scale);
+
+/* Whether any reaction of the scene has a Vegard lattice, core-shell kinetics or lattice
+ * bins: the voxels then differ in lattice, and the simulator writes each voxel's state
+ * (tsct_sim_scene_local) into the ground truth. */
+int tsct_sim_scene_graded(const tsct_sim_scene *scene);
+
+/* Each voxel's own state in slice `slice` at time step `it`, for the ground truth:
+ * progress[n][n], the voxel's reaction coordinate (its particle's at the particle's depth, or
+ * the core-shell local coordinate, or its layer's at depth 0.5; -1 where the voxel has no
+ * reaction or its particle is lost), and scale[n][n][3], the a, b, c scale factors of the
+ * voxel's Vegard phase (the first phase of its reaction with a Vegard lattice) at that
+ * coordinate, 0 where it has none or holds none of it. Either output may be NULL. */
+void tsct_sim_scene_local(const tsct_sim_scene *scene, int64_t it, int64_t slice,
+                          float *progress, float *scale);
+
+/* The component of the Vegard phase of region r's reaction (its first bin when binned), -1 if
+ * the region has none. */
+int tsct_sim_scene_vegard_component(const tsct_sim_scene *scene, int r);
 
 /* ---- the pencil beam and the scan forward model ---------------------------------------- */
 
@@ -379,10 +465,24 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
                                       int64_t nq, tsct_sim_materials **out, tsct_error *err);
 void tsct_sim_materials_destroy(tsct_sim_materials *m);
 
-/* Pattern of material i with its lattice scaled by `lattice` (crystal only) and crystallite
- * size multiplied by `size_factor`, into out[nq]. Thread-safe for distinct outputs. */
+/* Pattern of material i with its lattice scaled by `lattice` and crystallite size multiplied
+ * by `size_factor` (crystal only), into out[nq]. A nano cluster with a lattice scale other
+ * than 1 is the cluster with every interatomic vector scaled (recomputed: the pair distances
+ * grow, the form factors stay), per unit volume of the expanded material. Broad materials
+ * ignore both. Thread-safe for distinct outputs. */
 tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, double lattice,
                                        double size_factor, float *out, tsct_error *err);
+
+/* The same with the cell lengths a, b, c scaled by scale[0..2] (angles kept): anisotropic
+ * lattices such as a Vegard solid solution's. For a nano cluster the Cartesian positions are
+ * mapped through the scaled cell. Errors: TSCT_ERR_VALUE (a scale not finite or <= 0), those
+ * of the Debye planner, TSCT_ERR_NOMEM. */
+tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
+                                            const double scale[3], double size_factor,
+                                            float *out, tsct_error *err);
+
+/* The cell lengths a, b, c (A) of material i as its CIF gives them; 0 for broad materials. */
+void tsct_sim_materials_cell(const tsct_sim_materials *m, int i, double abc[3]);
 
 /* ---- detector frames ------------------------------------------------------------------ */
 
@@ -470,6 +570,8 @@ typedef struct tsct_sim_detector {
 #define TSCT_SIM_DETECTOR_DEFAULT                                                          \
     {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 100.0, 0.02, 3, 0.0, 0.0}
 
+#define TSCT_SIM_MAX_LAYERS 2
+
 /* Everything that defines a simulated experiment. Names in `reaction.phase` and in
  * `region_material` are component names that `materials` defines. */
 typedef struct tsct_sim_preset {
@@ -495,10 +597,22 @@ typedef struct tsct_sim_preset {
     tsct_sim_detector detector;   /* the frame level (TSCT_SIM_DETECTOR_DEFAULT unless set) */
     char overrides[512];          /* "key=value,..." applied by tsct_sim_preset_set (part of
                                      the simulation's identity) */
+    /* Reacting layers besides the particles (the cylindrical cell's anode and cathode): region
+     * layer_region[k] follows layer_reaction[k], k < nlayers. The particles follow `reaction`
+     * when it has phases (nphase > 0). */
+    int nlayers;
+    tsct_sim_region layer_region[TSCT_SIM_MAX_LAYERS];
+    tsct_sim_reaction layer_reaction[TSCT_SIM_MAX_LAYERS];
+    int echem;                    /* whose electrochemistry the CSV holds: 0 `reaction`, k >= 1
+                                     layer_reaction[k - 1] (a full cell: the cathode's, with
+                                     the cell's voltages) */
 } tsct_sim_preset;
 
-/* Fill a preset by name: "demo" (small, for make demo and tests). Errors: TSCT_ERR_NOT_FOUND
- * listing the names. */
+/* Fill a preset by name (docs/simulate.md describes each): "demo" (small, for make demo and
+ * tests), "bivo4" (the BiVO4 TSCT study's scan), "si" (amorphous Si lithiating to amorphous
+ * LixSi, TSCT, PDF-ready q range), "cylindrical" (a commercial cylindrical cell: graphite |
+ * NMC jelly roll, 400 angles, snake scan, 103.5 keV), "nmc" (NMC cathode particles at 1 um
+ * with core-shell lattice gradients). Errors: TSCT_ERR_NOT_FOUND listing the names. */
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *out, tsct_error *err);
 
 /* The folders searched for CIF files when none are given: the environment variable TSCT_STRUCTURES
@@ -534,8 +648,11 @@ struct tsct_progress_sink;
 
 /* Simulate the experiment into the container at `path` (created if missing) at the pattern
  * level: the integrated cube /entry/integrated/{data,sigma,q}, the scan axes, and
- * /ground_truth (docs/FORMAT.md), slice by slice through a resumable step "simulate".
- * Errors: those of every stage, naming the component or file. */
+ * /ground_truth (docs/FORMAT.md; graded experiments, tsct_sim_scene_graded(), add each
+ * voxel's reaction coordinate and cell lengths, the components' cells and the particle table),
+ * slice by slice through a resumable step "simulate"; the electrochemistry of the reaction
+ * `preset->echem` names. Errors: those of every stage, naming the component or file;
+ * TSCT_ERR_VALUE for reacting layers out of range. */
 tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *path,
                                   const tsct_sim_run_params *params, const struct tsct_log *log,
                                   const struct tsct_progress_sink *progress, tsct_error *err);

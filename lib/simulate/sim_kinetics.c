@@ -1,6 +1,7 @@
 /* sim_kinetics.c - the operando model of the simulator: a conversion chain driven by
- * galvanostatic cycling, a reaction front from the current collector, loss of active material,
- * crystallite growth, Vegard-like lattice drift, and the electrochemistry that goes with it
+ * galvanostatic cycling, a reaction front from the current collector, core-shell kinetics
+ * inside particles, loss of active material, crystallite growth, Vegard-like lattice drift
+ * (isotropic, or anisotropic for solid solutions), and the electrochemistry that goes with it
  * (see include/tsct/simulate.h).
  *
  * Galvanostatic means a constant current within each half cycle, so the capacity passed grows
@@ -8,6 +9,13 @@
  * piecewise-linear capacity of the states. Each half cycle lasts half the cycle time, whatever
  * capacity it passes (the first discharge, which converts the pristine phase, runs at a higher
  * current). A particle at depth d lags the cell by d * front_delay half cycles.
+ *
+ * Core-shell kinetics is the shrinking-core picture of a particle that takes up or gives off
+ * lithium through its surface faster than lithium diffuses through it (e.g. NMC at high rate,
+ * phase-boundary-controlled delithiation): a half cycle's reaction has reached the shell of
+ * volume fraction p (the particle's progress through the half cycle), w = R (1 - (1 - p)^(1/3))
+ * deep; the front is a linear ramp `shell_front` voxels wide centred on w, narrowed to 2 w
+ * near the surface and to 2 (R - w) near the centre so that the shell's volume stays p.
  */
 #include <math.h>
 #include <stddef.h>
@@ -71,6 +79,54 @@ double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, 
     return x_of_capacity(r, from + s * (to - from));
 }
 
+double tsct_sim_local_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
+                               double t_hours, double depth, double radius, double d)
+{
+    double x = tsct_sim_progress(r, c, t_hours, depth);
+    double l = r->shell_front;
+    double tau = t_hours - depth * c->front_delay * 0.5 * c->cycle_hours;
+    if (!(l > 0) || tau <= 0)
+        return x;
+    int h;
+    double s, from, to;
+    half_cycle(c, tau, &h, &s);
+    half_cycle_span(r, h, &from, &to);
+    double x0 = x_of_capacity(r, from), x1 = x_of_capacity(r, to);
+    if (x1 == x0)
+        return x;
+    double p = fmin(fmax((x - x0) / (x1 - x0), 0.0), 1.0), R = fmax(radius, 0.0);
+    double w = R * (1.0 - cbrt(1.0 - p));
+    /* The ramp narrows near the surface and the centre so that it never reaches past
+     * either: the shell's volume stays p (to the sphere's curvature across the ramp). */
+    double lw = fmin(l, fmin(2.0 * w, 2.0 * (R - w)));
+    double ramp = lw > 1e-12 ? fmin(fmax((w - d) / lw + 0.5, 0.0), 1.0) : (d <= w ? 1.0 : 0.0);
+    if (p <= 0)
+        ramp = 0;
+    return x0 + (x1 - x0) * ramp;
+}
+
+static int has_vegard(const tsct_sim_reaction *r, int p)
+{
+    return r->vegard[p][0] != 0 || r->vegard[p][1] != 0 || r->vegard[p][2] != 0;
+}
+
+void tsct_sim_cell_scale(const tsct_sim_reaction *r, double x, int p, double scale[3])
+{
+    double frac = 0, iso = 1;
+    double f[TSCT_SIM_MAX_PHASES], l[TSCT_SIM_MAX_PHASES];
+    tsct_sim_mixture(r, x, f, l);
+    frac = f[p];
+    iso = l[p];
+    if (!has_vegard(r, p)) {
+        scale[0] = scale[1] = scale[2] = iso;
+        return;
+    }
+    int m = r->nstate - 1;
+    double u = m > 0 ? fmin(fmax(x, 0.0), (double)m) / m : 0.0;
+    for (int i = 0; i < 3; i++)
+        scale[i] = frac > 0 ? 1.0 + r->vegard[p][i] * u : 1.0;
+}
+
 void tsct_sim_mixture(const tsct_sim_reaction *r, double x, double *fraction, double *lattice)
 {
     int m = r->nstate - 1;
@@ -98,6 +154,11 @@ void tsct_sim_mixture(const tsct_sim_reaction *r, double x, double *fraction, do
         double through = count > 0 ? (xc - first) / count : 0;
         through = fmin(fmax(through, 0.0), 1.0);
         lattice[p] = frac > 0 ? 1.0 + r->strain[p] * through : 1.0;
+        if (frac > 0 && has_vegard(r, p)) {
+            double u = m > 0 ? xc / m : 0.0;
+            lattice[p] = cbrt((1.0 + r->vegard[p][0] * u) * (1.0 + r->vegard[p][1] * u) *
+                              (1.0 + r->vegard[p][2] * u));
+        }
     }
 }
 
@@ -136,8 +197,9 @@ void tsct_sim_echem_at(const tsct_sim_reaction *r, const tsct_sim_cycling *c, do
     half_cycle_span(r, h, &from, &to);
     double H = 0.5 * c->cycle_hours, g = c->mass_mg * 1e-3;  /* active mass in g */
     double cap = from + s * (to - from);
-    int discharge = h % 2 == 0;
-    const double *v = discharge ? r->discharge_v : r->charge_v;
+    int forward = h % 2 == 0;
+    int discharge = forward != (c->charge_first != 0);
+    const double *v = forward ? r->discharge_v : r->charge_v;
     /* V(capacity): the first step's plateau, stepping at every state boundary, smoothed over
      * 1 % of the full capacity (narrow enough for short plateaus such as LiBi's). */
     double width = 0.01 * r->capacity[r->nstate - 1];
@@ -171,7 +233,19 @@ tsct_status tsct_sim_kinetics_check(const tsct_sim_reaction *r, const tsct_sim_c
         if (!isfinite(r->strain[p]) || fabs(r->strain[p]) > 0.5)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.strain", p,
                                   "strain %g: expected |strain| <= 0.5", r->strain[p]);
+        for (int i = 0; i < 3; i++)
+            if (!isfinite(r->vegard[p][i]) || fabs(r->vegard[p][i]) > 0.5)
+                return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.vegard", p,
+                                      "relative change %g of cell length %c: expected within "
+                                      "+-0.5",
+                                      r->vegard[p][i], "abc"[i]);
     }
+    if (!(r->shell_front >= 0) || !isfinite(r->shell_front))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.shell_front", -1,
+                              "front width %g voxels: expected >= 0", r->shell_front);
+    if (r->lattice_bins != 0 && (r->lattice_bins < 2 || r->lattice_bins > 16))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "reaction.lattice_bins", -1,
+                              "%d lattice bins: expected 0 (off) or 2 .. 16", r->lattice_bins);
     for (int k = 0; k < r->nstate; k++) {
         double sum = 0;
         for (int p = 0; p < r->nphase; p++) {

@@ -26,6 +26,8 @@ struct entry {
     double *base;                /* crystal: default parameters */
     double volume;               /* crystal: cell volume, A^3 */
     double *nano;                /* nano: pattern per unit volume (size factor 1) */
+    tsct_debye_cluster *cluster; /* nano: the cut cluster, for expanded lattices */
+    double per_atom_volume;      /* nano: A^3 of material per atom at the CIF's lattice */
 };
 
 struct tsct_sim_materials {
@@ -45,6 +47,7 @@ void tsct_sim_materials_destroy(tsct_sim_materials *m)
         tsct_crystal_destroy(m->e[i].crystal);
         free(m->e[i].base);
         free(m->e[i].nano);
+        tsct_debye_cluster_destroy(m->e[i].cluster);
     }
     free(m->e);
     free(m->q);
@@ -149,7 +152,10 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
                 for (int64_t j = 0; j < nq; j++)
                     tmp[j] /= natoms * per_atom_volume;
                 e->nano = tmp;
+                e->per_atom_volume = per_atom_volume;
+                e->cluster = cl;
                 tmp = NULL;
+                cl = NULL;
             }
             free(tmp);
             tsct_debye_histogram_destroy(h);
@@ -166,10 +172,105 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
     return TSCT_OK;
 }
 
+void tsct_sim_materials_cell(const tsct_sim_materials *m, int i, double abc[3])
+{
+    const struct entry *e = &m->e[i];
+    abc[0] = abc[1] = abc[2] = 0;
+    if (!e->crystal)
+        return;
+    const tsct_cell *cell = tsct_crystal_cell(e->crystal);
+    abc[0] = cell->a;
+    abc[1] = cell->b;
+    abc[2] = cell->c;
+}
+
+/* The Debye pattern per unit volume of a nano cluster whose cell lengths are scaled: every
+ * Cartesian position r becomes M' M^-1 r (M, M' the fractional-to-Cartesian matrices of the
+ * CIF's and the scaled cell), so all interatomic vectors follow the lattice; the atoms and
+ * their form factors stay. */
+static tsct_status nano_scaled(const struct entry *e, const double scale[3], const double *q,
+                               int64_t nq, float *out, tsct_error *err)
+{
+    const tsct_cell *cell = tsct_crystal_cell(e->crystal);
+    tsct_cell scaled = *cell;
+    scaled.a *= scale[0];
+    scaled.b *= scale[1];
+    scaled.c *= scale[2];
+    double m0[3][3], m1[3][3];
+    TSCT_TRY(tsct_crystal_cell_cartesian(cell, m0, err));
+    TSCT_TRY(tsct_crystal_cell_cartesian(&scaled, m1, err));
+    /* M0 is upper triangular (a along x, b in the x-y plane): invert by back substitution. */
+    double inv[3][3] = {{0}};
+    for (int col = 0; col < 3; col++) {
+        double ecol[3] = {col == 0, col == 1, col == 2};
+        for (int r = 2; r >= 0; r--) {
+            double v = ecol[r];
+            for (int k = r + 1; k < 3; k++)
+                v -= m0[r][k] * inv[k][col];
+            inv[r][col] = v / m0[r][r];
+        }
+    }
+    double t[3][3];
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            t[r][c] = m1[r][0] * inv[0][c] + m1[r][1] * inv[1][c] + m1[r][2] * inv[2][c];
+    const int64_t na = tsct_debye_cluster_atom_count(e->cluster);
+    const double *pos = tsct_debye_cluster_positions(e->cluster);
+    const int64_t *species = tsct_debye_cluster_atom_species(e->cluster);
+    double *xyz = malloc((size_t)(3 * na) * sizeof *xyz);
+    double *occ = malloc((size_t)na * sizeof *occ);
+    const char **types = malloc((size_t)na * sizeof *types);
+    double *y = malloc((size_t)nq * sizeof *y);
+    tsct_status st = TSCT_OK;
+    if (!xyz || !occ || !types || !y)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, e->mat.name, -1, "expanded cluster");
+    for (int64_t a = 0; st == TSCT_OK && a < na; a++) {
+        for (int r = 0; r < 3; r++)
+            xyz[3 * a + r] = t[r][0] * pos[3 * a] + t[r][1] * pos[3 * a + 1] +
+                             t[r][2] * pos[3 * a + 2];
+        types[a] = tsct_debye_cluster_species_formfactor(e->cluster, species[a])->symbol;
+        occ[a] = tsct_debye_cluster_species_occupancy(e->cluster, species[a]);
+    }
+    tsct_debye_cluster *cl = NULL;
+    tsct_debye_histogram *h = NULL;
+    tsct_debye_params dp = TSCT_DEBYE_PARAMS_DEFAULT;
+    dp.nthreads = 1;
+    if (st == TSCT_OK)
+        st = tsct_debye_cluster_create(&cl, na, xyz, types, occ, err);
+    if (st == TSCT_OK)
+        st = tsct_debye_histogram_create(&h, cl, &dp, err);
+    if (st == TSCT_OK)
+        st = tsct_debye_intensity(h, q, nq, y, err);
+    if (st == TSCT_OK) {
+        double norm = (double)na * e->per_atom_volume * scale[0] * scale[1] * scale[2];
+        for (int64_t j = 0; j < nq; j++)
+            out[j] = (float)(y[j] / norm * e->mat.scale);
+    }
+    tsct_debye_histogram_destroy(h);
+    tsct_debye_cluster_destroy(cl);
+    free(xyz);
+    free(occ);
+    free(types);
+    free(y);
+    return st;
+}
+
 tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, double lattice,
                                        double size_factor, float *out, tsct_error *err)
 {
+    const double scale[3] = {lattice, lattice, lattice};
+    return tsct_sim_materials_pattern_cell(m, i, scale, size_factor, out, err);
+}
+
+tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
+                                            const double scale[3], double size_factor,
+                                            float *out, tsct_error *err)
+{
     const struct entry *e = &m->e[i];
+    for (int k = 0; k < 3; k++)
+        if (!(scale[k] > 0) || !isfinite(scale[k]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, e->mat.name, k,
+                                  "lattice scale %g must be finite and > 0", scale[k]);
     if (e->mat.kind == TSCT_SIM_BROAD) {
         TSCT_TRY(tsct_sim_broad_pattern(e->mat.source, m->q, m->nq, out, err));
         for (int64_t j = 0; j < m->nq; j++)
@@ -177,6 +278,8 @@ tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, doubl
         return TSCT_OK;
     }
     if (e->mat.kind == TSCT_SIM_NANO) {
+        if (scale[0] != 1.0 || scale[1] != 1.0 || scale[2] != 1.0)
+            return nano_scaled(e, scale, m->q, m->nq, out, err);
         for (int64_t j = 0; j < m->nq; j++)
             out[j] = (float)(e->nano[j] * e->mat.scale);
         return TSCT_OK;
@@ -189,12 +292,12 @@ tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, doubl
     }
     memcpy(p, e->base, (size_t)np * sizeof *p);
     for (int k = TSCT_POWDER_P_A; k <= TSCT_POWDER_P_C; k++)
-        p[k] *= lattice;
+        p[k] *= scale[k - TSCT_POWDER_P_A];
     p[TSCT_POWDER_P_SIZE] = 10.0 * e->mat.size_nm * size_factor;
     /* A high-energy instrument: 0.01 degree FWHM (W), pseudo-Voigt half Lorentzian. */
     p[TSCT_POWDER_P_W] = 1e-4;
     p[TSCT_POWDER_P_ETA] = 0.5;
-    double v = e->volume * lattice * lattice * lattice;
+    double v = e->volume * scale[0] * scale[1] * scale[2];
     tsct_status st = tsct_powder_evaluate(e->plan, p, y, NULL, err);
     if (st == TSCT_OK)
         for (int64_t j = 0; j < m->nq; j++)

@@ -113,8 +113,10 @@ static tsct_status check_params(const tsct_sim_phantom_params *q, tsct_error *er
           "relative spread %g: expected 0 .. 1", q->particle_sd);
     RANGE(q->packing >= 0 && q->packing <= 0.6, "packing",
           "packing fraction %g: expected 0 .. 0.6", q->packing);
-    RANGE(q->layer_voxels >= 1 && q->layer_voxels < q->n / 8.0, "layer_voxels",
-          "layer thickness %g voxels: expected 1 .. n/8", q->layer_voxels);
+    /* Only the cylindrical cell winds layers. */
+    RANGE(q->cell != TSCT_SIM_CELL_CYLINDRICAL ||
+              (q->layer_voxels >= 1 && q->layer_voxels < q->n / 8.0),
+          "layer_voxels", "layer thickness %g voxels: expected 1 .. n/8", q->layer_voxels);
 #undef RANGE
     return TSCT_OK;
 }

@@ -34,9 +34,11 @@ struct run {
     int scene_ready;
     tsct_sim_materials *materials;
     int material_of[TSCT_SIM_MAX_COMPONENTS];  /* scene component -> material index */
-    int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of the reaction */
+    int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of a reaction */
+    int graded;                                /* voxels differ in lattice: write their state */
     double *q, *angles;
     float *patterns, *fractions, *data, *sigma, *sino, *monitor, *spots;
+    float *progress, *cells;                   /* graded: [n][n] and [n][n][3] of a slice */
     int64_t n, nc, nq, na, ns, nt, nz;
 };
 
@@ -55,6 +57,8 @@ static void run_free(struct run *r)
     free(r->sino);
     free(r->monitor);
     free(r->spots);
+    free(r->progress);
+    free(r->cells);
 }
 
 static tsct_status setup(struct run *r, tsct_error *err)
@@ -71,7 +75,22 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->scene.phantom = r->phantom;
     for (int k = 0; k < TSCT_SIM_REGION_COUNT_; k++)
         r->scene.material[k] = p->region_material[k];
-    r->scene.reaction[TSCT_SIM_PARTICLE] = &p->reaction;
+    if (p->reaction.nphase > 0)
+        r->scene.reaction[TSCT_SIM_PARTICLE] = &p->reaction;
+    if (p->nlayers < 0 || p->nlayers > TSCT_SIM_MAX_LAYERS || p->echem < 0 ||
+        p->echem > p->nlayers)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, p->name, -1,
+                              "%d reacting layers (at most %d), electrochemistry of reaction "
+                              "%d",
+                              p->nlayers, TSCT_SIM_MAX_LAYERS, p->echem);
+    for (int k = 0; k < p->nlayers; k++) {
+        int reg = (int)p->layer_region[k];
+        if (reg < 0 || reg >= TSCT_SIM_REGION_COUNT_ || reg == TSCT_SIM_PARTICLE)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, p->name, k,
+                                  "a reacting layer must be a region other than the "
+                                  "particles");
+        r->scene.reaction[reg] = &p->layer_reaction[k];
+    }
     r->scene.cycling = p->cycling;
     r->scene.seed = r->rp->seed;
     TSCT_TRY(tsct_sim_scene_init(&r->scene, err));
@@ -88,14 +107,14 @@ static tsct_status setup(struct run *r, tsct_error *err)
     for (int c = 0; c < r->nc; c++) {
         r->material_of[c] = -1;
         for (int m = 0; m < p->nmaterials; m++)
-            if (strcmp(p->materials[m].name, r->scene.component[c]) == 0)
+            if (strcmp(p->materials[m].name, r->scene.material_of[c]) == 0)
                 r->material_of[c] = m;
         if (r->material_of[c] < 0)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, r->scene.component[c], -1,
                                   "component has no material in preset %s", p->name);
-        for (int ph_ = 0; ph_ < p->reaction.nphase; ph_++)
-            r->reacting[c] |= strcmp(p->reaction.phase[ph_], r->scene.component[c]) == 0;
+        r->reacting[c] = r->scene.reacting[c];
     }
+    r->graded = tsct_sim_scene_graded(&r->scene);
     r->q = malloc((size_t)r->nq * sizeof *r->q);
     r->angles = malloc((size_t)r->na * sizeof *r->angles);
     r->patterns = malloc((size_t)(r->nc * r->nq) * sizeof *r->patterns);
@@ -105,8 +124,12 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->sino = malloc((size_t)(r->na * r->ns * r->nc) * sizeof *r->sino);
     r->monitor = malloc((size_t)(r->na * r->ns) * sizeof *r->monitor);
     r->spots = malloc((size_t)(r->na * r->ns) * sizeof *r->spots);
+    if (r->graded) {
+        r->progress = malloc((size_t)(r->n * r->n) * sizeof *r->progress);
+        r->cells = malloc((size_t)(r->n * r->n * 3) * sizeof *r->cells);
+    }
     if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
-        !r->sino || !r->monitor || !r->spots)
+        !r->sino || !r->monitor || !r->spots || (r->graded && (!r->progress || !r->cells)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
     for (int64_t j = 0; j < r->nq; j++)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
@@ -117,17 +140,46 @@ static tsct_status setup(struct run *r, tsct_error *err)
                                      r->q, r->nq, &r->materials, err);
 }
 
-/* Component patterns at time step it. */
-static tsct_status patterns_at(struct run *r, int64_t it, double *lattice, tsct_error *err)
+/* Component patterns at time step it; lattice[nc] (isotropic equivalent) and the cell
+ * lengths cell[nc][3] (A; 0 for broad materials) of every component. */
+static tsct_status patterns_at(struct run *r, int64_t it, double *lattice, double *cell,
+                               tsct_error *err)
 {
     double t = tsct_sim_time_of_step(&r->p->cycling, it);
     double growth = tsct_sim_size_factor(&r->p->cycling, t);
+    double scale[3 * TSCT_SIM_MAX_COMPONENTS];
     tsct_sim_scene_lattice(&r->scene, it, lattice);
-    for (int c = 0; c < r->nc; c++)
-        TSCT_TRY(tsct_sim_materials_pattern(r->materials, r->material_of[c], lattice[c],
-                                            r->reacting[c] ? growth : 1.0,
-                                            r->patterns + c * r->nq, err));
+    tsct_sim_scene_cells(&r->scene, it, scale);
+    for (int c = 0; c < r->nc; c++) {
+        TSCT_TRY(tsct_sim_materials_pattern_cell(r->materials, r->material_of[c],
+                                                 scale + 3 * c,
+                                                 r->reacting[c] ? growth : 1.0,
+                                                 r->patterns + c * r->nq, err));
+        tsct_sim_materials_cell(r->materials, r->material_of[c], cell + 3 * c);
+        for (int k = 0; k < 3; k++)
+            cell[3 * c + k] *= scale[3 * c + k];
+    }
     return TSCT_OK;
+}
+
+/* The graded ground truth of slice iz at time step it: each voxel's reaction coordinate
+ * (r->progress) and the cell lengths of its Vegard phase in A (r->cells). */
+static void local_state(struct run *r, int64_t it, int64_t iz)
+{
+    tsct_sim_scene_local(&r->scene, it, iz, r->progress, r->cells);
+    double abc[TSCT_SIM_REGION_COUNT_][3];
+    for (int reg = 0; reg < TSCT_SIM_REGION_COUNT_; reg++) {
+        int c = tsct_sim_scene_vegard_component(&r->scene, reg);
+        if (c >= 0) {
+            tsct_sim_materials_cell(r->materials, r->material_of[c], abc[reg]);
+        } else {
+            abc[reg][0] = abc[reg][1] = abc[reg][2] = 0;
+        }
+    }
+    const uint8_t *region = r->phantom->region + iz * r->n * r->n;
+    for (int64_t v = 0; v < r->n * r->n; v++)
+        for (int k = 0; k < 3; k++)
+            r->cells[3 * v + k] = (float)(r->cells[3 * v + k] * abc[region[v]][k]);
 }
 
 /* Scan one slice at one time: data and sigma [na][ns][nq] (acquisition order), sino, monitor
@@ -169,13 +221,15 @@ static tsct_status write_echem(const struct run *r, const char *path, tsct_error
     FILE *f = NULL;
     TSCT_TRY(tsct_publish_fopen(&pub, path, &f, err));
     const tsct_sim_cycling *c = &r->p->cycling;
+    const tsct_sim_reaction *re =
+        r->p->echem > 0 ? &r->p->layer_reaction[r->p->echem - 1] : &r->p->reaction;
     double total = c->ncycles * c->cycle_hours;
     fprintf(f, "# simulated by tsct %s, preset %s: galvanostatic cycling, %g mg active mass\n",
             TSCT_VERSION_STRING, r->p->name, c->mass_mg);
     fprintf(f, "time/s,Ewe/V,<I>/mA,capacity/mA.h\n");
     for (int64_t k = 0; k * 60.0 <= total * 3600.0; k++) {
         tsct_sim_echem e;
-        tsct_sim_echem_at(&r->p->reaction, c, fmin(k / 60.0, total - 1e-9), &e);
+        tsct_sim_echem_at(re, c, fmin(k / 60.0, total - 1e-9), &e);
         fprintf(f, "%.1f,%.6f,%.9g,%.9g\n", k * 60.0, e.voltage, e.current_ma, e.capacity_mah);
     }
     return tsct_publish_fclose(&pub, f, err);
@@ -222,6 +276,8 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     uint8_t *have = NULL;   /* frame level: time steps whose frame file exists */
     tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
                  *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL;
+    /* Graded experiments only: */
+    tsct_dataset *d_cell = NULL, *d_prog = NULL, *d_vlat = NULL, *d_ptab = NULL;
     tsct_status st = setup(&r, err);
     char fp[1024];
     int fp_len = snprintf(fp, sizeof fp,
@@ -316,6 +372,17 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         st = tsct_step_dataset(step, GT "/regions", 3, lab, -1, &dp, &d_lab, err);
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, GT "/particles", 3, lab, -1, &dp, &d_part, err);
+    int64_t cellshape[3] = {nt, nc, 3}, vox[4] = {nt, nz, n, n}, voxlat[5] = {nt, nz, n, n, 3};
+    int64_t ptab[2] = {r.phantom ? r.phantom->nparticles : 0, 5};
+    if (st == TSCT_OK && r.graded) {
+        st = tsct_step_dataset(step, GT "/cell", 3, cellshape, -1, &dp, &d_cell, err);
+        if (st == TSCT_OK)
+            st = tsct_step_dataset(step, GT "/progress", 4, vox, -1, &dp, &d_prog, err);
+        if (st == TSCT_OK)
+            st = tsct_step_dataset(step, GT "/lattice", 5, voxlat, -1, &dp, &d_vlat, err);
+        if (st == TSCT_OK && ptab[0] > 0)
+            st = tsct_step_dataset(step, GT "/particle_table", 2, ptab, -1, &dp, &d_ptab, err);
+    }
     if (st == TSCT_OK) {
         /* The component names, in the order of the last axis of phase_fraction. */
         char names[2048] = "";
@@ -328,6 +395,26 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             st = tsct_dataset_set_attr_string(d_pat, "phases", names, err);
         if (st == TSCT_OK)
             st = tsct_dataset_set_attr_string(d_sino, "phases", names, err);
+        if (st == TSCT_OK && d_cell)
+            st = tsct_dataset_set_attr_string(d_cell, "phases", names, err);
+        if (st == TSCT_OK && d_vlat) {
+            char vnames[256] = "";
+            size_t vused = 0;
+            for (int reg = 0; reg < TSCT_SIM_REGION_COUNT_; reg++) {
+                int vc = tsct_sim_scene_vegard_component(&r.scene, reg);
+                if (vc >= 0 && vused < sizeof vnames)
+                    vused += (size_t)snprintf(vnames + vused, sizeof vnames - vused, "%s%s:%s",
+                                              vused ? "," : "",
+                                              tsct_sim_region_name((tsct_sim_region)reg),
+                                              r.scene.material_of[vc]);
+            }
+            st = tsct_dataset_set_attr_string(d_vlat, "phases", vnames, err);
+        }
+        if (st == TSCT_OK && d_ptab)
+            st = tsct_dataset_set_attr_string(d_ptab, "columns",
+                                              "x, y, z, radius (voxels: x along columns, y "
+                                              "along rows, z along slices), depth (0 .. 1)",
+                                              err);
         if (st == TSCT_OK)
             st = tsct_dataset_set_attr_string(d_lab, "names",
                                               "0 air, 1 tube, 2 piston, 3 matrix, 4 particle, "
@@ -350,6 +437,22 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             st = tsct_dataset_write(d_part, start, count, plane, err);
     }
     free(plane);
+    if (st == TSCT_OK && d_ptab) {
+        const tsct_sim_phantom *ph = r.phantom;
+        float *rows = malloc((size_t)(ph->nparticles * 5) * sizeof *rows);
+        if (!rows)
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "particle_table", -1, "rows");
+        for (int64_t j = 0; st == TSCT_OK && j < ph->nparticles; j++) {
+            const tsct_sim_particle *pt = &ph->particles[j];
+            float row[5] = {(float)pt->x, (float)pt->y, (float)pt->z, (float)pt->radius,
+                            (float)pt->depth};
+            memcpy(rows + 5 * j, row, sizeof row);
+        }
+        int64_t s0[2] = {0, 0};
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(d_ptab, s0, ptab, rows, err);
+        free(rows);
+    }
 
     tsct_progress progress;
     const int64_t per_t = frames ? nz * na * ns : nz;
@@ -357,7 +460,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         tsct_progress_begin(&progress, sink, frames ? "simulate frames" : "simulate slices",
                             nt * per_t, frames ? have_count * per_t : tsct_step_done_count(step));
     int64_t patterns_of = -1;
-    double lattice[TSCT_SIM_MAX_COMPONENTS];
+    double lattice[TSCT_SIM_MAX_COMPONENTS], cell[3 * TSCT_SIM_MAX_COMPONENTS];
     for (int64_t t = 0; st == TSCT_OK && t < nt; t++) {
         int render = frames && !have[t];
         if (render)
@@ -368,7 +471,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             if (done && !render)
                 continue;
             if (patterns_of != t) {
-                st = patterns_at(&r, t, lattice, err);
+                st = patterns_at(&r, t, lattice, cell, err);
                 patterns_of = t;
                 if (st != TSCT_OK)
                     break;
@@ -379,6 +482,13 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                 st = tsct_dataset_write(d_pat, ps, pc, r.patterns, err);
                 if (st == TSCT_OK)
                     st = tsct_dataset_write(d_lat, ls, lc, lf, err);
+                if (st == TSCT_OK && d_cell) {
+                    float cf[3 * TSCT_SIM_MAX_COMPONENTS];
+                    int64_t cs3[3] = {t, 0, 0}, cc3[3] = {1, nc, 3};
+                    for (int k = 0; k < 3 * nc; k++)
+                        cf[k] = (float)cell[k];
+                    st = tsct_dataset_write(d_cell, cs3, cc3, cf, err);
+                }
             }
             if (st == TSCT_OK)
                 st = scan_slice(&r, t, z, !frames, err);
@@ -397,6 +507,13 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                 st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
             if (st == TSCT_OK)
                 st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
+            if (st == TSCT_OK && d_prog) {
+                int64_t vs[5] = {t, z, 0, 0, 0}, vc4[4] = {1, 1, n, n}, vc5[5] = {1, 1, n, n, 3};
+                local_state(&r, t, z);
+                st = tsct_dataset_write(d_prog, vs, vc4, r.progress, err);
+                if (st == TSCT_OK)
+                    st = tsct_dataset_write(d_vlat, vs, vc5, r.cells, err);
+            }
             if (st == TSCT_OK && d_spots) {
                 int64_t ss[4] = {t, z, 0, 0}, sn[4] = {1, 1, na, ns};
                 tsct__sim_frames_spot_map(frames, t, z, r.data, r.spots);
@@ -410,9 +527,9 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         if (st == TSCT_OK && render)
             st = tsct__sim_frames_end(frames, err);
     }
-    tsct_dataset *all[9] = {d_data, d_sigma, d_frac, d_pat,  d_lat,
-                            d_sino, d_lab,   d_part, d_spots};
-    for (int k = 0; k < 9; k++)
+    tsct_dataset *all[13] = {d_data, d_sigma, d_frac, d_pat,  d_lat,  d_sino, d_lab,
+                             d_part, d_spots, d_cell, d_prog, d_vlat, d_ptab};
+    for (int k = 0; k < 13; k++)
         tsct_dataset_close(all[k]);
     if (st == TSCT_OK) {
         tsct_progress_end(&progress);
