@@ -576,7 +576,8 @@ const char *tsct_sim_frame_format_name(tsct_sim_frame_format format);
  *                       frame, frame_KKKKKK.cbf or .edf (K: the frame's index in the time
  *                       step, acquisition order, zero-padded to 6 digits or more), int32
  *                       counts with -1 where masked (the Pilatus convention; the same 32 bits
- *                       as the HDF5 frames' 2^32 - 1), written with tsct_image_encode_cbf /
+ *                       as the HDF5 frames' 2^32 - 1) and counts clipped at 2^31 - 2 (HDF5:
+ *                       2^32 - 2), written with tsct_image_encode_cbf /
  *                       _edf (tsct/image.h); header items Detector, Pixel_size, Wavelength,
  *                       Detector_distance, Flux (the frame's monitor, exactly as the HDF5
  *                       monitor dataset holds it) and tsct_simulation (the settings); the
