@@ -25,6 +25,8 @@ const char tsct_usage_frames[] =
     "type, where they come from, the detector metadata found and which pixels are masked.\n"
     "SPEC is one of\n"
     "  IMAGE                 a CBF, EDF, TIFF or npy file (multi-frame EDF / TIFF: all frames)\n"
+    "  FOLDER                its CBF, EDF, TIFF and npy files in natural name order\n"
+    "                        (frame_2 before frame_10)\n"
     "  FILE.h5::/dataset     an HDF5 dataset [frames][rows][cols] or [rows][cols], any type\n"
     "                        (BLISS virtual datasets included)\n"
     "  SCAN_master.h5        a Dectris master file: its data files, metadata and pixel mask\n"

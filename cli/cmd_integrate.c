@@ -12,7 +12,8 @@
  * (one angle, every translation), integrated in batches with tsct_integrate_execute_many().
  * Rows are stored in acquisition order (a snake scan's odd rows reversed, /entry/scan@zigzag
  * set); tsct sinogram flips them back. With --monitor-dataset each frame is normalised by its
- * value in that dataset of the HDF5 file holding the frame (read once per file).
+ * value in that dataset of the HDF5 file holding the frame (read once per file); with
+ * --monitor-header by a number in its image file's header (CBF / EDF series).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -64,10 +65,11 @@ const char tsct_usage_integrate[] =
     "      --monitor X             divide by this normalisation factor (default 1)\n"
     "\n"
     "\n"
-    "Scans (--container): FRAMES are image files, FILE.h5::/path stacks (with an optional\n"
-    "[a:b] slice) or Dectris *_master.h5 files, in acquisition order (time step, slice,\n"
-    "angle, translation). Their patterns go to /entry/integrated of EXP.h5 (created if\n"
-    "missing) with the scan axes; resumable. Scan options:\n"
+    "Scans (--container): FRAMES are image files, folders of image files (natural name\n"
+    "order), FILE.h5::/path stacks (with an optional [a:b] slice) or Dectris *_master.h5\n"
+    "files, in acquisition order (time step, slice, angle, translation). Their patterns go\n"
+    "to /entry/integrated of EXP.h5 (created if missing) with the scan axes; resumable.\n"
+    "Scan options:\n"
     "      --container EXP.h5      the experiment container\n"
     "      --angles N              N angles, evenly over --angle-range (end excluded)\n"
     "      --angle-range DEG       180 (default) or 360\n"
@@ -79,6 +81,9 @@ const char tsct_usage_integrate[] =
     "                              already in the container (operando: append)\n"
     "      --monitor-dataset PATH  divide each frame's pattern by its value in the dataset\n"
     "                              PATH [frames] of the HDF5 file holding the frame\n"
+    "      --monitor-header KEY    divide each frame's pattern by the number in header item\n"
+    "                              KEY of its image file (EDF: the key; CBF: the Pilatus\n"
+    "                              line '# KEY VALUE', e.g. Flux)\n"
     "\n"
     "Example:\n"
     "  tsct integrate CeO2.cbf --poni CeO2.poni --mask mask.edf --filter trimmed:10,90 \\\n"
@@ -95,7 +100,7 @@ struct integrate_opts {
     int64_t na, ns, nz, time_offset;
     double angle_range, translation_step;
     int zigzag;
-    const char *monitor_dataset;
+    const char *monitor_dataset, *monitor_header;
 };
 
 /* getopt takes one value per option: the second number of a range is the next argument. */
@@ -113,7 +118,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
 {
     enum { OPT_DARK = 256, OPT_FLAT, OPT_METHOD, OPT_POL, OPT_NOSA, OPT_FILTER, OPT_RR, OPT_AR,
            OPT_MONITOR, OPT_CONTAINER, OPT_ANGLES, OPT_RANGE, OPT_TRANS, OPT_STEP, OPT_SLICES,
-           OPT_ZIGZAG, OPT_TOFF, OPT_MONDS };
+           OPT_ZIGZAG, OPT_TOFF, OPT_MONDS, OPT_MONHDR };
     static const struct option longopts[] = {
         {"poni", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -138,6 +143,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         {"zigzag", no_argument, NULL, OPT_ZIGZAG},
         {"time-offset", required_argument, NULL, OPT_TOFF},
         {"monitor-dataset", required_argument, NULL, OPT_MONDS},
+        {"monitor-header", required_argument, NULL, OPT_MONHDR},
         {NULL, 0, NULL, 0},
     };
     tsct_integrate_params defaults = TSCT_INTEGRATE_PARAMS_DEFAULT;
@@ -206,6 +212,12 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
                                             "starting with '/', got '%s'", optarg);
             o->monitor_dataset = optarg;
             break;
+        case OPT_MONHDR:
+            if (!optarg[0] || strpbrk(optarg, " \t=;:"))
+                return tsct_cli_usage_error(cli, "--monitor-header expects a header key "
+                                            "(one word), got '%s'", optarg);
+            o->monitor_header = optarg;
+            break;
         case OPT_ZIGZAG: o->zigzag = 1; break;
         case OPT_ANGLES:
         case OPT_TRANS:
@@ -237,8 +249,12 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         return tsct_cli_usage_error(cli, "missing IMAGE");
     if (!o->poni)
         return tsct_cli_usage_error(cli, "missing --poni FILE");
-    if (o->monitor_dataset && !o->container)
-        return tsct_cli_usage_error(cli, "--monitor-dataset needs --container (scan mode)");
+    if ((o->monitor_dataset || o->monitor_header) && !o->container)
+        return tsct_cli_usage_error(cli, "--monitor-%s needs --container (scan mode)",
+                                    o->monitor_dataset ? "dataset" : "header");
+    if (o->monitor_dataset && o->monitor_header)
+        return tsct_cli_usage_error(cli, "--monitor-dataset and --monitor-header exclude each "
+                                    "other");
     if (o->container) {
         if (o->output)
             return tsct_cli_usage_error(cli, "-o and --container exclude each other");
@@ -417,6 +433,21 @@ static tsct_status frame_monitor(const tsct_frames *fr, const char *path, int64_
     return TSCT_OK;
 }
 
+/* Monitor of frame `index` from the header of its image file. */
+static tsct_status frame_monitor_header(const tsct_frames *fr, const char *key, int64_t index,
+                                        double *out, tsct_error *err)
+{
+    TSCT_TRY(tsct_frames_header_number(fr, index, key, out, err));
+    if (!(*out > 0) || !isfinite(*out)) {
+        const char *file = "";
+        int64_t local = -1;
+        tsct_frames_locate(fr, index, &file, NULL, &local, NULL);
+        return tsct_error_set(err, TSCT_ERR_VALUE, file, key, local,
+                              "monitor %g: expected a finite number > 0", *out);
+    }
+    return TSCT_OK;
+}
+
 static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
 {
     tsct_error err = TSCT_ERROR_INIT;
@@ -481,7 +512,12 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
         }
     }
     if (st == TSCT_OK) {
-        char fp[4096];
+        char fp[4096], monitor_fp[300];
+        snprintf(monitor_fp, sizeof monitor_fp, "%s%s",
+                 o->monitor_header ? "header:" : "",
+                 o->monitor_dataset  ? o->monitor_dataset
+                 : o->monitor_header ? o->monitor_header
+                                     : "");
         int used = snprintf(fp, sizeof fp,
                             "frames=%lld of %lldx%lld scan=%lldx%lldx%lldx%lld toff=%lld "
                             "zigzag=%d poni=%s npt=%lld unit=%s split=%s filter=%s pol=%g sa=%d "
@@ -493,7 +529,7 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
                             o->filter ? o->filter : "mean", o->params.polarization,
                             o->params.solid_angle, o->mask ? o->mask : "", o->dark ? o->dark : "",
                             o->flat ? o->flat : "",
-                            o->monitor_dataset ? o->monitor_dataset : "", o->images[0]);
+                            monitor_fp, o->images[0]);
         (void)used;
         if (tsct_cli_up_to_date(cli, c, "integrate", fp))
             goto up_to_date;
@@ -557,10 +593,15 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
                 if (st == TSCT_OK && o->monitor_dataset)
                     st = frame_monitor(fr, o->monitor_dataset, u * ns + j0 + b, &mc,
                                        &monitors[b], &err);
+                else if (st == TSCT_OK && o->monitor_header)
+                    st = frame_monitor_header(fr, o->monitor_header, u * ns + j0 + b,
+                                              &monitors[b], &err);
             }
             if (st == TSCT_OK)
                 st = tsct_integrate_execute_many(plan, nb, frames,
-                                                 o->monitor_dataset ? monitors : NULL,
+                                                 o->monitor_dataset || o->monitor_header
+                                                     ? monitors
+                                                     : NULL,
                                                  inten + j0 * npt, sig + j0 * npt, work, ws,
                                                  &err);
             tsct_progress_add(&progress, nb);

@@ -63,12 +63,15 @@ static const char template_text[] =
     "container = experiment.h5        # the HDF5 container (created by the first step)\n"
     "\n"
     "[frames]\n"
-    "# The detector frames: one HDF5 stack per time step, as `tsct simulate --level frames`\n"
-    "# writes them (scan.ini describes everything), or the keys below for other data.\n"
+    "# The detector frames: one HDF5 stack (or folder of CBF / EDF files) per time step, as\n"
+    "# `tsct simulate --level frames` writes them (scan.ini describes everything), or the\n"
+    "# keys below for other data.\n"
     "scan = frames/scan.ini\n"
-    "# frames = frames/frames_t%04d.h5   # printf pattern of the time step's file\n"
+    "# frames = frames/frames_t%04d.h5   # printf pattern of the time step's file, or of its\n"
+    "#                                   # folder of CBF / EDF files (frames/frames_t%04d)\n"
     "# dataset = /entry/data/data        # the stack [frame][row][col] inside each file\n"
     "# monitor = /entry/instrument/monitor/data   # per-frame normalisation (optional)\n"
+    "# monitor_header = Flux             # or: the header item holding it (CBF / EDF)\n"
     "# poni = frames/detector.poni\n"
     "# mask = frames/mask.edf   dark =   flat =\n"
     "# slices = 1   angles = 61   angle_range = 180   translations = 110\n"
@@ -367,8 +370,8 @@ static tsct_status section_options(const config *c, const char *section,
 
 /* The frame description: [frames] keys over scan.ini's (whose paths are relative to it). */
 typedef struct frames_desc {
-    char pattern[PATH_MAX], dataset[256], monitor[256], poni[PATH_MAX], mask[PATH_MAX],
-        dark[PATH_MAX], flat[PATH_MAX];
+    char pattern[PATH_MAX], dataset[256], monitor[256], monitor_header[64], poni[PATH_MAX],
+        mask[PATH_MAX], dark[PATH_MAX], flat[PATH_MAX];
     char slices[32], angles[32], angle_range[32], translations[32], translation_step[32],
         zigzag[8], npt[32], qmin[64], qmax[64], polarization[32];
 } frames_desc;
@@ -389,7 +392,7 @@ static tsct_status frames_describe(const config *c, frames_desc *fd, tsct_error 
         int path;
     } keys[] = {
 #define K(name, path) {#name, offsetof(frames_desc, name), sizeof(((frames_desc *)0)->name), path}
-        K(dataset, 0), K(monitor, 0), K(poni, 1), K(mask, 1), K(dark, 1), K(flat, 1),
+        K(dataset, 0), K(monitor, 0), K(monitor_header, 0), K(poni, 1), K(mask, 1), K(dark, 1), K(flat, 1),
         K(slices, 0), K(angles, 0), K(angle_range, 0), K(translations, 0),
         K(translation_step, 0), K(zigzag, 0), K(npt, 0), K(qmin, 0), K(qmax, 0),
         K(polarization, 0),
@@ -584,8 +587,10 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     if (section_options(rs->cfg, "integrate", cmd, &a, &err) != TSCT_OK)
         return tsct_cli_fail(rs->cli, &err);
     char settings[4096];
-    int used = snprintf(settings, sizeof settings, "%s %s %s %s %s %s %s %s %s %s %s %s %s",
-                        fd.pattern, fd.dataset, fd.monitor, fd.poni, fd.mask, fd.dark, fd.flat,
+    int used = snprintf(settings, sizeof settings, "%s %s %s%s%s %s %s %s %s %s %s %s %s %s %s",
+                        fd.pattern, fd.dataset, fd.monitor,
+                        fd.monitor_header[0] ? " header:" : "", fd.monitor_header, fd.poni,
+                        fd.mask, fd.dark, fd.flat,
                         fd.slices, fd.angles, fd.translations, fd.npt, fd.qmin, fd.qmax);
     for (int i = 1; i < a.n && used < (int)sizeof settings; i++)
         used += snprintf(settings + used, sizeof settings - (size_t)used, " %s", a.v[i]);
@@ -617,7 +622,10 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     for (int64_t t = done; t < n; t++) {
         char p[PATH_MAX];
         frame_file(&fd, t, p, sizeof p);
-        if (args_addf(&a, "%s::%s", p, fd.dataset) != 0) {
+        /* A time step is an HDF5 stack (FILE::DATASET) or a folder of image files. */
+        struct stat sb;
+        int folder = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+        if (folder ? args_addf(&a, "%s", p) != 0 : args_addf(&a, "%s::%s", p, fd.dataset) != 0) {
             fprintf(stderr, "tsct run: too many frame files at once (%lld)\n", (long long)(n - done));
             return TSCT_EXIT_FAIL;
         }
@@ -637,6 +645,7 @@ static int run_integrate(struct run_state *rs, int64_t *available)
                  {"--dark", fd.dark},
                  {"--flat", fd.flat},
                  {"--monitor-dataset", fd.monitor},
+                 {"--monitor-header", fd.monitor_header},
                  {"--npt", fd.npt},
                  {"--polarization", fd.polarization}};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
@@ -730,7 +739,7 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
 static tsct_status config_check(const config *c, tsct_error *err)
 {
     static const char *const frame_keys[] = {
-        "scan",   "frames",     "dataset",     "monitor", "poni", "mask", "dark",
+        "scan",   "frames",     "dataset",     "monitor", "monitor_header", "poni", "mask", "dark",
         "flat",   "time_steps", "slices",      "angles",  "angle_range", "translations",
         "translation_step", "zigzag", "npt", "qmin", "qmax", "polarization", "wavelength",
         "energy_kev", NULL};

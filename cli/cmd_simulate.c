@@ -30,8 +30,12 @@ const char tsct_usage_simulate[] =
     "[frames][rows][cols] uint32 counts in acquisition order (slice, angle, translation; snake\n"
     "rows reversed), bitshuffle-LZ4 compressed, and the monitor /entry/instrument/monitor/data;\n"
     "detector.poni, mask.edf (dark.edf, flat.edf) and scan.ini with what tsct integrate needs\n"
-    "(docs/simulate.md). EXP.h5 holds the ground truth. An interrupted run resumes at the\n"
-    "first missing time step; a complete one is left as it is.\n"
+    "(docs/simulate.md). With --frame-format cbf or edf, DIR receives one folder per time\n"
+    "step instead, frames_tNNNN/, holding one Pilatus mini-CBF (byte-offset) or EDF file per\n"
+    "frame, frame_KKKKKK.cbf / .edf in acquisition order, int32 counts (-1 where masked) with\n"
+    "the monitor in the header item Flux; scan.ini then describes the folders. EXP.h5 holds\n"
+    "the ground truth. An interrupted run resumes at the first missing time step (a time\n"
+    "step's file or folder appears only when complete); a complete one is left as it is.\n"
     "\n"
     "Options:\n"
     "  -p, --preset NAME      the experiment: demo, bivo4, si, cylindrical, nmc (see\n"
@@ -41,6 +45,8 @@ const char tsct_usage_simulate[] =
     "  -o, --output EXP.h5    the container (required)\n"
     "      --level L          patterns (default) or frames\n"
     "      --frames DIR       frames folder (default: EXP.h5 without .h5, plus _frames)\n"
+    "      --frame-format F   frames: h5 (default: one HDF5 stack per time step), cbf or\n"
+    "                         edf (one folder of files per time step)\n"
     "      --noiseless        frames: expected counts rounded, no noise, no spots\n"
     "      --time-steps N     only the first N time steps of the experiment\n"
     "      --seed N           noise and particle placement (default 0)\n"
@@ -55,13 +61,14 @@ const char tsct_usage_simulate[] =
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
 {
-    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET };
+    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET, OPT_FORMAT };
     static const struct option longopts[] = {
         {"preset", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},    {"echem", required_argument, NULL, 'e'},
         {"data", required_argument, NULL, 'd'},    {"list", no_argument, NULL, 'l'},
         {"level", required_argument, NULL, OPT_LEVEL},
         {"frames", required_argument, NULL, OPT_FRAMES},
+        {"frame-format", required_argument, NULL, OPT_FORMAT},
         {"noiseless", no_argument, NULL, OPT_NOISELESS},
         {"time-steps", required_argument, NULL, OPT_STEPS},
         {"set", required_argument, NULL, OPT_SET},
@@ -70,7 +77,8 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     const char *preset_name = NULL, *output = NULL, *echem = NULL, *data = NULL;
     const char *frames_dir = NULL;
     int64_t seed = 0, time_steps = 0;
-    int frames_level = 0, noiseless = 0, nset = 0;
+    int frames_level = 0, noiseless = 0, nset = 0, format_given = 0;
+    tsct_sim_frame_format format = TSCT_SIM_FRAMES_HDF5;
     char *sets[64];
     optind = 1;
     opterr = 0;
@@ -93,6 +101,18 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
             frames_level = strcmp(optarg, "frames") == 0;
             break;
         case OPT_FRAMES: frames_dir = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "h5") == 0 || strcmp(optarg, "hdf5") == 0)
+                format = TSCT_SIM_FRAMES_HDF5;
+            else if (strcmp(optarg, "cbf") == 0)
+                format = TSCT_SIM_FRAMES_CBF;
+            else if (strcmp(optarg, "edf") == 0)
+                format = TSCT_SIM_FRAMES_EDF;
+            else
+                return tsct_cli_usage_error(cli, "--frame-format expects h5, cbf or edf, got "
+                                            "'%s'", optarg);
+            format_given = 1;
+            break;
         case OPT_SET:
             if (nset == 64 || !strchr(optarg, '='))
                 return tsct_cli_usage_error(cli, "--set expects KEY=VALUE (at most 64), got '%s'",
@@ -124,8 +144,9 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         return tsct_cli_usage_error(cli, "missing --preset NAME (tsct simulate --list)");
     if (!output)
         return tsct_cli_usage_error(cli, "missing -o EXP.h5");
-    if (!frames_level && (frames_dir || noiseless))
-        return tsct_cli_usage_error(cli, "--frames and --noiseless need --level frames");
+    if (!frames_level && (frames_dir || noiseless || format_given))
+        return tsct_cli_usage_error(cli, "--frames, --frame-format and --noiseless need --level "
+                                    "frames");
     tsct_error err = TSCT_ERROR_INIT;
     tsct_sim_preset preset;
     if (tsct_sim_preset_get(preset_name, &preset, &err) != TSCT_OK)
@@ -160,7 +181,7 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     tsct_cli_guard_file(output);
     tsct_status st;
     if (frames_level) {
-        tsct_sim_frames_params fp = {frames_dir, noiseless};
+        tsct_sim_frames_params fp = {frames_dir, noiseless, format};
         st = tsct_sim_run_frames(&preset, output, &rp, &fp, &cli->log, &cli->progress, &err);
     } else {
         st = tsct_sim_run_patterns(&preset, output, &rp, &cli->log, &cli->progress, &err);

@@ -5,7 +5,12 @@
  *
  *  - image files: CBF, EDF, TIFF, npy (tsct/image.h). A multi-frame EDF, a multi-page TIFF and
  *    a 3-D npy count as several frames, in file order. A CBF file is one frame (it is not
- *    opened until read, so a list of 100 000 CBF files opens at once);
+ *    decoded until read, so a list of 100 000 CBF files opens at once);
+ *  - a folder of such files: every file in it named *.cbf, *.edf, *.tif, *.tiff or *.npy (any
+ *    case; hidden files and other names, such as temporary ".partial." files, are left out),
+ *    in natural name order: runs of digits compare as numbers, so "frame_2.cbf" comes before
+ *    "frame_10.cbf" and zero-padded names keep their order (tsct simulate --frame-format
+ *    writes one folder per time step);
  *  - an HDF5 dataset, "FILE.h5::/path/to/dataset": 3-D [nframes][rows][cols] (a stack) or 2-D
  *    [rows][cols] (one frame), any integer or float type, converted to float32 (integers exact
  *    up to 2^24). Chunked and compressed datasets are read one frame at a time (a whole stack
@@ -22,8 +27,9 @@
  * "[start:stop:step]" or "[index]", e.g. "scan.h5::/entry/data/data[100:200]",
  * "SCAN_master.h5[::2]"; negative start / stop count from the end, step must be >= 1.
  *
- * Specs: a spec is "FILE" (an image file, or a Dectris master), "FILE::/dataset" (any HDF5
- * dataset), either with an optional slice. An HDF5 file given without a dataset must be a
+ * Specs: a spec is "FILE" (an image file, or a Dectris master), "FOLDER" (its image files),
+ * "FILE::/dataset" (any HDF5 dataset), each with an optional slice (over all the frames of a
+ * folder). An HDF5 file given without a dataset must be a
  * Dectris master. All frames of all specs must have the same shape (checked at open for HDF5
  * sources and the first image file, and for every frame when it is read).
  *
@@ -129,6 +135,15 @@ tsct_status tsct_frames_read(const tsct_frames *f, int64_t index, float *buf, ts
  * index out of range. */
 tsct_status tsct_frames_locate(const tsct_frames *f, int64_t index, const char **file,
                                const char **dataset, int64_t *local_index, tsct_error *err);
+
+/* The number in header item `key` of the image file that holds frame `index`, read from the
+ * file's header only (tsct_image_read_header, tsct_image_header_number: an EDF key, or a
+ * Pilatus CBF line "# KEY VALUE"): a per-frame monitor such as "Flux". Thread-safe.
+ * Errors: TSCT_ERR_VALUE (index out of range), TSCT_ERR_NOT_FOUND (no such item: the message
+ * names the file and the key), TSCT_ERR_FORMAT (not a number), TSCT_ERR_UNSUPPORTED (the
+ * frame comes from an HDF5 dataset), and those of reading the header. */
+tsct_status tsct_frames_header_number(const tsct_frames *f, int64_t index, const char *key,
+                                      double *value, tsct_error *err);
 
 /* The detector's static pixel mask (rows * cols, 1 = masked) or NULL if the sources have
  * none or params.use_pixel_mask is 0. Belongs to f. */

@@ -136,6 +136,21 @@ tsct_status tsct_image_view(const tsct_image *img, tsct_array *view, tsct_error 
 /* Value of the first header item whose key equals `key` ignoring ASCII case, or NULL. */
 const char *tsct_image_header_get(const tsct_image *img, const char *key);
 
+/* The value of header item `key`: the item itself as tsct_image_header_get() finds it, or
+ * else a Pilatus line "# KEY VALUE" (also "# KEY: VALUE", "# KEY = VALUE"; KEY matched
+ * ignoring ASCII case) of a CBF's _array_data.header_contents, e.g. "Flux" in
+ * "# Flux 1.25e12" or "Exposure_time" in "# Exposure_time 0.01 s": the text after the key and
+ * its separators up to the end of that line, trailing blanks removed. *len (may be NULL)
+ * receives its length: a Pilatus value is not NUL-terminated. NULL when there is none. The
+ * pointer belongs to the image. */
+const char *tsct_image_header_value(const tsct_image *img, const char *key, size_t *len);
+
+/* The number that starts the value of `key` (strtod syntax; a unit may follow after a blank:
+ * "0.01 s"). Errors: TSCT_ERR_NOT_FOUND (no such item), TSCT_ERR_FORMAT (not a number, or
+ * out of double range); the message names the key. */
+tsct_status tsct_image_header_number(const tsct_image *img, const char *key, double *value,
+                                     tsct_error *err);
+
 /* "cbf", "edf", "tiff", "npy", "auto". */
 const char *tsct_image_format_name(tsct_image_format format);
 
@@ -160,6 +175,16 @@ tsct_status tsct_image_count_frames(const char *path, const tsct_image_read_para
 /* The format detected for a file (magic bytes, then extension); TSCT_IMAGE_FORMAT_AUTO when
  * none matches. Errors: TSCT_ERR_IO. */
 tsct_status tsct_image_detect(const char *path, tsct_image_format *format, tsct_error *err);
+
+/* Read the header items of frame params->frame of the file at path without its pixels, as
+ * tsct_image_read() would list them (CBF: the MIME items and the _array_data.header_contents
+ * text; EDF: the items of the frame's block), at the cost of reading the file's first
+ * kilobytes (CBF: up to the start of the binary data; EDF: the header blocks up to the
+ * frame's). TIFF and npy files are read whole. On success the image holds the header,
+ * format and frame but no pixels (rows = cols = 0; the pixel buffer is kept). Errors as for
+ * tsct_image_read(), except that a corrupt or truncated binary part is not noticed. */
+tsct_status tsct_image_read_header(tsct_image *img, const char *path,
+                                   const tsct_image_read_params *params, tsct_error *err);
 
 /* The per-format readers: same contract as tsct_image_read() with the format fixed
  * (params->format is ignored). */
@@ -190,6 +215,18 @@ tsct_status tsct_image_decode(tsct_image *img, const void *buf, size_t size,
 tsct_status tsct_image_cbf_byte_offset_decode(const void *src, size_t size, int32_t *dst,
                                               int64_t n, size_t *used, tsct_error *err);
 
+/* Encode n int32 values as a CBF byte-offset stream (the inverse of the decoder above): each
+ * value minus the previous one (from 0) modulo 2^32, read as int32, in 1 byte when it lies in
+ * -127 .. 127, else after the escape 0x80 in 2 bytes (-32767 .. 32767), else after 0x8000 in
+ * 4; only the difference -2^31 (the 4-byte escape value) takes 8 bytes after 0x80000000.
+ * Little-endian. Differences are never wider than 32 bits because readers that add in 32
+ * bits (Dectris', fabio's) read no more, and fabio 0.14 mishandles a wider 64-bit delta.
+ * *size receives the encoded length; with dst NULL nothing else is done (a sizing pass).
+ * Errors: TSCT_ERR_VALUE (n < 0, or capacity smaller than *size). Exposed for the benchmark
+ * and tests. */
+tsct_status tsct_image_cbf_byte_offset_encode(const int32_t *src, int64_t n, void *dst,
+                                              size_t capacity, size_t *size, tsct_error *err);
+
 /* ---- masks ------------------------------------------------------------------------------- */
 
 /* mask[i] = 1 where data[i] < 0 (Pilatus/Eiger gaps -1 and bad pixels -2), else 0, for the
@@ -210,7 +247,8 @@ tsct_status tsct_image_mask_nonzero(const tsct_image *img, uint8_t *mask, int64_
  * (tsct/publish.h), so `path` is either the old file or the complete new one.
  *  - npy: format 1.0, dtype '<f4', shape (rows, cols);
  *  - TIFF: one page, little-endian, 32-bit IEEE float, uncompressed strips;
- *  - EDF: one block, FloatValue, LowByteFirst, header padded to a multiple of 512 bytes.
+ *  - EDF: one block, FloatValue, LowByteFirst, header padded to a multiple of 512 bytes (the
+ *    keys of tsct_image_write_edf_i32() below).
  * Errors: TSCT_ERR_SHAPE (rows or cols < 1, or a product over 2^62), TSCT_ERR_IO. */
 tsct_status tsct_image_write_npy(const char *path, const float *data, int64_t rows,
                                  int64_t cols, tsct_error *err);
@@ -227,6 +265,55 @@ tsct_status tsct_image_write_npy_u8(const char *path, const uint8_t *mask, int64
  * (pyFAI's mask.edf; fabio reads it as uint8). Same contract as tsct_image_write_edf(). */
 tsct_status tsct_image_write_edf_u8(const char *path, const uint8_t *mask, int64_t rows,
                                     int64_t cols, tsct_error *err);
+
+/* ---- writing integer frames: CBF and EDF as detectors write them ----------------------------
+ *
+ * Frames of int32 counts (rows x cols, C order, row 0 first; negative values are the Pilatus
+ * marks of masked pixels, -1 gaps and -2 bad pixels) with header items, each written so that
+ * fabio, pyFAI and tsct's readers give back the same int32 values:
+ *  - CBF: the Pilatus mini-CBF layout (CRLF line ends): "###CBF: VERSION 1.5" banner, data
+ *    block "data_image", and when items are given `_array_data.header_convention
+ *    "PILATUS_1.2"` with a `_array_data.header_contents` text field holding one line
+ *    "# KEY VALUE" per item (Pilatus keywords such as "Flux", "Exposure_time", "Wavelength"
+ *    are read by fabio's PilatusHeader, any others are kept as text); then `_array_data.data`
+ *    with one binary section: Content-Type application/octet-stream with
+ *    conversions="x-CBF_BYTE_OFFSET", X-Binary-Size, X-Binary-ID 1, X-Binary-Element-Type
+ *    "signed 32-bit integer", LITTLE_ENDIAN, Content-MD5 (base64 of the MD5 of the compressed
+ *    bytes, RFC 1864), X-Binary-Number-of-Elements, -Size-Fastest-Dimension (cols),
+ *    -Size-Second-Dimension (rows), -Size-Padding 4095; the marker 0C 1A 04 D5, the stream,
+ *    4095 zero bytes, the closing "--CIF-BINARY-FORMAT-SECTION----" and ";". Keys: printable
+ *    ASCII without blanks, ':', '=' or ';'; values: non-empty printable ASCII, not starting
+ *    with a blank.
+ *  - EDF: one block as fabio writes it: "{", EDF_DataBlockID = 1.Image.Psd, EDF_BinarySize,
+ *    EDF_HeaderSize, ByteOrder = LowByteFirst, DataType = SignedInteger, Dim_1 = cols,
+ *    Dim_2 = rows, Image = 1, HeaderID = EH:000001:000000:000000, Size, then "KEY = VALUE ;"
+ *    per item, blanks up to a multiple of 512 bytes and "}\n"; the raw little-endian data.
+ *    Keys: printable ASCII without blanks, '=', ';', '{', '}'; values: non-empty printable
+ *    ASCII without ';', '{', '}', not starting with a blank.
+ * Reading the items back: tsct_image_header_value() / _number() (CBF items through the
+ * Pilatus lines).
+ *
+ * The encoders write the whole file into *buf (malloc'ed memory of *capacity bytes that is
+ * reused, or grown with realloc; *buf = NULL and *capacity = 0 to start; the caller frees it
+ * with free()) and its length into *size, so a loop over frames allocates once. The writers
+ * publish the file atomically (tsct/publish.h): `path` is either the old file or the complete
+ * new one. All are reentrant. Errors: TSCT_ERR_SHAPE (rows or cols < 1, more than 2^31
+ * pixels), TSCT_ERR_VALUE (a header item that the format cannot hold, naming it and its
+ * index), TSCT_ERR_NOMEM, TSCT_ERR_IO (writers). */
+tsct_status tsct_image_encode_cbf(const int32_t *data, int64_t rows, int64_t cols,
+                                  const tsct_image_header_entry *items, int64_t nitems,
+                                  uint8_t **buf, size_t *capacity, size_t *size,
+                                  tsct_error *err);
+tsct_status tsct_image_write_cbf(const char *path, const int32_t *data, int64_t rows,
+                                 int64_t cols, const tsct_image_header_entry *items,
+                                 int64_t nitems, tsct_error *err);
+tsct_status tsct_image_encode_edf(const int32_t *data, int64_t rows, int64_t cols,
+                                  const tsct_image_header_entry *items, int64_t nitems,
+                                  uint8_t **buf, size_t *capacity, size_t *size,
+                                  tsct_error *err);
+tsct_status tsct_image_write_edf_i32(const char *path, const int32_t *data, int64_t rows,
+                                     int64_t cols, const tsct_image_header_entry *items,
+                                     int64_t nitems, tsct_error *err);
 
 #ifdef __cplusplus
 }

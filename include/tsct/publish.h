@@ -54,6 +54,29 @@ tsct_status tsct_publish_fopen(tsct_publish *pub, const char *final_path, FILE *
  * removed and TSCT_ERR_IO returned. */
 tsct_status tsct_publish_fclose(tsct_publish *pub, FILE *fp, tsct_error *err);
 
+/* ---- folders ------------------------------------------------------------------------------
+ *
+ * A folder of files published as one: created as "NAME.partial.XXXXXX" beside NAME, filled
+ * with plain writes, then every regular file in it and the folder itself are fsynced and the
+ * folder is renamed to NAME (rename(2) of a folder is atomic), and the parent is fsynced. So
+ * NAME, when it exists, holds every file; a killed run leaves a ".partial." folder. NAME must
+ * not exist as a non-empty folder at commit (the rename then fails with TSCT_ERR_IO). */
+
+/* Create the temporary folder (mode 0777 minus umask); tsct_publish_tmp_path() names it.
+ * Errors as tsct_publish_begin(). */
+tsct_status tsct_publish_dir_begin(tsct_publish *pub, const char *final_dir, tsct_error *err);
+
+/* fsync the files and the folder, rename it to the final name, fsync the parent. On error
+ * the temporary folder is removed and TSCT_ERR_IO returned. */
+tsct_status tsct_publish_dir_commit(tsct_publish *pub, tsct_error *err);
+
+/* Remove the temporary folder and the files in it. Safe on an inactive publication. */
+void tsct_publish_dir_abort(tsct_publish *pub);
+
+/* Remove a folder and the files in it (one level: sub-folders are left, and then so is the
+ * folder): the ".partial." folder of a killed run. */
+void tsct_publish_dir_remove(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

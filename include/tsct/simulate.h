@@ -664,19 +664,42 @@ tsct_status tsct_sim_run_patterns(const tsct_sim_preset *preset, const char *pat
 tsct_status tsct_sim_detector_geometry(const tsct_sim_preset *preset, tsct_poni *geometry,
                                        tsct_error *err);
 
+/* How the frame level stores each time step's frames. */
+typedef enum tsct_sim_frame_format {
+    TSCT_SIM_FRAMES_HDF5 = 0,   /* one HDF5 stack per time step (default) */
+    TSCT_SIM_FRAMES_CBF = 1,    /* one folder per time step, one Pilatus mini-CBF per frame */
+    TSCT_SIM_FRAMES_EDF = 2     /* one folder per time step, one EDF file per frame */
+} tsct_sim_frame_format;
+
 /* Options of the frame level. */
 typedef struct tsct_sim_frames_params {
     const char *dir;          /* folder of the frames (created if missing) */
     int noiseless;            /* 1: expected counts rounded to integers, no Poisson noise, no
                                  spots (for tests) */
+    tsct_sim_frame_format format;   /* HDF5 (0, default), CBF or EDF */
 } tsct_sim_frames_params;
 
+/* "h5", "cbf", "edf"; NULL for a value out of range. */
+const char *tsct_sim_frame_format_name(tsct_sim_frame_format format);
+
 /* The frame level: the experiment as a beamline records it. Into dir:
- *   frames_tNNNN.h5     one per time step: /entry/data/data [nz * na * ns][rows][cols] uint32
- *                       counts in acquisition order (slice, angle, translation; snake scans'
- *                       odd rows reversed), one frame per chunk, bitshuffle-LZ4 (deflate 1
- *                       without the plugin); /entry/instrument/monitor/data [frames] float64;
- *                       written under a temporary name and renamed when complete
+ *   frames_tNNNN.h5     (format HDF5) one per time step: /entry/data/data [nz * na * ns][rows]
+ *                       [cols] uint32 counts in acquisition order (slice, angle, translation;
+ *                       snake scans' odd rows reversed), one frame per chunk, bitshuffle-LZ4
+ *                       (deflate 1 without the plugin); /entry/instrument/monitor/data
+ *                       [frames] float64; written under a temporary name and renamed when
+ *                       complete
+ *   frames_tNNNN/       (formats CBF, EDF) one folder per time step holding one file per
+ *                       frame, frame_KKKKKK.cbf or .edf (K: the frame's index in the time
+ *                       step, acquisition order, zero-padded to 6 digits or more), int32
+ *                       counts with -1 where masked (the Pilatus convention; the same 32 bits
+ *                       as the HDF5 frames' 2^32 - 1) and counts clipped at 2^31 - 2 (HDF5:
+ *                       2^32 - 2), written with tsct_image_encode_cbf /
+ *                       _edf (tsct/image.h); header items Detector, Pixel_size, Wavelength,
+ *                       Detector_distance, Flux (the frame's monitor, exactly as the HDF5
+ *                       monitor dataset holds it) and tsct_simulation (the settings); the
+ *                       folder is filled as "frames_tNNNN.partial.XXXXXX" and renamed when
+ *                       complete (tsct_publish_dir_*), so a folder that exists is whole
  *   detector.poni       PONI version 2; mask.edf (uint8, non-zero = masked: module gaps);
  *   dark.edf, flat.edf  when the detector has them
  *   scan.ini            the [scan] keys of docs/simulate.md (what tsct integrate needs)
@@ -685,8 +708,9 @@ typedef struct tsct_sim_frames_params {
  * from, monitor and transmission included, acquisition order), no /entry/integrated. Frames
  * are rendered in parallel (params->nthreads) a batch at a time; each frame's noise comes from
  * a generator seeded by (seed, time step, frame), so the bytes do not depend on the thread
- * count. Resumable: time steps whose file exists (written by the same simulation, recorded in
- * its /@tsct_simulation attribute) are kept, the others are written; when every file exists
+ * count. Resumable: time steps whose file or folder exists (written by the same simulation,
+ * recorded in its /@tsct_simulation attribute or first frame's tsct_simulation header item)
+ * are kept, the others are written; when every file exists
  * and the container holds the ground truth of the same simulation, nothing is done.
  * Errors: those of every stage; TSCT_ERR_IO (dir not writable), TSCT_ERR_EXISTS (a frame file
  * of another simulation in dir). */

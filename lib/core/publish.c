@@ -3,6 +3,7 @@
  * The temporary file sits in the destination directory so that rename(2) is atomic (same file
  * system). After the rename the directory itself is fsynced: without that, a crash can lose the
  * new directory entry even though the file data reached the disk. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -126,4 +127,126 @@ tsct_status tsct_publish_fclose(tsct_publish *pub, FILE *fp, tsct_error *err)
         return io_error(err, pub->final_path, "write failed", e ? e : EIO);
     }
     return tsct_publish_commit(pub, err);
+}
+
+/* ---- folders ------------------------------------------------------------------------------ */
+
+tsct_status tsct_publish_dir_begin(tsct_publish *pub, const char *final_dir, tsct_error *err)
+{
+    memset(pub, 0, sizeof *pub);
+    if (!final_dir || !final_dir[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "output", -1, "empty folder name");
+    size_t n = strlen(final_dir);
+    while (n > 1 && final_dir[n - 1] == '/')
+        n--;
+    if (n + 20 >= TSCT_PATH_MAX)
+        return tsct_error_set(err, TSCT_ERR_VALUE, final_dir, NULL, -1, "folder name too long");
+    memcpy(pub->final_path, final_dir, n);
+    pub->final_path[n] = '\0';
+    memcpy(pub->tmp_path, final_dir, n);
+    memcpy(pub->tmp_path + n, ".partial.XXXXXX", 16);
+    if (!mkdtemp(pub->tmp_path)) {
+        int e = errno;
+        pub->tmp_path[0] = '\0';
+        return io_error(err, final_dir, "cannot create a folder beside it", e);
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (chmod(pub->tmp_path, 0777 & ~mask) != 0) {
+        int e = errno;
+        rmdir(pub->tmp_path);
+        return io_error(err, pub->tmp_path, "chmod", e);
+    }
+    pub->active = 1;
+    return TSCT_OK;
+}
+
+/* Apply fn to every regular file of the folder (by path); stops at the first failure. */
+static int each_file(const char *dir, int (*fn)(const char *))
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    char path[TSCT_PATH_MAX + 256];
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        rc = fn(path);
+    }
+    int err = errno;
+    closedir(d);
+    errno = err;
+    return rc;
+}
+
+static int fsync_file(const char *path)
+{
+    return fsync_path(path, O_RDONLY);
+}
+
+static int unlink_file(const char *path)
+{
+    unlink(path);
+    return 0;
+}
+
+/* Every file of the folder on disk. Linux: one syncfs() of the file system (1488 files: 0.3
+ * s where one fsync per file took 1.3 s); elsewhere, or when syncfs fails, fsync per file. */
+static int sync_files(const char *dir)
+{
+#if defined(__linux__)
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        int rc = syncfs(fd);
+        close(fd);
+        if (rc == 0)
+            return 0;
+    }
+#endif
+    return each_file(dir, fsync_file);
+}
+
+tsct_status tsct_publish_dir_commit(tsct_publish *pub, tsct_error *err)
+{
+    if (!pub->active)
+        return tsct_error_set(err, TSCT_ERR_STATE, pub->final_path, NULL, -1,
+                              "publication not begun or already finished");
+    if (sync_files(pub->tmp_path) != 0 ||
+        fsync_path(pub->tmp_path, O_RDONLY | O_DIRECTORY) != 0) {
+        int e = errno;
+        tsct_publish_dir_abort(pub);
+        return io_error(err, pub->final_path, "fsync of the temporary folder's files", e);
+    }
+    if (rename(pub->tmp_path, pub->final_path) != 0) {
+        int e = errno;
+        tsct_publish_dir_abort(pub);
+        return io_error(err, pub->final_path, "rename into place", e);
+    }
+    pub->active = 0;
+    char dir[TSCT_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", pub->final_path);
+    if (fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY) != 0)
+        return io_error(err, pub->final_path, "fsync of the parent folder", errno);
+    return TSCT_OK;
+}
+
+void tsct_publish_dir_remove(const char *path)
+{
+    if (!path || !path[0])
+        return;
+    each_file(path, unlink_file);
+    rmdir(path);
+}
+
+void tsct_publish_dir_abort(tsct_publish *pub)
+{
+    if (pub->active && pub->tmp_path[0])
+        tsct_publish_dir_remove(pub->tmp_path);
+    pub->active = 0;
 }

@@ -6,9 +6,13 @@
  * mutable state: image files are decoded straight into the caller's buffer (a tsct_image that
  * borrows it, with max_pixels set to the frame size so that a reader can never free or grow
  * it), HDF5 frames through the lib/io lock. CBF files are assumed to hold one frame without
- * being opened (the CBF reader refuses anything else), so a scan of 10^5 CBF files opens in
- * the time it takes to read one; other image formats are opened to count their frames.
+ * being decoded (the CBF reader refuses anything else), so a scan of 10^5 CBF files opens in
+ * the time it takes to read their first bytes; other image formats are opened to count their
+ * frames. A folder spec lists its image files in natural name order (frame_2 before
+ * frame_10).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +233,106 @@ static tsct_status add_image(tsct_frames *f, const char *file, tsct_error *err)
     return TSCT_OK;
 }
 
+/* Names compared with runs of digits taken as numbers ("f_2.cbf" < "f_10.cbf"), then byte
+ * by byte, so zero-padded and unpadded numbering both give acquisition order. */
+static int natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0' && a[1] >= '0' && a[1] <= '9')
+                a++;
+            while (*b == '0' && b[1] >= '0' && b[1] <= '9')
+                b++;
+            size_t la = 0, lb = 0;
+            while (a[la] >= '0' && a[la] <= '9')
+                la++;
+            while (b[lb] >= '0' && b[lb] <= '9')
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = memcmp(a, b, la);
+            if (c)
+                return c;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+static int natural_qsort(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+    int c = natural_cmp(a, b);
+    return c ? c : strcmp(a, b);
+}
+
+static int image_name(const char *name)
+{
+    if (name[0] == '.')
+        return 0;
+    const char *ext = file_ext(name);
+    static const char *const exts[] = {"cbf", "edf", "tif", "tiff", "npy"};
+    for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++)
+        if (tsct__ascii_casecmp(ext, exts[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A folder: its image files (.cbf, .edf, .tif, .tiff, .npy, any case; not hidden files) in
+ * natural name order. Other files (temporary ".partial." files, notes) are not frames. */
+static tsct_status add_folder(tsct_frames *f, const char *dir, tsct_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return tsct_error_set(err, TSCT_ERR_IO, dir, NULL, -1, "cannot list the folder: %s",
+                              strerror(errno));
+    char **names = NULL;
+    int64_t n = 0, cap = 0;
+    tsct_status st = TSCT_OK;
+    struct dirent *e;
+    while (st == TSCT_OK && (e = readdir(d)) != NULL) {
+        if (!image_name(e->d_name))
+            continue;
+        if (n == cap) {
+            int64_t nc = cap ? 2 * cap : 256;
+            char **p = realloc(names, (size_t)nc * sizeof *names);
+            if (!p) {
+                st = tsct_error_set(err, TSCT_ERR_NOMEM, dir, NULL, -1, "file list");
+                break;
+            }
+            names = p;
+            cap = nc;
+        }
+        if (!(names[n] = dup_str(e->d_name)))
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, dir, NULL, -1, "file list");
+        else
+            n++;
+    }
+    closedir(d);
+    if (st == TSCT_OK && n == 0)
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, dir, NULL, -1,
+                            "no image files (.cbf, .edf, .tif, .tiff, .npy) in the folder");
+    if (st == TSCT_OK)
+        qsort(names, (size_t)n, sizeof *names, natural_qsort);
+    char path[TSCT_PATH_MAX];
+    for (int64_t i = 0; st == TSCT_OK && i < n; i++) {
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path)
+            st = tsct_error_set(err, TSCT_ERR_VALUE, dir, names[i], -1, "path too long");
+        else
+            st = add_image(f, path, err);
+    }
+    for (int64_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
 static tsct_status add_spec(tsct_frames *f, const char *spec, tsct_error *err)
 {
     char base[TSCT_PATH_MAX + 1100], file[TSCT_PATH_MAX], dset[1024];
@@ -241,7 +345,10 @@ static tsct_status add_spec(tsct_frames *f, const char *spec, tsct_error *err)
     const char *ext = file_ext(file);
     int is_h5 = dset[0] || tsct__frames_is_hdf5(file) || tsct__ascii_casecmp(ext, "h5") == 0 ||
                 tsct__ascii_casecmp(ext, "hdf5") == 0 || tsct__ascii_casecmp(ext, "nxs") == 0;
-    if (is_h5)
+    struct stat sb;
+    if (!dset[0] && stat(file, &sb) == 0 && S_ISDIR(sb.st_mode))
+        TSCT_TRY(add_folder(f, file, err));
+    else if (is_h5)
         TSCT_TRY(tsct__frames_h5_add(f, file, dset, err));
     else
         TSCT_TRY(add_image(f, file, err));
@@ -430,6 +537,33 @@ tsct_status tsct_frames_read(const tsct_frames *f, int64_t index, float *buf, ts
     if (src->kind == TSCT__SRC_H5)
         return tsct__frames_h5_read(f, src, local, index, buf, err);
     return read_image(f, src, local, index, buf, err);
+}
+
+tsct_status tsct_frames_header_number(const tsct_frames *f, int64_t index, const char *key,
+                                      double *value, tsct_error *err)
+{
+    int64_t s = 0;
+    TSCT_TRY(find(f, index, &s, err));
+    const tsct__frames_source *src = &f->src[s];
+    const int64_t local = src->start + (index - f->first[s]) * src->step;
+    if (src->kind == TSCT__SRC_H5)
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, src->file, key, local,
+                              "frame %lld of the series is in an HDF5 dataset, which has no "
+                              "per-frame header: give the values as a dataset",
+                              (long long)index);
+    tsct_image img;
+    tsct_image_init(&img);
+    tsct_image_read_params ip = TSCT_IMAGE_READ_PARAMS_DEFAULT;
+    ip.format = src->format;
+    ip.frame = local;
+    tsct_status st = tsct_image_read_header(&img, src->file, &ip, err);
+    if (st == TSCT_OK) {
+        st = tsct_image_header_number(&img, key, value, err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, src->file);
+    }
+    tsct_image_release(&img);
+    return st;
 }
 
 /* ---- masks ------------------------------------------------------------------------------- */

@@ -5,12 +5,14 @@
  * choose between them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/image_internal.h"
+#include "tsct/publish.h"
 
 void tsct_image_init(tsct_image *img)
 {
@@ -510,6 +512,162 @@ tsct_status tsct_image_count_frames(const char *path, const tsct_image_read_para
     }
     tsct_error_set_file(err, path);
     return st;
+}
+
+/* ---- header only ------------------------------------------------------------------------ */
+
+tsct_status tsct_image_read_header(tsct_image *img, const char *path,
+                                   const tsct_image_read_params *params, tsct_error *err)
+{
+    tsct_image_read_params p = tsct__image_params(params);
+    tsct__image_reset(img);
+    if (!path || !path[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "path", -1, "empty file name");
+    tsct_image_format f = p.format;
+    if (f == TSCT_IMAGE_FORMAT_AUTO) {
+        TSCT_TRY(tsct_image_detect(path, &f, err));
+        if (f == TSCT_IMAGE_FORMAT_AUTO)
+            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, path, "format", -1,
+                                  "not a CBF, EDF, TIFF or npy image (first bytes and "
+                                  "extension unrecognised)");
+    }
+    tsct_status st;
+    if (f == TSCT_IMAGE_FORMAT_CBF) {
+        st = tsct__cbf_read_header(img, path, &p, err);
+    } else if (f == TSCT_IMAGE_FORMAT_EDF) {
+        st = tsct__edf_read_header(img, path, &p, err);
+    } else {
+        /* TIFF and npy: the frame is read whole; only its header is kept. */
+        st = read_format(img, path, f, &p, err);
+        img->rows = img->cols = 0;
+    }
+    if (st != TSCT_OK)
+        tsct__image_reset(img);
+    return st;
+}
+
+/* A Pilatus header line "# KEY VALUE" (or "# KEY: VALUE", "# KEY = VALUE") in the text block
+ * s[0 .. n): the VALUE, to the end of its line. */
+static const char *pilatus_line(const char *s, size_t n, const char *key, size_t *len)
+{
+    const size_t kl = strlen(key);
+    const char *end = s + n;
+    for (const char *line = s; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *le = nl ? nl : end;
+        const char *q = line;
+        while (q < le && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < le && *q == '#') {
+            q++;
+            while (q < le && (*q == ' ' || *q == '\t'))
+                q++;
+            if ((size_t)(le - q) > kl && tsct__ascii_ncasecmp(q, key, kl) == 0 &&
+                strchr(" \t:=", q[kl])) {
+                const char *v = q + kl;
+                while (v < le && strchr(" \t:=", *v))
+                    v++;
+                const char *ve = le;
+                while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                *len = (size_t)(ve - v);
+                return v;
+            }
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return NULL;
+}
+
+const char *tsct_image_header_value(const tsct_image *img, const char *key, size_t *len)
+{
+    const char *v = tsct_image_header_get(img, key);
+    if (v) {
+        if (len)
+            *len = strlen(v);
+        return v;
+    }
+    const char *block = tsct_image_header_get(img, "_array_data.header_contents");
+    size_t l = 0;
+    v = block && key && key[0] ? pilatus_line(block, strlen(block), key, &l) : NULL;
+    if (len)
+        *len = v ? l : 0;
+    return v;
+}
+
+tsct_status tsct_image_header_number(const tsct_image *img, const char *key, double *value,
+                                     tsct_error *err)
+{
+    size_t len = 0;
+    const char *v = tsct_image_header_value(img, key, &len);
+    if (!v)
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, key, img->frame,
+                              "no header item %s", key);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), v);
+    char *endp = NULL;
+    errno = 0;
+    double x = strtod(buf, &endp);
+    if (endp == buf || errno == ERANGE || (*endp && *endp != ' ' && *endp != '\t'))
+        return tsct_error_set(err, TSCT_ERR_FORMAT, NULL, key, img->frame,
+                              "expected a number, found \"%.40s\"", buf);
+    *value = x;
+    return TSCT_OK;
+}
+
+/* ---- writing: what the CBF and EDF writers share ------------------------------------------ */
+
+tsct_status tsct__image_items_check(const tsct_image_header_entry *items, int64_t nitems,
+                                    tsct_image_format format, size_t *text, tsct_error *err)
+{
+    if (nitems < 0 || (nitems > 0 && !items))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "header", -1, "bad header item list");
+    /* CBF: one Pilatus line "# KEY VALUE" each; EDF: "KEY = VALUE ;". */
+    const char *bad_key = format == TSCT_IMAGE_FORMAT_EDF ? " \t=;{}" : " \t:=;";
+    const char *bad_value = format == TSCT_IMAGE_FORMAT_EDF ? ";{}" : "";
+    for (int64_t k = 0; k < nitems; k++) {
+        const char *key = items[k].key, *value = items[k].value;
+        int ok = key && key[0] && value && value[0] && value[0] != ' ';
+        for (const char *c = key; ok && *c; c++)
+            ok = (unsigned char)*c > 32 && (unsigned char)*c < 127 && !strchr(bad_key, *c);
+        for (const char *c = value; ok && *c; c++)
+            ok = (unsigned char)*c >= 32 && (unsigned char)*c < 127 &&
+                 !(bad_value[0] && strchr(bad_value, *c));
+        if (!ok)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, key ? key : "(null)", k,
+                                  "header item %lld: expected a key without blanks or %s and a "
+                                  "non-empty value of printable ASCII%s",
+                                  (long long)k, bad_key + 2,
+                                  format == TSCT_IMAGE_FORMAT_EDF ? " without ; { }" : "");
+        *text += strlen(key) + strlen(value) + 8;
+    }
+    return TSCT_OK;
+}
+
+tsct_status tsct__buf_reserve(uint8_t **buf, size_t *capacity, size_t need, tsct_error *err)
+{
+    if (*buf && *capacity >= need)
+        return TSCT_OK;
+    uint8_t *p = realloc(*buf, need);
+    if (!p)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "buffer", -1, "%zu bytes", need);
+    *buf = p;
+    *capacity = need;
+    return TSCT_OK;
+}
+
+tsct_status tsct__image_publish(const char *path, const uint8_t *buf, size_t size,
+                                tsct_error *err)
+{
+    FILE *fp;
+    tsct_publish pub;
+    TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
+    if (fwrite(buf, 1, size, fp) != size) {
+        fclose(fp);
+        tsct_publish_abort(&pub);
+        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "write failed");
+    }
+    return tsct_publish_fclose(&pub, fp, err);
 }
 
 /* ---- masks ---------------------------------------------------------------------------- */

@@ -28,7 +28,9 @@
  * (image_cbf_avx2.c) that decodes 8 or 16 elements per step with vector prefix sums. Deltas
  * accumulate in a uint32_t: the format wraps modulo 2^32 for 32-bit elements, and unsigned
  * arithmetic keeps corrupt input free of undefined behaviour. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,17 +258,17 @@ static tsct_status keep_header_contents(tsct_image *img, const uint8_t *buf, siz
     return tsct__image_header_add(img, key, sizeof key - 1, body, (size_t)(close - body), err);
 }
 
-tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
-                             const tsct_image_read_params *p, tsct_error *err)
+/* The CIF text and the MIME header of the binary section: the header items go into img, the
+ * fields into *f, and *after points past the blank line that ends the MIME header (where the
+ * start-of-binary marker is looked for). */
+static tsct_status cbf_parse_header(tsct_image *img, const uint8_t *buf, size_t size,
+                                    cbf_fields *f, const char **after, tsct_error *err)
 {
     static const char sect[] = "--CIF-BINARY-FORMAT-SECTION--";
     const char *s = find_bytes(buf, size, sect, sizeof sect - 1);
     if (!s)
         return tsct_error_set(err, TSCT_ERR_FORMAT, NULL, "--CIF-BINARY-FORMAT-SECTION--", -1,
                               "no binary section in %zu bytes: not a CBF image", size);
-    if (p->frame != 0)
-        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "frame", p->frame,
-                              "a CBF file holds one frame (frame 0)");
     img->format = TSCT_IMAGE_FORMAT_CBF;
     size_t text_len = (size_t)((const uint8_t *)s - buf);
     TSCT_TRY(keep_header_contents(img, buf, text_len, err));
@@ -275,9 +277,8 @@ tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
      * with blanks continues the previous one (Content-Type's conversions=...). */
     const char *end = (const char *)buf + size;
     const char *q = s + sizeof sect - 1;
-    cbf_fields f;
-    memset(&f, 0, sizeof f);
-    f.third = 1;
+    memset(f, 0, sizeof *f);
+    f->third = 1;
     const char *last_key = NULL;
     size_t last_klen = 0;
     int blank = 0;
@@ -301,8 +302,8 @@ tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
             /* continuation of the previous line: only conversions= matters */
             if (last_key && last_klen == 12 && tsct__ascii_ncasecmp(last_key, "Content-Type", 12) == 0 &&
                 contains_ci(q, (size_t)(lend - q), "conversions")) {
-                f.conversions = q;
-                f.conversions_len = (size_t)(lend - q);
+                f->conversions = q;
+                f->conversions_len = (size_t)(lend - q);
             }
             q = next;
             continue;
@@ -325,32 +326,32 @@ tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
 #define KEY_IS(name) (kl == sizeof(name) - 1 && tsct__ascii_ncasecmp(k, name, kl) == 0)
         if (KEY_IS("Content-Type")) {
             if (contains_ci(v, vl, "conversions")) {
-                f.conversions = v;
-                f.conversions_len = vl;
+                f->conversions = v;
+                f->conversions_len = vl;
             }
         } else if (KEY_IS("X-Binary-Size")) {
-            TSCT_TRY(int_field(v, vl, "X-Binary-Size", &f.binary_size, err));
-            f.have_size = 1;
+            TSCT_TRY(int_field(v, vl, "X-Binary-Size", &f->binary_size, err));
+            f->have_size = 1;
         } else if (KEY_IS("X-Binary-Element-Type")) {
-            f.elem_type = v;
-            f.elem_type_len = vl;
+            f->elem_type = v;
+            f->elem_type_len = vl;
         } else if (KEY_IS("X-Binary-Element-Byte-Order")) {
-            f.byte_order = v;
-            f.byte_order_len = vl;
+            f->byte_order = v;
+            f->byte_order_len = vl;
         } else if (KEY_IS("Content-MD5")) {
-            f.md5 = v;
-            f.md5_len = vl;
+            f->md5 = v;
+            f->md5_len = vl;
         } else if (KEY_IS("X-Binary-Number-of-Elements")) {
-            TSCT_TRY(int_field(v, vl, "X-Binary-Number-of-Elements", &f.nelements, err));
-            f.have_nelements = 1;
+            TSCT_TRY(int_field(v, vl, "X-Binary-Number-of-Elements", &f->nelements, err));
+            f->have_nelements = 1;
         } else if (KEY_IS("X-Binary-Size-Fastest-Dimension")) {
-            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Fastest-Dimension", &f.fastest, err));
-            f.have_fastest = 1;
+            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Fastest-Dimension", &f->fastest, err));
+            f->have_fastest = 1;
         } else if (KEY_IS("X-Binary-Size-Second-Dimension")) {
-            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Second-Dimension", &f.second, err));
-            f.have_second = 1;
+            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Second-Dimension", &f->second, err));
+            f->have_second = 1;
         } else if (KEY_IS("X-Binary-Size-Third-Dimension")) {
-            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Third-Dimension", &f.third, err));
+            TSCT_TRY(int_field(v, vl, "X-Binary-Size-Third-Dimension", &f->third, err));
         }
 #undef KEY_IS
         q = next;
@@ -358,6 +359,20 @@ tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
     if (!blank)
         return tsct_error_set(err, TSCT_ERR_FORMAT, NULL, "MIME header", -1,
                               "file ends inside the binary section header (truncated)");
+    *after = q;
+    return TSCT_OK;
+}
+
+tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
+                             const tsct_image_read_params *p, tsct_error *err)
+{
+    if (p->frame != 0 && find_bytes(buf, size, "--CIF-BINARY-FORMAT-SECTION--", 29))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "frame", p->frame,
+                              "a CBF file holds one frame (frame 0)");
+    cbf_fields f;
+    const char *q;
+    TSCT_TRY(cbf_parse_header(img, buf, size, &f, &q, err));
+    const char *end = (const char *)buf + size;
     if (!f.conversions || !contains_ci(f.conversions, f.conversions_len, "x-CBF_BYTE_OFFSET"))
         return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "Content-Type", -1,
                               "only conversions=\"x-CBF_BYTE_OFFSET\" is supported, found %.*s",
@@ -451,4 +466,238 @@ tsct_status tsct__cbf_decode(tsct_image *img, const uint8_t *buf, size_t size,
                               "%lld elements decoded from %zu bytes, X-Binary-Size says %lld "
                               "(corrupt data)", (long long)n, used, (long long)f.binary_size);
     return TSCT_OK;
+}
+
+/* ---- header only ------------------------------------------------------------------------- */
+
+tsct_status tsct__cbf_read_header(tsct_image *img, const char *path,
+                                  const tsct_image_read_params *p, tsct_error *err)
+{
+    if (p->frame != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "frame", p->frame,
+                              "a CBF file holds one frame (frame 0)");
+    /* Read the file's beginning until the start-of-binary marker that follows the binary
+     * section's MIME header (Pilatus: about 1.5 kB), doubling the read up to 16 MB. */
+    static const char sect[] = "--CIF-BINARY-FORMAT-SECTION--";
+    static const char marker[4] = {0x0C, 0x1A, 0x04, (char)0xD5};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        return tsct_error_set(err, e == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path, NULL,
+                              -1, "cannot open: %s", strerror(e));
+    }
+    size_t cap = 8192, have = 0;
+    uint8_t *buf = NULL;
+    tsct_status st = TSCT_OK;
+    int eof = 0;
+    for (;;) {
+        uint8_t *nb = realloc(buf, cap);
+        if (!nb) {
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "%zu bytes", cap);
+            break;
+        }
+        buf = nb;
+        size_t want = cap - have, got = fread(buf + have, 1, want, fp);
+        have += got;
+        if (got < want) {
+            if (ferror(fp)) {
+                st = tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "read failed");
+                break;
+            }
+            eof = 1;
+        }
+        const char *s = find_bytes(buf, have, sect, sizeof sect - 1);
+        if ((s && find_bytes((const uint8_t *)s, (size_t)((const char *)buf + have - s), marker,
+                             4)) ||
+            eof)
+            break;
+        if (cap >= (size_t)16 << 20) {
+            st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "--CIF-BINARY-FORMAT-SECTION--", -1,
+                                "no binary data in the first %zu bytes", have);
+            break;
+        }
+        cap *= 2;
+    }
+    fclose(fp);
+    if (st == TSCT_OK) {
+        cbf_fields f;
+        const char *after;
+        st = cbf_parse_header(img, buf, have, &f, &after, err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, path);
+    }
+    free(buf);
+    return st;
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+/* Encoded size of one delta: 1 byte, or the escape 0x80 and 2 bytes, or 0x80 0x8000 and 4,
+ * or 0x80 0x8000 0x80000000 and 8. The escapes themselves (-128, -32768, -2^31) are never
+ * stored as plain deltas. */
+static size_t bo_len(int32_t d)
+{
+    return d >= -127 && d <= 127 ? 1 : d >= -32767 && d <= 32767 ? 3 : d != INT32_MIN ? 7 : 15;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int k = 0; k < bytes; k++)
+        p[k] = (uint8_t)(v >> (8 * k));
+}
+
+/* The difference to the previous value modulo 2^32, as int32. Decoders that add in 32 bits
+ * (Dectris' reader, fabio's dec_cbf32, tsct) need no wider delta; a 64-bit delta beyond the
+ * int32 range is mishandled by some of them (fabio 0.14 saturates it), so it is never
+ * written: only a difference of exactly -2^31 (the 4-byte escape value) takes 8 bytes. */
+static int32_t bo_delta(int32_t v, int32_t prev)
+{
+    uint32_t u = (uint32_t)v - (uint32_t)prev;
+    return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+static size_t bo_encode(const int32_t *src, int64_t n, uint8_t *dst)
+{
+    uint8_t *p = dst;
+    int32_t prev = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t d = bo_delta(src[i], prev);
+        prev = src[i];
+        switch (bo_len(d)) {
+        case 1: *p++ = (uint8_t)(int8_t)d; break;
+        case 3:
+            p[0] = 0x80;
+            put_le(p + 1, (uint64_t)(int64_t)d, 2);
+            p += 3;
+            break;
+        case 7:
+            p[0] = 0x80;
+            p[1] = 0x00;
+            p[2] = 0x80;
+            put_le(p + 3, (uint64_t)(int64_t)d, 4);
+            p += 7;
+            break;
+        default:
+            p[0] = 0x80;
+            p[1] = 0x00;
+            p[2] = 0x80;
+            put_le(p + 3, 0x80000000u, 4);
+            put_le(p + 7, (uint64_t)(int64_t)d, 8);
+            p += 15;
+        }
+    }
+    return (size_t)(p - dst);
+}
+
+static size_t bo_size(const int32_t *src, int64_t n)
+{
+    size_t size = 0;
+    int32_t prev = 0;
+    for (int64_t i = 0; i < n; i++) {
+        size += bo_len(bo_delta(src[i], prev));
+        prev = src[i];
+    }
+    return size;
+}
+
+tsct_status tsct_image_cbf_byte_offset_encode(const int32_t *src, int64_t n, void *dst,
+                                              size_t capacity, size_t *size, tsct_error *err)
+{
+    if (n < 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "x-CBF_BYTE_OFFSET", n,
+                              "negative element count");
+    size_t need = bo_size(src, n);
+    *size = need;
+    if (!dst)
+        return TSCT_OK;
+    if (capacity < need)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "x-CBF_BYTE_OFFSET", n,
+                              "%lld elements need %zu bytes, the buffer holds %zu",
+                              (long long)n, need, capacity);
+    bo_encode(src, n, dst);
+    return TSCT_OK;
+}
+
+/* Pilatus writes 4095 zero bytes after the binary data (X-Binary-Size-Padding). */
+#define CBF_PADDING 4095
+
+tsct_status tsct_image_encode_cbf(const int32_t *data, int64_t rows, int64_t cols,
+                                  const tsct_image_header_entry *items, int64_t nitems,
+                                  uint8_t **buf, size_t *capacity, size_t *size,
+                                  tsct_error *err)
+{
+    *size = 0;
+    if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 31) / cols)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "shape", -1,
+                              "cannot write a %lld x %lld CBF (1 .. 2^31 pixels)",
+                              (long long)rows, (long long)cols);
+    size_t text = 1024;
+    TSCT_TRY(tsct__image_items_check(items, nitems, TSCT_IMAGE_FORMAT_CBF, &text, err));
+    const int64_t n = rows * cols;
+    const size_t nbin = bo_size(data, n);
+    static const char trailer[] = "\r\n--CIF-BINARY-FORMAT-SECTION----\r\n;\r\n\r\n";
+    TSCT_TRY(tsct__buf_reserve(buf, capacity, text + 4 + nbin + CBF_PADDING + sizeof trailer,
+                               err));
+    char *h = (char *)*buf;
+    size_t hl = 0;
+#define EMIT(...) hl += (size_t)snprintf(h + hl, text - hl, __VA_ARGS__)
+    EMIT("###CBF: VERSION 1.5, tsct mini-CBF (CBFlib conventions)\r\n\r\ndata_image\r\n\r\n");
+    if (nitems > 0) {
+        EMIT("_array_data.header_convention \"PILATUS_1.2\"\r\n"
+             "_array_data.header_contents\r\n;\r\n");
+        for (int64_t k = 0; k < nitems; k++)
+            EMIT("# %s %s\r\n", items[k].key, items[k].value);
+        EMIT(";\r\n\r\n");
+    }
+    EMIT("_array_data.data\r\n;\r\n--CIF-BINARY-FORMAT-SECTION--\r\n"
+         "Content-Type: application/octet-stream;\r\n"
+         "     conversions=\"x-CBF_BYTE_OFFSET\"\r\n"
+         "Content-Transfer-Encoding: BINARY\r\n"
+         "X-Binary-Size: %zu\r\n"
+         "X-Binary-ID: 1\r\n"
+         "X-Binary-Element-Type: \"signed 32-bit integer\"\r\n"
+         "X-Binary-Element-Byte-Order: LITTLE_ENDIAN\r\n"
+         "Content-MD5: ",
+         nbin);
+    size_t md5_at = hl;
+    EMIT("########################\r\n"
+         "X-Binary-Number-of-Elements: %lld\r\n"
+         "X-Binary-Size-Fastest-Dimension: %lld\r\n"
+         "X-Binary-Size-Second-Dimension: %lld\r\n"
+         "X-Binary-Size-Padding: %d\r\n\r\n",
+         (long long)n, (long long)cols, (long long)rows, CBF_PADDING);
+#undef EMIT
+    uint8_t *o = *buf + hl;
+    static const uint8_t marker[4] = {0x0C, 0x1A, 0x04, 0xD5};
+    memcpy(o, marker, 4);
+    o += 4;
+    bo_encode(data, n, o);
+    uint8_t dig[16];
+    char b64[25];
+    md5(o, nbin, dig);
+    base64_16(dig, b64);
+    memcpy(*buf + md5_at, b64, 24);
+    o += nbin;
+    memset(o, 0, CBF_PADDING);
+    o += CBF_PADDING;
+    memcpy(o, trailer, sizeof trailer - 1);
+    o += sizeof trailer - 1;
+    *size = (size_t)(o - *buf);
+    return TSCT_OK;
+}
+
+tsct_status tsct_image_write_cbf(const char *path, const int32_t *data, int64_t rows,
+                                 int64_t cols, const tsct_image_header_entry *items,
+                                 int64_t nitems, tsct_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t cap = 0, size = 0;
+    tsct_status st = tsct_image_encode_cbf(data, rows, cols, items, nitems, &buf, &cap, &size,
+                                           err);
+    if (st == TSCT_OK)
+        st = tsct__image_publish(path, buf, size, err);
+    else
+        tsct_error_set_file(err, path);
+    free(buf);
+    return st;
 }

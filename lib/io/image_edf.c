@@ -23,6 +23,7 @@
  * that frame k of a large multi-frame file costs k header reads and one data read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -515,5 +516,139 @@ tsct_status tsct__edf_count(const uint8_t *buf, size_t size, const char *path, i
     tsct_status st = walk(&src, -1, TSCT_IMAGE_MAX_PIXELS_DEFAULT, NULL, n, err);
     if (!buf)
         close(src.fd);
+    return st;
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "the EDF writer assumes a little-endian machine (ByteOrder = LowByteFirst)"
+#endif
+
+/* One block as fabio writes it (fabio/edfimage.py, get_edf_block): the EDF_* keys, the
+ * classic ones, then the caller's items, padded with blanks so that the header, "}\n"
+ * included, fills a multiple of 512 bytes (EDF_HeaderSize); the data follow. */
+static tsct_status edf_encode(const void *data, const char *type, size_t esize, int64_t rows,
+                              int64_t cols, const tsct_image_header_entry *items,
+                              int64_t nitems, uint8_t **buf, size_t *capacity, size_t *size,
+                              tsct_error *err)
+{
+    *size = 0;
+    if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 62) / (int64_t)esize / cols)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "shape", -1,
+                              "cannot write a %lld x %lld EDF", (long long)rows,
+                              (long long)cols);
+    size_t text = 512;
+    TSCT_TRY(tsct__image_items_check(items, nitems, TSCT_IMAGE_FORMAT_EDF, &text, err));
+    const int64_t n = rows * cols, nbytes = n * (int64_t)esize;
+    /* The header's length depends on the digits of EDF_HeaderSize: settle it by iterating. */
+    size_t body = 0, hsize = EDF_BLOCK;
+    for (int pass = 0; pass < 3; pass++) {
+        char tmp[64];
+        body = 2 + (size_t)snprintf(tmp, sizeof tmp, "EDF_HeaderSize = %zu ;\n", hsize);
+        body += (size_t)snprintf(NULL, 0,
+                                 "EDF_DataBlockID = 1.Image.Psd ;\nEDF_BinarySize = %lld ;\n"
+                                 "ByteOrder = LowByteFirst ;\nDataType = %s ;\nDim_1 = %lld ;\n"
+                                 "Dim_2 = %lld ;\nImage = 1 ;\n"
+                                 "HeaderID = EH:000001:000000:000000 ;\nSize = %lld ;\n",
+                                 (long long)nbytes, type, (long long)cols, (long long)rows,
+                                 (long long)nbytes);
+        for (int64_t k = 0; k < nitems; k++)
+            body += strlen(items[k].key) + strlen(items[k].value) + 6;
+        size_t need = (body + 2 + EDF_BLOCK - 1) / EDF_BLOCK * EDF_BLOCK;
+        if (need == hsize)
+            break;
+        hsize = need;
+    }
+    TSCT_TRY(tsct__buf_reserve(buf, capacity, hsize + (size_t)nbytes, err));
+    char *h = (char *)*buf;
+    size_t hl = 0;
+#define EMIT(...) hl += (size_t)snprintf(h + hl, hsize + 1 - hl, __VA_ARGS__)
+    EMIT("{\nEDF_DataBlockID = 1.Image.Psd ;\nEDF_BinarySize = %lld ;\n"
+         "EDF_HeaderSize = %zu ;\nByteOrder = LowByteFirst ;\nDataType = %s ;\n"
+         "Dim_1 = %lld ;\nDim_2 = %lld ;\nImage = 1 ;\n"
+         "HeaderID = EH:000001:000000:000000 ;\nSize = %lld ;\n",
+         (long long)nbytes, hsize, type, (long long)cols, (long long)rows, (long long)nbytes);
+    for (int64_t k = 0; k < nitems; k++)
+        EMIT("%s = %s ;\n", items[k].key, items[k].value);
+#undef EMIT
+    if (hl + 2 > hsize)
+        return tsct_error_set(err, TSCT_ERR_STATE, NULL, "EDF_HeaderSize", -1,
+                              "header of %zu bytes does not fit %zu", hl + 2, hsize);
+    memset(h + hl, ' ', hsize - 2 - hl);
+    h[hsize - 2] = '}';
+    h[hsize - 1] = '\n';
+    memcpy(*buf + hsize, data, (size_t)nbytes);
+    *size = hsize + (size_t)nbytes;
+    return TSCT_OK;
+}
+
+static tsct_status edf_write(const char *path, const void *data, const char *type,
+                             size_t esize, int64_t rows, int64_t cols,
+                             const tsct_image_header_entry *items, int64_t nitems,
+                             tsct_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t cap = 0, size = 0;
+    tsct_status st = edf_encode(data, type, esize, rows, cols, items, nitems, &buf, &cap, &size,
+                                err);
+    if (st == TSCT_OK)
+        st = tsct__image_publish(path, buf, size, err);
+    else
+        tsct_error_set_file(err, path);
+    free(buf);
+    return st;
+}
+
+tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t rows,
+                                 int64_t cols, tsct_error *err)
+{
+    return edf_write(path, data, "FloatValue", 4, rows, cols, NULL, 0, err);
+}
+
+tsct_status tsct_image_write_edf_u8(const char *path, const uint8_t *mask, int64_t rows,
+                                    int64_t cols, tsct_error *err)
+{
+    return edf_write(path, mask, "UnsignedByte", 1, rows, cols, NULL, 0, err);
+}
+
+tsct_status tsct_image_encode_edf(const int32_t *data, int64_t rows, int64_t cols,
+                                  const tsct_image_header_entry *items, int64_t nitems,
+                                  uint8_t **buf, size_t *capacity, size_t *size,
+                                  tsct_error *err)
+{
+    return edf_encode(data, "SignedInteger", 4, rows, cols, items, nitems, buf, capacity, size,
+                      err);
+}
+
+tsct_status tsct_image_write_edf_i32(const char *path, const int32_t *data, int64_t rows,
+                                     int64_t cols, const tsct_image_header_entry *items,
+                                     int64_t nitems, tsct_error *err)
+{
+    return edf_write(path, data, "SignedInteger", 4, rows, cols, items, nitems, err);
+}
+
+/* ---- header only ------------------------------------------------------------------------- */
+
+tsct_status tsct__edf_read_header(tsct_image *img, const char *path,
+                                  const tsct_image_read_params *p, tsct_error *err)
+{
+    if (p->frame < 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "frame", p->frame,
+                              "frame index must be >= 0");
+    edf_src src;
+    TSCT_TRY(open_src(path, &src, err));
+    edf_block b;
+    tsct_status st = walk(&src, p->frame, p->max_pixels, &b, NULL, err);
+    close(src.fd);
+    if (st != TSCT_OK) {
+        tsct_error_set_file(err, path);
+        return st;
+    }
+    img->format = TSCT_IMAGE_FORMAT_EDF;
+    img->frame = p->frame;
+    for (int64_t i = 0; st == TSCT_OK && i < b.nkv; i++)
+        st = tsct__image_header_add(img, b.kv[i].k, b.kv[i].kl, b.kv[i].v, b.kv[i].vl, err);
+    block_free(&b);
     return st;
 }

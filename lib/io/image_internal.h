@@ -85,6 +85,22 @@ tsct_status tsct__npy_decode(tsct_image *img, const uint8_t *buf, size_t size,
                              const tsct_image_read_params *p, tsct_error *err);
 tsct_status tsct__npy_count(const uint8_t *buf, size_t size, int64_t *n, tsct_error *err);
 
+/* Header only (tsct_image_read_header): CBF reads the text before the binary data, EDF the
+ * header blocks up to frame p->frame. */
+tsct_status tsct__cbf_read_header(tsct_image *img, const char *path,
+                                  const tsct_image_read_params *p, tsct_error *err);
+tsct_status tsct__edf_read_header(tsct_image *img, const char *path,
+                                  const tsct_image_read_params *p, tsct_error *err);
+
+/* Writers: check the caller's header items for `format` (CBF or EDF: what may stand in a key
+ * and a value) and add the text they need to *text; make *buf hold at least `need` bytes
+ * (realloc, *capacity updated); publish `size` bytes at path (tsct/publish.h). */
+tsct_status tsct__image_items_check(const tsct_image_header_entry *items, int64_t nitems,
+                                    tsct_image_format format, size_t *text, tsct_error *err);
+tsct_status tsct__buf_reserve(uint8_t **buf, size_t *capacity, size_t need, tsct_error *err);
+tsct_status tsct__image_publish(const char *path, const uint8_t *buf, size_t size,
+                                tsct_error *err);
+
 /* ASCII helpers shared by the header parsers. */
 int tsct__ascii_casecmp(const char *a, const char *b);
 int tsct__ascii_ncasecmp(const char *a, const char *b, size_t n);

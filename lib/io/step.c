@@ -14,9 +14,15 @@
  * index could then reach the disk pointing at chunks allocated after the last flush, beyond
  * the end of file recorded there, and a killed run would leave a work file that opens but
  * fails on the next write ("addr overflow"). The work file's metadata cache therefore never
- * evicts: metadata reach the disk only in the flushes of tsct_step_mark_done(), consistent
- * with the recorded end of file. (Units must also own their chunks, see tsct_dataset_params
- * chunk_last: a chunk shared with a finished unit would be rewritten.)
+ * evicts between flushes: metadata reach the disk only in the flushes of
+ * tsct_step_mark_done(), consistent with the recorded end of file. (Units must also own their
+ * chunks, see tsct_dataset_params chunk_last: a chunk shared with a finished unit would be
+ * rewritten.) Right after each of those flushes, when every entry is clean, the cache is let
+ * evict down to a megabyte (shed_clean_metadata): evicting a clean entry writes
+ * nothing, and without it the cache would grow with every chunk index node the step ever
+ * touched. The commit only reads the work file, through a 2 MB evicting cache. (Peak
+ * memory of `tsct simulate --preset demo --set nq=20` with 1024 / 2048 time steps: 96 / 157
+ * MB without this, 44 / 45 MB with it.)
  *
  * The commit first removes the old /entry/process/NAME record, then replaces or appends each
  * dataset (stamping its time steps, see stamps.c), writes the vectors, and writes the new
@@ -176,8 +182,9 @@ static tsct_status load_done(tsct_step *s, tsct_error *err)
     return TSCT_OK;
 }
 
-/* Keep dirty metadata in memory until a flush (see the file header). The cache grows with
- * the metadata of the step: chunk indexes and object headers, small beside the data. */
+/* Keep dirty metadata in memory until a flush (see the file header). Between flushes the
+ * cache grows with the metadata the units touch; shed_clean_metadata() trims it after each
+ * flush. */
 static void no_metadata_evictions(hid_t f)
 {
     H5AC_cache_config_t cfg;
@@ -189,6 +196,62 @@ static void no_metadata_evictions(hid_t f)
     cfg.incr_mode = H5C_incr__off;
     cfg.flash_incr_mode = H5C_flash_incr__off;
     cfg.decr_mode = H5C_decr__off;
+    H5Fset_mdc_config(f, &cfg);
+}
+
+/* What the metadata cache keeps after a flush: the working set of a unit (the chunk index
+ * nodes and object headers it is writing) fits many times over. */
+#define CLEAN_CACHE_BYTES ((size_t)1 << 20)
+
+/* For reading the work file once through (the commit): an evicting cache of fixed size. A
+ * scan of every chunk index gains nothing from HDF5's adaptive cache, which would grow to
+ * its 32 MB maximum on the misses. */
+static void reading_metadata_cache(hid_t f)
+{
+    H5AC_cache_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &cfg) < 0)
+        return;
+    cfg.evictions_enabled = 1;
+    cfg.set_initial_size = 1;
+    cfg.initial_size = 2 * CLEAN_CACHE_BYTES;
+    cfg.min_size = CLEAN_CACHE_BYTES;
+    cfg.max_size = 2 * CLEAN_CACHE_BYTES;
+    cfg.incr_mode = H5C_incr__off;
+    cfg.flash_incr_mode = H5C_flash_incr__off;
+    cfg.decr_mode = H5C_decr__off;
+    H5Fset_mdc_config(f, &cfg);
+}
+
+/* Evict clean metadata entries down to CLEAN_CACHE_BYTES. Call only right after a flush, when
+ * no entry is dirty, so that eviction writes nothing. Evictions are enabled with a smaller
+ * cache (HDF5 notes the decrease), one metadata read (the root's attribute lookup) makes
+ * HDF5 bring the cache down to that size, and evictions are disabled again. Best effort: a
+ * failure only leaves the cache as it was. Caller holds the HDF5 lock. */
+static void shed_clean_metadata(hid_t f)
+{
+    H5AC_cache_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, &cfg) < 0)
+        return;
+    size_t size = 0;
+    if (H5Fget_mdc_size(f, NULL, NULL, &size, NULL) < 0 || size <= CLEAN_CACHE_BYTES)
+        return;
+    if (cfg.min_size > CLEAN_CACHE_BYTES)
+        cfg.min_size = CLEAN_CACHE_BYTES;
+    if (cfg.max_size < 2 * CLEAN_CACHE_BYTES)
+        cfg.max_size = 2 * CLEAN_CACHE_BYTES;
+    cfg.evictions_enabled = 1;
+    cfg.set_initial_size = 1;
+    cfg.initial_size = CLEAN_CACHE_BYTES;
+    if (H5Fset_mdc_config(f, &cfg) >= 0)
+        H5Aexists_by_name(f, "/", "tsct_step", H5P_DEFAULT);
+    /* Back to no evictions, with the nominal size above CLEAN_CACHE_BYTES again so that the
+     * next call is a decrease that HDF5 acts on. */
+    cfg.evictions_enabled = 0;
+    cfg.initial_size = cfg.max_size;
     H5Fset_mdc_config(f, &cfg);
 }
 
@@ -492,6 +555,8 @@ tsct_status tsct_step_mark_done(tsct_step *s, int64_t first, int64_t count, tsct
     H5Sclose(fs);
     if (rc < 0 || H5Fflush(s->work->file, H5F_SCOPE_LOCAL) < 0)
         st = tsct__h5_fail(err, TSCT_ERR_IO, s->work, DONE_PATH, "cannot record finished units");
+    else
+        shed_clean_metadata(s->work->file);
 done:
     TSCT__H5_UNLOCK();
     return st;
@@ -793,6 +858,10 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
     }
 
     TSCT__H5_LOCK();
+    /* From here the work file is only read: an evicting cache of fixed size bounds the
+     * memory that reading every chunk index of the staged datasets would otherwise pile up. */
+    if (H5Fflush(s->work->file, H5F_SCOPE_LOCAL) >= 0)
+        reading_metadata_cache(s->work->file);
     struct staged_list *l = calloc(1, sizeof *l);
     if (!l) {
         st = tsct_error_set(err, TSCT_ERR_NOMEM, s->work_path, NULL, -1, "staged list");

@@ -286,9 +286,15 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                         (long long)r.nz, (long long)r.nt, (long long)r.na, (long long)r.ns,
                         (long long)r.nq, preset->overrides[0] ? " set=" : "",
                         preset->overrides);
+    /* The frame format is part of the identity only when it is not HDF5, so that the
+     * fingerprints of HDF5 runs stay those of earlier versions. */
     if (frames_params)
-        snprintf(fp + fp_len, sizeof fp - (size_t)fp_len, " level=frames noiseless=%d",
-                 frames_params->noiseless != 0);
+        snprintf(fp + fp_len, sizeof fp - (size_t)fp_len, " level=frames noiseless=%d%s%s",
+                 frames_params->noiseless != 0,
+                 frames_params->format != TSCT_SIM_FRAMES_HDF5 ? " format=" : "",
+                 frames_params->format != TSCT_SIM_FRAMES_HDF5
+                     ? tsct_sim_frame_format_name(frames_params->format)
+                     : "");
     if (st == TSCT_OK && frames_params)
         st = tsct__sim_frames_create(preset, params, frames_params, fp, r.nt, r.nz, r.q, r.nq,
                                      &frames, err);
@@ -575,5 +581,8 @@ tsct_status tsct_sim_run_frames(const tsct_sim_preset *preset, const char *path,
     if (!frames || !frames->dir || !frames->dir[0])
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "frames", -1,
                               "the frame level needs a folder for the frames");
+    if (!tsct_sim_frame_format_name(frames->format))
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "frame format", (int64_t)frames->format,
+                              "expected HDF5, CBF or EDF");
     return run_experiment(preset, path, params, frames, log, sink, err);
 }

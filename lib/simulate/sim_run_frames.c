@@ -1,7 +1,8 @@
 /* sim_run_frames.c - the frame level of a simulated experiment: the detector of the preset,
  * the files a beamline would hand over (detector.poni, mask.edf, dark / flat, scan.ini) and
- * one HDF5 frame stack per time step, rendered from the pattern level's noiseless patterns
- * (see include/tsct/simulate.h, docs/simulate.md "The frame level").
+ * one HDF5 frame stack (or one folder of CBF / EDF files) per time step, rendered from the
+ * pattern level's noiseless patterns (see include/tsct/simulate.h, docs/simulate.md "The
+ * frame level").
  *
  * Design: sim_run.c computes a slice's noiseless patterns [na][ns][nq] exactly as at the
  * pattern level (same monitor draw); this file renders them frame by frame with the detector
@@ -11,9 +12,18 @@
  * holds one batch, never a whole time step. Each frame draws its noise from its own generator
  * seeded by (seed, time step, frame), so the bytes do not depend on the thread count or on
  * which time steps an interrupted run had already written.
+ *
+ * CBF and EDF: the same counts as int32 (masked -1, Pilatus' mark: the same 32 bits), each
+ * frame encoded and written to its own file by the thread that rendered it (one reused
+ * encoding buffer per batch slot), into the time step's temporary folder; the folder is
+ * renamed into place when the time step is complete, which is what makes a time step's files
+ * appear at once, as the HDF5 stack's rename does. The frame's monitor goes into its header
+ * (Flux) as the shortest decimal that reads back to the same double, so integrating the
+ * series with --monitor-header Flux divides by exactly the HDF5 monitor.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +38,7 @@
 #include "tsct/publish.h"
 #include "tsct/threads.h"
 
-#define FRAME_NAME "frames_t%04lld.h5"
+#define FRAME_NAME "frames_t%04lld"   /* + ".h5", or a folder of frame files */
 #define SIM_ATTR "tsct_simulation"
 #define NRING 5   /* strongest peaks that carry single-crystal spots */
 
@@ -51,9 +61,27 @@ struct tsct__sim_frames {
     double *mon;                    /* [batch] */
     float *sum;                     /* [nq] summed patterns of a slice (spot rings) */
     tsct_error *errs;               /* [batch] */
-    tsct_frames_writer *writer;     /* the time step being written */
+    tsct_frames_writer *writer;     /* the time step being written (HDF5) */
     int64_t t;                      /* its index */
+    /* CBF / EDF */
+    const char *ext;                /* "cbf" / "edf"; NULL for HDF5 */
+    int name_width;                 /* digits of the frame number in file names */
+    tsct_publish folder;            /* the time step's temporary folder */
+    char header_fp[1024];           /* fingerprint as a header value */
+    char hdr_det[160], hdr_pix[96], hdr_wl[48], hdr_dist[48];
+    uint8_t **enc;                  /* [batch] encoding buffers */
+    size_t *enc_cap;                /* [batch] their capacities */
 };
+
+const char *tsct_sim_frame_format_name(tsct_sim_frame_format format)
+{
+    switch (format) {
+    case TSCT_SIM_FRAMES_HDF5: return "h5";
+    case TSCT_SIM_FRAMES_CBF: return "cbf";
+    case TSCT_SIM_FRAMES_EDF: return "edf";
+    }
+    return NULL;
+}
 
 tsct_status tsct_sim_detector_geometry(const tsct_sim_preset *p, tsct_poni *g, tsct_error *err)
 {
@@ -117,6 +145,11 @@ void tsct__sim_frames_destroy(tsct__sim_frames *f)
     if (!f)
         return;
     tsct_frames_writer_destroy(f->writer);
+    tsct_publish_dir_abort(&f->folder);
+    for (int64_t b = 0; f->enc && b < f->batch; b++)
+        free(f->enc[b]);
+    free(f->enc);
+    free(f->enc_cap);
     tsct_sim_render_plan_destroy(f->plan);
     free(f->mask);
     free(f->dark);
@@ -129,13 +162,22 @@ void tsct__sim_frames_destroy(tsct__sim_frames *f)
     free(f);
 }
 
+/* Time step t's HDF5 file, or its folder of frame files. */
 static void frame_path(const tsct__sim_frames *f, int64_t t, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/" FRAME_NAME, f->dir, (long long)t);
+    snprintf(buf, size, "%s/" FRAME_NAME "%s", f->dir, (long long)t, f->ext ? "" : ".h5");
 }
 
-/* Temporary files of an interrupted run ("frames_tNNNN.h5.partial.XXXXXX", tsct/publish.h)
- * would otherwise stay forever: they are ours, remove them. */
+/* Frame k's file in the folder `folder`. */
+static void frame_file(const tsct__sim_frames *f, const char *folder, int64_t k, char *buf,
+                       size_t size)
+{
+    snprintf(buf, size, "%s/frame_%0*lld.%s", folder, f->name_width, (long long)k, f->ext);
+}
+
+/* Temporary files and folders of an interrupted run ("frames_tNNNN.h5.partial.XXXXXX",
+ * "frames_tNNNN.partial.XXXXXX", tsct/publish.h) would otherwise stay forever: they are
+ * ours, remove them. */
 static void remove_partials(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -143,14 +185,22 @@ static void remove_partials(const char *dir)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "frames_t", 8) != 0 || !strstr(e->d_name, ".h5.partial."))
+        if (strncmp(e->d_name, "frames_t", 8) != 0 || !strstr(e->d_name, ".partial."))
             continue;
         char path[TSCT_PATH_MAX + 256];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+        struct stat sb;
+        if (lstat(path, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode))
+            tsct_publish_dir_remove(path);
+        else if (strstr(e->d_name, ".h5.partial."))
+            unlink(path);
     }
     closedir(d);
 }
+
+static void frame_header_setup(tsct__sim_frames *f);
 
 tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run_params *run,
                                     const tsct_sim_frames_params *params,
@@ -168,7 +218,10 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
                               "fraction %g (0 .. 1), dark %g (>= 0), flat spread %g (0 .. 0.5)",
                               p->name, d->counts, d->polarization, d->spot_fraction, d->dark,
                               d->flat_sd);
-    if (strlen(params->dir) + 32 >= TSCT_PATH_MAX)
+    if (!tsct_sim_frame_format_name(params->format))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "frame format", (int64_t)params->format,
+                              "expected HDF5, CBF or EDF");
+    if (strlen(params->dir) + 64 >= TSCT_PATH_MAX)
         return tsct_error_set(err, TSCT_ERR_VALUE, params->dir, "frames", -1, "path too long");
     if (mkdir(params->dir, 0777) != 0 && errno != EEXIST)
         return tsct_error_set(err, TSCT_ERR_IO, params->dir, "frames folder", -1,
@@ -213,16 +266,24 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
         f->mon = malloc((size_t)f->batch * sizeof *f->mon);
         f->sum = malloc((size_t)nq * sizeof *f->sum);
         f->errs = malloc((size_t)f->batch * sizeof *f->errs);
+        if (params->format != TSCT_SIM_FRAMES_HDF5) {
+            f->ext = tsct_sim_frame_format_name(params->format);
+            f->enc = calloc((size_t)f->batch, sizeof *f->enc);
+            f->enc_cap = calloc((size_t)f->batch, sizeof *f->enc_cap);
+        }
         if (d->dark > 0)
             f->dark = malloc((size_t)f->npx * sizeof *f->dark);
         if (d->flat_sd > 0)
             f->flat = malloc((size_t)f->npx * sizeof *f->flat);
         if (!f->mask || !f->fbuf || !f->ubuf || !f->mon || !f->sum || !f->errs ||
+            (f->ext && (!f->enc || !f->enc_cap)) ||
             (d->dark > 0 && !f->dark) || (d->flat_sd > 0 && !f->flat))
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1,
                                 "buffers for %lld frames of %lld x %lld pixels",
                                 (long long)f->batch, (long long)f->rows, (long long)f->cols);
     }
+    if (st == TSCT_OK && f->ext)
+        frame_header_setup(f);
     if (st == TSCT_OK) {
         tsct_poni_detector det;
         if (tsct_poni_detector_find(f->g.detector, &det, NULL) == TSCT_OK)
@@ -246,6 +307,42 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
     return TSCT_OK;
 }
 
+/* A time step's folder: it exists only once complete (renamed into place); its first frame
+ * says which simulation wrote it. */
+static tsct_status folder_have(const tsct__sim_frames *f, const char *path, int *have,
+                               tsct_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return tsct_error_set(err, TSCT_ERR_EXISTS, path, "frames", -1,
+                              "exists and is not a folder of frames: remove it or choose "
+                              "another frames folder");
+    char first[TSCT_PATH_MAX + 128];
+    frame_file(f, path, 0, first, sizeof first);
+    tsct_image img;
+    tsct_image_init(&img);
+    tsct_status st = tsct_image_read_header(&img, first, NULL, err);
+    if (st == TSCT_OK) {
+        size_t len = 0;
+        const char *v = tsct_image_header_value(&img, SIM_ATTR, &len);
+        if (!v || len != strlen(f->header_fp) || memcmp(v, f->header_fp, len) != 0)
+            st = tsct_error_set(err, TSCT_ERR_EXISTS, first, SIM_ATTR, -1,
+                                "written by another simulation (%.*s; this one is %s): remove "
+                                "the folder or choose another frames folder",
+                                v ? (int)(len > 300 ? 300 : len) : 7, v ? v : "unknown",
+                                f->header_fp);
+    } else {
+        char why[256];
+        snprintf(why, sizeof why, "%.200s", err ? err->detail : "");
+        st = tsct_error_set(err, TSCT_ERR_EXISTS, path, SIM_ATTR, -1,
+                            "not a complete time step of a simulation (%s): remove it or "
+                            "choose another frames folder", why);
+    }
+    tsct_image_release(&img);
+    *have = st == TSCT_OK;
+    return st;
+}
+
 tsct_status tsct__sim_frames_have(const tsct__sim_frames *f, int64_t t, int *have,
                                   tsct_error *err)
 {
@@ -254,6 +351,8 @@ tsct_status tsct__sim_frames_have(const tsct__sim_frames *f, int64_t t, int *hav
     *have = 0;
     if (access(path, F_OK) != 0)
         return TSCT_OK;
+    if (f->ext)
+        return folder_have(f, path, have, err);
     tsct_container *c = NULL;
     tsct_status st = tsct_h5file_open(path, TSCT_OPEN_READ, &c, err);
     if (st == TSCT_OK) {
@@ -286,6 +385,27 @@ static const char *shortest(char *buf, size_t size, double v)
     return buf;
 }
 
+/* The header items every frame file carries (Flux is per frame): Pilatus keywords that
+ * fabio's PilatusHeader reads, and the simulation's fingerprint with what a header value
+ * cannot hold (';' in EDF, control characters) replaced by '_'. */
+static void frame_header_setup(tsct__sim_frames *f)
+{
+    char a[40], b[40];
+    snprintf(f->hdr_det, sizeof f->hdr_det, "%s, tsct simulate", f->g.detector);
+    snprintf(f->hdr_pix, sizeof f->hdr_pix, "%s m x %s m", shortest(a, sizeof a, f->g.pixel2),
+             shortest(b, sizeof b, f->g.pixel1));
+    snprintf(f->hdr_wl, sizeof f->hdr_wl, "%s A", shortest(a, sizeof a, f->g.wavelength * 1e10));
+    snprintf(f->hdr_dist, sizeof f->hdr_dist, "%s m", shortest(a, sizeof a, f->g.dist));
+    snprintf(f->header_fp, sizeof f->header_fp, "%s", f->fingerprint);
+    for (char *c = f->header_fp; *c; c++)
+        if ((unsigned char)*c < 32 || (unsigned char)*c > 126 || strchr(";{}", *c))
+            *c = '_';
+    int64_t nframes = f->nz * f->na * f->ns, width = 1;
+    for (int64_t k = nframes - 1; k >= 10; k /= 10)
+        width++;
+    f->name_width = width > 6 ? (int)width : 6;
+}
+
 static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
 {
     const tsct_sim_preset *p = f->p;
@@ -306,9 +426,20 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
     fprintf(fp, "zigzag = %d\n", p->zigzag ? 1 : 0);
     fprintf(fp, "wavelength = %s\n", shortest(num, sizeof num, f->g.wavelength * 1e10));
     fprintf(fp, "energy_kev = %s\n", shortest(num, sizeof num, p->energy_kev));
-    fprintf(fp, "frames = frames_t%%04d.h5\n");
-    fprintf(fp, "dataset = /entry/data/data\n");
-    fprintf(fp, "monitor = /entry/instrument/monitor/data\n");
+    if (f->ext) {
+        /* One folder of frame files per time step; the monitor in each file's header. */
+        fprintf(fp, "format = %s\n", f->ext);
+        fprintf(fp, "frames = frames_t%%04d\n");
+        fprintf(fp, "frame_files = frame_%%0%dd.%s\n", f->name_width, f->ext);
+        fprintf(fp, "dataset = \n");
+        fprintf(fp, "monitor = \n");
+        fprintf(fp, "monitor_header = Flux\n");
+    } else {
+        fprintf(fp, "format = h5\n");
+        fprintf(fp, "frames = frames_t%%04d.h5\n");
+        fprintf(fp, "dataset = /entry/data/data\n");
+        fprintf(fp, "monitor = /entry/instrument/monitor/data\n");
+    }
     fprintf(fp, "poni = detector.poni\n");
     fprintf(fp, "mask = mask.edf\n");
     fprintf(fp, "dark = %s\n", f->dark ? "dark.edf" : "");
@@ -348,6 +479,11 @@ tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *e
     frame_path(f, t, path, sizeof path);
     tsct_frames_writer_destroy(f->writer);
     f->writer = NULL;
+    if (f->ext) {
+        tsct_publish_dir_abort(&f->folder);
+        f->t = t;
+        return tsct_publish_dir_begin(&f->folder, path, err);
+    }
     tsct_frames_writer_params wp = TSCT_FRAMES_WRITER_PARAMS_DEFAULT;
     wp.attr_name = SIM_ATTR;
     wp.attr_value = f->fingerprint;
@@ -358,9 +494,59 @@ tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *e
 
 tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err)
 {
+    if (f->ext)
+        return tsct_publish_dir_commit(&f->folder, err);
     tsct_frames_writer *w = f->writer;
     f->writer = NULL;
     return tsct_frames_writer_commit(w, err);
+}
+
+/* Frame k of the time step as a CBF / EDF file in the temporary folder: counts[npx] int32,
+ * encoded into buffer slot b; its monitor as the Flux header item. Plain writes: the folder is
+ * fsynced and renamed as a whole (tsct__sim_frames_end). Thread-safe for distinct slots. */
+static tsct_status write_frame_file(tsct__sim_frames *f, int64_t b, int64_t k,
+                                    const int32_t *counts, double monitor, tsct_error *err)
+{
+    char flux[40];
+    shortest(flux, sizeof flux, monitor);
+    const tsct_image_header_entry items[] = {
+        {"Detector", f->hdr_det},   {"Pixel_size", f->hdr_pix},
+        {"Wavelength", f->hdr_wl},  {"Detector_distance", f->hdr_dist},
+        {"Flux", flux},             {SIM_ATTR, f->header_fp},
+    };
+    const int64_t nitems = (int64_t)(sizeof items / sizeof items[0]);
+    size_t size = 0;
+    if (strcmp(f->ext, "cbf") == 0)
+        TSCT_TRY(tsct_image_encode_cbf(counts, f->rows, f->cols, items, nitems, &f->enc[b],
+                                       &f->enc_cap[b], &size, err));
+    else
+        TSCT_TRY(tsct_image_encode_edf(counts, f->rows, f->cols, items, nitems, &f->enc[b],
+                                       &f->enc_cap[b], &size, err));
+    char path[TSCT_PATH_MAX + 128];
+    frame_file(f, tsct_publish_tmp_path(&f->folder), k, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, k, "cannot create: %s",
+                              strerror(errno));
+    const uint8_t *p = f->enc[b];
+    size_t left = size;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            return tsct_error_set(err, TSCT_ERR_IO, path, NULL, k, "write failed: %s",
+                                  strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) != 0)
+        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, k, "write failed: %s",
+                              strerror(errno));
+    return TSCT_OK;
 }
 
 /* The NRING strongest local maxima of the slice's summed patterns: where spots go. */
@@ -447,13 +633,25 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                 failed = 1;
                 continue;
             }
+            f->mon[b] = monitor[a * ns + j];
+            if (!f->ext) {
+                for (int64_t px = 0; px < npx; px++) {
+                    double v = fr[px];
+                    /* Masked pixels come back as -1: Dectris's 2^32 - 1 in unsigned frames. */
+                    out[px] = v < 0 ? UINT32_MAX
+                                    : v >= 4294967294.0 ? UINT32_MAX - 1 : (uint32_t)llround(v);
+                }
+                continue;
+            }
+            /* CBF / EDF: Pilatus' signed counts, masked -1. Counts stop at 2^31 - 2, so no two
+             * neighbours differ by 2^31 (a difference some CBF readers mishandle). */
+            int32_t *counts = (int32_t *)out;
             for (int64_t px = 0; px < npx; px++) {
                 double v = fr[px];
-                /* Masked pixels come back as -1: Dectris's 2^32 - 1 in unsigned frames. */
-                out[px] = v < 0 ? UINT32_MAX
-                                : v >= 4294967294.0 ? UINT32_MAX - 1 : (uint32_t)llround(v);
+                counts[px] = v < 0 ? -1 : v >= 2147483646.0 ? INT32_MAX - 1 : (int32_t)llround(v);
             }
-            f->mon[b] = monitor[a * ns + j];
+            if (write_frame_file(f, b, index, counts, f->mon[b], &f->errs[b]) != TSCT_OK)
+                failed = 1;
         }
         if (failed) {
             for (int64_t b = 0; b < nb; b++)
@@ -463,7 +661,9 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                     return f->errs[b].status;
                 }
         }
-        TSCT_TRY(tsct_frames_writer_write(f->writer, z * nframes + b0, nb, f->ubuf, f->mon, err));
+        if (!f->ext)
+            TSCT_TRY(tsct_frames_writer_write(f->writer, z * nframes + b0, nb, f->ubuf, f->mon,
+                                              err));
         tsct_progress_add(progress, nb);
     }
     return TSCT_OK;
