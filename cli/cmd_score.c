@@ -334,7 +334,8 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
                 memset(pred, 0, (size_t)nv); /* never present in the truth: no unit */
         }
         /* Pass 0 counts. Coverage and amount of map and truth are relative to one time step,
-         * the truth's: step 0, or its largest for a phase absent at first. Pass 1 reports. */
+         * the truth's: step 0, or its largest for a phase absent at first (amount: for a
+         * phase with less than half its largest amount at step 0). Pass 1 reports. */
         int64_t pred_ref = 0, true_ref = 0, true_max = -1, pred_at_max = 0, amount_best_t = 0;
         double amount_best = 0, amount_first = 0;
         for (int pass = 0; pass < 2; pass++)
@@ -369,7 +370,9 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
                 if (t == 0)
                     amount_first = tamount;
                 if (t == nt - 1) {
-                    amount_ref = amount_first > 0 ? 0 : amount_best_t;
+                    /* A phase just starting at step 0 (a front that began during the
+                     * first tomogram) would make a reference of noise: its largest. */
+                    amount_ref = amount_first >= 0.5 * amount_best ? 0 : amount_best_t;
                     if (true_ref == 0) {
                         pred_ref = pred_at_max;
                         true_ref = true_max;

@@ -3,11 +3,11 @@
 `tsct simulate --preset demo` (pattern level), then `tsct sinogram`, `tsct recon` and
 `tsct map` with whole-pattern phase maps (the demo's components, variants included) and a peak
 window; `tsct score`'s table is recomputed independently here (unit fit, half-height regions,
-band, amounts) and every major crystalline phase is checked at every time step: Dice >= 0.9
-where it is present (outside the indeterminate band where a reaction front spreads the
-fractions through the level), no false region where it is absent, and its amount within 5 %
-of the truth's. The amorphous LiyVO4 is too weak to map (a check says why). The simulator is
-also checked for reproducibility, complete ground truth and clear errors.
+band, amounts) and every phase is checked at every time step: Dice >= 0.9 where it is
+present (outside the indeterminate band where a reaction front spreads the fractions through
+the level), no false region where it is absent, and its amount within 5 % of the truth's
+(the amorphous LiyVO4: 25 %, see below). The simulator is also checked for
+reproducibility, complete ground truth and clear errors.
 """
 import os
 import subprocess
@@ -113,17 +113,12 @@ with h5py.File(a, "r") as f:
     patterns = f["ground_truth/patterns"][0]
     maps = {m: np.nan_to_num(f["entry/maps/" + m][:, 0]) for m in PHASES + ["win_BiVO4"]}
 reacting = gt[..., names.index("BiVO4"):].sum(-1) > 0  # particle voxels still in play
-# The amorphous LiyVO4 (half of every particle after t = 0) scatters 1/2000 as much per
-# volume as the crystalline phases, nearly flat over 0.8-4.5 1/A: with its exact pattern the
-# fit gives it 0.01 of its true fraction. Its maps are not checked; this check says why, and
-# fails if the simulator ever makes it visible, so that it joins the phases below.
-am, cr = patterns[names.index("LiyVO4")].mean(), patterns[names.index("Bi")].mean()
-check(am < 0.01 * cr, "LiyVO4 scatters %.1e of Bi per volume: below the maps' reach" % (am / cr))
-for phase, mname in [(p, p) for p in PHASES if p != "LiyVO4"] + [("BiVO4", "win_BiVO4")]:
+for phase, mname in [(p, p) for p in PHASES] + [("BiVO4", "win_BiVO4")]:
     tf = gt[..., names.index(phase)]
     K, rms = fit_unit(maps[mname], tf)
     v = (maps[mname] / K).astype(np.float32)
-    ref = 0 if tf[0].sum() > 0 else int(np.argmax(tf.sum((1, 2))))
+    tsum = tf.sum((1, 2))
+    ref = 0 if tsum[0] >= 0.5 * tsum.max() else int(np.argmax(tsum))
     for t in range(tf.shape[0]):
         pred, truth = region(v[t]), tf[t] > LEVEL
         care = np.abs(tf[t] - LEVEL) > BAND
@@ -143,8 +138,13 @@ for phase, mname in [(p, p) for p in PHASES if p != "LiyVO4"] + [("BiVO4", "win_
                 check(d >= 0.9, "%s t=%d: Dice %.3f >= 0.9" % (mname, t, d))
             continue
         # The amount (fraction summed over the slice) follows the truth's within 5 % of the
-        # reference (time step 0, or the phase's largest).
-        check(abs(amount - true_amount) <= 0.05, "%s t=%d: amount %.3f, true %.3f" %
+        # reference (time step 0, or the phase's largest). Not for the amorphous LiyVO4: its
+        # broad pattern is partly degenerate with the carbon and the background (per-voxel
+        # spread of its fraction 0.11, against 0.014-0.041 for the crystalline phases), and
+        # its amount errs by up to 0.21 (t = 0, where it is spread thinly below the level);
+        # it is held to 0.25.
+        tol = 0.25 if phase == "LiyVO4" else 0.05
+        check(abs(amount - true_amount) <= tol, "%s t=%d: amount %.3f, true %.3f" %
               (phase, t, amount, true_amount))
         straddles = (reacting[t] & (np.abs(tf[t] - LEVEL) <= BAND)).any()
         print("%-6s t=%d: Dice %.3f, outside the band %.3f (%d predicted, %d true; unit rms "

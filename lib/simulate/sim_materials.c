@@ -86,6 +86,21 @@ static tsct_status load_crystal(struct entry *e, const char *dirs, tsct_error *e
     return st;
 }
 
+/* The Debye intensity of a cluster (per unit volume, per unit q, orientationally averaged)
+ * on the footing of the crystal patterns (sum m |F|^2 L / V^2 with the Lorentz factor of a
+ * 2theta scan, L = 1 / (sin^2 theta cos theta)): a powder's Bragg peaks, per unit volume,
+ * have areas 2 pi^2 m |F|^2 / (V^2 q^2) in q, so the crystal patterns carry an extra
+ * L / (2 pi^2 / q^2) = 8 / (lambda^2 cos theta), which the clusters get too (checked: a
+ * 3 nm BiVO4 cluster's Bragg areas times this factor equal the powder pattern's within the
+ * width of its peaks). Without it an amorphous phase would read 8 / lambda^2 (394 at
+ * 87 keV) times too weak beside the crystalline ones. */
+static double debye_footing(double q, double wavelength)
+{
+    const double s = q * wavelength / (4.0 * M_PI);
+    const double c = s < 1.0 ? sqrt(1.0 - s * s) : 1e-6;
+    return 8.0 / (wavelength * wavelength * c);
+}
+
 tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
                                       const char *data_dirs, double wavelength, const double *q,
                                       int64_t nq, tsct_sim_materials **out, tsct_error *err)
@@ -150,7 +165,7 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
                 double natoms = (double)tsct_debye_cluster_atom_count(cl);
                 double per_atom_volume = e->volume / (double)tsct_crystal_atom_count(e->crystal);
                 for (int64_t j = 0; j < nq; j++)
-                    tmp[j] /= natoms * per_atom_volume;
+                    tmp[j] *= debye_footing(q[j], wavelength) / (natoms * per_atom_volume);
                 e->nano = tmp;
                 e->per_atom_volume = per_atom_volume;
                 e->cluster = cl;
@@ -189,7 +204,7 @@ void tsct_sim_materials_cell(const tsct_sim_materials *m, int i, double abc[3])
  * CIF's and the scaled cell), so all interatomic vectors follow the lattice; the atoms and
  * their form factors stay. */
 static tsct_status nano_scaled(const struct entry *e, const double scale[3], const double *q,
-                               int64_t nq, float *out, tsct_error *err)
+                               int64_t nq, double wavelength, float *out, tsct_error *err)
 {
     const tsct_cell *cell = tsct_crystal_cell(e->crystal);
     tsct_cell scaled = *cell;
@@ -244,7 +259,7 @@ static tsct_status nano_scaled(const struct entry *e, const double scale[3], con
     if (st == TSCT_OK) {
         double norm = (double)na * e->per_atom_volume * scale[0] * scale[1] * scale[2];
         for (int64_t j = 0; j < nq; j++)
-            out[j] = (float)(y[j] / norm * e->mat.scale);
+            out[j] = (float)(y[j] * debye_footing(q[j], wavelength) / norm * e->mat.scale);
     }
     tsct_debye_histogram_destroy(h);
     tsct_debye_cluster_destroy(cl);
@@ -279,7 +294,7 @@ tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
     }
     if (e->mat.kind == TSCT_SIM_NANO) {
         if (scale[0] != 1.0 || scale[1] != 1.0 || scale[2] != 1.0)
-            return nano_scaled(e, scale, m->q, m->nq, out, err);
+            return nano_scaled(e, scale, m->q, m->nq, m->wavelength, out, err);
         for (int64_t j = 0; j < m->nq; j++)
             out[j] = (float)(e->nano[j] * e->mat.scale);
         return TSCT_OK;
