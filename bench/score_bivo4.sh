@@ -28,7 +28,7 @@ start=$(date +%s)
     --unmix LiBi=cif:LiBi.cif:20:strain=1:grow=1.5 \
     --unmix Li3Bi=cif:Li3Bi.cif:20:strain=1:grow=1.5 \
     --unmix carbon=broad:carbon --unmix quartz=broad:quartz
-"$TSCT" score "$EXP" --map BiVO4 --map Bi --map LiBi --map Li3Bi -o "$OUT/score.csv"
+"$TSCT" score "$EXP" --map BiVO4 --map Bi --map LiyVO4 --map LiBi --map Li3Bi -o "$OUT/score.csv"
 # The summary: per phase, the lowest Dice over the time steps with a true region (strict and
 # outside the band), and the largest amount error.
 awk -F, 'NR > 1 && $6 > 0 {
