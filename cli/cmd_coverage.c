@@ -34,7 +34,7 @@ const char tsct_usage_coverage[] =
     "      --close R             closing with a disk of radius R\n"
     "      --min-size N          drop components smaller than N voxels (8-connected)\n"
     "  -o, --output FILE.csv     the table (default: print it); after tsct echem it also has\n"
-    "                            each tomogram's capacity (mAh/g) and voltage\n"
+    "                            each tomogram's capacity (mAh/g), voltage and half cycle\n"
     "      --masks               store the masks as /entry/maps/NAME_mask (0/1)\n"
     "      --difference REF      store NAME minus its time step REF as /entry/maps/NAME_diff\n";
 
@@ -247,8 +247,8 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
     }
     /* With the electrochemistry (tsct echem), each row also gets its tomogram's state of
      * charge, so coverage can be plotted against capacity or voltage. */
-    double *cap = NULL, *volt = NULL;
-    int64_t ncap = 0, nvolt = 0;
+    double *cap = NULL, *volt = NULL, *half = NULL;
+    int64_t ncap = 0, nvolt = 0, nhalf = 0;
     if (st == TSCT_OK && tsct_container_exists(c, "/entry/echem/tomogram_capacity") &&
         tsct_container_exists(c, "/entry/echem/tomogram_voltage") &&
         (tsct_container_read_vector(c, "/entry/echem/tomogram_capacity", &cap, &ncap, NULL) !=
@@ -257,11 +257,18 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
              TSCT_OK ||
          ncap != nt || nvolt != nt))
         ncap = 0;
+    /* The half cycle of each tomogram, so curves against capacity (which restarts at each
+     * half cycle) can be drawn one half cycle at a time (tsct figure plot --split). */
+    if (ncap && (!tsct_container_exists(c, "/entry/echem/tomogram_half_cycle") ||
+                 tsct_container_read_vector(c, "/entry/echem/tomogram_half_cycle", &half,
+                                            &nhalf, NULL) != TSCT_OK ||
+                 nhalf != nt))
+        nhalf = 0;
     if (st == TSCT_OK) {
         fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s)\n", o.map, o.path, thr,
                 o.threshold);
-        fprintf(table, "time_step,slice,voxels,fraction_of_initial%s\n",
-                ncap ? ",capacity_mAh_g,voltage_V" : "");
+        fprintf(table, "time_step,slice,voxels,fraction_of_initial%s%s\n",
+                ncap ? ",capacity_mAh_g,voltage_V" : "", nhalf ? ",half_cycle" : "");
         for (int64_t u = 0; u < nt * nz; u++) {
             int64_t z = u % nz;
             double f = counts[z] > 0 ? (double)counts[u] / (double)counts[z] : NAN;
@@ -269,6 +276,8 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
                     (long long)counts[u], f);
             if (ncap)
                 fprintf(table, ",%.4f,%.5f", cap[u / nz], volt[u / nz]);
+            if (nhalf)
+                fprintf(table, ",%lld", (long long)llround(half[u / nz]));
             fputc('\n', table);
         }
         if (publishing) {
@@ -282,6 +291,7 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
     }
     free(cap);
     free(volt);
+    free(half);
     tsct_dataset_close(mask_out);
     tsct_dataset_close(diff_out);
     tsct_step_close(step);

@@ -72,6 +72,9 @@ const char tsct_usage_figure[] =
     "      --y COLS              plot: the y columns\n"
     "      --err COLS            plot: error bar columns, one per --y column\n"
     "      --where COL=VALUE     plot: only rows whose COL is VALUE (e.g. phase=BiVO4)\n"
+    "      --split COL           plot: one curve per value of COL (one --y column; at most 8),\n"
+    "                            e.g. --x capacity_mAh_g --split half_cycle: capacity restarts\n"
+    "                            at each half cycle\n"
     "      --cmap C              viridis (default), magma, greys\n"
     "      --vmin V, --vmax V    colour limits (default: 1st and 99th percentiles)\n"
     "      --size WxH            figure size in pixels (default 720x600; patterns with a\n"
@@ -98,7 +101,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fig_opts *o)
 {
     enum { O_MAP = 1000, O_PHASE, O_COMP, O_T, O_Z, O_X, O_Y, O_ERR, O_WHERE, O_CMAP, O_VMIN,
            O_VMAX, O_SIZE, O_TITLE, O_LABEL, O_REGION, O_SOURCE, O_NOECHEM, O_RANGE, O_TICKS,
-           O_WAVE, O_OFFSET, O_FIT, O_PARAM, O_VOXEL };
+           O_WAVE, O_OFFSET, O_FIT, O_PARAM, O_VOXEL, O_SPLIT };
     static const struct option longopts[] = {
         {"map", required_argument, NULL, O_MAP},      {"phase", required_argument, NULL, O_PHASE},
         {"composite", required_argument, NULL, O_COMP}, {"t", required_argument, NULL, O_T},
@@ -113,7 +116,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fig_opts *o)
         {"ticks", required_argument, NULL, O_TICKS},  {"wavelength", required_argument, NULL, O_WAVE},
         {"offset", required_argument, NULL, O_OFFSET}, {"fit", required_argument, NULL, O_FIT},
         {"param", required_argument, NULL, O_PARAM},  {"voxel", required_argument, NULL, O_VOXEL},
-        {NULL, 0, NULL, 0},
+        {"split", required_argument, NULL, O_SPLIT},  {NULL, 0, NULL, 0},
     };
     tsct_figure_params def = TSCT_FIGURE_PARAMS_DEFAULT;
     o->p = def;
@@ -159,6 +162,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fig_opts *o)
         case O_Y: o->y = optarg; break;
         case O_ERR: o->errs = optarg; break;
         case O_WHERE: o->where = optarg; break;
+        case O_SPLIT: o->split = optarg; break;
         case O_CMAP:
             if (tsct_colormap_parse(optarg, &o->p.cmap, &err) != TSCT_OK)
                 return tsct_cli_usage_error(cli, "--cmap: %s", err.message);
@@ -493,14 +497,22 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
         if (eq)
             *eq = '\0', wcol = wbuf, wval = eq + 1;
     }
-    int xi = -1, yi[8], ei[8], wi = -1;
+    int xi = -1, yi[8], ei[8], wi = -1, si = -1;
     tsct_status st = TSCT_OK;
     for (int i = 0; i < nh; i++) {
         if (strcmp(names[i], o->x) == 0)
             xi = i;
         if (wcol && strcmp(names[i], wcol) == 0)
             wi = i;
+        if (o->split && strcmp(names[i], o->split) == 0)
+            si = i;
     }
+    if (o->split && ny != 1)
+        st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--split", -1,
+                            "splits one --y column, got %d", ny);
+    if (st == TSCT_OK && o->split && si < 0)
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, o->split, -1,
+                            "no such column in the header");
     for (int j = 0; j < ny; j++) {
         yi[j] = ei[j] = -1;
         for (int i = 0; i < nh; i++) {
@@ -517,6 +529,9 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
         st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, xi < 0 ? o->x : wcol, -1,
                             "no such column in the header");
     double *x = NULL, *y[8] = {0}, *e[8] = {0};
+    int *grp = NULL;          /* --split: the row's group, in order of first appearance */
+    char gval[8][64];
+    int ngrp = 0;
     int64_t n = 0, cap = 0;
     while (st == TSCT_OK && fgets(line, sizeof line, f)) {
         char *fld[64];
@@ -527,15 +542,29 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
             continue;
         if (wi >= 0 && strcmp(fld[wi], wval) != 0)
             continue;
+        int g = 0;
+        if (si >= 0) {
+            while (g < ngrp && strcmp(gval[g], fld[si]) != 0)
+                g++;
+            if (g == ngrp && ngrp == 8) {
+                st = tsct_error_set(err, TSCT_ERR_VALUE, o->input, o->split, -1,
+                                    "more than 8 values to split by");
+                break;
+            }
+            if (g == ngrp)
+                snprintf(gval[ngrp++], sizeof gval[0], "%s", fld[si]);
+        }
         if (n == cap) {
             cap = cap ? 2 * cap : 64;
             x = realloc(x, (size_t)cap * sizeof *x);
+            grp = realloc(grp, (size_t)cap * sizeof *grp);
             for (int j = 0; j < ny; j++) {
                 y[j] = realloc(y[j], (size_t)cap * sizeof *y[j]);
                 e[j] = realloc(e[j], (size_t)cap * sizeof *e[j]);
             }
         }
         x[n] = strtod(fld[xi], NULL);
+        grp[n] = g;
         for (int j = 0; j < ny; j++) {
             y[j][n] = strtod(fld[yi[j]], NULL);
             e[j][n] = j < ne ? strtod(fld[ei[j]], NULL) : NAN;
@@ -552,12 +581,37 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
         p.ylabel = p.ylabel ? p.ylabel : (p.label ? p.label : (ny == 1 ? ycol[0] : NULL));
         const double *yy[8], *ee[8];
         const char *nm[8];
+        double *gy[8] = {0}, *ge[8] = {0};
+        char gname[8][160];
         for (int j = 0; j < ny; j++)
             yy[j] = y[j], ee[j] = e[j], nm[j] = ycol[j];
-        st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ny, ny > 1 ? nm : NULL, &p, o->output,
-                               err);
+        if (si >= 0) {
+            /* One series per group, NaN (a break in the curve) at the other rows. */
+            for (int g = 0; g < ngrp && st == TSCT_OK; g++) {
+                gy[g] = malloc((size_t)n * sizeof *gy[g]);
+                ge[g] = malloc((size_t)n * sizeof *ge[g]);
+                if (!gy[g] || !ge[g]) {
+                    st = tsct_error_set(err, TSCT_ERR_NOMEM, o->input, NULL, -1, "series");
+                    break;
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    gy[g][i] = grp[i] == g ? y[0][i] : NAN;
+                    ge[g][i] = grp[i] == g ? e[0][i] : NAN;
+                }
+                snprintf(gname[g], sizeof gname[g], "%s %s", o->split, gval[g]);
+                yy[g] = gy[g], ee[g] = ge[g], nm[g] = gname[g];
+            }
+            if (st == TSCT_OK)
+                st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ngrp, nm, &p, o->output, err);
+        } else {
+            st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ny, ny > 1 ? nm : NULL, &p,
+                                   o->output, err);
+        }
+        for (int g = 0; g < 8; g++)
+            free(gy[g]), free(ge[g]);
     }
     free(x);
+    free(grp);
     for (int j = 0; j < 8; j++) {
         free(y[j]);
         free(e[j]);

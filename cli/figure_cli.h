@@ -13,7 +13,7 @@
 #define TSCT_FIG_MAX_TICKS 16
 
 struct fig_opts {
-    const char *kind, *input, *output, *map, *x, *y, *errs, *where, *composite;
+    const char *kind, *input, *output, *map, *x, *y, *errs, *where, *split, *composite;
     const char *inputs[TSCT_FIG_MAX_INPUTS]; /* patterns: text patterns, or one container */
     int ninputs;
     const char *phase[16];

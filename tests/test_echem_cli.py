@@ -61,6 +61,10 @@ check("capacity_mAh_g" in rows.dtype.names, "coverage has a capacity column")
 if "capacity_mAh_g" in rows.dtype.names:
     check(np.allclose(rows["capacity_mAh_g"], got["capacity_mAh_g"], atol=1e-3) and
           np.allclose(rows["voltage_V"], got["voltage_V"], atol=1e-4), "coverage indexed by SOC")
+    with h5py.File(exp, "r") as f:
+        half = f["entry/echem/tomogram_half_cycle"][...]
+    check("half_cycle" in rows.dtype.names and np.array_equal(rows["half_cycle"], half),
+          "coverage carries the half cycle of each tomogram")
 
 r = run("echem", exp, csv, "--mass", "1", "--period", "12000", "--voltage-col", "nothing",
         status=1)

@@ -98,6 +98,30 @@ out = os.path.join(W, "plot.png")
 run("figure", "plot", table, "--x", "t", "--y", "a,b", "--err", "a_esd,a_esd", "-o", out)
 check(len({tuple(c) for c in np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3)}) > 20,
       "plot not blank")
+# --split: one curve per value of a column (capacity restarts at each half cycle) is the
+# same picture as the columns split by hand, NaN (a break in the curve) elsewhere.
+half = [0, 0, 0, 1, 1, 1]
+capx = [10, 50, 90, 80, 40, 5]
+with open(os.path.join(W, "halves.csv"), "w") as f:
+    f.write("cap,a,half_cycle\n" + "".join("%g,%g,%d\n" % (x, t * t, h)
+                                           for t, (x, h) in enumerate(zip(capx, half))))
+with open(os.path.join(W, "halves_by_hand.csv"), "w") as f:
+    f.write("cap,half_cycle 0,half_cycle 1\n" +
+            "".join("%g,%s,%s\n" % (x, t * t if h == 0 else "nan", t * t if h == 1 else "nan")
+                    for t, (x, h) in enumerate(zip(capx, half))))
+s1, s2 = os.path.join(W, "split.png"), os.path.join(W, "split_by_hand.png")
+run("figure", "plot", os.path.join(W, "halves.csv"), "--x", "cap", "--y", "a", "--split",
+    "half_cycle", "--label", "a", "-o", s1)
+run("figure", "plot", os.path.join(W, "halves_by_hand.csv"), "--x", "cap", "--y",
+    "half_cycle 0,half_cycle 1", "--label", "a", "-o", s2)
+i1, i2 = (np.asarray(Image.open(p).convert("RGB")) for p in (s1, s2))
+check(i1.shape == i2.shape and np.array_equal(i1, i2), "--split draws the columns split by hand")
+r = run("figure", "plot", os.path.join(W, "halves.csv"), "--x", "cap", "--y", "a,cap",
+        "--split", "half_cycle", "-o", s1, status=1)
+check("splits one --y column" in r.stderr, r.stderr)
+r = run("figure", "plot", os.path.join(W, "halves.csv"), "--x", "cap", "--y", "a",
+        "--split", "nope", "-o", s1, status=1)
+check("nope: no such column" in r.stderr, r.stderr)
 folder = os.path.join(W, "all")
 run("figure", "all", exp, "-o", folder, "--composite", "ramp:green")
 check(sorted(os.listdir(folder)) == ["composite_t0000.png", "film.png", "map_ramp.png"],
