@@ -5,10 +5,8 @@
  *
  *   - The map's unit. A whole-pattern weight is the phase's volume fraction times an
  *     instrument constant K (incident flux, voxel volume, the scale of the component
- *     patterns) that diffraction alone cannot fix where part of the material does not scatter
- *     measurably (the demo's amorphous LiyVO4 holds half of every particle after t = 0 and
- *     scatters 1/2000 as much per volume as the crystalline phases); a window map is a peak
- *     area in its own unit. An experiment fixes K with a standard; the score fits it: K is
+ *     patterns); a window map is a peak area in its own unit. An experiment fixes K with a
+ *     standard; the score fits it: K is
  *     the least-squares slope through the origin of map value against true fraction over the
  *     phase's interior voxels (the phase present in the voxel and its four neighbours, so
  *     the reconstruction's blur at particle edges does not bias it), all time steps together.
