@@ -23,13 +23,16 @@ const char tsct_usage_coverage[] =
     "\n"
     "Threshold the map /entry/maps/NAME into a mask per time step and slice, count the voxels\n"
     "(the coverage), and write a table: time step, slice, voxels, fraction of the first time\n"
-    "step's count. The threshold is computed once, on the first time step, and used for all,\n"
-    "so the counts can be compared over time.\n"
+    "step's count. The threshold is computed once, on one time step (the first, or\n"
+    "--threshold-time), and used for all, so the counts can be compared over time.\n"
     "\n"
     "Options:\n"
     "  -m, --map NAME            the map (required)\n"
     "  -t, --threshold T         otsu (default) | abs:VALUE | pct:P[:FRACTION] (FRACTION times\n"
     "                            the P-th percentile, e.g. pct:99:0.2)\n"
+    "      --threshold-time T    the time step whose map sets an otsu / pct threshold (0), or\n"
+    "                            max: the one with the largest 99.5th percentile (a phase\n"
+    "                            absent at first: step 0 holds only noise)\n"
     "      --open R              morphological opening with a disk of radius R voxels\n"
     "      --close R             closing with a disk of radius R\n"
     "      --min-size N          drop components smaller than N voxels (8-connected)\n"
@@ -42,6 +45,7 @@ struct cov_opts {
     const char *path, *map, *threshold, *output;
     int open_r, close_r, masks;
     int64_t min_size, diff_ref;
+    int64_t thr_time;  /* the time step that sets an otsu / pct threshold; -1: the largest */
 };
 
 static int parse(tsct_cli *cli, int argc, char **argv, struct cov_opts *o)
@@ -51,7 +55,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct cov_opts *o)
         {"open", required_argument, NULL, 'O'},     {"close", required_argument, NULL, 'C'},
         {"min-size", required_argument, NULL, 'S'}, {"output", required_argument, NULL, 'o'},
         {"masks", no_argument, NULL, 'K'},          {"difference", required_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0},
+        {"threshold-time", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->threshold = "otsu";
@@ -66,6 +70,15 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct cov_opts *o)
         case 't': o->threshold = optarg; break;
         case 'o': o->output = optarg; break;
         case 'K': o->masks = 1; break;
+        case 'T':
+            if (strcmp(optarg, "max") == 0)
+                o->thr_time = -1;
+            else if (tsct_cli_parse_int64(optarg, &v) != 0 || v < 0)
+                return tsct_cli_usage_error(cli, "--threshold-time expects a time step >= 0 or "
+                                            "max, got '%s'", optarg);
+            else
+                o->thr_time = v;
+            break;
         case 'O':
         case 'C':
         case 'S':
@@ -94,7 +107,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct cov_opts *o)
     return 0;
 }
 
-/* The threshold from the rule and the first time step's values. */
+/* The threshold from the rule and one time step's values. */
 static tsct_status threshold_of(const char *rule, const float *v, int64_t n, double *thr,
                                 tsct_error *err)
 {
@@ -111,7 +124,7 @@ static tsct_status threshold_of(const char *rule, const float *v, int64_t n, dou
     }
     if (!isfinite(*thr))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--threshold", -1,
-                              "the map has no finite values at the first time step");
+                              "the map has no finite values at the threshold's time step");
     return TSCT_OK;
 }
 
@@ -156,15 +169,34 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
         if (!img || !first || !tmp || !mask || !counts || (o.diff_ref >= 0 && !ref))
             st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "coverage", -1, "buffers");
     }
-    /* The first time step (all slices) sets the threshold; the reference step the differences. */
+    /* One time step (all slices) sets the threshold: the first unless --threshold-time (a
+     * phase absent at first has only noise there; max: the step with the largest 99.5th
+     * percentile); the reference step the differences. */
     double thr = NAN;
+    int64_t tthr = o.thr_time;
+    if (st == TSCT_OK && tthr >= nt)
+        st = tsct_error_set(&err, TSCT_ERR_VALUE, o.path, mpath, tthr,
+                            "--threshold-time: the map has %lld time steps", (long long)nt);
+    if (st == TSCT_OK && tthr < 0) {
+        double best = -INFINITY;
+        for (int64_t t = 0; st == TSCT_OK && t < nt; t++) {
+            int64_t start[4] = {t, 0, 0, 0}, count[4] = {1, nz, ny, nx};
+            st = tsct_dataset_read(map, start, count, first, &err);
+            const double p = st == TSCT_OK ? tsct_maps_percentile(first, nz * npx, 99.5) : NAN;
+            if (isfinite(p) && p > best)
+                best = p, tthr = t;
+        }
+        if (tthr < 0)
+            tthr = 0;
+    }
     if (st == TSCT_OK) {
-        int64_t start[4] = {0, 0, 0, 0}, count[4] = {1, nz, ny, nx};
+        int64_t start[4] = {tthr, 0, 0, 0}, count[4] = {1, nz, ny, nx};
         st = tsct_dataset_read(map, start, count, first, &err);
         if (st == TSCT_OK)
             st = threshold_of(o.threshold, first, nz * npx, &thr, &err);
         if (st == TSCT_OK && ref) {
             start[0] = o.diff_ref;
+            count[0] = 1;
             st = tsct_dataset_read(map, start, count, ref, &err);
         }
     }
@@ -265,8 +297,8 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
                  nhalf != nt))
         nhalf = 0;
     if (st == TSCT_OK) {
-        fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s)\n", o.map, o.path, thr,
-                o.threshold);
+        fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s, time step %lld)\n",
+                o.map, o.path, thr, o.threshold, (long long)tthr);
         fprintf(table, "time_step,slice,voxels,fraction_of_initial%s%s\n",
                 ncap ? ",capacity_mAh_g,voltage_V" : "", nhalf ? ",half_cycle" : "");
         for (int64_t u = 0; u < nt * nz; u++) {

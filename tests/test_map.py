@@ -133,6 +133,20 @@ r6 = run("coverage", exp, "--map", "A", "--open", "1")
 otsu_count = int(r6.stdout.splitlines()[2].split(",")[2])
 check(abs(otsu_count - phase_a.sum()) <= 0.05 * phase_a.sum(), "otsu coverage %d vs %d" %
       (otsu_count, phase_a.sum()))
+# The threshold from another time step (a phase absent at first): pct on time step 1, and
+# max: the step whose map has the largest 99.5th percentile.
+r_t = run("coverage", exp, "--map", "A", "--threshold", "pct:99:0.5", "--threshold-time", "1")
+fin = a[1, 0][np.isfinite(a[1, 0])]
+thr_t = float(r_t.stdout.splitlines()[0].split("threshold ")[1].split()[0])
+check(abs(thr_t - 0.5 * np.percentile(fin, 99)) <= 1e-6 * abs(thr_t) and
+      "time step 1" in r_t.stdout.splitlines()[0], "threshold from time step 1: " +
+      r_t.stdout.splitlines()[0])
+p995 = [np.percentile(a[t, 0][np.isfinite(a[t, 0])], 99.5) for t in range(nt)]
+r_m = run("coverage", exp, "--map", "A", "--threshold-time", "max")
+check("time step %d)" % int(np.argmax(p995)) in r_m.stdout.splitlines()[0],
+      "max picks the step with the largest 99.5th percentile: " + r_m.stdout.splitlines()[0])
+r_b = run("coverage", exp, "--map", "A", "--threshold-time", "9", status=1)
+check("--threshold-time: the map has 2 time steps" in r_b.stderr, r_b.stderr)
 r7 = run("coverage", exp, "--map", "nothing", status=1)
 check("/entry/maps/nothing: no such dataset" in r7.stderr, "missing map: " + r7.stderr)
 r8 = run("coverage", exp, "--map", "A", "--threshold", "median", status=1)
