@@ -20,8 +20,7 @@ start=$(date +%s)
     -o "$EXP"
 "$TSCT" sinogram "$EXP"
 "$TSCT" recon "$EXP"
-# The pattern level has no detector geometry: the wavelength of its 87 keV is given.
-"$TSCT" map "$EXP" --wavelength 0.14251057291172444 \
+"$TSCT" map "$EXP" \
     --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \
     --unmix Bi=cif:Bi_COD9008576.cif:8:grow=1.5 \
     --unmix LiyVO4=nano:V2O5_COD9012221.cif:0.5 \

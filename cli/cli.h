@@ -92,6 +92,11 @@ void tsct_cli_print_help(FILE *out);
 int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
                         const char *fingerprint);
 
+/* The beam's wavelength in A recorded in the container: the detector geometry's, else the
+ * attribute "wavelength" (m) of /entry/scan (the simulator's pattern level, which has no
+ * detector); 0 if neither. */
+double tsct_cli_wavelength(tsct_container *c);
+
 /* Incremental runs (cli->skip_current, set by `tsct run`): how many leading time steps of
  * step `name`'s results a run with these settings may keep, given the time stamps of the
  * input datasets `inputs` (NULL-terminated paths): tsct_step_reusable_time_steps, bounded by

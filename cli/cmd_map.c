@@ -420,10 +420,8 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
                             (long long)pshape[4]);
     const int64_t nt = shape[0], nz = shape[1], ny = shape[2], nx = shape[3];
     if (st == TSCT_OK && nunmix > 0) {
-        tsct_poni g;
-        if (wavelength <= 0 && tsct_container_exists(c, TSCT_PATH_GEOMETRY) &&
-            tsct_container_read_geometry(c, &g, NULL) == TSCT_OK)
-            wavelength = g.wavelength * 1e10;
+        if (wavelength <= 0)
+            wavelength = tsct_cli_wavelength(c);
         st = unmix_plan(ms, q, nq, wavelength, data_dirs, (int)unmix_bg, path, &unmix, &err);
         const int cols = unmix ? tsct_unmix_plan_columns(unmix) : 0;
         if (st == TSCT_OK &&

@@ -552,12 +552,9 @@ tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
     if (st == TSCT_OK && o->nticks > 0) {
         /* Positions in q do not depend on the wavelength; it only bounds q by 4 pi / lambda
          * (2theta = 180 degrees). */
-        double lambda = o->wavelength, wl_m = 0;
-        if (!(lambda > 0) && c &&
-            tsct_container_get_attr_double(c, TSCT_PATH_GEOMETRY, "wavelength", &wl_m, NULL) ==
-                TSCT_OK &&
-            wl_m > 0)
-            lambda = wl_m * 1e10;
+        double lambda = o->wavelength;
+        if (!(lambda > 0))
+            lambda = tsct_cli_wavelength(c);
         double qmax = s.x[s.nx - 1];
         if (lambda > 0)
             qmax = fmin(qmax, 4.0 * M_PI / lambda);

@@ -58,9 +58,13 @@ check(echem[1].startswith("time/s,Ewe/V,<I>/mA") and len(echem) > 1000, "electro
 # conversion products as lattice-scaled and resized variants), and the BiVO4 study's windows.
 run("sinogram", a)
 run("recon", a)
-WAVELENGTH = 12.398419843320026 / 87.0  # the demo's 87 keV (the pattern level has no geometry)
+# The pattern level records no detector, but the beam's wavelength (/entry/scan, m), which
+# the calculated components need: 87 keV.
+with h5py.File(a, "r") as f:
+    wl = f["entry/scan"].attrs.get("wavelength", 0.0)
+check(abs(wl - 12.398419843320026e-10 / 87.0) < 1e-18, "wavelength recorded: %r" % wl)
 PHASES = ["BiVO4", "Bi", "LiyVO4", "LiBi", "Li3Bi"]
-run("map", a, "--wavelength", "%.10f" % WAVELENGTH,
+run("map", a,
     "--unmix", "BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80",
     "--unmix", "Bi=cif:Bi_COD9008576.cif:8:grow=1.5",
     "--unmix", "LiyVO4=nano:V2O5_COD9012221.cif:0.5",

@@ -546,6 +546,11 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         st = tsct_container_set_attr_int(c, TSCT_PATH_SCAN, "zigzag", preset->zigzag, err);
     if (st == TSCT_OK)
         st = tsct_container_set_attr_string(c, TSCT_PATH_SCAN, "fast_axis", "translation", err);
+    /* The beam's wavelength (m, as the geometry's): the pattern level records no detector,
+     * and the calculated components of tsct map need it. */
+    if (st == TSCT_OK)
+        st = tsct_container_set_attr_double(c, TSCT_PATH_SCAN, "wavelength",
+                                            12.398419843320026e-10 / preset->energy_kev, err);
     if (st == TSCT_OK)
         st = tsct_container_set_attr_string(c, GT, "preset", preset->name, err);
     if (st == TSCT_OK)
