@@ -251,9 +251,10 @@ int64_t tsct_step_reusable_time_steps(tsct_container *c, const char *name, const
             keep = 0;
             break;
         }
+        const char *stop = end ? end : eq + strlen(eq);
         char p[512];
         snprintf(p, sizeof p, "%.*s", (int)(eq - line), line);
-        find_input(inputs, p, now, TSCT__STAMPS_MAX);
+        snprintf(now, TSCT__STAMPS_MAX, "%.*s", (int)(stop - eq - 1), eq + 1);
         if (!find_input(rec_inputs, p, was, TSCT__STAMPS_MAX)) {
             keep = 0;
             break;
@@ -261,7 +262,7 @@ int64_t tsct_step_reusable_time_steps(tsct_container *c, const char *name, const
         const int64_t k = tsct_time_stamps_common(was, now);
         if (k < keep)
             keep = k;
-        line = end ? end + 1 : eq + strlen(eq);
+        line = end ? end + 1 : stop;
     }
     if (keep == INT64_MAX)
         keep = 0;

@@ -182,20 +182,29 @@ static tsct_status load_done(tsct_step *s, tsct_error *err)
     return TSCT_OK;
 }
 
+/* The file's metadata cache configuration into cfg, with HDF5's adaptive resizing turned
+ * off (the caller sets the size and evictions). 0, or -1 if it cannot be read. */
+static int fixed_cache_config(hid_t f, H5AC_cache_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(f, cfg) < 0)
+        return -1;
+    cfg->incr_mode = H5C_incr__off;
+    cfg->flash_incr_mode = H5C_flash_incr__off;
+    cfg->decr_mode = H5C_decr__off;
+    return 0;
+}
+
 /* Keep dirty metadata in memory until a flush (see the file header). Between flushes the
  * cache grows with the metadata the units touch; shed_clean_metadata() trims it after each
  * flush. */
 static void no_metadata_evictions(hid_t f)
 {
     H5AC_cache_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (H5Fget_mdc_config(f, &cfg) < 0)
+    if (fixed_cache_config(f, &cfg) < 0)
         return;
     cfg.evictions_enabled = 0;
-    cfg.incr_mode = H5C_incr__off;
-    cfg.flash_incr_mode = H5C_flash_incr__off;
-    cfg.decr_mode = H5C_decr__off;
     H5Fset_mdc_config(f, &cfg);
 }
 
@@ -209,18 +218,13 @@ static void no_metadata_evictions(hid_t f)
 static void reading_metadata_cache(hid_t f)
 {
     H5AC_cache_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (H5Fget_mdc_config(f, &cfg) < 0)
+    if (fixed_cache_config(f, &cfg) < 0)
         return;
     cfg.evictions_enabled = 1;
     cfg.set_initial_size = 1;
     cfg.initial_size = 2 * CLEAN_CACHE_BYTES;
     cfg.min_size = CLEAN_CACHE_BYTES;
     cfg.max_size = 2 * CLEAN_CACHE_BYTES;
-    cfg.incr_mode = H5C_incr__off;
-    cfg.flash_incr_mode = H5C_flash_incr__off;
-    cfg.decr_mode = H5C_decr__off;
     H5Fset_mdc_config(f, &cfg);
 }
 
@@ -232,9 +236,7 @@ static void reading_metadata_cache(hid_t f)
 static void shed_clean_metadata(hid_t f)
 {
     H5AC_cache_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (H5Fget_mdc_config(f, &cfg) < 0)
+    if (fixed_cache_config(f, &cfg) < 0) /* resizing is off already (no_metadata_evictions) */
         return;
     size_t size = 0;
     if (H5Fget_mdc_size(f, NULL, NULL, &size, NULL) < 0 || size <= CLEAN_CACHE_BYTES)
@@ -787,22 +789,30 @@ struct old_stamps {
     int64_t n;
 };
 
-static void stamp_prepare(tsct_step *s, const char *path, struct old_stamps *o)
+/* The length of axis 0 of the dataset at path in file (0 if it cannot be read). */
+static int64_t axis0_length(hid_t file, const char *path)
 {
-    o->n = 0;
-    o->old = tsct__time_stamps_read(s->c->file, path);
-    hid_t d = H5Dopen2(s->c->file, path, H5P_DEFAULT);
+    int64_t n = 0;
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
     if (d >= 0) {
         hid_t sp = H5Dget_space(d);
         hsize_t dims[8] = {0};
         if (sp >= 0 && H5Sget_simple_extent_ndims(sp) >= 1 &&
             H5Sget_simple_extent_dims(sp, dims, NULL) >= 1)
-            o->n = (int64_t)dims[0];
+            n = (int64_t)dims[0];
         if (sp >= 0)
             H5Sclose(sp);
         H5Dclose(d);
     }
-    H5Eclear2(H5E_DEFAULT); /* no stamps (NULL) only costs a later full run */
+    H5Eclear2(H5E_DEFAULT);
+    return n;
+}
+
+static void stamp_prepare(tsct_step *s, const char *path, struct old_stamps *o)
+{
+    /* no stamps (NULL) only costs a later full run */
+    o->old = tsct__time_stamps_read(s->c->file, path);
+    o->n = axis0_length(s->c->file, path);
 }
 
 /* Give the committed dataset at path its "time_stamps": the old ones of an appended dataset
@@ -813,18 +823,7 @@ static tsct_status stamp_write(tsct_step *s, const char *path, int64_t first,
     hid_t d = H5Dopen2(s->c->file, path, H5P_DEFAULT);
     if (d < 0)
         return tsct__h5_fail(err, TSCT_ERR_IO, s->c, path, "cannot open to stamp");
-    hid_t staged = H5Dopen2(s->work->file, path, H5P_DEFAULT);
-    hsize_t dims[8] = {0};
-    int64_t count = 0;
-    if (staged >= 0) {
-        hid_t sp = H5Dget_space(staged);
-        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) >= 1 &&
-            H5Sget_simple_extent_dims(sp, dims, NULL) >= 1)
-            count = (int64_t)dims[0];
-        if (sp >= 0)
-            H5Sclose(sp);
-        H5Dclose(staged);
-    }
+    const int64_t count = axis0_length(s->work->file, path);
     char *stamps = tsct__time_stamps_splice(o->old ? o->old : "", o->old ? o->n : first, first,
                                             count, end);
     int rc = stamps ? tsct__h5_set_attr_string(d, "time_stamps", stamps) : -1;
