@@ -372,18 +372,7 @@ static int find_cif(const char *name, char *path, size_t size)
     snprintf(path, size, "%s", name);
     if (access(path, R_OK) == 0)
         return 1;
-    if (strchr(name, '/'))
-        return 0;
-    const char *p = tsct_sim_default_data_dirs();
-    while (p && *p) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        snprintf(path, size, "%.*s/%s", (int)n, p, name);
-        if (access(path, R_OK) == 0)
-            return 1;
-        p = colon ? colon + 1 : NULL;
-    }
-    return 0;
+    return tsct_sim_find_file(tsct_sim_default_data_dirs(), name, path, size);
 }
 
 struct tick_set {

@@ -37,6 +37,7 @@
 #ifndef TSCT_SIMULATE_H
 #define TSCT_SIMULATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tsct/poni.h"
@@ -619,6 +620,11 @@ tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *out, tsct_err
  * if set, else the installed share/tsct/structures, then the source tree's data/structures and
  * tests/data/cif (colon-separated). Static string. */
 const char *tsct_sim_default_data_dirs(void);
+
+/* Find a structure file: a name with a '/' as it is, else the first folder of the
+ * colon-separated list `dirs` that holds it. Writes the path into path[size]; 1 if found
+ * (readable), 0 otherwise. */
+int tsct_sim_find_file(const char *dirs, const char *name, char *path, size_t size);
 
 /* Names of the presets, NULL-terminated. */
 const char *const *tsct_sim_preset_names(void);

@@ -54,8 +54,7 @@ void tsct_sim_materials_destroy(tsct_sim_materials *m)
     free(m);
 }
 
-/* Find a file in a colon-separated list of folders. */
-static int find_file(const char *dirs, const char *name, char *path, size_t size)
+int tsct_sim_find_file(const char *dirs, const char *name, char *path, size_t size)
 {
     if (strchr(name, '/')) {
         snprintf(path, size, "%s", name);
@@ -76,7 +75,7 @@ static int find_file(const char *dirs, const char *name, char *path, size_t size
 static tsct_status load_crystal(struct entry *e, const char *dirs, tsct_error *err)
 {
     char path[4096];
-    if (!find_file(dirs, e->mat.source, path, sizeof path))
+    if (!tsct_sim_find_file(dirs, e->mat.source, path, sizeof path))
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, e->mat.name, -1,
                               "CIF \"%s\" is in none of the data folders %s", e->mat.source,
                               dirs);
