@@ -4,10 +4,11 @@
 # Not a speed benchmark: the accuracy criterion on the large preset, which is too
 # long for the test suite. The BiVO4 TSCT study's experiment (110 translations x 61 angles,
 # 24 tomograms over two cycles) is simulated at the pattern level, cut to one slice and 600
-# channels over the demo's q range (set below), then sinogram, recon and the demo's
-# whole-pattern maps (scripts/demo) run on it, and `tsct score` compares every phase map with
-# the ground truth at every time step (docs/pipeline.md). About 2 minutes on 2 cores.
-# The latest figures are in docs/maps.md with this command.
+# channels over the demo's q range (set below), then sinogram (corrected with the recorded
+# transmission), recon and the demo's whole-pattern maps (scripts/demo) run on it, and
+# `tsct score` compares every phase map with the ground truth at every time step
+# (docs/pipeline.md). About a minute on 2 cores.
+# The latest figures are in docs/pipeline.md with this command.
 set -eu
 BUILD=${1:-build}
 OUT=${2:-bench-output/bivo4}
@@ -18,7 +19,7 @@ rm -f "$EXP" "$EXP".*.partial "$OUT/bivo4_echem.csv"
 start=$(date +%s)
 "$TSCT" simulate --preset bivo4 --set nz=1 --set nq=600 --set qmin=0.8 --set qmax=4.5 \
     -o "$EXP"
-"$TSCT" sinogram "$EXP"
+"$TSCT" sinogram "$EXP" --normalise transmission
 "$TSCT" recon "$EXP"
 "$TSCT" map "$EXP" \
     --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \

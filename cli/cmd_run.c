@@ -83,6 +83,7 @@ static const char template_text[] =
     "\n"
     "[sinogram]\n"
     "# air = 4                        # translations at each edge taken as air\n"
+    "# normalise = transmission       # divide by the sample's transmission at every point\n"
     "\n"
     "[recon]\n"
     "# method = fbp                   # fbp, sirt, cgls\n"

@@ -40,7 +40,10 @@ const char tsct_usage_sinogram[] =
     "                          (nDTomo airrem; default 0 = off)\n"
     "      --air-side S        both | first | last (default both)\n"
     "      --air-per-angle     one air pattern per projection (default: one for the scan)\n"
-    "      --normalise M       none | total (nDTomo scalesinos) | FILE.h5::/monitor with\n"
+    "      --normalise M       none | total (nDTomo scalesinos) | transmission (divide by\n"
+    "                          the sample's transmission /entry/scan/transmission measured\n"
+    "                          at every point: corrects the beam's attenuation)\n"
+    "                          | FILE.h5::/monitor with\n"
     "                          [na] or [na][ns] values (default none)\n"
     "      --com               centre-of-mass jitter correction (nDTomo sinocomcor)\n"
     "      --centre C          auto | pair | vo | none | a value in bins (default auto:\n"
@@ -674,9 +677,9 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, struct sino_opts *o)
         return tsct_cli_usage_error(cli, "--air-side expects both, first or last, got '%s'",
                                     o->air_side);
     if (strcmp(o->normalise, "none") && strcmp(o->normalise, "total") &&
-        !strstr(o->normalise, "::"))
-        return tsct_cli_usage_error(cli, "--normalise expects none, total or FILE.h5::/monitor, "
-                                         "got '%s'", o->normalise);
+        strcmp(o->normalise, "transmission") && !strstr(o->normalise, "::"))
+        return tsct_cli_usage_error(cli, "--normalise expects none, total, transmission or "
+                                         "FILE.h5::/monitor, got '%s'", o->normalise);
     /* a channel block holds whole channel bins */
     o->block = (o->block + o->bin_c - 1) / o->bin_c * o->bin_c;
     return 0;
@@ -688,6 +691,7 @@ struct sino_plan {
     double *scale;      /* [na] normalisation factors (divide), or NULL */
     float *monitor;     /* [na] or [na][ns], or NULL */
     int64_t nmon;
+    int diode;          /* monitor is the transmission [na][ns]: divide by it as it is */
     double *origin;     /* [na] resampling origins */
     uint8_t *bad;       /* [nq] or NULL */
     double centre;
@@ -709,6 +713,18 @@ static tsct_status read_row(tsct_dataset *in, int64_t t, int64_t z, int64_t a, i
     const int64_t start[5] = {t, z, a, 0, 0}, count[5] = {1, 1, 1, ns, nq};
     TSCT_TRY(tsct_dataset_read(in, start, count, row, err));
     return zig && a % 2 == 1 ? tsct_sino_zigzag(row, 1, ns, nq, 0, err) : TSCT_OK;
+}
+
+/* --normalise transmission: the diode record of (t, z), /entry/scan/transmission
+ * [nt][nz][na][ns] in acquisition order like the patterns, flipped back as they are. */
+static tsct_status read_diode(tsct_dataset *d, int64_t t, int64_t z, int64_t na, int64_t ns,
+                              int zig, float *diode, tsct_error *err)
+{
+    if (!d)
+        return TSCT_OK;
+    const int64_t start[4] = {t, z, 0, 0}, count[4] = {1, 1, na, ns};
+    TSCT_TRY(tsct_dataset_read(d, start, count, diode, err));
+    return zig ? tsct_sino_zigzag(diode, na, ns, 1, 1, err) : TSCT_OK;
 }
 
 static tsct_status sino_plan_make(tsct_cli *cli, const struct sino_opts *o, tsct_dataset *in,
@@ -794,7 +810,9 @@ static tsct_status sino_plan_make(tsct_cli *cli, const struct sino_opts *o, tsct
     } else if (st == TSCT_OK && monitor) {
         p->monitor = (float *)monitor;
         p->nmon = nmon;
-        st = tsct_sino_scale_monitor(prof, na, ns, 1, monitor, nmon, err);
+        p->diode = !strcmp(o->normalise, "transmission");
+        st = p->diode ? tsct_sino_scale_transmission(prof, na, ns, 1, monitor, err)
+                      : tsct_sino_scale_monitor(prof, na, ns, 1, monitor, nmon, err);
     }
     /* jitter, then the centre on the jitter-corrected profile */
     p->origin = calloc((size_t)na, sizeof *p->origin);
@@ -869,7 +887,9 @@ static tsct_status sino_block(tsct_cli *cli, const struct sino_opts *o, tsct_dat
     }
     if (p->scale)
         TSCT_TRY(tsct_sino_scale_rows(buf, na, ns, nk, p->scale, err));
-    if (p->monitor)
+    if (p->monitor && p->diode)
+        TSCT_TRY(tsct_sino_scale_transmission(buf, na, ns, nk, p->monitor, err));
+    else if (p->monitor)
         TSCT_TRY(tsct_sino_scale_monitor(buf, na, ns, nk, p->monitor, p->nmon, err));
     TSCT_TRY(tsct_sino_resample(buf, na, ns, nk, p->origin, ns_out, buf2, cli->nthreads, err));
     if (o->bin_s == 1 && o->bin_c == 1) {
@@ -887,7 +907,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
         return rc;
     tsct_error err = TSCT_ERROR_INIT;
     tsct_container *c = NULL;
-    tsct_dataset *in = NULL, *dst = NULL;
+    tsct_dataset *in = NULL, *dst = NULL, *diode = NULL;
     tsct_step *step = NULL;
     double *th = NULL, *q = NULL, *qb = NULL, *centres = NULL;
     char *stamps = NULL;
@@ -921,6 +941,25 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
         tsct_error e2 = TSCT_ERROR_INIT;
         zig = tsct_container_get_attr_int(c, TSCT_PATH_SCAN, "zigzag", &v, &e2) == TSCT_OK && v;
     }
+    if (st == TSCT_OK && !strcmp(o.normalise, "transmission")) {
+        int64_t dsh[8] = {0};
+        if (!tsct_container_exists(c, TSCT_PATH_SCAN "/transmission"))
+            st = tsct_error_set(&err, TSCT_ERR_NOT_FOUND, o.container,
+                                TSCT_PATH_SCAN "/transmission", -1,
+                                "--normalise transmission needs the sample's transmission "
+                                "measured at every point [nt][nz][na][ns]");
+        if (st == TSCT_OK)
+            st = tsct_dataset_open(c, TSCT_PATH_SCAN "/transmission", &diode, &err);
+        if (st == TSCT_OK && (tsct_dataset_shape(diode, dsh) != 4 || dsh[0] != nt ||
+                              dsh[1] != nz || dsh[2] != na || dsh[3] != ns))
+            st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container,
+                                TSCT_PATH_SCAN "/transmission", -1,
+                                "expected [%lld][%lld][%lld][%lld] like the patterns",
+                                (long long)nt, (long long)nz, (long long)na, (long long)ns);
+        nmon = na * ns;
+        if (st == TSCT_OK && !(monitor = malloc((size_t)nmon * sizeof *monitor)))
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "transmission", -1, "one slice");
+    }
     if (st == TSCT_OK && strstr(o.normalise, "::")) {
         int nd = 0;
         int64_t msh[8];
@@ -945,8 +984,10 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
     int64_t ns_out = 0;
     tsct_log_msg(&cli->log, TSCT_LOG_DEBUG, "sinogram: planning t=0 z=0%s",
                  zig ? " (zigzag rows flipped back)" : "");
-    st = sino_plan_make(cli, &o, in, 0, 0, na, ns, nq, zig, th, monitor, nmon, 0, &plan,
-                        &ns_out, &err);
+    st = read_diode(diode, 0, 0, na, ns, zig, monitor, &err);
+    if (st == TSCT_OK)
+        st = sino_plan_make(cli, &o, in, 0, 0, na, ns, nq, zig, th, monitor, nmon, 0, &plan,
+                            &ns_out, &err);
     sino_plan_release(&plan);
     if (st != TSCT_OK)
         goto done;
@@ -1016,8 +1057,10 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
     for (int64_t tz = t0 * nz; st == TSCT_OK && tz < nt * nz; tz++) {
         const int64_t t = tz / nz, z = tz % nz;
         int64_t w = 0;
-        st = sino_plan_make(cli, &o, in, t, z, na, ns, nq, zig, th, monitor, nmon, ns_out,
-                            &plan, &w, &err);
+        st = read_diode(diode, t, z, na, ns, zig, monitor, &err);
+        if (st == TSCT_OK)
+            st = sino_plan_make(cli, &o, in, t, z, na, ns, nq, zig, th, monitor, nmon, ns_out,
+                                &plan, &w, &err);
         if (st == TSCT_OK && w != ns_out)
             st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container, "centre", tz,
                                 "t=%lld z=%lld: %lld positions after centring, the first slice "
@@ -1065,6 +1108,7 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
 done:
     tsct_dataset_close(dst);
     tsct_step_close(step);
+    tsct_dataset_close(diode);
     tsct_dataset_close(in);
     if (st == TSCT_OK)
         st = tsct_container_close(c, &err);

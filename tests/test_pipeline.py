@@ -1,13 +1,14 @@
 """test_pipeline.py - the simulator and the processing chain end to end.
 
-`tsct simulate --preset demo` (pattern level), then `tsct sinogram`, `tsct recon` and
-`tsct map` with whole-pattern phase maps (the demo's components, variants included) and a peak
-window; `tsct score`'s table is recomputed independently here (unit fit, half-height regions,
-band, amounts) and every phase is checked at every time step: Dice >= 0.9 where it is
-present (outside the indeterminate band where a reaction front spreads the fractions through
-the level), no false region where it is absent, and its amount within 5 % of the truth's
-(the amorphous LiyVO4: 25 %, see below). The simulator is also checked for
-reproducibility, complete ground truth and clear errors.
+`tsct simulate --preset demo` (pattern level), then `tsct sinogram` (corrected for the
+sample's attenuation with the recorded transmission), `tsct recon` and `tsct map` with
+whole-pattern phase maps (the demo's components, variants included) and a peak window;
+`tsct score`'s table is recomputed independently here (unit fit, half-height regions, band,
+coverage, amounts) and every phase is checked at every time step: for the crystalline phases
+Dice >= 0.9 wherever the truth has a region, no false region where it has none, coverage
+(voxel counts) and amount within 5 % of the reference's; the amorphous LiyVO4 with the
+bounds given below. The simulator is also checked for reproducibility, complete ground truth
+and clear errors.
 """
 import os
 import subprocess
@@ -56,7 +57,19 @@ check(echem[1].startswith("time/s,Ewe/V,<I>/mA") and len(echem) > 1000, "electro
 
 # The chain, then the score: whole-pattern phase maps as scripts/demo makes them (the
 # conversion products as lattice-scaled and resized variants), and the BiVO4 study's windows.
-run("sinogram", a)
+# The sample's transmission at every point (acquisition order, like the patterns): 1 on rays
+# that miss the cell, below 1 through it; the sinogram step divides by it.
+with h5py.File(a, "r") as f:
+    tr = f["entry/scan/transmission"][...]
+    gs = f["ground_truth/sinograms"][...]
+check(tr.shape == gs.shape[:4], "transmission [nt][nz][na][ns]: %s" % (tr.shape,))
+flip = tr.copy()
+flip[:, :, 1::2, :] = flip[:, :, 1::2, ::-1]  # the demo scans in snake order
+through = gs[..., 1:].sum(-1) > 0  # rays crossing anything but air
+check(np.allclose(flip[~through], 1.0) and flip[through].max() < 1.0 and
+      0.3 < flip.min() < 0.99, "transmission 1 outside the cell, %.3f..%.3f through it"
+      % (flip[through].min(), flip[through].max()))
+run("sinogram", a, "--normalise", "transmission")
 run("recon", a)
 # The pattern level records no detector, but the beam's wavelength (/entry/scan, m), which
 # the calculated components need: 87 keV.
@@ -79,6 +92,7 @@ scored = {}
 for line in open(score_csv).read().splitlines()[1:]:
     r = line.split(",")
     scored[(r[1], int(r[2]))] = dict(dice=float(r[3]), predicted=int(r[4]), true=int(r[5]),
+                                     coverage=float(r[6]), true_coverage=float(r[7]),
                                      dice_band=float(r[8]), amount=float(r[9]),
                                      true_amount=float(r[10]))
 
@@ -123,6 +137,11 @@ for phase, mname in [(p, p) for p in PHASES] + [("BiVO4", "win_BiVO4")]:
     v = (maps[mname] / K).astype(np.float32)
     tsum = tf.sum((1, 2))
     ref = 0 if tsum[0] >= 0.5 * tsum.max() else int(np.argmax(tsum))
+    # Coverage: voxel counts against step 0, or against the truth's largest region where
+    # step 0 has less than half of it (absent at first, or just forming).
+    counts = [(tf[t] > LEVEL).sum() for t in range(tf.shape[0])]
+    cref = 0 if 2 * counts[0] >= max(counts) else int(np.argmax(counts))
+    pred_cref = region(v[cref]).sum()
     for t in range(tf.shape[0]):
         pred, truth = region(v[t]), tf[t] > LEVEL
         care = np.abs(tf[t] - LEVEL) > BAND
@@ -137,41 +156,67 @@ for phase, mname in [(p, p) for p in PHASES] + [("BiVO4", "win_BiVO4")]:
         true_amount = tf[t].sum() / tf[ref].sum()
         check(abs(s["amount"] - amount) < 1e-4 and abs(s["true_amount"] - true_amount) < 1e-5,
               "%s t=%d: amounts agree" % (mname, t))
+        coverage = pred.sum() / pred_cref if pred_cref else np.nan
+        true_coverage = truth.sum() / counts[cref] if counts[cref] else np.nan
+        check((np.isnan(coverage) and np.isnan(s["coverage"]) or
+               abs(s["coverage"] - coverage) < 1e-5) and
+              (np.isnan(true_coverage) and np.isnan(s["true_coverage"]) or
+               abs(s["true_coverage"] - true_coverage) < 1e-5),
+              "%s t=%d: coverage agrees (%.4f %.4f, Python %.4f %.4f)"
+              % (mname, t, s["coverage"], s["true_coverage"], coverage, true_coverage))
         if mname.startswith("win_"):
             if truth.any():
                 check(d >= 0.9, "%s t=%d: Dice %.3f >= 0.9" % (mname, t, d))
             continue
-        # The amount (fraction summed over the slice) follows the truth's within 5 % of the
-        # reference (time step 0, or the phase's largest). Not for the amorphous LiyVO4: its
-        # broad pattern is partly degenerate with the carbon and the background (per-voxel
-        # spread of its fraction 0.11, against 0.014-0.041 for the crystalline phases), and
-        # its amount errs by up to 0.21 (t = 0, where it is spread thinly below the level);
-        # it is held to 0.25.
-        tol = 0.25 if phase == "LiyVO4" else 0.05
+        # Particles run through each two-phase step one after another (the preset's
+        # particle-by-particle kinetics), so a phase's region is a set of particles and the
+        # maps must find which. Crystalline phases: Dice >= 0.9 wherever the truth has a
+        # region, no false region elsewhere, coverage and amount within 5 % of the
+        # reference's. The amorphous LiyVO4 scatters a tenth of Bi per volume with a broad
+        # pattern that the per-voxel NNLS shares with the quartz and carbon components
+        # (non-negativity keeps their noise positive, and LiyVO4 pays for it: with the exact
+        # patterns it reads 0.32 of its 0.5 in the particles converted at t = 0, 0.41 later,
+        # while the same particles' mean pattern reads 0.496): Dice >= 0.9 from t = 1 (0.79
+        # at t = 0, when a quarter of the particles have converted), coverage and amount
+        # within 15 %.
+        amorphous = phase == "LiyVO4"
+        tol = 0.15 if amorphous else 0.05
         check(abs(amount - true_amount) <= tol, "%s t=%d: amount %.3f, true %.3f" %
               (phase, t, amount, true_amount))
-        straddles = (reacting[t] & (np.abs(tf[t] - LEVEL) <= BAND)).any()
+        if not np.isnan(true_coverage):
+            check(abs(coverage - true_coverage) <= tol, "%s t=%d: coverage %.3f, true %.3f"
+                  % (phase, t, coverage, true_coverage))
         print("%-6s t=%d: Dice %.3f, outside the band %.3f (%d predicted, %d true; unit rms "
-              "%.3f)%s" % (phase, t, d, db, pred.sum(), truth.sum(), rms,
-                           " mid-front" if straddles else ""))
+              "%.3f); coverage %.3f, true %.3f" % (phase, t, d, db, pred.sum(), truth.sum(),
+                                                   rms, coverage, true_coverage))
         if not truth.any():
-            # No false region: predicted voxels where the truth is clearly below the level
-            # (not within the band) stay under 5 % of the particle voxels.
-            false = (pred & care).sum()
-            check(false < 0.05 * reacting[t].sum(), "%s t=%d: %d voxels predicted where the "
-                  "phase is below %.2f (%d particle voxels)" % (phase, t, false, LEVEL - BAND,
-                                                                reacting[t].sum()))
-        elif not straddles:
+            # No false region: predicted voxels stay under 5 % of the particle voxels.
+            check(pred.sum() < 0.05 * reacting[t].sum(), "%s t=%d: %d voxels predicted where "
+                  "the phase is below %.2f (%d particle voxels)" % (phase, t, pred.sum(), LEVEL,
+                                                                   reacting[t].sum()))
+        elif not (amorphous and t == 0):
             check(d >= 0.9, "%s at t=%d: Dice %.3f >= 0.9" % (phase, t, d))
-        else:
-            # A reaction front spreads particle fractions through the level (Bi at t=3:
-            # particles at 0.236, 0.240, 0.251, 0.257); which side a voxel falls is decided
-            # by less than the maps' uncertainty (unit rms above), so the strict Dice there is
-            # 0.6-0.9 even with the exact patterns. The voxels clearly on one side must agree.
-            check(db >= 0.9, "%s at t=%d (mid-front): Dice %.3f >= 0.9 outside the band (%.3f "
-                  "strict)" % (phase, t, db, d))
 
 # Bad input.
+# --normalise transmission without the record, or with one of another shape: refused by name,
+# the sinograms left as they were.
+import shutil
+for what in ("missing", "shape"):
+    d = fresh("t_%s.h5" % what)
+    shutil.copy(a, d)
+    with h5py.File(d, "r+") as f:
+        old = f["entry/scan/transmission"][...]
+        del f["entry/scan/transmission"]
+        if what == "shape":
+            f["entry/scan/transmission"] = old[:, :, :-1]
+        before = f["entry/sinograms/data"][...]
+    r = run("sinogram", d, "--normalise", "transmission", status=1)
+    check("/entry/scan/transmission" in r.stderr and
+          ("needs the sample's transmission" in r.stderr if what == "missing"
+           else "expected [6][1][31][48] like the patterns" in r.stderr), r.stderr)
+    with h5py.File(d, "r") as f:
+        check(np.array_equal(f["entry/sinograms/data"][...], before),
+              "%s transmission: sinograms untouched" % what)
 r = run("simulate", "--preset", "nonsense", "-o", fresh("x.h5"), status=1)
 check("unknown preset \"nonsense\": available: demo" in r.stderr, r.stderr)
 r = run("simulate", "--preset", "demo", "-o", fresh("y.h5"), "--data", "/nonexistent", status=1)

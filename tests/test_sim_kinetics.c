@@ -219,6 +219,42 @@ static void test_scene(void)
         }
     }
     CHECK_MSG(bad == 0, "%d voxels with wrong fractions", bad);
+    /* Particle-by-particle: every voxel of particle j holds the mixture of its staggered
+     * coordinate, and the order ranks are (j + 1/2) / N, each once. */
+    r.stagger = 0.95;
+    const int64_t it_mid = sc.cycling.nt / 3;
+    tsct_sim_scene_fractions(&sc, it_mid, 1, f);
+    const double t_mid = tsct_sim_time_of_step(&sc.cycling, it_mid);
+    bad = 0;
+    int64_t whole = 0, inside = 0;
+    for (int64_t v = 0; v < n * n; v++) {
+        int32_t j = ph->particle[n * n + v];
+        double sum = 0;
+        for (int c = 0; c < nc; c++)
+            sum += f[v * nc + c];
+        if (j < 0 || sum == 0)
+            continue;
+        const double x = tsct_sim_staggered(
+            &r, tsct_sim_progress(&r, &sc.cycling, t_mid, ph->particles[j].depth),
+            sc.order_rank[j]);
+        double mix[5];
+        tsct_sim_mixture(&r, x, mix, NULL);
+        for (int ph_ = 0; ph_ < 5; ph_++)
+            bad += fabs(f[v * nc + 3 + ph_] - mix[ph_]) > 1e-6;
+        whole += x == floor(x);
+        inside += x != floor(x);
+    }
+    CHECK_MSG(bad == 0 && whole > 10 * inside, "staggered: %d wrong, %lld voxels in an end "
+              "state, %lld inside a step", bad, (long long)whole, (long long)inside);
+    uint8_t *seen = calloc((size_t)ph->nparticles, 1);
+    for (int64_t j = 0; seen && j < ph->nparticles; j++) {
+        double u = sc.order_rank[j] * (double)ph->nparticles - 0.5;
+        int64_t k = (int64_t)llround(u);
+        bad += fabs(u - (double)k) > 1e-6 || k < 0 || k >= ph->nparticles || seen[k]++;
+    }
+    CHECK_MSG(seen && bad == 0, "order ranks: %d not an even grid dealt once", bad);
+    free(seen);
+    r.stagger = 0;
     /* About 30 % of the active material is gone after 2 cycles of 30 % loss per 2 cycles
      * (coverage 1 - 0.3 * t / cycle): the lost voxel fraction grows from ~1 % to ~57 %. */
     CHECK(lost_first < lost_last);
@@ -232,8 +268,64 @@ static void test_scene(void)
     tsct_sim_phantom_destroy(ph);
 }
 
+/* Particle-by-particle steps: the mean over evenly spread ranks is the cell's coordinate
+ * (the identity M(Y(y)) = y, by the midpoint rule over 20000 ranks), states stay states,
+ * lower ranks lead, each particle crosses a step within 1 - s of it, stagger 0 is the
+ * concurrent model, and bad settings are refused. */
+static void test_stagger(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_sim_reaction r = bivo4();
+    const double ss[4] = {0.3, 0.8, 0.95, 1.0};
+    const int N = 20000;
+    for (int i = 0; i < 4; i++) {
+        r.stagger = ss[i];
+        double worst = 0;
+        int order = 0, states = 0, mid_bad = 0;
+        for (int k = 0; k < 3; k++)
+            for (int iy = 1; iy < 20; iy++) {
+                const double x = k + iy / 20.0;
+                double mean = 0, prev = INFINITY;
+                int mid = 0;
+                for (int j = 0; j < N; j++) {
+                    const double own = tsct_sim_staggered(&r, x, (j + 0.5) / N);
+                    mean += own / N;
+                    order += own > prev + 1e-12; /* a higher rank is never ahead */
+                    prev = own;
+                    mid += own > k + 1e-9 && own < k + 1 - 1e-9;
+                    states += own < k || own > k + 1;
+                }
+                worst = fmax(worst, fabs(mean - x));
+                /* Particles inside the step: the share (1 - s) / s of the ranks at most. */
+                mid_bad += ss[i] < 1 && mid > (1 - ss[i]) / ss[i] * N + 2;
+                mid_bad += ss[i] == 1 && mid > 1;
+            }
+        CHECK_MSG(worst < 2e-4, "stagger %g: mean over ranks off by %.2g", ss[i], worst);
+        CHECK_MSG(order == 0 && states == 0 && mid_bad == 0,
+                  "stagger %g: %d out of order, %d outside the step, %d too many inside",
+                  ss[i], order, states, mid_bad);
+        for (int k = 0; k <= 3; k++)
+            CHECK(tsct_sim_staggered(&r, k, 0.3) == k);
+    }
+    r.stagger = 0;
+    CHECK(tsct_sim_staggered(&r, 1.37, 0.9) == 1.37);
+    r.stagger = 0.95;
+    /* Half way through a step: ranks below about one half have crossed, the rest not. */
+    CHECK_NEAR(tsct_sim_staggered(&r, 2.5, 0.2), 3.0, 1e-12);
+    CHECK_NEAR(tsct_sim_staggered(&r, 2.5, 0.8), 2.0, 1e-12);
+    tsct_sim_cycling c = TSCT_SIM_CYCLING_DEFAULT;
+    CHECK_OK(tsct_sim_kinetics_check(&r, &c, &err), &err);
+    r.stagger = 1.5;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err, "reaction.stagger");
+    r.stagger = 0.5;
+    r.shell_front = 2;
+    CHECK_FAILS(tsct_sim_kinetics_check(&r, &c, &err), TSCT_ERR_VALUE, &err,
+                "exclude each other");
+}
+
 int main(void)
 {
+    test_stagger();
     test_scene();
     test_mixture();
     test_progress();

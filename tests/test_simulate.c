@@ -212,7 +212,7 @@ static void test_scan_patterns(void)
                     full[(i * n + k) * nq + q] += f[c] * pat[c * nq + q];
         }
     double angles[6] = {0, 30, 60, 90, 120, 150};
-    tsct_sim_scan scan = {na, ns, angles, {1.0, TSCT_SIM_BEAM_TOPHAT, 4}, 0.01, 0, 2};
+    tsct_sim_scan scan = {na, ns, angles, {1.0, TSCT_SIM_BEAM_TOPHAT, 4}, 0.01, 0, 2, NULL};
     float *data = malloc((size_t)(na * ns * nq) * sizeof *data);
     float *ref = malloc((size_t)(na * ns * nq) * sizeof *ref);
     float *sino = malloc((size_t)(na * ns * nc) * sizeof *sino);
@@ -231,12 +231,15 @@ static void test_scan_patterns(void)
     float *mon = malloc((size_t)(na * ns) * sizeof *mon);
     for (int64_t k = 0; k < na * ns; k++)
         mon[k] = 1.0f + 0.01f * (float)(k % 7);
+    float *diode = malloc((size_t)(na * ns) * sizeof *diode);
     scan.zigzag = 1;
+    scan.diode = diode;
     CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, NULL, mon, zz, NULL, &err), &err);
     int bad = 0;
     for (int64_t a = 0; a < na; a++)
         for (int64_t j = 0; j < ns; j++) {
             int64_t jj = a % 2 ? ns - 1 - j : j;
+            bad += diode[a * ns + jj] != 1.0f; /* no attenuation: T = 1, the monitor apart */
             for (int64_t q = 0; q < nq; q++)
                 bad += fabsf(zz[(a * ns + jj) * nq + q] - mon[a * ns + j] * data[(a * ns + j) * nq + q]) >
                        1e-5f * (float)mx;
@@ -245,12 +248,22 @@ static void test_scan_patterns(void)
 
     /* Attenuation by component 0 only: each position is scaled by exp(-mu * L0 * voxel_mm). */
     double mu[3] = {50.0, 0, 0};
+    scan.zigzag = 1;
+    CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, mu, mon, zz, NULL, &err), &err);
+    bad = 0;
+    for (int64_t a = 0; a < na; a++)
+        for (int64_t j = 0; j < ns; j++) {
+            int64_t jj = a % 2 ? ns - 1 - j : j; /* acquisition order, like the patterns */
+            bad += fabs(diode[a * ns + jj] - exp(-50.0 * sino[(a * ns + j) * nc] * 0.01)) > 1e-6;
+        }
+    CHECK_MSG(bad == 0, "transmission in acquisition order: %d values differ", bad);
     scan.zigzag = 0;
     CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, mu, NULL, zz, NULL, &err), &err);
     bad = 0;
     for (int64_t a = 0; a < na; a++)
         for (int64_t j = 0; j < ns; j++) {
             double T = exp(-50.0 * sino[(a * ns + j) * nc] * 0.01);
+            bad += fabs(diode[a * ns + j] - T) > 1e-6; /* the diode reads the transmission */
             for (int64_t q = 0; q < nq; q++)
                 bad += fabs(zz[(a * ns + j) * nq + q] - T * data[(a * ns + j) * nq + q]) > 1e-5 * mx;
         }
@@ -258,6 +271,7 @@ static void test_scan_patterns(void)
     mu[1] = -1;
     CHECK_FAILS(tsct_sim_scan_patterns(&scan, frac, n, nc, pat, nq, mu, NULL, zz, NULL, &err),
                 TSCT_ERR_VALUE, &err, "mu[1]");
+    free(diode);
     free(frac);
     free(full);
     free(data);

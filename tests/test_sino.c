@@ -119,6 +119,14 @@ static void test_exact(void)
     CHECK_OK(tsct_sino_scale_monitor(o, 2, 3, 2, mon_pt, 6, &err), &err);
     CHECK_NEAR(o[9], 20.0, 1e-5);
     CHECK_NEAR(o[11], 12.0 * 2.0 / 7.0, 1e-5);
+    /* The transmitted beam divides as it is (no mean): an absorbing sample keeps its scale. */
+    const float diode[6] = {1, 0.5f, 0.25f, 1, 1, 0.8f};
+    memcpy(o, s, sizeof o);
+    CHECK_OK(tsct_sino_scale_transmission(o, 2, 3, 2, diode, &err), &err);
+    CHECK_NEAR(o[0], 1.0, 1e-6);
+    CHECK_NEAR(o[3], 8.0, 1e-6);
+    CHECK_NEAR(o[5], 24.0, 1e-5);
+    CHECK_NEAR(o[11], 15.0, 1e-5);
 
     const double org[2] = {1.0, -1.0};
     CHECK_OK(tsct_sino_resample(s, 2, 3, 2, org, 3, o, 1, &err), &err);
@@ -463,6 +471,12 @@ static void test_bad_input(void)
                 "monitor[1]");
     CHECK_FAILS(tsct_sino_scale_monitor(p, 4, 16, 1, mon, 3, &err), TSCT_ERR_SHAPE, &err,
                 "one per point");
+    float dio[64];
+    for (int k = 0; k < 64; k++)
+        dio[k] = 1;
+    dio[17] = NAN;
+    CHECK_FAILS(tsct_sino_scale_transmission(p, 4, 16, 1, dio, &err), TSCT_ERR_VALUE, &err,
+                "transmission[17]");
     double sh[4];
     CHECK_FAILS(tsct_sino_com_shifts(p, 4, 16, sh, &err), TSCT_ERR_VALUE, &err,
                 "projection[1]");

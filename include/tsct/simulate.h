@@ -183,6 +183,16 @@ typedef struct tsct_sim_reaction {
      * tsct_sim_local_progress), so the voxels of one particle differ with their depth below its
      * surface. */
     double shell_front;
+    /* Particle-by-particle two-phase steps (0: off, every particle follows the cell through
+     * each step). Particles of a phase-separating material do not transform together: at low
+     * and moderate rates a few particles at a time run through the two-phase reaction while
+     * the others wait in one of the end states (W. Dreyer et al., Nature Mater. 9 (2010) 448;
+     * Y. Li et al., Science 344 (2014) 1480). With stagger s in (0, 1] the particles start a
+     * step at points spread over the fraction s of it, ordered by a rank fixed per particle,
+     * and each crosses it within the remaining 1 - s (s = 1: at once), so that the particles
+     * together follow the cell: the mean over ranks is the cell's coordinate exactly (see
+     * tsct_sim_staggered). Exclusive with shell_front. */
+    double stagger;
     /* Lattice bins (0: off): a phase with a Vegard lattice is rendered as lattice_bins (2 ..
      * 16) components "NAME#k" whose lattices are those at x = k (nstate - 1) / (lattice_bins -
      * 1); a voxel's fraction of the phase is shared between the two bins around its own
@@ -230,6 +240,18 @@ double tsct_sim_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c, 
  * Returns tsct_sim_progress() when shell_front <= 0. */
 double tsct_sim_local_progress(const tsct_sim_reaction *r, const tsct_sim_cycling *c,
                                double t_hours, double depth, double radius, double d);
+
+/* Particle-by-particle kinetics: the reaction coordinate of a particle of rank u (0 .. 1)
+ * when its depth in the electrode puts it at x (tsct_sim_progress). Within the step k -> k + 1
+ * that x is in, y = x - k; the particle's own progress is
+ *     y_u = clamp((Y - u s) / (1 - s), 0, 1)          (s = r->stagger; a step at Y = u if s = 1)
+ * with Y the solution of M(Y) = y, M(Y) = integral over u in [0, 1] of y_u: particles of
+ * uniformly spread ranks hold on average exactly the fraction y of the step's product, so the
+ * phase amounts stay those of the capacity passed. M(Y) = (H(Y) - H(Y - s)) / s with
+ * H(z) = 0 (z <= 0), z^2 / (2 w) (0 < z < w), z - w / 2 (z >= w), w = 1 - s; it is increasing
+ * and is inverted by bisection. Integer x (a state) is returned unchanged; so is x when
+ * stagger <= 0. Returns k + y_u. */
+double tsct_sim_staggered(const tsct_sim_reaction *r, double x, double rank);
 
 /* Phase fractions (nphase values, summing to 1) at reaction coordinate x, and the lattice
  * scale factor of each phase (1 where the phase is absent; for a Vegard phase the isotropic
@@ -288,7 +310,7 @@ typedef struct tsct_sim_scene {
     const char *material[TSCT_SIM_REGION_COUNT_];            /* fixed regions, else NULL */
     const tsct_sim_reaction *reaction[TSCT_SIM_REGION_COUNT_];/* active regions, else NULL */
     tsct_sim_cycling cycling;
-    uint64_t seed;                /* per-particle loss ranks */
+    uint64_t seed;                /* per-particle loss and order ranks */
     /* Filled by tsct_sim_scene_init: */
     int ncomponents;
     const char *component[TSCT_SIM_MAX_COMPONENTS];
@@ -296,6 +318,9 @@ typedef struct tsct_sim_scene {
                                                                 fixed regions use [r][0]; a
                                                                 binned phase's first bin */
     double *loss_rank;            /* [nparticles], owned */
+    double *order_rank;           /* [nparticles], owned: the order in which particles run
+                                     through a staggered step (reaction.stagger), ranks
+                                     (j + 1/2) / nparticles in a random order */
     int nbins[TSCT_SIM_REGION_COUNT_][TSCT_SIM_MAX_PHASES];  /* components of each reaction
                                                                 phase: 1, or its lattice bins */
     const char *material_of[TSCT_SIM_MAX_COMPONENTS];  /* the material each component
@@ -309,7 +334,7 @@ typedef struct tsct_sim_scene {
 
 /* Validate the mapping (every region present in the phantom has exactly one of material or
  * reaction; the reactions and cycling pass tsct_sim_kinetics_check), list the components and
- * draw the particles' loss ranks. Release with tsct_sim_scene_release (a scene that failed to
+ * draw the particles' loss and order ranks. Release with tsct_sim_scene_release (a scene that failed to
  * initialise holds nothing). Errors: TSCT_ERR_VALUE naming the region, TSCT_ERR_NOMEM. */
 tsct_status tsct_sim_scene_init(tsct_sim_scene *scene, tsct_error *err);
 void tsct_sim_scene_release(tsct_sim_scene *scene);
@@ -407,6 +432,10 @@ typedef struct tsct_sim_scan {
     double voxel_mm;            /* voxel size for attenuation path lengths */
     int zigzag;                 /* 1: snake order (odd rows reversed) */
     int nthreads;
+    float *diode;               /* [na][ns] or NULL: receives the sample's transmission T at
+                                   every point, what a diode behind the sample reads divided
+                                   by the monitor (1 for an empty beam), in acquisition order
+                                   like data */
 } tsct_sim_scan;
 
 tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,

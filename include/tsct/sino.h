@@ -86,6 +86,16 @@ tsct_status tsct_sino_scale_rows(float *sino, int64_t na, int64_t ns, int64_t nc
 tsct_status tsct_sino_scale_monitor(float *sino, int64_t na, int64_t ns, int64_t nc,
                                     const float *monitor, int64_t nmon, tsct_error *err);
 
+/* Correct for the beam's attenuation by the sample with its transmission measured at every
+ * point (a diode in the beam stop over the incident monitor, 1 for an empty beam):
+ * sino[a][s][c] /= diode[a * ns + s], diode [na][ns]. Unlike tsct_sino_scale_monitor nothing
+ * is divided by the mean, so a sample that absorbs more at one time step than at another
+ * keeps its scale. Exact where the diffracted beam leaves along nearly the incident path
+ * (small angles at high energy: the whole path's transmission attenuates every voxel on it).
+ * Errors: TSCT_ERR_VALUE naming the first value that is not finite and > 0. */
+tsct_status tsct_sino_scale_transmission(float *sino, int64_t na, int64_t ns, int64_t nc,
+                                         const float *diode, tsct_error *err);
+
 /* ---- profiles, shifts, jitter and the centre of rotation -------------------------------- */
 
 /* profile[a][s] = sum over channels of sino[a][s][c] (non-finite values skipped), or, with

@@ -227,15 +227,18 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
         for (int64_t a = 0; a < na; a++)
             for (int64_t j = 0; j < ns; j++) {
                 const float *pf = proj + (a * ns + j) * nc;
-                double scale = monitor ? monitor[a * ns + j] : 1.0;
+                double T = 1.0;
                 if (mu) {
                     double path = 0;
                     for (int64_t c = 0; c < nc; c++)
                         path += mu[c] * pf[c];
-                    scale *= exp(-path * scan->voxel_mm);
+                    T = exp(-path * scan->voxel_mm);
                 }
+                const double scale = (monitor ? monitor[a * ns + j] : 1.0) * T;
                 /* Snake scans record odd rows backwards. */
                 int64_t jj = scan->zigzag && (a % 2) ? ns - 1 - j : j;
+                if (scan->diode)
+                    scan->diode[a * ns + jj] = (float)T;
                 float *dst = data + (a * ns + jj) * nq;
                 for (int64_t q = 0; q < nq; q++) {
                     double v = 0;

@@ -38,6 +38,7 @@ struct run {
     int graded;                                /* voxels differ in lattice: write their state */
     double *q, *angles;
     float *patterns, *fractions, *data, *sigma, *sino, *monitor, *spots;
+    float *diode;   /* [na][ns]: the sample's transmission, acquisition order */
     float *progress, *cells;                   /* graded: [n][n] and [n][n][3] of a slice */
     int64_t n, nc, nq, na, ns, nt, nz;
 };
@@ -56,6 +57,7 @@ static void run_free(struct run *r)
     free(r->sigma);
     free(r->sino);
     free(r->monitor);
+    free(r->diode);
     free(r->spots);
     free(r->progress);
     free(r->cells);
@@ -124,12 +126,13 @@ static tsct_status setup(struct run *r, tsct_error *err)
     r->sino = malloc((size_t)(r->na * r->ns * r->nc) * sizeof *r->sino);
     r->monitor = malloc((size_t)(r->na * r->ns) * sizeof *r->monitor);
     r->spots = malloc((size_t)(r->na * r->ns) * sizeof *r->spots);
+    r->diode = malloc((size_t)(r->na * r->ns) * sizeof *r->diode);
     if (r->graded) {
         r->progress = malloc((size_t)(r->n * r->n) * sizeof *r->progress);
         r->cells = malloc((size_t)(r->n * r->n * 3) * sizeof *r->cells);
     }
     if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
-        !r->sino || !r->monitor || !r->spots || (r->graded && (!r->progress || !r->cells)))
+        !r->sino || !r->monitor || !r->spots || !r->diode || (r->graded && (!r->progress || !r->cells)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
     for (int64_t j = 0; j < r->nq; j++)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
@@ -196,8 +199,8 @@ static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, int noise, 
     double mu[TSCT_SIM_MAX_COMPONENTS];
     for (int c = 0; c < r->nc; c++)
         mu[c] = p->materials[r->material_of[c]].mu_per_mm;
-    tsct_sim_scan scan = {r->na,          r->ns, r->angles, p->beam, p->phantom.voxel_um * 1e-3,
-                          p->zigzag,      r->rp->nthreads};
+    tsct_sim_scan scan = {r->na,     r->ns,           r->angles, p->beam, p->phantom.voxel_um * 1e-3,
+                          p->zigzag, r->rp->nthreads, r->diode};
     TSCT_TRY(tsct_sim_scan_patterns(&scan, r->fractions, r->n, r->nc, r->patterns, r->nq, mu,
                                     r->monitor, r->data, r->sino, err));
     /* Counting noise: counts = Poisson(counts_per_unit x I); the pattern is counts / scale,
@@ -275,7 +278,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     tsct__sim_frames *frames = NULL;
     uint8_t *have = NULL;   /* frame level: time steps whose frame file exists */
     tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_frac = NULL, *d_pat = NULL, *d_lat = NULL,
-                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL;
+                 *d_sino = NULL, *d_lab = NULL, *d_part = NULL, *d_spots = NULL, *d_diode = NULL;
     /* Graded experiments only: */
     tsct_dataset *d_cell = NULL, *d_prog = NULL, *d_vlat = NULL, *d_ptab = NULL;
     tsct_status st = setup(&r, err);
@@ -366,6 +369,17 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     int64_t frame_shape[4] = {nt, nz, na, ns};
     if (st == TSCT_OK && frames)
         st = tsct_step_dataset(step, GT "/spots", 4, frame_shape, -1, &dp, &d_spots, err);
+    /* The sample's transmission at every point (a diode behind the sample over the monitor),
+     * what `tsct sinogram --normalise transmission` divides by; both levels (a scan records
+     * it beside the frames). */
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_SCAN "/transmission", 4, frame_shape, -1, &dp,
+                               &d_diode, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_set_attr_string(d_diode, "meaning",
+                                          "transmission of the sample at every point, "
+                                          "exp(-sum mu L) (transmitted beam over the monitor), "
+                                          "acquisition order like the patterns", err);
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, GT "/phase_fraction", 5, frac, -1, &dp, &d_frac, err);
     if (st == TSCT_OK)
@@ -513,6 +527,10 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                 st = tsct_dataset_write(d_frac, cs, fc, r.fractions, err);
             if (st == TSCT_OK)
                 st = tsct_dataset_write(d_sino, cs, sc, r.sino, err);
+            if (st == TSCT_OK) {
+                int64_t ds[4] = {t, z, 0, 0}, dn[4] = {1, 1, na, ns};
+                st = tsct_dataset_write(d_diode, ds, dn, r.diode, err);
+            }
             if (st == TSCT_OK && d_prog) {
                 int64_t vs[5] = {t, z, 0, 0, 0}, vc4[4] = {1, 1, n, n}, vc5[5] = {1, 1, n, n, 3};
                 local_state(&r, t, z);
@@ -533,9 +551,9 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
         if (st == TSCT_OK && render)
             st = tsct__sim_frames_end(frames, err);
     }
-    tsct_dataset *all[13] = {d_data, d_sigma, d_frac, d_pat,  d_lat,  d_sino, d_lab,
-                             d_part, d_spots, d_cell, d_prog, d_vlat, d_ptab};
-    for (int k = 0; k < 13; k++)
+    tsct_dataset *all[14] = {d_data, d_sigma, d_frac, d_pat,  d_lat,  d_sino, d_lab,
+                             d_part, d_spots, d_cell, d_prog, d_vlat, d_ptab, d_diode};
+    for (int k = 0; k < 14; k++)
         tsct_dataset_close(all[k]);
     if (st == TSCT_OK) {
         tsct_progress_end(&progress);

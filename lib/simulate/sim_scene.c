@@ -124,6 +124,22 @@ static tsct_status scene_init(tsct_sim_scene *s, tsct_error *err)
     tsct_sim_rng_seed(&rng, s->seed ^ 0x5a17c0de5eedull);
     for (int64_t j = 0; j < p->nparticles; j++)
         s->loss_rank[j] = tsct_sim_rng_uniform(&rng);
+    /* Order ranks: evenly spaced, (j + 1/2) / N, dealt out in a random order (Fisher-Yates)
+     * so that the particles' mean progress through a staggered step is the cell's. */
+    s->order_rank = malloc((size_t)(p->nparticles > 0 ? p->nparticles : 1) * sizeof(double));
+    if (!s->order_rank)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "scene", -1, "order ranks");
+    tsct_sim_rng_seed(&rng, s->seed ^ 0x0dde12a4c5ull);
+    for (int64_t j = 0; j < p->nparticles; j++)
+        s->order_rank[j] = ((double)j + 0.5) / (double)p->nparticles;
+    for (int64_t j = p->nparticles - 1; j > 0; j--) {
+        int64_t i = (int64_t)(tsct_sim_rng_uniform(&rng) * (double)(j + 1));
+        if (i > j)
+            i = j;
+        double tmp = s->order_rank[i];
+        s->order_rank[i] = s->order_rank[j];
+        s->order_rank[j] = tmp;
+    }
     return TSCT_OK;
 too_many:
     return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "scene", -1,
@@ -135,6 +151,7 @@ tsct_status tsct_sim_scene_init(tsct_sim_scene *s, tsct_error *err)
 {
     s->ncomponents = 0;
     s->loss_rank = NULL;
+    s->order_rank = NULL;
     s->bin_names = NULL;
     tsct_status st = scene_init(s, err);
     if (st != TSCT_OK)
@@ -148,6 +165,8 @@ void tsct_sim_scene_release(tsct_sim_scene *s)
         return;
     free(s->loss_rank);
     s->loss_rank = NULL;
+    free(s->order_rank);
+    s->order_rank = NULL;
     free(s->bin_names);
     s->bin_names = NULL;
 }
@@ -180,7 +199,8 @@ static double voxel_progress(const tsct_sim_scene *s, const tsct_sim_reaction *r
         return -1;
     const tsct_sim_particle *pt = &p->particles[j];
     if (!(re->shell_front > 0))
-        return tsct_sim_progress(re, &s->cycling, t, pt->depth);
+        return tsct_sim_staggered(re, tsct_sim_progress(re, &s->cycling, t, pt->depth),
+                                  s->order_rank[j]);
     int64_t v = g - slice * p->n * p->n;
     double dx = (double)(v % p->n) + 0.5 - pt->x, dy = (double)(v / p->n) + 0.5 - pt->y;
     double dz = (double)slice + 0.5 - pt->z;

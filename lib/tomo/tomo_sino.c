@@ -196,34 +196,50 @@ tsct_status tsct_sino_scale_rows(float *sino, int64_t na, int64_t ns, int64_t nc
     return TSCT_OK;
 }
 
+/* Divide sino by a record measured per projection (nrec = na) or per point (na * ns):
+ * by rec / mean(rec) (a monitor: only its fluctuation matters), or by rec itself (relative:
+ * a transmission). Every value must be finite and > 0. */
+static tsct_status scale_by_record(float *sino, int64_t na, int64_t ns, int64_t nc,
+                                   const float *rec, int64_t nrec, int relative,
+                                   const char *what, tsct_error *err)
+{
+    TSCT_TRY(check_dims(na, ns, nc, sino, what, err));
+    if (!rec)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, what, -1, "NULL %s", what);
+    if (nrec != na && nrec != na * ns)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, what, -1,
+                              "expected %lld (one per projection) or %lld (one per point) "
+                              "values, found %lld",
+                              (long long)na, (long long)(na * ns), (long long)nrec);
+    double mean = 0.0;
+    for (int64_t i = 0; i < nrec; i++) {
+        if (!(rec[i] > 0.0f) || !isfinite(rec[i]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, what, i,
+                                  "expected a finite value > 0, found %g", (double)rec[i]);
+        mean += rec[i];
+    }
+    mean = relative ? 1.0 : mean / (double)nrec;
+    double *f = malloc((size_t)nrec * sizeof *f);
+    if (!f)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, what, -1, "%lld values",
+                              (long long)nrec);
+    for (int64_t i = 0; i < nrec; i++)
+        f[i] = mean / rec[i];
+    scale_points(sino, na * ns, nrec == na ? ns : 1, nc, f);
+    free(f);
+    return TSCT_OK;
+}
+
+tsct_status tsct_sino_scale_transmission(float *sino, int64_t na, int64_t ns, int64_t nc,
+                                         const float *diode, tsct_error *err)
+{
+    return scale_by_record(sino, na, ns, nc, diode, na * ns, 1, "transmission", err);
+}
+
 tsct_status tsct_sino_scale_monitor(float *sino, int64_t na, int64_t ns, int64_t nc,
                                     const float *monitor, int64_t nmon, tsct_error *err)
 {
-    TSCT_TRY(check_dims(na, ns, nc, sino, "monitor", err));
-    if (!monitor)
-        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "monitor", -1, "NULL monitor");
-    if (nmon != na && nmon != na * ns)
-        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "monitor", -1,
-                              "expected %lld (one per projection) or %lld (one per point) "
-                              "values, found %lld",
-                              (long long)na, (long long)(na * ns), (long long)nmon);
-    double mean = 0.0;
-    for (int64_t i = 0; i < nmon; i++) {
-        if (!(monitor[i] > 0.0f) || !isfinite(monitor[i]))
-            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "monitor", i,
-                                  "expected a finite value > 0, found %g", (double)monitor[i]);
-        mean += monitor[i];
-    }
-    mean /= (double)nmon;
-    double *f = malloc((size_t)nmon * sizeof *f);
-    if (!f)
-        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "monitor", -1, "%lld values",
-                              (long long)nmon);
-    for (int64_t i = 0; i < nmon; i++)
-        f[i] = mean / monitor[i];
-    scale_points(sino, na * ns, nmon == na ? ns : 1, nc, f);
-    free(f);
-    return TSCT_OK;
+    return scale_by_record(sino, na, ns, nc, monitor, nmon, 0, "monitor", err);
 }
 
 /* ---- profiles, resampling, jitter ------------------------------------------------------- */
