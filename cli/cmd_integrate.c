@@ -13,7 +13,10 @@
  * Rows are stored in acquisition order (a snake scan's odd rows reversed, /entry/scan@zigzag
  * set); tsct sinogram flips them back. With --monitor-dataset each frame is normalised by its
  * value in that dataset of the HDF5 file holding the frame (read once per file); with
- * --monitor-header by a number in its image file's header (CBF / EDF series).
+ * --monitor-header by a number in its image file's header (CBF / EDF series). The sample's
+ * transmission at each frame (--transmission-dataset / --transmission-header, read the same
+ * way) is stored as /entry/scan/transmission [nt][nz][na][ns] beside the patterns, for
+ * `tsct sinogram --normalise transmission`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -84,6 +87,12 @@ const char tsct_usage_integrate[] =
     "      --monitor-header KEY    divide each frame's pattern by the number in header item\n"
     "                              KEY of its image file (EDF: the key; CBF: the Pilatus\n"
     "                              line '# KEY VALUE', e.g. Flux)\n"
+    "      --transmission-dataset PATH, --transmission-header KEY\n"
+    "                              the sample's transmission at each frame (a diode behind\n"
+    "                              the sample over the monitor, 1 for an empty beam), from\n"
+    "                              the dataset or header item as for the monitor: stored as\n"
+    "                              /entry/scan/transmission [nt][nz][na][ns] for\n"
+    "                              tsct sinogram --normalise transmission\n"
     "\n"
     "Example:\n"
     "  tsct integrate CeO2.cbf --poni CeO2.poni --mask mask.edf --filter trimmed:10,90 \\\n"
@@ -101,6 +110,7 @@ struct integrate_opts {
     double angle_range, translation_step;
     int zigzag;
     const char *monitor_dataset, *monitor_header;
+    const char *transmission_dataset, *transmission_header;
 };
 
 /* getopt takes one value per option: the second number of a range is the next argument. */
@@ -118,7 +128,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
 {
     enum { OPT_DARK = 256, OPT_FLAT, OPT_METHOD, OPT_POL, OPT_NOSA, OPT_FILTER, OPT_RR, OPT_AR,
            OPT_MONITOR, OPT_CONTAINER, OPT_ANGLES, OPT_RANGE, OPT_TRANS, OPT_STEP, OPT_SLICES,
-           OPT_ZIGZAG, OPT_TOFF, OPT_MONDS, OPT_MONHDR };
+           OPT_ZIGZAG, OPT_TOFF, OPT_MONDS, OPT_MONHDR, OPT_TRNDS, OPT_TRNHDR };
     static const struct option longopts[] = {
         {"poni", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
@@ -144,6 +154,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         {"time-offset", required_argument, NULL, OPT_TOFF},
         {"monitor-dataset", required_argument, NULL, OPT_MONDS},
         {"monitor-header", required_argument, NULL, OPT_MONHDR},
+        {"transmission-dataset", required_argument, NULL, OPT_TRNDS},
+        {"transmission-header", required_argument, NULL, OPT_TRNHDR},
         {NULL, 0, NULL, 0},
     };
     tsct_integrate_params defaults = TSCT_INTEGRATE_PARAMS_DEFAULT;
@@ -207,16 +219,18 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
             break;
         case OPT_CONTAINER: o->container = optarg; break;
         case OPT_MONDS:
+        case OPT_TRNDS:
             if (optarg[0] != '/')
-                return tsct_cli_usage_error(cli, "--monitor-dataset expects an HDF5 path "
-                                            "starting with '/', got '%s'", optarg);
-            o->monitor_dataset = optarg;
+                return tsct_cli_usage_error(cli, "%s expects an HDF5 path starting with '/', "
+                                            "got '%s'", argv[optind - 1], optarg);
+            *(ch == OPT_MONDS ? &o->monitor_dataset : &o->transmission_dataset) = optarg;
             break;
         case OPT_MONHDR:
+        case OPT_TRNHDR:
             if (!optarg[0] || strpbrk(optarg, " \t=;:"))
-                return tsct_cli_usage_error(cli, "--monitor-header expects a header key "
-                                            "(one word), got '%s'", optarg);
-            o->monitor_header = optarg;
+                return tsct_cli_usage_error(cli, "%s expects a header key (one word), got "
+                                            "'%s'", argv[optind - 1], optarg);
+            *(ch == OPT_MONHDR ? &o->monitor_header : &o->transmission_header) = optarg;
             break;
         case OPT_ZIGZAG: o->zigzag = 1; break;
         case OPT_ANGLES:
@@ -255,6 +269,12 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
     if (o->monitor_dataset && o->monitor_header)
         return tsct_cli_usage_error(cli, "--monitor-dataset and --monitor-header exclude each "
                                     "other");
+    if ((o->transmission_dataset || o->transmission_header) && !o->container)
+        return tsct_cli_usage_error(cli, "--transmission-%s needs --container (scan mode)",
+                                    o->transmission_dataset ? "dataset" : "header");
+    if (o->transmission_dataset && o->transmission_header)
+        return tsct_cli_usage_error(cli, "--transmission-dataset and --transmission-header "
+                                    "exclude each other");
     if (o->container) {
         if (o->output)
             return tsct_cli_usage_error(cli, "-o and --container exclude each other");
@@ -403,9 +423,11 @@ struct monitor_cache {
     int64_t n;
 };
 
-/* Monitor of frame `index`: the value at its index in the dataset `path` of its own file. */
+/* Monitor (or transmission: `what`) of frame `index`: the value at its index in the dataset
+ * `path` of its own file. */
 static tsct_status frame_monitor(const tsct_frames *fr, const char *path, int64_t index,
-                                 struct monitor_cache *mc, double *out, tsct_error *err)
+                                 struct monitor_cache *mc, const char *what, double *out,
+                                 tsct_error *err)
 {
     const char *file, *dataset;
     int64_t local;
@@ -424,18 +446,18 @@ static tsct_status frame_monitor(const tsct_frames *fr, const char *path, int64_
     }
     if (local >= mc->n)
         return tsct_error_set(err, TSCT_ERR_SHAPE, file, path, local,
-                              "%lld monitor values, frame %lld of the file has none",
-                              (long long)mc->n, (long long)local);
+                              "%lld %s values, frame %lld of the file has none",
+                              (long long)mc->n, what, (long long)local);
     *out = mc->v[local];
     if (!(*out > 0) || !isfinite(*out))
         return tsct_error_set(err, TSCT_ERR_VALUE, file, path, local,
-                              "monitor %g: expected a finite number > 0", *out);
+                              "%s %g: expected a finite number > 0", what, *out);
     return TSCT_OK;
 }
 
-/* Monitor of frame `index` from the header of its image file. */
+/* Monitor (or transmission: `what`) of frame `index` from the header of its image file. */
 static tsct_status frame_monitor_header(const tsct_frames *fr, const char *key, int64_t index,
-                                        double *out, tsct_error *err)
+                                        const char *what, double *out, tsct_error *err)
 {
     TSCT_TRY(tsct_frames_header_number(fr, index, key, out, err));
     if (!(*out > 0) || !isfinite(*out)) {
@@ -443,7 +465,7 @@ static tsct_status frame_monitor_header(const tsct_frames *fr, const char *key, 
         int64_t local = -1;
         tsct_frames_locate(fr, index, &file, NULL, &local, NULL);
         return tsct_error_set(err, TSCT_ERR_VALUE, file, key, local,
-                              "monitor %g: expected a finite number > 0", *out);
+                              "%s %g: expected a finite number > 0", what, *out);
     }
     return TSCT_OK;
 }
@@ -454,13 +476,14 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
     tsct_frames *fr = NULL;
     tsct_container *c = NULL;
     tsct_step *step = NULL;
-    tsct_dataset *d_data = NULL, *d_sigma = NULL;
+    tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_trans = NULL;
+    float *tline = NULL; /* [ns]: one row's transmission */
     tsct_integrate_plan *plan = NULL;
     uint8_t *mask = NULL;
     float *dark = NULL, *flat = NULL, *frames = NULL, *inten = NULL, *sig = NULL;
     double *angles = NULL, *trans = NULL, *zs = NULL, *times = NULL, *radial = NULL;
     double monitors[8];
-    struct monitor_cache mc = {"", NULL, 0};
+    struct monitor_cache mc = {"", NULL, 0}, tc = {"", NULL, 0};
     void *work = NULL;
     tsct_poni g;
     tsct_status st = tsct_poni_read(&g, o->poni, &err);
@@ -512,12 +535,17 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
         }
     }
     if (st == TSCT_OK) {
-        char fp[4096], monitor_fp[300];
-        snprintf(monitor_fp, sizeof monitor_fp, "%s%s",
+        char fp[4096], monitor_fp[600];
+        snprintf(monitor_fp, sizeof monitor_fp, "%s%s%s%s%s",
                  o->monitor_header ? "header:" : "",
                  o->monitor_dataset  ? o->monitor_dataset
                  : o->monitor_header ? o->monitor_header
-                                     : "");
+                                     : "",
+                 o->transmission_dataset || o->transmission_header ? " transmission=" : "",
+                 o->transmission_header ? "header:" : "",
+                 o->transmission_dataset  ? o->transmission_dataset
+                 : o->transmission_header ? o->transmission_header
+                                          : "");
         int used = snprintf(fp, sizeof fp,
                             "frames=%lld of %lldx%lld scan=%lldx%lldx%lldx%lld toff=%lld "
                             "zigzag=%d poni=%s npt=%lld unit=%s split=%s filter=%s pol=%g sa=%d "
@@ -577,6 +605,14 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, toff, NULL, &d_sigma,
                                &err);
+    /* The sample's transmission at every point, acquisition order like the patterns. */
+    const int64_t tshape[4] = {nt, nz, na, ns};
+    if (st == TSCT_OK && (o->transmission_dataset || o->transmission_header)) {
+        st = tsct_step_dataset(step, TSCT_PATH_SCAN "/transmission", 4, tshape, toff, NULL,
+                               &d_trans, &err);
+        if (st == TSCT_OK && !(tline = malloc((size_t)ns * sizeof *tline)))
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "transmission", -1, "one row");
+    }
 
     tsct_progress progress;
     if (st == TSCT_OK)
@@ -591,11 +627,20 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
             for (int64_t b = 0; b < nb && st == TSCT_OK; b++) {
                 st = tsct_frames_read(fr, u * ns + j0 + b, frames + b * npx, &err);
                 if (st == TSCT_OK && o->monitor_dataset)
-                    st = frame_monitor(fr, o->monitor_dataset, u * ns + j0 + b, &mc,
+                    st = frame_monitor(fr, o->monitor_dataset, u * ns + j0 + b, &mc, "monitor",
                                        &monitors[b], &err);
                 else if (st == TSCT_OK && o->monitor_header)
                     st = frame_monitor_header(fr, o->monitor_header, u * ns + j0 + b,
-                                              &monitors[b], &err);
+                                              "monitor", &monitors[b], &err);
+                double tv = 0;
+                if (st == TSCT_OK && o->transmission_dataset)
+                    st = frame_monitor(fr, o->transmission_dataset, u * ns + j0 + b, &tc,
+                                       "transmission", &tv, &err);
+                else if (st == TSCT_OK && o->transmission_header)
+                    st = frame_monitor_header(fr, o->transmission_header, u * ns + j0 + b,
+                                              "transmission", &tv, &err);
+                if (tline)
+                    tline[j0 + b] = (float)tv;
             }
             if (st == TSCT_OK)
                 st = tsct_integrate_execute_many(plan, nb, frames,
@@ -611,12 +656,17 @@ static int integrate_scan(tsct_cli *cli, struct integrate_opts *o)
             st = tsct_dataset_write_row(d_data, lead, inten, &err);
         if (st == TSCT_OK)
             st = tsct_dataset_write_row(d_sigma, lead, sig, &err);
+        if (st == TSCT_OK && d_trans) {
+            const int64_t ts[4] = {lead[0], lead[1], lead[2], 0}, tn[4] = {1, 1, 1, ns};
+            st = tsct_dataset_write(d_trans, ts, tn, tline, &err);
+        }
         if (st == TSCT_OK)
             st = tsct_step_mark_done(step, u, 1, &err);
     }
     tsct_dataset_close(d_data);
     tsct_dataset_close(d_sigma);
-    d_data = d_sigma = NULL;
+    tsct_dataset_close(d_trans);
+    d_data = d_sigma = d_trans = NULL;
     if (st == TSCT_OK) {
         tsct_progress_end(&progress);
         st = tsct_step_commit(step, &err);
@@ -658,6 +708,8 @@ up_to_date:
     free(times);
     free(radial);
     free(mc.v);
+    free(tc.v);
+    free(tline);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
 

@@ -72,6 +72,8 @@ static const char template_text[] =
     "# dataset = /entry/data/data        # the stack [frame][row][col] inside each file\n"
     "# monitor = /entry/instrument/monitor/data   # per-frame normalisation (optional)\n"
     "# monitor_header = Flux             # or: the header item holding it (CBF / EDF)\n"
+    "# transmission = /entry/instrument/transmission/data   # the sample's transmission per\n"
+    "# transmission_header = Transmission  # frame (or header item), for [sinogram] normalise\n"
     "# poni = frames/detector.poni\n"
     "# mask = frames/mask.edf   dark =   flat =\n"
     "# slices = 1   angles = 61   angle_range = 180   translations = 110\n"
@@ -371,8 +373,8 @@ static tsct_status section_options(const config *c, const char *section,
 
 /* The frame description: [frames] keys over scan.ini's (whose paths are relative to it). */
 typedef struct frames_desc {
-    char pattern[PATH_MAX], dataset[256], monitor[256], monitor_header[64], poni[PATH_MAX],
-        mask[PATH_MAX], dark[PATH_MAX], flat[PATH_MAX];
+    char pattern[PATH_MAX], dataset[256], monitor[256], monitor_header[64], transmission[256],
+        transmission_header[64], poni[PATH_MAX], mask[PATH_MAX], dark[PATH_MAX], flat[PATH_MAX];
     char slices[32], angles[32], angle_range[32], translations[32], translation_step[32],
         zigzag[8], npt[32], qmin[64], qmax[64], polarization[32];
 } frames_desc;
@@ -393,7 +395,8 @@ static tsct_status frames_describe(const config *c, frames_desc *fd, tsct_error 
         int path;
     } keys[] = {
 #define K(name, path) {#name, offsetof(frames_desc, name), sizeof(((frames_desc *)0)->name), path}
-        K(dataset, 0), K(monitor, 0), K(monitor_header, 0), K(poni, 1), K(mask, 1), K(dark, 1), K(flat, 1),
+        K(dataset, 0), K(monitor, 0), K(monitor_header, 0), K(transmission, 0),
+        K(transmission_header, 0), K(poni, 1), K(mask, 1), K(dark, 1), K(flat, 1),
         K(slices, 0), K(angles, 0), K(angle_range, 0), K(translations, 0),
         K(translation_step, 0), K(zigzag, 0), K(npt, 0), K(qmin, 0), K(qmax, 0),
         K(polarization, 0),
@@ -588,9 +591,13 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     if (section_options(rs->cfg, "integrate", cmd, &a, &err) != TSCT_OK)
         return tsct_cli_fail(rs->cli, &err);
     char settings[4096];
-    int used = snprintf(settings, sizeof settings, "%s %s %s%s%s %s %s %s %s %s %s %s %s %s %s",
+    int used = snprintf(settings, sizeof settings,
+                        "%s %s %s%s%s%s%s%s%s %s %s %s %s %s %s %s %s %s %s",
                         fd.pattern, fd.dataset, fd.monitor,
-                        fd.monitor_header[0] ? " header:" : "", fd.monitor_header, fd.poni,
+                        fd.monitor_header[0] ? " header:" : "", fd.monitor_header,
+                        fd.transmission[0] || fd.transmission_header[0] ? " transmission:" : "",
+                        fd.transmission, fd.transmission_header[0] ? " header:" : "",
+                        fd.transmission_header, fd.poni,
                         fd.mask, fd.dark, fd.flat,
                         fd.slices, fd.angles, fd.translations, fd.npt, fd.qmin, fd.qmax);
     for (int i = 1; i < a.n && used < (int)sizeof settings; i++)
@@ -647,6 +654,8 @@ static int run_integrate(struct run_state *rs, int64_t *available)
                  {"--flat", fd.flat},
                  {"--monitor-dataset", fd.monitor},
                  {"--monitor-header", fd.monitor_header},
+                 {"--transmission-dataset", fd.transmission},
+                 {"--transmission-header", fd.transmission_header},
                  {"--npt", fd.npt},
                  {"--polarization", fd.polarization}};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
@@ -740,7 +749,8 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
 static tsct_status config_check(const config *c, tsct_error *err)
 {
     static const char *const frame_keys[] = {
-        "scan",   "frames",     "dataset",     "monitor", "monitor_header", "poni", "mask", "dark",
+        "scan",   "frames",     "dataset",     "monitor", "monitor_header", "transmission",
+        "transmission_header", "poni", "mask", "dark",
         "flat",   "time_steps", "slices",      "angles",  "angle_range", "translations",
         "translation_step", "zigzag", "npt", "qmin", "qmax", "polarization", "wavelength",
         "energy_kev", NULL};

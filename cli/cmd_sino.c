@@ -1001,13 +1001,17 @@ int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
              o.centre.mode, o.centre.value, o.crop, (long long)o.bin_s, (long long)o.bin_c,
              o.bad_thr, o.zinger_thr, (long long)o.block, (long long)o.deflate);
     static const char *const inputs_s[] = {"import_integrated", "integrate", "simulate", NULL};
+    /* The data read: the patterns, and with --normalise transmission the transmission. */
     static const char *const data_s[] = {TSCT_PATH_INTEGRATED, NULL};
+    static const char *const data_st[] = {TSCT_PATH_INTEGRATED, TSCT_PATH_SCAN "/transmission",
+                                          NULL};
     fingerprint(c, fp, sizeof fp, inputs_s, settings);
     if (tsct_cli_up_to_date(cli, c, "sinogram", fp))
         goto done;
     /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
-    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "sinogram", settings, data_s,
-                                                TSCT_PATH_SINOGRAMS, nt, &stamps, fp, sizeof fp);
+    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "sinogram", settings,
+                                                diode ? data_st : data_s, TSCT_PATH_SINOGRAMS,
+                                                nt, &stamps, fp, sizeof fp);
     if (t0 == nt)
         goto done;
     tsct_step_info info = {"sinogram", cli->command_line, settings, fp, (nt - t0) * nz * nblk,

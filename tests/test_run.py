@@ -39,6 +39,9 @@ scan = live/scan.ini
 [integrate]
 filter = trimmed:5,75
 
+[sinogram]
+normalise = transmission
+
 [pdf]
 config = pdf.cfg
 reference = 0
@@ -96,6 +99,15 @@ with h5py.File(exp, "r") as f:
     check("--time-offset=1" in cmd and "frames_t0000" not in cmd,
           "only the new file integrated: " + cmd)
     check(f["entry/maps/BiVO4"].shape[0] == 2, "maps of both time steps")
+    # The sample's transmission came with the frames (scan.ini's transmission), appended
+    # with the new time step, and is the simulator's own record.
+    with h5py.File(os.path.join(W, "src.h5"), "r") as s:
+        want = s["entry/scan/transmission"][...]
+    got = f["entry/scan/transmission"][...]
+    check(got.shape == want.shape and np.array_equal(got, want),
+          "transmission of both time steps from the frames: %s" % (got.shape,))
+    check("--normalise transmission" in f["entry/process/sinogram"].attrs["command"].decode(),
+          "sinograms corrected with the transmission")
     recon = f["entry/recon/data"][...]
     # The steps after integration compute the new time step only: time step 0 keeps its
     # stamp (the end time of the run that wrote it), and the records say where they began.

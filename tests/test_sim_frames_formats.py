@@ -76,6 +76,15 @@ def scan_ini(folder):
     return cfg["scan"]
 
 
+def cbf_item(img, key):
+    """A '# KEY VALUE' line of a mini-CBF's header contents, as a number."""
+    for line in img.header["_array_data.header_contents"].splitlines():
+        parts = line.lstrip("# ").split(None, 1)
+        if len(parts) == 2 and parts[0] == key:
+            return float(parts[1])
+    return None
+
+
 def cbf_md5_ok(path):
     raw = open(path, "rb").read()
     start = raw.index(b"\x0c\x1a\x04\xd5") + 4
@@ -93,7 +102,8 @@ for folder, ext in ((cbfdir, "cbf"), (edfdir, "edf")):
     sc = scan_ini(folder)
     check(sc.get("format") == ext and sc.get("frames") == "frames_t%04d"
           and sc.get("frame_files") == "frame_%06d." + ext and sc.get("dataset") == ""
-          and sc.get("monitor") == "" and sc.get("monitor_header") == "Flux",
+          and sc.get("monitor") == "" and sc.get("monitor_header") == "Flux"
+          and sc.get("transmission") == "" and sc.get("transmission_header") == "Transmission",
           "%s scan.ini: %s" % (ext, dict(sc)))
     entries = sorted(os.listdir(folder))
     check(entries == ["detector.poni", "frames_t0000", "frames_t0001", "mask.edf", "scan.ini"],
@@ -107,12 +117,14 @@ check(scan_ini(h5dir).get("format") == "h5", "HDF5 scan.ini has no format = h5")
 # ---- every frame against the HDF5 frame ----------------------------------------------------
 nbad = {"cbf": 0, "edf": 0}
 nflux = {"cbf": 0, "edf": 0}
+ntrans = 0
 nmd5 = 0
 big = 0
 for t in range(NT):
     with h5py.File(os.path.join(h5dir, "frames_t%04d.h5" % t), "r") as f:
         stack = f["/entry/data/data"][()]
         monitor = f["/entry/instrument/monitor/data"][()]
+        transmission = f["/entry/instrument/transmission/data"][()]
     check(stack.shape == (PER_T, 16, 1920), "HDF5 stack %s" % (stack.shape,))
     want = stack.view(np.int32)
     big += int((stack > 32767).sum())
@@ -124,11 +136,15 @@ for t in range(NT):
                 nbad[name] += 1
         nflux["cbf"] += cbf.pilatus_headers["Flux"] != monitor[k]
         nflux["edf"] += float(edf.header["Flux"]) != monitor[k]
+        # The sample's transmission: the header item reads back to the HDF5 value exactly.
+        ntrans += cbf_item(cbf, "Transmission") != transmission[k]
+        ntrans += float(edf.header["Transmission"]) != transmission[k]
         if k % 50 == 0:
             nmd5 += not cbf_md5_ok(cbf.filename)
 for name in ("cbf", "edf"):
     check(nbad[name] == 0, "%d %s frames differ from the HDF5 frames" % (nbad[name], name))
     check(nflux[name] == 0, "%d %s Flux values differ from the HDF5 monitor" % (nflux[name], name))
+check(ntrans == 0, "%d CBF/EDF Transmission values differ from the HDF5 record" % ntrans)
 check(nmd5 == 0, "%d CBF files with a wrong Content-MD5" % nmd5)
 check(big > 1000, "only %d pixels above 32767: the 4-byte escapes are not exercised" % big)
 print("%d frames x 2 formats equal to HDF5 (fabio); %d pixels above 32767" % (NT * PER_T, big))
@@ -158,12 +174,12 @@ def cube(path):
 t0 = time.time()
 integrate(os.path.join(TMP, "int_h5.h5"),
           [os.path.join(h5dir, "frames_t%04d.h5::/entry/data/data" % t) for t in range(NT)],
-          "--monitor-dataset", sc["monitor"])
+          "--monitor-dataset", sc["monitor"], "--transmission-dataset", sc["transmission"])
 t_h5 = time.time() - t0
 t0 = time.time()
 integrate(os.path.join(TMP, "int_cbf.h5"),
           [os.path.join(cbfdir, "frames_t%04d" % t) for t in range(NT)],
-          "--monitor-header", "Flux")
+          "--monitor-header", "Flux", "--transmission-header", "Transmission")
 t_cbf = time.time() - t0
 integrate(os.path.join(TMP, "int_edf.h5"),
           [os.path.join(edfdir, "frames_t%04d" % t) for t in range(NT)],
@@ -172,6 +188,28 @@ print("integrate %d frames: HDF5 %.1f s, CBF %.1f s" % (NT * PER_T, t_h5, t_cbf)
 ref, ref_sigma = cube(os.path.join(TMP, "int_h5.h5"))
 check(ref.shape == (NT, NZ, NA, NS, int(sc["npt"])), "cube %s" % (ref.shape,))
 check(np.isfinite(ref).all() and ref.max() > 0, "HDF5 cube empty or not finite")
+# The transmission per point, [nt][nz][na][ns] in acquisition order: the frames' values, the
+# same from the HDF5 dataset and the CBF header, equal to the simulator's own record.
+with h5py.File(os.path.join(TMP, "int_h5.h5"), "r") as f, \
+        h5py.File(os.path.join(TMP, "int_cbf.h5"), "r") as g, \
+        h5py.File(os.path.join(TMP, "h5.h5"), "r") as s:
+    th, tc, ts = (x["/entry/scan/transmission"][()] for x in (f, g, s))
+check(th.shape == (NT, NZ, NA, NS) and np.array_equal(th, tc) and np.array_equal(th, ts)
+      and 0.3 < th.min() < 0.99 and th.max() == 1.0,
+      "transmission from the frames: %s, %g..%g" % (th.shape, th.min(), th.max()))
+# A transmission dataset the frames' file does not have, or a header item the CBF lacks:
+# refused, naming the file and the item.
+r = integrate(os.path.join(TMP, "int_bad.h5"),
+              [os.path.join(h5dir, "frames_t0000.h5::/entry/data/data")],
+              "--transmission-dataset", "/entry/instrument/diode", status=1)
+check("frames_t0000.h5" in r.stderr and "/entry/instrument/diode" in r.stderr, r.stderr)
+r = integrate(os.path.join(TMP, "int_bad2.h5"), [os.path.join(cbfdir, "frames_t0000")],
+              "--transmission-header", "Diode", status=1)
+check("frame_000000.cbf" in r.stderr and "Diode" in r.stderr, r.stderr)
+r = run("integrate", os.path.join(cbfdir, "frames_t0000", "frame_000000.cbf"), "--poni",
+        os.path.join(h5dir, sc["poni"]), "-o", os.path.join(TMP, "x.xy"),
+        "--transmission-header", "Transmission", status=2)
+check("--transmission-header needs --container" in r.stderr, r.stderr)
 for name in ("cbf", "edf"):
     got, got_sigma = cube(os.path.join(TMP, "int_%s.h5" % name))
     check(np.array_equal(got, ref) and np.array_equal(got_sigma, ref_sigma),

@@ -156,9 +156,20 @@ static void test_writer(void)
     CHECK_FAILS(tsct_frames_writer_commit(w, &err), TSCT_ERR_STATE, &err, "never written");
     CHECK(access(path, F_OK) != 0);
 
+    /* Without a transmission dataset its values are refused by name. */
+    CHECK_OK(tsct_frames_writer_create(path, 2, 4, 5, &wp, &w, &err), &err);
+    const double trn[2] = {0.75, 0.5};
+    CHECK_FAILS(tsct_frames_writer_write_transmission(w, 0, 2, trn, &err), TSCT_ERR_VALUE, &err,
+                "without a transmission dataset");
+    tsct_frames_writer_destroy(w);
+    wp.transmission = "/entry/instrument/transmission/data";
     CHECK_OK(tsct_frames_writer_create(path, 2, 4, 5, &wp, &w, &err), &err);
     CHECK_OK(tsct_frames_writer_write(w, 1, 1, px + 20, mon + 1, &err), &err);
     CHECK_OK(tsct_frames_writer_write(w, 0, 1, px, mon, &err), &err);
+    CHECK_OK(tsct_frames_writer_write_transmission(w, 1, 1, trn + 1, &err), &err);
+    CHECK_OK(tsct_frames_writer_write_transmission(w, 0, 1, trn, &err), &err);
+    CHECK_FAILS(tsct_frames_writer_write_transmission(w, 1, 2, trn, &err), TSCT_ERR_VALUE, &err,
+                "outside the stack");
     CHECK_OK(tsct_frames_writer_commit(w, &err), &err);
     snprintf(spec, sizeof spec, "%s::/entry/data/data", path);
     const char *s = spec;
@@ -179,6 +190,11 @@ static void test_writer(void)
     CHECK_OK(tsct_h5file_open(path, TSCT_OPEN_READ, &c, &err), &err);
     CHECK_OK(tsct_container_read_vector(c, "/entry/instrument/monitor/data", &m, &n, &err), &err);
     CHECK(n == 2 && m && m[0] == 1.5 && m[1] == 2.5);
+    free(m);
+    m = NULL;
+    CHECK_OK(tsct_container_read_vector(c, "/entry/instrument/transmission/data", &m, &n, &err),
+             &err);
+    CHECK(n == 2 && m && m[0] == 0.75 && m[1] == 0.5);
     free(m);
     tsct_container_close(c, NULL);
     snprintf(path, sizeof path, "%s/no/such/folder/stack.h5", dir);

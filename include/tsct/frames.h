@@ -161,7 +161,7 @@ tsct_status tsct_frames_mask(const tsct_frames *f, int64_t index, const float *f
 /* A writer of one HDF5 file holding a stack of frames as detectors write them: the dataset
  * `dataset` [nframes][rows][cols] of uint32 counts (little-endian), one frame per chunk, and,
  * if `monitor` is not NULL, the float64 dataset `monitor` [nframes] (the beam monitor of each
- * frame). Missing parent groups are created with NeXus classes for the usual names (entry
+ * frame), and likewise `transmission`. Missing parent groups are created with NeXus classes for the usual names (entry
  * NXentry, data NXdata, instrument NXinstrument, monitor NXmonitor). The file is written under a
  * temporary name and renamed into place by tsct_frames_writer_commit(), so `path` is never
  * seen half-written; objects carry no timestamps, so the same frames written in the same order
@@ -184,10 +184,15 @@ typedef struct tsct_frames_writer_params {
     tsct_frames_compression compression;   /* AUTO (default) */
     const char *attr_name;    /* a string attribute on the root group (e.g. what made the */
     const char *attr_value;   /* file), or NULL (default) */
+    const char *transmission; /* e.g. "/entry/instrument/transmission/data": a float64
+                                 [nframes] of the sample's transmission at each frame (a
+                                 diode behind the sample over the monitor); NULL (default):
+                                 none */
 } tsct_frames_writer_params;
 
 #define TSCT_FRAMES_WRITER_PARAMS_DEFAULT                                                     \
-    {"/entry/data/data", "/entry/instrument/monitor/data", TSCT_FRAMES_COMPRESS_AUTO, NULL, NULL}
+    {"/entry/data/data", "/entry/instrument/monitor/data", TSCT_FRAMES_COMPRESS_AUTO, NULL,   \
+     NULL, NULL}
 
 /* Start the stack at `path` (params NULL = the defaults). Errors: TSCT_ERR_SHAPE (sizes < 1,
  * frames over 2^31 pixels), TSCT_ERR_VALUE (relative dataset paths), TSCT_ERR_UNSUPPORTED
@@ -205,6 +210,13 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
 tsct_status tsct_frames_writer_write(tsct_frames_writer *w, int64_t first, int64_t count,
                                      const uint32_t *frames, const double *monitor,
                                      tsct_error *err);
+
+/* Write the transmission values[count] of frames first .. first + count - 1 (the stack must
+ * have been created with params.transmission). Errors: TSCT_ERR_VALUE (outside the stack, no
+ * transmission dataset), TSCT_ERR_IO. */
+tsct_status tsct_frames_writer_write_transmission(tsct_frames_writer *w, int64_t first,
+                                                  int64_t count, const double *values,
+                                                  tsct_error *err);
 
 /* Check that every frame was written (TSCT_ERR_STATE naming the first missing one), close,
  * fsync and rename into place. Frees the writer, also on error (the temporary file is then

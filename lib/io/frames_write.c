@@ -1,7 +1,8 @@
 /* frames_write.c - the writer of HDF5 frame stacks (see include/tsct/frames.h): one file per
  * series of frames, [nframes][rows][cols] uint32 counts, one frame per chunk, compressed with
  * bitshuffle-LZ4 (filter 32008, the Dectris / ESRF choice) when the HDF5 plugin can be loaded
- * and with deflate level 1 otherwise, plus an optional float64 monitor [nframes].
+ * and with deflate level 1 otherwise, plus optional float64 monitor and transmission
+ * [nframes].
  *
  * Design: the file is built under a temporary name (tsct/publish.h) and renamed into place by
  * the commit, so a reader never sees a half-written stack. Objects are created without
@@ -20,7 +21,7 @@
 struct tsct_frames_writer {
     tsct_publish pub;
     char path[TSCT_PATH_MAX];
-    hid_t file, data, monitor;
+    hid_t file, data, monitor, transmission;
     int64_t nframes, rows, cols;
     uint8_t *written;          /* [nframes]: 1 once a frame was written */
     const char *compression;   /* static name */
@@ -101,6 +102,8 @@ void tsct_frames_writer_destroy(tsct_frames_writer *w)
     TSCT__H5_LOCK();
     if (w->monitor >= 0)
         H5Dclose(w->monitor);
+    if (w->transmission >= 0)
+        H5Dclose(w->transmission);
     if (w->data >= 0)
         H5Dclose(w->data);
     if (w->file >= 0)
@@ -128,7 +131,8 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
         return tsct_error_set(err, TSCT_ERR_SHAPE, path, "frames", -1,
                               "cannot write %lld frames of %lld x %lld pixels",
                               (long long)nframes, (long long)rows, (long long)cols);
-    if (!p->dataset || p->dataset[0] != '/' || (p->monitor && p->monitor[0] != '/'))
+    if (!p->dataset || p->dataset[0] != '/' || (p->monitor && p->monitor[0] != '/') ||
+        (p->transmission && p->transmission[0] != '/'))
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "dataset", -1,
                               "dataset paths must be absolute (start with '/')");
     tsct_frames_writer *w = calloc(1, sizeof *w);
@@ -136,7 +140,7 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
         free(w);
         return tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "frame writer");
     }
-    w->file = w->data = w->monitor = -1;
+    w->file = w->data = w->monitor = w->transmission = -1;
     w->nframes = nframes;
     w->rows = rows;
     w->cols = cols;
@@ -153,7 +157,8 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
     if (w->file < 0)
         st = h5_fail(err, path, NULL, "cannot create the HDF5 file");
     if (st == TSCT_OK && (make_parents(w->file, p->dataset) < 0 ||
-                          (p->monitor && make_parents(w->file, p->monitor) < 0)))
+                          (p->monitor && make_parents(w->file, p->monitor) < 0) ||
+                          (p->transmission && make_parents(w->file, p->transmission) < 0)))
         st = h5_fail(err, path, p->dataset, "cannot create the groups");
     if (st == TSCT_OK && p->attr_name && p->attr_value) {
         hid_t g = H5Gopen2(w->file, "/", H5P_DEFAULT);
@@ -199,15 +204,22 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
         if (w->data < 0)
             st = h5_fail(err, path, p->dataset, "cannot create the dataset");
     }
-    if (st == TSCT_OK && p->monitor) {
+    /* The per-frame values: monitor and transmission, float64 [nframes]. */
+    if (st == TSCT_OK && (p->monitor || p->transmission)) {
         hsize_t n = (hsize_t)nframes;
         mspace = H5Screate_simple(1, &n, NULL);
         mdcpl = H5Pcreate(H5P_DATASET_CREATE);
         H5Pset_obj_track_times(mdcpl, 0);
-        w->monitor = H5Dcreate2(w->file, p->monitor, H5T_IEEE_F64LE, mspace, H5P_DEFAULT,
-                                mdcpl, H5P_DEFAULT);
-        if (w->monitor < 0)
-            st = h5_fail(err, path, p->monitor, "cannot create the dataset");
+    }
+    const char *vpath[2] = {p->monitor, p->transmission};
+    hid_t *vid[2] = {&w->monitor, &w->transmission};
+    for (int k = 0; k < 2 && st == TSCT_OK; k++) {
+        if (!vpath[k])
+            continue;
+        *vid[k] = H5Dcreate2(w->file, vpath[k], H5T_IEEE_F64LE, mspace, H5P_DEFAULT, mdcpl,
+                             H5P_DEFAULT);
+        if (*vid[k] < 0)
+            st = h5_fail(err, path, vpath[k], "cannot create the dataset");
     }
     if (dcpl >= 0)
         H5Pclose(dcpl);
@@ -224,6 +236,19 @@ tsct_status tsct_frames_writer_create(const char *path, int64_t nframes, int64_t
     }
     *out = w;
     return TSCT_OK;
+}
+
+/* values[count] into the float64 [nframes] dataset d from `first` on; < 0 on failure.
+ * Under the HDF5 lock. */
+static int write_values(hid_t d, int64_t first, int64_t count, const double *values)
+{
+    hsize_t start = (hsize_t)first, cnt = (hsize_t)count;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+    int rc = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, values) < 0 ? -1 : 0;
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
 }
 
 tsct_status tsct_frames_writer_write(tsct_frames_writer *w, int64_t first, int64_t count,
@@ -248,18 +273,30 @@ tsct_status tsct_frames_writer_write(tsct_frames_writer *w, int64_t first, int64
         st = h5_fail(err, w->path, "frames", "cannot write the frames");
     H5Sclose(ms);
     H5Sclose(fs);
-    if (st == TSCT_OK && monitor) {
-        fs = H5Dget_space(w->monitor);
-        ms = H5Screate_simple(1, cnt, NULL);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
-        if (H5Dwrite(w->monitor, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, monitor) < 0)
-            st = h5_fail(err, w->path, "monitor", "cannot write the monitor");
-        H5Sclose(ms);
-        H5Sclose(fs);
-    }
+    if (st == TSCT_OK && monitor && write_values(w->monitor, first, count, monitor) < 0)
+        st = h5_fail(err, w->path, "monitor", "cannot write the monitor");
     TSCT__H5_UNLOCK();
     if (st == TSCT_OK)
         memset(w->written + first, 1, (size_t)count);
+    return st;
+}
+
+tsct_status tsct_frames_writer_write_transmission(tsct_frames_writer *w, int64_t first,
+                                                  int64_t count, const double *values,
+                                                  tsct_error *err)
+{
+    if (first < 0 || count < 1 || first > w->nframes - count)
+        return tsct_error_set(err, TSCT_ERR_VALUE, w->path, "transmission", first,
+                              "frames %lld .. %lld outside the stack of %lld", (long long)first,
+                              (long long)(first + count - 1), (long long)w->nframes);
+    if (w->transmission < 0 || !values)
+        return tsct_error_set(err, TSCT_ERR_VALUE, w->path, "transmission", first,
+                              "the stack was created without a transmission dataset");
+    tsct_status st = TSCT_OK;
+    TSCT__H5_LOCK();
+    if (write_values(w->transmission, first, count, values) < 0)
+        st = h5_fail(err, w->path, "transmission", "cannot write the transmission");
+    TSCT__H5_UNLOCK();
     return st;
 }
 
@@ -273,8 +310,10 @@ tsct_status tsct_frames_writer_commit(tsct_frames_writer *w, tsct_error *err)
                                 (long long)w->nframes);
     if (st == TSCT_OK) {
         TSCT__H5_LOCK();
-        int bad = (w->monitor >= 0 && H5Dclose(w->monitor) < 0) | (H5Dclose(w->data) < 0);
-        w->monitor = w->data = -1;
+        int bad = (w->monitor >= 0 && H5Dclose(w->monitor) < 0) |
+                  (w->transmission >= 0 && H5Dclose(w->transmission) < 0) |
+                  (H5Dclose(w->data) < 0);
+        w->monitor = w->transmission = w->data = -1;
         bad |= H5Fclose(w->file) < 0;
         w->file = -1;
         if (bad)

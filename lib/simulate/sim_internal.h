@@ -34,12 +34,13 @@ tsct_status tsct__sim_frames_have(const tsct__sim_frames *f, int64_t t, int *hav
 tsct_status tsct__sim_frames_write_aux(const tsct__sim_frames *f, tsct_error *err);
 
 /* Start time step t's file; render slice z's frames from its noiseless patterns
- * data[na][ns][nq] (acquisition order) and monitor[na][ns] (sinogram order), counting frames
- * into progress; publish the file once every slice is in. */
+ * data[na][ns][nq] (acquisition order), monitor[na][ns] (sinogram order) and the sample's
+ * transmission[na][ns] (acquisition order; stored per frame), counting frames into progress;
+ * publish the file once every slice is in. */
 tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *err);
 tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
-                                   const float *monitor, tsct_progress *progress,
-                                   tsct_error *err);
+                                   const float *monitor, const float *transmission,
+                                   tsct_progress *progress, tsct_error *err);
 tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err);
 
 /* The number of single-crystal spots in each frame of slice z at time step t, out[na][ns]

@@ -513,7 +513,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             if (st == TSCT_OK)
                 st = scan_slice(&r, t, z, !frames, err);
             if (st == TSCT_OK && render)
-                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, &progress, err);
+                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, r.diode, &progress, err);
             if (done)
                 continue;
             int64_t cs[5] = {t, z, 0, 0, 0};

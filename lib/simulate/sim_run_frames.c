@@ -19,7 +19,8 @@
  * renamed into place when the time step is complete, which is what makes a time step's files
  * appear at once, as the HDF5 stack's rename does. The frame's monitor goes into its header
  * (Flux) as the shortest decimal that reads back to the same double, so integrating the
- * series with --monitor-header Flux divides by exactly the HDF5 monitor.
+ * series with --monitor-header Flux divides by exactly the HDF5 monitor; the sample's
+ * transmission likewise (Transmission; /entry/instrument/transmission/data in the stack).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +41,7 @@
 
 #define FRAME_NAME "frames_t%04lld"   /* + ".h5", or a folder of frame files */
 #define SIM_ATTR "tsct_simulation"
+#define SIM_TRANSMISSION "/entry/instrument/transmission/data" /* per frame, HDF5 stacks */
 #define NRING 5   /* strongest peaks that carry single-crystal spots */
 
 struct tsct__sim_frames {
@@ -59,6 +61,7 @@ struct tsct__sim_frames {
     float *fbuf;                    /* [batch][npx] */
     uint32_t *ubuf;                 /* [batch][npx] */
     double *mon;                    /* [batch] */
+    double *trn;                    /* [batch]: the frames' transmission */
     float *sum;                     /* [nq] summed patterns of a slice (spot rings) */
     tsct_error *errs;               /* [batch] */
     tsct_frames_writer *writer;     /* the time step being written (HDF5) */
@@ -157,6 +160,7 @@ void tsct__sim_frames_destroy(tsct__sim_frames *f)
     free(f->fbuf);
     free(f->ubuf);
     free(f->mon);
+    free(f->trn);
     free(f->sum);
     free(f->errs);
     free(f);
@@ -264,6 +268,7 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
         f->fbuf = malloc((size_t)(f->batch * f->npx) * sizeof *f->fbuf);
         f->ubuf = malloc((size_t)(f->batch * f->npx) * sizeof *f->ubuf);
         f->mon = malloc((size_t)f->batch * sizeof *f->mon);
+        f->trn = malloc((size_t)f->batch * sizeof *f->trn);
         f->sum = malloc((size_t)nq * sizeof *f->sum);
         f->errs = malloc((size_t)f->batch * sizeof *f->errs);
         if (params->format != TSCT_SIM_FRAMES_HDF5) {
@@ -275,7 +280,7 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
             f->dark = malloc((size_t)f->npx * sizeof *f->dark);
         if (d->flat_sd > 0)
             f->flat = malloc((size_t)f->npx * sizeof *f->flat);
-        if (!f->mask || !f->fbuf || !f->ubuf || !f->mon || !f->sum || !f->errs ||
+        if (!f->mask || !f->fbuf || !f->ubuf || !f->mon || !f->trn || !f->sum || !f->errs ||
             (f->ext && (!f->enc || !f->enc_cap)) ||
             (d->dark > 0 && !f->dark) || (d->flat_sd > 0 && !f->flat))
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1,
@@ -434,11 +439,14 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
         fprintf(fp, "dataset = \n");
         fprintf(fp, "monitor = \n");
         fprintf(fp, "monitor_header = Flux\n");
+        fprintf(fp, "transmission = \n");
+        fprintf(fp, "transmission_header = Transmission\n");
     } else {
         fprintf(fp, "format = h5\n");
         fprintf(fp, "frames = frames_t%%04d.h5\n");
         fprintf(fp, "dataset = /entry/data/data\n");
         fprintf(fp, "monitor = /entry/instrument/monitor/data\n");
+        fprintf(fp, "transmission = " SIM_TRANSMISSION "\n");
     }
     fprintf(fp, "poni = detector.poni\n");
     fprintf(fp, "mask = mask.edf\n");
@@ -485,6 +493,7 @@ tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *e
         return tsct_publish_dir_begin(&f->folder, path, err);
     }
     tsct_frames_writer_params wp = TSCT_FRAMES_WRITER_PARAMS_DEFAULT;
+    wp.transmission = SIM_TRANSMISSION;
     wp.attr_name = SIM_ATTR;
     wp.attr_value = f->fingerprint;
     f->t = t;
@@ -505,14 +514,17 @@ tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err)
  * encoded into buffer slot b; its monitor as the Flux header item. Plain writes: the folder is
  * fsynced and renamed as a whole (tsct__sim_frames_end). Thread-safe for distinct slots. */
 static tsct_status write_frame_file(tsct__sim_frames *f, int64_t b, int64_t k,
-                                    const int32_t *counts, double monitor, tsct_error *err)
+                                    const int32_t *counts, double monitor, double transmission,
+                                    tsct_error *err)
 {
-    char flux[40];
+    char flux[40], trn[40];
     shortest(flux, sizeof flux, monitor);
+    shortest(trn, sizeof trn, transmission);
     const tsct_image_header_entry items[] = {
         {"Detector", f->hdr_det},   {"Pixel_size", f->hdr_pix},
         {"Wavelength", f->hdr_wl},  {"Detector_distance", f->hdr_dist},
-        {"Flux", flux},             {SIM_ATTR, f->header_fp},
+        {"Flux", flux},             {"Transmission", trn},
+        {SIM_ATTR, f->header_fp},
     };
     const int64_t nitems = (int64_t)(sizeof items / sizeof items[0]);
     size_t size = 0;
@@ -598,8 +610,8 @@ void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const 
 }
 
 tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
-                                   const float *monitor, tsct_progress *progress,
-                                   tsct_error *err)
+                                   const float *monitor, const float *transmission,
+                                   tsct_progress *progress, tsct_error *err)
 {
     const tsct_sim_detector *d = &f->p->detector;
     const int64_t na = f->na, ns = f->ns, nq = f->nq, npx = f->npx, nframes = na * ns;
@@ -634,6 +646,7 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                 continue;
             }
             f->mon[b] = monitor[a * ns + j];
+            f->trn[b] = transmission[k]; /* acquisition order, like the frames */
             if (!f->ext) {
                 for (int64_t px = 0; px < npx; px++) {
                     double v = fr[px];
@@ -650,7 +663,8 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                 double v = fr[px];
                 counts[px] = v < 0 ? -1 : v >= 2147483646.0 ? INT32_MAX - 1 : (int32_t)llround(v);
             }
-            if (write_frame_file(f, b, index, counts, f->mon[b], &f->errs[b]) != TSCT_OK)
+            if (write_frame_file(f, b, index, counts, f->mon[b], f->trn[b], &f->errs[b]) !=
+                TSCT_OK)
                 failed = 1;
         }
         if (failed) {
@@ -661,6 +675,9 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
                     return f->errs[b].status;
                 }
         }
+        if (!f->ext)
+            TSCT_TRY(tsct_frames_writer_write_transmission(f->writer, z * nframes + b0, nb,
+                                                           f->trn, err));
         if (!f->ext)
             TSCT_TRY(tsct_frames_writer_write(f->writer, z * nframes + b0, nb, f->ubuf, f->mon,
                                               err));
