@@ -161,8 +161,9 @@ tsct_status tsct_frames_mask(const tsct_frames *f, int64_t index, const float *f
 /* A writer of one HDF5 file holding a stack of frames as detectors write them: the dataset
  * `dataset` [nframes][rows][cols] of uint32 counts (little-endian), one frame per chunk, and,
  * if `monitor` is not NULL, the float64 dataset `monitor` [nframes] (the beam monitor of each
- * frame), and likewise `transmission`. Missing parent groups are created with NeXus classes for the usual names (entry
- * NXentry, data NXdata, instrument NXinstrument, monitor NXmonitor). The file is written under a
+ * frame), and likewise `transmission`. Missing parent groups are created with NeXus classes
+ * for the usual names (entry NXentry, data NXdata, instrument NXinstrument, monitor
+ * NXmonitor). The file is written under a
  * temporary name and renamed into place by tsct_frames_writer_commit(), so `path` is never
  * seen half-written; objects carry no timestamps, so the same frames written in the same order
  * give the same bytes. Such a file is a source for tsct_frames_open() ("PATH::DATASET"). */

@@ -334,8 +334,9 @@ typedef struct tsct_sim_scene {
 
 /* Validate the mapping (every region present in the phantom has exactly one of material or
  * reaction; the reactions and cycling pass tsct_sim_kinetics_check), list the components and
- * draw the particles' loss and order ranks. Release with tsct_sim_scene_release (a scene that failed to
- * initialise holds nothing). Errors: TSCT_ERR_VALUE naming the region, TSCT_ERR_NOMEM. */
+ * draw the particles' loss and order ranks. Release with tsct_sim_scene_release (a scene that
+ * failed to initialise holds nothing). Errors: TSCT_ERR_VALUE naming the region,
+ * TSCT_ERR_NOMEM. */
 tsct_status tsct_sim_scene_init(tsct_sim_scene *scene, tsct_error *err);
 void tsct_sim_scene_release(tsct_sim_scene *scene);
 

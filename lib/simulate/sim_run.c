@@ -132,7 +132,8 @@ static tsct_status setup(struct run *r, tsct_error *err)
         r->cells = malloc((size_t)(r->n * r->n * 3) * sizeof *r->cells);
     }
     if (!r->q || !r->angles || !r->patterns || !r->fractions || !r->data || !r->sigma ||
-        !r->sino || !r->monitor || !r->spots || !r->diode || (r->graded && (!r->progress || !r->cells)))
+        !r->sino || !r->monitor || !r->spots || !r->diode ||
+        (r->graded && (!r->progress || !r->cells)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p->name, -1, "work arrays");
     for (int64_t j = 0; j < r->nq; j++)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
@@ -199,8 +200,8 @@ static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, int noise, 
     double mu[TSCT_SIM_MAX_COMPONENTS];
     for (int c = 0; c < r->nc; c++)
         mu[c] = p->materials[r->material_of[c]].mu_per_mm;
-    tsct_sim_scan scan = {r->na,     r->ns,           r->angles, p->beam, p->phantom.voxel_um * 1e-3,
-                          p->zigzag, r->rp->nthreads, r->diode};
+    tsct_sim_scan scan = {r->na,     r->ns,           r->angles, p->beam,
+                          p->phantom.voxel_um * 1e-3, p->zigzag, r->rp->nthreads, r->diode};
     TSCT_TRY(tsct_sim_scan_patterns(&scan, r->fractions, r->n, r->nc, r->patterns, r->nq, mu,
                                     r->monitor, r->data, r->sino, err));
     /* Counting noise: counts = Poisson(counts_per_unit x I); the pattern is counts / scale,
@@ -513,7 +514,8 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             if (st == TSCT_OK)
                 st = scan_slice(&r, t, z, !frames, err);
             if (st == TSCT_OK && render)
-                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, r.diode, &progress, err);
+                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, r.diode, &progress,
+                                            err);
             if (done)
                 continue;
             int64_t cs[5] = {t, z, 0, 0, 0};
