@@ -1,8 +1,9 @@
 """cli_check.py - shared by end-to-end Python tests of the tsct program (not a test itself).
 
 check() records a failed condition and goes on, so one run reports every failure; run() runs
-the program with arguments and checks its exit status; finish() prints the count and exits
-0 or 1. The program is $TSCT, scratch files go to $TSCT_TMP (created).
+the program with arguments and checks its exit status; fresh_experiment() clears the way for
+`tsct simulate -o PATH`; finish() prints the count and exits 0 or 1. The program is $TSCT,
+scratch files go to $TSCT_TMP (created).
 """
 import os
 import subprocess
@@ -25,6 +26,15 @@ def run(*args, status=0):
         print(r.stdout, r.stderr, file=sys.stderr)
     check(r.returncode == status, "exit %d (wanted %d): %s" % (r.returncode, status, " ".join(args)))
     return r
+
+
+def fresh_experiment(path):
+    """Remove a simulated experiment left by an earlier run, the container PATH and the
+    electrochemistry CSV the simulator writes beside it; returns PATH."""
+    for p in (path, path.replace(".h5", "_echem.csv")):
+        if os.path.exists(p):
+            os.remove(p)
+    return path
 
 
 def finish(name):

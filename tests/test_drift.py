@@ -18,12 +18,9 @@ import os
 import h5py
 import numpy as np
 
-from cli_check import TMP, check, finish, run
+from cli_check import TMP, check, finish, fresh_experiment, run
 
-exp = os.path.join(TMP, "drift.h5")
-for p in (exp, exp.replace(".h5", "_echem.csv")):
-    if os.path.exists(p):
-        os.remove(p)
+exp = fresh_experiment(os.path.join(TMP, "drift.h5"))
 run("simulate", "--preset", "demo", "-o", exp)
 run("sinogram", exp)
 run("recon", exp)

@@ -11,6 +11,7 @@ bounds given below. The simulator is also checked for reproducibility, complete 
 and clear errors.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -18,15 +19,11 @@ import h5py
 import numpy as np
 from scipy.ndimage import maximum_filter
 
-from cli_check import TMP, TSCT, check, failures, run
+from cli_check import TMP, TSCT, check, failures, fresh_experiment, run
 
 
 def fresh(name):
-    p = os.path.join(TMP, name)
-    for q in (p, p.replace(".h5", "_echem.csv")):
-        if os.path.exists(q):
-            os.remove(q)
-    return p
+    return fresh_experiment(os.path.join(TMP, name))
 
 
 a, b, c = fresh("a.h5"), fresh("b.h5"), fresh("c.h5")
@@ -200,7 +197,6 @@ for phase, mname in [(p, p) for p in PHASES] + [("BiVO4", "win_BiVO4")]:
 # Bad input.
 # --normalise transmission without the record, or with one of another shape: refused by name,
 # the sinograms left as they were.
-import shutil
 for what in ("missing", "shape"):
     d = fresh("t_%s.h5" % what)
     shutil.copy(a, d)

@@ -15,14 +15,11 @@ import os
 import h5py
 import numpy as np
 
-from cli_check import TMP, check, finish, run
+from cli_check import TMP, check, finish, fresh_experiment, run
 
 W = os.path.join(TMP, "cyl")
 os.makedirs(W, exist_ok=True)
-EXP = os.path.join(W, "cyl.h5")
-for p in (EXP, EXP.replace(".h5", "_echem.csv")):
-    if os.path.exists(p):
-        os.remove(p)
+EXP = fresh_experiment(os.path.join(W, "cyl.h5"))
 # 64 x 64 voxels (3 turns of the roll), 24 angles, 4 tomograms over the cycle, no noise.
 run("simulate", "--preset", "cylindrical", "--set", "n=64", "--set", "ns=64", "--set", "na=24",
     "--set", "nt=4", "--set", "nq=600", "--set", "tube_wall=2", "--set", "counts=0",

@@ -20,7 +20,7 @@ import sys
 import h5py
 import numpy as np
 
-from cli_check import TMP, check, failures, run
+from cli_check import TMP, check, failures, fresh_experiment, run
 
 # One slice, one time step, 2 angles, the central translations; sizes each preset's geometry
 # allows (2.5-Mpixel frames: a few dozen per preset keep the test short under the sanitizers).
@@ -39,11 +39,8 @@ def hat_mean(p):
 
 
 for preset, sizes in PRESETS.items():
-    exp = os.path.join(TMP, "pf_%s.h5" % preset)
+    exp = fresh_experiment(os.path.join(TMP, "pf_%s.h5" % preset))
     folder = os.path.join(TMP, "pf_%s_frames" % preset)
-    for p in (exp, exp.replace(".h5", "_echem.csv")):
-        if os.path.exists(p):
-            os.remove(p)
     run("simulate", "--preset", preset, "--level", "frames", "-o", exp, "--seed", "2",
         "--set", "nz=1", "--set", "nt=1", "--set", "na=2", *sizes)
     cfg = configparser.ConfigParser(interpolation=None)

@@ -19,14 +19,11 @@ import h5py
 import numpy as np
 from scipy import ndimage
 
-from cli_check import TMP, check, finish, run
+from cli_check import TMP, check, finish, fresh_experiment, run
 
 W = os.path.join(TMP, "nmc")
 os.makedirs(W, exist_ok=True)
-EXP = os.path.join(W, "nmc.h5")
-for p in (EXP, EXP.replace(".h5", "_echem.csv")):
-    if os.path.exists(p):
-        os.remove(p)
+EXP = fresh_experiment(os.path.join(W, "nmc.h5"))
 # 11 slices of 56 x 56 um, particles of radius 5 um (no spread), a 2 um front, every particle
 # at the cell's state of charge (no front lag), 4 tomograms over the 20 h cycle (a quarter and
 # three quarters through the charge, then through the discharge); a token scan.

@@ -14,14 +14,11 @@ import os
 import h5py
 import numpy as np
 
-from cli_check import TMP, check, finish, run
+from cli_check import TMP, check, finish, fresh_experiment, run
 
 W = os.path.join(TMP, "si")
 os.makedirs(W, exist_ok=True)
-EXP = os.path.join(W, "si.h5")
-for p in (EXP, EXP.replace(".h5", "_echem.csv")):
-    if os.path.exists(p):
-        os.remove(p)
+EXP = fresh_experiment(os.path.join(W, "si.h5"))
 # One 20 h cycle as 12 tomograms, no reaction-front lag (every particle at the cell's state of
 # charge), the full q range (0.5 .. 20 1/A, 2000 channels); a small scan without counting
 # noise (the checks read the ground truth).

@@ -14,18 +14,14 @@ import os
 import h5py
 import numpy as np
 
-from cli_check import TMP, check, finish, run
+from cli_check import TMP, check, finish, fresh_experiment, run
 
 W = os.path.join(TMP, "presets")
 os.makedirs(W, exist_ok=True)
 
 
 def fresh(name):
-    p = os.path.join(W, name)
-    for q in (p, p.replace(".h5", "_echem.csv")):
-        if os.path.exists(q):
-            os.remove(q)
-    return p
+    return fresh_experiment(os.path.join(W, name))
 
 
 r = run("simulate", "--list")

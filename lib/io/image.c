@@ -656,18 +656,25 @@ tsct_status tsct__buf_reserve(uint8_t **buf, size_t *capacity, size_t need, tsct
     return TSCT_OK;
 }
 
-tsct_status tsct__image_publish(const char *path, const uint8_t *buf, size_t size,
-                                tsct_error *err)
+tsct_status tsct__image_publish(const char *path, tsct_status encoded, uint8_t *buf,
+                                size_t size, tsct_error *err)
 {
-    FILE *fp;
+    tsct_status st = encoded;
+    FILE *fp = NULL;
     tsct_publish pub;
-    TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
-    if (fwrite(buf, 1, size, fp) != size) {
+    if (st != TSCT_OK)
+        tsct_error_set_file(err, path);
+    else
+        st = tsct_publish_fopen(&pub, path, &fp, err);
+    if (st == TSCT_OK && fwrite(buf, 1, size, fp) != size) {
         fclose(fp);
         tsct_publish_abort(&pub);
-        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "write failed");
+        st = tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "write failed");
+    } else if (st == TSCT_OK) {
+        st = tsct_publish_fclose(&pub, fp, err);
     }
-    return tsct_publish_fclose(&pub, fp, err);
+    free(buf);
+    return st;
 }
 
 /* ---- masks ---------------------------------------------------------------------------- */

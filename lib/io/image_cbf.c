@@ -694,10 +694,5 @@ tsct_status tsct_image_write_cbf(const char *path, const int32_t *data, int64_t 
     size_t cap = 0, size = 0;
     tsct_status st = tsct_image_encode_cbf(data, rows, cols, items, nitems, &buf, &cap, &size,
                                            err);
-    if (st == TSCT_OK)
-        st = tsct__image_publish(path, buf, size, err);
-    else
-        tsct_error_set_file(err, path);
-    free(buf);
-    return st;
+    return tsct__image_publish(path, st, buf, size, err);
 }

@@ -592,12 +592,7 @@ static tsct_status edf_write(const char *path, const void *data, const char *typ
     size_t cap = 0, size = 0;
     tsct_status st = edf_encode(data, type, esize, rows, cols, items, nitems, &buf, &cap, &size,
                                 err);
-    if (st == TSCT_OK)
-        st = tsct__image_publish(path, buf, size, err);
-    else
-        tsct_error_set_file(err, path);
-    free(buf);
-    return st;
+    return tsct__image_publish(path, st, buf, size, err);
 }
 
 tsct_status tsct_image_write_edf(const char *path, const float *data, int64_t rows,

@@ -94,12 +94,14 @@ tsct_status tsct__edf_read_header(tsct_image *img, const char *path,
 
 /* Writers: check the caller's header items for `format` (CBF or EDF: what may stand in a key
  * and a value) and add the text they need to *text; make *buf hold at least `need` bytes
- * (realloc, *capacity updated); publish `size` bytes at path (tsct/publish.h). */
+ * (realloc, *capacity updated); finish a write whose encoder returned `encoded`: publish
+ * buf[size] at path (tsct/publish.h) if it succeeded, else name path in its error; buf (from
+ * the encoder, may be NULL) is freed either way. */
 tsct_status tsct__image_items_check(const tsct_image_header_entry *items, int64_t nitems,
                                     tsct_image_format format, size_t *text, tsct_error *err);
 tsct_status tsct__buf_reserve(uint8_t **buf, size_t *capacity, size_t need, tsct_error *err);
-tsct_status tsct__image_publish(const char *path, const uint8_t *buf, size_t size,
-                                tsct_error *err);
+tsct_status tsct__image_publish(const char *path, tsct_status encoded, uint8_t *buf,
+                                size_t size, tsct_error *err);
 
 /* ASCII helpers shared by the header parsers. */
 int tsct__ascii_casecmp(const char *a, const char *b);
