@@ -120,6 +120,9 @@ int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 #endif
     ;
 
+/* The option getopt_long has just parsed, as written ("--angles" for "--angles 0" and for
+ * "--angles=0"), for messages about its value arg (optarg). Valid until the next call. */
+const char *tsct_cli_option_name(char **argv, int ind, const char *arg);
 /* Parse a whole decimal integer / finite double option value; 0 on success, -1 otherwise. */
 int tsct_cli_parse_int64(const char *s, int64_t *out);
 int tsct_cli_parse_double(const char *s, double *out);

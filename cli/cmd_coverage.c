@@ -85,7 +85,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct cov_opts *o)
         case 'D':
             if (tsct_cli_parse_int64(optarg, &v) != 0 || v < 0 || v > 1000000)
                 return tsct_cli_usage_error(cli, "%s expects a whole number >= 0, got '%s'",
-                                            argv[optind - 1], optarg);
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             if (ch == 'O')
                 o->open_r = (int)v;
             else if (ch == 'C')

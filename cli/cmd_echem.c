@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/publish.h"
 #include "tsct/echem.h"
 #include "tsct/pattern.h"
 
@@ -68,7 +69,8 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
             if (tsct_cli_parse_double(optarg, target) != 0 || *target < 0 ||
                 (ch != O_START && *target == 0))
                 return tsct_cli_usage_error(cli, "%s expects a number %s, got '%s'",
-                                            argv[optind - 1], ch == O_START ? ">= 0" : "> 0",
+                                            tsct_cli_option_name(argv, optind, optarg),
+                                            ch == O_START ? ">= 0" : "> 0",
                                             optarg);
             continue;
         }
@@ -107,6 +109,9 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
     double *wx = NULL, *wy = NULL;
     int64_t nw = 0, nt = 0, shape[8] = {0};
     tsct_status st = tsct_echem_read(file, &cols, &e, &err);
+    /* The table's place is checked before the container changes. */
+    if (st == TSCT_OK && output)
+        st = tsct_publish_check(output, &err);
     tsct_cli_guard_file(path);
     if (st == TSCT_OK)
         st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
@@ -179,16 +184,17 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
         free(capg_all);
     }
     FILE *f = NULL;
-    if (st == TSCT_OK && output && !(f = fopen(output, "w")))
-        st = tsct_error_set(&err, TSCT_ERR_IO, output, NULL, -1, "cannot write");
+    tsct_publish pub;
+    if (st == TSCT_OK && output)
+        st = tsct_publish_fopen(&pub, output, &f, &err);
     if (st == TSCT_OK) {
         FILE *to = f ? f : stdout;
         fprintf(to, "%st,start_s,end_s,capacity_mAh_g,voltage_V,half_cycle\n", f ? "" : "# ");
         for (int64_t t = 0; t < nt; t++)
             fprintf(to, "%lld,%.3f,%.3f,%.4f,%.5f,%d\n", (long long)t, t0[t], t1[t], capg[t],
                     volt[t], (int)half[t]);
-        if (f && fclose(f) != 0)
-            st = tsct_error_set(&err, TSCT_ERR_IO, output, NULL, -1, "write failed");
+        if (f)
+            st = tsct_publish_fclose(&pub, f, &err);
     }
     if (st == TSCT_OK)
         st = tsct_container_close(c, &err);

@@ -161,7 +161,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
         case O_GTOL:
             if (tsct_cli_parse_double(optarg, &v) || v < 0)
                 return tsct_cli_usage_error(cli, "%s expects a number >= 0, got '%s'",
-                                            argv[optind - 1], optarg);
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             *(ch == O_FTOL ? &o->params.ftol : ch == O_XTOL ? &o->params.xtol
                                                             : &o->params.gtol) = v;
             break;

@@ -222,14 +222,16 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         case OPT_TRNDS:
             if (optarg[0] != '/')
                 return tsct_cli_usage_error(cli, "%s expects an HDF5 path starting with '/', "
-                                            "got '%s'", argv[optind - 1], optarg);
+                                            "got '%s'",
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             *(ch == OPT_MONDS ? &o->monitor_dataset : &o->transmission_dataset) = optarg;
             break;
         case OPT_MONHDR:
         case OPT_TRNHDR:
             if (!optarg[0] || strpbrk(optarg, " \t=;:"))
                 return tsct_cli_usage_error(cli, "%s expects a header key (one word), got "
-                                            "'%s'", argv[optind - 1], optarg);
+                                            "'%s'",
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             *(ch == OPT_MONHDR ? &o->monitor_header : &o->transmission_header) = optarg;
             break;
         case OPT_ZIGZAG: o->zigzag = 1; break;
@@ -241,7 +243,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
             int64_t lo = ch == OPT_TOFF ? 0 : 1;
             if (tsct_cli_parse_int64(optarg, &v) != 0 || v < lo || v > (1 << 24))
                 return tsct_cli_usage_error(cli, "%s expects a whole number >= %lld, got '%s'",
-                                            argv[optind - 1], (long long)lo, optarg);
+                                            tsct_cli_option_name(argv, optind, optarg),
+                                            (long long)lo, optarg);
             *(ch == OPT_ANGLES ? &o->na : ch == OPT_TRANS ? &o->ns : ch == OPT_SLICES ? &o->nz
                                                                                     : &o->time_offset) = v;
             break;
@@ -251,7 +254,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
             double v;
             if (tsct_cli_parse_double(optarg, &v) != 0 || !(v > 0))
                 return tsct_cli_usage_error(cli, "%s expects a number > 0, got '%s'",
-                                            argv[optind - 1], optarg);
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             *(ch == OPT_RANGE ? &o->angle_range : &o->translation_step) = v;
             break;
         }

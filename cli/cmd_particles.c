@@ -94,7 +94,7 @@ int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
             int64_t *v = ch == O_MIN ? &min_size : &nshell;
             if (tsct_cli_parse_int64(optarg, v) != 0 || *v < 1 || *v > 100000)
                 return tsct_cli_usage_error(cli, "%s expects a count from 1, got '%s'",
-                                            argv[optind - 1], optarg);
+                                            tsct_cli_option_name(argv, optind, optarg), optarg);
             break;
         }
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);

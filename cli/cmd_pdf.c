@@ -10,6 +10,7 @@
  * the mean patterns of a region, /entry/regions/NAME/pattern [nt][nq], become its G(r) and
  * difference PDFs per time step, in double precision (a few patterns, the reference path).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,8 +42,8 @@ const char tsct_usage_pdf[] =
     "\n"
     "Inputs are two-column text (.xy, .chi, .iq); without INPUT, the config's inputfile list.\n"
     "Outputs: NAME.iq, .sq, .fq, .gr (per outputtype) in the current folder, or in OUTPUT if\n"
-    "it is a folder, or OUTPUT with its extension replaced (one input). Existing files are\n"
-    "kept unless --force.\n"
+    "it is a folder, or OUTPUT with its extension replaced (one input). An existing output\n"
+    "file stops the command unless --force is given.\n"
     "\n"
     "Options (PDFgetX3 names):\n"
     "  -c, --config FILE       configuration file (required)\n"
@@ -131,7 +132,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *
         case 'c': o->config = optarg; continue;
         case 's': o->section = optarg; continue;
         case 'o': o->output = optarg; continue;
-        case O_FORCE: o->force = 1; continue;
+        case O_FORCE: o->force = 1; tsct_publish_set_replace(1); continue;
         case O_CONTAINER: o->container = optarg; continue;
         case O_THRESHOLD:
             if (tsct_cli_parse_double(optarg, &o->threshold) != 0 || o->threshold < 0 ||
@@ -180,12 +181,14 @@ static tsct_status read_q(const tsct_pdf_config *cfg, const char *path, double *
             x /= 10.0;
         (*q)[i] = x;
         if (i && !(x > (*q)[i - 1])) {
+            /* The message reads the arrays, so it is made before they are freed. */
+            tsct_status st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "point", i,
+                                            "x must increase (%s), found %g after %g",
+                                            cfg->dataformat, x, (*q)[i - 1]);
             free(*q);
             free(*y);
             *q = *y = NULL;
-            return tsct_error_set(err, TSCT_ERR_FORMAT, path, "point", i,
-                                  "x must increase (%s), found %g after %g", cfg->dataformat,
-                                  x, (*q)[i - 1]);
+            return st;
         }
     }
     return TSCT_OK;
@@ -238,6 +241,16 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
         st = read_q(cfg, cfg->backgroundfile, &bq, &bi, &nb, &err);
     if (st != TSCT_OK) {
         tsct_composition_destroy(comp);
+        return tsct_cli_fail(cli, &err);
+    }
+    /* -o DIR/ names a folder, made here when it is missing. */
+    const size_t olen = o->output ? strlen(o->output) : 0;
+    if (olen && o->output[olen - 1] == '/' && mkdir(o->output, 0777) != 0 && errno != EEXIST) {
+        tsct_error_set(&err, TSCT_ERR_IO, o->output, "-o", -1, "cannot make the folder: %s",
+                       strerror(errno));
+        tsct_composition_destroy(comp);
+        free(bq);
+        free(bi);
         return tsct_cli_fail(cli, &err);
     }
     if (ninputs > 1 && o->output) {
@@ -303,11 +316,6 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
                 const char *ty = cfg->outputtypes[t];
                 char path[TSCT_PATH_MAX];
                 output_name(o, in, ty, path, sizeof path);
-                if (!o->force && access(path, F_OK) == 0) {
-                    tsct_log_msg(&cli->log, TSCT_LOG_WARN,
-                                 "%s already exists, not written (use --force)", path);
-                    continue;
-                }
                 if (!strcmp(ty, "iq"))
                     st = write_columns(path, header, "Q(Å^{-1})  I(a.u.)", q, iq, n, INFINITY,
                                        &err);
@@ -791,11 +799,6 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
     for (int64_t t = 0; o->output && t < nt && st == TSCT_OK; t++) {
         char gr[TSCT_PATH_MAX], header[65536 + 256];
         snprintf(gr, sizeof gr, "%s/%s_t%04lld.gr", o->output, o->region, (long long)t);
-        if (!o->force && access(gr, F_OK) == 0) {
-            tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s already exists, not written (use --force)",
-                         gr);
-            continue;
-        }
         snprintf(header, sizeof header, "%s# region %s of %s, time step %lld", config_text,
                  o->region, o->container, (long long)t);
         for (int64_t j = 0; j < nr; j++)

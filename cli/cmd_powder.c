@@ -178,7 +178,7 @@ int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv)
                                                                                        : &scale;
             if (tsct_cli_parse_double(optarg, dst) != 0)
                 rc = tsct_cli_usage_error(cli, "%s expects a number, got '%s'",
-                                          argv[optind - 1], optarg);
+                                          tsct_cli_option_name(argv, optind, optarg), optarg);
             break;
         }
         case O_TTH: two_theta = 1; break;

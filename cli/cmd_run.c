@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tsct/ini.h"
+#include "tsct/publish.h"
 
 const char tsct_usage_run[] =
     "usage: tsct run PIPELINE.cfg [--force] [--watch [SECONDS]] [--until N]\n"
@@ -105,128 +107,18 @@ static const char template_text[] =
 
 /* ---- the configuration ------------------------------------------------------------------ */
 
-typedef struct entry {
-    char section[32];
-    char key[64];
-    char value[2048];
-    int line;
-} entry;
+/* The configuration is read by the library's INI reader (include/tsct/ini.h): entries with
+ * their lines, bounds checked, never used as formats. */
+typedef tsct_ini config;
+typedef tsct_ini_entry entry;
 
-typedef struct config {
-    char path[PATH_MAX];
-    char dir[PATH_MAX];
-    entry *e;
-    int n, cap;
-} config;
+#define config_get tsct_ini_get
+#define config_has_section tsct_ini_has_section
+#define config_free tsct_ini_release
 
-static void config_free(config *c)
-{
-    free(c->e);
-    c->e = NULL;
-    c->n = c->cap = 0;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *end = s + strlen(s);
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-        *--end = '\0';
-    return s;
-}
-
-/* Read an INI file: [section], key = value, full-line comments (# or ;), and a trailing
- * comment after " #" on a value line. Errors name the file and line. */
 static tsct_status config_read(const char *path, config *c, tsct_error *err)
 {
-    memset(c, 0, sizeof *c);
-    snprintf(c->path, sizeof c->path, "%s", path);
-    snprintf(c->dir, sizeof c->dir, "%s", path);
-    char *slash = strrchr(c->dir, '/');
-    if (slash)
-        slash[slash == c->dir ? 1 : 0] = '\0';
-    else
-        snprintf(c->dir, sizeof c->dir, ".");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "cannot open: %s", strerror(errno));
-    char line[4096], section[32] = "";
-    int lineno = 0;
-    tsct_status st = TSCT_OK;
-    while (st == TSCT_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *s = trim(line);
-        if (!*s || *s == '#' || *s == ';')
-            continue;
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-            if (!close || close - s - 1 <= 0 || close - s - 1 >= (long)sizeof section) {
-                st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "section", lineno,
-                                    "line %d: expected [name], got '%s'", lineno, s);
-                break;
-            }
-            *close = '\0';
-            snprintf(section, sizeof section, "%s", trim(s + 1));
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq || !section[0]) {
-            st = tsct_error_set(err, TSCT_ERR_FORMAT, path, NULL, lineno,
-                                !eq ? "line %d: expected key = value, got '%s'"
-                                    : "line %d: '%s' is outside any [section]",
-                                lineno, s);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = eq + 1;
-        char *hash = strstr(value, " #");
-        if (hash)
-            *hash = '\0';
-        value = trim(value);
-        if (!*key || strlen(key) >= sizeof c->e->key || strlen(value) >= sizeof c->e->value) {
-            st = tsct_error_set(err, TSCT_ERR_FORMAT, path, key, lineno,
-                                "line %d: empty or too long key or value", lineno);
-            break;
-        }
-        if (c->n == c->cap) {
-            int cap = c->cap ? 2 * c->cap : 32;
-            entry *e = realloc(c->e, (size_t)cap * sizeof *e);
-            if (!e) {
-                st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "configuration");
-                break;
-            }
-            c->e = e;
-            c->cap = cap;
-        }
-        entry *e = &c->e[c->n++];
-        snprintf(e->section, sizeof e->section, "%s", section);
-        snprintf(e->key, sizeof e->key, "%s", key);
-        snprintf(e->value, sizeof e->value, "%s", value);
-        e->line = lineno;
-    }
-    fclose(f);
-    if (st != TSCT_OK)
-        config_free(c);
-    return st;
-}
-
-/* The last value of section.key, or NULL. */
-static const char *config_get(const config *c, const char *section, const char *key)
-{
-    const char *v = NULL;
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0)
-            v = c->e[i].value;
-    return v;
-}
-
-static int config_has_section(const config *c, const char *section)
-{
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].section, section) == 0)
-            return 1;
-    return 0;
+    return tsct_ini_read(c, path, err);
 }
 
 /* A path from the configuration, relative to its folder unless absolute (cut to size - 1
@@ -325,7 +217,7 @@ static void resolve_embedded(const config *c, const char *key, const char *w, ch
 static tsct_status section_options(const config *c, const char *section,
                                    const tsct_cli_command *cmd, args *a, tsct_error *err)
 {
-    for (int i = 0; i < c->n; i++) {
+    for (int64_t i = 0; i < c->n; i++) {
         const entry *e = &c->e[i];
         if (strcmp(e->section, section) != 0 || strcmp(e->key, "enabled") == 0)
             continue;
@@ -343,7 +235,8 @@ static tsct_status section_options(const config *c, const char *section,
         const char after = hit ? hit[strlen(opt)] : 0;
         if (!hit || (after != ' ' && after != '\n' && after != ',' && after != '='))
             return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
-                                  "line %d: [%s] %s: 'tsct %s' has no option %s", e->line,
+                                  "line %lld: [%s] %s: 'tsct %s' has no option %s",
+                                  (long long)e->line,
                                   section, e->key, cmd->name, opt);
         if (strcmp(e->value, "no") == 0 || strcmp(e->value, "false") == 0)
             continue;
@@ -377,7 +270,154 @@ typedef struct frames_desc {
         transmission_header[64], poni[PATH_MAX], mask[PATH_MAX], dark[PATH_MAX], flat[PATH_MAX];
     char slices[32], angles[32], angle_range[32], translations[32], translation_step[32],
         zigzag[8], npt[32], qmin[64], qmax[64], polarization[32];
+    /* The time-step field of pattern: its offset (-1: none, one time step), its length in
+     * the pattern, the printed width and whether it is zero-padded. */
+    int64_t field_at, field_len;
+    int width, zero;
 } frames_desc;
+
+/* The frames pattern: literal text with at most one time-step field, %d, %Nd or %0Nd (N <=
+ * 9), and %% for a percent sign; anything else is refused, for a configuration value is
+ * never used as a format. Without a field the pattern names the one time step there is. */
+static tsct_status frames_pattern_parse(frames_desc *fd, const char *cfg_path, tsct_error *err)
+{
+    const char *p = fd->pattern;
+    fd->field_at = -1;
+    for (int64_t i = 0; p[i]; i++) {
+        if (p[i] != '%')
+            continue;
+        if (p[i + 1] == '%') {
+            i++;
+            continue;
+        }
+        int64_t j = i + 1;
+        const int zero = p[j] == '0';
+        j += zero;
+        int width = 0, digits = 0;
+        while (p[j] >= '0' && p[j] <= '9' && digits < 2) {
+            width = 10 * width + (p[j++] - '0');
+            digits++;
+        }
+        if (p[j] != 'd' || width > 9 || fd->field_at >= 0)
+            return tsct_error_set(err, TSCT_ERR_VALUE, cfg_path, "frames", -1,
+                                  "'%s': expected literal text with at most one time-step "
+                                  "field %%d, %%4d or %%04d (and %%%% for a percent sign)",
+                                  p);
+        fd->field_at = i;
+        fd->field_len = j + 1 - i;
+        fd->width = width;
+        fd->zero = zero;
+        i = j;
+    }
+    return TSCT_OK;
+}
+
+/* The keys of [frames] in a pipeline file and of [scan] in the simulator's scan.ini, with
+ * what each value may be. */
+typedef enum { V_TEXT, V_PATH, V_H5PATH, V_PATTERN, V_INT, V_REAL, V_BOOL, V_RANGE,
+               V_FORMAT } value_kind;
+static const struct scan_key {
+    const char *key;
+    value_kind kind;
+    double min, max;
+    int scan_ini_only;
+} scan_keys[] = {
+    {"scan", V_PATH, 0, 0, 0},          {"frames", V_PATTERN, 0, 0, 0},
+    {"dataset", V_H5PATH, 0, 0, 0},     {"monitor", V_H5PATH, 0, 0, 0},
+    {"monitor_header", V_TEXT, 0, 0, 0}, {"transmission", V_H5PATH, 0, 0, 0},
+    {"transmission_header", V_TEXT, 0, 0, 0},
+    {"poni", V_PATH, 0, 0, 0},          {"mask", V_PATH, 0, 0, 0},
+    {"dark", V_PATH, 0, 0, 0},          {"flat", V_PATH, 0, 0, 0},
+    {"time_steps", V_INT, 1, 1e9, 0},   {"slices", V_INT, 1, 1 << 24, 0},
+    {"angles", V_INT, 2, 1 << 24, 0},   {"angle_range", V_RANGE, 0, 0, 0},
+    {"translations", V_INT, 2, 1 << 24, 0}, {"translation_step", V_REAL, 1e-12, 1e6, 0},
+    {"zigzag", V_BOOL, 0, 0, 0},        {"npt", V_INT, 2, 1 << 24, 0},
+    {"qmin", V_REAL, 0, 1e4, 0},        {"qmax", V_REAL, 1e-6, 1e4, 0},
+    {"polarization", V_REAL, -1, 1, 0}, {"wavelength", V_REAL, 1e-4, 1e3, 0},
+    {"energy_kev", V_REAL, 1e-2, 1e5, 0},
+    {"format", V_FORMAT, 0, 0, 1},      {"frame_files", V_PATTERN, 0, 0, 1},
+    {"counts", V_REAL, 1e-300, 1e300, 1},
+};
+
+/* Check every key of section (frames / scan) of c: known, and its value of its kind. */
+static tsct_status scan_values_check(const config *c, const char *section, int scan_ini,
+                                     tsct_error *err)
+{
+    static const char *const formats[] = {"h5", "hdf5", "nxs", "cbf", "edf", "tif", "tiff",
+                                          "npy", NULL};
+    double qmin = -1, qmax = -1;
+    for (int64_t i = 0; i < c->n; i++) {
+        const entry *e = &c->e[i];
+        if (strcmp(e->section, section) != 0)
+            continue;
+        const struct scan_key *k = NULL;
+        for (size_t j = 0; j < sizeof scan_keys / sizeof scan_keys[0] && !k; j++)
+            if (strcmp(e->key, scan_keys[j].key) == 0 && (scan_ini || !scan_keys[j].scan_ini_only))
+                k = &scan_keys[j];
+        if (!k) {
+            char list[800] = "";
+            size_t used = 0;
+            for (size_t j = 0; j < sizeof scan_keys / sizeof scan_keys[0]; j++)
+                if (scan_ini || !scan_keys[j].scan_ini_only)
+                    used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                             used ? ", " : "", scan_keys[j].key);
+            return tsct_ini_error(c, e, TSCT_ERR_VALUE, err, "unknown key; [%s] knows %s",
+                                  section, list);
+        }
+        int64_t iv;
+        double dv;
+        int bv;
+        if (!e->value[0] && k->kind != V_TEXT && k->kind != V_H5PATH && k->kind != V_PATH)
+            return tsct_ini_error(c, e, TSCT_ERR_VALUE, err, "expected a value");
+        switch (k->kind) {
+        case V_TEXT:
+            if (strpbrk(e->value, " \t=;:"))
+                return tsct_ini_error(c, e, TSCT_ERR_VALUE, err,
+                                      "expected a header key (one word)");
+            break;
+        case V_PATH: break;
+        case V_H5PATH:
+            if (e->value[0] && e->value[0] != '/')
+                return tsct_ini_error(c, e, TSCT_ERR_VALUE, err,
+                                      "expected an HDF5 path starting with '/' (or nothing)");
+            break;
+        case V_PATTERN: {
+            frames_desc fd;
+            snprintf(fd.pattern, sizeof fd.pattern, "%s", e->value);
+            tsct_status st = frames_pattern_parse(&fd, c->path, err);
+            if (st != TSCT_OK)
+                return st;
+            break;
+        }
+        case V_INT:
+            TSCT_TRY(tsct_ini_value_int(c, e, (int64_t)k->min, (int64_t)k->max, &iv, err));
+            break;
+        case V_REAL:
+            TSCT_TRY(tsct_ini_value_double(c, e, k->min, k->max, &dv, err));
+            if (strcmp(e->key, "qmin") == 0)
+                qmin = dv;
+            if (strcmp(e->key, "qmax") == 0)
+                qmax = dv;
+            break;
+        case V_BOOL: TSCT_TRY(tsct_ini_value_bool(c, e, &bv, err)); break;
+        case V_RANGE:
+            TSCT_TRY(tsct_ini_value_double(c, e, 0, 360, &dv, err));
+            if (dv != 180.0 && dv != 360.0)
+                return tsct_ini_error(c, e, TSCT_ERR_VALUE, err,
+                                      "expected 180 or 360 (degrees scanned)");
+            break;
+        case V_FORMAT: {
+            int f;
+            TSCT_TRY(tsct_ini_value_enum(c, e, formats, &f, err));
+            break;
+        }
+        }
+    }
+    if (qmin >= 0 && qmax >= 0 && !(qmax > qmin))
+        return tsct_error_set(err, TSCT_ERR_VALUE, c->path, "qmax", -1,
+                              "[%s] qmax = %g must be above qmin = %g", section, qmax, qmin);
+    return TSCT_OK;
+}
 
 static tsct_status frames_describe(const config *c, frames_desc *fd, tsct_error *err)
 {
@@ -388,6 +428,16 @@ static tsct_status frames_describe(const config *c, frames_desc *fd, tsct_error 
         char p[PATH_MAX];
         resolve(c, scan_path, p, sizeof p);
         TSCT_TRY(config_read(p, &scan, err));
+        tsct_status st = scan_values_check(&scan, "scan", 1, err);
+        for (int64_t i = 0; st == TSCT_OK && i < scan.n; i++)
+            if (strcmp(scan.e[i].section, "scan") != 0)
+                st = tsct_ini_error(&scan, &scan.e[i], TSCT_ERR_VALUE, err,
+                                    "unknown section [%s]; a scan.ini has [scan] only",
+                                    scan.e[i].section);
+        if (st != TSCT_OK) {
+            config_free(&scan);
+            return st;
+        }
     }
     static const struct {
         const char *key;
@@ -436,28 +486,53 @@ static tsct_status frames_describe(const config *c, frames_desc *fd, tsct_error 
                               "[frames] needs '%s' (or a scan = scan.ini that has it)", missing);
     if (!fd->dataset[0])
         snprintf(fd->dataset, sizeof fd->dataset, "/entry/data/data");
+    TSCT_TRY(frames_pattern_parse(fd, c->path, err));
+    /* The folder that holds (or will hold) the frames must exist: a mistyped path is an
+     * error, not "no frames yet". */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", fd->pattern);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        slash[slash == dir ? 1 : 0] = '\0';
+        struct stat sb;
+        if (strchr(dir, '%') == NULL && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+            return tsct_error_set(err, TSCT_ERR_NOT_FOUND, c->path, "frames", -1,
+                                  "the folder '%s' of the frames does not exist", dir);
+    }
     return TSCT_OK;
 }
 
-/* The path of time step t's frame file. */
+/* The path of time step t's frame file (the pattern checked by frames_pattern_parse). */
 static void frame_file(const frames_desc *fd, int64_t t, char *buf, size_t size)
 {
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-    snprintf(buf, size, fd->pattern, (int)t);
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+    size_t o = 0;
+    const char *p = fd->pattern;
+    for (int64_t i = 0; p[i] && o + 1 < size; i++) {
+        if (i == fd->field_at) {
+            char num[32];
+            int n = fd->zero ? snprintf(num, sizeof num, "%0*lld", fd->width, (long long)t)
+                             : snprintf(num, sizeof num, "%*lld", fd->width, (long long)t);
+            for (int k = 0; k < n && o + 1 < size; k++)
+                buf[o++] = num[k];
+            i += fd->field_len - 1;
+        } else {
+            buf[o++] = p[i];
+            i += p[i] == '%'; /* %% */
+        }
+    }
+    buf[o] = '\0';
 }
 
-/* Time steps whose frame files exist, counted from 0 without gaps. */
+/* Time steps whose frame files exist, counted from 0 without gaps (a pattern without a
+ * time-step field has one, or none). */
 static int64_t frames_available(const frames_desc *fd)
 {
-    int64_t t = 0;
     char p[PATH_MAX];
-    for (;; t++) {
+    if (fd->field_at < 0) {
+        frame_file(fd, 0, p, sizeof p);
+        return access(p, R_OK) == 0;
+    }
+    for (int64_t t = 0;; t++) {
         frame_file(fd, t, p, sizeof p);
         if (access(p, R_OK) != 0)
             return t;
@@ -551,6 +626,10 @@ static int run_command(struct run_state *rs, const char *label, const char *reco
     char before[64], after[64];
     record_end(rs->container, record, before, sizeof before);
     tsct_log_msg(&rs->cli->log, TSCT_LOG_DEBUG, "run: %s", sub.command_line);
+    /* Each step is a command of its own under the write rule, except that a pipeline owns
+     * its outputs: a step that runs again replaces what it wrote before. */
+    tsct_publish_forget_inputs();
+    tsct_publish_set_replace(1);
     const double t0 = now_s();
     int rc = cmd->run(&sub, a->n, a->v);
     const double dt = now_s() - t0;
@@ -693,9 +772,10 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
     *available = -1;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         const struct step_def *s = &steps[i];
-        const char *enabled = config_get(rs->cfg, s->section, "enabled");
+        const entry *enabled = tsct_ini_find(rs->cfg, s->section, "enabled");
         const int has = config_has_section(rs->cfg, s->section);
-        if (enabled && (strcmp(enabled, "no") == 0 || strcmp(enabled, "false") == 0))
+        int on = 1;
+        if (enabled && tsct_ini_value_bool(rs->cfg, enabled, &on, NULL) == TSCT_OK && !on)
             continue;
         if (strcmp(s->section, "integrate") == 0) {
             if (!config_has_section(rs->cfg, "frames"))
@@ -745,38 +825,35 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
     return TSCT_EXIT_OK;
 }
 
-/* Every section and [experiment] / [frames] key must be known. */
+/* Every section and [experiment] / [frames] key must be known, every value valid. */
 static tsct_status config_check(const config *c, tsct_error *err)
 {
-    static const char *const frame_keys[] = {
-        "scan",   "frames",     "dataset",     "monitor", "monitor_header", "transmission",
-        "transmission_header", "poni", "mask", "dark",
-        "flat",   "time_steps", "slices",      "angles",  "angle_range", "translations",
-        "translation_step", "zigzag", "npt", "qmin", "qmax", "polarization", "wavelength",
-        "energy_kev", NULL};
-    for (int i = 0; i < c->n; i++) {
+    TSCT_TRY(scan_values_check(c, "frames", 0, err));
+    for (int64_t i = 0; i < c->n; i++) {
         const entry *e = &c->e[i];
         int known = 0;
         if (strcmp(e->section, "experiment") == 0) {
             known = strcmp(e->key, "container") == 0;
         } else if (strcmp(e->section, "frames") == 0) {
-            for (int k = 0; frame_keys[k] && !known; k++)
-                known = strcmp(e->key, frame_keys[k]) == 0;
+            known = 1; /* checked above */
         } else {
             int section_known = 0;
             for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++)
                 section_known |= strcmp(e->section, steps[s].section) == 0;
             if (!section_known)
                 return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->section, e->line,
-                                      "line %d: unknown section [%s] (experiment, frames, "
+                                      "line %lld: unknown section [%s] (experiment, frames, "
                                       "integrate, sinogram, recon, echem, region, pdf, map, "
                                       "fit, particles, coverage, figures)",
-                                      e->line, e->section);
+                                      (long long)e->line, e->section);
             known = 1; /* step options are checked against the command when it runs */
+            int on;
+            if (strcmp(e->key, "enabled") == 0)
+                TSCT_TRY(tsct_ini_value_bool(c, e, &on, err));
         }
         if (!known)
             return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
-                                  "line %d: unknown key '%s' in [%s]", e->line, e->key,
+                                  "line %lld: unknown key '%s' in [%s]", (long long)e->line, e->key,
                                   e->section);
     }
     if (!config_get(c, "experiment", "container"))

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/publish.h"
 #include "tsct/maps.h"
 
 const char tsct_usage_score[] =
@@ -252,8 +253,9 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
         int64_t start[5] = {0, o.slice, 0, 0, 0}, count[5] = {nt, 1, n, n, nphase};
         st = tsct_dataset_read(gt, start, count, truth, &err);
     }
-    if (st == TSCT_OK && o.output && !(csv = fopen(o.output, "w")))
-        st = tsct_error_set(&err, TSCT_ERR_IO, o.output, NULL, -1, "cannot write");
+    tsct_publish pub;
+    if (st == TSCT_OK && o.output)
+        st = tsct_publish_fopen(&pub, o.output, &csv, &err);
     if (st == TSCT_OK) {
         printf("# phase    map           t  dice   predicted  true  coverage  true_coverage"
                "  dice_band  amount  true_amount\n");
@@ -425,8 +427,12 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
                        i + 1 < o.n ? "," : "\n");
         }
     }
-    if (csv && fclose(csv) != 0 && st == TSCT_OK)
-        st = tsct_error_set(&err, TSCT_ERR_IO, o.output, NULL, -1, "write failed");
+    if (csv && st == TSCT_OK)
+        st = tsct_publish_fclose(&pub, csv, &err);
+    else if (csv) {
+        fclose(csv);
+        tsct_publish_abort(&pub);
+    }
     free(truth);
     free(map);
     free(tf);

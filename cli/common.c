@@ -9,8 +9,9 @@
 
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
 {
-    fprintf(stderr, "tsct %s: error: %s\n", cli->command,
-            err->message[0] ? err->message : tsct_strerror(err->status));
+    fprintf(stderr, "tsct %s: error: %s%s\n", cli->command,
+            err->message[0] ? err->message : tsct_strerror(err->status),
+            err->status == TSCT_ERR_EXISTS ? " (--force replaces it)" : "");
     return TSCT_EXIT_FAIL;
 }
 
@@ -79,13 +80,30 @@ double tsct_cli_wavelength(tsct_container *c)
 
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 {
+    /* Through the error context, which makes the message one printable line whatever the
+     * arguments held (a newline or binary bytes in an option value). */
+    tsct_error err = TSCT_ERROR_INIT;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "tsct %s: ", cli->command);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'tsct %s --help')\n", cli->command);
+    tsct_error_setv(&err, TSCT_ERR_VALUE, NULL, NULL, -1, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "tsct %s: %s\n(see 'tsct %s --help')\n", cli->command, err.message,
+            cli->command);
     return TSCT_EXIT_USAGE;
+}
+
+const char *tsct_cli_option_name(char **argv, int ind, const char *arg)
+{
+    static char name[80];
+    const char *w = ind >= 2 && arg && argv[ind - 1] == arg ? argv[ind - 2]
+                    : ind >= 1                              ? argv[ind - 1]
+                                                            : "";
+    size_t n = strcspn(w, "=");
+    if (n >= sizeof name)
+        n = sizeof name - 1;
+    memcpy(name, w, n);
+    name[n] = '\0';
+    return name;
 }
 
 int tsct_cli_parse_int64(const char *s, int64_t *out)

@@ -1,9 +1,14 @@
 /* main.c - the `tsct` program: global options, the table of subcommands, and dispatch.
  *
  * Global options may appear anywhere before "--": -q/--quiet, -v/--verbose (twice for debug),
- * --threads N. They are removed from argv before the subcommand parses the rest, so every
- * subcommand accepts them without knowing about them. `tsct CMD --help` and `tsct help CMD`
- * print the subcommand's usage from the table.
+ * --threads N, --force. They are removed from argv before the subcommand parses the rest, so
+ * every subcommand accepts them without knowing about them (`tsct run --force` keeps its own
+ * meaning: run every step again).
+ *
+ * `tsct CMD --help` and `tsct help CMD` print the subcommand's usage from the table.
+ *
+ * The write rule (include/tsct/publish.h) is set here once for every command: an output never
+ * replaces an input, and an existing output is replaced only with --force.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tsct/publish.h"
 #include "tsct/version.h"
 
 
@@ -72,6 +78,8 @@ const char tsct_cli_global_help[] =
     "  -q, --quiet        errors only\n"
     "  -v, --verbose      more detail (-v -v: debug)\n"
     "      --threads N    threads for parallel steps (default: all cores)\n"
+    "      --force        replace existing output files (without it they are kept and the\n"
+    "                     command fails); an output never replaces one of its inputs\n"
     "  -h, --help         help of tsct or of COMMAND\n"
     "\n"
     "Commands:\n";
@@ -114,8 +122,9 @@ int main(int argc, char **argv)
     }
 
     /* Take the global options out of argv. */
-    int out = 1, help = 0;
+    int out = 1, help = 0, force = 0;
     const char *threads = NULL;
+    const int is_run = argc > 1 && strcmp(argv[1], "run") == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -135,6 +144,8 @@ int main(int argc, char **argv)
             threads = a + 10;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             help = 1;
+        else if (strcmp(a, "--force") == 0 && !is_run)
+            force = 1;
         else
             argv[out++] = argv[i];
     }
@@ -168,6 +179,8 @@ int main(int argc, char **argv)
     cli.log.fn = log_to_stderr;
     cli.progress.fn = isatty(STDERR_FILENO) && cli.verbosity >= 0 ? progress_to_terminal : NULL;
     cli.progress.interval_s = 0.25;
+    tsct_publish_protect_inputs(1);
+    tsct_publish_set_replace(force);
     tsct_cli_guard_install(cmd->name);
     return cmd->run(&cli, argc - 1, argv + 1);
 }

@@ -1,8 +1,10 @@
-/* test_core.c - status and error context, arrays, progress, thread count, atomic publish. */
+/* test_core.c - status and error context, arrays, progress, thread count, atomic publish and
+ * its write rule, INI configuration text. */
 #include <stdatomic.h>
 #include <unistd.h>
 
 #include "tsct/array.h"
+#include "tsct/ini.h"
 #include "tsct/log.h"
 #include "tsct/progress.h"
 #include "tsct/publish.h"
@@ -189,6 +191,115 @@ static void test_publish(void)
     CHECK_FAILS(tsct_publish_commit(&pub, &err), TSCT_ERR_STATE, &err, "not begun");
 }
 
+/* The write rule: an existing output is refused unless replacing is allowed; a noted input
+ * is never replaced, under another name either. */
+static void test_publish_rule(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    const char *dir = tsct_test_tmpdir(TSCT_TEST_TMP);
+    char in[4096], link_name[4200], out[4200];
+    snprintf(in, sizeof in, "%s/rule_in.txt", dir);
+    snprintf(link_name, sizeof link_name, "%s/rule_link.txt", dir);
+    snprintf(out, sizeof out, "%s/rule_out.txt", dir);
+    unlink(in);
+    unlink(link_name);
+    unlink(out);
+    FILE *f = fopen(in, "w");
+    fputs("input\n", f);
+    fclose(f);
+    CHECK(link(in, link_name) == 0);
+    tsct_publish pub;
+    FILE *fp;
+    /* Off (the library default): a noted input may be replaced. */
+    tsct_publish_note_input(in);
+    CHECK_OK(tsct_publish_check(in, &err), &err);
+    tsct_publish_protect_inputs(1);
+    tsct_publish_note_input(in);
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_publish_begin(&pub, in, &err), TSCT_ERR_VALUE, &err, "is an input");
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_publish_begin(&pub, link_name, &err), TSCT_ERR_VALUE, &err, "is an input");
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_publish_begin_replace(&pub, in, &err), TSCT_ERR_VALUE, &err, "is an input");
+    /* Refusing to replace: a new name is fine, an existing one is not. */
+    tsct_publish_set_replace(0);
+    CHECK_OK(tsct_publish_fopen(&pub, out, &fp, &err), &err);
+    fputs("one\n", fp);
+    CHECK_OK(tsct_publish_fclose(&pub, fp, &err), &err);
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_publish_begin(&pub, out, &err), TSCT_ERR_EXISTS, &err, "already exists");
+    CHECK_OK(tsct_publish_begin_replace(&pub, out, &err), &err);
+    tsct_publish_abort(&pub);
+    /* A folder is not a file name. */
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_publish_check(dir, &err), TSCT_ERR_IO, &err, "is a folder");
+    tsct_publish_forget_inputs();
+    tsct_publish_set_replace(1);
+    CHECK_OK(tsct_publish_check(in, &err), &err);
+    tsct_publish_protect_inputs(0);
+    FILE *r = fopen(in, "r");
+    char line[32] = "";
+    CHECK(r && fgets(line, sizeof line, r) && strcmp(line, "input\n") == 0);
+    if (r)
+        fclose(r);
+}
+
+/* INI text: entries with lines, comments, the bounds, and the typed values. */
+static void test_ini(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_ini ini;
+    static const char text[] = "\xEF\xBB\xBF# comment\n[a]\nk = v  # note\nn = 12\r\n"
+                               "x = 2.5\nb = maybe\nk = w\n; other\n[b-2]\ne =\n";
+    CHECK_OK(tsct_ini_parse(&ini, "dir/t.cfg", text, sizeof text - 1, &err), &err);
+    CHECK(ini.n == 6 && strcmp(ini.dir, "dir") == 0);
+    CHECK(strcmp(tsct_ini_get(&ini, "a", "k"), "w") == 0); /* the last one */
+    CHECK(tsct_ini_find(&ini, "a", "k")->line == 7);
+    CHECK(strcmp(tsct_ini_get(&ini, "b-2", "e"), "") == 0 && tsct_ini_has_section(&ini, "b-2"));
+    int64_t n;
+    double x;
+    int b, k;
+    CHECK_OK(tsct_ini_value_int(&ini, tsct_ini_find(&ini, "a", "n"), 1, 20, &n, &err), &err);
+    CHECK(n == 12);
+    CHECK_FAILS(tsct_ini_value_int(&ini, tsct_ini_find(&ini, "a", "n"), 1, 10, &n, &err),
+                TSCT_ERR_VALUE, &err, "from 1 to 10");
+    tsct_error_clear(&err);
+    CHECK_OK(tsct_ini_value_double(&ini, tsct_ini_find(&ini, "a", "x"), 0, 3, &x, &err), &err);
+    CHECK(x == 2.5);
+    CHECK_FAILS(tsct_ini_value_bool(&ini, tsct_ini_find(&ini, "a", "b"), &b, &err),
+                TSCT_ERR_VALUE, &err, "dir/t.cfg: b[6]: line 6: [a] b = 'maybe': expected yes");
+    tsct_error_clear(&err);
+    static const char *const kinds[] = {"v", "w", NULL};
+    CHECK_OK(tsct_ini_value_enum(&ini, tsct_ini_find(&ini, "a", "k"), kinds, &k, &err), &err);
+    CHECK(k == 1);
+    tsct_ini_release(&ini);
+    tsct_ini_release(&ini); /* twice is harmless */
+    /* Bad text: a NUL inside a line, a key outside a section, a long line, a bad key. */
+    static const char nul[] = "[a]\nk\0ey = 1\n";
+    CHECK_FAILS(tsct_ini_parse(&ini, "n.cfg", nul, sizeof nul - 1, &err), TSCT_ERR_FORMAT, &err,
+                "n.cfg: line[2]: a control byte (0x00)");
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_ini_parse(&ini, "o.cfg", "k = 1\n", 6, &err), TSCT_ERR_FORMAT, &err,
+                "outside any [section]");
+    tsct_error_clear(&err);
+    char *big = malloc(TSCT_INI_LINE_MAX + 16);
+    memcpy(big, "[a]\nk = ", 8);
+    memset(big + 8, 'x', TSCT_INI_LINE_MAX);
+    CHECK_FAILS(tsct_ini_parse(&ini, "l.cfg", big, TSCT_INI_LINE_MAX + 8, &err), TSCT_ERR_FORMAT,
+                &err, "longer than");
+    free(big);
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_ini_parse(&ini, "k.cfg", "[a]\nk y = 1\n", 12, &err), TSCT_ERR_FORMAT,
+                &err, "expected a key");
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_ini_read(&ini, "/nonexistent/x.cfg", &err), TSCT_ERR_IO, &err,
+                "/nonexistent/x.cfg");
+    /* Messages are one printable line whatever the text held. */
+    tsct_error_clear(&err);
+    tsct_error_set(&err, TSCT_ERR_VALUE, "f", "k", -1, "a\nb\x01" "c \xff \xc3\xa9");
+    CHECK_MSG(strcmp(err.message, "f: k: a\\nb\\x01c \\xff \xc3\xa9") == 0, "%s", err.message);
+}
+
 static void log_fn(void *user, tsct_log_level level, const char *line)
 {
     char *out = user;
@@ -214,6 +325,8 @@ int main(void)
     test_progress();
     test_threads();
     test_publish();
+    test_publish_rule();
+    test_ini();
     test_log();
     return tsct_test_finish("test_core");
 }

@@ -25,9 +25,13 @@ run 0 "$TSCT" pdf -c "$T/out/Ni_chi_file.gr" -o "$T/again.gr" "$NI/Ni_chi_file.c
 grep '^[0-9]' "$T/out/Ni_chi_file.gr" > "$T/a.txt"
 grep '^[0-9]' "$T/again.gr" > "$T/b.txt"
 cmp -s "$T/a.txt" "$T/b.txt" || fail "rerun from the output header differs"
-# Existing outputs are kept without --force.
-run 0 "$TSCT" pdf -c "$NI/Ni_gr_file.gr" -o "$T/again.gr" "$NI/Ni_chi_file.chi"
+# An existing output stops the command without --force (exit 1, the file untouched), and is
+# replaced with it.
+cp "$T/again.gr" "$T/again_before.gr"
+run 1 "$TSCT" pdf -c "$NI/Ni_gr_file.gr" -o "$T/again.gr" "$NI/Ni_chi_file.chi"
 expect_err "already exists"
+cmp -s "$T/again.gr" "$T/again_before.gr" || fail "the existing output changed"
+run 0 "$TSCT" pdf -c "$NI/Ni_gr_file.gr" -o "$T/again.gr" --force "$NI/Ni_chi_file.chi"
 
 # The same pattern in 2theta (lambda 0.1671 A) gives the same G(r) (unequal Q steps: the
 # direct sum instead of chirp-z; 1e-6 of max |G| covers the 2theta round trip).

@@ -30,12 +30,20 @@ typedef struct tsct_publish {
     char final_path[TSCT_PATH_MAX];
     char tmp_path[TSCT_PATH_MAX];
     int active;   /* 1 between begin and commit/abort */
+    int replace;  /* 1: begun with tsct_publish_begin_replace */
 } tsct_publish;
 
 /* Create an empty temporary file next to final_path (mode 0644 minus umask). Errors:
- * TSCT_ERR_VALUE (path too long or empty), TSCT_ERR_IO (directory missing or not writable). */
+ * TSCT_ERR_VALUE (path too long or empty, or final_path is an input: see the write rule
+ * below), TSCT_ERR_EXISTS (final_path exists and replacing is not allowed), TSCT_ERR_IO
+ * (directory missing or not writable, final_path is a folder). */
 tsct_status tsct_publish_begin(tsct_publish *pub, const char *final_path, tsct_error *err);
 
+/* As tsct_publish_begin(), but an existing final_path is replaced whatever the policy of
+ * tsct_publish_set_replace(): for a caller that has itself decided to replace it (an
+ * explicit "overwrite" argument, a temporary file of its own). Inputs stay protected. */
+tsct_status tsct_publish_begin_replace(tsct_publish *pub, const char *final_path,
+                                       tsct_error *err);
 /* The temporary path to write to. */
 const char *tsct_publish_tmp_path(const tsct_publish *pub);
 
@@ -76,6 +84,44 @@ void tsct_publish_dir_abort(tsct_publish *pub);
 /* Remove a folder and the files in it (one level: sub-folders are left, and then so is the
  * folder): the ".partial." folder of a killed run. */
 void tsct_publish_dir_remove(const char *path);
+
+/* ---- the write rule ------------------------------------------------------------------------
+ *
+ * Every output of the library is published through this file, so one rule holds for all of
+ * them, checked at tsct_publish_begin() / tsct_publish_dir_begin() and again just before the
+ * rename of a commit:
+ *
+ *   1. No output replaces a file that this process read as an input, once a front end has
+ *      switched the protection on (tsct_publish_protect_inputs(1); the `tsct` program does,
+ *      a library user who writes, reads back and rewrites a file may not). The library's
+ *      readers (images, frame stacks, PONI, CIF, text patterns, configurations, echem files,
+ *      HDF5 files opened read-only) note each file they open with
+ *      tsct_publish_note_input(); the comparison is by device and inode, so another name of
+ *      the same file (a link, "./x", an absolute path) is caught too. Error: TSCT_ERR_VALUE
+ *      naming the file.
+ *   2. An existing output is replaced only when replacing is allowed
+ *      (tsct_publish_set_replace()). Error: TSCT_ERR_EXISTS naming the file; nothing is
+ *      written. The library's default is to replace (as a library user expects of a write
+ *      call); the `tsct` program refuses unless --force is given.
+ *
+ * The rule is process-wide, like the umask: a front end sets it once per command. The calls
+ * are thread-safe. Files noted stay noted until tsct_publish_forget_inputs(). */
+
+/* 1: note inputs and refuse to replace them (off by default). */
+void tsct_publish_protect_inputs(int on);
+/* Note path (when it exists and protection is on) as an input of this process. Never fails:
+ * a path that cannot be stat'ed is not a file anyone could replace, and an allocation
+ * failure only loses the note. */
+void tsct_publish_note_input(const char *path);
+/* Forget every noted input (a front end that runs several commands calls it between them). */
+void tsct_publish_forget_inputs(void);
+/* 1: an existing output may be replaced (the default); 0: it is refused. */
+void tsct_publish_set_replace(int replace);
+int tsct_publish_replace(void);
+/* The rule for one output path, without writing anything: TSCT_OK, or the error that
+ * tsct_publish_begin() would return (for a front end that checks its outputs before a long
+ * computation). */
+tsct_status tsct_publish_check(const char *final_path, tsct_error *err);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,134 @@ static tsct_status io_error(tsct_error *err, const char *file, const char *what,
     return tsct_error_set(err, TSCT_ERR_IO, file, NULL, -1, "%s: %s", what, strerror(e));
 }
 
+/* ---- the write rule (see publish.h) --------------------------------------------------------
+ * The inputs are a small list of (device, inode) pairs: a command reads a handful of files
+ * (a frame folder: thousands, still a linear scan per output, which is negligible). */
+
+typedef struct noted_file {
+    dev_t dev;
+    ino_t ino;
+} noted_file;
+
+static pthread_mutex_t rule_lock = PTHREAD_MUTEX_INITIALIZER;
+static noted_file *noted;
+static size_t nnoted, cap_noted;
+static int replace_allowed = 1, protecting = 0;
+
+void tsct_publish_protect_inputs(int on)
+{
+    pthread_mutex_lock(&rule_lock);
+    protecting = on != 0;
+    pthread_mutex_unlock(&rule_lock);
+}
+
+void tsct_publish_note_input(const char *path)
+{
+    struct stat sb;
+    pthread_mutex_lock(&rule_lock);
+    const int on = protecting;
+    pthread_mutex_unlock(&rule_lock);
+    if (!on || !path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return;
+    pthread_mutex_lock(&rule_lock);
+    int known = 0;
+    for (size_t i = 0; i < nnoted && !known; i++)
+        known = noted[i].dev == sb.st_dev && noted[i].ino == sb.st_ino;
+    if (!known && nnoted == cap_noted) {
+        size_t cap = cap_noted ? 2 * cap_noted : 16;
+        noted_file *n = realloc(noted, cap * sizeof *n);
+        if (n) {
+            noted = n;
+            cap_noted = cap;
+        }
+    }
+    if (!known && nnoted < cap_noted)
+        noted[nnoted++] = (noted_file){sb.st_dev, sb.st_ino};
+    pthread_mutex_unlock(&rule_lock);
+}
+
+void tsct_publish_forget_inputs(void)
+{
+    pthread_mutex_lock(&rule_lock);
+    free(noted);
+    noted = NULL;
+    nnoted = cap_noted = 0;
+    pthread_mutex_unlock(&rule_lock);
+}
+
+void tsct_publish_set_replace(int replace)
+{
+    pthread_mutex_lock(&rule_lock);
+    replace_allowed = replace != 0;
+    pthread_mutex_unlock(&rule_lock);
+}
+
+int tsct_publish_replace(void)
+{
+    pthread_mutex_lock(&rule_lock);
+    int r = replace_allowed;
+    pthread_mutex_unlock(&rule_lock);
+    return r;
+}
+
+/* The rule for an output that is a file (folder = 0) or a folder (folder = 1). */
+static tsct_status check_rule(const char *final_path, int folder, int replace_anyway,
+                              tsct_error *err)
+{
+    struct stat sb;
+    if (stat(final_path, &sb) != 0)
+        return TSCT_OK; /* nothing there to replace */
+    if (!folder && S_ISDIR(sb.st_mode))
+        return tsct_error_set(err, TSCT_ERR_IO, final_path, NULL, -1,
+                              "is a folder; expected a file name for the output");
+    pthread_mutex_lock(&rule_lock);
+    int input = 0;
+    for (size_t i = 0; i < nnoted && !input; i++)
+        input = noted[i].dev == sb.st_dev && noted[i].ino == sb.st_ino;
+    const int replace = replace_allowed || replace_anyway;
+    pthread_mutex_unlock(&rule_lock);
+    if (input)
+        return tsct_error_set(err, TSCT_ERR_VALUE, final_path, NULL, -1,
+                              "is an input of this command; an output never replaces an input "
+                              "(choose another output name)");
+    if (!replace)
+        return tsct_error_set(err, TSCT_ERR_EXISTS, final_path, NULL, -1,
+                              "already exists; not replaced");
+    return TSCT_OK;
+}
+
+tsct_status tsct_publish_check(const char *final_path, tsct_error *err)
+{
+    if (!final_path || !final_path[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "output", -1, "empty file name");
+    return check_rule(final_path, 0, 0, err);
+}
+
+/* The folder a new file of path goes into, for messages ("." for a bare name). */
+static void parent_of(const char *path, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", path);
+    char *d = dirname(buf);
+    if (d != buf)
+        memmove(buf, d, strlen(d) + 1);
+}
+
+static tsct_status begin(tsct_publish *pub, const char *final_path, int replace,
+                         tsct_error *err);
+
 tsct_status tsct_publish_begin(tsct_publish *pub, const char *final_path, tsct_error *err)
+{
+    return begin(pub, final_path, 0, err);
+}
+
+tsct_status tsct_publish_begin_replace(tsct_publish *pub, const char *final_path,
+                                       tsct_error *err)
+{
+    return begin(pub, final_path, 1, err);
+}
+
+static tsct_status begin(tsct_publish *pub, const char *final_path, int replace,
+                         tsct_error *err)
 {
     memset(pub, 0, sizeof *pub);
     if (!final_path || !final_path[0])
@@ -28,13 +157,18 @@ tsct_status tsct_publish_begin(tsct_publish *pub, const char *final_path, tsct_e
     size_t n = strlen(final_path);
     if (n + 20 >= TSCT_PATH_MAX)
         return tsct_error_set(err, TSCT_ERR_VALUE, final_path, NULL, -1, "file name too long");
+    TSCT_TRY(check_rule(final_path, 0, replace, err));
     memcpy(pub->final_path, final_path, n + 1);
+    pub->replace = replace;
     snprintf(pub->tmp_path, sizeof pub->tmp_path, "%s.partial.XXXXXX", final_path);
     int fd = mkstemp(pub->tmp_path);
     if (fd < 0) {
         int e = errno;
         pub->tmp_path[0] = '\0';
-        return io_error(err, final_path, "cannot create a file in its directory", e);
+        char dir[TSCT_PATH_MAX];
+        parent_of(final_path, dir, sizeof dir);
+        return tsct_error_set(err, TSCT_ERR_IO, final_path, NULL, -1,
+                              "cannot create a file in folder '%s': %s", dir, strerror(e));
     }
     /* mkstemp makes the file 0600; outputs should be readable like any other file. */
     mode_t mask = umask(0);
@@ -79,6 +213,11 @@ tsct_status tsct_publish_commit(tsct_publish *pub, tsct_error *err)
         int e = errno;
         tsct_publish_abort(pub);
         return io_error(err, pub->final_path, "fsync of the temporary file", e);
+    }
+    tsct_status st = check_rule(pub->final_path, 0, pub->replace, err);
+    if (st != TSCT_OK) {
+        tsct_publish_abort(pub);
+        return st;
     }
     if (rename(pub->tmp_path, pub->final_path) != 0) {
         int e = errno;
@@ -143,6 +282,7 @@ tsct_status tsct_publish_dir_begin(tsct_publish *pub, const char *final_dir, tsc
         return tsct_error_set(err, TSCT_ERR_VALUE, final_dir, NULL, -1, "folder name too long");
     memcpy(pub->final_path, final_dir, n);
     pub->final_path[n] = '\0';
+    TSCT_TRY(check_rule(pub->final_path, 1, 0, err));
     memcpy(pub->tmp_path, final_dir, n);
     memcpy(pub->tmp_path + n, ".partial.XXXXXX", 16);
     if (!mkdtemp(pub->tmp_path)) {
@@ -222,6 +362,11 @@ tsct_status tsct_publish_dir_commit(tsct_publish *pub, tsct_error *err)
         int e = errno;
         tsct_publish_dir_abort(pub);
         return io_error(err, pub->final_path, "fsync of the temporary folder's files", e);
+    }
+    tsct_status st = check_rule(pub->final_path, 1, 0, err);
+    if (st != TSCT_OK) {
+        tsct_publish_dir_abort(pub);
+        return st;
     }
     if (rename(pub->tmp_path, pub->final_path) != 0) {
         int e = errno;

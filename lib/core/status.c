@@ -51,6 +51,54 @@ static void copy_str(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4   ? 4
+                 : s[0] >= 0xE0                 ? 3
+                 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                                                : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* The message is one line of text whatever the file held: control bytes and bytes that are
+ * not UTF-8 (a binary key, a newline inside a value) are written as escapes. */
+static void make_printable(char *msg, size_t size)
+{
+    char out[sizeof ((tsct_error *)0)->message];
+    size_t o = 0, n = strlen(msg);
+    const unsigned char *s = (const unsigned char *)msg;
+    for (size_t i = 0; i < n && o + 5 < sizeof out && o + 5 < size;) {
+        size_t u = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 0;
+        if (u) {
+            memcpy(out + o, s + i, u);
+            o += u;
+            i += u;
+        } else if (s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80) {
+            const char *esc = s[i] == '\n'   ? "\\n"
+                              : s[i] == '\t' ? "\\t"
+                              : s[i] == '\r' ? "\\r"
+                                             : NULL;
+            if (esc) {
+                memcpy(out + o, esc, 2);
+                o += 2;
+            } else {
+                o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", s[i]);
+            }
+            i++;
+        } else {
+            out[o++] = (char)s[i++];
+        }
+    }
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
+}
+
 static void build_message(tsct_error *err)
 {
     char where[sizeof err->item + 32] = "";
@@ -70,6 +118,7 @@ static void build_message(tsct_error *err)
         snprintf(err->message, sizeof err->message, "%s: %s", where, detail);
     else
         snprintf(err->message, sizeof err->message, "%s", detail);
+    make_printable(err->message, sizeof err->message);
 }
 
 tsct_status tsct_error_setv(tsct_error *err, tsct_status status, const char *file,

@@ -59,7 +59,8 @@ tsct_status tsct_container_create(const char *path, int overwrite, tsct_containe
         return tsct_error_set(err, TSCT_ERR_EXISTS, path, NULL, -1,
                               "file exists (remove it or ask to overwrite)");
     tsct_publish pub;
-    TSCT_TRY(tsct_publish_begin(&pub, path, err));
+    TSCT_TRY(overwrite ? tsct_publish_begin_replace(&pub, path, err)
+                       : tsct_publish_begin(&pub, path, err));
 
     TSCT__H5_LOCK();
     tsct_status status = TSCT_OK;

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tsct/publish.h"
 #include "io/frames_internal.h"
 #include "io/h5_internal.h"
 #include "io/image_internal.h"
@@ -43,6 +44,7 @@ int tsct__frames_is_hdf5(const char *path)
 {
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     unsigned char buf[8];
+    tsct_publish_note_input(path);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return 0;
@@ -290,6 +292,10 @@ static tsct_status add_dataset(tsct_frames *f, tsct_container *c, const char *pa
         st = check_filters(d, file, path, &lz4_filter, err);
     if (st == TSCT_OK)
         st = check_virtual(d, file, path, &is_virtual, err);
+    if (st == TSCT_OK && n == 0 && !via[0])
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, file, path, -1,
+                            "the stack is empty: 0 frames of %lld x %lld", (long long)rows,
+                            (long long)cols);
     tsct__frames_source *s = NULL;
     if (st == TSCT_OK && n > 0) {
         s = tsct__frames_add(f, TSCT__SRC_H5, file, path, via, n);
@@ -571,6 +577,12 @@ tsct_status tsct__frames_h5_add(tsct_frames *f, const char *file, const char *da
     if (st != TSCT_OK) {
         tsct_container_close(c, NULL);
         return st;
+    }
+    /* FILE.h5::entry/data names the same dataset as FILE.h5::/entry/data. */
+    char abs[1024];
+    if (dataset[0] && dataset[0] != '/') {
+        snprintf(abs, sizeof abs, "/%s", dataset);
+        dataset = abs;
     }
     TSCT__H5_LOCK();
     if (dataset[0]) {

@@ -40,6 +40,13 @@ void tsct__h5_unlock(void);
 void tsct__h5_reason(char *buf, size_t size);
 
 /* Record an HDF5 failure: "DETAIL (HDF5: reason)". */
+/* Bytes free for this process on the file system that holds path (its folder when path
+ * does not exist), or -1 when unknown. The environment variable TSCT_TEST_FREE_BYTES, when
+ * set, replaces the answer: the tests' way to see a full disk without filling one. */
+int64_t tsct__free_bytes(const char *path);
+/* 1 when the file system of path has less than a mebibyte free (a write failed for that). */
+int tsct__disk_full(const char *path);
+
 tsct_status tsct__h5_fail(tsct_error *err, tsct_status status, const tsct_container *c,
                           const char *item, const char *fmt, ...)
 #if defined(__GNUC__)

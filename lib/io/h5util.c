@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "tsct/publish.h"
 #include "h5_internal.h"
 #include "tsct_config.h"
 
@@ -78,6 +80,32 @@ void tsct__h5_reason(char *buf, size_t size)
     struct reason r = {buf, size};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_walk, &r);
     H5Eclear2(H5E_DEFAULT);
+}
+
+int64_t tsct__free_bytes(const char *path)
+{
+    const char *fake = getenv("TSCT_TEST_FREE_BYTES");
+    if (fake && *fake)
+        return (int64_t)strtoll(fake, NULL, 10);
+    struct statvfs v;
+    if (statvfs(path, &v) != 0) {
+        char dir[TSCT_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[slash == dir ? 1 : 0] = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        if (statvfs(dir, &v) != 0)
+            return -1;
+    }
+    return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+}
+
+int tsct__disk_full(const char *path)
+{
+    const int64_t n = tsct__free_bytes(path);
+    return n >= 0 && n < ((int64_t)1 << 20);
 }
 
 tsct_status tsct__h5_fail(tsct_error *err, tsct_status status, const tsct_container *c,
@@ -318,6 +346,8 @@ tsct_status tsct__h5_open_file(const char *path, tsct_open_mode mode, tsct_conta
         return tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "container handle");
     snprintf(c->path, sizeof c->path, "%s", path);
     c->writable = mode == TSCT_OPEN_WRITE;
+    if (!c->writable)
+        tsct_publish_note_input(path);
 
     TSCT__H5_LOCK();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -331,7 +361,8 @@ tsct_status tsct__h5_open_file(const char *path, tsct_open_mode mode, tsct_conta
     H5Pclose(fapl);
     tsct_status status = TSCT_OK;
     if (c->file < 0) {
-        const char *hint = strstr(reason, "truncated") ? "the file is truncated"
+        const char *hint = tsct__disk_full(path) ? "no space left on the device that holds it"
+                           : strstr(reason, "truncated") ? "the file is truncated"
                            : strstr(reason, "lock")    ? "the file is locked by another process"
                            : strstr(reason, "already open")
                                ? "the file is already open in this process in another mode"

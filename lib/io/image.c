@@ -278,6 +278,7 @@ tsct_status tsct__file_read_all(const char *path, uint8_t **buf, size_t *size, t
 {
     *buf = NULL;
     *size = 0;
+    tsct_publish_note_input(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -363,6 +364,7 @@ static tsct_image_format detect_extension(const char *path)
 tsct_status tsct_image_detect(const char *path, tsct_image_format *format, tsct_error *err)
 {
     *format = TSCT_IMAGE_FORMAT_AUTO;
+    tsct_publish_note_input(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsct/publish.h"
 #include "io/image_cbf_kernel.h"
 #include "io/image_internal.h"
 
@@ -480,6 +481,7 @@ tsct_status tsct__cbf_read_header(tsct_image *img, const char *path,
      * section's MIME header (Pilatus: about 1.5 kB), doubling the read up to 16 MB. */
     static const char sect[] = "--CIF-BINARY-FORMAT-SECTION--";
     static const char marker[4] = {0x0C, 0x1A, 0x04, (char)0xD5};
+    tsct_publish_note_input(path);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         int e = errno;

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tsct/publish.h"
 #include "io/image_internal.h"
 
 #define EDF_BLOCK 512
@@ -480,6 +481,7 @@ tsct_status tsct__edf_decode(tsct_image *img, const uint8_t *buf, size_t size,
 
 static tsct_status open_src(const char *path, edf_src *src, tsct_error *err)
 {
+    tsct_publish_note_input(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;

@@ -325,6 +325,7 @@ static TIFF *open_path(const char *path, tiff_ctx *c, int64_t max_pixels, tsct_e
                        tsct_status *st)
 {
     *st = TSCT_OK;
+    tsct_publish_note_input(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;

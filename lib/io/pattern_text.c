@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsct/publish.h"
 #include "tsct/pattern.h"
 
 /* Parse two leading numbers of a line; 1 if found. */
@@ -39,6 +40,7 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
 {
     *x = *y = NULL;
     *n = 0;
+    tsct_publish_note_input(path);
     FILE *fp = fopen(path, "r");
     if (!fp)
         return tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path,
@@ -64,8 +66,23 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
             len = 0;
             continue;
         }
-        if (!two_numbers(line, &a, &b))
+        if (!two_numbers(line, &a, &b)) {
+            /* Text before the data is a header (a .chi's title, labels and point count);
+             * once the data have begun, a line that is neither blank, a comment nor two
+             * numbers is damage, not something to skip. */
+            const char *t = line + strspn(line, " \t\r\n");
+            if (len > 0 && *t && !strchr("#;!%", *t)) {
+                char shown[64];
+                size_t k = strcspn(t, "\r\n");
+                snprintf(shown, sizeof shown, "%.*s", (int)(k < 60 ? k : 60), t);
+                st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "line", lineno,
+                                    "expected two numbers (x y) after %lld data lines, found "
+                                    "'%s'",
+                                    (long long)len, shown);
+                goto done;
+            }
             continue;
+        }
         if (!isfinite(a) || !isfinite(b)) {
             st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "line", lineno,
                                 "expected finite numbers, found '%.60s'", line);

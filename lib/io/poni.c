@@ -218,6 +218,11 @@ static tsct_status dict_put(dict *d, const char *k, size_t kl, const char *v, si
                             int64_t line, tsct_error *err)
 {
     char key[64];
+    for (size_t i = 0; i < kl; i++)
+        if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f)
+            return tsct_error_set(err, TSCT_ERR_FORMAT, NULL, "key", line,
+                                  "line %lld: a control byte (0x%02x) inside a key",
+                                  (long long)line, (unsigned)(unsigned char)k[i]);
     if (kl >= sizeof key)
         kl = sizeof key - 1;   /* no pyFAI key is that long; a truncated one never matches */
     for (size_t i = 0; i < kl; i++)
@@ -667,9 +672,25 @@ static tsct_status interpret(const dict *d, tsct_poni *poni, tsct_error *err)
     TSCT_TRY(get_double(d, "rot2", "Rot2", 1, &poni->rot2, NULL, err));
     TSCT_TRY(get_double(d, "rot3", "Rot3", 1, &poni->rot3, NULL, err));
     TSCT_TRY(get_double(d, "wavelength", "Wavelength", 0, &poni->wavelength, NULL, err));
-    if (poni->wavelength < 0)
+    if (poni->wavelength < 0 || poni->wavelength > 1e-6)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "Wavelength", -1,
-                              "expected a positive wavelength in m, found %g", poni->wavelength);
+                              "expected a wavelength from 0 to 1e-6 m, found %g",
+                              poni->wavelength);
+    /* Bounds of a physical geometry (pyFAI does not check them; tsct's geometry does
+     * arithmetic with them): a detector within 100 m, rotations within two turns, pixels
+     * below a metre. */
+    const struct {
+        const char *name;
+        double v, lo, hi;
+    } lim[] = {{"Distance", poni->dist, 1e-6, 100.0}, {"Poni1", poni->poni1, -100.0, 100.0},
+               {"Poni2", poni->poni2, -100.0, 100.0}, {"Rot1", poni->rot1, -4 * M_PI, 4 * M_PI},
+               {"Rot2", poni->rot2, -4 * M_PI, 4 * M_PI}, {"Rot3", poni->rot3, -4 * M_PI, 4 * M_PI},
+               {"PixelSize1", poni->pixel1, 1e-9, 1.0}, {"PixelSize2", poni->pixel2, 1e-9, 1.0}};
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)
+        if (!(lim[i].v >= lim[i].lo && lim[i].v <= lim[i].hi))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, lim[i].name, -1,
+                                  "expected %g to %g (m or rad), found %g", lim[i].lo, lim[i].hi,
+                                  lim[i].v);
     return TSCT_OK;
 }
 

@@ -885,6 +885,30 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
         H5Dclose(d);
         st = tsct__layout_check_vector(s->c, l->item[i].path, (int64_t)n, is_replaced, l, err);
     }
+    /* Room for what the commit writes: the staged data once more (a replaced dataset is
+     * copied whole before the old one goes, an appended one grows by its rows), plus room
+     * for metadata. Refusing here leaves the container exactly as it was; a write that
+     * failed half-way would leave it larger by the part written. */
+    if (st == TSCT_OK) {
+        int64_t need = (int64_t)1 << 20;
+        for (int i = 0; i < l->n; i++) {
+            hid_t d = H5Dopen2(s->work->file, l->item[i].path, H5P_DEFAULT);
+            if (d >= 0) {
+                need += (int64_t)H5Dget_storage_size(d);
+                H5Dclose(d);
+            }
+        }
+        need += need / 16;
+        const int64_t avail = tsct__free_bytes(s->c->path);
+        if (avail >= 0 && avail < need)
+            st = tsct_error_set(err, TSCT_ERR_IO, s->c->path, s->name, -1,
+                                "no space left on device for committing step %s: it needs "
+                                "about %.1f MB, %.1f MB are free; the container is unchanged "
+                                "and the finished work is kept in %s: free some space and run "
+                                "the command again to commit it",
+                                s->name, 1e-6 * (double)need, 1e-6 * (double)avail,
+                                s->work_path);
+    }
     if (st != TSCT_OK)
         goto done;
 
@@ -923,6 +947,16 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
         st = write_process(s, end, err);
     if (st == TSCT_OK && H5Fflush(s->c->file, H5F_SCOPE_LOCAL) < 0)
         st = tsct__h5_fail(err, TSCT_ERR_IO, s->c, NULL, "flush failed");
+    if (st != TSCT_OK && tsct__disk_full(s->c->path)) {
+        /* Say what happened rather than what HDF5 made of it. The record was removed first,
+         * so the step reads as not done; the work file is kept and commits on the next run. */
+        tsct_error_clear(err);
+        st = tsct_error_set(err, TSCT_ERR_IO, s->c->path, s->name, -1,
+                            "no space left on device while committing step %s; the step is "
+                            "not recorded as done and its finished work is kept in %s: free "
+                            "some space and run the command again to commit it",
+                            s->name, s->work_path);
+    }
 done:
     free(l);
     TSCT__H5_UNLOCK();

@@ -119,6 +119,7 @@ tsct_status tsct_echem_from_arrays(const double *time_s, const double *voltage,
 
 static char *read_all(const char *path, size_t *size, tsct_error *err)
 {
+    tsct_publish_note_input(path);
     FILE *f = fopen(path, "rb");
     if (!f) {
         tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path, NULL, -1,
@@ -147,6 +148,11 @@ static char *read_all(const char *path, size_t *size, tsct_error *err)
         return NULL;
     }
     buf[n] = '\0';
+    /* A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column name. */
+    if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        memmove(buf, buf + 3, n - 2);
+        n -= 3;
+    }
     *size = n;
     return buf;
 }

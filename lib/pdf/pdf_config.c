@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tsct/publish.h"
 #include "tsct/composition.h"
 #include "tsct/pdf.h"
 
@@ -257,6 +258,7 @@ static tsct_status apply_section(tsct_pdf_config *cfg, const char *path, FILE *f
 tsct_status tsct_pdf_config_read(tsct_pdf_config *cfg, const char *path, const char *section,
                                  tsct_error *err)
 {
+    tsct_publish_note_input(path);
     FILE *fp = fopen(path, "r");
     if (!fp)
         return tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path,

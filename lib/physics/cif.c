@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsct/publish.h"
 #include "crystal_internal.h"
 #include "physics_internal.h"
 
@@ -572,6 +573,7 @@ tsct_status tsct_crystal_read_cif(tsct_crystal **out, const char *path, tsct_err
         *out = NULL;
     if (!out || !path)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "CIF", -1, "NULL argument");
+    tsct_publish_note_input(path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path,

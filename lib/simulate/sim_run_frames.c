@@ -465,7 +465,15 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
 
 tsct_status tsct__sim_frames_write_aux(const tsct__sim_frames *f, tsct_error *err)
 {
+    /* The frame folder is the simulation's own: a resumed or repeated run writes its
+     * description again, whatever the overwrite policy of the front end. */
+    static const char *const own[] = {"detector.poni", "mask.edf", "dark.edf", "flat.edf",
+                                      "scan.ini"};
     char path[TSCT_PATH_MAX + 32];
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", f->dir, own[i]);
+        unlink(path);
+    }
     snprintf(path, sizeof path, "%s/detector.poni", f->dir);
     TSCT_TRY(tsct_poni_write_v2(&f->g, path, err));
     snprintf(path, sizeof path, "%s/mask.edf", f->dir);

@@ -570,12 +570,16 @@ tsct_status tsct_sino_centre_find(const float *profile, int64_t na, int64_t ns,
                               (long long)(ns - 2), lo, hi);
     const int64_t t0 = (int64_t)ceil(2.0 * lo), t1 = (int64_t)floor(2.0 * hi);
     int64_t nt = t1 - t0 + 1;
-    double *cost = malloc((size_t)nt * sizeof *cost);
+    /* The Vo refinement below evaluates VO_FINE candidates into the same buffers, which a
+     * narrow scan (8-19 translations) makes longer than the coarse grid. */
+    enum { VO_FINE = 21 };
+    const int64_t ncap = nt > VO_FINE ? nt : VO_FINE;
+    double *cost = malloc((size_t)ncap * sizeof *cost);
     if (!cost)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "centre", -1, "%lld candidates",
                               (long long)nt);
     memset(report, 0, sizeof *report);
-    double *tv = malloc((size_t)(nt > 21 ? nt : 21) * sizeof *tv);
+    double *tv = malloc((size_t)ncap * sizeof *tv);
     if (!tv) {
         free(cost);
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "centre", -1, "%lld candidates",
@@ -596,7 +600,7 @@ tsct_status tsct_sino_centre_find(const float *profile, int64_t na, int64_t ns,
     /* VO: the metric is V-shaped; resample it at 1/10 of the half-bin grid around the best
      * candidate (fractional shifts by phase ramps) before the parabola. */
     if (st == TSCT_OK && prm->method == TSCT_SINO_CENTRE_VO && best > 0 && best < nt - 1) {
-        const int64_t nf = 21;
+        const int64_t nf = VO_FINE;
         for (int64_t i = 0; i < nf; i++)
             tv[i] = t_best + 0.1 * (double)(i - nf / 2);
         st = vo_costs(profile, na, ns, angles_deg, prm, tv, nf, cost, report, err);
