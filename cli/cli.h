@@ -17,6 +17,7 @@
 #include "tsct/container.h"
 #include "tsct/log.h"
 #include "tsct/progress.h"
+#include "tsct/stage.h"
 #include "tsct/status.h"
 
 enum { TSCT_EXIT_OK = 0, TSCT_EXIT_FAIL = 1, TSCT_EXIT_USAGE = 2 };
@@ -109,6 +110,10 @@ int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const c
                                  const char *settings, const char *const *inputs,
                                  const char *output, int64_t nt, char **stamps, char *fp,
                                  size_t fp_size);
+
+/* The stage context of this command: its threads, log, progress, incremental flag
+ * (skip_current) and command line (include/tsct/stage.h). Valid while cli is. */
+struct tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli);
 
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);

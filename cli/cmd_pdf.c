@@ -26,6 +26,7 @@
 #include "tsct/pdf.h"
 #include "tsct/progress.h"
 #include "tsct/publish.h"
+#include "tsct/stage.h"
 #include "tsct/version.h"
 
 const char tsct_usage_pdf[] =
@@ -371,39 +372,6 @@ static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec
     return tsct_dataset_set_attr_string(d, "config", config_text, err);
 }
 
-/* Finished units of a step, recorded in contiguous batches at most once a second. */
-struct done_batch {
-    int64_t first, n;
-    double last;
-};
-
-static tsct_status batch_add(tsct_step *step, struct done_batch *b, int64_t unit,
-                             tsct_error *err)
-{
-    if (b->n && b->first + b->n != unit) {
-        TSCT_TRY(tsct_step_mark_done(step, b->first, b->n, err));
-        b->n = 0;
-    }
-    if (!b->n)
-        b->first = unit;
-    b->n++;
-    double now = tsct_clock();
-    if (now - b->last > 1.0) {
-        int64_t n = b->n;
-        b->n = 0;
-        b->last = now;
-        return tsct_step_mark_done(step, b->first, n, err);
-    }
-    return TSCT_OK;
-}
-
-static tsct_status batch_flush(tsct_step *step, struct done_batch *b, tsct_error *err)
-{
-    int64_t n = b->n;
-    b->n = 0;
-    return n ? tsct_step_mark_done(step, b->first, n, err) : TSCT_OK;
-}
-
 /* d[i] = g[i] - gref[i]: the difference PDF (NaN where either is NaN). */
 static void difference(const float *g, const float *gref, int64_t n, float *d)
 {
@@ -554,7 +522,7 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
     tsct_progress progress;
     tsct_progress_begin(&progress, &cli->progress, "pdf voxel rows", info.nunits,
                         tsct_step_done_count(step));
-    struct done_batch batch = {0, 0, tsct_clock()};
+    tsct_stage_batch batch = {0, 0, tsct_clock()};
     int64_t nvox = 0;
     for (int64_t r = 0; r < nrows; r++) {
         if (tsct_step_is_done(step, r))
@@ -576,7 +544,7 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
         if (st == TSCT_OK)
             st = tsct_dataset_write_row(dst, lead, grow, &err);
         if (st == TSCT_OK)
-            st = batch_add(step, &batch, r, &err);
+            st = tsct_stage_batch_add(step, &batch, r, &err);
         if (st != TSCT_OK)
             goto fail;
         tsct_progress_add(&progress, 1);
@@ -594,12 +562,12 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
             st = tsct_dataset_write_row(ddst, lead, grow, &err);
         }
         if (st == TSCT_OK)
-            st = batch_add(step, &batch, nrows + r, &err);
+            st = tsct_stage_batch_add(step, &batch, nrows + r, &err);
         if (st != TSCT_OK)
             goto fail;
         tsct_progress_add(&progress, 1);
     }
-    st = batch_flush(step, &batch, &err);
+    st = tsct_stage_batch_flush(step, &batch, &err);
     if (st != TSCT_OK)
         goto fail;
     tsct_progress_end(&progress);

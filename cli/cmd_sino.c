@@ -23,6 +23,7 @@
 #include "tsct/progress.h"
 #include "tsct/publish.h"
 #include "tsct/sino.h"
+#include "tsct/stage.h"
 #include "tsct/tomo.h"
 
 const char tsct_usage_sinogram[] =
@@ -611,15 +612,25 @@ static tsct_status unit_done(tsct_step *step, tsct_progress *pr, int64_t u, tsct
 
 /* ---- tsct sinogram ---------------------------------------------------------------------- */
 
-struct sino_opts {
-    const char *container, *zigzag, *normalise, *air_side;
-    int64_t air, bin_s, bin_c, block, deflate;
-    int air_per_angle, com, crop;
-    double bad_thr, zinger_thr;
-    struct centre_opt centre;
-};
+/* One word of a set, or a usage error naming the option and the words. */
+static int parse_word(tsct_cli *cli, const char *opt, const char *s, const char *const *words,
+                      int *out)
+{
+    char list[128] = "";
+    size_t used = 0;
+    for (int i = 0; words[i]; i++) {
+        if (strcmp(s, words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                 !i ? "" : words[i + 1] ? ", " : " or ", words[i]);
+    }
+    return tsct_cli_usage_error(cli, "%s expects %s, got '%s'", opt, list, s);
+}
 
-static int parse_sino(tsct_cli *cli, int argc, char **argv, struct sino_opts *o)
+static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **container,
+                      tsct_sinogram_params *o)
 {
     enum { O_ZIG = 256, O_AIR, O_SIDE, O_PERANG, O_NORM, O_COM, O_CENTRE, O_NOCROP, O_BINS,
            O_BINC, O_BAD, O_ZING, O_BLOCK, O_DEFL };
@@ -634,34 +645,59 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, struct sino_opts *o)
         {"zingers", required_argument, NULL, O_ZING}, {"block", required_argument, NULL, O_BLOCK},
         {"deflate", required_argument, NULL, O_DEFL}, {NULL, 0, NULL, 0},
     };
-    memset(o, 0, sizeof *o);
-    o->zigzag = "auto";
-    o->normalise = "none";
-    o->air_side = "both";
-    o->bin_s = o->bin_c = 1;
-    o->block = 256;
-    o->deflate = 1;
-    o->crop = 1;
-    o->centre.mode = CENTRE_AUTO;
+    static const char *const zigzags[] = {"auto", "yes", "no", NULL};
+    static const char *const sides[] = {"both", "first", "last", NULL};
+    static const char *const norms[] = {"none", "total", "transmission",
+                                        "FILE.h5::/monitor", NULL};
+    const tsct_sinogram_params defaults = TSCT_SINOGRAM_PARAMS_DEFAULT;
+    *o = defaults;
     optind = 1;
     opterr = 0;
-    int ch, rc = 0;
+    int ch, rc = 0, v = 0;
+    int64_t n = 0;
     while (!rc && (ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
         switch (ch) {
-        case O_ZIG: o->zigzag = optarg; break;
+        case O_ZIG:
+            if (!(rc = parse_word(cli, "--zigzag", optarg, zigzags, &v)))
+                o->zigzag = (tsct_zigzag_mode)v;
+            break;
         case O_AIR: rc = parse_count(cli, "--air", optarg, 0, INT64_MAX / 4, &o->air); break;
-        case O_SIDE: o->air_side = optarg; break;
+        case O_SIDE:
+            if (!(rc = parse_word(cli, "--air-side", optarg, sides, &v)))
+                o->air_side = (tsct_air_side)v;
+            break;
         case O_PERANG: o->air_per_angle = 1; break;
-        case O_NORM: o->normalise = optarg; break;
+        case O_NORM:
+            if (strstr(optarg, "::")) {
+                o->normalise = TSCT_NORMALISE_MONITOR;
+                o->monitor = optarg;
+            } else {
+                rc = parse_word(cli, "--normalise", optarg, norms, &v);
+                o->normalise = (tsct_normalise_mode)v;
+            }
+            break;
         case O_COM: o->com = 1; break;
-        case O_CENTRE: rc = parse_centre(cli, optarg, &o->centre); break;
+        case O_CENTRE: {
+            struct centre_opt co = {0, 0.0};
+            rc = parse_centre(cli, optarg, &co);
+            o->centre = (tsct_centre_mode)co.mode;
+            o->centre_value = co.value;
+            break;
+        }
         case O_NOCROP: o->crop = 0; break;
-        case O_BINS: rc = parse_count(cli, "--bin-translation", optarg, 1, 1 << 20, &o->bin_s); break;
-        case O_BINC: rc = parse_count(cli, "--bin-channels", optarg, 1, 1 << 20, &o->bin_c); break;
-        case O_BAD: rc = parse_nonneg(cli, "--bad-channels", optarg, &o->bad_thr); break;
-        case O_ZING: rc = parse_nonneg(cli, "--zingers", optarg, &o->zinger_thr); break;
+        case O_BINS:
+            rc = parse_count(cli, "--bin-translation", optarg, 1, 1 << 20, &o->bin_translation);
+            break;
+        case O_BINC:
+            rc = parse_count(cli, "--bin-channels", optarg, 1, 1 << 20, &o->bin_channels);
+            break;
+        case O_BAD: rc = parse_nonneg(cli, "--bad-channels", optarg, &o->bad_channels); break;
+        case O_ZING: rc = parse_nonneg(cli, "--zingers", optarg, &o->zingers); break;
         case O_BLOCK: rc = parse_count(cli, "--block", optarg, 1, 1 << 20, &o->block); break;
-        case O_DEFL: rc = parse_count(cli, "--deflate", optarg, 0, 9, &o->deflate); break;
+        case O_DEFL:
+            rc = parse_count(cli, "--deflate", optarg, 0, 9, &n);
+            o->deflate = (int)n;
+            break;
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
         }
@@ -670,465 +706,23 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, struct sino_opts *o)
         return rc;
     if (optind != argc - 1)
         return tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container");
-    o->container = argv[optind];
-    if (strcmp(o->zigzag, "auto") && strcmp(o->zigzag, "yes") && strcmp(o->zigzag, "no"))
-        return tsct_cli_usage_error(cli, "--zigzag expects auto, yes or no, got '%s'", o->zigzag);
-    if (strcmp(o->air_side, "both") && strcmp(o->air_side, "first") && strcmp(o->air_side, "last"))
-        return tsct_cli_usage_error(cli, "--air-side expects both, first or last, got '%s'",
-                                    o->air_side);
-    if (strcmp(o->normalise, "none") && strcmp(o->normalise, "total") &&
-        strcmp(o->normalise, "transmission") && !strstr(o->normalise, "::"))
-        return tsct_cli_usage_error(cli, "--normalise expects none, total, transmission or "
-                                         "FILE.h5::/monitor, got '%s'", o->normalise);
-    /* a channel block holds whole channel bins */
-    o->block = (o->block + o->bin_c - 1) / o->bin_c * o->bin_c;
+    *container = argv[optind];
     return 0;
-}
-
-/* Everything the blocks of one (time, slice) share. */
-struct sino_plan {
-    double *air;        /* [na][nq] or NULL */
-    double *scale;      /* [na] normalisation factors (divide), or NULL */
-    float *monitor;     /* [na] or [na][ns], or NULL */
-    int64_t nmon;
-    int diode;          /* monitor is the transmission [na][ns]: divide by it as it is */
-    double *origin;     /* [na] resampling origins */
-    uint8_t *bad;       /* [nq] or NULL */
-    double centre;
-};
-
-static void sino_plan_release(struct sino_plan *p)
-{
-    free(p->air);
-    free(p->scale);
-    free(p->origin);
-    free(p->bad);
-    memset(p, 0, sizeof *p);
-}
-
-/* Read rows [ns][nq] of (t, z), flipped back if zigzag. */
-static tsct_status read_row(tsct_dataset *in, int64_t t, int64_t z, int64_t a, int64_t ns,
-                            int64_t nq, int zig, float *row, tsct_error *err)
-{
-    const int64_t start[5] = {t, z, a, 0, 0}, count[5] = {1, 1, 1, ns, nq};
-    TSCT_TRY(tsct_dataset_read(in, start, count, row, err));
-    return zig && a % 2 == 1 ? tsct_sino_zigzag(row, 1, ns, nq, 0, err) : TSCT_OK;
-}
-
-/* --normalise transmission: the diode record of (t, z), /entry/scan/transmission
- * [nt][nz][na][ns] in acquisition order like the patterns, flipped back as they are. */
-static tsct_status read_diode(tsct_dataset *d, int64_t t, int64_t z, int64_t na, int64_t ns,
-                              int zig, float *diode, tsct_error *err)
-{
-    if (!d)
-        return TSCT_OK;
-    const int64_t start[4] = {t, z, 0, 0}, count[4] = {1, 1, na, ns};
-    TSCT_TRY(tsct_dataset_read(d, start, count, diode, err));
-    return zig ? tsct_sino_zigzag(diode, na, ns, 1, 1, err) : TSCT_OK;
-}
-
-static tsct_status sino_plan_make(tsct_cli *cli, const struct sino_opts *o, tsct_dataset *in,
-                                  int64_t t, int64_t z, int64_t na, int64_t ns, int64_t nq,
-                                  int zig, const double *th, const float *monitor,
-                                  int64_t nmon, int64_t ns_out_req, struct sino_plan *p,
-                                  int64_t *ns_out, tsct_error *err)
-{
-    memset(p, 0, sizeof *p);
-    char what[64];
-    snprintf(what, sizeof what, "t=%lld z=%lld", (long long)t, (long long)z);
-    float *row = malloc((size_t)(ns * nq) * sizeof *row);
-    float *prof = malloc((size_t)(na * ns) * sizeof *prof);
-    float *tmp = malloc((size_t)(na * ns) * sizeof *tmp);
-    double *total = calloc((size_t)nq, sizeof *total);
-    int64_t *nonfinite = calloc((size_t)nq, sizeof *nonfinite);
-    tsct_status st = TSCT_OK;
-    if (!row || !prof || !tmp || !total || !nonfinite)
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "sinogram plan", -1, "row buffers");
-    /* pass 1 (bad channels only): per-channel totals */
-    if (st == TSCT_OK && o->bad_thr > 0) {
-        for (int64_t a = 0; st == TSCT_OK && a < na; a++) {
-            st = read_row(in, t, z, a, ns, nq, zig, row, err);
-            for (int64_t i = 0; st == TSCT_OK && i < ns * nq; i++) {
-                if (isfinite(row[i]))
-                    total[i % nq] += row[i];
-                else
-                    nonfinite[i % nq]++;
-            }
-        }
-        int64_t nbad = 0;
-        p->bad = malloc((size_t)nq);
-        if (st == TSCT_OK)
-            st = p->bad ? tsct_sino_bad_channels_find(total, nonfinite, nq, o->bad_thr, p->bad,
-                                                      &nbad, err)
-                        : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "bad channels", -1, "mask");
-        if (st == TSCT_OK)
-            tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%s: %lld bad channel(s) replaced", what,
-                         (long long)nbad);
-    }
-    /* pass 2: air per projection and the profile */
-    if (st == TSCT_OK && o->air > 0) {
-        p->air = malloc((size_t)(na * nq) * sizeof *p->air);
-        if (!p->air)
-            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "air", -1, "pattern");
-    }
-    const tsct_sino_air_side side = !strcmp(o->air_side, "first")  ? TSCT_SINO_AIR_FIRST
-                                    : !strcmp(o->air_side, "last") ? TSCT_SINO_AIR_LAST
-                                                                   : TSCT_SINO_AIR_BOTH;
-    for (int64_t a = 0; st == TSCT_OK && a < na; a++) {
-        st = read_row(in, t, z, a, ns, nq, zig, row, err);
-        if (st == TSCT_OK && p->bad)
-            st = tsct_sino_bad_channels_fix(row, ns, nq, p->bad, err);
-        if (st == TSCT_OK && p->air)
-            st = tsct_sino_air_estimate(row, 1, ns, nq, side, o->air, 1, p->air + a * nq, err);
-        if (st == TSCT_OK)
-            st = tsct_sino_profile(row, 1, ns, nq, NULL, prof + a * ns, err);
-    }
-    if (st == TSCT_OK && p->air) {
-        if (!o->air_per_angle) /* one pattern for the scan: the mean over projections */
-            for (int64_t c = 0; c < nq; c++) {
-                double m = 0.0;
-                for (int64_t a = 0; a < na; a++)
-                    m += p->air[a * nq + c];
-                for (int64_t a = 0; a < na; a++)
-                    p->air[a * nq + c] = m / (double)na;
-            }
-        for (int64_t a = 0; a < na; a++) {
-            double sa = 0.0;
-            for (int64_t c = 0; c < nq; c++)
-                sa += p->air[a * nq + c];
-            for (int64_t s = 0; s < ns; s++)
-                prof[a * ns + s] = (float)(prof[a * ns + s] - sa);
-        }
-    }
-    /* normalisation */
-    if (st == TSCT_OK && !strcmp(o->normalise, "total")) {
-        p->scale = malloc((size_t)na * sizeof *p->scale);
-        st = p->scale ? tsct_sino_scale_factors(prof, na, ns, NULL, p->scale, err)
-                      : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "normalisation", -1, "factors");
-        if (st == TSCT_OK)
-            st = tsct_sino_scale_rows(prof, na, ns, 1, p->scale, err);
-    } else if (st == TSCT_OK && monitor) {
-        p->monitor = (float *)monitor;
-        p->nmon = nmon;
-        p->diode = !strcmp(o->normalise, "transmission");
-        st = p->diode ? tsct_sino_scale_transmission(prof, na, ns, 1, monitor, err)
-                      : tsct_sino_scale_monitor(prof, na, ns, 1, monitor, nmon, err);
-    }
-    /* jitter, then the centre on the jitter-corrected profile */
-    p->origin = calloc((size_t)na, sizeof *p->origin);
-    if (st == TSCT_OK && !p->origin)
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "origins", -1, "%lld", (long long)na);
-    if (st == TSCT_OK && o->com) {
-        st = tsct_sino_com_shifts(prof, na, ns, p->origin, err);
-        if (st == TSCT_OK)
-            st = tsct_sino_resample(prof, na, ns, 1, p->origin, ns, tmp, cli->nthreads, err);
-        if (st == TSCT_OK)
-            memcpy(prof, tmp, (size_t)(na * ns) * sizeof *prof);
-    }
-    p->centre = -1.0;
-    if (st == TSCT_OK)
-        st = find_centre(cli, what, &o->centre, prof, na, ns, th, &p->centre, err);
-    if (st == TSCT_OK) {
-        int64_t w = ns;
-        if (p->centre >= 0.0) {
-            if (o->crop)
-                w = ns_out_req > 0 ? ns_out_req : tsct_sino_centre_crop_width(ns, p->centre);
-            for (int64_t a = 0; a < na; a++)
-                p->origin[a] += tsct_sino_centre_origin(p->centre, w);
-        }
-        if (w < 2 * o->bin_s)
-            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "centre", -1,
-                                "%s: the centre %.3f leaves %lld positions after cropping",
-                                what, p->centre, (long long)w);
-        *ns_out = w;
-    }
-    free(row);
-    free(prof);
-    free(tmp);
-    free(total);
-    free(nonfinite);
-    if (st != TSCT_OK)
-        sino_plan_release(p);
-    return st;
-}
-
-/* Process channels [c0, c1) of (t, z): read (with the neighbours bad-channel repair needs),
- * filter, subtract, normalise, resample, bin; out is [na][ns_out / bin_s][(c1-c0) / bin_c]. */
-static tsct_status sino_block(tsct_cli *cli, const struct sino_opts *o, tsct_dataset *in,
-                              const struct sino_plan *p, int64_t t, int64_t z, int64_t na,
-                              int64_t ns, int64_t nq, int zig, int64_t c0, int64_t c1,
-                              int64_t ns_out, float *buf, float *buf2, float *out,
-                              int64_t *nzing, tsct_error *err)
-{
-    int64_t lo = c0, hi = c1;
-    if (p->bad) { /* extend to the nearest good channels on either side */
-        while (lo > 0 && p->bad[lo])
-            lo--;
-        while (hi < nq && p->bad[hi - 1])
-            hi++;
-    }
-    const int64_t nb = hi - lo, nk = c1 - c0;
-    const int64_t start[5] = {t, z, 0, 0, lo}, count[5] = {1, 1, na, ns, nb};
-    TSCT_TRY(tsct_dataset_read(in, start, count, buf, err));
-    if (zig)
-        TSCT_TRY(tsct_sino_zigzag(buf, na, ns, nb, 1, err));
-    if (p->bad)
-        TSCT_TRY(tsct_sino_bad_channels_fix(buf, na * ns, nb, p->bad + lo, err));
-    /* keep channels [c0, c1) packed */
-    if (nb != nk)
-        for (int64_t i = 0; i < na * ns; i++)
-            memmove(buf + i * nk, buf + i * nb + (c0 - lo), (size_t)nk * sizeof *buf);
-    if (o->zinger_thr > 0)
-        TSCT_TRY(tsct_sino_zingers(buf, na, ns, nk, o->zinger_thr, cli->nthreads, nzing, err));
-    if (p->air) {
-        for (int64_t a = 0; a < na; a++)
-            TSCT_TRY(tsct_sino_air_subtract(buf + a * ns * nk, 1, ns, nk, p->air + a * nq + c0,
-                                            err));
-    }
-    if (p->scale)
-        TSCT_TRY(tsct_sino_scale_rows(buf, na, ns, nk, p->scale, err));
-    if (p->monitor && p->diode)
-        TSCT_TRY(tsct_sino_scale_transmission(buf, na, ns, nk, p->monitor, err));
-    else if (p->monitor)
-        TSCT_TRY(tsct_sino_scale_monitor(buf, na, ns, nk, p->monitor, p->nmon, err));
-    TSCT_TRY(tsct_sino_resample(buf, na, ns, nk, p->origin, ns_out, buf2, cli->nthreads, err));
-    if (o->bin_s == 1 && o->bin_c == 1) {
-        memcpy(out, buf2, (size_t)(na * ns_out * nk) * sizeof *out);
-        return TSCT_OK;
-    }
-    return tsct_sino_downsample(buf2, na, ns_out, nk, o->bin_s, o->bin_c, out, err);
 }
 
 int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
 {
-    struct sino_opts o;
-    int rc = parse_sino(cli, argc, argv, &o);
+    const char *container = NULL;
+    tsct_sinogram_params p;
+    int rc = parse_sino(cli, argc, argv, &container, &p);
     if (rc)
         return rc;
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_container *c = NULL;
-    tsct_dataset *in = NULL, *dst = NULL, *diode = NULL;
-    tsct_step *step = NULL;
-    double *th = NULL, *q = NULL, *qb = NULL, *centres = NULL;
-    char *stamps = NULL;
-    float *monitor = NULL, *buf = NULL, *buf2 = NULL, *out = NULL;
-    struct sino_plan plan;
-    memset(&plan, 0, sizeof plan);
-    int64_t nmon = 0, na = 0, nq_axis = 0, shape[8];
-    tsct_cli_guard_file(o.container);
-    tsct_status st = tsct_container_open(o.container, TSCT_OPEN_WRITE, &c, &err);
-    if (st == TSCT_OK)
-        st = tsct_dataset_open(c, TSCT_PATH_INTEGRATED, &in, &err);
-    if (st == TSCT_OK && tsct_dataset_shape(in, shape) != 5)
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container, TSCT_PATH_INTEGRATED, -1,
-                            "expected 5 axes [nt][nz][na][ns][nq]");
-    if (st == TSCT_OK)
-        st = tsct_container_read_vector(c, TSCT_PATH_SCAN "/angle", &th, &na, &err);
-    if (st == TSCT_OK && na != shape[2])
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container, TSCT_PATH_SCAN "/angle", -1,
-                            "%lld angles for %lld sinogram rows", (long long)na,
-                            (long long)shape[2]);
-    for (int64_t a = 0; st == TSCT_OK && a < na; a++)
-        if (!isfinite(th[a]))
-            st = tsct_error_set(&err, TSCT_ERR_VALUE, o.container, TSCT_PATH_SCAN "/angle", a,
-                                "expected a finite angle, found %g", th[a]);
-    const int64_t nt = shape[0], nz = shape[1], ns = shape[3], nq = shape[4];
-    if (st == TSCT_OK && tsct_container_exists(c, TSCT_PATH_INTEGRATED_Q))
-        st = tsct_container_read_vector(c, TSCT_PATH_INTEGRATED_Q, &q, &nq_axis, &err);
-    int zig = !strcmp(o.zigzag, "yes");
-    if (st == TSCT_OK && !strcmp(o.zigzag, "auto")) {
-        int64_t v = 0;
-        tsct_error e2 = TSCT_ERROR_INIT;
-        zig = tsct_container_get_attr_int(c, TSCT_PATH_SCAN, "zigzag", &v, &e2) == TSCT_OK && v;
-    }
-    if (st == TSCT_OK && !strcmp(o.normalise, "transmission")) {
-        int64_t dsh[8] = {0};
-        if (!tsct_container_exists(c, TSCT_PATH_SCAN "/transmission"))
-            st = tsct_error_set(&err, TSCT_ERR_NOT_FOUND, o.container,
-                                TSCT_PATH_SCAN "/transmission", -1,
-                                "--normalise transmission needs the sample's transmission "
-                                "measured at every point [nt][nz][na][ns]");
-        if (st == TSCT_OK)
-            st = tsct_dataset_open(c, TSCT_PATH_SCAN "/transmission", &diode, &err);
-        if (st == TSCT_OK && (tsct_dataset_shape(diode, dsh) != 4 || dsh[0] != nt ||
-                              dsh[1] != nz || dsh[2] != na || dsh[3] != ns))
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container,
-                                TSCT_PATH_SCAN "/transmission", -1,
-                                "expected [%lld][%lld][%lld][%lld] like the patterns",
-                                (long long)nt, (long long)nz, (long long)na, (long long)ns);
-        nmon = na * ns;
-        if (st == TSCT_OK && !(monitor = malloc((size_t)nmon * sizeof *monitor)))
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "transmission", -1, "one slice");
-    }
-    if (st == TSCT_OK && strstr(o.normalise, "::")) {
-        int nd = 0;
-        int64_t msh[8];
-        st = read_input(o.normalise, "--normalise", &nd, msh, &monitor, &err);
-        nmon = st == TSCT_OK ? tsct_shape_size(nd, msh) : 0;
-        if (st == TSCT_OK && nmon != na && nmon != na * ns)
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.normalise, NULL, -1,
-                                "expected %lld (per projection) or %lld (per point) monitor "
-                                "values, found %lld", (long long)na, (long long)(na * ns),
-                                (long long)nmon);
-    }
-    if (st != TSCT_OK)
-        goto done;
-    if (o.bin_c > nq || o.bin_s > ns) {
-        st = tsct_error_set(&err, TSCT_ERR_VALUE, o.container, "--bin-channels", -1,
-                            "binning %lld x %lld of [%lld][%lld] rows", (long long)o.bin_s,
-                            (long long)o.bin_c, (long long)ns, (long long)nq);
-        goto done;
-    }
-
-    /* The output width must be the same for every (t, z): the first one's plan sets it. */
-    int64_t ns_out = 0;
-    tsct_log_msg(&cli->log, TSCT_LOG_DEBUG, "sinogram: planning t=0 z=0%s",
-                 zig ? " (zigzag rows flipped back)" : "");
-    st = read_diode(diode, 0, 0, na, ns, zig, monitor, &err);
-    if (st == TSCT_OK)
-        st = sino_plan_make(cli, &o, in, 0, 0, na, ns, nq, zig, th, monitor, nmon, 0, &plan,
-                            &ns_out, &err);
-    sino_plan_release(&plan);
-    if (st != TSCT_OK)
-        goto done;
-    const int64_t ms = ns_out / o.bin_s, mq = nq / o.bin_c;
-    const int64_t nblk = (mq * o.bin_c + o.block - 1) / o.block;
-    char settings[2048], fp[4096];
-    snprintf(settings, sizeof settings,
-             "zigzag=%d air=%lld side=%s per_angle=%d normalise=%s com=%d centre=%d:%.17g "
-             "crop=%d bin=%lldx%lld bad=%g zingers=%g block=%lld deflate=%lld",
-             zig, (long long)o.air, o.air_side, o.air_per_angle, o.normalise, o.com,
-             o.centre.mode, o.centre.value, o.crop, (long long)o.bin_s, (long long)o.bin_c,
-             o.bad_thr, o.zinger_thr, (long long)o.block, (long long)o.deflate);
-    static const char *const inputs_s[] = {"import_integrated", "integrate", "simulate", NULL};
-    /* The data read: the patterns, and with --normalise transmission the transmission. */
-    static const char *const data_s[] = {TSCT_PATH_INTEGRATED, NULL};
-    static const char *const data_st[] = {TSCT_PATH_INTEGRATED, TSCT_PATH_SCAN "/transmission",
-                                          NULL};
-    fingerprint(c, fp, sizeof fp, inputs_s, settings);
-    if (tsct_cli_up_to_date(cli, c, "sinogram", fp))
-        goto done;
-    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
-    const int64_t t0 = tsct_cli_keep_time_steps(cli, c, "sinogram", settings,
-                                                diode ? data_st : data_s, TSCT_PATH_SINOGRAMS,
-                                                nt, &stamps, fp, sizeof fp);
-    if (t0 == nt)
-        goto done;
-    tsct_step_info info = {"sinogram", cli->command_line, settings, fp, (nt - t0) * nz * nblk,
-                           settings, stamps, t0};
-    st = tsct_step_begin(c, &info, &cli->log, &step, &err);
-    const int64_t oshape[5] = {nt - t0, nz, na, ms, mq};
-    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
-    dp.deflate = (int)o.deflate;
-    dp.chunk_last = o.block / o.bin_c;  /* one unit's channels: see tsct_dataset_params */
-    if (st == TSCT_OK && q) {
-        qb = malloc((size_t)mq * sizeof *qb);
-        for (int64_t k = 0; qb && k < mq; k++) {
-            double m = 0.0;
-            for (int64_t v = 0; v < o.bin_c; v++)
-                m += q[k * o.bin_c + v];
-            qb[k] = m / (double)o.bin_c;
-        }
-        st = qb ? tsct_step_vector(step, TSCT_PATH_SINOGRAMS_Q, qb, mq, "A^-1", &err)
-                : tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "q", -1, "binned axis");
-    }
-    centres = malloc((size_t)(nt * nz) * sizeof *centres);
-    if (st == TSCT_OK && centres && t0 > 0) {
-        /* the kept time steps' centres */
-        double *kept = NULL;
-        int64_t nk = 0;
-        st = tsct_container_read_vector(c, "/entry/sinograms/centre", &kept, &nk, &err);
-        for (int64_t i = 0; st == TSCT_OK && i < t0 * nz; i++)
-            centres[i] = i < nk ? kept[i] : -1.0;
-        free(kept);
-    }
-    const int64_t bmax = o.block + (o.bad_thr > 0 ? nq : 0);
-    buf = malloc((size_t)(na * ns * (bmax < nq ? bmax : nq)) * sizeof *buf);
-    buf2 = malloc((size_t)(na * (ns_out > ns ? ns_out : ns) * o.block) * sizeof *buf2);
-    out = malloc((size_t)(na * ms * (o.block / o.bin_c)) * sizeof *out);
-    if (st == TSCT_OK && (!centres || !buf || !buf2 || !out))
-        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "sinogram blocks", -1,
-                            "%lld channels per block", (long long)o.block);
-    if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_SINOGRAMS, 5, oshape, t0 > 0 ? t0 : -1, &dp,
-                               &dst, &err);
-    if (st != TSCT_OK)
-        goto done;
-    tsct_progress pr;
-    tsct_progress_begin(&pr, &cli->progress, "sinogram blocks", (nt - t0) * nz * nblk,
-                        tsct_step_done_count(step));
-    int64_t nzing = 0;
-    for (int64_t tz = t0 * nz; st == TSCT_OK && tz < nt * nz; tz++) {
-        const int64_t t = tz / nz, z = tz % nz;
-        int64_t w = 0;
-        st = read_diode(diode, t, z, na, ns, zig, monitor, &err);
-        if (st == TSCT_OK)
-            st = sino_plan_make(cli, &o, in, t, z, na, ns, nq, zig, th, monitor, nmon, ns_out,
-                                &plan, &w, &err);
-        if (st == TSCT_OK && w != ns_out)
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, o.container, "centre", tz,
-                                "t=%lld z=%lld: %lld positions after centring, the first slice "
-                                "had %lld (use --no-crop)", (long long)t, (long long)z,
-                                (long long)w, (long long)ns_out);
-        centres[tz] = plan.centre;
-        for (int64_t b = 0; st == TSCT_OK && b < nblk; b++) {
-            const int64_t u = (tz - t0 * nz) * nblk + b;
-            if (tsct_step_is_done(step, u))
-                continue;
-            const int64_t c0 = b * o.block;
-            const int64_t c1 = c0 + o.block < mq * o.bin_c ? c0 + o.block : mq * o.bin_c;
-            int64_t nzb = 0;
-            st = sino_block(cli, &o, in, &plan, t, z, na, ns, nq, zig, c0, c1, ns_out, buf,
-                            buf2, out, &nzb, &err);
-            nzing += nzb;
-            const int64_t ws[5] = {t - t0, z, 0, 0, c0 / o.bin_c};
-            const int64_t wc[5] = {1, 1, na, ms, (c1 - c0) / o.bin_c};
-            if (st == TSCT_OK)
-                st = tsct_dataset_write(dst, ws, wc, out, &err);
-            if (st == TSCT_OK)
-                st = unit_done(step, &pr, u, &err);
-        }
-        sino_plan_release(&plan);
-    }
-    if (st != TSCT_OK)
-        goto done;
-    tsct_progress_end(&pr);
-    st = tsct_step_vector(step, "/entry/sinograms/centre", centres, nt * nz,
-                          "bins of /entry/integrated axis 3 (-1: not centred)", &err);
-    tsct_dataset_close(dst);
-    dst = NULL;
-    if (st == TSCT_OK) {
-        st = tsct_step_commit(step, &err);
-        step = NULL;
-    }
-    if (st == TSCT_OK && o.zinger_thr > 0)
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%lld zinger(s) replaced", (long long)nzing);
-    if (st == TSCT_OK) {
-        char b[128];
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "sinograms %s written to %s:%s",
-                     tsct_shape_format(b, sizeof b, 5, oshape), o.container,
-                     TSCT_PATH_SINOGRAMS);
-    }
-done:
-    tsct_dataset_close(dst);
-    tsct_step_close(step);
-    tsct_dataset_close(diode);
-    tsct_dataset_close(in);
-    if (st == TSCT_OK)
-        st = tsct_container_close(c, &err);
-    else
-        tsct_container_close(c, NULL);
-    sino_plan_release(&plan);
-    free(th);
-    free(q);
-    free(qb);
-    free(centres);
-    free(stamps);
-    free(monitor);
-    free(buf);
-    free(buf2);
-    free(out);
-    return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
+    tsct_cli_guard_file(container);
+    if (tsct_stage_sinogram(container, &p, &ctx, NULL, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    return TSCT_EXIT_OK;
 }
 
 /* ---- tsct recon -------------------------------------------------------------------------- */

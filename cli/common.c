@@ -15,6 +15,13 @@ int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
     return TSCT_EXIT_FAIL;
 }
 
+tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli)
+{
+    tsct_stage_ctx ctx = {cli->nthreads, &cli->log, &cli->progress, cli->skip_current,
+                          cli->command_line};
+    return ctx;
+}
+
 int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
                         const char *fingerprint)
 {
@@ -64,18 +71,7 @@ int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const c
 
 double tsct_cli_wavelength(tsct_container *c)
 {
-    tsct_poni g;
-    double m = 0;
-    if (!c)
-        return 0;
-    if (tsct_container_exists(c, TSCT_PATH_GEOMETRY) &&
-        tsct_container_read_geometry(c, &g, NULL) == TSCT_OK && g.wavelength > 0)
-        return g.wavelength * 1e10;
-    if (tsct_container_exists(c, TSCT_PATH_SCAN) &&
-        tsct_container_get_attr_double(c, TSCT_PATH_SCAN, "wavelength", &m, NULL) == TSCT_OK &&
-        m > 0 && isfinite(m))
-        return m * 1e10;
-    return 0;
+    return tsct_stage_wavelength(c);
 }
 
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
