@@ -67,9 +67,9 @@ one_line_error(r, "dup.chi", "increase")
 check(not os.path.exists("dup.gr"), "pdf wrote an output for a bad input")
 
 # ---- 1b: a damaged data line in a pattern ----------------------------------------------------
-write("hello.chi", "title\nQ\nI\n4\n1.0 10\n1.5 11\nhello world\n2.0 13\n")
+write("hello.chi", "title\nQ\nI\n5\n1.0 10\n1.5 11\n1.7 12\nhello world\n2.0 13\n")
 r = run("pdf", "-c", cfg, "hello.chi", "-o", "hello.gr", status=1)
-one_line_error(r, "hello.chi", "line[7]", "hello world")
+one_line_error(r, "hello.chi", "line[8]", "hello world")
 
 # ---- 1c: pdf -o NEWDIR/ makes the folder -----------------------------------------------------
 write("ok.chi", "".join("%g %g\n" % (0.5 + 0.01 * i, 10 + (i % 7)) for i in range(300)))

@@ -1,6 +1,7 @@
 /* threads.c - resolution of the thread count (see include/tsct/threads.h). */
 #include <unistd.h>
 
+#include "core_internal.h"
 #include "tsct/threads.h"
 #include "tsct_config.h"
 
@@ -23,4 +24,22 @@ int tsct_threads_resolve(int requested)
 int tsct_threads_openmp(void)
 {
     return TSCT_HAVE_OPENMP;
+}
+
+int tsct__thread_id(void)
+{
+#if TSCT_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+int tsct__thread_count(void)
+{
+#if TSCT_HAVE_OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "fit_internal.h"
 #include "tsct_config.h"
 
@@ -499,11 +500,7 @@ void tsct_fit_execute_many(const tsct_fit_plan *pl, const float *patterns, int64
     (void)nthreads;
 #endif
     for (int64_t px = 0; px < npix; px++) {
-#if TSCT_HAVE_OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
+        const int tid = tsct__thread_id();
         tsct_fit_result r;
         result_clear(&r);
         int fitted = !mask || mask[px];

@@ -21,20 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "integrate_internal.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-int tsct__integrate_thread(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
 
 static size_t align64(size_t n)
 {
@@ -156,11 +144,7 @@ static void mean_frame(const struct frame_ctx *F, char *work, size_t slice, int 
     }
 #pragma omp parallel num_threads(nt)
     {
-        int t = tsct__integrate_thread();
-        int n = 1;
-#ifdef _OPENMP
-        n = omp_get_num_threads();
-#endif
+        const int t = tsct__thread_id(), n = tsct__thread_count();
         int64_t e0 = P->nnz * t / n, e1 = P->nnz * (t + 1) / n;
         mean_scatter(F, e0, e1, (double *)(work + (size_t)t * slice));
 #pragma omp barrier
@@ -335,7 +319,7 @@ static void filter_frame(const struct frame_ctx *F, char *work, size_t slice, in
     const int trimmed = P->params.filter == TSCT_INTEGRATE_TRIMMED;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(nt) if (nt > 1)
     for (int64_t b = 0; b < P->npt; b++) {
-        char *ws = work + (size_t)(nt > 1 ? tsct__integrate_thread() : 0) * slice;
+        char *ws = work + (size_t)(nt > 1 ? tsct__thread_id() : 0) * slice;
         if (trimmed)
             trimmed_bin(F, b, ws, intensity, sigma);
         else
@@ -414,7 +398,7 @@ tsct_status tsct_integrate_execute_many(const tsct_integrate_plan *plan, int64_t
     for (int64_t f = 0; f < nframes; f++)
         run_frame(plan, frames + f * npix, monitors ? monitors[f] : 1.0, intensity + f * npt,
                   sigma ? sigma + f * npt : NULL,
-                  (char *)work + (size_t)tsct__integrate_thread() * slice, slice, 1);
+                  (char *)work + (size_t)tsct__thread_id() * slice, slice, 1);
     return TSCT_OK;
 }
 

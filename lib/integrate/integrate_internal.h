@@ -26,7 +26,4 @@ struct tsct_integrate_plan {
     int64_t max_row;                /* most entries in one bin */
 };
 
-/* The OpenMP thread number inside a parallel region (0 without OpenMP). */
-int tsct__integrate_thread(void);
-
 #endif

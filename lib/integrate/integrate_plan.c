@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "integrate_internal.h"
 #include "tsct/threads.h"
 
@@ -425,7 +426,7 @@ tsct_status tsct_integrate_plan_create(const tsct_integrate_params *params,
     if (!fail) {
 #pragma omp parallel for schedule(dynamic, 16) num_threads(nt)
         for (int64_t i = 0; i < rows; i++) {
-            double *buf = bufs[tsct__integrate_thread()];
+            double *buf = bufs[tsct__thread_id()];
             int64_t c = 0;
             for (int64_t j = 0; j < cols; j++)
                 if (P->norm[i * cols + j] != 0.0f)
@@ -448,7 +449,7 @@ tsct_status tsct_integrate_plan_create(const tsct_integrate_params *params,
         /* Pass 2: fill, in pixel order. */
 #pragma omp parallel for schedule(dynamic, 16) num_threads(nt)
         for (int64_t i = 0; i < rows; i++) {
-            double *buf = bufs[tsct__integrate_thread()];
+            double *buf = bufs[tsct__thread_id()];
             int64_t e = row_count[i];
             for (int64_t j = 0; j < cols; j++) {
                 int64_t k = i * cols + j;

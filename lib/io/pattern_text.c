@@ -45,7 +45,7 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
     if (!fp)
         return tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path,
                               NULL, -1, "cannot open: %s", strerror(errno));
-    int64_t cap = 1024, len = 0, lineno = 0;
+    int64_t cap = 1024, len = 0, lineno = 0, run = 0;
     double *xs = malloc((size_t)cap * sizeof *xs), *ys = malloc((size_t)cap * sizeof *ys);
     char line[4096];
     tsct_status st = TSCT_OK;
@@ -67,11 +67,12 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
             continue;
         }
         if (!two_numbers(line, &a, &b)) {
-            /* Text before the data is a header (a .chi's title, labels and point count);
-             * once the data have begun, a line that is neither blank, a comment nor two
-             * numbers is damage, not something to skip. */
+            /* Text before the data is a header (a .chi's title, labels and point count; a
+             * PDFgetX2 header even holds lines of numbers among its text); once a run of
+             * data lines has begun, a line that is neither blank, a comment nor two numbers
+             * is damage, not something to skip. */
             const char *t = line + strspn(line, " \t\r\n");
-            if (len > 0 && *t && !strchr("#;!%", *t)) {
+            if (run >= 3 && *t && !strchr("#;!%", *t)) {
                 char shown[64];
                 size_t k = strcspn(t, "\r\n");
                 snprintf(shown, sizeof shown, "%.*s", (int)(k < 60 ? k : 60), t);
@@ -81,8 +82,11 @@ tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int
                                     (long long)len, shown);
                 goto done;
             }
+            if (*t)
+                run = 0;
             continue;
         }
+        run++;
         if (!isfinite(a) || !isfinite(b)) {
             st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "line", lineno,
                                 "expected finite numbers, found '%.60s'", line);

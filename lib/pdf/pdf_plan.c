@@ -603,11 +603,7 @@ tsct_status tsct_pdf_execute(const tsct_pdf_plan *pl, const float *iq, int64_t n
     (void)nthreads;
 #endif
     for (int64_t blk = 0; blk < nblocks; blk++) {
-#if TSCT_HAVE_OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
+        const int tid = tsct__thread_id();
         float *mem = ws->mem + ws->per_thread * (size_t)tid;
         float *F = mem;
         float *extra = mem + (size_t)(B * n);

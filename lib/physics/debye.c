@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "tsct/debye.h"
 #include "tsct/threads.h"
 #include "tsct_config.h"
@@ -355,11 +356,7 @@ tsct_status tsct_debye_histogram_create(tsct_debye_histogram **out,
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-#if TSCT_HAVE_OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
+        const int tid = tsct__thread_id();
         double *aw = acc + (size_t)(2 * stride) * (size_t)tid;   /* weights */
         double *ar = aw + stride;                                 /* weight * r */
 #if TSCT_HAVE_OPENMP

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "tsct/simulate.h"
 #include "tsct/threads.h"
 #include "tsct_config.h"
@@ -174,11 +175,7 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t a = 0; a < na; a++) {
-#if TSCT_HAVE_OPENMP
-        double *out = acc + (size_t)omp_get_thread_num() * (size_t)nc;
-#else
-        double *out = acc;
-#endif
+        double *out = acc + (size_t)tsct__thread_id() * (size_t)nc;
         double th = angles_deg[a] * (M_PI / 180.0);
         double c = cos(th), s = sin(th);
         for (int64_t j = 0; j < ns; j++) {

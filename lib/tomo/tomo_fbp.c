@@ -368,11 +368,7 @@ static void filter_block(const tsct_fbp_plan *plan, const float *sino, int64_t l
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
-#if TSCT_HAVE_OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
+        const int tid = tsct__thread_id();
         float *in = NULL;
         fftwf_complex *out = NULL;
         if (plan->r2c) {

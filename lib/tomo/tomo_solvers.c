@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core_internal.h"
 #include "tomo/tomo_projector_internal.h"
 #include "tsct_config.h"
 
@@ -79,11 +80,9 @@ static void dot_channels(const float *x, const float *y, int64_t npix, int64_t n
 #pragma omp parallel num_threads(nthreads)
 #endif
     {
+        double *acc = partial + (size_t)tsct__thread_id() * (size_t)nc;
 #if TSCT_HAVE_OPENMP
-        double *acc = partial + (size_t)omp_get_thread_num() * (size_t)nc;
 #pragma omp for schedule(static)
-#else
-        double *acc = partial;
 #endif
         for (int64_t i = 0; i < npix; i++) {
             const float *xi = x + i * nc, *yi = y + i * nc;
