@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "tsct/container.h"
+#include "tsct/ini.h"
 #include "tsct/log.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
@@ -187,6 +188,54 @@ typedef struct tsct_sinogram_params {
 tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_params *params,
                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                 tsct_error *err);
+
+
+/* ---- the pipeline file of tsct run ----------------------------------------------------------
+ * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,
+ * [frames] (or scan = scan.ini, the simulator's description) and one section per step. */
+
+#define TSCT_STAGE_PATH_MAX 4096
+
+/* The step sections a pipeline file may hold, in the order they run (NULL-terminated). */
+extern const char *const tsct_stage_pipeline_sections[];
+
+/* Every section and [experiment] / [frames] key known, every [frames] value of its kind
+ * (numbers in range, yes/no, 180 or 360, formats, the frames pattern), enabled = yes/no,
+ * [experiment] container present. Errors: TSCT_ERR_VALUE naming the file, line and key with
+ * the allowed values. */
+tsct_status tsct_stage_pipeline_check(const tsct_ini *cfg, tsct_error *err);
+
+/* A path from cfg, relative to cfg's folder unless absolute (cut to size - 1 bytes). */
+void tsct_stage_path_resolve(const tsct_ini *cfg, const char *value, char *buf, size_t size);
+
+/* The frames of an experiment: [frames] keys over those of the scan.ini it names (whose
+ * paths are relative to the scan.ini). Strings as written ("" when absent), paths
+ * resolved. */
+typedef struct tsct_stage_frames {
+    char pattern[TSCT_STAGE_PATH_MAX];  /* frames path with one time-step field (see below) */
+    char dataset[256], monitor[256], monitor_header[64], transmission[256],
+        transmission_header[64];
+    char poni[TSCT_STAGE_PATH_MAX], mask[TSCT_STAGE_PATH_MAX], dark[TSCT_STAGE_PATH_MAX],
+        flat[TSCT_STAGE_PATH_MAX];
+    char slices[32], angles[32], angle_range[32], translations[32], translation_step[32],
+        zigzag[8], npt[32], qmin[64], qmax[64], polarization[32];
+    /* The time-step field of pattern: its offset (-1: none, one time step), its length in
+     * the pattern, the printed width and whether it is zero-padded. */
+    int64_t field_at, field_len;
+    int width, zero;
+} tsct_stage_frames;
+
+/* Fill fd from cfg's [frames] (and its scan.ini, checked key by key too). Errors: a missing
+ * frames / poni / angles / translations (TSCT_ERR_VALUE), a frames pattern that is not one
+ * (TSCT_ERR_VALUE), a frames folder that does not exist (TSCT_ERR_NOT_FOUND), those of the
+ * INI reader. */
+tsct_status tsct_stage_frames_describe(const tsct_ini *cfg, tsct_stage_frames *fd,
+                                       tsct_error *err);
+/* The path of time step t's frame file or folder. */
+void tsct_stage_frames_path(const tsct_stage_frames *fd, int64_t t, char *buf, size_t size);
+/* Time steps whose frames exist, counted from 0 without gaps (a pattern without a time-step
+ * field names one time step). */
+int64_t tsct_stage_frames_available(const tsct_stage_frames *fd);
 
 #ifdef __cplusplus
 }
