@@ -125,6 +125,9 @@ static void test_errors(void)
     CHECK_FAILS(tsct_phase_model_create(&glass, 1, q, NQ, &mp, &m, &err), TSCT_ERR_NOT_FOUND,
                 &err, "known are");
     CHECK(m == NULL);
+    const tsct_phase_desc odd = {"odd", (tsct_phase_kind)7, "x.cif", 1, 1};
+    CHECK_FAILS(tsct_phase_model_create(&odd, 1, q, NQ, &mp, &m, &err), TSCT_ERR_VALUE, &err,
+                "got 7");
     tsct_phase_model_destroy(NULL);
 }
 

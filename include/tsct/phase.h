@@ -138,7 +138,7 @@ typedef struct tsct_phase_model tsct_phase_model;
  * powder pattern up to 1.1 q[nq - 1] (room for the lattice to grow) or cut its cluster and
  * compute its Debye pattern at the CIF's cell; check every broad name.
  * Errors name the phase (tsct_error.item): TSCT_ERR_VALUE (count < 1, nq < 1, wavelength <=
- * 0), TSCT_ERR_NOT_FOUND (a CIF in none of the folders, with
+ * 0, a phase without name or source or of an unknown kind), TSCT_ERR_NOT_FOUND (a CIF in none of the folders, with
  * the folders; an unknown broad name), those of the CIF reader (with the file), the powder
  * and Debye planners, TSCT_ERR_NOMEM. On error *out is NULL. */
 tsct_status tsct_phase_model_create(const tsct_phase_desc *list, int count, const double *q,

@@ -7,7 +7,7 @@
  * volume, sum_hkl m |F|^2 L P / V^2 (the lattice sum divided by the cell volume squared, times
  * one cell per V of material); a cluster of N atoms with one atom per v_a of material
  * scatters I_Debye / (N v_a). Both are in electron units^2 per A^3, so phases compare as
- * physics says; presets adjust with `scale` only what the model leaves uncertain.
+ * physics says; callers adjust with `scale` only what the model leaves uncertain.
  */
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +154,14 @@ tsct_status tsct_phase_model_create(const tsct_phase_desc *list, int count, cons
     for (int i = 0; i < count && st == TSCT_OK; i++) {
         struct entry *e = &m->e[i];
         int failed = 0;
+        const int kind = (int)list[i].kind;
+        if (!list[i].name || !list[i].source || kind < TSCT_PHASE_CRYSTAL ||
+            kind > TSCT_PHASE_BROAD) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, list[i].name ? list[i].name : "phase",
+                                i, "a phase needs a name, a source and a kind (crystal, nano, "
+                                "broad; got %d)", kind);
+            break;
+        }
         e->mat = list[i];
         e->mat.name = copy_string(list[i].name, &failed);
         e->mat.source = copy_string(list[i].source, &failed);
