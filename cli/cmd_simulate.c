@@ -176,7 +176,7 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         snprintf(frames_default, sizeof frames_default, "%.*s_frames", (int)stem, output);
         frames_dir = frames_default;
     }
-    tsct_sim_run_params rp = {(uint64_t)seed, data ? data : tsct_sim_default_data_dirs(), echem,
+    tsct_sim_run_params rp = {(uint64_t)seed, data ? data : tsct_phase_default_dirs(), echem,
                               cli->command_line, cli->nthreads, time_steps};
     tsct_cli_guard_file(output);
     tsct_status st;

@@ -20,7 +20,7 @@
 #include "tsct/container.h"
 #include "tsct/crystal.h"
 #include "tsct/pattern.h"
-#include "tsct/simulate.h"
+#include "tsct/phase.h"
 
 /* ---- the electrochemistry ------------------------------------------------------------------ */
 
@@ -372,7 +372,7 @@ static int find_cif(const char *name, char *path, size_t size)
     snprintf(path, size, "%s", name);
     if (access(path, R_OK) == 0)
         return 1;
-    return tsct_sim_find_file(tsct_sim_default_data_dirs(), name, path, size);
+    return tsct_phase_find_file(tsct_phase_default_dirs(), name, path, size);
 }
 
 struct tick_set {
@@ -409,7 +409,7 @@ static tsct_status tick_row(const char *spec, int index, double qmin, double qma
     if (!find_cif(file, path, sizeof path))
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, file, "--ticks", index,
                               "CIF not found (as a path, nor in the structure folders %s)",
-                              tsct_sim_default_data_dirs());
+                              tsct_phase_default_dirs());
     char *name = eq ? buf : NULL, stem[64];
     if (!name) {
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;

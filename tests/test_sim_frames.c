@@ -163,39 +163,8 @@ static void test_render(void)
     tsct_sim_render_plan_destroy(plan);
 }
 
-/* Broad patterns: maxima where the literature puts them, densities ordered, unknown names. */
-static void test_broad(void)
-{
-    tsct_error err = TSCT_ERROR_INIT;
-    double q[1000];
-    float v[1000];
-    for (int j = 0; j < 1000; j++)
-        q[j] = 0.5 + 0.007 * j;
-    const struct {
-        const char *name;
-        double q_max;
-    } want[] = {{"quartz", 1.52}, {"glassy_carbon", 1.72}, {"carbon", 1.76},
-                {"electrolyte", 1.45}, {"separator", 1.52}};
-    for (int m = 0; m < 5; m++) {
-        CHECK_OK(tsct_sim_broad_pattern(want[m].name, q, 1000, v, &err), &err);
-        int best = 0;
-        for (int j = 1; j < 1000; j++)
-            if (v[j] > v[best])
-                best = j;
-        CHECK_MSG(fabs(q[best] - want[m].q_max) < 0.05, "%s: maximum at %.3f", want[m].name,
-                  q[best]);
-    }
-    float air[1000], quartz[1000];
-    CHECK_OK(tsct_sim_broad_pattern("air", q, 1000, air, &err), &err);
-    CHECK_OK(tsct_sim_broad_pattern("quartz", q, 1000, quartz, &err), &err);
-    CHECK(air[150] < 0.01f * quartz[150]);
-    CHECK_FAILS(tsct_sim_broad_pattern("kryptonite", q, 1000, v, &err), TSCT_ERR_NOT_FOUND,
-                &err, "glassy_carbon");
-}
-
 int main(void)
 {
-    test_broad();
     test_gaps();
     test_poisson();
     test_render();

@@ -42,7 +42,7 @@ static void test_pilatus_run(void)
     char exp_path[1200], frames_dir[1200], path[1300];
     snprintf(exp_path, sizeof exp_path, "%s/pilatus.h5", dir);
     snprintf(frames_dir, sizeof frames_dir, "%s/pilatus_frames", dir);
-    tsct_sim_run_params rp = {1, tsct_sim_default_data_dirs(), NULL, "test", 2, 1};
+    tsct_sim_run_params rp = {1, tsct_phase_default_dirs(), NULL, "test", 2, 1};
     tsct_sim_frames_params fp = {frames_dir, 1, TSCT_SIM_FRAMES_HDF5};
     CHECK_OK(tsct_sim_run_frames(&p, exp_path, &rp, &fp, NULL, NULL, &err), &err);
 

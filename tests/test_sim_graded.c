@@ -2,8 +2,7 @@
  * (end points, monotonic profile, the shell's volume fraction against the particle's progress),
  * anisotropic Vegard lattices, lattice bins in the scene (fractions that sum to the phase's
  * and place the voxel's own coordinate between two bins), reacting layers with charge-first
- * cycling, and Debye clusters with a scaled lattice (equal to the cluster cut from the scaled
- * crystal). */
+ * cycling (the Debye clusters with a scaled lattice are the phase model's: test_phase.c). */
 #include <math.h>
 
 #include "tsct/simulate.h"
@@ -248,76 +247,11 @@ static void test_layers(void)
     tsct_sim_phantom_destroy(ph);
 }
 
-/* Copy a CIF with its cell lengths multiplied by s. */
-static int scaled_cif(const char *src, const char *dst, double s)
-{
-    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
-    char line[512];
-    int ok = in && out;
-    while (ok && fgets(line, sizeof line, in)) {
-        double v;
-        char key[64];
-        if (sscanf(line, "%63s %lf", key, &v) == 2 && strncmp(key, "_cell_length_", 13) == 0)
-            fprintf(out, "%s %.10f\n", key, v * s);
-        else
-            fputs(line, out);
-    }
-    if (in)
-        fclose(in);
-    if (out)
-        fclose(out);
-    return ok;
-}
-
-/* A nano cluster at lattice scale s scatters as the cluster cut from the crystal whose cell is
- * s times larger (radius s times larger: the same atoms), per unit of its volume. */
-static void test_nano_scaled(void)
-{
-    tsct_error err = TSCT_ERROR_INIT;
-    char dir[4096], cif[4200];
-    snprintf(dir, sizeof dir, "%s", tsct_test_tmpdir(TSCT_TEST_TMP));
-    snprintf(cif, sizeof cif, "%s/Si_scaled.cif", dir);
-    const double s = 1.064;
-    CHECK(scaled_cif(TSCT_TEST_DATA "/cif/Si_COD9008566.cif", cif, s));
-    tsct_sim_material mats[2] = {
-        {"aSi", TSCT_SIM_NANO, TSCT_TEST_DATA "/cif/Si_COD9008566.cif", 0.5, 1, 0},
-        {"aSi_big", TSCT_SIM_NANO, cif, 0.5 * s, 1, 0},
-    };
-    enum { NQ = 400 };
-    double q[NQ];
-    for (int j = 0; j < NQ; j++)
-        q[j] = 0.5 + 19.5 * j / (NQ - 1.0);
-    tsct_sim_materials *m = NULL;
-    CHECK_OK(tsct_sim_materials_create(mats, 2, "", 0.14, q, NQ, &m, &err), &err);
-    if (!m)
-        return;
-    float a[NQ], b[NQ], c[NQ];
-    const double iso[3] = {s, s, s}, one[3] = {1, 1, 1};
-    CHECK_OK(tsct_sim_materials_pattern_cell(m, 0, iso, 1.0, a, &err), &err);
-    CHECK_OK(tsct_sim_materials_pattern_cell(m, 1, one, 1.0, b, &err), &err);
-    CHECK_OK(tsct_sim_materials_pattern(m, 0, 1.0, 1.0, c, &err), &err);
-    double worst = 0, diff = 0;
-    for (int j = 0; j < NQ; j++) {
-        worst = fmax(worst, fabs(a[j] - b[j]) / fabs(b[j]));
-        diff = fmax(diff, fabs(a[j] - c[j]) / fabs(c[j]));
-    }
-    CHECK_MSG(worst < 1e-5, "scaled cluster vs scaled crystal: %.3g relative", worst);
-    CHECK_MSG(diff > 0.05, "a 6.4 %% larger lattice changed the pattern by only %.3g", diff);
-    double abc[3];
-    tsct_sim_materials_cell(m, 1, abc);
-    CHECK_NEAR(abc[0], 5.4307 * s, 1e-9);
-    const double bad[3] = {1, 0, 1};
-    CHECK_FAILS(tsct_sim_materials_pattern_cell(m, 0, bad, 1.0, a, &err), TSCT_ERR_VALUE, &err,
-                "lattice scale 0");
-    tsct_sim_materials_destroy(m);
-}
-
 int main(void)
 {
     test_local_progress();
     test_vegard();
     test_scene_bins();
     test_layers();
-    test_nano_scaled();
     return tsct_test_finish("test_sim_graded");
 }

@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "tsct/phase.h"
 #include "tsct/status.h"
 
 #ifdef __cplusplus
@@ -153,8 +154,12 @@ void tsct_maps_by_distance(const float *v, const float *dist, int64_t n, int nsh
  * patterns. Channels where y is not finite make the voxel's weights NaN. */
 typedef struct tsct_unmix_plan tsct_unmix_plan;
 
+/* Columns of one fit at most: components (variants included) and background terms. */
+#define TSCT_UNMIX_MAX_COLUMNS 64
+
 /* components [k][nq] (copied), q[nq] (for the background; may be NULL when background = 0),
- * background: 0 none, 1 constant, 2 constant and linear. k + background <= 64.
+ * background: 0 none, 1 constant, 2 constant and linear. k + background <=
+ * TSCT_UNMIX_MAX_COLUMNS.
  * Errors: TSCT_ERR_VALUE (sizes, non-finite components, linearly dependent columns naming the
  * component), TSCT_ERR_NOMEM. */
 tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
@@ -184,6 +189,42 @@ int64_t tsct_unmix_plan_work_size(const tsct_unmix_plan *plan);
  * tsct_unmix_plan_work_size() doubles per thread. Thread-safe for distinct w and work. */
 void tsct_unmix_execute(const tsct_unmix_plan *plan, const float *y, double *w, double *rms,
                         double *work);
+
+/* Variants of a calculated component: a crystalline phase whose lattice swells or whose
+ * crystallites grow over an operando experiment misfits with one fixed pattern (a peak
+ * shifted by a fraction of its width leaves a derivative-shaped residual that the fit hands
+ * to other components), so it is fitted as a group of its patterns on a grid over the ranges
+ * (tsct_unmix_plan_create_grouped), whose non-negative combination follows the phase within
+ * them. The grid on each axis is the coarsest with the cosine of neighbouring variants'
+ * patterns >= 0.95 (a fifth of the FWHM apart for Gaussian peaks), linear in the lattice
+ * scale and geometric in the size factor; where the lattice range spans 1, the CIF's own
+ * lattice is a node (at the same spacing at most). docs/maps.md gives the measured cost of the
+ * spacing (a midway peak is fitted 1.2 % heavy). */
+typedef struct tsct_maps_variant_range {
+    double lattice_lo, lattice_hi;  /* cell-length scale, lo <= hi (1, 1: the CIF's only) */
+    double size_lo, size_hi;        /* crystallite-size factor, lo <= hi, > 0 (1, 1: none) */
+} tsct_maps_variant_range;
+
+#define TSCT_MAPS_VARIANT_RANGE_DEFAULT {1.0, 1.0, 1.0, 1.0}
+
+/* The grid chosen: lattice scales lattice[nlattice] and size factors size[nsize]. */
+typedef struct tsct_maps_variants {
+    int nlattice, nsize;
+    double lattice[TSCT_UNMIX_MAX_COLUMNS];
+    double size[TSCT_UNMIX_MAX_COLUMNS];
+} tsct_maps_variants;
+
+/* The variant columns of phase i of `model` over `range`: cols[nlattice * nsize][nq] (nq =
+ * tsct_phase_model_size(model); caller's array with room for max_columns columns), the
+ * pattern of every lattice scale (isotropic: a, b, c alike) and size factor, lattice-major
+ * (column a * nsize + b is lattice[a], size[b]), as tsct_phase_model_pattern() gives them; the
+ * grid into *out. Allocates a work array of 2 nq floats. Thread-safe.
+ * Errors name the phase: TSCT_ERR_VALUE (a range needing more than max_columns variants, or
+ * both together more than max_columns: "narrow it"), those of tsct_phase_model_pattern,
+ * TSCT_ERR_NOMEM. */
+tsct_status tsct_maps_unmix_variants(const tsct_phase_model *model, int i,
+                                     const tsct_maps_variant_range *range, int max_columns,
+                                     float *cols, tsct_maps_variants *out, tsct_error *err);
 
 #ifdef __cplusplus
 }

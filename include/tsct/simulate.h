@@ -25,6 +25,9 @@
  *                        attenuation) along a pencil beam of finite width, for every angle
  *                        and translation, in the coordinates of tsct's reconstruction
  *
+ * What each component scatters like is not the simulator's: its patterns come from the phase
+ * model of lib/physics (tsct/phase.h), which the unmixing maps and the refinement share.
+ *
  * Coordinates are those of include/tsct/tomo.h (scikit-image's): the image is [n][n] (row i,
  * column k), the rotation axis is at pixel (n/2, n/2) (integer division), and at angle theta
  * (degrees) the ray with detector coordinate s (translation bin; the axis at ns/2) is the line
@@ -40,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tsct/phase.h"
 #include "tsct/poni.h"
 #include "tsct/status.h"
 
@@ -449,71 +453,17 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
  * callers that need single path lengths (e.g. self-absorption). */
 double tsct_sim_chord(int64_t n, int64_t i, int64_t k, double theta_deg, double t);
 
-/* ---- broad scattering of non-crystalline materials ------------------------------------- */
+/* ---- what the components are made of ---------------------------------------------------- */
 
-/* The scattering of the cell's amorphous and liquid parts as broad features: a sum of
- * Gaussian humps at the positions of their structure-factor maxima (literature values, listed
- * in lib/simulate/sim_broad.c with references), on the square of an effective form factor so
- * the intensity falls off with q as real amorphous scattering does. Known materials: "air",
- * "quartz" (fused silica), "glassy_carbon", "carbon" (carbon black + binder), "electrolyte"
- * (LiPF6 in carbonates), "separator" (polyethylene soaked in electrolyte). Intensity per unit
- * path length, in arbitrary units comparable between materials (scaled by their electron
- * density). out[nq] at q[nq] (1/A). Errors: TSCT_ERR_NOT_FOUND listing the known names. */
-tsct_status tsct_sim_broad_pattern(const char *material, const double *q, int64_t nq,
-                                   float *out, tsct_error *err);
-
-/* ---- component patterns ----------------------------------------------------------------- */
-
-typedef enum tsct_sim_kind {
-    TSCT_SIM_CRYSTAL = 0,   /* a powder pattern from a CIF (lib/physics/powder), Scherrer
-                               broadening from `size_nm`, lattice drift from the kinetics */
-    TSCT_SIM_NANO = 1,      /* Debye scattering of a sphere of radius size_nm cut from a CIF:
-                               nanocrystalline and amorphous (few-atom) clusters */
-    TSCT_SIM_BROAD = 2,     /* broad features of tsct_sim_broad_pattern (name in `source`) */
-} tsct_sim_kind;
-
-/* What a component scatters like. Patterns are intensities per unit volume of material
- * (crystal and nano: electron units^2 per A^3, i.e. per-cell intensity over the cell volume
- * squared, times the number density of cells), multiplied by `scale` so presets can balance
- * phases whose true scattering powers are uncertain (e.g. an amorphous phase's density). */
+/* A component of a simulated cell: a phase of the phase model (tsct/phase.h: a crystal from a
+ * CIF, a Debye cluster or broad features; patterns per unit volume of material, times the
+ * phase's `scale`, which presets use to balance phases whose true scattering powers are
+ * uncertain, e.g. an amorphous phase's density) and how it attenuates the beam. The phase's
+ * name is the component's name in the scene. */
 typedef struct tsct_sim_material {
-    const char *name;       /* component name in the scene */
-    tsct_sim_kind kind;
-    const char *source;     /* CIF file name (searched in the data folders) or broad name */
-    double size_nm;         /* crystal: crystallite size; nano: cluster radius */
-    double scale;           /* multiplies the pattern (default 1) */
+    tsct_phase_desc phase;
     double mu_per_mm;       /* linear attenuation coefficient at the energy, 1/mm */
 } tsct_sim_material;
-
-typedef struct tsct_sim_materials tsct_sim_materials;
-
-/* Load every material's structure once (CIFs found in the folders of `data_dirs`, a
- * colon-separated list) and plan its pattern on q[nq] (1/A) at the wavelength (A). Errors
- * name the material: TSCT_ERR_NOT_FOUND (CIF in none of the folders, unknown broad name),
- * those of the CIF reader and the powder / Debye planners, TSCT_ERR_NOMEM. */
-tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
-                                      const char *data_dirs, double wavelength, const double *q,
-                                      int64_t nq, tsct_sim_materials **out, tsct_error *err);
-void tsct_sim_materials_destroy(tsct_sim_materials *m);
-
-/* Pattern of material i with its lattice scaled by `lattice` and crystallite size multiplied
- * by `size_factor` (crystal only), into out[nq]. A nano cluster with a lattice scale other
- * than 1 is the cluster with every interatomic vector scaled (recomputed: the pair distances
- * grow, the form factors stay), per unit volume of the expanded material. Broad materials
- * ignore both. Thread-safe for distinct outputs. */
-tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, double lattice,
-                                       double size_factor, float *out, tsct_error *err);
-
-/* The same with the cell lengths a, b, c scaled by scale[0..2] (angles kept): anisotropic
- * lattices such as a Vegard solid solution's. For a nano cluster the Cartesian positions are
- * mapped through the scaled cell. Errors: TSCT_ERR_VALUE (a scale not finite or <= 0), those
- * of the Debye planner, TSCT_ERR_NOMEM. */
-tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
-                                            const double scale[3], double size_factor,
-                                            float *out, tsct_error *err);
-
-/* The cell lengths a, b, c (A) of material i as its CIF gives them; 0 for broad materials. */
-void tsct_sim_materials_cell(const tsct_sim_materials *m, int i, double abc[3]);
 
 /* ---- detector frames ------------------------------------------------------------------ */
 
@@ -646,16 +596,6 @@ typedef struct tsct_sim_preset {
  * with core-shell lattice gradients). Errors: TSCT_ERR_NOT_FOUND listing the names. */
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *out, tsct_error *err);
 
-/* The folders searched for CIF files when none are given: the environment variable TSCT_STRUCTURES
- * if set, else the installed share/tsct/structures, then the source tree's data/structures and
- * tests/data/cif (colon-separated). Static string. */
-const char *tsct_sim_default_data_dirs(void);
-
-/* Find a structure file: a name with a '/' as it is, else the first folder of the
- * colon-separated list `dirs` that holds it. Writes the path into path[size]; 1 if found
- * (readable), 0 otherwise. */
-int tsct_sim_find_file(const char *dirs, const char *name, char *path, size_t size);
-
 /* Names of the presets, NULL-terminated. */
 const char *const *tsct_sim_preset_names(void);
 
@@ -671,7 +611,8 @@ const char *tsct_sim_preset_keys_help(void);
 /* Options of a run that are not part of the experiment. */
 typedef struct tsct_sim_run_params {
     uint64_t seed;            /* noise, placements (added to the preset's phantom seed) */
-    const char *data_dirs;    /* colon-separated folders holding the CIF files */
+    const char *data_dirs;    /* colon-separated folders holding the CIF files (NULL:
+                                 tsct_phase_default_dirs()) */
     const char *echem_csv;    /* where to write the electrochemistry, or NULL */
     const char *command;      /* for provenance */
     int nthreads;

@@ -20,12 +20,10 @@
 
 #include "tsct/maps.h"
 
-#define UNMIX_MAX 64
-
 struct tsct_unmix_plan {
     int k, m; /* component columns, columns (component columns + background) */
     int ngroup; /* reported weights of components (groups of columns) */
-    int group[UNMIX_MAX]; /* group of each component column */
+    int group[TSCT_UNMIX_MAX_COLUMNS]; /* group of each component column */
     int64_t nq;
     float *cols; /* [m][nq] */
     double *gram; /* [m][m] */
@@ -94,13 +92,14 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
                                            tsct_error *err)
 {
     *out = NULL;
-    if (k < 1 || nq < 1 || background < 0 || background > 2 || k + background > UNMIX_MAX ||
-        (background == 2 && !q) || ngroup < 1 || ngroup > k || (!group && ngroup != k))
+    if (k < 1 || nq < 1 || background < 0 || background > 2 ||
+        k + background > TSCT_UNMIX_MAX_COLUMNS || (background == 2 && !q) || ngroup < 1 ||
+        ngroup > k || (!group && ngroup != k))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix", -1,
                               "expected 1 to %d component columns in 1 to k groups and "
                               "background 0, 1 or 2 (with q), got %d columns, %d groups and %d",
-                              UNMIX_MAX - background, k, ngroup, background);
-    int seen[UNMIX_MAX] = {0};
+                              TSCT_UNMIX_MAX_COLUMNS - background, k, ngroup, background);
+    int seen[TSCT_UNMIX_MAX_COLUMNS] = {0};
     for (int j = 0; group && j < k; j++) {
         if (group[j] < 0 || group[j] >= ngroup)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix group", j,
@@ -155,13 +154,13 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
     /* Independence: the Cholesky factor of the whole Gram matrix must exist with pivots not
      * negligible against the column norms. */
     double *L = malloc((size_t)(m * m) * sizeof *L);
-    int P[UNMIX_MAX];
+    int P[TSCT_UNMIX_MAX_COLUMNS];
     for (int j = 0; j < m; j++)
         P[j] = j;
     int bad = -1;
     if (L) {
         for (int np = 1; np <= m && bad < 0; np++) {
-            double s[UNMIX_MAX], b[UNMIX_MAX] = {0};
+            double s[TSCT_UNMIX_MAX_COLUMNS], b[TSCT_UNMIX_MAX_COLUMNS] = {0};
             if (solve_passive(p->gram, m, P, np, b, s, L) != 0 ||
                 L[(np - 1) * np + np - 1] <= 1e-7 * sqrt(p->gram[(np - 1) * m + np - 1]))
                 bad = np - 1;
@@ -213,7 +212,7 @@ void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *wout, 
         b[j] = v;
         w[j] = 0;
     }
-    int passive[UNMIX_MAX] = {0}, P[UNMIX_MAX], np = 0;
+    int passive[TSCT_UNMIX_MAX_COLUMNS] = {0}, P[TSCT_UNMIX_MAX_COLUMNS], np = 0;
     double gmax_all = 0;
     for (int j = 0; j < m; j++)
         gmax_all = fabs(b[j]) > gmax_all ? fabs(b[j]) : gmax_all;

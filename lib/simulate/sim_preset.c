@@ -54,13 +54,6 @@
 #include <string.h>
 
 #include "tsct/simulate.h"
-#include "tsct_config.h"
-
-const char *tsct_sim_default_data_dirs(void)
-{
-    const char *env = getenv("TSCT_STRUCTURES");
-    return env && *env ? env : TSCT_DATA_DIRS;
-}
 
 static const char *const preset_names[] = {"demo", "bivo4", "si", "cylindrical", "nmc", NULL};
 
@@ -166,14 +159,14 @@ static void si_study(tsct_sim_preset *p)
     p->cycling.size_growth = 0.0;
     p->cycling.mass_mg = 1.0;
     const tsct_sim_material mats[] = {
-        {"air", TSCT_SIM_BROAD, "air", 0, 1, 0.0},
-        {"quartz", TSCT_SIM_BROAD, "quartz", 0, 1, 0.05},
-        {"carbon", TSCT_SIM_BROAD, "carbon", 0, 1, 0.01},
+        {{"air", TSCT_PHASE_BROAD, "air", 0, 1}, 0.0},
+        {{"quartz", TSCT_PHASE_BROAD, "quartz", 0, 1}, 0.05},
+        {{"carbon", TSCT_PHASE_BROAD, "carbon", 0, 1}, 0.01},
         /* Few-atom clusters: a 5 A sphere of diamond-type Si (29 atoms: the first three
          * shells, 2.35, 3.84 and 4.50 A, as a-Si keeps its first two) and a 7 A sphere of
          * Li15Si4 (isolated Si among Li: Si-Li 2.6 - 2.9 A, as in amorphous Li~3.75Si). */
-        {"aSi", TSCT_SIM_NANO, "Si_COD9008566.cif", 0.5, 2e-4, 0.042},
-        {"LixSi", TSCT_SIM_NANO, "Li15Si4.cif", 0.7, 2e-4, 0.02},
+        {{"aSi", TSCT_PHASE_NANO, "Si_COD9008566.cif", 0.5, 2e-4}, 0.042},
+        {{"LixSi", TSCT_PHASE_NANO, "Li15Si4.cif", 0.7, 2e-4}, 0.02},
     };
     memset(p->materials, 0, sizeof p->materials);
     p->nmaterials = (int)(sizeof mats / sizeof mats[0]);
@@ -271,14 +264,14 @@ static void cylindrical_study(tsct_sim_preset *p)
     /* Linear attenuation near 100 keV (NIST XCOM mass attenuation x density; electrode
      * coatings at their porous densities). */
     const tsct_sim_material mats[] = {
-        {"air", TSCT_SIM_BROAD, "air", 0, 1, 0.0},
-        {"steel", TSCT_SIM_CRYSTAL, "Fe-alpha_COD9008536.cif", 100.0, 2e-4, 0.29},
-        {"Cu", TSCT_SIM_CRYSTAL, "Cu_COD9008468.cif", 100.0, 2e-4, 0.41},
-        {"Al", TSCT_SIM_CRYSTAL, "Al_COD9008460.cif", 100.0, 2e-4, 0.046},
-        {"separator", TSCT_SIM_BROAD, "separator", 0, 1, 0.02},
-        {"graphite", TSCT_SIM_CRYSTAL, "graphite_COD9008569.cif", 50.0, 2e-4, 0.025},
-        {"LiC6", TSCT_SIM_CRYSTAL, "LiC6.cif", 50.0, 2e-4, 0.025},
-        {"NMC111", TSCT_SIM_CRYSTAL, "NMC111_LiNi1_3Mn1_3Co1_3O2.cif", 100.0, 2e-4, 0.08},
+        {{"air", TSCT_PHASE_BROAD, "air", 0, 1}, 0.0},
+        {{"steel", TSCT_PHASE_CRYSTAL, "Fe-alpha_COD9008536.cif", 100.0, 2e-4}, 0.29},
+        {{"Cu", TSCT_PHASE_CRYSTAL, "Cu_COD9008468.cif", 100.0, 2e-4}, 0.41},
+        {{"Al", TSCT_PHASE_CRYSTAL, "Al_COD9008460.cif", 100.0, 2e-4}, 0.046},
+        {{"separator", TSCT_PHASE_BROAD, "separator", 0, 1}, 0.02},
+        {{"graphite", TSCT_PHASE_CRYSTAL, "graphite_COD9008569.cif", 50.0, 2e-4}, 0.025},
+        {{"LiC6", TSCT_PHASE_CRYSTAL, "LiC6.cif", 50.0, 2e-4}, 0.025},
+        {{"NMC111", TSCT_PHASE_CRYSTAL, "NMC111_LiNi1_3Mn1_3Co1_3O2.cif", 100.0, 2e-4}, 0.08},
     };
     memset(p->materials, 0, sizeof p->materials);
     p->nmaterials = (int)(sizeof mats / sizeof mats[0]);
@@ -328,10 +321,10 @@ static void nmc_study(tsct_sim_preset *p)
     c.charge_first = 1;
     p->cycling = c;
     const tsct_sim_material mats[] = {
-        {"air", TSCT_SIM_BROAD, "air", 0, 1, 0.0},
-        {"quartz", TSCT_SIM_BROAD, "quartz", 0, 1, 0.057},
-        {"carbon", TSCT_SIM_BROAD, "carbon", 0, 1, 0.03},
-        {"NMC111", TSCT_SIM_CRYSTAL, "NMC111_LiNi1_3Mn1_3Co1_3O2.cif", 150.0, 2e-4, 0.45},
+        {{"air", TSCT_PHASE_BROAD, "air", 0, 1}, 0.0},
+        {{"quartz", TSCT_PHASE_BROAD, "quartz", 0, 1}, 0.057},
+        {{"carbon", TSCT_PHASE_BROAD, "carbon", 0, 1}, 0.03},
+        {{"NMC111", TSCT_PHASE_CRYSTAL, "NMC111_LiNi1_3Mn1_3Co1_3O2.cif", 150.0, 2e-4}, 0.45},
     };
     memset(p->materials, 0, sizeof p->materials);
     p->nmaterials = (int)(sizeof mats / sizeof mats[0]);
@@ -388,16 +381,16 @@ tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error
     p->region_material[TSCT_SIM_TUBE] = "quartz";
     p->region_material[TSCT_SIM_MATRIX] = "carbon";
     const tsct_sim_material mats[] = {
-        {"air", TSCT_SIM_BROAD, "air", 0, 1, 0.0},
-        {"quartz", TSCT_SIM_BROAD, "quartz", 0, 1, 0.05},
-        {"carbon", TSCT_SIM_BROAD, "carbon", 0, 1, 0.01},
+        {{"air", TSCT_PHASE_BROAD, "air", 0, 1}, 0.0},
+        {{"quartz", TSCT_PHASE_BROAD, "quartz", 0, 1}, 0.05},
+        {{"carbon", TSCT_PHASE_BROAD, "carbon", 0, 1}, 0.01},
         /* Crystal patterns are per A^3 of material in e^2 units; the broad features are
          * relative to water: 2e-4 brings them to the same footing (order of magnitude). */
-        {"BiVO4", TSCT_SIM_CRYSTAL, "BiVO4_monoclinic_scheelite.cif", 80.0, 2e-4, 0.9},
-        {"Bi", TSCT_SIM_CRYSTAL, "Bi_COD9008576.cif", 8.0, 2e-4, 1.5},
-        {"LiyVO4", TSCT_SIM_NANO, "V2O5_COD9012221.cif", 0.5, 2e-4, 0.3},
-        {"LiBi", TSCT_SIM_CRYSTAL, "LiBi.cif", 20.0, 2e-4, 1.2},
-        {"Li3Bi", TSCT_SIM_CRYSTAL, "Li3Bi.cif", 20.0, 2e-4, 1.0},
+        {{"BiVO4", TSCT_PHASE_CRYSTAL, "BiVO4_monoclinic_scheelite.cif", 80.0, 2e-4}, 0.9},
+        {{"Bi", TSCT_PHASE_CRYSTAL, "Bi_COD9008576.cif", 8.0, 2e-4}, 1.5},
+        {{"LiyVO4", TSCT_PHASE_NANO, "V2O5_COD9012221.cif", 0.5, 2e-4}, 0.3},
+        {{"LiBi", TSCT_PHASE_CRYSTAL, "LiBi.cif", 20.0, 2e-4}, 1.2},
+        {{"Li3Bi", TSCT_PHASE_CRYSTAL, "Li3Bi.cif", 20.0, 2e-4}, 1.0},
     };
     p->nmaterials = (int)(sizeof mats / sizeof mats[0]);
     memcpy(p->materials, mats, sizeof mats);

@@ -32,7 +32,7 @@ struct run {
     tsct_sim_phantom *phantom;
     tsct_sim_scene scene;
     int scene_ready;
-    tsct_sim_materials *materials;
+    tsct_phase_model *materials;   /* the preset's materials, in their order */
     int material_of[TSCT_SIM_MAX_COMPONENTS];  /* scene component -> material index */
     int reacting[TSCT_SIM_MAX_COMPONENTS];     /* 1 for phases of a reaction */
     int graded;                                /* voxels differ in lattice: write their state */
@@ -45,7 +45,7 @@ struct run {
 
 static void run_free(struct run *r)
 {
-    tsct_sim_materials_destroy(r->materials);
+    tsct_phase_model_destroy(r->materials);
     if (r->scene_ready)
         tsct_sim_scene_release(&r->scene);
     tsct_sim_phantom_destroy(r->phantom);
@@ -109,7 +109,7 @@ static tsct_status setup(struct run *r, tsct_error *err)
     for (int c = 0; c < r->nc; c++) {
         r->material_of[c] = -1;
         for (int m = 0; m < p->nmaterials; m++)
-            if (strcmp(p->materials[m].name, r->scene.material_of[c]) == 0)
+            if (strcmp(p->materials[m].phase.name, r->scene.material_of[c]) == 0)
                 r->material_of[c] = m;
         if (r->material_of[c] < 0)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, r->scene.component[c], -1,
@@ -139,9 +139,13 @@ static tsct_status setup(struct run *r, tsct_error *err)
         r->q[j] = p->qmin + (p->qmax - p->qmin) * (double)j / (double)(r->nq - 1);
     for (int64_t a = 0; a < r->na; a++)
         r->angles[a] = p->angle_range * (double)a / (double)r->na;
-    double wavelength = 12.398419843320026 / p->energy_kev;
-    return tsct_sim_materials_create(p->materials, p->nmaterials, r->rp->data_dirs, wavelength,
-                                     r->q, r->nq, &r->materials, err);
+    tsct_phase_desc phases[TSCT_SIM_MAX_COMPONENTS];
+    for (int m = 0; m < p->nmaterials; m++)
+        phases[m] = p->materials[m].phase;
+    tsct_phase_model_params mp = TSCT_PHASE_MODEL_PARAMS_DEFAULT;
+    mp.wavelength = 12.398419843320026 / p->energy_kev;
+    mp.data_dirs = r->rp->data_dirs;
+    return tsct_phase_model_create(phases, p->nmaterials, r->q, r->nq, &mp, &r->materials, err);
 }
 
 /* Component patterns at time step it; lattice[nc] (isotropic equivalent) and the cell
@@ -155,11 +159,11 @@ static tsct_status patterns_at(struct run *r, int64_t it, double *lattice, doubl
     tsct_sim_scene_lattice(&r->scene, it, lattice);
     tsct_sim_scene_cells(&r->scene, it, scale);
     for (int c = 0; c < r->nc; c++) {
-        TSCT_TRY(tsct_sim_materials_pattern_cell(r->materials, r->material_of[c],
-                                                 scale + 3 * c,
-                                                 r->reacting[c] ? growth : 1.0,
-                                                 r->patterns + c * r->nq, err));
-        tsct_sim_materials_cell(r->materials, r->material_of[c], cell + 3 * c);
+        tsct_phase_state s = {{scale[3 * c], scale[3 * c + 1], scale[3 * c + 2]},
+                              r->reacting[c] ? growth : 1.0};
+        TSCT_TRY(tsct_phase_model_pattern(r->materials, r->material_of[c], &s,
+                                          r->patterns + c * r->nq, err));
+        tsct_phase_model_cell(r->materials, r->material_of[c], cell + 3 * c);
         for (int k = 0; k < 3; k++)
             cell[3 * c + k] *= scale[3 * c + k];
     }
@@ -175,7 +179,7 @@ static void local_state(struct run *r, int64_t it, int64_t iz)
     for (int reg = 0; reg < TSCT_SIM_REGION_COUNT_; reg++) {
         int c = tsct_sim_scene_vegard_component(&r->scene, reg);
         if (c >= 0) {
-            tsct_sim_materials_cell(r->materials, r->material_of[c], abc[reg]);
+            tsct_phase_model_cell(r->materials, r->material_of[c], abc[reg]);
         } else {
             abc[reg][0] = abc[reg][1] = abc[reg][2] = 0;
         }

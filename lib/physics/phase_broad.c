@@ -1,5 +1,5 @@
-/* sim_broad.c - the broad scattering of the amorphous and liquid parts of a cell, for the
- * simulator (see include/tsct/simulate.h).
+/* phase_broad.c - the broad scattering of amorphous and liquid materials, the "broad" phases of
+ * the phase model (see include/tsct/phase.h).
  *
  * Each material is a few Gaussian humps at the maxima of its structure factor, with widths
  * typical of its short-range order, on an effective form-factor envelope exp(-B q^2 / (16
@@ -16,12 +16,12 @@
  *    crystallites, broadened, over the amorphous halo near 1.4 1/A, soaked in electrolyte;
  *  - air: molecular N2 / O2 scattering, a smooth decay with a weak maximum near 1.0 1/A at
  *    about 1/800 of the density of water.
- * These are the "broad features" of the simulator, not fits to measured data.
+ * These are the "broad features" of the simulator's cells, not fits to measured data.
  */
 #include <math.h>
 #include <string.h>
 
-#include "tsct/simulate.h"
+#include "tsct/phase.h"
 
 struct hump {
     double q0, width, height;
@@ -43,8 +43,8 @@ static const struct broad_material {
      {{1.40, 0.35, 0.6}, {1.52, 0.05, 0.8}, {1.69, 0.06, 0.35}, {3.10, 0.6, 0.25}}},
 };
 
-tsct_status tsct_sim_broad_pattern(const char *material, const double *q, int64_t nq,
-                                   float *out, tsct_error *err)
+tsct_status tsct_phase_broad_pattern(const char *material, const double *q, int64_t nq,
+                                     float *out, tsct_error *err)
 {
     const struct broad_material *m = NULL;
     for (size_t i = 0; i < sizeof materials / sizeof materials[0]; i++)

@@ -1,12 +1,13 @@
-/* sim_materials.c - what each component of a simulated cell scatters like: powder patterns of
- * crystalline phases, Debye scattering of nanocrystalline and amorphous clusters, and broad
- * features (see include/tsct/simulate.h).
+/* phase.c - the phase model (include/tsct/phase.h): what a material scatters like, per unit
+ * volume: powder patterns of crystalline phases, Debye scattering of nanocrystalline and
+ * amorphous clusters, and broad features (phase_broad.c); and where the CIF files are. The
+ * simulator, the unmixing maps and the refinement all take their patterns from here.
  *
  * Normalisation per unit volume of material: a powder of cells of volume V scatters, per unit
  * volume, sum_hkl m |F|^2 L P / V^2 (the lattice sum divided by the cell volume squared, times
  * one cell per V of material); a cluster of N atoms with one atom per v_a of material
  * scatters I_Debye / (N v_a). Both are in electron units^2 per A^3, so phases compare as
- * physics says; presets adjust with `scale` only what the model leaves uncertain.
+ * physics says; callers adjust with `scale` only what the model leaves uncertain.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,11 +17,12 @@
 
 #include "tsct/crystal.h"
 #include "tsct/debye.h"
+#include "tsct/phase.h"
 #include "tsct/powder.h"
-#include "tsct/simulate.h"
+#include "tsct_config.h"
 
 struct entry {
-    tsct_sim_material mat;
+    tsct_phase_desc mat;         /* name and source: copies owned by the entry */
     tsct_crystal *crystal;
     tsct_powder_plan *plan;      /* crystal */
     double *base;                /* crystal: default parameters */
@@ -30,19 +32,22 @@ struct entry {
     double per_atom_volume;      /* nano: A^3 of material per atom at the CIF's lattice */
 };
 
-struct tsct_sim_materials {
+struct tsct_phase_model {
     int count;
     struct entry *e;
     double wavelength;
+    tsct_phase_instrument instrument;
     int64_t nq;
     double *q;
 };
 
-void tsct_sim_materials_destroy(tsct_sim_materials *m)
+void tsct_phase_model_destroy(tsct_phase_model *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < m->count; i++) {
+    for (int i = 0; m->e && i < m->count; i++) {
+        free((char *)m->e[i].mat.name);
+        free((char *)m->e[i].mat.source);
         tsct_powder_plan_destroy(m->e[i].plan);
         tsct_crystal_destroy(m->e[i].crystal);
         free(m->e[i].base);
@@ -54,7 +59,13 @@ void tsct_sim_materials_destroy(tsct_sim_materials *m)
     free(m);
 }
 
-int tsct_sim_find_file(const char *dirs, const char *name, char *path, size_t size)
+const char *tsct_phase_default_dirs(void)
+{
+    const char *env = getenv("TSCT_STRUCTURES");
+    return env && *env ? env : TSCT_DATA_DIRS;
+}
+
+int tsct_phase_find_file(const char *dirs, const char *name, char *path, size_t size)
 {
     if (strchr(name, '/')) {
         snprintf(path, size, "%s", name);
@@ -75,7 +86,7 @@ int tsct_sim_find_file(const char *dirs, const char *name, char *path, size_t si
 static tsct_status load_crystal(struct entry *e, const char *dirs, tsct_error *err)
 {
     char path[4096];
-    if (!tsct_sim_find_file(dirs, e->mat.source, path, sizeof path))
+    if (!tsct_phase_find_file(dirs, e->mat.source, path, sizeof path))
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, e->mat.name, -1,
                               "CIF \"%s\" is in none of the data folders %s", e->mat.source,
                               dirs);
@@ -100,31 +111,70 @@ static double debye_footing(double q, double wavelength)
     return 8.0 / (wavelength * wavelength * c);
 }
 
-tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
-                                      const char *data_dirs, double wavelength, const double *q,
-                                      int64_t nq, tsct_sim_materials **out, tsct_error *err)
+/* A copy of a string the caller may free after planning; NULL stays NULL. */
+static char *copy_string(const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    if (c)
+        memcpy(c, s, n);
+    else
+        *failed = 1;
+    return c;
+}
+
+tsct_status tsct_phase_model_create(const tsct_phase_desc *list, int count, const double *q,
+                                    int64_t nq, const tsct_phase_model_params *params,
+                                    tsct_phase_model **out, tsct_error *err)
 {
     *out = NULL;
-    tsct_sim_materials *m = calloc(1, sizeof *m);
+    if (count < 1 || nq < 1 || !list || !q || !params)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "phases", -1,
+                              "%d phases on %lld q points: need at least one of each", count,
+                              (long long)nq);
+    if (!(params->wavelength > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
+                              "wavelength %g A must be > 0", params->wavelength);
+    const char *data_dirs = params->data_dirs ? params->data_dirs : tsct_phase_default_dirs();
+    const double wavelength = params->wavelength;
+    tsct_phase_model *m = calloc(1, sizeof *m);
     if (!m || !(m->e = calloc((size_t)count, sizeof *m->e)) ||
         !(m->q = malloc((size_t)nq * sizeof *m->q))) {
-        tsct_sim_materials_destroy(m);
-        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "materials", -1, "list");
+        tsct_phase_model_destroy(m);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "phases", -1, "list");
     }
     m->count = count;
     m->wavelength = wavelength;
+    m->instrument = params->instrument;
     m->nq = nq;
     memcpy(m->q, q, (size_t)nq * sizeof *q);
     tsct_status st = TSCT_OK;
     for (int i = 0; i < count && st == TSCT_OK; i++) {
         struct entry *e = &m->e[i];
+        int failed = 0;
+        const int kind = (int)list[i].kind;
+        if (!list[i].name || !list[i].source || kind < TSCT_PHASE_CRYSTAL ||
+            kind > TSCT_PHASE_BROAD) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, list[i].name ? list[i].name : "phase",
+                                i, "a phase needs a name, a source and a kind (crystal, nano, "
+                                "broad; got %d)", kind);
+            break;
+        }
         e->mat = list[i];
+        e->mat.name = copy_string(list[i].name, &failed);
+        e->mat.source = copy_string(list[i].source, &failed);
+        if (failed) {
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, list[i].name, -1, "description");
+            break;
+        }
         if (e->mat.scale == 0)
             e->mat.scale = 1;
-        if (e->mat.kind == TSCT_SIM_BROAD) {
+        if (e->mat.kind == TSCT_PHASE_BROAD) {
             float probe[2];
             double q2[2] = {1.0, 2.0};
-            st = tsct_sim_broad_pattern(e->mat.source, q2, 2, probe, err);
+            st = tsct_phase_broad_pattern(e->mat.source, q2, 2, probe, err);
             continue;
         }
         st = load_crystal(e, data_dirs, err);
@@ -132,7 +182,7 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
             break;
         const tsct_cell *cell = tsct_crystal_cell(e->crystal);
         e->volume = tsct_crystal_cell_volume(cell);
-        if (e->mat.kind == TSCT_SIM_CRYSTAL) {
+        if (e->mat.kind == TSCT_PHASE_CRYSTAL) {
             tsct_powder_params pp = TSCT_POWDER_PARAMS_DEFAULT;
             pp.wavelength = wavelength;
             pp.qmax = q[nq - 1] * 1.1;  /* room for the lattice to grow */
@@ -179,14 +229,39 @@ tsct_status tsct_sim_materials_create(const tsct_sim_material *list, int count,
             tsct_error_set(err, st, NULL, e->mat.name, -1, "cannot plan its pattern");
     }
     if (st != TSCT_OK) {
-        tsct_sim_materials_destroy(m);
+        tsct_phase_model_destroy(m);
         return st;
     }
     *out = m;
     return TSCT_OK;
 }
 
-void tsct_sim_materials_cell(const tsct_sim_materials *m, int i, double abc[3])
+int tsct_phase_model_count(const tsct_phase_model *m)
+{
+    return m->count;
+}
+
+int64_t tsct_phase_model_size(const tsct_phase_model *m)
+{
+    return m->nq;
+}
+
+const tsct_phase_desc *tsct_phase_model_desc(const tsct_phase_model *m, int i)
+{
+    return &m->e[i].mat;
+}
+
+const tsct_crystal *tsct_phase_model_crystal(const tsct_phase_model *m, int i)
+{
+    return m->e[i].crystal;
+}
+
+const tsct_powder_plan *tsct_phase_model_powder_plan(const tsct_phase_model *m, int i)
+{
+    return m->e[i].plan;
+}
+
+void tsct_phase_model_cell(const tsct_phase_model *m, int i, double abc[3])
 {
     const struct entry *e = &m->e[i];
     abc[0] = abc[1] = abc[2] = 0;
@@ -269,29 +344,55 @@ static tsct_status nano_scaled(const struct entry *e, const double scale[3], con
     return st;
 }
 
-tsct_status tsct_sim_materials_pattern(const tsct_sim_materials *m, int i, double lattice,
-                                       double size_factor, float *out, tsct_error *err)
+static const tsct_phase_state default_state = TSCT_PHASE_STATE_DEFAULT;
+
+static tsct_status check_state(const struct entry *e, const tsct_phase_state *s,
+                               tsct_error *err)
 {
-    const double scale[3] = {lattice, lattice, lattice};
-    return tsct_sim_materials_pattern_cell(m, i, scale, size_factor, out, err);
+    for (int k = 0; k < 3; k++)
+        if (!(s->cell_scale[k] > 0) || !isfinite(s->cell_scale[k]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, e->mat.name, k,
+                                  "lattice scale %g must be finite and > 0", s->cell_scale[k]);
+    return TSCT_OK;
 }
 
-tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
-                                            const double scale[3], double size_factor,
-                                            float *out, tsct_error *err)
+tsct_status tsct_phase_model_powder_params(const tsct_phase_model *m, int i,
+                                           const tsct_phase_state *state, double *p,
+                                           tsct_error *err)
 {
     const struct entry *e = &m->e[i];
-    for (int k = 0; k < 3; k++)
-        if (!(scale[k] > 0) || !isfinite(scale[k]))
-            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, e->mat.name, k,
-                                  "lattice scale %g must be finite and > 0", scale[k]);
-    if (e->mat.kind == TSCT_SIM_BROAD) {
-        TSCT_TRY(tsct_sim_broad_pattern(e->mat.source, m->q, m->nq, out, err));
+    const tsct_phase_state *s = state ? state : &default_state;
+    if (!e->plan)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, e->mat.name, -1,
+                              "not a crystalline phase: it has no powder parameters");
+    TSCT_TRY(check_state(e, s, err));
+    memcpy(p, e->base, (size_t)tsct_powder_plan_nparams(e->plan) * sizeof *p);
+    for (int k = TSCT_POWDER_P_A; k <= TSCT_POWDER_P_C; k++)
+        p[k] *= s->cell_scale[k - TSCT_POWDER_P_A];
+    p[TSCT_POWDER_P_SIZE] = 10.0 * e->mat.size_nm * s->size_factor;
+    p[TSCT_POWDER_P_U] = m->instrument.u;
+    p[TSCT_POWDER_P_V] = m->instrument.v;
+    p[TSCT_POWDER_P_W] = m->instrument.w;
+    p[TSCT_POWDER_P_ETA] = m->instrument.eta;
+    p[TSCT_POWDER_P_ZERO] = m->instrument.zero;
+    return TSCT_OK;
+}
+
+tsct_status tsct_phase_model_pattern(const tsct_phase_model *m, int i,
+                                     const tsct_phase_state *state, float *out,
+                                     tsct_error *err)
+{
+    const struct entry *e = &m->e[i];
+    const tsct_phase_state *s = state ? state : &default_state;
+    const double *scale = s->cell_scale;
+    TSCT_TRY(check_state(e, s, err));
+    if (e->mat.kind == TSCT_PHASE_BROAD) {
+        TSCT_TRY(tsct_phase_broad_pattern(e->mat.source, m->q, m->nq, out, err));
         for (int64_t j = 0; j < m->nq; j++)
             out[j] = (float)(out[j] * e->mat.scale);
         return TSCT_OK;
     }
-    if (e->mat.kind == TSCT_SIM_NANO) {
+    if (e->mat.kind == TSCT_PHASE_NANO) {
         if (scale[0] != 1.0 || scale[1] != 1.0 || scale[2] != 1.0)
             return nano_scaled(e, scale, m->q, m->nq, m->wavelength, out, err);
         for (int64_t j = 0; j < m->nq; j++)
@@ -299,20 +400,15 @@ tsct_status tsct_sim_materials_pattern_cell(const tsct_sim_materials *m, int i,
         return TSCT_OK;
     }
     int64_t np = tsct_powder_plan_nparams(e->plan);
-    double p[64], *y = malloc((size_t)m->nq * sizeof *y);
-    if (!y || np > 64) {
+    double p[TSCT_POWDER_NPARAMS_BASE], *y = malloc((size_t)m->nq * sizeof *y);
+    if (!y || np > TSCT_POWDER_NPARAMS_BASE) {
         free(y);
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, e->mat.name, -1, "pattern");
     }
-    memcpy(p, e->base, (size_t)np * sizeof *p);
-    for (int k = TSCT_POWDER_P_A; k <= TSCT_POWDER_P_C; k++)
-        p[k] *= scale[k - TSCT_POWDER_P_A];
-    p[TSCT_POWDER_P_SIZE] = 10.0 * e->mat.size_nm * size_factor;
-    /* A high-energy instrument: 0.01 degree FWHM (W), pseudo-Voigt half Lorentzian. */
-    p[TSCT_POWDER_P_W] = 1e-4;
-    p[TSCT_POWDER_P_ETA] = 0.5;
+    tsct_status st = tsct_phase_model_powder_params(m, i, s, p, err);
     double v = e->volume * scale[0] * scale[1] * scale[2];
-    tsct_status st = tsct_powder_evaluate(e->plan, p, y, NULL, err);
+    if (st == TSCT_OK)
+        st = tsct_powder_evaluate(e->plan, p, y, NULL, err);
     if (st == TSCT_OK)
         for (int64_t j = 0; j < m->nq; j++)
             out[j] = (float)(y[j] / (v * v) * e->mat.scale);
