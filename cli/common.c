@@ -76,15 +76,15 @@ double tsct_cli_wavelength(tsct_container *c)
 
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 {
-    /* Through the error context, which makes the message one printable line whatever the
-     * arguments held (a newline or binary bytes in an option value). */
-    tsct_error err = TSCT_ERROR_INIT;
+    /* One printable line whatever the arguments held (a newline or binary bytes in an
+     * option value). */
+    char msg[8192];
     va_list ap;
     va_start(ap, fmt);
-    tsct_error_setv(&err, TSCT_ERR_VALUE, NULL, NULL, -1, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "tsct %s: %s\n(see 'tsct %s --help')\n", cli->command, err.message,
-            cli->command);
+    tsct_text_printable(msg, sizeof msg);
+    fprintf(stderr, "tsct %s: %s\n(see 'tsct %s --help')\n", cli->command, msg, cli->command);
     return TSCT_EXIT_USAGE;
 }
 

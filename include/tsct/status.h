@@ -17,6 +17,7 @@
 #define TSCT_STATUS_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -55,6 +56,11 @@ typedef struct tsct_error {
 } tsct_error;
 
 #define TSCT_ERROR_INIT {TSCT_OK, "", "", -1, "", ""}
+
+/* Make text (NUL-terminated, in a buffer of size bytes, at most 8 KiB) one printable line in
+ * place: control bytes and bytes that are not UTF-8 become escapes (\n, \t, \xNN); the
+ * result is cut to fit. Error messages pass through it when they are built. */
+void tsct_text_printable(char *text, size_t size);
 
 /* Reset an error context to "no error". err may be NULL. */
 void tsct_error_clear(tsct_error *err);

@@ -68,9 +68,9 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 /* The message is one line of text whatever the file held: control bytes and bytes that are
  * not UTF-8 (a binary key, a newline inside a value) are written as escapes. */
-static void make_printable(char *msg, size_t size)
+void tsct_text_printable(char *msg, size_t size)
 {
-    char out[sizeof ((tsct_error *)0)->message];
+    char out[8192];
     size_t o = 0, n = strlen(msg);
     const unsigned char *s = (const unsigned char *)msg;
     for (size_t i = 0; i < n && o + 5 < sizeof out && o + 5 < size;) {
@@ -118,7 +118,7 @@ static void build_message(tsct_error *err)
         snprintf(err->message, sizeof err->message, "%s: %s", where, detail);
     else
         snprintf(err->message, sizeof err->message, "%s", detail);
-    make_printable(err->message, sizeof err->message);
+    tsct_text_printable(err->message, sizeof err->message);
 }
 
 tsct_status tsct_error_setv(tsct_error *err, tsct_status status, const char *file,
