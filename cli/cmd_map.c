@@ -1,4 +1,4 @@
-/* cmd_map.c - `tsct map`: phase and intensity maps from the reconstructed patterns or PDFs.
+/* cmd_map.c - `tsct map`: options and definition files into the map stage (lib/stage/stage_map.c).
  *
  * Each map is a linear functional of every voxel's pattern (lib/maps plans: window areas,
  * values, totals) or a voxel-wise combination of other maps (ratio, normalised). Maps are
@@ -18,6 +18,7 @@
 #include "tsct/container.h"
 #include "tsct/maps.h"
 #include "tsct/publish.h"
+#include "tsct/stage.h"
 
 const char tsct_usage_map[] =
     "usage: tsct map EXP.h5 [-d DEFINITIONS] [map options...]\n"
@@ -69,154 +70,14 @@ const char tsct_usage_map[] =
     "  tsct map exp.h5 --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \\\n"
     "                  --unmix LiBi=cif:LiBi.cif:20:strain=1:grow=1.5 --unmix carbon=broad:carbon\n";
 
-/* Longest argument of a definition (a file name in an unmix source): longer ones are refused,
- * never cut short. */
-#define TSCT_MAP_ARG 1024
-
-enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE, OP_UNMIX, OP_UNMIX_RESIDUAL };
-
-struct map {
-    tsct_map_def def;
-    enum map_op op;
-    int a, b;               /* operands of ratio / normalise (indices into maps) */
-    char an[64], bn[64];    /* their names until resolved */
-    tsct_map_plan *plan;
-    char method[TSCT_MAP_ARG + 512];
-    char source[TSCT_MAP_ARG];  /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
-    int column;             /* unmix: component (weight) index of the plan */
-    char variants[TSCT_UNMIX_DESCRIBE_MAX]; /* unmix: "" or how its variants were laid out */
-    float *slice;           /* [ny][nx] of the current slice */
-    tsct_dataset *out;
-};
-
-#define MAX_MAPS 64
-
-struct maps {
-    struct map m[MAX_MAPS];
-    int n;
-    char text[16384];       /* every definition, for the fingerprint and provenance */
-    size_t used;
-};
-
-static int valid_name(const char *s)
-{
-    if (!*s || strlen(s) >= 64)
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
-            return 0;
-    return 1;
-}
-
-/* Parse one definition "NAME = KIND ARGS" (file) into maps; returns NULL or an error text. */
-static const char *add_definition(struct maps *ms, const char *line)
-{
-    char name[128], kind[32], a[TSCT_MAP_ARG] = "", b[TSCT_MAP_ARG] = "", c[64] = "";
-    int n = sscanf(line, " %127[^= \t] = %31s %1023s %1023s %63s", name, kind, a, b, c);
-    if (n < 2)
-        return "expected NAME = KIND ARGUMENTS";
-    if (strlen(a) >= sizeof a - 1 || strlen(b) >= sizeof b - 1 || strlen(c) >= sizeof c - 1)
-        return "an argument is too long (file names up to 1022 characters)";
-    if (!valid_name(name))
-        return "map names are 1-63 letters, digits, '_', '-' or '.'";
-    if (ms->n == MAX_MAPS)
-        return "too many maps (64 at most)";
-    for (int i = 0; i < ms->n; i++)
-        if (strcmp(ms->m[i].def.name, name) == 0)
-            return "a map of that name is defined twice";
-    struct map *m = &ms->m[ms->n];
-    memset(m, 0, sizeof *m);
-    snprintf(m->def.name, sizeof m->def.name, "%.63s", name);  /* checked < 64 above */
-    char *end;
-    if (strcmp(kind, "window") == 0) {
-        m->def.kind = TSCT_MAP_WINDOW;
-        m->def.lo = strtod(a, &end);
-        if (n < 4 || *end)
-            return "window needs LO HI";
-        m->def.hi = strtod(b, &end);
-        if (*end)
-            return "window needs LO HI";
-        m->def.background = 1;
-        if (n == 5) {
-            if (strcmp(c, "nobg") != 0)
-                return "the only word after window LO HI is 'nobg'";
-            m->def.background = 0;
-        }
-        m->op = OP_RECON;
-    } else if (strcmp(kind, "value") == 0 || strcmp(kind, "gr") == 0) {
-        m->def.kind = TSCT_MAP_VALUE;
-        m->def.lo = strtod(a, &end);
-        if (n < 3 || *end)
-            return "value and gr need a position";
-        if (n >= 4) {
-            m->def.hi = strtod(b, &end);
-            if (*end || m->def.hi < 0)
-                return "the half width must be a number >= 0";
-        }
-        m->op = strcmp(kind, "gr") == 0 ? OP_PDF : OP_RECON;
-    } else if (strcmp(kind, "total") == 0) {
-        m->def.kind = TSCT_MAP_TOTAL;
-        m->op = OP_RECON;
-    } else if (strcmp(kind, "ratio") == 0) {
-        if (n < 4)
-            return "ratio needs two map names";
-        if (!valid_name(a) || !valid_name(b))
-            return "ratio operands are map names";
-        m->op = OP_RATIO;
-        memcpy(m->an, a, strlen(a) + 1); /* valid_name: < 64 characters */
-        memcpy(m->bn, b, strlen(b) + 1);
-    } else if (strcmp(kind, "normalise") == 0 || strcmp(kind, "normalize") == 0) {
-        if (n < 3)
-            return "normalise needs a map name";
-        if (!valid_name(a))
-            return "normalise needs a map name";
-        m->op = OP_NORMALISE;
-        memcpy(m->an, a, strlen(a) + 1);
-    } else if (strcmp(kind, "unmix") == 0) {
-        if (n < 3)
-            return "unmix needs a source: cif:FILE:SIZE, nano:FILE:RADIUS, broad:NAME, xy:FILE";
-        m->op = OP_UNMIX;
-        snprintf(m->source, sizeof m->source, "%s", a);
-    } else {
-        return "unknown kind: expected window, value, gr, total, ratio, normalise or unmix";
-    }
-    ms->n++;
-    int w = snprintf(ms->text + ms->used, sizeof ms->text - ms->used, "%s\n", line);
-    if (w < 0 || (size_t)w >= sizeof ms->text - ms->used)
-        return "the definitions are too long altogether (16 KiB at most)";
-    ms->used += (size_t)w;
-    return NULL;
-}
-
-/* "--window NAME=LO:HI[:nobg]" and friends become definition lines. */
-static const char *add_option(struct maps *ms, const char *kind, const char *arg)
-{
-    char line[TSCT_MAP_ARG + 256], buf[TSCT_MAP_ARG + 128];
-    if (strlen(arg) >= sizeof buf)
-        return "the definition is too long";
-    snprintf(buf, sizeof buf, "%s", arg);
-    char *eq = strchr(buf, '=');
-    if (strcmp(kind, "total") == 0) {
-        snprintf(line, sizeof line, "%s = total", buf);
-        return add_definition(ms, line);
-    }
-    if (!eq)
-        return "expected NAME=...";
-    *eq = '\0';
-    for (char *p = eq + 1; *p && strcmp(kind, "unmix") != 0; p++)
-        if (*p == ':' || (*p == '/' && strcmp(kind, "ratio") == 0))
-            *p = ' ';
-    snprintf(line, sizeof line, "%s = %s %s", buf, kind, eq + 1);
-    return add_definition(ms, line);
-}
-
-static tsct_status read_definitions(struct maps *ms, const char *path, tsct_error *err)
+static tsct_status read_definitions(tsct_stage_map_defs *ms, const char *path,
+                                    tsct_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, NULL, -1,
                               "cannot open the definitions file");
-    char line[TSCT_MAP_ARG + 1024];
+    char line[2048];
     int64_t lineno = 0;
     tsct_status st = TSCT_OK;
     while (fgets(line, sizeof line, f)) {
@@ -235,64 +96,13 @@ static tsct_status read_definitions(struct maps *ms, const char *path, tsct_erro
         if (!*p)
             continue;
         p[strcspn(p, "\r\n")] = '\0';
-        const char *why = add_definition(ms, p);
+        const char *why = tsct_stage_map_defs_add(ms, p);
         if (why) {
             st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno, "%s: \"%s\"", why, p);
             break;
         }
     }
     fclose(f);
-    return st;
-}
-
-static int find_map(const struct maps *ms, const char *name, int before)
-{
-    for (int i = 0; i < before; i++)
-        if (strcmp(ms->m[i].def.name, name) == 0)
-            return i;
-    return -1;
-}
-
-static void free_maps(struct maps *ms)
-{
-    for (int i = 0; i < ms->n; i++) {
-        tsct_map_plan_destroy(ms->m[i].plan);
-        free(ms->m[i].slice);
-        tsct_dataset_close(ms->m[i].out);
-    }
-}
-
-/* The unmixing plan of the OP_UNMIX maps, components in definition order (a component with
- * variants is a group of columns; see unmix_components.c). */
-static tsct_status unmix_plan(struct maps *ms, const double *q, int64_t nq, double wavelength,
-                              const char *data_dirs, int background, const char *path,
-                              tsct_unmix_plan **out, tsct_error *err)
-{
-    const char *names[MAX_MAPS], *sources[MAX_MAPS];
-    char(*describe)[TSCT_UNMIX_DESCRIBE_MAX] = calloc(MAX_MAPS, sizeof *describe);
-    int k = 0;
-    for (int i = 0; i < ms->n; i++)
-        if (ms->m[i].op == OP_UNMIX) {
-            ms->m[i].column = k;
-            names[k] = ms->m[i].def.name;
-            sources[k++] = ms->m[i].source;
-        }
-    float *cols = NULL;
-    int *group = NULL, ncols = 0;
-    tsct_status st = describe ? tsct_cli_unmix_components(names, sources, k, q, nq, wavelength,
-                                                          data_dirs, background, &cols, &group,
-                                                          &ncols, describe, err)
-                              : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "notes");
-    if (st == TSCT_ERR_NOT_FOUND && err && strcmp(err->item, "/entry/geometry") == 0)
-        tsct_error_set_file(err, path);
-    if (st == TSCT_OK)
-        st = tsct_unmix_plan_create_grouped(cols, ncols, group, k, nq, q, background, out, err);
-    for (int i = 0; st == TSCT_OK && i < ms->n; i++)
-        if (ms->m[i].op == OP_UNMIX)
-            memcpy(ms->m[i].variants, describe[ms->m[i].column], sizeof ms->m[i].variants);
-    free(describe);
-    free(cols);
-    free(group);
     return st;
 }
 
@@ -310,7 +120,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
     int64_t unmix_bg = 1;
     double wavelength = 0;
     const char *data_dirs = NULL;
-    struct maps *ms = calloc(1, sizeof *ms);
+    tsct_stage_map_defs *ms = tsct_stage_map_defs_create();
     if (!ms)
         return TSCT_EXIT_FAIL;
     tsct_error err = TSCT_ERROR_INIT;
@@ -345,256 +155,26 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
         case ':': rc = tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]); break;
         default: rc = tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]); break;
         }
-        if (kind && (why = add_option(ms, kind, optarg)))
+        if (kind && (why = tsct_stage_map_defs_add_option(ms, kind, optarg)))
             rc = tsct_cli_usage_error(cli, "--%s %s: %s", kind, optarg, why);
     }
     if (!rc && optind != argc - 1)
         rc = tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container at a time");
-    if (!rc && ms->n == 0)
+    if (!rc && tsct_stage_map_defs_count(ms) == 0)
         rc = tsct_cli_usage_error(cli, "no map defined (use -d FILE or --window, --gr, ...)");
     if (rc) {
-        free(ms);
+        tsct_stage_map_defs_destroy(ms);
         return rc;
     }
     const char *path = argv[optind];
-
-    tsct_container *c = NULL;
-    tsct_dataset *recon = NULL, *pdf = NULL;
-    tsct_step *step = NULL;
-    double *q = NULL, *r = NULL;
-    float *row = NULL;
-    int64_t nq = 0, nr = 0, shape[8] = {0}, pshape[8] = {0};
-    int need_recon = 0, need_pdf = 0;
-    tsct_status st;
-    int nunmix = 0;
-    for (int i = 0; i < ms->n; i++) {
-        need_recon |= ms->m[i].op == OP_RECON || ms->m[i].op == OP_UNMIX;
-        need_pdf |= ms->m[i].op == OP_PDF;
-        nunmix += ms->m[i].op == OP_UNMIX;
-    }
-    if (nunmix > 0 && ms->n < MAX_MAPS) { /* the residual, after the components */
-        struct map *m = &ms->m[ms->n++];
-        memset(m, 0, sizeof *m);
-        snprintf(m->def.name, sizeof m->def.name, "unmix_residual");
-        m->op = OP_UNMIX_RESIDUAL;
-    }
-    tsct_unmix_plan *unmix = NULL;
-    double *unmix_work = NULL, *unmix_w = NULL;
-    const size_t settings_size = sizeof ms->text + 4096, fp_size = settings_size + 2048;
-    char *stamps = NULL, *settings = malloc(settings_size), *fp = malloc(fp_size);
-    if (!settings || !fp) {
-        free(settings);
-        free(fp);
-        free(ms);
-        return TSCT_EXIT_FAIL;
-    }
+    tsct_map_params p = TSCT_MAP_PARAMS_DEFAULT;
+    p.definitions = ms;
+    p.unmix_background = (int)unmix_bg;
+    p.wavelength = wavelength;
+    p.data_dirs = data_dirs;
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_cli_guard_file(path);
-    st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
-    if (st == TSCT_OK && need_recon) {
-        st = tsct_dataset_open(c, TSCT_PATH_RECON, &recon, &err);
-        if (st == TSCT_OK)
-            st = tsct_container_read_vector(c, TSCT_PATH_RECON_Q, &q, &nq, &err);
-        if (st == TSCT_OK)
-            tsct_dataset_shape(recon, shape);
-    }
-    if (st == TSCT_OK && need_pdf) {
-        st = tsct_dataset_open(c, TSCT_PATH_PDF, &pdf, &err);
-        if (st == TSCT_OK)
-            st = tsct_container_read_vector(c, TSCT_PATH_PDF_R, &r, &nr, &err);
-        if (st == TSCT_OK) {
-            tsct_dataset_shape(pdf, pshape);
-            if (need_recon && !tsct_shape_equal(4, shape, 4, pshape))
-                st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_PDF, -1,
-                                    "voxel grid differs from /entry/recon/data");
-            if (!need_recon)
-                memcpy(shape, pshape, sizeof shape);
-        }
-    }
-    if (st == TSCT_OK && need_recon && shape[4] != nq)
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON_Q, -1,
-                            "%lld q values for %lld channels", (long long)nq,
-                            (long long)shape[4]);
-    if (st == TSCT_OK && need_pdf && pshape[4] != nr)
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_PDF_R, -1,
-                            "%lld r values for %lld channels", (long long)nr,
-                            (long long)pshape[4]);
-    const int64_t nt = shape[0], nz = shape[1], ny = shape[2], nx = shape[3];
-    if (st == TSCT_OK && nunmix > 0) {
-        if (wavelength <= 0)
-            wavelength = tsct_cli_wavelength(c);
-        st = unmix_plan(ms, q, nq, wavelength, data_dirs, (int)unmix_bg, path, &unmix, &err);
-        const int cols = unmix ? tsct_unmix_plan_columns(unmix) : 0;
-        if (st == TSCT_OK &&
-            (!(unmix_work = malloc((size_t)tsct_unmix_plan_work_size(unmix) *
-                                   sizeof *unmix_work)) ||
-             !(unmix_w = malloc((size_t)cols * sizeof *unmix_w))))
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "workspace");
-    }
-    /* Compile plans and resolve combinations (operands must be defined earlier). */
-    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-        struct map *m = &ms->m[i];
-        if (m->op == OP_UNMIX || m->op == OP_UNMIX_RESIDUAL) {
-            /* Copies: source, variants and method share the struct. */
-            char source[sizeof m->source], variants[sizeof m->variants];
-            memcpy(source, m->source, sizeof source);
-            memcpy(variants, m->variants, sizeof variants);
-            if (m->op == OP_UNMIX)
-                snprintf(m->method, sizeof m->method,
-                         "weight of component %s%s in a non-negative least-squares fit of "
-                         "every voxel's I(q) (/entry/recon) by %d component(s) and background "
-                         "%lld",
-                         source, variants, nunmix, (long long)unmix_bg);
-            else
-                snprintf(m->method, sizeof m->method,
-                         "root mean square residual of the unmixing fit (I(q) units)");
-        } else if (m->op == OP_RECON || m->op == OP_PDF) {
-            st = tsct_map_plan_create(&m->def, m->op == OP_RECON ? q : r,
-                                      m->op == OP_RECON ? nq : nr, &m->plan, &err);
-            if (st == TSCT_OK)
-                snprintf(m->method, sizeof m->method, "%s of %s", tsct_map_plan_describe(m->plan),
-                         m->op == OP_RECON ? "I(q) (/entry/recon, q in 1/A)"
-                                           : "G(r) (/entry/pdf, r in A)");
-        } else {
-            m->a = find_map(ms, m->an, i);
-            m->b = m->op == OP_RATIO ? find_map(ms, m->bn, i) : 0;
-            if (m->a < 0 || m->b < 0)
-                st = tsct_error_set(&err, TSCT_ERR_VALUE, NULL, m->def.name, -1,
-                                    "uses map \"%s\", which is not defined before it",
-                                    m->a < 0 ? m->an : m->bn);
-            else {
-                /* Copies: the names and the method text live in the same struct. */
-                char an[64], bn[64];
-                memcpy(an, m->an, sizeof an);
-                memcpy(bn, m->bn, sizeof bn);
-                if (m->op == OP_RATIO)
-                    snprintf(m->method, sizeof m->method, "ratio %s / %s (NaN where %s is 0)",
-                             an, bn, bn);
-                else
-                    snprintf(m->method, sizeof m->method,
-                             "%s divided by its 99.5th percentile in each slice and time step",
-                             an);
-            }
-        }
-        if (st == TSCT_OK && !(m->slice = malloc((size_t)(ny * nx) * sizeof *m->slice)))
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, m->def.name, -1, "slice");
-    }
-
-    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
-    if (st == TSCT_OK) {
-        char inputs[1024], first[128];
-        static const char *const upstream[] = {"recon", "import_recon", "pdf", NULL};
-        const char *data[3] = {NULL, NULL, NULL};
-        data[0] = need_recon ? TSCT_PATH_RECON : TSCT_PATH_PDF;
-        data[1] = need_recon && need_pdf ? TSCT_PATH_PDF : NULL;
-        tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
-        snprintf(settings, settings_size, "shape=%lldx%lldx%lld background=%lld "
-                 "wavelength=%.17g data=%s\n%s", (long long)nz, (long long)ny, (long long)nx,
-                 (long long)unmix_bg, wavelength, data_dirs ? data_dirs : "", ms->text);
-        snprintf(fp, fp_size, "%s nt=%lld %s", inputs, (long long)nt, settings);
-        if (tsct_cli_up_to_date(cli, c, "map", fp))
-            goto done;
-        snprintf(first, sizeof first, "%s/%s", TSCT_PATH_MAPS, ms->m[0].def.name);
-        t0 = tsct_cli_keep_time_steps(cli, c, "map", settings, data, first, nt, &stamps, fp,
-                                      fp_size);
-        if (t0 == nt)
-            goto done;
-        tsct_step_info info = {"map", cli->command_line, ms->text, fp, (nt - t0) * nz,
-                               settings, stamps, t0};
-        st = tsct_step_begin(c, &info, &cli->log, &step, &err);
-    }
-    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-        char dpath[128];
-        snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
-        int64_t mshape[4] = {nt - t0, nz, ny, nx};
-        st = tsct_step_dataset(step, dpath, 4, mshape, t0 > 0 ? t0 : -1, NULL, &ms->m[i].out,
-                               &err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, &err);
-    }
-    int64_t width = nq > nr ? nq : nr;
-    if (st == TSCT_OK && !(row = malloc((size_t)(nx * (width > 0 ? width : 1)) * sizeof *row)))
-        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "row", -1, "buffer");
-
-    tsct_progress progress;
-    if (st == TSCT_OK)
-        tsct_progress_begin(&progress, &cli->progress, "map slices", (nt - t0) * nz,
-                            tsct_step_done_count(step));
-    for (int64_t u = 0; st == TSCT_OK && u < (nt - t0) * nz; u++) {
-        if (tsct_step_is_done(step, u))
-            continue;
-        int64_t t = t0 + u / nz, z = u % nz;
-        for (int src = 0; src < 2 && st == TSCT_OK; src++) {
-            tsct_dataset *d = src == 0 ? recon : pdf;
-            int64_t len = src == 0 ? nq : nr;
-            if (!d)
-                continue;
-            for (int64_t y = 0; y < ny && st == TSCT_OK; y++) {
-                int64_t lead[3] = {t, z, y};
-                st = tsct_dataset_read_row(d, lead, row, &err);
-                for (int i = 0; st == TSCT_OK && i < ms->n; i++)
-                    if ((ms->m[i].op == OP_RECON && src == 0) || (ms->m[i].op == OP_PDF && src == 1))
-                        tsct_map_plan_apply(ms->m[i].plan, row, nx, len, cli->nthreads,
-                                            ms->m[i].slice + y * nx);
-                for (int64_t x = 0; st == TSCT_OK && unmix && src == 0 && x < nx; x++) {
-                    double rms;
-                    tsct_unmix_execute(unmix, row + x * nq, unmix_w, &rms, unmix_work);
-                    for (int i = 0; i < ms->n; i++) {
-                        if (ms->m[i].op == OP_UNMIX)
-                            ms->m[i].slice[y * nx + x] = (float)unmix_w[ms->m[i].column];
-                        else if (ms->m[i].op == OP_UNMIX_RESIDUAL)
-                            ms->m[i].slice[y * nx + x] = (float)rms;
-                    }
-                }
-            }
-        }
-        for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-            struct map *m = &ms->m[i];
-            const float *A = ms->m[m->a].slice, *B = ms->m[m->b].slice;
-            if (m->op == OP_RATIO) {
-                for (int64_t k = 0; k < ny * nx; k++)
-                    m->slice[k] = B[k] != 0 ? A[k] / B[k] : NAN;
-            } else if (m->op == OP_NORMALISE) {
-                double top = tsct_maps_percentile(A, ny * nx, 99.5);
-                for (int64_t k = 0; k < ny * nx; k++)
-                    m->slice[k] = top > 0 ? (float)(A[k] / top) : NAN;
-            }
-            int64_t start[4] = {t - t0, z, 0, 0}, count[4] = {1, 1, ny, nx};
-            st = tsct_dataset_write(m->out, start, count, m->slice, &err);
-        }
-        if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, &err);
-        tsct_progress_add(&progress, 1);
-    }
-    if (st == TSCT_OK) {
-        tsct_progress_end(&progress);
-        for (int i = 0; i < ms->n; i++) {
-            tsct_dataset_close(ms->m[i].out);
-            ms->m[i].out = NULL;
-        }
-        st = tsct_step_commit(step, &err);
-        step = NULL;
-    }
-    if (st == TSCT_OK)
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%d map(s) of %lld x %lld x %lld x %lld written to %s",
-                     ms->n, (long long)nt, (long long)nz, (long long)ny, (long long)nx, path);
-done:
-    free_maps(ms);
-    tsct_unmix_plan_destroy(unmix);
-    free(unmix_work);
-    free(unmix_w);
-    tsct_step_close(step);
-    tsct_dataset_close(recon);
-    tsct_dataset_close(pdf);
-    if (st == TSCT_OK)
-        st = tsct_container_close(c, &err);
-    else
-        tsct_container_close(c, NULL);
-    free(q);
-    free(r);
-    free(row);
-    free(ms);
-    free(stamps);
-    free(settings);
-    free(fp);
+    tsct_status st = tsct_stage_map(path, &p, &ctx, NULL, &err);
+    tsct_stage_map_defs_destroy(ms);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

@@ -190,6 +190,46 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
                                 tsct_error *err);
 
 
+/* ---- map ------------------------------------------------------------------------------------
+ * /entry/recon [nt][nz][ny][nx][nq] (and /entry/pdf for G(r) maps) -> /entry/maps/NAME
+ * [nt][nz][ny][nx], each with an attribute "method" saying how it was made; with unmix maps
+ * also /entry/maps/unmix_residual. Maps are defined by lines "NAME = KIND ARGS"
+ * (docs/maps.md): window LO HI [nobg], value X [DX], gr R [DR], total, ratio A B,
+ * normalise A, unmix SOURCE (cif:FILE:SIZE_NM[:strain=..][:grow=..], nano:FILE:RADIUS_NM,
+ * broad:NAME, xy:FILE). A map may use maps defined before it. */
+
+/* The definitions of a map run, in order (at most 64 maps, 16 KiB of text). */
+typedef struct tsct_stage_map_defs tsct_stage_map_defs;
+
+tsct_stage_map_defs *tsct_stage_map_defs_create(void);  /* NULL without memory */
+void tsct_stage_map_defs_destroy(tsct_stage_map_defs *defs);
+/* Add one definition line; NULL when accepted, else a static text saying why not (the
+ * definitions are then unchanged). */
+const char *tsct_stage_map_defs_add(tsct_stage_map_defs *defs, const char *line);
+/* The option form of a line: kind "window" and arg "NAME=LO:HI[:nobg]" (value NAME=X[:DX],
+ * gr NAME=R[:DR], total NAME, ratio NAME=A/B, normalise NAME=A, unmix NAME=SOURCE). */
+const char *tsct_stage_map_defs_add_option(tsct_stage_map_defs *defs, const char *kind,
+                                           const char *arg);
+int tsct_stage_map_defs_count(const tsct_stage_map_defs *defs);
+/* Every line added, each ending in a newline: the step's settings. */
+const char *tsct_stage_map_defs_text(const tsct_stage_map_defs *defs);
+
+typedef struct tsct_map_params {
+    const tsct_stage_map_defs *definitions;  /* required, not changed by the stage */
+    int unmix_background;   /* unmixing background terms: 0 none, 1 constant, 2 linear */
+    double wavelength;      /* A, for cif and nano components (0: the container's) */
+    const char *data_dirs;  /* folders of the CIF files, colon-separated (NULL: default) */
+} tsct_map_params;
+
+#define TSCT_MAP_PARAMS_DEFAULT {NULL, 1, 0.0, NULL}
+
+/* Errors: TSCT_ERR_VALUE (no maps, a combination of a map not defined before it, parameters
+ * out of range), TSCT_ERR_SHAPE (q or r axes of another length, PDF voxels on another grid),
+ * TSCT_ERR_NOT_FOUND (recon, pdf, a CIF, a wavelength), those of the container and steps. */
+tsct_status tsct_stage_map(const char *container, const tsct_map_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                           tsct_error *err);
+
 /* ---- the pipeline file of tsct run ----------------------------------------------------------
  * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,
  * [frames] (or scan = scan.ini, the simulator's description) and one section per step. */

@@ -17,4 +17,22 @@ tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
 tsct_status tsct__stage_read_array(const char *spec, const char *what, int *ndim,
                                    int64_t *shape, float **data, tsct_error *err);
 
+/* The component columns of `tsct map --unmix` (stage_unmix.c): k components named
+ * names[k] with sources sources[k] (cif:FILE:SIZE_NM[:strain=PCT|strain=LO,HI][:grow=F],
+ * nano:FILE:RADIUS_NM, broad:NAME, xy:FILE), on q[nq] (1/A) at the wavelength (A; needed for
+ * cif and nano), CIFs looked up in data_dirs (NULL: the default folders). A cif component
+ * with strain= or grow= becomes a group of lattice-scaled and resized variants. Returns
+ * cols[ncols][nq] and group[ncols] (the component of each column, in order), both to free();
+ * at most 64 - reserved columns (reserved: the background terms). describe[k] (or NULL)
+ * receives "" or a note on the variants for provenance. Errors name the component:
+ * TSCT_ERR_VALUE (syntax, ranges, too many columns), TSCT_ERR_NOT_FOUND (file, wavelength),
+ * those of the CIF reader and pattern planners, TSCT_ERR_NOMEM. */
+#define TSCT_UNMIX_SOURCE_MAX 1024
+#define TSCT_UNMIX_DESCRIBE_MAX 160
+tsct_status tsct__stage_unmix_components(const char *const *names, const char *const *sources,
+                                      int k, const double *q, int64_t nq, double wavelength,
+                                      const char *data_dirs, int reserved, float **cols,
+                                      int **group, int *ncols,
+                                      char (*describe)[TSCT_UNMIX_DESCRIBE_MAX], tsct_error *err);
+
 #endif

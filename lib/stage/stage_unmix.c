@@ -1,4 +1,4 @@
-/* unmix_components.c - the component patterns of `tsct map --unmix`, variants included.
+/* stage_unmix.c - the component patterns of the map stage's unmixing, variants included.
  *
  * Each component is a source text: cif:FILE:SIZE_NM[:OPTION]..., nano:FILE:RADIUS_NM,
  * broad:NAME or xy:FILE. Calculated patterns come from the phase model of lib/physics
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "stage_internal.h"
 #include "tsct/maps.h"
 #include "tsct/pattern.h"
 #include "tsct/phase.h"
@@ -108,7 +108,7 @@ static tsct_status parse_source(const char *name, const char *source, struct par
     return TSCT_OK;
 }
 
-tsct_status tsct_cli_unmix_components(const char *const *names, const char *const *sources,
+tsct_status tsct__stage_unmix_components(const char *const *names, const char *const *sources,
                                       int k, const double *q, int64_t nq, double wavelength,
                                       const char *data_dirs, int reserved, float **cols_out,
                                       int **group_out, int *ncols_out,
