@@ -245,6 +245,10 @@ extern const char *const tsct_stage_pipeline_sections[];
  * the allowed values. */
 tsct_status tsct_stage_pipeline_check(const tsct_ini *cfg, tsct_error *err);
 
+/* The simulator's scan.ini (or one written by hand): section [scan] only, its keys those of
+ * [frames] plus format, frame_files and counts, each value of its kind. Errors as above. */
+tsct_status tsct_stage_scan_ini_check(const tsct_ini *scan, tsct_error *err);
+
 /* A path from cfg, relative to cfg's folder unless absolute (cut to size - 1 bytes). */
 void tsct_stage_path_resolve(const tsct_ini *cfg, const char *value, char *buf, size_t size);
 

@@ -176,6 +176,17 @@ static tsct_status scan_values_check(const tsct_ini *c, const char *section, int
     return TSCT_OK;
 }
 
+tsct_status tsct_stage_scan_ini_check(const tsct_ini *scan, tsct_error *err)
+{
+    TSCT_TRY(scan_values_check(scan, "scan", 1, err));
+    for (int64_t i = 0; i < scan->n; i++)
+        if (strcmp(scan->e[i].section, "scan") != 0)
+            return tsct_ini_error(scan, &scan->e[i], TSCT_ERR_VALUE, err,
+                                  "unknown section [%s]; a scan.ini has [scan] only",
+                                  scan->e[i].section);
+    return TSCT_OK;
+}
+
 tsct_status tsct_stage_frames_describe(const tsct_ini *c, tsct_stage_frames *fd, tsct_error *err)
 {
     memset(fd, 0, sizeof *fd);
@@ -185,12 +196,7 @@ tsct_status tsct_stage_frames_describe(const tsct_ini *c, tsct_stage_frames *fd,
         char p[TSCT_PATH_MAX];
         tsct_stage_path_resolve(c, scan_path, p, sizeof p);
         TSCT_TRY(tsct_ini_read(&scan, p, err));
-        tsct_status st = scan_values_check(&scan, "scan", 1, err);
-        for (int64_t i = 0; st == TSCT_OK && i < scan.n; i++)
-            if (strcmp(scan.e[i].section, "scan") != 0)
-                st = tsct_ini_error(&scan, &scan.e[i], TSCT_ERR_VALUE, err,
-                                    "unknown section [%s]; a scan.ini has [scan] only",
-                                    scan.e[i].section);
+        tsct_status st = tsct_stage_scan_ini_check(&scan, err);
         if (st != TSCT_OK) {
             tsct_ini_release(&scan);
             return st;
