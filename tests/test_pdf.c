@@ -446,9 +446,29 @@ static void test_debye_nanoparticle(void)
     const double *r = tsct_pdf_plan_r(plan);
     double *g = malloc(nr * sizeof *g), alpha;
     CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, &alpha, &err), &err);
-    /* S -> 1 at high Q: the automatic scale is 1 to the mean of S - 1 over 12.5 .. 25 1/A
-     * (measured 0.990: the damped oscillations of a 10 A cluster do not average to 0). */
-    CHECK_NEAR(alpha, 1.0, 0.015);
+    /* The automatic scale is PDFgetX3's least-squares match of S to 1 over [qmin, qmaxinst]:
+     * alpha = int I f^2 / f^4 dQ / int I^2 / f^4 dQ (trapezoid rule), recomputed here. It is
+     * below 1 (measured 0.825) because the cluster's S oscillates strongly: the least squares
+     * shrink alpha by 1 / (1 + mean square of S - 1), as PDFgetX3 does. */
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (q[i] < 0.5 - 1e-12)
+            continue;
+        double fi = tsct_formfactor_f0(ff, q[i]), f4 = fi * fi * fi * fi;
+        const double lo = q[i - 1] >= 0.5 - 1e-12 ? q[i - 1] : q[i];
+        const double wq = 0.5 * ((i + 1 < n ? q[i + 1] : q[i]) - lo);
+        num += wq * I[i] * fi * fi / f4;
+        den += wq * I[i] * I[i] / f4;
+    }
+    CHECK_MSG(fabs(alpha / (num / den) - 1) < 1e-12, "alpha %.15g, definition %.15g", alpha,
+              num / den);
+    CHECK_MSG(alpha > 0.78 && alpha < 0.87, "alpha %.4f", alpha);
+    /* The transform on ideal data: with the exact scale 1 the peaks sit at the interatomic
+     * distances and the baseline is the density's. */
+    tsct_pdf_plan_destroy(plan);
+    p.scale = 1;
+    CHECK_OK(tsct_pdf_plan_create(&p, c, q, n, &plan, &err), &err);
+    CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, NULL, &err), &err);
     const double dist[4] = {a / sqrt(2), a, a * sqrt(1.5), a * sqrt(2)};
     for (int k = 0; k < 4; k++) {
         double pk = peak_near(r, g, nr, dist[k]);
@@ -519,16 +539,19 @@ static void test_ni_pdfgetx3(void)
         for (int64_t j = j0; j <= j1; j++)
             d2 += (k * g[j] - gx[j]) * (k * g[j] - gx[j]);
         const double rms = sqrt(d2 / (double)(j1 - j0 + 1)) / gmax;
-        /* Measured: Pearson 0.9773, RMS 5.66 % of max |G| after the best scale k = 0.3633.
-         * The issue asks 0.999 and 2 % without scaling, which this .chi cannot give. */
+        /* Measured: Pearson 0.9773, RMS 5.66 % of max |G| after the best scale k = 0.9017
+         * (0.363 with the former scale, I -> <f^2> over [qmaxinst / 2, qmaxinst]). The .gr
+         * was made from other intensities: PDFgetX3's own examples are the agreement test
+         * (tests/test_pdfgetx3_examples.py). */
         CHECK_MSG(pr >= 0.976, "Pearson r = %.5f over 1.5-30 A", pr);
         CHECK_MSG(rms <= 0.058, "RMS after scaling = %.4f of max |G|", rms);
-        CHECK_MSG(k > 0.355 && k < 0.372, "PDFgetX3 / tsct scale = %.4f", k);
-        /* Absolute scale: the first shell of fcc Ni holds 12 atoms; tsct's G gives 10.1 (the
-         * ad hoc normalisation keeps the Compton scattering in I at high Q, 16 % low); the
-         * PDFgetX3 .gr gives 7.3 and PDFgetX2's Ni (test_ni_pdfgetx2) 11.6. */
+        CHECK_MSG(k > 0.89 && k < 0.915, "PDFgetX3 / tsct scale = %.4f", k);
+        /* Absolute scale: the first shell of fcc Ni holds 12 atoms; tsct's G gives 7.09 and
+         * the PDFgetX3 .gr 7.26 (PDFgetX3's least-squares scale shrinks G by the mean square
+         * of S - 1 and keeps the Compton scattering in I); PDFgetX2's Ni (test_ni_pdfgetx2),
+         * fully corrected, 11.6. */
         double n1 = ni_first_shell(r, g, nx), n1x = ni_first_shell(rx, gx, nx);
-        CHECK_MSG(n1 > 9.9 && n1 < 10.3, "first-shell coordination %.3f", n1);
+        CHECK_MSG(n1 > 6.9 && n1 < 7.3, "first-shell coordination %.3f", n1);
         CHECK_MSG(n1x < 7.5, "PDFgetX3's first shell %.3f", n1x);
         /* Peaks 2 and 3 agree within 0.01 A; the first (a / sqrt 2 = 2.492 A by the Bragg
          * peaks of this .chi) comes out at 2.517 A here and 2.487 A in PDFgetX3's .gr, from
@@ -587,10 +610,11 @@ static void test_ni_pdfgetx2(void)
         CHECK_MSG(dr < 1e-9, "r grids differ by %g", dr);
         double *g = malloc(n2 * sizeof *g);
         CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, NULL, &err), &err);
-        /* The normalisations agree within 13 % (measured 10.10 / 11.62 = 0.869): S -> 1 at
-         * high Q against PDFgetX2's Compton-corrected intensities. */
+        /* PDFgetX3's ad hoc scale against PDFgetX2's explicit corrections: measured
+         * 7.09 / 11.62 = 0.610 (docs/pdf.md: the least-squares scale is below the absolute
+         * one by the mean square of S - 1 and the Compton fraction at high Q). */
         double ratio = ni_first_shell(r, g, n2) / n1x2;
-        CHECK_MSG(ratio > 0.85 && ratio < 0.89, "first shell tsct / PDFgetX2 = %.4f", ratio);
+        CHECK_MSG(ratio > 0.59 && ratio < 0.63, "first shell tsct / PDFgetX2 = %.4f", ratio);
         /* Strong shells 2 and 3 (6 and 24 atoms) within 0.01 A of PDFgetX2's. */
         for (int pk = 1; pk < 3; pk++) {
             const double d = NI_A * sqrt((pk + 1) / 2.0);
