@@ -231,23 +231,28 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
 {
     tsct_error err = TSCT_ERROR_INIT;
     tsct_composition *comp = NULL;
-    double *bq = NULL, *bi = NULL;
-    int64_t nb = 0;
+    /* Every background, read once: bq[k], bi[k] of nb[k] points. */
+    double *bq[TSCT_PDF_MAX_BACKGROUNDS] = {NULL}, *bi[TSCT_PDF_MAX_BACKGROUNDS] = {NULL};
+    int64_t nb[TSCT_PDF_MAX_BACKGROUNDS] = {0};
+    const int nbg = cfg->nbackgroundfile;
     tsct_status st = tsct_composition_parse(&comp, cfg->composition, &err);
-    if (st == TSCT_OK && cfg->backgroundfile[0])
-        st = read_q(cfg, cfg->backgroundfile, &bq, &bi, &nb, &err);
+    for (int k = 0; k < nbg && st == TSCT_OK; k++)
+        st = read_q(cfg, cfg->backgroundfile[k], &bq[k], &bi[k], &nb[k], &err);
+    if (st == TSCT_OK && ninputs > 1 && o->output) {
+        struct stat sb;
+        if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->source, "output",
+                                tsct_pdf_config_line(cfg, "output"),
+                                "-o / output must be a folder for %d inputs, found '%s'",
+                                ninputs, o->output);
+    }
     if (st != TSCT_OK) {
         tsct_composition_destroy(comp);
-        return tsct_cli_fail(cli, &err);
-    }
-    if (ninputs > 1 && o->output) {
-        struct stat sb;
-        if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            tsct_composition_destroy(comp);
-            free(bq);
-            free(bi);
-            return tsct_cli_usage_error(cli, "-o must be a folder for %d inputs", ninputs);
+        for (int k = 0; k < nbg; k++) {
+            free(bq[k]);
+            free(bi[k]);
         }
+        return tsct_cli_fail(cli, &err);
     }
     char *header = malloc(65536);
     int rc = TSCT_EXIT_OK;
@@ -257,24 +262,26 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
         int64_t n = 0;
         tsct_pdf_plan *plan = NULL;
         st = read_q(cfg, in, &q, &iq, &n, &err);
-        if (st == TSCT_OK && bq) {
-            double *b = malloc((size_t)n * sizeof *b);
-            if (!b) {
-                st = tsct_error_set(&err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
-            } else {
-                tsct_pattern_interp(bq, bi, nb, q, n, b);
-                for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
-                    if (isnan(b[i]) &&
-                        (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
-                        st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->backgroundfile,
-                                            "backgroundfile", -1,
-                                            "the background does not cover Q = %g 1/A of %s",
-                                            q[i], in);
-                    iq[i] -= cfg->bgscale * (isnan(b[i]) ? 0.0 : b[i]);
-                }
-                free(b);
+        if (st == TSCT_OK)
+            st = tsct_pdf_config_check_q(cfg, q[0], q[n - 1], in, &err);
+        /* I = I_sample - sum_k bgscale_k I_background_k, each background interpolated onto
+         * the sample's Q and required to cover it up to qmaxinst. */
+        double *b = st == TSCT_OK && nbg ? malloc((size_t)n * sizeof *b) : NULL;
+        if (st == TSCT_OK && nbg && !b)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
+        for (int k = 0; k < nbg && st == TSCT_OK; k++) {
+            const double scale = tsct_pdf_config_bgscale(cfg, k);
+            tsct_pattern_interp(bq[k], bi[k], nb[k], q, n, b);
+            for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
+                if (isnan(b[i]) && (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
+                    st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->backgroundfile[k],
+                                        "backgroundfile", -1,
+                                        "the background does not cover Q = %g 1/A of %s", q[i],
+                                        in);
+                iq[i] -= scale * (isnan(b[i]) ? 0.0 : b[i]);
             }
         }
+        free(b);
         if (st == TSCT_OK) {
             st = tsct_pdf_plan_create(&cfg->params, comp, q, n, &plan, &err);
             if (st != TSCT_OK)
@@ -335,8 +342,10 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
     if (!header)
         rc = tsct_cli_fail(cli, &err);
     free(header);
-    free(bq);
-    free(bi);
+    for (int k = 0; k < nbg; k++) {
+        free(bq[k]);
+        free(bi[k]);
+    }
     tsct_composition_destroy(comp);
     return rc;
 }
@@ -354,7 +363,7 @@ static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec
         double value;
     } num[] = {{"qmin", p->qmin},   {"qmax", p->qmax},   {"qmaxinst", p->qmaxinst},
                {"rmin", p->rmin},   {"rmax", p->rmax},   {"rstep", p->rstep},
-               {"rpoly", p->rpoly}, {"lorch", p->lorch}, {"bgscale", rec->bgscale},
+               {"rpoly", p->rpoly}, {"lorch", p->lorch}, {"bgscale", tsct_pdf_config_bgscale(rec, 0)},
                {"polynomial_degree", degree}};
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
         TSCT_TRY(tsct_dataset_set_attr_double(d, num[i].name, num[i].value, err));
@@ -841,12 +850,16 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
         st = tsct_pdf_config_set(&cfg, o.keys[i], o.values[i], NULL, -1, &err);
     if (st == TSCT_OK)
         st = tsct_pdf_config_check(&cfg, &err);
-    if (st == TSCT_OK && o.container && cfg.backgroundfile[0])
+    if (st == TSCT_OK && o.container && cfg.nbackgroundfile > 0)
         st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg.source, "backgroundfile", -1,
                             "--container works on reconstructed patterns: subtract the "
                             "background before reconstruction");
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
+    /* The configuration's output and force, unless the options say otherwise. */
+    if (!o.output && cfg.output[0] && !o.container)
+        o.output = cfg.output;
+    o.force |= cfg.force;
     if (o.region)
         return run_region(cli, &o, &cfg);
     if (o.container)

@@ -2,6 +2,7 @@
  * PDFgetX3's own output; the configuration reader on good and bad files. */
 #include <math.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "tsct/composition.h"
 #include "tsct/formfactor.h"
@@ -510,7 +511,7 @@ static void test_ni_pdfgetx3(void)
     CHECK_OK(tsct_pdf_config_read(&cfg, NI_DIR "/Ni_gr_file.gr", NULL, &err), &err);
     CHECK(!strcmp(cfg.composition, "Ni") && !strcmp(cfg.dataformat, "QA"));
     CHECK(cfg.params.qmax == 24 && cfg.params.qmaxinst == 25 && cfg.params.rpoly == 2 &&
-          cfg.params.rmax == 60 && cfg.params.rstep == 0.01 && cfg.backgroundfile[0] == 0);
+          cfg.params.rmax == 60 && cfg.params.rstep == 0.01 && cfg.nbackgroundfile == 0);
     double *q, *I, *rx, *gx;
     int64_t n, nx;
     CHECK(read_ni_chi(&q, &I, &n) == 1);
@@ -643,26 +644,48 @@ static void test_config(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
     const char *dir = tsct_test_tmpdir(TSCT_TEST_TMP);
-    char path[4096];
+    char path[4096], want[4200];
     static tsct_pdf_config cfg;
+    /* The whole language: comments, [DEFAULT] and a named section, "=" and ":", keys in any
+     * case, plural aliases, a value continued on indented lines, lists split on commas,
+     * spaces and line ends, the display keys, datapath searched for a file that is not in
+     * the configuration's folder (c.chi lives in data/). */
+    snprintf(path, sizeof path, "%s/data", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/data/c.chi", dir);
+    write_file(path, "1 1\n2 2\n");
     snprintf(path, sizeof path, "%s/good.cfg", dir);
     write_file(path, "# comment\n[DEFAULT]\ndataformat = twotheta\nwavelength = 0.1427\n"
-                     "composition = Li Co O2\ninputfile = a.chi\n    sub/b.chi\n"
-                     "backgroundfile = bg.chi\nbgscale: 0.5\noutputtypes = gr, sq\n"
-                     "rpoly = 1.1\n\n[hot]\ncomposition = CeO2\nqmax = 20\n");
+                     "composition = Li Co\n    O2\ninputfile = a.chi\n    sub/b.chi c.chi\n"
+                     "backgroundfiles = bg.chi, bg2.chi\nbgscales: 0.5 0.25\n"
+                     "outputtypes = gr, sq\ndatapath = data\nplot = gr, fq\ninteract = no\n"
+                     "verbose = info\nforce = yes\noutput = out\nrpoly = 1.1\nQMAX = 25\n"
+                     "\n[hot]\ncomposition = CeO2\nqmax = 20\n");
     tsct_pdf_config_init(&cfg);
     CHECK_OK(tsct_pdf_config_read(&cfg, path, "hot", &err), &err);
     CHECK(!strcmp(cfg.dataformat, "twotheta") && cfg.wavelength == 0.1427);
-    CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20 && cfg.bgscale == 0.5);
-    CHECK(cfg.ninputfile == 2);
-    char want[4200];
+    CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20);
+    CHECK(tsct_pdf_config_line(&cfg, "qmax") == 23 && tsct_pdf_config_line(&cfg, "bgscales") == 10);
+    CHECK(tsct_pdf_config_line(&cfg, "qmin") == -1);
+    CHECK(cfg.nbackgroundfile == 2 && cfg.nbgscale == 2 && tsct_pdf_config_bgscale(&cfg, 0) == 0.5 &&
+          tsct_pdf_config_bgscale(&cfg, 1) == 0.25);
+    CHECK(cfg.force == 1 && !strcmp(cfg.output, "out") && cfg.ndatapath == 1);
+    CHECK_MSG(cfg.ninputfile == 3, "%d input files", cfg.ninputfile);
     snprintf(want, sizeof want, "%s/sub/b.chi", dir);
     CHECK_MSG(!strcmp(cfg.inputfile[1], want), "%s", cfg.inputfile[1]);
-    snprintf(want, sizeof want, "%s/bg.chi", dir);
-    CHECK(!strcmp(cfg.backgroundfile, want));
+    snprintf(want, sizeof want, "%s/data/c.chi", dir);
+    CHECK_MSG(!strcmp(cfg.inputfile[2], want), "%s", cfg.inputfile[2]);
+    snprintf(want, sizeof want, "%s/bg2.chi", dir);
+    CHECK(!strcmp(cfg.backgroundfile[1], want));
     CHECK(cfg.noutputtypes == 2 && !strcmp(cfg.outputtypes[0], "sq") &&
           !strcmp(cfg.outputtypes[1], "gr"));
     CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
+    /* Without the section: [DEFAULT]'s composition (continued on the next line) and qmax. */
+    static tsct_pdf_config def;
+    tsct_pdf_config_init(&def);
+    CHECK_OK(tsct_pdf_config_read(&def, path, NULL, &err), &err);
+    CHECK_MSG(!strcmp(def.composition, "Li Co O2") && def.params.qmax == 25, "'%s' %g",
+              def.composition, def.params.qmax);
     /* The written header reads back to the same settings. */
     char text[8192];
     tsct_pdf_config_format(&cfg, "test", text, sizeof text);
@@ -673,28 +696,84 @@ static void test_config(void)
     CHECK_OK(tsct_pdf_config_read(&back, path, NULL, &err), &err);
     CHECK(back.params.qmax == 20 && back.params.rpoly == 1.1 && back.wavelength == 0.1427 &&
           !strcmp(back.composition, "CeO2") && back.noutputtypes == 2 &&
-          !strcmp(back.backgroundfile, cfg.backgroundfile));
+          back.nbackgroundfile == 2 && !strcmp(back.backgroundfile[1], cfg.backgroundfile[1]) &&
+          back.nbgscale == 2 && back.bgscale[1] == 0.25);
+    /* PDFgetX3's defaults for every key a file leaves out. */
+    snprintf(path, sizeof path, "%s/min.cfg", dir);
+    write_file(path, "[DEFAULT]\ncomposition = Ni\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK(!strcmp(cfg.dataformat, "QA") && cfg.nbackgroundfile == 0 &&
+          tsct_pdf_config_bgscale(&cfg, 0) == 1 && cfg.twothetazero == 0 &&
+          cfg.noutputtypes == 1 && !strcmp(cfg.outputtypes[0], "gr") &&
+          !strcmp(cfg.mode, "xray") && cfg.params.rpoly == 0.9 && cfg.params.qmin == 0 &&
+          cfg.params.qmax == 0 && cfg.params.qmaxinst == 0 && cfg.params.rmin == 0 &&
+          cfg.params.rmax == 30 && cfg.params.rstep == 0.01 && !cfg.force);
+    CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
 
+    /* Errors found while reading: file, key, line. */
     struct {
         const char *text, *needle;
+        tsct_status st;
     } bad[] = {
-        {"[DEFAULT]\ncomposition = Ni\nqmaxinstt = 25\n", "bad.cfg: qmaxinstt[3]: unknown key"},
-        {"[DEFAULT]\ncomposition =\n", "composition[2]: empty composition"},
-        {"[DEFAULT]\nqmax = 2x\n", "qmax[2]: expected a number, found '2x'"},
-        {"[DEFAULT]\ndataformat = tth\n", "dataformat[2]: expected twotheta, QA or Qnm"},
-        {"[DEFAULT]\nmode = neutron\n", "only mode 'xray'"},
-        {"composition = Ni\n", "start the file with [DEFAULT]"},
-        {"[DEFAULT]\ncomposition = Xx2\n", "composition[2]"},
-        {"[DEFAULT]\noutputtype = gr, pdf\n", "found 'pdf'"},
-        {"[DEFAULT\n", "expected [NAME]"},
+        {"[DEFAULT]\ncomposition = Ni\nqmaxinstt = 25\n", "bad.cfg: qmaxinstt[3]: unknown key",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\ncomposition =\n", "composition[2]: empty composition", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nqmax = 2x\n", "qmax[2]: expected a number, found '2x'", TSCT_ERR_VALUE},
+        {"[DEFAULT]\n\nqmax = -1\n", "bad.cfg: qmax[3]: expected 0 (qmaxinst", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nrstep = 0\n", "rstep[2]: expected a step > 0", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nbgscale = 1, x\n", "bgscale[2]: expected a number, found 'x'",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\ndataformat = tth\n", "dataformat[2]: expected twotheta, QA or Qnm",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\nmode = neutron\n", "mode[2]: mode 'neutron' is not supported",
+         TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = sas\n", "mode[2]: mode 'sas' is not supported",
+         TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = xrays\n", "mode[2]: expected xray", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nforce = maybe\n", "force[2]: expected yes or no", TSCT_ERR_VALUE},
+        {"composition = Ni\n", "start the file with [DEFAULT]", TSCT_ERR_VALUE},
+        {"[DEFAULT]\ncomposition = Xx2\n", "composition[2]", TSCT_ERR_VALUE},
+        {"[DEFAULT]\noutputtype = gr, pdf\n", "found 'pdf'", TSCT_ERR_VALUE},
+        {"[DEFAULT\n", "expected [NAME]", TSCT_ERR_VALUE},
     };
     snprintf(path, sizeof path, "%s/bad.cfg", dir);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i].text);
         tsct_pdf_config_init(&cfg);
-        CHECK_FAILS(tsct_pdf_config_read(&cfg, path, NULL, &err), TSCT_ERR_VALUE, &err,
+        CHECK_FAILS(tsct_pdf_config_read(&cfg, path, NULL, &err), bad[i].st, &err,
                     bad[i].needle);
     }
+    /* Errors found by the checks, still naming the line of the key. */
+    struct {
+        const char *text, *needle;
+    } inconsistent[] = {
+        {"[DEFAULT]\ncomposition = Ni\nbackgroundfile = a.chi\n  b.chi\nbgscale = 0.5\n",
+         "bgscale[5]: 1 scales for 2 background files (backgroundfile, line 3)"},
+        {"[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\nqmax = 30\n",
+         "qmax[4]: qmax = 30 is above qmaxinst = 25, line 3:"},
+        {"[DEFAULT]\ncomposition = Ni\nqmin = 12\nqmax = 10\n", "qmin[3]: qmin = 12 must be"},
+    };
+    for (size_t i = 0; i < sizeof inconsistent / sizeof inconsistent[0]; i++) {
+        write_file(path, inconsistent[i].text);
+        tsct_pdf_config_init(&cfg);
+        CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+        CHECK_FAILS(tsct_pdf_config_check(&cfg, &err), TSCT_ERR_VALUE, &err,
+                    inconsistent[i].needle);
+    }
+    /* Against the data: qmaxinst or qmax beyond the last Q. */
+    write_file(path, "[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK_OK(tsct_pdf_config_check_q(&cfg, 0.1, 25.0, "x.chi", &err), &err);
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, 0.1, 20.0, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "bad.cfg: qmaxinst[3]: qmaxinst = 25 is above the data: x.chi ends at Q = 20");
+    write_file(path, "[DEFAULT]\ncomposition = Ni\n\nqmax = 26\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, 0.1, 25.0, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "qmax[4]: qmax = 26 is above the data");
+
     write_file(path, "[DEFAULT]\nrpoly = 1\n");
     tsct_pdf_config_init(&cfg);
     CHECK_FAILS(tsct_pdf_config_read(&cfg, path, "nosuch", &err), TSCT_ERR_NOT_FOUND, &err,

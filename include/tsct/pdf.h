@@ -110,14 +110,27 @@ tsct_status tsct_pdf_execute(const tsct_pdf_plan *plan, const float *iq, int64_t
 
 /* ---- PDFgetX3 configuration -------------------------------------------------------------- */
 
+#define TSCT_PDF_MAX_INPUTS 64      /* inputfile entries */
+#define TSCT_PDF_MAX_BACKGROUNDS 16 /* backgroundfile entries (and bgscale values) */
+#define TSCT_PDF_MAX_DATAPATH 16    /* datapath folders */
+#define TSCT_PDF_CONFIG_NKEYS 32    /* size of the private key-line table */
+
 /* Settings of a PDFgetX3 .cfg file (and of the header of its output files). Strings are
- * NUL-terminated; file names are resolved against the folder of the configuration file. */
+ * NUL-terminated. File names read from a configuration file are resolved against its folder,
+ * then against each datapath folder (the first that exists wins); names set without a file
+ * (command-line options) are taken as given, then searched in datapath. */
 typedef struct tsct_pdf_config {
     char dataformat[16];       /* "twotheta", "QA" or "Qnm" */
-    char inputfile[64][1024];  /* inputfile: one or more, one per line */
+    char inputfile[TSCT_PDF_MAX_INPUTS][1024]; /* inputfile: one or more */
     int ninputfile;
-    char backgroundfile[1024]; /* "" for none */
-    double bgscale;            /* default 1 */
+    char backgroundfile[TSCT_PDF_MAX_BACKGROUNDS][1024]; /* none: nbackgroundfile = 0 */
+    int nbackgroundfile;
+    double bgscale[TSCT_PDF_MAX_BACKGROUNDS]; /* one per background; default 1 each */
+    int nbgscale;              /* values given (0: none given, every scale is 1) */
+    char datapath[TSCT_PDF_MAX_DATAPATH][1024]; /* folders searched for input files */
+    int ndatapath;
+    char output[1024];         /* output file or folder ("" : the current folder) */
+    int force;                 /* 1: overwrite existing output files */
     double twothetazero;       /* deg, subtracted from 2theta (default 0) */
     char outputtypes[4][4];    /* subset of "iq", "sq", "fq", "gr" in that order */
     int noutputtypes;
@@ -126,32 +139,55 @@ typedef struct tsct_pdf_config {
     char composition[256];
     tsct_pdf_params params;    /* qmin, qmax, qmaxinst, rmin, rmax, rstep, rpoly, lorch */
     char source[1024];         /* the file read, "" if none */
+    int64_t keyline[TSCT_PDF_CONFIG_NKEYS]; /* private: use tsct_pdf_config_line() */
 } tsct_pdf_config;
 
-/* Defaults (PDFgetX3's): dataformat QA, bgscale 1, outputtypes gr, mode xray, params
- * TSCT_PDF_PARAMS_DEFAULT; no composition, no wavelength. */
+/* Defaults (PDFgetX3's for every key a file leaves out): dataformat QA, no input or
+ * background files, bgscale 1, twothetazero 0, outputtypes gr, mode xray, rpoly 0.9,
+ * qmin 0, qmax and qmaxinst 0 (= the end of the data), r 0 .. 30 by 0.01, no force, no
+ * composition (required), no wavelength (required for twotheta). */
 void tsct_pdf_config_init(tsct_pdf_config *cfg);
 
 /* Read the [DEFAULT] section of a .cfg file and then section `section` (may be NULL) on top
- * of the current values of cfg. Syntax: "key = value" or "key: value", comments starting
- * with '#' or ';', continuation lines (indented) add values to inputfile. Keys: dataformat,
- * inputfile, backgroundfile, bgscale, twothetazero, outputtype(s), mode, wavelength,
- * composition, qmaxinst, qmin, qmax, rmin, rmax, rstep, rpoly, and lorch (tsct: yes/no);
- * PDFgetX3's version, output, force, verbose, plot, interact and datapath are accepted and
- * ignored. Errors (file, key, 1-based line in the message): TSCT_ERR_NOT_FOUND (no file, no
- * such section), TSCT_ERR_VALUE (unknown key, bad number, bad dataformat / outputtype / mode,
- * empty composition). */
+ * of the current values of cfg (Python ConfigParser syntax, as PDFgetX3 reads it):
+ * "key = value" or "key: value", keys case-insensitive, full-line comments starting with '#'
+ * or ';', a value continued on the following indented lines, reading stops at
+ * "#### start data" (so PDFgetX3's and tsct's output files are configurations).
+ * List keys (inputfile, backgroundfile(s), bgscale(s), datapath, outputtype(s)) take values
+ * separated by commas, spaces or continuation lines. Keys: dataformat, inputfile,
+ * backgroundfile(s), bgscale(s), datapath, output, outputtype(s), force, mode, wavelength,
+ * twothetazero, composition, qmaxinst, qmin, qmax, rmin, rmax, rstep, rpoly; version,
+ * plot, interact and verbose are accepted and do nothing here; lorch (yes/no) is tsct's.
+ * Errors (the message names the file, the key and its 1-based line): TSCT_ERR_NOT_FOUND (no
+ * file, no such section), TSCT_ERR_VALUE (unknown key, a bad or out-of-range number such as
+ * a negative qmax, bad dataformat / outputtype / boolean, empty or unknown composition, too
+ * many files), TSCT_ERR_UNSUPPORTED (mode neutron or sas: X-ray form factors only). */
 tsct_status tsct_pdf_config_read(tsct_pdf_config *cfg, const char *path, const char *section,
                                  tsct_error *err);
 
-/* Set one key from a string, as the file would (for command-line options); line is used in
- * messages (-1: none). */
+/* Set one key from a string, as the file would (for command-line options); file and line
+ * are used in messages and recorded for tsct_pdf_config_line (file NULL, line -1: none). */
 tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const char *value,
                                 const char *file, int64_t line, tsct_error *err);
 
-/* Check that the configuration can run: composition set and parsable, wavelength > 0 for
- * twotheta, mode xray. Errors: TSCT_ERR_VALUE naming the key. */
+/* The 1-based line of the configuration file where `key` was last set, or -1 (a default,
+ * or set from the command line). */
+int64_t tsct_pdf_config_line(const tsct_pdf_config *cfg, const char *key);
+
+/* The scale of background k (0 <= k < nbackgroundfile): bgscale[k], or 1 if none given. */
+double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k);
+
+/* Check that the configuration can run: composition set, wavelength > 0 for twotheta, one
+ * bgscale per background (or none), qmin < qmax and qmax <= qmaxinst where both are given.
+ * Errors: TSCT_ERR_VALUE naming the file, the key and its line. */
 tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err);
+
+/* Check the Q limits against a pattern whose Q (1/A) runs from q_first to q_last (`input`
+ * names it in messages): qmaxinst and qmax not above the data, qmin below the end of the
+ * data. Errors: TSCT_ERR_VALUE naming the configuration file, the key and its line, and the
+ * input. */
+tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, double q_first, double q_last,
+                                    const char *input, tsct_error *err);
 
 /* Write every setting as a PDFgetX3 configuration block ("[DEFAULT]", "key = value" lines,
  * ending with "# End of config ---..."), the header of .iq/.sq/.fq/.gr files, into buf. The
