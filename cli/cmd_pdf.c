@@ -470,7 +470,9 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
                             (long long)shape[0]);
         goto fail;
     }
-    st = tsct_composition_parse(&comp, cfg->composition, &err);
+    st = nq > 0 ? tsct_pdf_config_check_q(cfg, q[0], q[nq - 1], o->container, &err) : TSCT_OK;
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {
         tsct_pdf_params p = cfg->params;
         p.nthreads = cli->nthreads;
@@ -703,7 +705,9 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
                             "the reference time step must be below nt = %lld", (long long)nt);
         goto fail;
     }
-    st = tsct_composition_parse(&comp, cfg->composition, &err);
+    st = nq > 0 ? tsct_pdf_config_check_q(cfg, q[0], q[nq - 1], qpath, &err) : TSCT_OK;
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {
         st = tsct_pdf_plan_create(&cfg->params, comp, q, nq, &plan, &err);
         if (st != TSCT_OK)
