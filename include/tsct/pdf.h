@@ -1,9 +1,12 @@
 /* tsct/pdf.h - pair distribution functions: I(Q) -> S(Q) -> F(Q) -> G(r), the PDFgetX3 way.
  *
  * Definitions (docs/pdf.md; P. Juhas et al., J. Appl. Cryst. 46 (2013) 560):
- *   I(Q)   measured intensity after background subtraction (I_sample - bgscale I_background)
- *   alpha  intensity scale: `scale` if > 0, else sum <f^2> / sum I over the data points with
- *          qmaxinst / 2 <= Q <= qmaxinst (the high-Q asymptote S -> 1)
+ *   I(Q)   measured intensity after background subtraction (I_sample - sum_k bgscale_k
+ *          I_background_k)
+ *   alpha  intensity scale: `scale` if > 0, else PDFgetX3's: the alpha that minimises
+ *          integral [(alpha I - <f^2>) / <f>^2]^2 dQ = integral (S - 1)^2 dQ over the data
+ *          points in [qmin, qmaxinst], i.e. alpha = sum w I <f^2> / <f>^4 / sum w I^2 / <f>^4
+ *          with w the trapezoid weights of those points (docs/pdf.md, "Scale")
  *   F_m(Q) = Q [alpha I(Q) - <f^2>(Q)] / <f>^2(Q)                       for Q <= qmaxinst
  *   F(Q)   = F_m(Q) - P(Q), P(Q) = Q sum_{k<n} c_k T_k(2 Q / qmaxinst - 1), the least-squares
  *            fit of F_m over the data points in [qmin, qmaxinst] (Chebyshev T_k), degree
@@ -87,9 +90,9 @@ int tsct_pdf_plan_degree(const tsct_pdf_plan *plan);
 
 /* One pattern, in double precision, with every intermediate (the reference path).
  * iq[nq]: background-subtracted intensity. Outputs (any may be NULL): sq[nq], fq[nq]
- * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha. Thread-safe; allocates a scratch
- * F(Q) only when fq is NULL. Errors: TSCT_ERR_VALUE if alpha is not finite and > 0 (e.g. an
- * empty pattern), TSCT_ERR_NOMEM. */
+ * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha (also set when it is refused).
+ * Thread-safe; allocates a scratch F(Q) only when fq is NULL. Errors: TSCT_ERR_VALUE if
+ * alpha is not finite and > 0 (an empty or negative pattern), TSCT_ERR_NOMEM. */
 tsct_status tsct_pdf_execute_one(const tsct_pdf_plan *plan, const double *iq, double *sq,
                                  double *fq, double *gr, double *alpha, tsct_error *err);
 
