@@ -444,7 +444,6 @@ static void test_debye_nanoparticle(void)
     if (!plan)
         return;
     const int64_t nr = tsct_pdf_plan_nr(plan);
-    const double *r = tsct_pdf_plan_r(plan);
     double *g = malloc(nr * sizeof *g), alpha;
     CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, &alpha, &err), &err);
     /* The automatic scale is PDFgetX3's least-squares match of S to 1 over [qmin, qmaxinst]:
@@ -469,6 +468,9 @@ static void test_debye_nanoparticle(void)
     tsct_pdf_plan_destroy(plan);
     p.scale = 1;
     CHECK_OK(tsct_pdf_plan_create(&p, c, q, n, &plan, &err), &err);
+    if (!plan)
+        return;
+    const double *r = tsct_pdf_plan_r(plan);
     CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, NULL, &err), &err);
     const double dist[4] = {a / sqrt(2), a, a * sqrt(1.5), a * sqrt(2)};
     for (int k = 0; k < 4; k++) {
