@@ -72,19 +72,28 @@ for name, (stem, bg, comp) in EX.items():
     # tsct's steps after the scale: F = alpha Q I / <f>^2 - Q <f^2> / <f>^2 less the
     # polynomial Q sum_k<n c_k T_k(2Q / qmaxinst - 1), n = round(rpoly qmaxinst / pi); G by
     # the trapezoid rule over Q <= qmax.
-    deg = int(np.floor(rpoly * qmi / np.pi + 0.5))
-    B = np.stack([q * cheb.chebval(2 * q / qmi - 1, np.eye(deg)[k]) for k in range(deg)], 1)
-    P = np.eye(q.size) - B @ np.linalg.pinv(B)
     tr = q <= qmax * (1 + 1e-9)
     wt = np.zeros_like(q)
     wt[tr] = trapezoid(q[tr]) * 2 / np.pi
     T = np.sin(np.outer(r, q)) * wt
-    gt, g0 = T @ (P @ (q * I / fm ** 2)), T @ (P @ (q * f2 / fm ** 2))
     m = (r >= 1.5) & (r <= 30)
-    ax3 = (gt[m] @ (gx[m] + g0[m])) / (gt[m] @ gt[m])
-    res = ax3 * gt - g0 - gx
-    print("%-6s alpha_x3 = %.6g: residual RMS %.3f %% of max |G| over 1.5-30 A" %
-          (name, ax3, 100 * np.sqrt(np.mean(res[m] ** 2)) / np.abs(gx[m]).max()))
+
+    def fit(deg):
+        """alpha_x3 and the residual RMS / max |G| with a polynomial of deg terms."""
+        B = np.stack([q * cheb.chebval(2 * q / qmi - 1, np.eye(deg)[k]) for k in range(deg)], 1)
+
+        def less_poly(y):
+            return y - B @ np.linalg.lstsq(B, y, rcond=None)[0]
+        gt, g0 = T @ less_poly(q * I / fm ** 2), T @ less_poly(q * f2 / fm ** 2)
+        a = (gt[m] @ (gx[m] + g0[m])) / (gt[m] @ gt[m])
+        return a, np.sqrt(np.mean((a * gt - g0 - gx)[m] ** 2)) / np.abs(gx[m]).max()
+
+    deg = int(np.floor(rpoly * qmi / np.pi + 0.5))
+    ax3, res = fit(deg)
+    print("%-6s alpha_x3 = %.6g: residual RMS %.3f %% of max |G| over 1.5-30 A; "
+          "rpoly qmaxinst / pi = %.2f, degree %d; residual with degree %s" %
+          (name, ax3, 100 * res, rpoly * qmi / np.pi, deg,
+           ", ".join("%d: %.3f %%" % (d, 100 * fit(d)[1]) for d in (deg - 1, deg + 1))))
     w = trapezoid(q)
     cand = {}
     for lo in (0.0, 0.25, 0.5, 0.75, 0.9):
