@@ -160,7 +160,8 @@ void tsct_pdf_config_init(tsct_pdf_config *cfg);
  * separated by commas, spaces or continuation lines. Keys: dataformat, inputfile,
  * backgroundfile(s), bgscale(s), datapath, output, outputtype(s), force, mode, wavelength,
  * twothetazero, composition, qmaxinst, qmin, qmax, rmin, rmax, rstep, rpoly; version,
- * plot, interact and verbose are accepted and do nothing here; lorch (yes/no) is tsct's.
+ * plot, interact, verbose and formfactorfile (of mode sas) are accepted and do nothing here;
+ * lorch (yes/no) is tsct's.
  * Errors (the message names the file, the key and its 1-based line): TSCT_ERR_NOT_FOUND (no
  * file, no such section), TSCT_ERR_VALUE (unknown key, a bad or out-of-range number such as
  * a negative qmax, bad dataformat / outputtype / boolean, empty or unknown composition, too

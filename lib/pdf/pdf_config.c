@@ -24,7 +24,9 @@ static const char *const key_names[] = {
     "dataformat", "inputfile", "backgroundfile", "bgscale", "datapath", "output",
     "outputtype", "force", "mode", "wavelength", "twothetazero", "composition", "qmaxinst",
     "qmin", "qmax", "rmin", "rmax", "rstep", "rpoly", "lorch", "plot", "interact", "verbose",
-    "version", NULL};
+    "version", "formfactorfile", NULL};
+_Static_assert(sizeof key_names / sizeof key_names[0] - 1 <= TSCT_PDF_CONFIG_NKEYS,
+               "the key-line table of tsct_pdf_config is too small");
 static const char *const key_aliases[][2] = {{"outputtypes", "outputtype"},
                                              {"backgroundfiles", "backgroundfile"},
                                              {"bgscales", "bgscale"},
@@ -361,7 +363,8 @@ tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const cha
         return TSCT_OK;
     }
     /* plot, interact, verbose, version: PDFgetX3's display keys and its output headers'
-     * version; accepted, nothing to do here. */
+     * version; formfactorfile: the form factors of mode sas, which is refused above.
+     * Accepted, nothing to do here. */
     return TSCT_OK;
 }
 
