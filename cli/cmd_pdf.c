@@ -365,7 +365,8 @@ static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec
         double value;
     } num[] = {{"qmin", p->qmin},   {"qmax", p->qmax},   {"qmaxinst", p->qmaxinst},
                {"rmin", p->rmin},   {"rmax", p->rmax},   {"rstep", p->rstep},
-               {"rpoly", p->rpoly}, {"lorch", p->lorch}, {"bgscale", tsct_pdf_config_bgscale(rec, 0)},
+               {"rpoly", p->rpoly}, {"lorch", p->lorch},
+               {"bgscale", tsct_pdf_config_bgscale(rec, 0)},
                {"polynomial_degree", degree}};
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
         TSCT_TRY(tsct_dataset_set_attr_double(d, num[i].name, num[i].value, err));

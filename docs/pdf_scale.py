@@ -103,7 +103,8 @@ for name, (stem, bg, comp) in EX.items():
         cand["I -> <f^2> Q^%d-weighted over [0, qmaxinst]" % p] = \
             (q ** p * f2).sum() / (q ** p * I).sum()
     for label, wl in (("1", 1), ("Q^2", q ** 2), ("1/<f^2>^2", 1 / f2 ** 2),
-                      ("Q^2/<f>^4 (F space)", q ** 2 / fm ** 4), ("1/<f>^4 (S space)", 1 / fm ** 4)):
+                      ("Q^2/<f>^4 (F space)", q ** 2 / fm ** 4),
+                      ("1/<f>^4 (S space)", 1 / fm ** 4)):
         cand["least squares alpha I ~ <f^2>, weight %s, per point" % label] = \
             (wl * I * f2).sum() / (wl * I * I).sum()
     cand["least squares, weight 1/<f>^4, trapezoid in Q (tsct)"] = \

@@ -669,8 +669,8 @@ static void test_config(void)
     CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20);
     CHECK(tsct_pdf_config_line(&cfg, "qmax") == 23 && tsct_pdf_config_line(&cfg, "bgscales") == 10);
     CHECK(tsct_pdf_config_line(&cfg, "qmin") == -1);
-    CHECK(cfg.nbackgroundfile == 2 && cfg.nbgscale == 2 && tsct_pdf_config_bgscale(&cfg, 0) == 0.5 &&
-          tsct_pdf_config_bgscale(&cfg, 1) == 0.25);
+    CHECK(cfg.nbackgroundfile == 2 && cfg.nbgscale == 2 &&
+          tsct_pdf_config_bgscale(&cfg, 0) == 0.5 && tsct_pdf_config_bgscale(&cfg, 1) == 0.25);
     CHECK(cfg.force == 1 && !strcmp(cfg.output, "out") && cfg.ndatapath == 1);
     CHECK_MSG(cfg.ninputfile == 3, "%d input files", cfg.ninputfile);
     snprintf(want, sizeof want, "%s/sub/b.chi", dir);

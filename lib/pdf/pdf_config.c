@@ -579,7 +579,8 @@ int64_t tsct_pdf_config_format(const tsct_pdf_config *cfg, const char *version, 
 {
     const tsct_pdf_params *p = &cfg->params;
     char types[32] = "", wl[32] = "", scales[TSCT_PDF_MAX_BACKGROUNDS * 26] = "";
-    char *inputs = malloc(TSCT_PDF_MAX_INPUTS * 1030), *bgs = malloc(TSCT_PDF_MAX_BACKGROUNDS * 1030);
+    char *inputs = malloc(TSCT_PDF_MAX_INPUTS * 1030);
+    char *bgs = malloc(TSCT_PDF_MAX_BACKGROUNDS * 1030);
     if (!inputs || !bgs) {
         free(inputs);
         free(bgs);

@@ -358,8 +358,8 @@ tsct_status tsct_pdf_plan_create(const tsct_pdf_params *params, const tsct_compo
     pl->w_f = malloc((size_t)n * sizeof *pl->w_f);
     pl->h0_f = malloc((size_t)n * sizeof *pl->h0_f);
     pl->basis_f = malloc((size_t)(pl->deg * n + 1) * sizeof *pl->basis_f);
-    if (!pl->f2 || !pl->fm2 || !pl->w || !pl->h0 || !pl->sw || !pl->swf2 || !pl->basis || !pl->tw || !pl->w_f ||
-        !pl->h0_f || !pl->basis_f) {
+    if (!pl->f2 || !pl->fm2 || !pl->w || !pl->h0 || !pl->sw || !pl->swf2 || !pl->basis ||
+        !pl->tw || !pl->w_f || !pl->h0_f || !pl->basis_f) {
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pdf plan", -1, "tables");
         goto fail;
     }
