@@ -365,6 +365,14 @@ static void test_bad_params(void)
     CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
                 "qmax = 9 is above qmaxinst = 8");
     p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
+    p.qmax = -1; /* once silently replaced by qmaxinst */
+    CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "qmax: expected 0 (the end of the data) or a positive Q, got -1");
+    p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
+    p.qmaxinst = -5;
+    CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "qmaxinst: expected 0");
+    p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
     p.rstep = 0;
     CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err, "rstep");
     p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;

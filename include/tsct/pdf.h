@@ -48,8 +48,9 @@ typedef enum tsct_pdf_method {
 
 typedef struct tsct_pdf_params {
     double qmin;      /* 1/A, lower limit of the transform and of the polynomial fit (>= 0) */
-    double qmax;      /* 1/A, upper limit of the transform; <= 0: qmaxinst */
-    double qmaxinst;  /* 1/A, last reliable Q: upper limit of the fit; <= 0: last data point */
+    double qmax;      /* 1/A, upper limit of the transform; 0: qmaxinst (negative: error) */
+    double qmaxinst;  /* 1/A, last reliable Q: upper limit of the scale and of the fit;
+                         0: last data point (negative: error) */
     double rmin, rmax, rstep;  /* A, the r grid (rstep > 0, rmax >= rmin >= 0) */
     double rpoly;     /* A, sets the polynomial degree (above); 0: no correction */
     int lorch;        /* 1: Lorch window on F(Q) before the transform */
@@ -67,7 +68,7 @@ typedef struct tsct_pdf_workspace tsct_pdf_workspace;
 
 /* Plan the conversion of patterns sampled at q[nq] (1/A, strictly increasing) for a sample of
  * composition comp. Errors: TSCT_ERR_VALUE (q not increasing or not finite, a parameter out of
- * range, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
+ * range such as a negative qmax or qmaxinst, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
  * [qmin, qmax], more polynomial terms than fit points, <f>^2 = 0), TSCT_ERR_UNSUPPORTED
  * (TSCT_PDF_CHIRPZ on unequal Q steps), TSCT_ERR_NOMEM. The message names the parameter and
  * both values. On error *out is NULL. */

@@ -129,9 +129,15 @@ static tsct_status check_params(tsct_pdf_params *p, const double *q, int64_t nq,
                                   "Q must be finite, >= 0 and strictly increasing, found %g "
                                   "after %g", q[i], i ? q[i - 1] : 0.0);
     const double qlast = q[nq - 1];
-    if (p->qmaxinst <= 0)
+    /* 0 means "not set", as in PDFgetX3's headers; a negative limit is a mistake, not a
+     * request for the default. */
+    if (!(p->qmaxinst >= 0) || !(p->qmax >= 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, p->qmax >= 0 ? "qmaxinst" : "qmax", -1,
+                              "expected 0 (the end of the data) or a positive Q, got %g",
+                              p->qmax >= 0 ? p->qmaxinst : p->qmax);
+    if (p->qmaxinst == 0)
         p->qmaxinst = qlast;
-    if (p->qmax <= 0)
+    if (p->qmax == 0)
         p->qmax = p->qmaxinst;
     if (!isfinite(p->qmin) || p->qmin < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmin", -1,
