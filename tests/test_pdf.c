@@ -708,6 +708,15 @@ static void test_config(void)
           !strcmp(back.composition, "CeO2") && back.noutputtypes == 2 &&
           back.nbackgroundfile == 2 && !strcmp(back.backgroundfile[1], cfg.backgroundfile[1]) &&
           back.nbgscale == 2 && back.bgscale[1] == 0.25);
+    /* One scale for several backgrounds scales each (PDFgetX3's rule); force = once. */
+    snprintf(path, sizeof path, "%s/one.cfg", dir);
+    write_file(path, "[DEFAULT]\ncomposition = Ni\nbackgroundfiles = a.chi\n    b.chi\n"
+                     "bgscale = 0.5\nforce = once\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
+    CHECK(cfg.nbackgroundfile == 2 && tsct_pdf_config_bgscale(&cfg, 0) == 0.5 &&
+          tsct_pdf_config_bgscale(&cfg, 1) == 0.5 && cfg.force == 1);
     /* PDFgetX3's defaults for every key a file leaves out. */
     snprintf(path, sizeof path, "%s/min.cfg", dir);
     write_file(path, "[DEFAULT]\ncomposition = Ni\n");
@@ -758,11 +767,12 @@ static void test_config(void)
     struct {
         const char *text, *needle;
     } inconsistent[] = {
-        {"[DEFAULT]\ncomposition = Ni\nbackgroundfile = a.chi\n  b.chi\nbgscale = 0.5\n",
-         "bgscale[5]: 1 scales for 2 background files (backgroundfile, line 3)"},
+        {"[DEFAULT]\ncomposition = Ni\nbackgroundfile = a.chi\n  b.chi\nbgscale = 0.5 1 2\n",
+         "bgscale[5]: 3 scales for 2 background files (backgroundfile, line 3)"},
         {"[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\nqmax = 30\n",
          "qmax[4]: qmax = 30 is above qmaxinst = 25, line 3:"},
         {"[DEFAULT]\ncomposition = Ni\nqmin = 12\nqmax = 10\n", "qmin[3]: qmin = 12 must be"},
+        {"[DEFAULT]\ncomposition = Ni\nbgscale = 2, 3\n", "bgscale[3]: 2 scales for 0"},
     };
     for (size_t i = 0; i < sizeof inconsistent / sizeof inconsistent[0]; i++) {
         write_file(path, inconsistent[i].text);

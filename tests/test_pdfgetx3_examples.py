@@ -10,8 +10,9 @@ RMS difference <= 2 % of max |G|; the bounds below sit just above the measured f
 
 Then, on the Ni example: the outputs' identities (I = sample - background, F = Q (S - 1),
 G = (2/pi) int F sin(Qr) dQ), the same G from the pattern in Q (1/A) and Q (1/nm), several
-backgrounds = one background file holding their scaled sum, and a background list and a
-scale list of different lengths refused with file, line and key.
+backgrounds = one background file holding their scaled sum, one scale for two backgrounds
+scaling each, and a background list and a scale list of different lengths refused with file,
+line and key.
 """
 import os
 import shutil
@@ -160,11 +161,22 @@ with open(os.path.join(d, "two.gr")) as f:
 check("air.chi" in head and "bgscale = 0.80000000000000004, 0.29999999999999999" in head,
       "the .gr header lists both backgrounds and scales")
 
+# One scale for several backgrounds scales each (PDFgetX3's rule): the Kapton twice at 0.5
+# is the Kapton once (PDFgetX3's Multiple_Background_Subtraction example).
+shutil.copy(os.path.join(d, "kapton_bgrd_300k_nor_2-3.chi"), os.path.join(d, "copy.chi"))
+variant(os.path.join(d, "half.cfg"), "backgroundfiles = kapton_bgrd_300k_nor_2-3.chi, copy.chi\n"
+                                     "bgscale = 0.5\n")
+tsct(["pdf", "-c", "half.cfg", "-o", "half.gr", stem + ".chi"], d)
+rh, gh = columns(os.path.join(d, "half.gr"))
+check(gh.shape == g.shape and np.abs(gh - g).max() <= 1e-7 * np.abs(g).max(),
+      "two halves of the Kapton = the Kapton (max diff %.2g of max |G|)"
+      % (np.abs(gh - g).max() / np.abs(g).max()))
+
 # 5. A background list and a scale list of different lengths: file, line and key.
 variant(os.path.join(d, "bad.cfg"), "backgroundfile = kapton_bgrd_300k_nor_2-3.chi air.chi\n"
-                                    "bgscale = 1\n")
+                                    "bgscale = 1, 0.5, 0.2\n")
 p = tsct(["pdf", "-c", "bad.cfg", "-o", "bad.gr", stem + ".chi"], d, rc=1)
-check("bad.cfg: bgscale[21]: 1 scales for 2 background files (backgroundfile, line 20)"
+check("bad.cfg: bgscale[21]: 3 scales for 2 background files (backgroundfile, line 20)"
       in p.stderr, "mismatched lists named: %s" % p.stderr.strip())
 check(not os.path.exists(os.path.join(d, "bad.gr")), "no output after the error")
 

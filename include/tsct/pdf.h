@@ -130,7 +130,7 @@ typedef struct tsct_pdf_config {
     char backgroundfile[TSCT_PDF_MAX_BACKGROUNDS][1024]; /* none: nbackgroundfile = 0 */
     int nbackgroundfile;
     double bgscale[TSCT_PDF_MAX_BACKGROUNDS]; /* one per background; default 1 each */
-    int nbgscale;              /* values given (0: none given, every scale is 1) */
+    int nbgscale;              /* values given (0: every scale is 1; 1: that value for all) */
     char datapath[TSCT_PDF_MAX_DATAPATH][1024]; /* folders searched for input files */
     int ndatapath;
     char output[1024];         /* output file or folder ("" : the current folder) */
@@ -179,11 +179,12 @@ tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const cha
  * or set from the command line). */
 int64_t tsct_pdf_config_line(const tsct_pdf_config *cfg, const char *key);
 
-/* The scale of background k (0 <= k < nbackgroundfile): bgscale[k], or 1 if none given. */
+/* The scale of background k (0 <= k < nbackgroundfile): bgscale[k], the single value given
+ * for all, or 1 if none given. */
 double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k);
 
 /* Check that the configuration can run: composition set, wavelength > 0 for twotheta, one
- * bgscale per background (or none), qmin < qmax and qmax <= qmaxinst where both are given.
+ * bgscale per background (or one for all, or none), qmin < qmax and qmax <= qmaxinst where both are given.
  * Errors: TSCT_ERR_VALUE naming the file, the key and its line. */
 tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err);
 

@@ -67,6 +67,8 @@ int64_t tsct_pdf_config_line(const tsct_pdf_config *cfg, const char *key)
 
 double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k)
 {
+    if (cfg->nbgscale == 1) /* one value scales every background (PDFgetX3) */
+        return cfg->bgscale[0];
     return cfg->nbgscale > 0 && k >= 0 && k < cfg->nbgscale ? cfg->bgscale[k] : 1.0;
 }
 
@@ -333,8 +335,14 @@ tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const cha
         snprintf(cfg->output, sizeof cfg->output, "%s", value);
         return TSCT_OK;
     }
-    if (!strcmp(key, "force"))
+    if (!strcmp(key, "force")) {
+        /* PDFgetX3 also takes "once": overwrite in this run (here, every run is one). */
+        if (!strcasecmp(value, "once")) {
+            cfg->force = 1;
+            return TSCT_OK;
+        }
         return boolean(value, &cfg->force, file, key, line, err);
+    }
     if (!strcmp(key, "lorch"))
         return boolean(value, &p->lorch, file, key, line, err);
     if (!strcmp(key, "outputtype")) {
@@ -522,13 +530,13 @@ tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err)
         return tsct_error_set(err, TSCT_ERR_VALUE, file, "mode",
                               tsct_pdf_config_line(cfg, "mode"),
                               "only mode xray is supported, found '%s'", cfg->mode);
-    /* One scale per background; a single scale with no background is PDFgetX3's header. */
-    if (cfg->nbgscale > 0 && cfg->nbgscale != cfg->nbackgroundfile &&
-        !(cfg->nbackgroundfile == 0 && cfg->nbgscale == 1))
+    /* One scale per background, or one for all (PDFgetX3's rule; also its header without a
+     * background). */
+    if (cfg->nbgscale > 1 && cfg->nbgscale != cfg->nbackgroundfile)
         return tsct_error_set(err, TSCT_ERR_VALUE, file, "bgscale",
                               tsct_pdf_config_line(cfg, "bgscale"),
                               "%d scales for %d background files (backgroundfile%s): give "
-                              "one scale per background, in the same order",
+                              "one scale per background, in the same order, or one for all",
                               cfg->nbgscale, cfg->nbackgroundfile,
                               where(cfg, "backgroundfile", at, sizeof at));
     if (p->qmax > 0 && p->qmaxinst > 0 && p->qmax > p->qmaxinst * (1 + 1e-12))
