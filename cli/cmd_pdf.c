@@ -239,7 +239,8 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
     const int nbg = cfg->nbackgroundfile;
     tsct_status st = tsct_composition_parse(&comp, cfg->composition, &err);
     for (int k = 0; k < nbg && st == TSCT_OK; k++)
-        st = read_q(cfg, cfg->backgroundfile[k], &bq[k], &bi[k], &nb[k], &err);
+        if (tsct_pdf_config_background_used(cfg, k))
+            st = read_q(cfg, cfg->backgroundfile[k], &bq[k], &bi[k], &nb[k], &err);
     if (st == TSCT_OK && ninputs > 1 && o->output) {
         struct stat sb;
         if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -272,6 +273,8 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
         if (st == TSCT_OK && nbg && !b)
             st = tsct_error_set(&err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
         for (int k = 0; k < nbg && st == TSCT_OK; k++) {
+            if (!bq[k])
+                continue; /* a file named again later: one instance, as in PDFgetX3 */
             const double scale = tsct_pdf_config_bgscale(cfg, k);
             tsct_pattern_interp(bq[k], bi[k], nb[k], q, n, b);
             for (int64_t i = 0; i < n && st == TSCT_OK; i++) {

@@ -717,6 +717,13 @@ static void test_config(void)
     CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
     CHECK(cfg.nbackgroundfile == 2 && tsct_pdf_config_bgscale(&cfg, 0) == 0.5 &&
           tsct_pdf_config_bgscale(&cfg, 1) == 0.5 && cfg.force == 1);
+    CHECK(tsct_pdf_config_background_used(&cfg, 0) && tsct_pdf_config_background_used(&cfg, 1) &&
+          !tsct_pdf_config_background_used(&cfg, 2));
+    /* A file named twice is one background (PDFgetX3 keeps one instance): the last entry. */
+    CHECK_OK(tsct_pdf_config_set(&cfg, "backgroundfile", "a.chi, b.chi a.chi", NULL, -1, &err),
+             &err);
+    CHECK(cfg.nbackgroundfile == 3 && !tsct_pdf_config_background_used(&cfg, 0) &&
+          tsct_pdf_config_background_used(&cfg, 1) && tsct_pdf_config_background_used(&cfg, 2));
     /* PDFgetX3's defaults for every key a file leaves out. */
     snprintf(path, sizeof path, "%s/min.cfg", dir);
     write_file(path, "[DEFAULT]\ncomposition = Ni\n");

@@ -172,6 +172,19 @@ check(gh.shape == g.shape and np.abs(gh - g).max() <= 1e-7 * np.abs(g).max(),
       "two halves of the Kapton = the Kapton (max diff %.2g of max |G|)"
       % (np.abs(gh - g).max() / np.abs(g).max()))
 
+# The same file named twice is one background (PDFgetX3 keeps one instance of it, which is
+# why its example needed a copy): Kapton, Kapton at 0.5, 0.5 = the Kapton once at 0.5.
+variant(os.path.join(d, "same.cfg"), "backgroundfiles = kapton_bgrd_300k_nor_2-3.chi\n"
+                                     "    kapton_bgrd_300k_nor_2-3.chi\nbgscales = 0.5, 0.5\n")
+variant(os.path.join(d, "once.cfg"), "backgroundfile = kapton_bgrd_300k_nor_2-3.chi\n"
+                                     "bgscale = 0.5\n")
+tsct(["pdf", "-c", "same.cfg", "-o", "same.gr", stem + ".chi"], d)
+tsct(["pdf", "-c", "once.cfg", "-o", "once.gr", stem + ".chi"], d)
+g_same, g_once = columns(os.path.join(d, "same.gr"))[1], columns(os.path.join(d, "once.gr"))[1]
+check(g_same.shape == g_once.shape and np.abs(g_same - g_once).max() == 0
+      and np.abs(g_once - g).max() > 1e-3 * np.abs(g).max(),
+      "a background named twice is subtracted once")
+
 # 5. A background list and a scale list of different lengths: file, line and key.
 variant(os.path.join(d, "bad.cfg"), "backgroundfile = kapton_bgrd_300k_nor_2-3.chi air.chi\n"
                                     "bgscale = 1, 0.5, 0.2\n")

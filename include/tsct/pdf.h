@@ -183,6 +183,11 @@ int64_t tsct_pdf_config_line(const tsct_pdf_config *cfg, const char *key);
  * for all, or 1 if none given. */
 double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k);
 
+/* Whether background k is subtracted: PDFgetX3 keeps one instance of a file named several
+ * times (its Multiple_Background_Subtraction example), so only the last entry of a repeated
+ * name counts, with its own scale; 0 for the others (and for k out of range). */
+int tsct_pdf_config_background_used(const tsct_pdf_config *cfg, int k);
+
 /* Check that the configuration can run: composition set, wavelength > 0 for twotheta, one
  * bgscale per background (or one for all, or none), qmin < qmax and qmax <= qmaxinst where both are given.
  * Errors: TSCT_ERR_VALUE naming the file, the key and its line. */

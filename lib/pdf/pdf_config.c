@@ -72,6 +72,16 @@ double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k)
     return cfg->nbgscale > 0 && k >= 0 && k < cfg->nbgscale ? cfg->bgscale[k] : 1.0;
 }
 
+int tsct_pdf_config_background_used(const tsct_pdf_config *cfg, int k)
+{
+    if (k < 0 || k >= cfg->nbackgroundfile)
+        return 0;
+    for (int j = k + 1; j < cfg->nbackgroundfile; j++)
+        if (!strcmp(cfg->backgroundfile[j], cfg->backgroundfile[k]))
+            return 0;
+    return 1;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
