@@ -266,7 +266,7 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
         tsct_pdf_plan *plan = NULL;
         st = read_q(cfg, in, &q, &iq, &n, &err);
         if (st == TSCT_OK)
-            st = tsct_pdf_config_check_q(cfg, q[0], q[n - 1], in, &err);
+            st = tsct_pdf_config_check_q(cfg, q, n, in, &err);
         /* I = I_sample - sum_k bgscale_k I_background_k, each background interpolated onto
          * the sample's Q and required to cover it up to qmaxinst. */
         double *b = st == TSCT_OK && nbg ? malloc((size_t)n * sizeof *b) : NULL;
@@ -476,7 +476,7 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
                             (long long)shape[0]);
         goto fail;
     }
-    st = nq > 0 ? tsct_pdf_config_check_q(cfg, q[0], q[nq - 1], o->container, &err) : TSCT_OK;
+    st = tsct_pdf_config_check_q(cfg, q, nq, o->container, &err);
     if (st == TSCT_OK)
         st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {
@@ -711,7 +711,7 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
                             "the reference time step must be below nt = %lld", (long long)nt);
         goto fail;
     }
-    st = nq > 0 ? tsct_pdf_config_check_q(cfg, q[0], q[nq - 1], qpath, &err) : TSCT_OK;
+    st = tsct_pdf_config_check_q(cfg, q, nq, qpath, &err);
     if (st == TSCT_OK)
         st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {

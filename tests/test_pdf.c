@@ -792,13 +792,19 @@ static void test_config(void)
     write_file(path, "[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\n");
     tsct_pdf_config_init(&cfg);
     CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
-    CHECK_OK(tsct_pdf_config_check_q(&cfg, 0.1, 25.0, "x.chi", &err), &err);
-    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, 0.1, 20.0, "x.chi", &err), TSCT_ERR_VALUE, &err,
+    const double q25[3] = {0.1, 24.99, 25.0}, q20[3] = {0.1, 19.99, 20.0};
+    const double q2499[3] = {0.1, 24.98, 24.99}, q2497[3] = {0.1, 24.96, 24.97};
+    CHECK_OK(tsct_pdf_config_check_q(&cfg, q25, 3, "x.chi", &err), &err);
+    /* A round limit within a step of the end passes; more than a step above does not. */
+    CHECK_OK(tsct_pdf_config_check_q(&cfg, q2499, 3, "x.chi", &err), &err);
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q2497, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "qmaxinst = 25 is above the data: x.chi ends at Q = 24.97");
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q20, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
                 "bad.cfg: qmaxinst[3]: qmaxinst = 25 is above the data: x.chi ends at Q = 20");
     write_file(path, "[DEFAULT]\ncomposition = Ni\n\nqmax = 26\n");
     tsct_pdf_config_init(&cfg);
     CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
-    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, 0.1, 25.0, "x.chi", &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q25, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
                 "qmax[4]: qmax = 26 is above the data");
 
     write_file(path, "[DEFAULT]\nrpoly = 1\n");

@@ -193,11 +193,12 @@ int tsct_pdf_config_background_used(const tsct_pdf_config *cfg, int k);
  * Errors: TSCT_ERR_VALUE naming the file, the key and its line. */
 tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err);
 
-/* Check the Q limits against a pattern whose Q (1/A) runs from q_first to q_last (`input`
- * names it in messages): qmaxinst and qmax not above the data, qmin below the end of the
- * data. Errors: TSCT_ERR_VALUE naming the configuration file, the key and its line, and the
- * input. */
-tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, double q_first, double q_last,
+/* Check the Q limits against a pattern sampled at q[n] (1/A, increasing; `input` names it in
+ * messages): qmaxinst and qmax not above the last point by more than the last step (a round
+ * limit at the end of the data passes, as in PDFgetX3), qmin below the end of the data.
+ * Errors: TSCT_ERR_VALUE naming the configuration file, the key and its line, and the
+ * input; n < 2. */
+tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, const double *q, int64_t n,
                                     const char *input, tsct_error *err);
 
 /* Write every setting as a PDFgetX3 configuration block ("[DEFAULT]", "key = value" lines,

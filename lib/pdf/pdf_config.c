@@ -568,18 +568,25 @@ tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err)
     return TSCT_OK;
 }
 
-tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, double q_first, double q_last,
+tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, const double *q, int64_t n,
                                     const char *input, tsct_error *err)
 {
     const char *file = cfg->source[0] ? cfg->source : NULL;
     const tsct_pdf_params *p = &cfg->params;
     const char *in = input ? input : "the pattern";
-    if (p->qmaxinst > q_last * (1 + 1e-12))
+    if (!q || n < 2)
+        return tsct_error_set(err, TSCT_ERR_VALUE, input, "q", -1,
+                              "need at least 2 data points, found %lld", (long long)n);
+    const double q_first = q[0], q_last = q[n - 1];
+    /* A limit typed as a round number may pass the last point by less than a step (PDFgetX3
+     * then uses the data up to their end); beyond that it is a mistake. */
+    const double top = q_last + fabs(q[n - 1] - q[n - 2]) + 1e-12 * fabs(q_last);
+    if (p->qmaxinst > top)
         return tsct_error_set(err, TSCT_ERR_VALUE, file, "qmaxinst",
                               tsct_pdf_config_line(cfg, "qmaxinst"),
                               "qmaxinst = %g is above the data: %s ends at Q = %g 1/A",
                               p->qmaxinst, in, q_last);
-    if (p->qmax > q_last * (1 + 1e-12))
+    if (p->qmax > top)
         return tsct_error_set(err, TSCT_ERR_VALUE, file, "qmax",
                               tsct_pdf_config_line(cfg, "qmax"),
                               "qmax = %g is above the data: %s ends at Q = %g 1/A", p->qmax,

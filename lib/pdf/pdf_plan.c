@@ -142,11 +142,15 @@ static tsct_status check_params(tsct_pdf_params *p, const double *q, int64_t nq,
     if (!isfinite(p->qmin) || p->qmin < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmin", -1,
                               "expected a value >= 0, got %g", p->qmin);
-    if (!isfinite(p->qmaxinst) || p->qmaxinst > qlast * (1 + 1e-12))
+    /* A limit may pass the last point by less than a step (a round number at the end of the
+     * data; every point then counts); beyond that it is an error. */
+    const double top = qlast + (q[nq - 1] - q[nq - 2]) + 1e-12 * qlast;
+    if (!isfinite(p->qmaxinst) || p->qmaxinst > top)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmaxinst", -1,
                               "qmaxinst = %g is above the data, which end at Q = %g 1/A",
                               p->qmaxinst, qlast);
-    if (!isfinite(p->qmax) || p->qmax > p->qmaxinst * (1 + 1e-12))
+    const double qcap = p->qmaxinst >= qlast ? fmax(p->qmaxinst, top) : p->qmaxinst;
+    if (!isfinite(p->qmax) || p->qmax > qcap * (1 + 1e-12))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmax", -1,
                               "qmax = %g is above %s = %g 1/A", p->qmax,
                               p->qmaxinst < qlast ? "qmaxinst" : "the data, which end at Q",

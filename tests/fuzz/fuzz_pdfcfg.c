@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
             continue; /* not runnable: no header is written for it */
         }
-        if (tsct_pdf_config_check_q(&cfg, 0.0, 30.0, "x", &err) != TSCT_OK && !err.message[0])
+        const double qs[3] = {0.0, 15.0, 30.0};
+        if (tsct_pdf_config_check_q(&cfg, qs, 3, "x", &err) != TSCT_OK && !err.message[0])
             __builtin_trap();
         int64_t n = tsct_pdf_config_format(&cfg, "fuzz", text, sizeof text);
         if (n < 0 || (size_t)n >= sizeof text || text[n] != '\0')
