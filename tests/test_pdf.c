@@ -657,16 +657,18 @@ static void test_config(void)
     char path[4096], want[4200];
     static tsct_pdf_config cfg;
     /* The whole language: comments, [DEFAULT] and a named section, "=" and ":", keys in any
-     * case, plural aliases, a value continued on indented lines, lists split on commas,
-     * spaces and line ends, the display keys, datapath searched for a file that is not in
-     * the configuration's folder (c.chi lives in data/). */
+     * case, plural aliases, a value continued on indented lines (also after a comment or a
+     * blank line, as in ConfigParser), lists split on commas, spaces and line ends, the
+     * display keys, datapath searched for a file that is not in the configuration's folder
+     * (c.chi lives in data/). */
     snprintf(path, sizeof path, "%s/data", dir);
     mkdir(path, 0755);
     snprintf(path, sizeof path, "%s/data/c.chi", dir);
     write_file(path, "1 1\n2 2\n");
     snprintf(path, sizeof path, "%s/good.cfg", dir);
     write_file(path, "# comment\n[DEFAULT]\ndataformat = twotheta\nwavelength = 0.1427\n"
-                     "composition = Li Co\n    O2\ninputfile = a.chi\n    sub/b.chi c.chi\n"
+                     "composition = Li Co\n    O2\ninputfile = a.chi\n# inside a list\n\n"
+                     "    sub/b.chi c.chi\n"
                      "backgroundfiles = bg.chi, bg2.chi\nbgscales: 0.5 0.25\n"
                      "outputtypes = gr, sq\ndatapath = data\nplot = gr, fq\ninteract = no\n"
                      "verbose = info\nforce = yes\noutput = out\nrpoly = 1.1\nQMAX = 25\n"
@@ -675,7 +677,7 @@ static void test_config(void)
     CHECK_OK(tsct_pdf_config_read(&cfg, path, "hot", &err), &err);
     CHECK(!strcmp(cfg.dataformat, "twotheta") && cfg.wavelength == 0.1427);
     CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20);
-    CHECK(tsct_pdf_config_line(&cfg, "qmax") == 23 && tsct_pdf_config_line(&cfg, "bgscales") == 10);
+    CHECK(tsct_pdf_config_line(&cfg, "qmax") == 25 && tsct_pdf_config_line(&cfg, "bgscales") == 12);
     CHECK(tsct_pdf_config_line(&cfg, "qmin") == -1);
     CHECK(cfg.nbackgroundfile == 2 && cfg.nbgscale == 2 &&
           tsct_pdf_config_bgscale(&cfg, 0) == 0.5 && tsct_pdf_config_bgscale(&cfg, 1) == 0.25);

@@ -162,8 +162,8 @@ static tsct_status number(const char *value, double *out, const char *file, cons
 static tsct_status boolean(const char *v, int *out, const char *file, const char *key,
                            int64_t line, tsct_error *err)
 {
-    static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no",
-                                                                                   "false", "off"};
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
     for (int i = 0; i < 4; i++) {
         if (!strcasecmp(v, yes[i])) {
             *out = 1;
@@ -182,10 +182,11 @@ static tsct_status boolean(const char *v, int *out, const char *file, const char
  * bytes; returns the count, or -1 when there are more than `max`. */
 static int split_list(const char *value, char *items, int max, size_t width)
 {
-    char buf[16384];
+    char buf[16384], *save = NULL;
     snprintf(buf, sizeof buf, "%s", value);
     int n = 0;
-    for (char *tok = strtok(buf, ", \t\r\n"); tok; tok = strtok(NULL, ", \t\r\n")) {
+    for (char *tok = strtok_r(buf, ", \t\r\n", &save); tok;
+         tok = strtok_r(NULL, ", \t\r\n", &save)) {
         if (n == max)
             return -1;
         snprintf(items + (size_t)n * width, width, "%s", tok);
@@ -401,17 +402,26 @@ static tsct_status apply_section(tsct_pdf_config *cfg, const char *path, FILE *f
     rewind(fp);
     for (;;) {
         char *got = fgets(line, sizeof line, fp);
-        if (got)
+        char *s = NULL;
+        if (got) {
             lineno++;
-        int continuation = got && (line[0] == ' ' || line[0] == '\t') && trim(line)[0] &&
-                           inkey;
-        if (continuation) {
-            /* The value goes on on an indented line; of a key in another section it is
-             * skipped with its key. */
-            size_t l = strlen(value);
-            if (pending)
-                snprintf(value + l, 16384 - l, "%s%s", l ? "\n" : "", trim(line));
-            continue;
+            const int indented = line[0] == ' ' || line[0] == '\t';
+            s = trim(line);
+            if (!strncmp(s, "#### start data", 15)) {
+                /* PDFgetX3's output files are configurations up to their data. */
+                got = NULL;
+            } else if (!*s || *s == '#' || *s == ';') {
+                /* Blank and comment lines are skipped; as in ConfigParser, a value may go
+                 * on after them. */
+                continue;
+            } else if (indented && inkey) {
+                /* The value goes on on an indented line; of a key in another section it is
+                 * skipped with its key. */
+                size_t l = strlen(value);
+                if (pending)
+                    snprintf(value + l, 16384 - l, "%s%s", l ? "\n" : "", s);
+                continue;
+            }
         }
         inkey = 0;
         if (pending) {
@@ -422,12 +432,6 @@ static tsct_status apply_section(tsct_pdf_config *cfg, const char *path, FILE *f
         }
         if (!got)
             break;
-        char *s = trim(line);
-        /* PDFgetX3's output files are configurations up to their data. */
-        if (!strncmp(s, "#### start data", 15))
-            break;
-        if (!*s || *s == '#' || *s == ';')
-            continue;
         if (*s == '[') {
             char *e = strchr(s, ']');
             if (!e) {
