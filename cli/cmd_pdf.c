@@ -49,7 +49,7 @@ const char tsct_usage_pdf[] =
     "Options (PDFgetX3 names):\n"
     "  -c, --config FILE       configuration file (required)\n"
     "  -s, --section NAME      apply [NAME] after [DEFAULT]\n"
-    "  -o, --output PATH       output file or folder\n"
+    "  -o, --output PATH       output file or folder, or a template (@b.@o, docs/pdf.md)\n"
     "  -t, --outputtypes LIST  iq,sq,fq,gr (default: the config's outputtype)\n"
     "  -f, --format FMT        dataformat: twotheta | QA | Qnm\n"
     "  -b, --background LIST   background pattern(s) (same format), comma separated\n"
@@ -202,7 +202,9 @@ static void output_name(const struct pdf_opts *o, const char *input, const char 
     const char *dot = strrchr(base, '.');
     int blen = dot ? (int)(dot - base) : (int)strlen(base);
     struct stat sb;
-    if (!o->output)
+    if (o->output && strchr(o->output, '@')) /* PDFgetX3's tokens: @b.@o, series/@b-01.@o */
+        tsct_pdf_output_expand(o->output, input, ext, buf, (int64_t)size);
+    else if (!o->output)
         snprintf(buf, size, "%.*s.%s", blen, base, ext);
     else if (stat(o->output, &sb) == 0 && S_ISDIR(sb.st_mode))
         snprintf(buf, size, "%s/%.*s.%s", o->output, blen, base, ext);
@@ -241,7 +243,7 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
     for (int k = 0; k < nbg && st == TSCT_OK; k++)
         if (tsct_pdf_config_background_used(cfg, k))
             st = read_q(cfg, cfg->backgroundfile[k], &bq[k], &bi[k], &nb[k], &err);
-    if (st == TSCT_OK && ninputs > 1 && o->output) {
+    if (st == TSCT_OK && ninputs > 1 && o->output && !strchr(o->output, '@')) {
         struct stat sb;
         if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode))
             st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->source, "output",

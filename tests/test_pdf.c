@@ -726,6 +726,19 @@ static void test_config(void)
              &err);
     CHECK(cfg.nbackgroundfile == 3 && !tsct_pdf_config_background_used(&cfg, 0) &&
           tsct_pdf_config_background_used(&cfg, 1) && tsct_pdf_config_background_used(&cfg, 2));
+    /* PDFgetX3's output templates. */
+    char name[256];
+    CHECK(tsct_pdf_output_expand("series1/foo@b-01.@o", "dir1/dir2/filename.dat", "gr", name,
+                                 sizeof name) == 25 &&
+          !strcmp(name, "series1/foofilename-01.gr"));
+    tsct_pdf_output_expand("@f|@h|@r|@e|@t|@b|@o|@x@", "dir1/dir2/filename.dat", "fq", name,
+                           sizeof name);
+    CHECK_MSG(!strcmp(name, "dir1/dir2/filename.dat|dir1/dir2|dir1/dir2/filename|dat|"
+                            "filename.dat|filename|fq|@x@"), "%s", name);
+    tsct_pdf_output_expand("@h/@b.@o", "x", "gr", name, sizeof name);
+    CHECK_MSG(!strcmp(name, "./x.gr"), "%s", name);
+    CHECK(tsct_pdf_output_expand("series1/@b.@o", "a.chi", "gr", name, 5) == 4 &&
+          !strcmp(name, "seri"));
     /* PDFgetX3's defaults for every key a file leaves out. */
     snprintf(path, sizeof path, "%s/min.cfg", dir);
     write_file(path, "[DEFAULT]\ncomposition = Ni\n");
@@ -760,6 +773,8 @@ static void test_config(void)
          TSCT_ERR_UNSUPPORTED},
         {"[DEFAULT]\nmode = xrays\n", "mode[2]: expected xray", TSCT_ERR_VALUE},
         {"[DEFAULT]\nforce = maybe\n", "force[2]: expected yes or no", TSCT_ERR_VALUE},
+        {"[DEFAULT]\noutput = -\n", "output[2]: output '-' (the standard output) is not",
+         TSCT_ERR_UNSUPPORTED},
         {"composition = Ni\n", "start the file with [DEFAULT]", TSCT_ERR_VALUE},
         {"[DEFAULT]\ncomposition = Xx2\n", "composition[2]", TSCT_ERR_VALUE},
         {"[DEFAULT]\noutputtype = gr, pdf\n", "found 'pdf'", TSCT_ERR_VALUE},

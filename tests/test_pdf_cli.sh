@@ -25,6 +25,10 @@ run 0 "$TSCT" pdf -c "$T/out/Ni_chi_file.gr" -o "$T/again.gr" "$NI/Ni_chi_file.c
 grep '^[0-9]' "$T/out/Ni_chi_file.gr" > "$T/a.txt"
 grep '^[0-9]' "$T/again.gr" > "$T/b.txt"
 cmp -s "$T/a.txt" "$T/b.txt" || fail "rerun from the output header differs"
+# PDFgetX3's output template.
+mkdir -p "$T/tok"
+run 0 "$TSCT" pdf -c "$NI/Ni_gr_file.gr" -o "$T/tok/@b-01.@o" -t fq,gr "$NI/Ni_chi_file.chi"
+[ -s "$T/tok/Ni_chi_file-01.gr" ] && [ -s "$T/tok/Ni_chi_file-01.fq" ] || fail "output template"
 # Existing outputs are kept without --force.
 run 0 "$TSCT" pdf -c "$NI/Ni_gr_file.gr" -o "$T/again.gr" "$NI/Ni_chi_file.chi"
 expect_err "already exists"

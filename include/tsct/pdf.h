@@ -201,6 +201,15 @@ tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err);
 tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, const double *q, int64_t n,
                                     const char *input, tsct_error *err);
 
+/* An output file name from PDFgetX3's `output` template for input file `input` and output
+ * type `ext` (iq, sq, fq, gr): @f the input path (dir/name.chi), @h its folder (or "."), @r the
+ * path without extension (dir/name), @e the extension (chi), @t the file name (name.chi),
+ * @b the name without extension (name), @o ext; other characters are copied ("@b.@o" is the
+ * default, an empty output). Writes at most size - 1 characters and a NUL into buf; returns
+ * the length written. Thread-safe. */
+int64_t tsct_pdf_output_expand(const char *tmpl, const char *input, const char *ext, char *buf,
+                               int64_t size);
+
 /* Write every setting as a PDFgetX3 configuration block ("[DEFAULT]", "key = value" lines,
  * ending with "# End of config ---..."), the header of .iq/.sq/.fq/.gr files, into buf. The
  * block is itself a valid configuration file. Returns the length (truncated to size - 1). */

@@ -343,6 +343,10 @@ tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const cha
         return TSCT_OK;
     }
     if (!strcmp(key, "output")) {
+        if (!strcmp(value, "-"))
+            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, file, key, line,
+                                  "output '-' (the standard output) is not supported: give a "
+                                  "file, a folder or a template such as @b.@o");
         snprintf(cfg->output, sizeof cfg->output, "%s", value);
         return TSCT_OK;
     }
@@ -601,6 +605,49 @@ tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, const double *q,
                               "qmin = %g is not below the end of the data: %s runs over "
                               "Q = %g .. %g 1/A", p->qmin, in, q_first, q_last);
     return TSCT_OK;
+}
+
+int64_t tsct_pdf_output_expand(const char *tmpl, const char *input, const char *ext, char *buf,
+                               int64_t size)
+{
+    const char *slash = strrchr(input, '/');
+    const char *tail = slash ? slash + 1 : input;
+    const char *dot = strrchr(tail, '.');
+    const int hlen = slash ? (int)(slash - input) : -1;
+    const int rlen = dot ? (int)(dot - input) : (int)strlen(input);
+    const int blen = dot ? (int)(dot - tail) : (int)strlen(tail);
+    int64_t n = 0;
+    if (size <= 0)
+        return 0;
+    buf[0] = '\0';
+    for (const char *c = tmpl; *c && n < size - 1; c++) {
+        char piece[2048];
+        int w;
+        if (c[0] != '@' || !c[1] || !strchr("fhretbo", c[1])) {
+            piece[0] = *c;
+            piece[1] = '\0';
+            w = 1;
+        } else {
+            switch (*++c) {
+            case 'f': w = snprintf(piece, sizeof piece, "%s", input); break;
+            case 'h': w = hlen >= 0 ? snprintf(piece, sizeof piece, "%.*s", hlen, input)
+                                    : snprintf(piece, sizeof piece, "."); break;
+            case 'r': w = snprintf(piece, sizeof piece, "%.*s", rlen, input); break;
+            case 'e': w = snprintf(piece, sizeof piece, "%s", dot ? dot + 1 : ""); break;
+            case 't': w = snprintf(piece, sizeof piece, "%s", tail); break;
+            case 'b': w = snprintf(piece, sizeof piece, "%.*s", blen, tail); break;
+            default: w = snprintf(piece, sizeof piece, "%s", ext); break;
+            }
+        }
+        if (w < 0)
+            w = 0;
+        int64_t room = size - 1 - n;
+        int64_t take = w < room ? w : room;
+        memcpy(buf + n, piece, (size_t)take);
+        n += take;
+        buf[n] = '\0';
+    }
+    return n;
 }
 
 int64_t tsct_pdf_config_format(const tsct_pdf_config *cfg, const char *version, char *buf,
