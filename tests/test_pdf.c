@@ -771,6 +771,8 @@ static void test_config(void)
          TSCT_ERR_UNSUPPORTED},
         {"[DEFAULT]\nmode = sas\n", "mode[2]: mode 'sas' is not supported",
          TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = electron\n", "mode[2]: mode 'electron' is not supported",
+         TSCT_ERR_UNSUPPORTED},
         {"[DEFAULT]\nmode = xrays\n", "mode[2]: expected xray", TSCT_ERR_VALUE},
         {"[DEFAULT]\nforce = maybe\n", "force[2]: expected yes or no", TSCT_ERR_VALUE},
         {"[DEFAULT]\noutput = -\n", "output[2]: output '-' (the standard output) is not",

@@ -166,7 +166,8 @@ void tsct_pdf_config_init(tsct_pdf_config *cfg);
  * Errors (the message names the file, the key and its 1-based line): TSCT_ERR_NOT_FOUND (no
  * file, no such section), TSCT_ERR_VALUE (unknown key, a bad or out-of-range number such as
  * a negative qmax, bad dataformat / outputtype / boolean, empty or unknown composition, too
- * many files), TSCT_ERR_UNSUPPORTED (mode neutron or sas: X-ray form factors only). */
+ * many files), TSCT_ERR_UNSUPPORTED (mode neutron, electron or sas: X-ray form factors
+ * only; output '-'). */
 tsct_status tsct_pdf_config_read(tsct_pdf_config *cfg, const char *path, const char *section,
                                  tsct_error *err);
 

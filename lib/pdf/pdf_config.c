@@ -289,17 +289,20 @@ tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const cha
                               "expected twotheta, QA or Qnm, found '%s'", value);
     }
     if (!strcmp(key, "mode")) {
-        if (!strcmp(value, "neutron") || !strcmp(value, "sas"))
-            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, file, key, line,
-                                  "mode '%s' is not supported: tsct normalises by X-ray form "
-                                  "factors only (%s); use mode = xray", value,
-                                  !strcmp(value, "neutron")
-                                      ? "it has no table of neutron scattering lengths"
-                                      : "no formfactorfile reader");
+        static const char *const other[][2] = {
+            {"neutron", "it has no table of neutron scattering lengths"},
+            {"electron", "it has no electron scattering factors"},
+            {"sas", "it has no formfactorfile reader"}};
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(value, other[i][0]))
+                return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, file, key, line,
+                                      "mode '%s' is not supported: tsct normalises by X-ray "
+                                      "form factors only (%s); use mode = xray", value,
+                                      other[i][1]);
         if (strcmp(value, "xray"))
             return tsct_error_set(err, TSCT_ERR_VALUE, file, key, line,
-                                  "expected xray (PDFgetX3 also knows neutron and sas), "
-                                  "found '%s'", value);
+                                  "expected xray (PDFgetX3 also knows neutron, electron and "
+                                  "sas), found '%s'", value);
         snprintf(cfg->mode, sizeof cfg->mode, "%s", value);
         return TSCT_OK;
     }
