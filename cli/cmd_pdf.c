@@ -35,11 +35,13 @@ const char tsct_usage_pdf[] =
     "       tsct pdf -c CONFIG [options] --container EXP.h5 --region NAME [-o DIR]\n"
     "\n"
     "Convert powder patterns to pair distribution functions as PDFgetX3 does (Juhas et al.,\n"
-    "J. Appl. Cryst. 46 (2013) 560; docs/pdf.md): I(Q) = I - bgscale * background,\n"
-    "S(Q), F(Q) = Q [S(Q) - 1] with an ad hoc polynomial correction over [qmin, qmaxinst]\n"
+    "J. Appl. Cryst. 46 (2013) 560; docs/pdf.md): I(Q) = I - sum bgscale_k * background_k,\n"
+    "S(Q) scaled by PDFgetX3's least-squares match of S to 1 over [qmin, qmaxinst],\n"
+    "F(Q) = Q [S(Q) - 1] with an ad hoc polynomial correction over [qmin, qmaxinst]\n"
     "whose degree is round(rpoly * qmaxinst / pi), G(r) = (2/pi) int F(Q) sin(Qr) dQ over\n"
     "[qmin, qmax]. CONFIG is a PDFgetX3 .cfg file (or a PDFgetX3 / tsct output file); file\n"
-    "names in it are relative to its folder. Options override it.\n"
+    "names in it are relative to its folder, then to its datapath folders. Options override\n"
+    "it; its output and force keys stand for -o and --force.\n"
     "\n"
     "Inputs are two-column text (.xy, .chi, .iq); without INPUT, the config's inputfile list.\n"
     "Outputs: NAME.iq, .sq, .fq, .gr (per outputtype) in the current folder, or in OUTPUT if\n"
@@ -49,11 +51,11 @@ const char tsct_usage_pdf[] =
     "Options (PDFgetX3 names):\n"
     "  -c, --config FILE       configuration file (required)\n"
     "  -s, --section NAME      apply [NAME] after [DEFAULT]\n"
-    "  -o, --output PATH       output file or folder\n"
+    "  -o, --output PATH       output file or folder, or a template (@b.@o, docs/pdf.md)\n"
     "  -t, --outputtypes LIST  iq,sq,fq,gr (default: the config's outputtype)\n"
     "  -f, --format FMT        dataformat: twotheta | QA | Qnm\n"
-    "  -b, --background FILE   background pattern (same format)\n"
-    "      --bgscale X         background scale\n"
+    "  -b, --background LIST   background pattern(s) (same format), comma separated\n"
+    "      --bgscale LIST      background scale(s), one per background\n"
     "  -w, --wavelength A      wavelength in Angstrom (twotheta data)\n"
     "      --twothetazero DEG  2theta zero offset, subtracted\n"
     "      --composition F     sample formula, e.g. Ni, CeO2, LiCoO2\n"
@@ -204,7 +206,9 @@ static void output_name(const struct pdf_opts *o, const char *input, const char 
     const char *dot = strrchr(base, '.');
     int blen = dot ? (int)(dot - base) : (int)strlen(base);
     struct stat sb;
-    if (!o->output)
+    if (o->output && strchr(o->output, '@')) /* PDFgetX3's tokens: @b.@o, series/@b-01.@o */
+        tsct_pdf_output_expand(o->output, input, ext, buf, (int64_t)size);
+    else if (!o->output)
         snprintf(buf, size, "%.*s.%s", blen, base, ext);
     else if (stat(o->output, &sb) == 0 && S_ISDIR(sb.st_mode))
         snprintf(buf, size, "%s/%.*s.%s", o->output, blen, base, ext);
@@ -235,33 +239,35 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
 {
     tsct_error err = TSCT_ERROR_INIT;
     tsct_composition *comp = NULL;
-    double *bq = NULL, *bi = NULL;
-    int64_t nb = 0;
+    /* Every background, read once: bq[k], bi[k] of nb[k] points. */
+    double *bq[TSCT_PDF_MAX_BACKGROUNDS] = {NULL}, *bi[TSCT_PDF_MAX_BACKGROUNDS] = {NULL};
+    int64_t nb[TSCT_PDF_MAX_BACKGROUNDS] = {0};
+    const int nbg = cfg->nbackgroundfile;
     tsct_status st = tsct_composition_parse(&comp, cfg->composition, &err);
-    if (st == TSCT_OK && cfg->backgroundfile[0])
-        st = read_q(cfg, cfg->backgroundfile, &bq, &bi, &nb, &err);
-    if (st != TSCT_OK) {
-        tsct_composition_destroy(comp);
-        return tsct_cli_fail(cli, &err);
-    }
+    for (int k = 0; k < nbg && st == TSCT_OK; k++)
+        if (tsct_pdf_config_background_used(cfg, k))
+            st = read_q(cfg, cfg->backgroundfile[k], &bq[k], &bi[k], &nb[k], &err);
     /* -o DIR/ names a folder, made here when it is missing. */
     const size_t olen = o->output ? strlen(o->output) : 0;
-    if (olen && o->output[olen - 1] == '/' && mkdir(o->output, 0777) != 0 && errno != EEXIST) {
-        tsct_error_set(&err, TSCT_ERR_IO, o->output, "-o", -1, "cannot make the folder: %s",
-                       strerror(errno));
-        tsct_composition_destroy(comp);
-        free(bq);
-        free(bi);
-        return tsct_cli_fail(cli, &err);
-    }
-    if (ninputs > 1 && o->output) {
+    if (st == TSCT_OK && olen && o->output[olen - 1] == '/' && mkdir(o->output, 0777) != 0 &&
+        errno != EEXIST)
+        st = tsct_error_set(&err, TSCT_ERR_IO, o->output, "-o", -1, "cannot make the folder: %s",
+                            strerror(errno));
+    if (st == TSCT_OK && ninputs > 1 && o->output && !strchr(o->output, '@')) {
         struct stat sb;
-        if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            tsct_composition_destroy(comp);
-            free(bq);
-            free(bi);
-            return tsct_cli_usage_error(cli, "-o must be a folder for %d inputs", ninputs);
+        if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->source, "output",
+                                tsct_pdf_config_line(cfg, "output"),
+                                "-o / output must be a folder for %d inputs, found '%s'",
+                                ninputs, o->output);
+    }
+    if (st != TSCT_OK) {
+        tsct_composition_destroy(comp);
+        for (int k = 0; k < nbg; k++) {
+            free(bq[k]);
+            free(bi[k]);
         }
+        return tsct_cli_fail(cli, &err);
     }
     char *header = malloc(65536);
     int rc = TSCT_EXIT_OK;
@@ -271,24 +277,28 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
         int64_t n = 0;
         tsct_pdf_plan *plan = NULL;
         st = read_q(cfg, in, &q, &iq, &n, &err);
-        if (st == TSCT_OK && bq) {
-            double *b = malloc((size_t)n * sizeof *b);
-            if (!b) {
-                st = tsct_error_set(&err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
-            } else {
-                tsct_pattern_interp(bq, bi, nb, q, n, b);
-                for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
-                    if (isnan(b[i]) &&
-                        (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
-                        st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->backgroundfile,
-                                            "backgroundfile", -1,
-                                            "the background does not cover Q = %g 1/A of %s",
-                                            q[i], in);
-                    iq[i] -= cfg->bgscale * (isnan(b[i]) ? 0.0 : b[i]);
-                }
-                free(b);
+        if (st == TSCT_OK)
+            st = tsct_pdf_config_check_q(cfg, q, n, in, &err);
+        /* I = I_sample - sum_k bgscale_k I_background_k, each background interpolated onto
+         * the sample's Q and required to cover it up to qmaxinst. */
+        double *b = st == TSCT_OK && nbg ? malloc((size_t)n * sizeof *b) : NULL;
+        if (st == TSCT_OK && nbg && !b)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
+        for (int k = 0; k < nbg && st == TSCT_OK; k++) {
+            if (!bq[k])
+                continue; /* a file named again later: one instance, as in PDFgetX3 */
+            const double scale = tsct_pdf_config_bgscale(cfg, k);
+            tsct_pattern_interp(bq[k], bi[k], nb[k], q, n, b);
+            for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
+                if (isnan(b[i]) && (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
+                    st = tsct_error_set(&err, TSCT_ERR_VALUE, cfg->backgroundfile[k],
+                                        "backgroundfile", -1,
+                                        "the background does not cover Q = %g 1/A of %s", q[i],
+                                        in);
+                iq[i] -= scale * (isnan(b[i]) ? 0.0 : b[i]);
             }
         }
+        free(b);
         if (st == TSCT_OK) {
             st = tsct_pdf_plan_create(&cfg->params, comp, q, n, &plan, &err);
             if (st != TSCT_OK)
@@ -344,8 +354,10 @@ static int run_patterns(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config
     if (!header)
         rc = tsct_cli_fail(cli, &err);
     free(header);
-    free(bq);
-    free(bi);
+    for (int k = 0; k < nbg; k++) {
+        free(bq[k]);
+        free(bi[k]);
+    }
     tsct_composition_destroy(comp);
     return rc;
 }
@@ -363,7 +375,8 @@ static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec
         double value;
     } num[] = {{"qmin", p->qmin},   {"qmax", p->qmax},   {"qmaxinst", p->qmaxinst},
                {"rmin", p->rmin},   {"rmax", p->rmax},   {"rstep", p->rstep},
-               {"rpoly", p->rpoly}, {"lorch", p->lorch}, {"bgscale", rec->bgscale},
+               {"rpoly", p->rpoly}, {"lorch", p->lorch},
+               {"bgscale", tsct_pdf_config_bgscale(rec, 0)},
                {"polynomial_degree", degree}};
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
         TSCT_TRY(tsct_dataset_set_attr_double(d, num[i].name, num[i].value, err));
@@ -437,7 +450,9 @@ static int run_container(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_confi
                             (long long)shape[0]);
         goto fail;
     }
-    st = tsct_composition_parse(&comp, cfg->composition, &err);
+    st = tsct_pdf_config_check_q(cfg, q, nq, o->container, &err);
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {
         tsct_pdf_params p = cfg->params;
         p.nthreads = cli->nthreads;
@@ -670,7 +685,9 @@ static int run_region(tsct_cli *cli, const struct pdf_opts *o, tsct_pdf_config *
                             "the reference time step must be below nt = %lld", (long long)nt);
         goto fail;
     }
-    st = tsct_composition_parse(&comp, cfg->composition, &err);
+    st = tsct_pdf_config_check_q(cfg, q, nq, qpath, &err);
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, &err);
     if (st == TSCT_OK) {
         st = tsct_pdf_plan_create(&cfg->params, comp, q, nq, &plan, &err);
         if (st != TSCT_OK)
@@ -812,12 +829,18 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
         st = tsct_pdf_config_set(&cfg, o.keys[i], o.values[i], NULL, -1, &err);
     if (st == TSCT_OK)
         st = tsct_pdf_config_check(&cfg, &err);
-    if (st == TSCT_OK && o.container && cfg.backgroundfile[0])
+    if (st == TSCT_OK && o.container && cfg.nbackgroundfile > 0)
         st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg.source, "backgroundfile", -1,
                             "--container works on reconstructed patterns: subtract the "
                             "background before reconstruction");
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
+    /* The configuration's output and force, unless the options say otherwise. */
+    if (!o.output && cfg.output[0] && !o.container)
+        o.output = cfg.output;
+    o.force |= cfg.force;
+    if (o.force)
+        tsct_publish_set_replace(1);
     if (o.region)
         return run_region(cli, &o, &cfg);
     if (o.container)

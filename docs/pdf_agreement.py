@@ -37,11 +37,18 @@ def transform(F):
     return SIN @ (w * np.where(tr, F, 0))
 
 
-def tsct_f(I, lo=0.5, deg=DEG):
-    """F(Q) as tsct defines it: alpha I -> <f^2> over [lo qmaxinst, qmaxinst], Q-weighted,
-    minus the least-squares fit Q sum_k<n c_k T_k(2Q/qmaxinst - 1) over [0, qmaxinst]."""
-    sel = (q >= lo * QMAXINST) & inst
-    Fm = q * (f2[sel].sum() / I[sel].sum() * I / f2 - 1)
+def tsct_f(I, lo=None, deg=DEG):
+    """F(Q) as tsct defines it: alpha, PDFgetX3's least-squares match of S to 1 over
+    [0, qmaxinst] (trapezoid weights / <f>^4; or, given lo, the former I -> <f^2> averaged over
+    [lo qmaxinst, qmaxinst]), minus the least-squares fit Q sum_k<n c_k T_k(2Q/qmaxinst - 1)
+    over [0, qmaxinst]."""
+    if lo is None:
+        wq = np.where(inst, np.gradient(q), 0) / f2 ** 2     # single element: <f>^4 = <f^2>^2
+        alpha = (wq * I * f2).sum() / (wq * I * I).sum()
+    else:
+        sel = (q >= lo * QMAXINST) & inst
+        alpha = f2[sel].sum() / I[sel].sum()
+    Fm = q * (alpha * I / f2 - 1)
     basis = np.stack([q[inst] * cheb.chebval(2 * q[inst] / QMAXINST - 1, np.eye(deg)[k])
                       for k in range(deg)], 1)
     F = np.zeros_like(q)
@@ -90,8 +97,8 @@ for da, db in ((0, 0), (4, 16), (20, 20)):
                                                                         peak(gb, 2.49)))
 
 print("\n3. Method variants tried on this .chi (r, scale, first peak):")
-for lo in (0.0, 0.8, 0.96):
-    print("   scale from [%.2f qmaxinst, qmaxinst]: r = %.4f, k = %.4f" %
+for lo in (0.0, 0.5, 0.8, 0.96):
+    print("   scale I -> <f^2> over [%.2f qmaxinst, qmaxinst]: r = %.4f, k = %.4f" %
           ((lo,) + score(transform(tsct_f(I, lo=lo)))[:2]))
 for deg in (8, 12, 20, 24):
     gd = transform(tsct_f(I, deg=deg))

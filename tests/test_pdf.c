@@ -2,6 +2,7 @@
  * PDFgetX3's own output; the configuration reader on good and bad files. */
 #include <math.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "tsct/composition.h"
 #include "tsct/formfactor.h"
@@ -364,6 +365,14 @@ static void test_bad_params(void)
     CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
                 "qmax = 9 is above qmaxinst = 8");
     p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
+    p.qmax = -1; /* once silently replaced by qmaxinst */
+    CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "qmax: expected 0 (the end of the data) or a positive Q, got -1");
+    p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
+    p.qmaxinst = -5;
+    CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err,
+                "qmaxinst: expected 0");
+    p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
     p.rstep = 0;
     CHECK_FAILS(tsct_pdf_plan_create(&p, c, q, 100, &pl, &err), TSCT_ERR_VALUE, &err, "rstep");
     p = (tsct_pdf_params)TSCT_PDF_PARAMS_DEFAULT;
@@ -443,12 +452,34 @@ static void test_debye_nanoparticle(void)
     if (!plan)
         return;
     const int64_t nr = tsct_pdf_plan_nr(plan);
-    const double *r = tsct_pdf_plan_r(plan);
     double *g = malloc(nr * sizeof *g), alpha;
     CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, &alpha, &err), &err);
-    /* S -> 1 at high Q: the automatic scale is 1 to the mean of S - 1 over 12.5 .. 25 1/A
-     * (measured 0.990: the damped oscillations of a 10 A cluster do not average to 0). */
-    CHECK_NEAR(alpha, 1.0, 0.015);
+    /* The automatic scale is PDFgetX3's least-squares match of S to 1 over [qmin, qmaxinst]:
+     * alpha = int I f^2 / f^4 dQ / int I^2 / f^4 dQ (trapezoid rule), recomputed here. It is
+     * below 1 (measured 0.825) because the cluster's S oscillates strongly: the least squares
+     * shrink alpha by 1 / (1 + mean square of S - 1), as PDFgetX3 does. */
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (q[i] < 0.5 - 1e-12)
+            continue;
+        double fi = tsct_formfactor_f0(ff, q[i]), f4 = fi * fi * fi * fi;
+        const double lo = q[i - 1] >= 0.5 - 1e-12 ? q[i - 1] : q[i];
+        const double wq = 0.5 * ((i + 1 < n ? q[i + 1] : q[i]) - lo);
+        num += wq * I[i] * fi * fi / f4;
+        den += wq * I[i] * I[i] / f4;
+    }
+    CHECK_MSG(fabs(alpha / (num / den) - 1) < 1e-12, "alpha %.15g, definition %.15g", alpha,
+              num / den);
+    CHECK_MSG(alpha > 0.78 && alpha < 0.87, "alpha %.4f", alpha);
+    /* The transform on ideal data: with the exact scale 1 the peaks sit at the interatomic
+     * distances and the baseline is the density's. */
+    tsct_pdf_plan_destroy(plan);
+    p.scale = 1;
+    CHECK_OK(tsct_pdf_plan_create(&p, c, q, n, &plan, &err), &err);
+    if (!plan)
+        return;
+    const double *r = tsct_pdf_plan_r(plan);
+    CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, NULL, &err), &err);
     const double dist[4] = {a / sqrt(2), a, a * sqrt(1.5), a * sqrt(2)};
     for (int k = 0; k < 4; k++) {
         double pk = peak_near(r, g, nr, dist[k]);
@@ -490,7 +521,7 @@ static void test_ni_pdfgetx3(void)
     CHECK_OK(tsct_pdf_config_read(&cfg, NI_DIR "/Ni_gr_file.gr", NULL, &err), &err);
     CHECK(!strcmp(cfg.composition, "Ni") && !strcmp(cfg.dataformat, "QA"));
     CHECK(cfg.params.qmax == 24 && cfg.params.qmaxinst == 25 && cfg.params.rpoly == 2 &&
-          cfg.params.rmax == 60 && cfg.params.rstep == 0.01 && cfg.backgroundfile[0] == 0);
+          cfg.params.rmax == 60 && cfg.params.rstep == 0.01 && cfg.nbackgroundfile == 0);
     double *q, *I, *rx, *gx;
     int64_t n, nx;
     CHECK(read_ni_chi(&q, &I, &n) == 1);
@@ -519,16 +550,19 @@ static void test_ni_pdfgetx3(void)
         for (int64_t j = j0; j <= j1; j++)
             d2 += (k * g[j] - gx[j]) * (k * g[j] - gx[j]);
         const double rms = sqrt(d2 / (double)(j1 - j0 + 1)) / gmax;
-        /* Measured: Pearson 0.9773, RMS 5.66 % of max |G| after the best scale k = 0.3633.
-         * The issue asks 0.999 and 2 % without scaling, which this .chi cannot give. */
+        /* Measured: Pearson 0.9773, RMS 5.66 % of max |G| after the best scale k = 0.9017
+         * (0.363 with the former scale, I -> <f^2> over [qmaxinst / 2, qmaxinst]). The .gr
+         * was made from other intensities: PDFgetX3's own examples are the agreement test
+         * (tests/test_pdfgetx3_examples.py). */
         CHECK_MSG(pr >= 0.976, "Pearson r = %.5f over 1.5-30 A", pr);
         CHECK_MSG(rms <= 0.058, "RMS after scaling = %.4f of max |G|", rms);
-        CHECK_MSG(k > 0.355 && k < 0.372, "PDFgetX3 / tsct scale = %.4f", k);
-        /* Absolute scale: the first shell of fcc Ni holds 12 atoms; tsct's G gives 10.1 (the
-         * ad hoc normalisation keeps the Compton scattering in I at high Q, 16 % low); the
-         * PDFgetX3 .gr gives 7.3 and PDFgetX2's Ni (test_ni_pdfgetx2) 11.6. */
+        CHECK_MSG(k > 0.89 && k < 0.915, "PDFgetX3 / tsct scale = %.4f", k);
+        /* Absolute scale: the first shell of fcc Ni holds 12 atoms; tsct's G gives 7.09 and
+         * the PDFgetX3 .gr 7.26 (PDFgetX3's least-squares scale shrinks G by the mean square
+         * of S - 1 and keeps the Compton scattering in I); PDFgetX2's Ni (test_ni_pdfgetx2),
+         * fully corrected, 11.6. */
         double n1 = ni_first_shell(r, g, nx), n1x = ni_first_shell(rx, gx, nx);
-        CHECK_MSG(n1 > 9.9 && n1 < 10.3, "first-shell coordination %.3f", n1);
+        CHECK_MSG(n1 > 6.9 && n1 < 7.3, "first-shell coordination %.3f", n1);
         CHECK_MSG(n1x < 7.5, "PDFgetX3's first shell %.3f", n1x);
         /* Peaks 2 and 3 agree within 0.01 A; the first (a / sqrt 2 = 2.492 A by the Bragg
          * peaks of this .chi) comes out at 2.517 A here and 2.487 A in PDFgetX3's .gr, from
@@ -587,10 +621,11 @@ static void test_ni_pdfgetx2(void)
         CHECK_MSG(dr < 1e-9, "r grids differ by %g", dr);
         double *g = malloc(n2 * sizeof *g);
         CHECK_OK(tsct_pdf_execute_one(plan, I, NULL, NULL, g, NULL, &err), &err);
-        /* The normalisations agree within 13 % (measured 10.10 / 11.62 = 0.869): S -> 1 at
-         * high Q against PDFgetX2's Compton-corrected intensities. */
+        /* PDFgetX3's ad hoc scale against PDFgetX2's explicit corrections: measured
+         * 7.09 / 11.62 = 0.610 (docs/pdf.md: the least-squares scale is below the absolute
+         * one by the mean square of S - 1 and the Compton fraction at high Q). */
         double ratio = ni_first_shell(r, g, n2) / n1x2;
-        CHECK_MSG(ratio > 0.85 && ratio < 0.89, "first shell tsct / PDFgetX2 = %.4f", ratio);
+        CHECK_MSG(ratio > 0.59 && ratio < 0.63, "first shell tsct / PDFgetX2 = %.4f", ratio);
         /* Strong shells 2 and 3 (6 and 24 atoms) within 0.01 A of PDFgetX2's. */
         for (int pk = 1; pk < 3; pk++) {
             const double d = NI_A * sqrt((pk + 1) / 2.0);
@@ -619,26 +654,50 @@ static void test_config(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
     const char *dir = tsct_test_tmpdir(TSCT_TEST_TMP);
-    char path[4096];
+    char path[4096], want[4200];
     static tsct_pdf_config cfg;
+    /* The whole language: comments, [DEFAULT] and a named section, "=" and ":", keys in any
+     * case, plural aliases, a value continued on indented lines (also after a comment or a
+     * blank line, as in ConfigParser), lists split on commas, spaces and line ends, the
+     * display keys, datapath searched for a file that is not in the configuration's folder
+     * (c.chi lives in data/). */
+    snprintf(path, sizeof path, "%s/data", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/data/c.chi", dir);
+    write_file(path, "1 1\n2 2\n");
     snprintf(path, sizeof path, "%s/good.cfg", dir);
     write_file(path, "# comment\n[DEFAULT]\ndataformat = twotheta\nwavelength = 0.1427\n"
-                     "composition = Li Co O2\ninputfile = a.chi\n    sub/b.chi\n"
-                     "backgroundfile = bg.chi\nbgscale: 0.5\noutputtypes = gr, sq\n"
-                     "rpoly = 1.1\n\n[hot]\ncomposition = CeO2\nqmax = 20\n");
+                     "composition = Li Co\n    O2\ninputfile = a.chi\n# inside a list\n\n"
+                     "    sub/b.chi c.chi\n"
+                     "backgroundfiles = bg.chi, bg2.chi\nbgscales: 0.5 0.25\n"
+                     "outputtypes = gr, sq\ndatapath = data\nplot = gr, fq\ninteract = no\n"
+                     "verbose = info\nforce = yes\noutput = out\nrpoly = 1.1\nQMAX = 25\n"
+                     "\n[hot]\ncomposition = CeO2\nqmax = 20\n");
     tsct_pdf_config_init(&cfg);
     CHECK_OK(tsct_pdf_config_read(&cfg, path, "hot", &err), &err);
     CHECK(!strcmp(cfg.dataformat, "twotheta") && cfg.wavelength == 0.1427);
-    CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20 && cfg.bgscale == 0.5);
-    CHECK(cfg.ninputfile == 2);
-    char want[4200];
+    CHECK(!strcmp(cfg.composition, "CeO2") && cfg.params.qmax == 20);
+    CHECK(tsct_pdf_config_line(&cfg, "qmax") == 25 && tsct_pdf_config_line(&cfg, "bgscales") == 12);
+    CHECK(tsct_pdf_config_line(&cfg, "qmin") == -1);
+    CHECK(cfg.nbackgroundfile == 2 && cfg.nbgscale == 2 &&
+          tsct_pdf_config_bgscale(&cfg, 0) == 0.5 && tsct_pdf_config_bgscale(&cfg, 1) == 0.25);
+    CHECK(cfg.force == 1 && !strcmp(cfg.output, "out") && cfg.ndatapath == 1);
+    CHECK_MSG(cfg.ninputfile == 3, "%d input files", cfg.ninputfile);
     snprintf(want, sizeof want, "%s/sub/b.chi", dir);
     CHECK_MSG(!strcmp(cfg.inputfile[1], want), "%s", cfg.inputfile[1]);
-    snprintf(want, sizeof want, "%s/bg.chi", dir);
-    CHECK(!strcmp(cfg.backgroundfile, want));
+    snprintf(want, sizeof want, "%s/data/c.chi", dir);
+    CHECK_MSG(!strcmp(cfg.inputfile[2], want), "%s", cfg.inputfile[2]);
+    snprintf(want, sizeof want, "%s/bg2.chi", dir);
+    CHECK(!strcmp(cfg.backgroundfile[1], want));
     CHECK(cfg.noutputtypes == 2 && !strcmp(cfg.outputtypes[0], "sq") &&
           !strcmp(cfg.outputtypes[1], "gr"));
     CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
+    /* Without the section: [DEFAULT]'s composition (continued on the next line) and qmax. */
+    static tsct_pdf_config def;
+    tsct_pdf_config_init(&def);
+    CHECK_OK(tsct_pdf_config_read(&def, path, NULL, &err), &err);
+    CHECK_MSG(!strcmp(def.composition, "Li Co O2") && def.params.qmax == 25, "'%s' %g",
+              def.composition, def.params.qmax);
     /* The written header reads back to the same settings. */
     char text[8192];
     tsct_pdf_config_format(&cfg, "test", text, sizeof text);
@@ -649,28 +708,124 @@ static void test_config(void)
     CHECK_OK(tsct_pdf_config_read(&back, path, NULL, &err), &err);
     CHECK(back.params.qmax == 20 && back.params.rpoly == 1.1 && back.wavelength == 0.1427 &&
           !strcmp(back.composition, "CeO2") && back.noutputtypes == 2 &&
-          !strcmp(back.backgroundfile, cfg.backgroundfile));
+          back.nbackgroundfile == 2 && !strcmp(back.backgroundfile[1], cfg.backgroundfile[1]) &&
+          back.nbgscale == 2 && back.bgscale[1] == 0.25);
+    /* One scale for several backgrounds scales each (PDFgetX3's rule); force = once. */
+    snprintf(path, sizeof path, "%s/one.cfg", dir);
+    write_file(path, "[DEFAULT]\ncomposition = Ni\nbackgroundfiles = a.chi\n    b.chi\n"
+                     "bgscale = 0.5\nforce = once\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
+    CHECK(cfg.nbackgroundfile == 2 && tsct_pdf_config_bgscale(&cfg, 0) == 0.5 &&
+          tsct_pdf_config_bgscale(&cfg, 1) == 0.5 && cfg.force == 1);
+    CHECK(tsct_pdf_config_background_used(&cfg, 0) && tsct_pdf_config_background_used(&cfg, 1) &&
+          !tsct_pdf_config_background_used(&cfg, 2));
+    /* A file named twice is one background (PDFgetX3 keeps one instance): the last entry. */
+    CHECK_OK(tsct_pdf_config_set(&cfg, "backgroundfile", "a.chi, b.chi a.chi", NULL, -1, &err),
+             &err);
+    CHECK(cfg.nbackgroundfile == 3 && !tsct_pdf_config_background_used(&cfg, 0) &&
+          tsct_pdf_config_background_used(&cfg, 1) && tsct_pdf_config_background_used(&cfg, 2));
+    /* PDFgetX3's output templates. */
+    char name[256];
+    CHECK(tsct_pdf_output_expand("series1/foo@b-01.@o", "dir1/dir2/filename.dat", "gr", name,
+                                 sizeof name) == 25 &&
+          !strcmp(name, "series1/foofilename-01.gr"));
+    tsct_pdf_output_expand("@f|@h|@r|@e|@t|@b|@o|@x@", "dir1/dir2/filename.dat", "fq", name,
+                           sizeof name);
+    CHECK_MSG(!strcmp(name, "dir1/dir2/filename.dat|dir1/dir2|dir1/dir2/filename|dat|"
+                            "filename.dat|filename|fq|@x@"), "%s", name);
+    tsct_pdf_output_expand("@h/@b.@o", "x", "gr", name, sizeof name);
+    CHECK_MSG(!strcmp(name, "./x.gr"), "%s", name);
+    CHECK(tsct_pdf_output_expand("series1/@b.@o", "a.chi", "gr", name, 5) == 4 &&
+          !strcmp(name, "seri"));
+    /* PDFgetX3's defaults for every key a file leaves out. */
+    snprintf(path, sizeof path, "%s/min.cfg", dir);
+    write_file(path, "[DEFAULT]\ncomposition = Ni\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK(!strcmp(cfg.dataformat, "QA") && cfg.nbackgroundfile == 0 &&
+          tsct_pdf_config_bgscale(&cfg, 0) == 1 && cfg.twothetazero == 0 &&
+          cfg.noutputtypes == 1 && !strcmp(cfg.outputtypes[0], "gr") &&
+          !strcmp(cfg.mode, "xray") && cfg.params.rpoly == 0.9 && cfg.params.qmin == 0 &&
+          cfg.params.qmax == 0 && cfg.params.qmaxinst == 0 && cfg.params.rmin == 0 &&
+          cfg.params.rmax == 30 && cfg.params.rstep == 0.01 && !cfg.force);
+    CHECK_OK(tsct_pdf_config_check(&cfg, &err), &err);
 
+    /* Errors found while reading: file, key, line. */
     struct {
         const char *text, *needle;
+        tsct_status st;
     } bad[] = {
-        {"[DEFAULT]\ncomposition = Ni\nqmaxinstt = 25\n", "bad.cfg: qmaxinstt[3]: unknown key"},
-        {"[DEFAULT]\ncomposition =\n", "composition[2]: empty composition"},
-        {"[DEFAULT]\nqmax = 2x\n", "qmax[2]: expected a number, found '2x'"},
-        {"[DEFAULT]\ndataformat = tth\n", "dataformat[2]: expected twotheta, QA or Qnm"},
-        {"[DEFAULT]\nmode = neutron\n", "only mode 'xray'"},
-        {"composition = Ni\n", "start the file with [DEFAULT]"},
-        {"[DEFAULT]\ncomposition = Xx2\n", "composition[2]"},
-        {"[DEFAULT]\noutputtype = gr, pdf\n", "found 'pdf'"},
-        {"[DEFAULT\n", "expected [NAME]"},
+        {"[DEFAULT]\ncomposition = Ni\nqmaxinstt = 25\n", "bad.cfg: qmaxinstt[3]: unknown key",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\ncomposition =\n", "composition[2]: empty composition", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nqmax = 2x\n", "qmax[2]: expected a number, found '2x'", TSCT_ERR_VALUE},
+        {"[DEFAULT]\n\nqmax = -1\n", "bad.cfg: qmax[3]: expected 0 (qmaxinst", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nrstep = 0\n", "rstep[2]: expected a step > 0", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nbgscale = 1, x\n", "bgscale[2]: expected a number, found 'x'",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\ndataformat = tth\n", "dataformat[2]: expected twotheta, QA or Qnm",
+         TSCT_ERR_VALUE},
+        {"[DEFAULT]\nmode = neutron\n", "mode[2]: mode 'neutron' is not supported",
+         TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = sas\n", "mode[2]: mode 'sas' is not supported",
+         TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = electron\n", "mode[2]: mode 'electron' is not supported",
+         TSCT_ERR_UNSUPPORTED},
+        {"[DEFAULT]\nmode = xrays\n", "mode[2]: expected xray", TSCT_ERR_VALUE},
+        {"[DEFAULT]\nforce = maybe\n", "force[2]: expected yes or no", TSCT_ERR_VALUE},
+        {"[DEFAULT]\noutput = -\n", "output[2]: output '-' (the standard output) is not",
+         TSCT_ERR_UNSUPPORTED},
+        {"composition = Ni\n", "start the file with [DEFAULT]", TSCT_ERR_VALUE},
+        {"[DEFAULT]\ncomposition = Xx2\n", "composition[2]", TSCT_ERR_VALUE},
+        {"[DEFAULT]\noutputtype = gr, pdf\n", "found 'pdf'", TSCT_ERR_VALUE},
+        {"[DEFAULT\n", "expected [NAME]", TSCT_ERR_VALUE},
     };
     snprintf(path, sizeof path, "%s/bad.cfg", dir);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i].text);
         tsct_pdf_config_init(&cfg);
-        CHECK_FAILS(tsct_pdf_config_read(&cfg, path, NULL, &err), TSCT_ERR_VALUE, &err,
+        CHECK_FAILS(tsct_pdf_config_read(&cfg, path, NULL, &err), bad[i].st, &err,
                     bad[i].needle);
     }
+    /* Errors found by the checks, still naming the line of the key. */
+    struct {
+        const char *text, *needle;
+    } inconsistent[] = {
+        {"[DEFAULT]\ncomposition = Ni\nbackgroundfile = a.chi\n  b.chi\nbgscale = 0.5 1 2\n",
+         "bgscale[5]: 3 scales for 2 background files (backgroundfile, line 3)"},
+        {"[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\nqmax = 30\n",
+         "qmax[4]: qmax = 30 is above qmaxinst = 25, line 3:"},
+        {"[DEFAULT]\ncomposition = Ni\nqmin = 12\nqmax = 10\n", "qmin[3]: qmin = 12 must be"},
+        {"[DEFAULT]\ncomposition = Ni\nbgscale = 2, 3\n", "bgscale[3]: 2 scales for 0"},
+    };
+    for (size_t i = 0; i < sizeof inconsistent / sizeof inconsistent[0]; i++) {
+        write_file(path, inconsistent[i].text);
+        tsct_pdf_config_init(&cfg);
+        CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+        CHECK_FAILS(tsct_pdf_config_check(&cfg, &err), TSCT_ERR_VALUE, &err,
+                    inconsistent[i].needle);
+    }
+    /* Against the data: qmaxinst or qmax beyond the last Q. */
+    write_file(path, "[DEFAULT]\ncomposition = Ni\nqmaxinst = 25\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    const double q25[3] = {0.1, 24.99, 25.0}, q20[3] = {0.1, 19.99, 20.0};
+    const double q2499[3] = {0.1, 24.98, 24.99}, q2497[3] = {0.1, 24.96, 24.97};
+    CHECK_OK(tsct_pdf_config_check_q(&cfg, q25, 3, "x.chi", &err), &err);
+    /* A round limit within a step of the end passes; more than a step above does not. */
+    CHECK_OK(tsct_pdf_config_check_q(&cfg, q2499, 3, "x.chi", &err), &err);
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q2497, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "qmaxinst = 25 is above the data: x.chi ends at Q = 24.97");
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q20, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "bad.cfg: qmaxinst[3]: qmaxinst = 25 is above the data: x.chi ends at Q = 20");
+    write_file(path, "[DEFAULT]\ncomposition = Ni\n\nqmax = 26\n");
+    tsct_pdf_config_init(&cfg);
+    CHECK_OK(tsct_pdf_config_read(&cfg, path, NULL, &err), &err);
+    CHECK_FAILS(tsct_pdf_config_check_q(&cfg, q25, 3, "x.chi", &err), TSCT_ERR_VALUE, &err,
+                "qmax[4]: qmax = 26 is above the data");
+
     write_file(path, "[DEFAULT]\nrpoly = 1\n");
     tsct_pdf_config_init(&cfg);
     CHECK_FAILS(tsct_pdf_config_read(&cfg, path, "nosuch", &err), TSCT_ERR_NOT_FOUND, &err,

@@ -206,6 +206,8 @@ static void test_composition(void)
     check_formula("PbTi0.5Zr0.5O3", 4, pzt, pztn);
     check_formula("Pb (TiZr)0.5 O3", 4, pzt, pztn);
     check_formula("Pb[Ti Zr].5O3", 4, pzt, pztn);
+    check_formula("Pb 1 (Ti Zr) 1/2 O 3", 4, pzt, pztn); /* PDFgetX3's third form */
+    check_formula("Pb Ti1/2 Zr2/4 O6/2", 4, pzt, pztn);
     static const char *const li3bi[] = {"Li", "Bi"};
     static const double li3bin[] = {3, 1};
     check_formula("Li3Bi", 2, li3bi, li3bin);
@@ -256,6 +258,8 @@ static void test_composition(void)
         {"Ce0", 0, "zero"},              {"Pb()O", 2, "empty brackets"},
         {"2O", 0, "count without"},      {"CeO2.3.4", 6, "bad count"},
         {"Q", 0, "unknown element"},     {"LiCoO2 Es", 7, "unknown element"},
+        {"Ti1/0", 3, "bad ratio"},       {"Ti1/", 3, "bad ratio"},
+        {"Ti1/2/3", 5, "bad count"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         c = NULL;

@@ -1,9 +1,12 @@
 /* tsct/pdf.h - pair distribution functions: I(Q) -> S(Q) -> F(Q) -> G(r), the PDFgetX3 way.
  *
  * Definitions (docs/pdf.md; P. Juhas et al., J. Appl. Cryst. 46 (2013) 560):
- *   I(Q)   measured intensity after background subtraction (I_sample - bgscale I_background)
- *   alpha  intensity scale: `scale` if > 0, else sum <f^2> / sum I over the data points with
- *          qmaxinst / 2 <= Q <= qmaxinst (the high-Q asymptote S -> 1)
+ *   I(Q)   measured intensity after background subtraction (I_sample - sum_k bgscale_k
+ *          I_background_k)
+ *   alpha  intensity scale: `scale` if > 0, else PDFgetX3's: the alpha that minimises
+ *          integral [(alpha I - <f^2>) / <f>^2]^2 dQ = integral (S - 1)^2 dQ over the data
+ *          points in [qmin, qmaxinst], i.e. alpha = sum w I <f^2> / <f>^4 / sum w I^2 / <f>^4
+ *          with w the trapezoid weights of those points (docs/pdf.md, "Scale")
  *   F_m(Q) = Q [alpha I(Q) - <f^2>(Q)] / <f>^2(Q)                       for Q <= qmaxinst
  *   F(Q)   = F_m(Q) - P(Q), P(Q) = Q sum_{k<n} c_k T_k(2 Q / qmaxinst - 1), the least-squares
  *            fit of F_m over the data points in [qmin, qmaxinst] (Chebyshev T_k), degree
@@ -45,8 +48,9 @@ typedef enum tsct_pdf_method {
 
 typedef struct tsct_pdf_params {
     double qmin;      /* 1/A, lower limit of the transform and of the polynomial fit (>= 0) */
-    double qmax;      /* 1/A, upper limit of the transform; <= 0: qmaxinst */
-    double qmaxinst;  /* 1/A, last reliable Q: upper limit of the fit; <= 0: last data point */
+    double qmax;      /* 1/A, upper limit of the transform; 0: qmaxinst (negative: error) */
+    double qmaxinst;  /* 1/A, last reliable Q: upper limit of the scale and of the fit;
+                         0: last data point (negative: error) */
     double rmin, rmax, rstep;  /* A, the r grid (rstep > 0, rmax >= rmin >= 0) */
     double rpoly;     /* A, sets the polynomial degree (above); 0: no correction */
     int lorch;        /* 1: Lorch window on F(Q) before the transform */
@@ -64,7 +68,7 @@ typedef struct tsct_pdf_workspace tsct_pdf_workspace;
 
 /* Plan the conversion of patterns sampled at q[nq] (1/A, strictly increasing) for a sample of
  * composition comp. Errors: TSCT_ERR_VALUE (q not increasing or not finite, a parameter out of
- * range, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
+ * range such as a negative qmax or qmaxinst, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
  * [qmin, qmax], more polynomial terms than fit points, <f>^2 = 0), TSCT_ERR_UNSUPPORTED
  * (TSCT_PDF_CHIRPZ on unequal Q steps), TSCT_ERR_NOMEM. The message names the parameter and
  * both values. On error *out is NULL. */
@@ -87,9 +91,9 @@ int tsct_pdf_plan_degree(const tsct_pdf_plan *plan);
 
 /* One pattern, in double precision, with every intermediate (the reference path).
  * iq[nq]: background-subtracted intensity. Outputs (any may be NULL): sq[nq], fq[nq]
- * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha. Thread-safe; allocates a scratch
- * F(Q) only when fq is NULL. Errors: TSCT_ERR_VALUE if alpha is not finite and > 0 (e.g. an
- * empty pattern), TSCT_ERR_NOMEM. */
+ * (NaN above qmaxinst, and sq at Q = 0), gr[nr], *alpha (also set when it is refused).
+ * Thread-safe; allocates a scratch F(Q) only when fq is NULL. Errors: TSCT_ERR_VALUE if
+ * alpha is not finite and > 0 (an empty or negative pattern), TSCT_ERR_NOMEM. */
 tsct_status tsct_pdf_execute_one(const tsct_pdf_plan *plan, const double *iq, double *sq,
                                  double *fq, double *gr, double *alpha, tsct_error *err);
 
@@ -110,14 +114,27 @@ tsct_status tsct_pdf_execute(const tsct_pdf_plan *plan, const float *iq, int64_t
 
 /* ---- PDFgetX3 configuration -------------------------------------------------------------- */
 
+#define TSCT_PDF_MAX_INPUTS 64      /* inputfile entries */
+#define TSCT_PDF_MAX_BACKGROUNDS 16 /* backgroundfile entries (and bgscale values) */
+#define TSCT_PDF_MAX_DATAPATH 16    /* datapath folders */
+#define TSCT_PDF_CONFIG_NKEYS 32    /* size of the private key-line table */
+
 /* Settings of a PDFgetX3 .cfg file (and of the header of its output files). Strings are
- * NUL-terminated; file names are resolved against the folder of the configuration file. */
+ * NUL-terminated. File names read from a configuration file are resolved against its folder,
+ * then against each datapath folder (the first that exists wins); names set without a file
+ * (command-line options) are taken as given, then searched in datapath. */
 typedef struct tsct_pdf_config {
     char dataformat[16];       /* "twotheta", "QA" or "Qnm" */
-    char inputfile[64][1024];  /* inputfile: one or more, one per line */
+    char inputfile[TSCT_PDF_MAX_INPUTS][1024]; /* inputfile: one or more */
     int ninputfile;
-    char backgroundfile[1024]; /* "" for none */
-    double bgscale;            /* default 1 */
+    char backgroundfile[TSCT_PDF_MAX_BACKGROUNDS][1024]; /* none: nbackgroundfile = 0 */
+    int nbackgroundfile;
+    double bgscale[TSCT_PDF_MAX_BACKGROUNDS]; /* one per background; default 1 each */
+    int nbgscale;              /* values given (0: every scale is 1; 1: that value for all) */
+    char datapath[TSCT_PDF_MAX_DATAPATH][1024]; /* folders searched for input files */
+    int ndatapath;
+    char output[1024];         /* output file or folder ("" : the current folder) */
+    int force;                 /* 1: overwrite existing output files */
     double twothetazero;       /* deg, subtracted from 2theta (default 0) */
     char outputtypes[4][4];    /* subset of "iq", "sq", "fq", "gr" in that order */
     int noutputtypes;
@@ -126,32 +143,73 @@ typedef struct tsct_pdf_config {
     char composition[256];
     tsct_pdf_params params;    /* qmin, qmax, qmaxinst, rmin, rmax, rstep, rpoly, lorch */
     char source[1024];         /* the file read, "" if none */
+    int64_t keyline[TSCT_PDF_CONFIG_NKEYS]; /* private: use tsct_pdf_config_line() */
 } tsct_pdf_config;
 
-/* Defaults (PDFgetX3's): dataformat QA, bgscale 1, outputtypes gr, mode xray, params
- * TSCT_PDF_PARAMS_DEFAULT; no composition, no wavelength. */
+/* Defaults (PDFgetX3's for every key a file leaves out): dataformat QA, no input or
+ * background files, bgscale 1, twothetazero 0, outputtypes gr, mode xray, rpoly 0.9,
+ * qmin 0, qmax and qmaxinst 0 (= the end of the data), r 0 .. 30 by 0.01, no force, no
+ * composition (required), no wavelength (required for twotheta). */
 void tsct_pdf_config_init(tsct_pdf_config *cfg);
 
 /* Read the [DEFAULT] section of a .cfg file and then section `section` (may be NULL) on top
- * of the current values of cfg. Syntax: "key = value" or "key: value", comments starting
- * with '#' or ';', continuation lines (indented) add values to inputfile. Keys: dataformat,
- * inputfile, backgroundfile, bgscale, twothetazero, outputtype(s), mode, wavelength,
- * composition, qmaxinst, qmin, qmax, rmin, rmax, rstep, rpoly, and lorch (tsct: yes/no);
- * PDFgetX3's version, output, force, verbose, plot, interact and datapath are accepted and
- * ignored. Errors (file, key, 1-based line in the message): TSCT_ERR_NOT_FOUND (no file, no
- * such section), TSCT_ERR_VALUE (unknown key, bad number, bad dataformat / outputtype / mode,
- * empty composition). */
+ * of the current values of cfg (Python ConfigParser syntax, as PDFgetX3 reads it):
+ * "key = value" or "key: value", keys case-insensitive, full-line comments starting with '#'
+ * or ';', a value continued on the following indented lines, reading stops at
+ * "#### start data" (so PDFgetX3's and tsct's output files are configurations).
+ * List keys (inputfile, backgroundfile(s), bgscale(s), datapath, outputtype(s)) take values
+ * separated by commas, spaces or continuation lines. Keys: dataformat, inputfile,
+ * backgroundfile(s), bgscale(s), datapath, output, outputtype(s), force, mode, wavelength,
+ * twothetazero, composition, qmaxinst, qmin, qmax, rmin, rmax, rstep, rpoly; version,
+ * plot, interact, verbose and formfactorfile (of mode sas) are accepted and do nothing here;
+ * lorch (yes/no) is tsct's.
+ * Errors (the message names the file, the key and its 1-based line): TSCT_ERR_NOT_FOUND (no
+ * file, no such section), TSCT_ERR_VALUE (unknown key, a bad or out-of-range number such as
+ * a negative qmax, bad dataformat / outputtype / boolean, empty or unknown composition, too
+ * many files), TSCT_ERR_UNSUPPORTED (mode neutron, electron or sas: X-ray form factors
+ * only; output '-'). */
 tsct_status tsct_pdf_config_read(tsct_pdf_config *cfg, const char *path, const char *section,
                                  tsct_error *err);
 
-/* Set one key from a string, as the file would (for command-line options); line is used in
- * messages (-1: none). */
+/* Set one key from a string, as the file would (for command-line options); file and line
+ * are used in messages and recorded for tsct_pdf_config_line (file NULL, line -1: none). */
 tsct_status tsct_pdf_config_set(tsct_pdf_config *cfg, const char *key, const char *value,
                                 const char *file, int64_t line, tsct_error *err);
 
-/* Check that the configuration can run: composition set and parsable, wavelength > 0 for
- * twotheta, mode xray. Errors: TSCT_ERR_VALUE naming the key. */
+/* The 1-based line of the configuration file where `key` was last set, or -1 (a default,
+ * or set from the command line). */
+int64_t tsct_pdf_config_line(const tsct_pdf_config *cfg, const char *key);
+
+/* The scale of background k (0 <= k < nbackgroundfile): bgscale[k], the single value given
+ * for all, or 1 if none given. */
+double tsct_pdf_config_bgscale(const tsct_pdf_config *cfg, int k);
+
+/* Whether background k is subtracted: PDFgetX3 keeps one instance of a file named several
+ * times (its Multiple_Background_Subtraction example), so only the last entry of a repeated
+ * name counts, with its own scale; 0 for the others (and for k out of range). */
+int tsct_pdf_config_background_used(const tsct_pdf_config *cfg, int k);
+
+/* Check that the configuration can run: composition set, wavelength > 0 for twotheta, one
+ * bgscale per background (or one for all, or none), qmin < qmax and qmax <= qmaxinst where both are given.
+ * Errors: TSCT_ERR_VALUE naming the file, the key and its line. */
 tsct_status tsct_pdf_config_check(const tsct_pdf_config *cfg, tsct_error *err);
+
+/* Check the Q limits against a pattern sampled at q[n] (1/A, increasing; `input` names it in
+ * messages): qmaxinst and qmax not above the last point by more than the last step (a round
+ * limit at the end of the data passes, as in PDFgetX3), qmin below the end of the data.
+ * Errors: TSCT_ERR_VALUE naming the configuration file, the key and its line, and the
+ * input; n < 2. */
+tsct_status tsct_pdf_config_check_q(const tsct_pdf_config *cfg, const double *q, int64_t n,
+                                    const char *input, tsct_error *err);
+
+/* An output file name from PDFgetX3's `output` template for input file `input` and output
+ * type `ext` (iq, sq, fq, gr): @f the input path (dir/name.chi), @h its folder (or "."), @r the
+ * path without extension (dir/name), @e the extension (chi), @t the file name (name.chi),
+ * @b the name without extension (name), @o ext; other characters are copied ("@b.@o" is the
+ * default, an empty output). Writes at most size - 1 characters and a NUL into buf; returns
+ * the length written. Thread-safe. */
+int64_t tsct_pdf_output_expand(const char *tmpl, const char *input, const char *ext, char *buf,
+                               int64_t size);
 
 /* Write every setting as a PDFgetX3 configuration block ("[DEFAULT]", "key = value" lines,
  * ending with "# End of config ---..."), the header of .iq/.sq/.fq/.gr files, into buf. The

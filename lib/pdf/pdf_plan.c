@@ -1,6 +1,8 @@
 /* pdf_plan.c - I(Q) -> S(Q) -> F(Q) -> G(r): the plan, the reference path and the batch path.
  *
- * Everything after the intensity scale alpha is linear in I, so the plan precomputes it:
+ * The intensity scale is PDFgetX3's: alpha minimises the integral of (S - 1)^2 over the fit
+ * points, alpha = sum sw <f^2> I / sum sw I^2 with sw = quadrature weight / <f>^4 (two sums
+ * per pattern). Everything after alpha is linear in I, so the plan precomputes it:
  *   t = (1 - Pi) (w I),  w = Q / <f>^2,  Pi = projection on the polynomial basis (fit points)
  *   F = alpha t - h0,    h0 = (1 - Pi)(Q <f^2> / <f>^2)
  *   G = T F              T = trapezoid x window x (2/pi) x sin(Q r)
@@ -40,8 +42,8 @@ struct tsct_pdf_plan {
     int64_t ninst;          /* points 0 .. ninst-1 have Q <= qmaxinst */
     int64_t ifit0;          /* fit points: ifit0 .. ninst-1 (Q >= qmin) */
     int64_t it0, nk;        /* transform points: it0 .. it0+nk-1 (qmin <= Q <= qmax) */
-    int64_t ia0;            /* scale points: ia0 .. ninst-1 (Q >= qmaxinst / 2) */
-    double f2_asym;         /* sum of <f^2> over the scale points */
+    double *sw, *swf2;      /* [ninst] scale weights: quadrature weight / <f>^4 over the
+                               fit points (0 elsewhere), and the same times <f^2> */
     double *f2, *fm2;       /* [ninst] <f^2>, <f>^2 */
     double *w, *h0;         /* [ninst] */
     int deg;
@@ -104,6 +106,8 @@ void tsct_pdf_plan_destroy(tsct_pdf_plan *plan)
     free(plan->fm2);
     free(plan->w);
     free(plan->h0);
+    free(plan->sw);
+    free(plan->swf2);
     free(plan->basis);
     free(plan->tw);
     free(plan->w_f);
@@ -125,18 +129,28 @@ static tsct_status check_params(tsct_pdf_params *p, const double *q, int64_t nq,
                                   "Q must be finite, >= 0 and strictly increasing, found %g "
                                   "after %g", q[i], i ? q[i - 1] : 0.0);
     const double qlast = q[nq - 1];
-    if (p->qmaxinst <= 0)
+    /* 0 means "not set", as in PDFgetX3's headers; a negative limit is a mistake, not a
+     * request for the default. */
+    if (!(p->qmaxinst >= 0) || !(p->qmax >= 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, p->qmax >= 0 ? "qmaxinst" : "qmax", -1,
+                              "expected 0 (the end of the data) or a positive Q, got %g",
+                              p->qmax >= 0 ? p->qmaxinst : p->qmax);
+    if (p->qmaxinst == 0)
         p->qmaxinst = qlast;
-    if (p->qmax <= 0)
+    if (p->qmax == 0)
         p->qmax = p->qmaxinst;
     if (!isfinite(p->qmin) || p->qmin < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmin", -1,
                               "expected a value >= 0, got %g", p->qmin);
-    if (!isfinite(p->qmaxinst) || p->qmaxinst > qlast * (1 + 1e-12))
+    /* A limit may pass the last point by less than a step (a round number at the end of the
+     * data; every point then counts); beyond that it is an error. */
+    const double top = qlast + (q[nq - 1] - q[nq - 2]) + 1e-12 * qlast;
+    if (!isfinite(p->qmaxinst) || p->qmaxinst > top)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmaxinst", -1,
                               "qmaxinst = %g is above the data, which end at Q = %g 1/A",
                               p->qmaxinst, qlast);
-    if (!isfinite(p->qmax) || p->qmax > p->qmaxinst * (1 + 1e-12))
+    const double qcap = p->qmaxinst >= qlast ? fmax(p->qmaxinst, top) : p->qmaxinst;
+    if (!isfinite(p->qmax) || p->qmax > qcap * (1 + 1e-12))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmax", -1,
                               "qmax = %g is above %s = %g 1/A", p->qmax,
                               p->qmaxinst < qlast ? "qmaxinst" : "the data, which end at Q",
@@ -341,28 +355,25 @@ tsct_status tsct_pdf_plan_create(const tsct_pdf_params *params, const tsct_compo
                             p.qmax);
         goto fail;
     }
-    int64_t s = 0;
-    while (s < n && q[s] < 0.5 * p.qmaxinst)
-        s++;
-    pl->ia0 = s < n - 1 ? s : n - 2;
     pl->deg = (int)floor(p.rpoly * p.qmaxinst / M_PI + 0.5);
 
     pl->f2 = malloc((size_t)n * sizeof *pl->f2);
     pl->fm2 = malloc((size_t)n * sizeof *pl->fm2);
     pl->w = malloc((size_t)n * sizeof *pl->w);
     pl->h0 = malloc((size_t)n * sizeof *pl->h0);
+    pl->sw = calloc((size_t)n, sizeof *pl->sw);
+    pl->swf2 = calloc((size_t)n, sizeof *pl->swf2);
     pl->basis = malloc((size_t)(pl->deg * n + 1) * sizeof *pl->basis);
     pl->tw = malloc((size_t)pl->nk * sizeof *pl->tw);
     pl->w_f = malloc((size_t)n * sizeof *pl->w_f);
     pl->h0_f = malloc((size_t)n * sizeof *pl->h0_f);
     pl->basis_f = malloc((size_t)(pl->deg * n + 1) * sizeof *pl->basis_f);
-    if (!pl->f2 || !pl->fm2 || !pl->w || !pl->h0 || !pl->basis || !pl->tw || !pl->w_f ||
-        !pl->h0_f || !pl->basis_f) {
+    if (!pl->f2 || !pl->fm2 || !pl->w || !pl->h0 || !pl->sw || !pl->swf2 || !pl->basis ||
+        !pl->tw || !pl->w_f || !pl->h0_f || !pl->basis_f) {
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pdf plan", -1, "tables");
         goto fail;
     }
     tsct_composition_f_average(comp, q, n, pl->fm2, pl->f2);
-    pl->f2_asym = 0;
     for (int64_t i = 0; i < n; i++) {
         pl->fm2[i] *= pl->fm2[i];
         if (!(pl->fm2[i] > 0)) {
@@ -372,8 +383,14 @@ tsct_status tsct_pdf_plan_create(const tsct_pdf_params *params, const tsct_compo
         }
         pl->w[i] = q[i] / pl->fm2[i];
         pl->h0[i] = q[i] * pl->f2[i] / pl->fm2[i];
-        if (i >= pl->ia0)
-            pl->f2_asym += pl->f2[i];
+    }
+    /* Scale weights: the trapezoid rule over the fit points [qmin, qmaxinst] divided by
+     * <f>^4, so that alpha = sum sw <f^2> I / sum sw I^2 minimises the integral of
+     * (S - 1)^2 = [(alpha I - <f^2>) / <f>^2]^2 (docs/pdf.md, "Scale"). */
+    for (int64_t i = pl->ifit0; i < n; i++) {
+        const double lo = i > pl->ifit0 ? q[i - 1] : q[i], hi = i + 1 < n ? q[i + 1] : q[i];
+        pl->sw[i] = 0.5 * (hi - lo) / (pl->fm2[i] * pl->fm2[i]);
+        pl->swf2[i] = pl->sw[i] * pl->f2[i];
     }
     st = make_basis(pl, err);
     if (st != TSCT_OK)
@@ -434,17 +451,21 @@ tsct_status tsct_pdf_execute_one(const tsct_pdf_plan *pl, const double *iq, doub
     const int64_t n = pl->ninst;
     double alpha = pl->p.scale;
     if (!(alpha > 0)) {
-        double s = 0;
-        for (int64_t i = pl->ia0; i < n; i++)
-            s += iq[i];
-        alpha = pl->f2_asym / s;
+        double num = 0, den = 0;
+        for (int64_t i = pl->ifit0; i < n; i++) {
+            num += pl->swf2[i] * iq[i];
+            den += pl->sw[i] * iq[i] * iq[i];
+        }
+        alpha = num / den;
     }
     if (alpha_out)
         *alpha_out = alpha;
     if (!(isfinite(alpha) && alpha > 0))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "intensity", -1,
-                              "cannot scale the pattern: its mean intensity above Q = %g is "
-                              "not positive", pl->q[pl->ia0]);
+                              "cannot scale the pattern: the least-squares match of its "
+                              "intensity to <f^2> over Q = %g .. %g 1/A gives %g (expected "
+                              "> 0: an empty or negative pattern)", pl->q[pl->ifit0],
+                              pl->q[n - 1], alpha);
     /* F lives in the caller's fq when given, else in a scratch buffer. */
     double *F = fq;
     double *scratch = NULL;
@@ -517,10 +538,12 @@ static int pattern_fq(const tsct_pdf_plan *pl, const float *iq, float *F)
     const int64_t n = pl->ninst;
     double alpha = pl->p.scale;
     if (!(alpha > 0)) {
-        double s = 0;
-        for (int64_t i = pl->ia0; i < n; i++)
-            s += iq[i];
-        alpha = pl->f2_asym / s;
+        double num = 0, den = 0;
+        for (int64_t i = pl->ifit0; i < n; i++) {
+            num += pl->swf2[i] * iq[i];
+            den += pl->sw[i] * (double)iq[i] * iq[i];
+        }
+        alpha = num / den;
     }
     if (!(isfinite(alpha) && alpha > 0))
         return 0;

@@ -2,7 +2,8 @@
  *
  * A recursive-descent parser over the grammar
  *     formula := { space | group }
- *     group   := ( symbol | open formula close ) [ space* number ]
+ *     group   := ( symbol | open formula close ) [ space* count ]
+ *     count   := number [ "/" number ]
  * that multiplies counts down the bracket nesting and adds them per element. Every error
  * names the 0-based offset of the character that broke the grammar, so a user can see where
  * "Pb(TiZr0.5O3" went wrong. */
@@ -70,7 +71,21 @@ static tsct_status parse_count(parser *p, double *count)
     if (!isfinite(v))
         return fail(p, p->pos, "count is not finite");
     p->pos += used;
-    if (p->pos < p->len && (p->s[p->pos] == '.' || isdigit((unsigned char)p->s[p->pos])))
+    if (p->pos < p->len && p->s[p->pos] == '/') {
+        /* A ratio, as PDFgetX3 writes "Pb 1 (Ti Zr) 1/2 O 3". */
+        const size_t at = p->pos++;
+        double d = 0;
+        size_t u2 = p->pos < p->len && (isdigit((unsigned char)p->s[p->pos]) ||
+                                        p->s[p->pos] == '.')
+                        ? tsct__parse_number(p->s + p->pos, p->len - p->pos, 0, &d)
+                        : 0;
+        if (u2 == 0 || !(d > 0) || !isfinite(d))
+            return fail(p, at, "bad ratio (expected a count like 1/2)");
+        p->pos += u2;
+        v /= d;
+    }
+    if (p->pos < p->len && (p->s[p->pos] == '.' || isdigit((unsigned char)p->s[p->pos]) ||
+                            p->s[p->pos] == '/'))
         return fail(p, p->pos, "bad count");
     *count = v;
     return TSCT_OK;

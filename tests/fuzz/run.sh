@@ -1,7 +1,8 @@
 #!/bin/sh
-# Build and run the libFuzzer harnesses of the file parsers (CBF, EDF, TIFF, npy, PONI).
+# Build and run the libFuzzer harnesses of the file parsers (CBF, EDF, TIFF, npy, PONI, and
+# PDFgetX3 configurations with their compositions).
 #
-#   tests/fuzz/run.sh [SECONDS] [FUZZERS...]      default: 60 s each, all five
+#   tests/fuzz/run.sh [SECONDS] [FUZZERS...]      default: 60 s each, all six
 #
 # Needs clang with libFuzzer (Debian: clang), libtiff-dev, and for the seed corpus python3 with
 # numpy, fabio and tifffile (optional: without them the fuzzers start from the test data).
@@ -10,7 +11,7 @@
 set -eu
 SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
-FUZZERS=${*:-"cbf edf tiff npy poni"}
+FUZZERS=${*:-"cbf edf tiff npy poni pdfcfg"}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build-fuzz
 mkdir -p "$OUT"
@@ -18,12 +19,16 @@ CC=${CC:-clang}
 SRC="$ROOT/lib/core/status.c $ROOT/lib/core/array.c $ROOT/lib/core/publish.c
      $ROOT/lib/io/image.c $ROOT/lib/io/image_cbf.c $ROOT/lib/io/image_edf.c
      $ROOT/lib/io/image_tiff.c $ROOT/lib/io/image_npy.c $ROOT/lib/io/poni.c"
+# The configuration reader needs none of the image code.
+SRC_PDFCFG="$ROOT/lib/core/status.c $ROOT/lib/pdf/pdf_config.c $ROOT/lib/physics/composition.c
+     $ROOT/lib/physics/formfactor.c $ROOT/lib/physics/element_table.c
+     $ROOT/lib/physics/formfactor_table.c"
 FLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined -I$ROOT/include -I$ROOT/lib"
 
 # Seeds: small valid files of every kind, then the real test files that are small enough.
 SEEDS=$OUT/seeds
-mkdir -p "$SEEDS/cbf" "$SEEDS/edf" "$SEEDS/tiff" "$SEEDS/npy" "$SEEDS/poni"
+mkdir -p "$SEEDS/cbf" "$SEEDS/edf" "$SEEDS/tiff" "$SEEDS/npy" "$SEEDS/poni" "$SEEDS/pdfcfg"
 ${PYTHON:-/usr/bin/python3} - "$SEEDS" <<'PY' || echo "run.sh: no python seeds (numpy/fabio/tifffile missing)"
 import sys, numpy
 d = sys.argv[1]
@@ -46,10 +51,16 @@ tifffile.imwrite("%s/tiff/p.tif" % d, a.astype(numpy.int16), compression="packbi
                  rowsperstrip=2)
 PY
 find "$ROOT/tests/data" -name '*.poni' -exec cp {} "$SEEDS/poni/" \;
+for d in "$ROOT"/tests/data/pdf/pdfgetx3_examples/*/; do
+    cp "$d/pdfgetx3.cfg" "$SEEDS/pdfcfg/$(basename "$d").cfg"
+done
+printf '[DEFAULT]\ncomposition = Pb 1 (Ti Zr) 1/2 O 3\nbackgroundfiles = a.chi,\n    b.chi\nbgscales = 1 0.5\n[s]\nqmax = 20\n' \
+    > "$SEEDS/pdfcfg/lists.cfg"
 
 for f in $FUZZERS; do
     echo "== fuzz_$f: building"
-    $CC $FLAGS "$ROOT/tests/fuzz/fuzz_$f.c" $SRC -ltiff -lm -lpthread -o "$OUT/fuzz_$f"
+    if [ "$f" = pdfcfg ]; then SRCF=$SRC_PDFCFG; else SRCF=$SRC; fi
+    $CC $FLAGS "$ROOT/tests/fuzz/fuzz_$f.c" $SRCF -ltiff -lm -lpthread -o "$OUT/fuzz_$f"
     mkdir -p "$OUT/corpus_$f"
     (cd "$OUT" && ./fuzz_$f -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 "corpus_$f" "seeds/$f" 2> "fuzz_$f.log") ||
