@@ -39,6 +39,7 @@
 #include "tsct/log.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
+#include "tsct/tomo.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -189,6 +190,87 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                 tsct_error *err);
 
+/* ---- recon ----------------------------------------------------------------------------------
+ * /entry/sinograms/data [nt][nz][na][ns][nq] (angles /entry/scan/angle [na], degrees) ->
+ * /entry/recon/data [nt][nz][n][n][nq] (and /entry/recon/q [nq] when /entry/sinograms/q
+ * exists): every channel of every (time, slice) reconstructed by filtered back projection
+ * (skimage's iradon) or by SIRT / CGLS (ASTRA's), through a resumable step "recon" whose unit
+ * is one block of `block` channels of one (time, slice). The centre of rotation is found once,
+ * on the channel sum of the first (time, slice), and the sinograms are resampled about it and
+ * cropped symmetrically (tsct_sino_centre_crop_width) before reconstruction. docs/tomo.md. */
+
+typedef enum {
+    TSCT_RECON_FBP = 0,   /* filtered back projection (params.filter) */
+    TSCT_RECON_SIRT = 1,  /* simultaneous iterative reconstruction (params.iterations, nonneg) */
+    TSCT_RECON_CGLS = 2   /* conjugate gradient least squares (params.iterations) */
+} tsct_recon_method;
+
+typedef struct tsct_recon_params {
+    tsct_recon_method method;
+    tsct_fbp_filter filter;    /* FBP's filter (include/tsct/tomo.h) */
+    int64_t iterations;        /* SIRT / CGLS iterations, run in full (no tolerance); 0: 100
+                                  for SIRT, 30 for CGLS (and recorded as 100 for FBP) */
+    int nonneg;                /* SIRT: clip to >= 0 after each update */
+    int64_t size;              /* image size n; 0: the sinogram width after centring */
+    int circle;                /* 1: only the inscribed circle (pixels outside are 0) */
+    tsct_centre_mode centre;   /* DEFAULT: AUTO for sinograms without /entry/sinograms/centre,
+                                  NONE for those the sinogram stage centred (and for plain
+                                  arrays AUTO) */
+    double centre_value;       /* TSCT_CENTRE_FIXED: the centre, translation bins */
+    int64_t block;             /* channels per unit of work (and per chunk), >= 1 */
+    int deflate;               /* 0-9 */
+} tsct_recon_params;
+
+#define TSCT_RECON_PARAMS_DEFAULT                                                             \
+    {TSCT_RECON_FBP, TSCT_FBP_FILTER_RAMP, 0, 0, 0, 1, TSCT_CENTRE_DEFAULT, 0.0, 256, 1}
+
+/* Reconstruct the container's sinograms into /entry/recon. The settings record (and so the
+ * fingerprint) holds the method, filter, iterations, nonneg, the image size n, circle, the
+ * centre used (-1: none), the block and deflate; the step's inputs are the sinogram and
+ * import_sinograms steps. Incremental runs (ctx->incremental) keep unchanged leading time
+ * steps (see the top of this file). report->units counts the channel blocks computed.
+ * Errors: those of the container and steps; TSCT_ERR_SHAPE (sinograms not 5-D, a number of
+ * angles other than na), TSCT_ERR_VALUE (non-finite angles, parameters out of range, a fixed
+ * centre outside the positions or one that leaves fewer than 2 of them), TSCT_ERR_NOMEM. A
+ * SIRT / CGLS run that stops before convergence is not an error (it runs its iterations). */
+tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                             tsct_error *err);
+
+/* A plain sinogram (or a row of a projection stack) outside any container: where it comes
+ * from, its angles and the absorption corrections it needs. */
+typedef struct tsct_recon_array_params {
+    const char *angles;        /* FILE.h5::/dataset of na angles in degrees, or NULL: */
+    double angle_range[2];     /* na angles A + i (B - A) / na, A = [0], B = [1] (A != B) */
+    int64_t row;               /* >= 0: the input is a projection stack [na][ny][nx]: use row
+                                  `row` as the sinogram [na][nx]; -1: the input is a sinogram */
+    const char *flat;          /* flat field FILE.h5::/dataset (or image): [ns], [k][ns] or,
+                                  with row, [k][ny][ns], averaged over k; NULL: none */
+    const char *dark;          /* dark field, as flat (needs flat); NULL: none */
+    int neglog;                /* 1: -log of the (flat-normalised) transmission */
+    int64_t air;               /* > 0: subtract the air of the first / last `air` positions,
+                                  one air value per angle and channel (0: none) */
+} tsct_recon_array_params;
+
+#define TSCT_RECON_ARRAY_PARAMS_DEFAULT {NULL, {0.0, 180.0}, -1, NULL, NULL, 0, 0}
+
+/* Reconstruct a plain array into a new HDF5 file: input is FILE.h5::/dataset or an image file
+ * (TIFF, EDF, ...) holding a sinogram [na][ns] or [na][ns][nc] (or with array->row a stack
+ * [na][ny][ns]); the corrections run in the order flat / dark, -log, air, then the centre
+ * (params->centre, DEFAULT meaning AUTO) and the reconstruction of params (block unused).
+ * The image goes to /data of `output`, [n][n] (a 2-D input or a row) or [n][n][nc], float32,
+ * written under a temporary name and renamed (include/tsct/publish.h): a failed run leaves
+ * none; an existing output is replaced only as tsct_publish_set_replace() allows, an input
+ * never. In memory: the whole sinogram and image. report->units = nc.
+ * Errors: TSCT_ERR_EXISTS (output exists), TSCT_ERR_SHAPE (input rank, row out of range, fewer than 1 angle
+ * or 2 positions, angles or fields of another length), TSCT_ERR_VALUE (angle range A == B,
+ * non-finite angles, dark without flat, the centre), TSCT_ERR_UNSUPPORTED (flat fields of a
+ * multi-channel sinogram), the file errors of the readers and the writer, TSCT_ERR_NOMEM. */
+tsct_status tsct_stage_recon_array(const char *input, const char *output,
+                                   const tsct_recon_params *params,
+                                   const tsct_recon_array_params *array,
+                                   const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                   tsct_error *err);
 
 /* ---- map ------------------------------------------------------------------------------------
  * /entry/recon [nt][nz][ny][nx][nq] (and /entry/pdf for G(r) maps) -> /entry/maps/NAME

@@ -1,0 +1,669 @@
+/* stage_recon.c - the recon stage (see include/tsct/stage.h): /entry/sinograms ->
+ * /entry/recon channel block by channel block through a resumable step, and the
+ * reconstruction of a plain array (a sinogram in any HDF5 file or image) into a new file.
+ *
+ * One engine (an FBP plan, or a projector for SIRT / CGLS) is planned once for the geometry
+ * after centring and reused for every block of channels [na][w][block] -> [n][n][block]: the
+ * reconstruction is linear and channel-independent, so blocks may run in any order and a
+ * resumed run recomputes only the blocks not marked done. The centre is found once, on the
+ * channel sum of the first (time, slice): one geometry (and one image size) for the volume.
+ * Plain arrays are small by nature and are processed in memory, the image published
+ * atomically.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stage_internal.h"
+#include "tsct/array.h"
+#include "tsct/publish.h"
+#include "tsct/sino.h"
+
+/* ---- the engine: sinograms [na][w][nc] (packed) -> images [n][n][nc] ---------------------- */
+
+struct recon_engine {
+    const tsct_recon_params *o;  /* iterations resolved */
+    const tsct_stage_ctx *ctx;
+    tsct_fbp_plan *fbp;
+    tsct_projector *proj;
+    void *work;
+    size_t work_bytes;
+    int64_t n;
+};
+
+static tsct_status engine_init(struct recon_engine *e, const tsct_recon_params *o,
+                               const tsct_stage_ctx *ctx, int64_t na, int64_t ns,
+                               const double *th, int64_t nc_max, tsct_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->o = o;
+    e->ctx = ctx;
+    if (o->method == TSCT_RECON_FBP) {
+        tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
+        p.filter = o->filter;
+        p.output_size = o->size;
+        p.circle = o->circle;
+        p.nthreads = ctx->nthreads;
+        TSCT_TRY(tsct_fbp_plan_create(&p, na, ns, th, &e->fbp, err));
+        e->n = tsct_fbp_plan_output_size(e->fbp);
+        e->work_bytes = tsct_fbp_workspace_size(e->fbp);
+    } else {
+        tsct_projector_params p = TSCT_PROJECTOR_PARAMS_DEFAULT;
+        p.image_size = o->size;
+        p.circle = o->circle;
+        p.nthreads = ctx->nthreads;
+        TSCT_TRY(tsct_tomo_projector_create(&p, na, ns, th, &e->proj, err));
+        tsct_tomo_projector_shape(e->proj, NULL, NULL, &e->n);
+        e->work_bytes = tsct_tomo_solver_workspace_size(e->proj, nc_max);
+    }
+    e->work = malloc(e->work_bytes ? e->work_bytes : 1);
+    if (!e->work)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "reconstruction workspace", -1,
+                              "%zu bytes", e->work_bytes);
+    return TSCT_OK;
+}
+
+static void engine_release(struct recon_engine *e)
+{
+    tsct_fbp_plan_destroy(e->fbp);
+    tsct_tomo_projector_destroy(e->proj);
+    free(e->work);
+    memset(e, 0, sizeof *e);
+}
+
+static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t nc,
+                              float *image, tsct_error *err)
+{
+    if (e->fbp)
+        return tsct_fbp_execute(e->fbp, sino, nc, nc, image, nc, e->work, e->work_bytes, err);
+    tsct_iter_params p = TSCT_ITER_PARAMS_DEFAULT;
+    p.max_iter = (int)e->o->iterations;
+    p.nonneg = e->o->nonneg;
+    p.tol = 0.0;
+    tsct_iter_report rep;
+    memset(image, 0, (size_t)(e->n * e->n * nc) * sizeof *image);
+    const size_t need = tsct_tomo_solver_workspace_size(e->proj, nc);
+    const int sirt = e->o->method == TSCT_RECON_SIRT;
+    tsct_status st = sirt ? tsct_tomo_sirt(e->proj, &p, sino, nc, image, NULL, &rep, e->work,
+                                           need, err)
+                          : tsct_tomo_cgls(e->proj, &p, sino, nc, image, NULL, &rep, e->work,
+                                           need, err);
+    if (st == TSCT_NOT_CONVERGED || st == TSCT_OK) {
+        tsct_log_msg(e->ctx->log, TSCT_LOG_DEBUG, "%s: %d iterations, residual %.4g",
+                     sirt ? "sirt" : "cgls", rep.iterations, rep.residual);
+        return TSCT_OK;
+    }
+    return st;
+}
+
+/* ---- what both forms share ----------------------------------------------------------------- */
+
+static const tsct_stage_ctx default_ctx = TSCT_STAGE_CTX_DEFAULT;
+static const tsct_recon_params default_params = TSCT_RECON_PARAMS_DEFAULT;
+
+/* What both calls do first: a NULL ctx gets the defaults, a NULL report the scratch one (the
+ * report is zeroed), the parameters (NULL: the defaults) are checked and copied into o with
+ * iterations resolved (0: the method's default). */
+static tsct_status recon_begin(const tsct_recon_params *params, const tsct_stage_ctx **ctx,
+                               tsct_stage_report **report, tsct_stage_report *scratch,
+                               tsct_recon_params *o, tsct_error *err)
+{
+    if (!*ctx)
+        *ctx = &default_ctx;
+    if (!*report)
+        *report = scratch;
+    memset(*report, 0, sizeof **report);
+    *o = params ? *params : default_params;
+    if ((unsigned)o->method > TSCT_RECON_CGLS ||
+        (unsigned)o->filter >= (unsigned)TSCT_FBP_FILTER_COUNT_ ||
+        (unsigned)o->centre > TSCT_CENTRE_DEFAULT)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon parameters", -1,
+                              "an enum out of range");
+    if (o->iterations < 0 || o->iterations > 1000000 || o->size < 0 || o->block < 1 ||
+        o->deflate < 0 || o->deflate > 9 ||
+        (o->centre == TSCT_CENTRE_FIXED && !(o->centre_value >= 0)))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon parameters", -1,
+                              "expected iterations 0-1000000, size >= 0, block >= 1, deflate "
+                              "0-9 and a fixed centre >= 0");
+    if (o->iterations == 0)
+        o->iterations = o->method == TSCT_RECON_CGLS ? 30 : 100;
+    return TSCT_OK;
+}
+
+/* The centre of a profile [na][ns] as mode asks, and the geometry after centring: *w
+ * positions, origin[na] for tsct_sino_resample (0 and ns when not centred). */
+static tsct_status centre_geometry(const tsct_stage_ctx *ctx, const char *what,
+                                   const tsct_recon_params *o, tsct_centre_mode mode,
+                                   const float *prof, int64_t na, int64_t ns, const double *th,
+                                   double *centre, int64_t *w, double *origin, tsct_error *err)
+{
+    *centre = -1.0;
+    if (mode != TSCT_CENTRE_NONE)
+        TSCT_TRY(tsct__stage_find_centre(ctx, what, mode, o->centre_value, prof, na, ns, th,
+                                         centre, err));
+    *w = *centre >= 0.0 ? tsct_sino_centre_crop_width(ns, *centre) : ns;
+    for (int64_t a = 0; a < na; a++)
+        origin[a] = *centre >= 0.0 ? tsct_sino_centre_origin(*centre, *w) : 0.0;
+    if (*w < 2)
+        return tsct_error_set(err, TSCT_ERR_VALUE, what, "centre", -1,
+                              "the centre %.3f leaves %lld positions after cropping", *centre,
+                              (long long)*w);
+    return TSCT_OK;
+}
+
+/* ---- the container ------------------------------------------------------------------------- */
+
+/* The settings record, word for word the one `tsct recon` wrote before the stage moved into
+ * the library (so earlier containers stay up to date). */
+static void settings_of(const tsct_recon_params *o, int64_t n, double centre, int64_t block,
+                        tsct_stage_settings *s)
+{
+    tsct_stage_settings_add(s, "method", "%d", (int)o->method);
+    tsct_stage_settings_add(s, "filter", "%s", tsct_fbp_filter_name(o->filter));
+    tsct_stage_settings_add(s, "iterations", "%lld", (long long)o->iterations);
+    tsct_stage_settings_add(s, "nonneg", "%d", o->nonneg);
+    tsct_stage_settings_add(s, "size", "%lld", (long long)n);
+    tsct_stage_settings_add(s, "circle", "%d", o->circle);
+    tsct_stage_settings_add(s, "centre", "%.17g", centre);
+    tsct_stage_settings_add(s, "block", "%lld", (long long)block);
+    tsct_stage_settings_add(s, "deflate", "%lld", (long long)o->deflate);
+}
+
+/* The sinograms' geometry: shape [nt][nz][na][ns][nq], finite angles th[na], the q axis (or
+ * NULL), and the centre mode DEFAULT resolved. */
+static tsct_status open_sinograms(const char *container, tsct_container *c, tsct_dataset **in,
+                                  int64_t *shape, double **th, double **q, int64_t *nq_axis,
+                                  tsct_centre_mode *mode, tsct_error *err)
+{
+    int64_t na = 0;
+    TSCT_TRY(tsct_dataset_open(c, TSCT_PATH_SINOGRAMS, in, err));
+    if (tsct_dataset_shape(*in, shape) != 5)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, container, TSCT_PATH_SINOGRAMS, -1,
+                              "expected 5 axes [nt][nz][na][ns][nq]");
+    TSCT_TRY(tsct_container_read_vector(c, TSCT_PATH_SCAN "/angle", th, &na, err));
+    if (na != shape[2])
+        return tsct_error_set(err, TSCT_ERR_SHAPE, container, TSCT_PATH_SCAN "/angle", -1,
+                              "%lld angles for %lld sinogram rows", (long long)na,
+                              (long long)shape[2]);
+    for (int64_t a = 0; a < na; a++)
+        if (!isfinite((*th)[a]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, container, TSCT_PATH_SCAN "/angle", a,
+                                  "expected a finite angle, found %g", (*th)[a]);
+    if (tsct_container_exists(c, TSCT_PATH_SINOGRAMS_Q))
+        TSCT_TRY(tsct_container_read_vector(c, TSCT_PATH_SINOGRAMS_Q, q, nq_axis, err));
+    /* sinograms made by the sinogram stage are centred already */
+    if (*mode == TSCT_CENTRE_DEFAULT) {
+        double *centres = NULL;
+        int64_t ncen = 0;
+        int centred = tsct_container_exists(c, "/entry/sinograms/centre") &&
+                      tsct_container_read_vector(c, "/entry/sinograms/centre", &centres, &ncen,
+                                                 NULL) == TSCT_OK;
+        free(centres);
+        *mode = centred ? TSCT_CENTRE_NONE : TSCT_CENTRE_AUTO;
+    }
+    return TSCT_OK;
+}
+
+/* The channel-summed profile [na][ns] of (t, z) = (0, 0), read row by row. */
+static tsct_status first_profile(tsct_dataset *in, int64_t na, int64_t ns, int64_t nq,
+                                 float *prof, tsct_error *err)
+{
+    float *row = malloc((size_t)(ns * nq) * sizeof *row);
+    if (!row)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1, "%lld x %lld",
+                              (long long)ns, (long long)nq);
+    tsct_status st = TSCT_OK;
+    for (int64_t a = 0; st == TSCT_OK && a < na; a++) {
+        const int64_t s0[5] = {0, 0, a, 0, 0}, n0[5] = {1, 1, 1, ns, nq};
+        st = tsct_dataset_read(in, s0, n0, row, err);
+        if (st == TSCT_OK)
+            st = tsct_sino_profile(row, 1, ns, nq, NULL, prof + a * ns, err);
+    }
+    free(row);
+    return st;
+}
+
+/* The step's loop: every unit (t, z, channel block) not yet done, read, centred,
+ * reconstructed, written, marked done. *computed counts the units computed. */
+static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *eng,
+                               tsct_step *step, tsct_dataset *in, tsct_dataset *dst,
+                               const int64_t *shape, int64_t t0, int64_t block,
+                               const double *org, int64_t w, int64_t *computed,
+                               tsct_error *err)
+{
+    const int64_t nt = shape[0], nz = shape[1], na = shape[2], ns = shape[3], nq = shape[4];
+    const int64_t nblk = (nq + block - 1) / block, nu = (nt - t0) * nz * nblk, n = eng->n;
+    float *blk = malloc((size_t)(na * ns * block) * sizeof *blk);
+    float *cblk = malloc((size_t)(na * w * block) * sizeof *cblk);
+    float *img = malloc((size_t)(n * n * block) * sizeof *img);
+    tsct_status st = TSCT_OK;
+    if (!blk || !cblk || !img)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "channel block", -1,
+                            "%lld channels (block)", (long long)block);
+    tsct_progress pr;
+    tsct_progress_begin(&pr, ctx->progress, "recon channel blocks", nu,
+                        tsct_step_done_count(step));
+    for (int64_t u = 0; st == TSCT_OK && u < nu; u++) {
+        if (tsct_step_is_done(step, u))
+            continue;
+        const int64_t t = t0 + u / (nz * nblk), z = u / nblk % nz, c0 = u % nblk * block;
+        const int64_t nc = c0 + block <= nq ? block : nq - c0;
+        const int64_t rs[5] = {t, z, 0, 0, c0}, rc[5] = {1, 1, na, ns, nc};
+        const int64_t ws[5] = {t - t0, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
+        st = tsct_dataset_read(in, rs, rc, blk, err);
+        if (st == TSCT_OK)
+            st = tsct_sino_resample(blk, na, ns, nc, org, w, cblk, ctx->nthreads, err);
+        if (st == TSCT_OK)
+            st = engine_run(eng, cblk, nc, img, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(dst, ws, wc, img, err);
+        if (st == TSCT_OK)
+            st = tsct_step_mark_done(step, u, 1, err);
+        if (st == TSCT_OK) {
+            tsct_progress_add(&pr, 1);
+            (*computed)++;
+        }
+    }
+    if (st == TSCT_OK)
+        tsct_progress_end(&pr);
+    free(blk);
+    free(cblk);
+    free(img);
+    return st;
+}
+
+tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *rep,
+                             tsct_error *err)
+{
+    tsct_stage_report scratch;
+    tsct_recon_params o;
+    TSCT_TRY(recon_begin(params, &ctx, &rep, &scratch, &o, err));
+    tsct_stage_settings settings;
+    tsct_stage_settings_init(&settings);
+    tsct_container *c = NULL;
+    tsct_dataset *in = NULL, *dst = NULL;
+    tsct_step *step = NULL;
+    double *th = NULL, *q = NULL, *org = NULL;
+    float *prof = NULL;
+    char *stamps = NULL, *fp = NULL;
+    struct recon_engine eng;
+    memset(&eng, 0, sizeof eng);
+    int64_t nqa = 0, shape[8] = {0};
+    tsct_centre_mode mode = o.centre;
+    tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
+    if (st == TSCT_OK)
+        st = open_sinograms(container, c, &in, shape, &th, &q, &nqa, &mode, err);
+    if (st != TSCT_OK)
+        goto done;
+    const int64_t nt = shape[0], nz = shape[1], na = shape[2], ns = shape[3], nq = shape[4];
+    const int64_t block = o.block < nq ? o.block : nq, nblk = (nq + block - 1) / block;
+
+    /* The centre from the channel sum of the first (t, z); one geometry for every block. */
+    prof = malloc((size_t)(na * ns) * sizeof *prof);
+    org = malloc((size_t)na * sizeof *org);
+    if (!prof || !org) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1, "%lld x %lld",
+                            (long long)na, (long long)ns);
+        goto done;
+    }
+    if (mode != TSCT_CENTRE_NONE)
+        st = first_profile(in, na, ns, nq, prof, err);
+    double centre = -1.0;
+    int64_t w = ns;
+    if (st == TSCT_OK)
+        st = centre_geometry(ctx, container, &o, mode, prof, na, ns, th, &centre, &w, org, err);
+    if (st == TSCT_OK)
+        st = engine_init(&eng, &o, ctx, na, w, th, block, err);
+    if (st != TSCT_OK)
+        goto done;
+    const int64_t n = eng.n;
+    settings_of(&o, n, centre, block, &settings);
+    static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
+    static const char *const data_r[] = {TSCT_PATH_SINOGRAMS, NULL};
+    fp = settings.failed ? NULL : tsct_stage_fingerprint(c, inputs_r, settings.text);
+    if (!fp) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fingerprint", -1, "record");
+        goto done;
+    }
+    if (tsct_stage_up_to_date(ctx, c, "recon", fp))
+        goto done;
+    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
+    const int64_t t0 = tsct_stage_keep_time_steps(ctx, c, "recon", settings.text, data_r,
+                                                  TSCT_PATH_RECON, nt, &stamps, &fp);
+    if (t0 == nt)
+        goto done;
+    tsct_step_info info = {"recon", ctx->command_line, settings.text, fp,
+                           (nt - t0) * nz * nblk, settings.text, stamps, t0};
+    st = tsct_step_begin(c, &info, ctx->log, &step, err);
+    const int64_t oshape[5] = {nt - t0, nz, n, n, nq};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.deflate = o.deflate;
+    dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
+    if (st == TSCT_OK && q)
+        st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, t0 > 0 ? t0 : -1, &dp, &dst,
+                               err);
+    if (st == TSCT_OK)
+        st = recon_units(ctx, &eng, step, in, dst, shape, t0, block, org, w, &rep->units, err);
+    if (st != TSCT_OK)
+        goto done;
+    tsct_dataset_close(dst);
+    dst = NULL;
+    st = tsct_step_commit(step, err);
+    step = NULL;
+    if (st == TSCT_OK) {
+        char b[128];
+        rep->ran = 1;
+        rep->time_first = t0;
+        snprintf(rep->what, sizeof rep->what, "reconstruction %s written to %s:%s",
+                 tsct_shape_format(b, sizeof b, 5, oshape), container, TSCT_PATH_RECON);
+        tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
+    }
+done:
+    tsct_dataset_close(dst);
+    tsct_step_close(step);
+    tsct_dataset_close(in);
+    if (st == TSCT_OK)
+        st = tsct_container_close(c, err);
+    else
+        tsct_container_close(c, NULL);
+    engine_release(&eng);
+    free(th);
+    free(q);
+    free(org);
+    free(prof);
+    free(stamps);
+    free(fp);
+    tsct_stage_settings_release(&settings);
+    if (st != TSCT_OK)
+        rep->units = 0;
+    return st;
+}
+
+/* ---- plain arrays -------------------------------------------------------------------------- */
+
+/* A flat or dark field for ns positions: [ns], [k][ns], or with row >= 0 [k][ny][ns],
+ * averaged over k. */
+static tsct_status read_field(const char *spec, const char *what, int64_t row, int64_t ns,
+                              float **out, tsct_error *err)
+{
+    int nd = 0;
+    int64_t sh[8];
+    float *d = NULL;
+    TSCT_TRY(tsct__stage_read_array(spec, what, &nd, sh, &d, err));
+    int64_t k = nd == 1 ? 1 : sh[0];
+    int ok = nd >= 1 && nd <= 3 && sh[nd - 1] == ns && (row < 0 ? nd <= 2 : nd == 3) &&
+             (nd != 3 || row < sh[1]);
+    if (!ok) {
+        char b[128];
+        free(d);
+        return tsct_error_set(err, TSCT_ERR_SHAPE, spec, what, -1,
+                              "expected [%lld], [k][%lld]%s, found %s", (long long)ns,
+                              (long long)ns, row >= 0 ? " or [k][ny][nx] with --row" : "",
+                              tsct_shape_format(b, sizeof b, nd, sh));
+    }
+    float *f = malloc((size_t)ns * sizeof *f);
+    if (!f) {
+        free(d);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, spec, what, -1, "%lld values",
+                              (long long)ns);
+    }
+    const int64_t ny = nd == 3 ? sh[1] : 1, r = nd == 3 ? row : 0;
+    for (int64_t s = 0; s < ns; s++) {
+        double acc = 0.0;
+        for (int64_t i = 0; i < k; i++)
+            acc += d[(i * ny + r) * ns + s];
+        f[s] = (float)(acc / (double)k);
+    }
+    free(d);
+    *out = f;
+    return TSCT_OK;
+}
+
+/* na angles in degrees: the range's, or FILE.h5::/dataset's (float64, as stored). */
+static tsct_status read_angles(const tsct_recon_array_params *a, int64_t na, double **th,
+                               tsct_error *err)
+{
+    *th = NULL;
+    if (!a->angles) {
+        const double lo = a->angle_range[0], hi = a->angle_range[1];
+        if (!isfinite(lo) || !isfinite(hi) || lo == hi)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--angle-range", -1,
+                                  "expected A:B in degrees with A != B, found '%g:%g'", lo, hi);
+        *th = malloc((size_t)na * sizeof **th);
+        if (!*th)
+            return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "angles", -1, "%lld", (long long)na);
+        for (int64_t i = 0; i < na; i++)
+            (*th)[i] = lo + (hi - lo) * (double)i / (double)na;
+        return TSCT_OK;
+    }
+    char file[TSCT_PATH_MAX], dset[1024];
+    tsct_path_split(a->angles, file, sizeof file, dset, sizeof dset);
+    if (!dset[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, a->angles, "--angles", -1,
+                              "name the dataset as FILE.h5::/path");
+    tsct_container *f = NULL;
+    TSCT_TRY(tsct_h5file_open(file, TSCT_OPEN_READ, &f, err));
+    int64_t n = 0;
+    tsct_status st = tsct_container_read_vector(f, dset, th, &n, err);
+    tsct_container_close(f, NULL);
+    if (st == TSCT_OK && n != na)
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, a->angles, NULL, -1,
+                            "%lld angles for a sinogram of %lld rows (angles)", (long long)n,
+                            (long long)na);
+    for (int64_t i = 0; st == TSCT_OK && i < na; i++)
+        if (!isfinite((*th)[i]))
+            st = tsct_error_set(err, TSCT_ERR_VALUE, a->angles, "angle", i,
+                                "expected a finite angle in degrees, found %g", (*th)[i]);
+    if (st != TSCT_OK) {
+        free(*th);
+        *th = NULL;
+    }
+    return st;
+}
+
+/* Write image [n][n][nc] (nc = 0: [n][n]) to /data of path, atomically. */
+static tsct_status write_image(const char *path, const float *img, int64_t n, int64_t nc,
+                               int deflate, tsct_error *err)
+{
+    tsct_publish pub;
+    TSCT_TRY(tsct_publish_begin(&pub, path, err));
+    tsct_container *c = NULL;
+    tsct_dataset *d = NULL;
+    tsct_status st = tsct_container_create(tsct_publish_tmp_path(&pub), 1, &c, err);
+    const int64_t shape[3] = {n, n, nc}, start[3] = {0, 0, 0};
+    tsct_dataset_params p = TSCT_DATASET_PARAMS_DEFAULT;
+    p.deflate = deflate;
+    p.long_name = "reconstructed image [y][x] or [y][x][channel]";
+    if (st == TSCT_OK)
+        st = tsct_dataset_create(c, "/data", nc ? 3 : 2, shape, &p, &d, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_write(d, start, shape, img, err);
+    tsct_dataset_close(d);
+    tsct_status st2 = tsct_container_close(c, st == TSCT_OK ? err : NULL);
+    if (st == TSCT_OK)
+        st = st2;
+    if (st == TSCT_OK)
+        return tsct_publish_commit(&pub, err);
+    tsct_publish_abort(&pub);
+    return st;
+}
+
+/* The sinogram [na][ns][nc] of input (a row of a stack with row >= 0): *sino malloc'd. */
+static tsct_status load_sinogram(const char *input, int64_t row, float **sino, int64_t *na,
+                                 int64_t *ns, int64_t *nc, int *nd, tsct_error *err)
+{
+    int64_t sh[8];
+    float *raw = NULL;
+    TSCT_TRY(tsct__stage_read_array(input, "sinogram", nd, sh, &raw, err));
+    char b[128];
+    tsct_shape_format(b, sizeof b, *nd, sh);
+    tsct_status st = TSCT_OK;
+    *sino = NULL;
+    *nc = 1;
+    if (row >= 0) {
+        if (*nd != 3 || row >= sh[1])
+            st = tsct_error_set(err, TSCT_ERR_SHAPE, input, "--row", row,
+                                "expected projections [na][ny][nx] with row < ny, found %s", b);
+        else {
+            *na = sh[0];
+            *ns = sh[2];
+            *sino = malloc((size_t)(*na * *ns) * sizeof **sino);
+            for (int64_t a = 0; *sino && a < *na; a++)
+                memcpy(*sino + a * *ns, raw + (a * sh[1] + row) * *ns,
+                       (size_t)*ns * sizeof **sino);
+            free(raw);
+            raw = NULL;
+        }
+    } else if (*nd != 2 && *nd != 3)
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, input, NULL, -1,
+                            "expected a sinogram [angles][translations] or [angles]"
+                            "[translations][channels], found %d-D %s", *nd, b);
+    else {
+        *na = sh[0];
+        *ns = sh[1];
+        *nc = *nd == 3 ? sh[2] : 1;
+        *sino = raw;
+        raw = NULL;
+    }
+    free(raw);
+    if (st == TSCT_OK && !*sino)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, input, NULL, -1, "sinogram");
+    if (st == TSCT_OK && (*na < 1 || *ns < 2))
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, input, NULL, -1,
+                            "expected >= 1 angle and >= 2 translations, found %s", b);
+    if (st != TSCT_OK) {
+        free(*sino);
+        *sino = NULL;
+    }
+    return st;
+}
+
+/* The absorption corrections of a sinogram [na][ns][nc], in place: flat / dark, -log, air. */
+static tsct_status absorption(const tsct_stage_ctx *ctx, const char *input,
+                              const tsct_recon_array_params *a, float *sino, int64_t na,
+                              int64_t ns, int64_t nc, tsct_error *err)
+{
+    tsct_status st = TSCT_OK;
+    if (a->flat) {
+        float *flat = NULL, *dark = NULL;
+        st = read_field(a->flat, "--flat", a->row, ns, &flat, err);
+        if (st == TSCT_OK && a->dark)
+            st = read_field(a->dark, "--dark", a->row, ns, &dark, err);
+        int64_t nbad = 0, k = 0;
+        for (int64_t i = 0; st == TSCT_OK && i < na; i++) {
+            st = nc == 1 ? tsct_sino_flat_dark(sino + i * ns, ns, flat, dark, &k, err)
+                         : tsct_error_set(err, TSCT_ERR_UNSUPPORTED, input, "--flat", -1,
+                                          "flat fields apply to single-channel sinograms");
+            nbad += k;
+        }
+        if (nbad)
+            tsct_log_msg(ctx->log, TSCT_LOG_WARN, "%s: %lld positions where flat <= dark "
+                         "(set to NaN)", a->flat, (long long)nbad);
+        free(flat);
+        free(dark);
+    } else if (a->dark)
+        st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--dark", -1, "needs --flat");
+    if (st == TSCT_OK && a->neglog) {
+        int64_t k = 0;
+        st = tsct_sino_neglog(sino, na * ns * nc, 1e-6, &k, err);
+        if (k)
+            tsct_log_msg(ctx->log, TSCT_LOG_WARN, "%s: %lld values <= 1e-6 clamped before "
+                         "-log", input, (long long)k);
+    }
+    if (st == TSCT_OK && a->air > 0) {
+        double *air = malloc((size_t)(na * nc) * sizeof *air);
+        st = air ? tsct_sino_air_estimate(sino, na, ns, nc, TSCT_SINO_AIR_BOTH, a->air, 1, air,
+                                          err)
+                 : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "air", -1, "air pattern");
+        if (st == TSCT_OK)
+            st = tsct_sino_air_subtract(sino, na, ns, nc, air, err);
+        free(air);
+    }
+    return st;
+}
+
+/* Centre a sinogram [na][ns][nc] as o asks (DEFAULT: AUTO), resampled and cropped to *w
+ * positions in place of *sino (unchanged when not centred). */
+static tsct_status centre_sinogram(const tsct_stage_ctx *ctx, const char *input,
+                                   const tsct_recon_params *o, float **sino, int64_t na,
+                                   int64_t ns, int64_t nc, const double *th, int64_t *w,
+                                   tsct_error *err)
+{
+    const tsct_centre_mode mode = o->centre == TSCT_CENTRE_DEFAULT ? TSCT_CENTRE_AUTO : o->centre;
+    float *prof = malloc((size_t)(na * ns) * sizeof *prof);
+    double *org = malloc((size_t)na * sizeof *org);
+    double centre = -1.0;
+    tsct_status st = prof && org ? tsct_sino_profile(*sino, na, ns, nc, NULL, prof, err)
+                                 : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1,
+                                                  "%lld values", (long long)(na * ns));
+    if (st == TSCT_OK)
+        st = centre_geometry(ctx, input, o, mode, prof, na, ns, th, &centre, w, org, err);
+    if (st == TSCT_OK && centre >= 0.0) {
+        float *cs = malloc((size_t)(na * *w * nc) * sizeof *cs);
+        st = cs ? tsct_sino_resample(*sino, na, ns, nc, org, *w, cs, ctx->nthreads, err)
+                : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "centring", -1, "sinogram");
+        if (cs) {
+            free(*sino);
+            *sino = cs;
+        }
+    }
+    free(prof);
+    free(org);
+    return st;
+}
+
+tsct_status tsct_stage_recon_array(const char *input, const char *output,
+                                   const tsct_recon_params *params,
+                                   const tsct_recon_array_params *array,
+                                   const tsct_stage_ctx *ctx, tsct_stage_report *rep,
+                                   tsct_error *err)
+{
+    tsct_stage_report scratch;
+    tsct_recon_params o;
+    TSCT_TRY(recon_begin(params, &ctx, &rep, &scratch, &o, err));
+    const tsct_recon_array_params adef = TSCT_RECON_ARRAY_PARAMS_DEFAULT;
+    const tsct_recon_array_params *a = array ? array : &adef;
+    if (!input || !output || a->air < 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon", -1,
+                              "expected an input, an output and air >= 0");
+    int nd = 0;
+    int64_t na = 0, ns = 0, nc = 1, w = 0;
+    float *sino = NULL, *img = NULL;
+    double *th = NULL;
+    struct recon_engine eng;
+    memset(&eng, 0, sizeof eng);
+    tsct_status st = load_sinogram(input, a->row, &sino, &na, &ns, &nc, &nd, err);
+    if (st == TSCT_OK)
+        st = read_angles(a, na, &th, err);
+    if (st == TSCT_OK)
+        st = absorption(ctx, input, a, sino, na, ns, nc, err);
+    if (st == TSCT_OK)
+        st = centre_sinogram(ctx, input, &o, &sino, na, ns, nc, th, &w, err);
+    if (st == TSCT_OK)
+        st = engine_init(&eng, &o, ctx, na, w, th, nc, err);
+    if (st == TSCT_OK) {
+        img = malloc((size_t)(eng.n * eng.n * nc) * sizeof *img);
+        st = img ? engine_run(&eng, sino, nc, img, err)
+                 : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "image", -1, "%lld x %lld x %lld",
+                                  (long long)eng.n, (long long)eng.n, (long long)nc);
+    }
+    if (st == TSCT_OK)
+        st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, o.deflate, err);
+    if (st == TSCT_OK) {
+        rep->ran = 1;
+        rep->units = nc;
+        snprintf(rep->what, sizeof rep->what, "reconstructed %s (%lld angles x %lld positions "
+                 "x %lld channels) into %s::/data, %lld x %lld", input, (long long)na,
+                 (long long)w, (long long)nc, output, (long long)eng.n, (long long)eng.n);
+        tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
+    }
+    engine_release(&eng);
+    free(sino);
+    free(img);
+    free(th);
+    return st;
+}
