@@ -131,6 +131,36 @@ void tsct_geometry_point(const tsct_poni *g, double d1, double d2, double t[3])
     rotate(&r, d1 * g->pixel1 - g->poni1, d2 * g->pixel2 - g->poni2, g->dist, t);
 }
 
+int tsct_geometry_pixel_of(const tsct_poni *g, double tth, double chi, double *d1, double *d2)
+{
+    struct rotation r = rotation_of(g);
+    const double st = sin(tth);
+    const double t[3] = {st * sin(chi), st * cos(chi), cos(tth)};
+    /* p = R^T t, scaled so that its third component is the distance (R is orthonormal). */
+    double p[3];
+    for (int k = 0; k < 3; k++)
+        p[k] = r.m[0][k] * t[0] + r.m[1][k] * t[1] + r.m[2][k] * t[2];
+    if (!(p[2] > 0)) {
+        *d1 = *d2 = NAN;
+        return 0;
+    }
+    const double s = g->dist / p[2];
+    *d1 = (s * p[0] + g->poni1) / g->pixel1;
+    *d2 = (s * p[1] + g->poni2) / g->pixel2;
+    return 1;
+}
+
+void tsct_geometry_tth_points(const tsct_poni *g, int64_t n, const double *d1, const double *d2,
+                              double *tth)
+{
+    const struct rotation r = rotation_of(g);
+    for (int64_t i = 0; i < n; i++) {
+        double t[3];
+        rotate(&r, d1[i] * g->pixel1 - g->poni1, d2[i] * g->pixel2 - g->poni2, g->dist, t);
+        tth[i] = atan2(sqrt(t[0] * t[0] + t[1] * t[1]), t[2]);
+    }
+}
+
 double tsct_geometry_polarization(double tth, double chi, double factor, double axis_offset)
 {
     double c = cos(tth);
