@@ -33,7 +33,10 @@
  * radial profile (without a guess) gives TSCT_ERR_VALUE naming the calibrant and how many of
  * its rings were found; a residual larger than `warn_px` pixels (in 2theta at the PONI
  * distance) or a ring whose mean residual is off by more than `warn_px` / 2 sets
- * result->warning with the figures (a wrong wavelength or calibrant shows this way).
+ * result->warning with the figures (a wrong wavelength or calibrant shows this way; rings with
+ * fewer than 30 points are not judged by their mean). With a single ring on the detector only
+ * poni1 and poni2 are refined (a ring fixes where it lies, not the distance or the tilts) and
+ * result->note says so.
  *
  * Units: SI (metres, radians) as tsct_poni; d-spacings and the calibrant in Angstrom.
  * Images are [rows][cols] float32, row = pyFAI axis 1 (poni1), column = axis 2 (poni2).
@@ -112,8 +115,10 @@ typedef struct tsct_calibrate_result {
     int64_t nrings;             /* rings with control points */
     double tth_max;             /* largest 2theta of a used ring, rad */
     int niter;                  /* least-squares iterations, all passes */
-    int warning;                /* 1: see message */
+    int warning;                /* 1: the rings do not fit well (see message) */
     char message[512];          /* the warning (empty when none) */
+    char note[256];             /* what was done differently (one ring: only poni1, poni2
+                                   refined); empty when nothing */
 } tsct_calibrate_result;
 
 /* Calibrate: image [rows][cols] (float32 counts), mask [rows][cols] (nonzero = masked; may be

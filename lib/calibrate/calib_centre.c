@@ -330,13 +330,19 @@ tsct_status tsct__calib_start(const calib_image *im, const tsct_calibrant *cal,
                               "likely beam centre (%.1f, %.1f) px has no peaks",
                               c2, c1);
     }
+    /* Rings beyond the outermost peak are not missing: high orders fade into the noise. */
+    double rlast = 0;
+    for (int j = 0; j < npk; j++)
+        rlast = fmax(rlast, pk[j].r);
+    rmax = fmin(rmax, rlast + 10);
     /* Strongest peaks first for the hypotheses; the rest stays sorted by strength. */
     qsort(pk, (size_t)npk, sizeof *pk, cmp_peak_h);
     const int nstrong = npk < 12 ? npk : 12;
     const double lambda = g->wavelength * 1e10;
     int nring = 0;
-    double tth[256];
-    for (int64_t i = 0; i < cal->count && nring < 256; i++) {
+    double tth[16];
+    /* The 16 innermost rings: well separated, and the strongest for the usual standards. */
+    for (int64_t i = 0; i < cal->count && nring < 16; i++) {
         const double t = tsct_calibrant_tth(cal->rings[i].d, lambda);
         if (isfinite(t) && t < 1.4)
             tth[nring++] = t;

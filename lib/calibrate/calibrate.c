@@ -364,6 +364,8 @@ static void assess(tsct_calibrate_result *res, const tsct_calibrant *cal,
         res->nrings++;
         res->tth_max = fmax(res->tth_max, tsct_calibrant_tth(cal->rings[r].d,
                                                              g->wavelength * 1e10));
+        if (n < 30)
+            continue;
         if (fabs(sum / n) > fabs(worst))
             worst = sum / n, worst_ring = r;
     }
@@ -371,7 +373,7 @@ static void assess(tsct_calibrate_result *res, const tsct_calibrant *cal,
     res->message[0] = '\0';
     if (res->rms_px > P->warn_px)
         res->warning = 1;
-    if (fabs(worst) / pix_rad > P->warn_px / 2)
+    if (fabs(worst) / pix_rad > P->warn_px)
         res->warning = 1;
     if (res->warning)
         snprintf(res->message, sizeof res->message,
@@ -447,13 +449,11 @@ tsct_status tsct_calibrate(const float *image, const uint8_t *mask, int64_t rows
     res->points = pts.p;
     res->niter = niter;
     assess(res, cal, P);
-    if (one_ring && !res->warning) {
-        res->warning = 1;
-        snprintf(res->message, sizeof res->message,
+    if (one_ring)
+        snprintf(res->note, sizeof res->note,
                  "only one ring (d = %.5g A) on the detector: poni1 and poni2 refined, the "
-                 "distance and tilts kept from the starting geometry; RMS residual %.3g px",
-                 res->npoints > 0 ? cal->rings[res->points[0].ring].d : NAN, res->rms_px);
-    }
+                 "distance and tilts kept from the starting geometry",
+                 res->npoints > 0 ? cal->rings[res->points[0].ring].d : NAN);
     *out = res;
     return st;
 }

@@ -7,7 +7,6 @@
  * lowered after a successful step by the gain ratio (Nielsen's rule, as fit_lm.c) and raised
  * otherwise. Convergence as MINPACK's lmder: relative reduction <= ftol, scaled step <= xtol.
  */
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
