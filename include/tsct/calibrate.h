@@ -31,8 +31,8 @@
  * Checks on the result: fewer than `min_points` points or no ring with points gives
  * TSCT_ERR_NOT_FOUND ("no calibrant rings found"); a calibrant whose rings do not match the
  * radial profile (without a guess) gives TSCT_ERR_VALUE naming the calibrant and how many of
- * its rings were found; a residual larger than `warn_px` pixels (in 2theta at the PONI
- * distance) or a ring whose mean residual is off by more than `warn_px` / 2 sets
+ * its rings were found; an RMS residual larger than 2 `warn_px` pixels (in 2theta at the PONI
+ * distance) or a ring whose mean residual is off by more than `warn_px` sets
  * result->warning with the figures (a wrong wavelength or calibrant shows this way; rings with
  * fewer than 30 points are not judged by their mean). With a single ring on the detector only
  * poni1 and poni2 are refined (a ring fixes where it lies, not the distance or the tilts) and
@@ -88,7 +88,8 @@ typedef struct tsct_calibrate_params {
     double first_window_px; /* the same for the first pass about the starting geometry
                                (default 25; bounded by 0.45 of the gap to the next ring) */
     int64_t min_points;     /* fewer points is "no rings found" (default 20) */
-    double warn_px;         /* residual that raises a warning, pixels (default 0.6) */
+    double warn_px;         /* ring offset (twice it: RMS residual) that raises a warning,
+                               pixels (default 0.6) */
     int max_rings;          /* use at most this many rings, innermost first (0: all) */
     int nthreads;           /* 0: all cores */
 } tsct_calibrate_params;

@@ -76,51 +76,44 @@ static tsct_status push(calib_points *pts, const tsct_calibrate_point *p, tsct_e
     return TSCT_OK;
 }
 
-/* The peak across one ring: samples v[n] along the segment; returns the fractional sample
- * index of the ring and its height above the background, or -1. */
-static double peak_across(const double *v, int n, double min_snr, double *height)
+/* The peak across one ring: samples v[n] along the segment; the samples lo .. hi above half
+ * the peak's height over a linear background through the window's ends, with their heights
+ * above half maximum in w[] (0 .. n - 1). Returns the peak height, or -1 when there is no
+ * peak: too weak, at the window's edge, or as wide as the window (background structure). */
+static double peak_across(const double *v, int n, double min_snr, int *lo_out, int *hi_out,
+                          double *w)
 {
     const int e = n >= 24 ? 3 : 2;
     double a = 0, b = 0;
     for (int s = 0; s < e; s++)
         a += v[s], b += v[n - 1 - s];
     a /= e, b /= e;
+    const double slope = (b - a) / (n - e), at0 = (e - 1) / 2.0;
     int imax = -1;
     double hmax = -INFINITY;
     for (int s = 0; s < n; s++) {
-        const double bg = a + (b - a) * (s - (e - 1) / 2.0) / (n - e);
-        const double y = v[s] - bg;
-        if (y > hmax)
-            hmax = y, imax = s;
+        w[s] = v[s] - (a + slope * (s - at0));
+        if (w[s] > hmax)
+            hmax = w[s], imax = s;
     }
     if (imax < e || imax > n - 1 - e)
         return -1;
-    const double bgmax = a + (b - a) * (imax - (e - 1) / 2.0) / (n - e);
+    const double bgmax = a + slope * (imax - at0);
     if (!(hmax > min_snr * sqrt(fmax(bgmax, 1.0))))
         return -1;
     int lo = imax, hi = imax;
-    double sw = 0, sx = 0;
-    for (int s = imax; s >= 0; s--) {
-        const double y = v[s] - (a + (b - a) * (s - (e - 1) / 2.0) / (n - e));
-        if (y < hmax / 2)
-            break;
-        lo = s;
-    }
-    for (int s = imax; s < n; s++) {
-        const double y = v[s] - (a + (b - a) * (s - (e - 1) / 2.0) / (n - e));
-        if (y < hmax / 2)
-            break;
-        hi = s;
-    }
-    /* A peak as wide as the window is background structure, not a ring. */
+    while (lo > 0 && w[lo - 1] >= hmax / 2)
+        lo--;
+    while (hi < n - 1 && w[hi + 1] >= hmax / 2)
+        hi++;
     if (lo == 0 || hi == n - 1 || hi - lo > (n * 2) / 3)
         return -1;
-    for (int s = lo; s <= hi; s++) {
-        const double y = v[s] - (a + (b - a) * (s - (e - 1) / 2.0) / (n - e));
-        sw += y, sx += y * s;
-    }
-    *height = hmax;
-    return sx / sw;
+    /* Weights above half maximum: continuous where samples enter or leave the region, so the
+     * centroid moves smoothly with the ring's sub-pixel position. */
+    for (int s = lo; s <= hi; s++)
+        w[s] -= hmax / 2;
+    *lo_out = lo, *hi_out = hi;
+    return hmax;
 }
 
 tsct_status tsct__calib_pick(const calib_image *im, const tsct_poni *g, const tsct_calibrant *cal,
@@ -133,7 +126,7 @@ tsct_status tsct__calib_pick(const calib_image *im, const tsct_poni *g, const ts
     tsct__calib_tth_range(g, im->rows, im->cols, &tmin, &tmax);
     const double pix = 0.5 * (g->pixel1 + g->pixel2);
     int nused = 0;
-    double v[MAX_SAMPLES];
+    double v[MAX_SAMPLES], wt[MAX_SAMPLES], s1[MAX_SAMPLES], s2[MAX_SAMPLES], st[MAX_SAMPLES];
     for (int64_t r = 0; r < cal->count; r++) {
         const double tth = tsct_calibrant_tth(cal->rings[r].d, lambda);
         if (!isfinite(tth) || tth <= tmin || tth >= tmax || tth > 1.5)
@@ -150,7 +143,7 @@ tsct_status tsct__calib_pick(const calib_image *im, const tsct_poni *g, const ts
         if (r + 1 < cal->count && isfinite(tsct_calibrant_tth(cal->rings[r + 1].d, lambda)))
             gap = fmin(gap, tsct_calibrant_tth(cal->rings[r + 1].d, lambda) - tth);
         double w = fmin(window_px * apx, 0.45 * gap);
-        if (w < 2.0 * apx)
+        if (w < 3.0 * apx)
             continue;  /* too close to a neighbour to tell them apart */
         w = fmin(w, fmin(tth, 1.5 - tth));
         /* Azimuth step for `spacing` pixels of arc on a circle of the ring's radius. */
@@ -180,11 +173,32 @@ tsct_status tsct__calib_pick(const calib_image *im, const tsct_poni *g, const ts
             }
             if (!ok)
                 continue;
-            double height;
-            const double at = peak_across(v, n, P->min_snr, &height);
-            if (at < 0)
+            int lo, hi;
+            const double height = peak_across(v, n, P->min_snr, &lo, &hi, wt);
+            if (height < 0)
                 continue;
-            const double f = at / (n - 1);
+            /* The centroid in 2theta, not along the line: a ring symmetric in 2theta is skewed
+             * in pixels at high angles. Each sample weighs with its share of 2theta. */
+            const int m = hi - lo + 3;
+            for (int k = 0; k < m; k++) {
+                const double f = (double)(lo - 1 + k) / (n - 1);
+                s1[k] = a1 + f * (b1 - a1), s2[k] = a2 + f * (b2 - a2);
+            }
+            tsct_geometry_tth_points(g, m, s1, s2, st);
+            double sw = 0, stt = 0;
+            for (int k = 1; k < m - 1; k++) {
+                const double share = 0.5 * fabs(st[k + 1] - st[k - 1]) * wt[lo - 1 + k];
+                sw += share, stt += share * st[k];
+            }
+            if (!(sw > 0))
+                continue;
+            const double tc = stt / sw;
+            /* Back to the line: 2theta is monotonic along it within the window. */
+            int k = 1;
+            while (k < m - 2 && (st[k + 1] - tc) * (st[m - 1] - st[0]) < 0)
+                k++;
+            const double u = st[k + 1] != st[k] ? (tc - st[k]) / (st[k + 1] - st[k]) : 0;
+            const double f = (lo - 1 + k + u) / (n - 1);
             tsct_calibrate_point p = {a1 + f * (b1 - a1), a2 + f * (b2 - a2), r, NAN,
                                       (float)height};
             TSCT_TRY(push(pts, &p, err));

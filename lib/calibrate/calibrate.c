@@ -371,7 +371,9 @@ static void assess(tsct_calibrate_result *res, const tsct_calibrant *cal,
     }
     res->warning = 0;
     res->message[0] = '\0';
-    if (res->rms_px > P->warn_px)
+    /* Scatter alone (a weak or grainy ring) is not a misfit: twice the limit for the RMS, the
+     * limit itself for a ring's mean, which a wrong calibrant or wavelength moves. */
+    if (res->rms_px > 2 * P->warn_px)
         res->warning = 1;
     if (fabs(worst) / pix_rad > P->warn_px)
         res->warning = 1;
