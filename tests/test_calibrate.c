@@ -2,7 +2,8 @@
  * answers and simulated frames of known geometry:
  *  - built-in calibrants against pyFAI's .D files (d within 1e-7 relative), the .D reader, a
  *    CIF through lib/physics (CeO2 COD 9009008: d = a / sqrt(h^2 + k^2 + l^2), F-centred);
- *  - tsct_geometry_pixel_of inverts tsct_geometry_point (1e-9 pixel);
+ *  - tsct_geometry_pixel_of inverts tsct_geometry_point (1e-9 pixel); the analytic 2theta
+ *    gradient agrees with central differences (1e-6 relative), 0 for rot3;
  *  - tsct_fit_lsq on a straight line: the least-squares solution and covariance in closed form;
  *  - simulated CeO2 frames of random geometries (distance 0.2-1.5 m, tilts up to 10 deg,
  *    beam centre on and off the detector, Poisson noise): started from a rough guess, and
@@ -116,6 +117,28 @@ static void test_inverse(void)
         CHECK_NEAR(tt, tth, 1e-15);
     }
     CHECK_MSG(worst < 1e-9, "pixel_of round trip off by %g px", worst);
+    /* The analytic gradient against central differences (steps 1e-7 m, 1e-7 rad). */
+    const double pd1[3] = {10.5, 500.25, -40}, pd2[3] = {900.5, 3.75, 1200};
+    double tth3[3], grad[18], gmax = 0, dmax = 0;
+    tsct_geometry_tth_gradient(&g, 3, pd1, pd2, tth3, grad);
+    for (int j = 0; j < 6; j++) {
+        double *q = j == 0 ? &g.dist : j == 1 ? &g.poni1 : j == 2 ? &g.poni2
+                  : j == 3 ? &g.rot1 : j == 4 ? &g.rot2 : &g.rot3;
+        const double q0 = *q, h = 1e-7;
+        double tp[3], tm[3];
+        *q = q0 + h;
+        tsct_geometry_tth_points(&g, 3, pd1, pd2, tp);
+        *q = q0 - h;
+        tsct_geometry_tth_points(&g, 3, pd1, pd2, tm);
+        *q = q0;
+        for (int i = 0; i < 3; i++) {
+            dmax = fmax(dmax, fabs(grad[i * 6 + j] - (tp[i] - tm[i]) / (2 * h)));
+            gmax = fmax(gmax, fabs(grad[i * 6 + j]));
+        }
+    }
+    CHECK_MSG(dmax < 1e-6 * gmax, "gradient off by %g (largest %g)", dmax, gmax);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(grad[i * 6 + 5], 0.0, 1e-12);   /* rot3 leaves 2theta unchanged */
     double e1, e2;
     CHECK(tsct_geometry_pixel_of(&g, 2.9, 0.0, &e1, &e2) == 0 && isnan(e1));
 }
@@ -397,6 +420,23 @@ static void test_bad_input(void)
     CHECK_OK(tsct_calibrate(s.frame, s.mask, s.rows, s.cols, &g, s.cal, &P, &res, &err), &err);
     CHECK(res && !res->warning && res->rms_px < 0.1);
     tsct_calibrate_result_destroy(res);
+    /* The wavelength refined with the geometry, from a start 0.3 % off. */
+    P.use_guess = 1;
+    P.refine = TSCT_CALIB_DEFAULT_REFINE | TSCT_CALIB_WAVELENGTH;
+    tsct_poni wl = g;
+    wl.wavelength *= 1.003;
+    CHECK_OK(tsct_calibrate(s.frame, s.mask, s.rows, s.cols, &wl, s.cal, &P, &res, &err), &err);
+    if (res) {
+        const double e = res->poni.wavelength - g.wavelength;
+        printf("wavelength refined: %.6f A, truth %.6f A, ESD %.2g A\n",
+               res->poni.wavelength * 1e10, g.wavelength * 1e10, res->esd[6] * 1e10);
+        CHECK_MSG(fabs(e) < 4 * res->esd[6] && fabs(e) < 2e-4 * g.wavelength,
+                  "wavelength off by %g A (ESD %g)", e * 1e10, res->esd[6] * 1e10);
+    }
+    tsct_calibrate_result_destroy(res);
+    res = NULL;
+    P.refine = TSCT_CALIB_DEFAULT_REFINE;
+    P.use_guess = 0;
     /* Parameters. */
     unsigned bits;
     CHECK_FAILS(tsct_calibrate_refine_parse("dist,rot3", &bits, &err), TSCT_ERR_VALUE, &err,

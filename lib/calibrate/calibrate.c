@@ -3,9 +3,9 @@
  * PONI geometry on the control points' 2theta residuals.
  *
  * The residual of a point is pyFAI's: 2theta of the point's pixel position under the trial
- * geometry minus the ring's 2theta (pyFAI geometryRefinement.residu2). Derivatives are
- * central differences with steps of about 1e-4 of a pixel's effect, so the Jacobian is as
- * accurate as the double arithmetic of lib/geometry allows.
+ * geometry minus the ring's 2theta (pyFAI geometryRefinement.residu2). Its derivatives are
+ * analytic (tsct_geometry_tth_gradient for the geometry, d(2 asin(lambda / 2d))/d(lambda) for
+ * the wavelength); parameters are scaled so that a unit moves a ring by about one pixel.
  */
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +74,7 @@ typedef struct refine_ctx {
     int m, idx[TSCT_CALIB_NPARAMS];
     double scale[TSCT_CALIB_NPARAMS];   /* parameter = base + scale * p */
     double *d1, *d2, *tth, *tth2;       /* [n] */
+    double *grad;                       /* [n][6] */
 } refine_ctx;
 
 static double *field(tsct_poni *g, int i)
@@ -97,16 +98,37 @@ static void geometry_at(const refine_ctx *c, const double *p, tsct_poni *g)
 }
 
 /* r_k = 2theta(point k) - 2theta(ring k) at geometry g into r. */
+/* The ring's 2theta of every point (one asin per run of points of the same ring: the points
+ * are grouped by ring) and, when dlam is not NULL, its derivative with respect to the
+ * wavelength in m. */
+static void ring_tth(const refine_ctx *c, double wavelength, double *t, double *dlam)
+{
+    const double lambda = wavelength * 1e10;
+    const tsct_calibrant_ring *rings = c->cal->rings;
+    int64_t ring = -1;
+    double tr = 0, dr = 0;
+    for (int64_t k = 0; k < c->pts->n; k++) {
+        if (c->pts->p[k].ring != ring) {
+            ring = c->pts->p[k].ring;
+            const double x = lambda / (2 * rings[ring].d);
+            tr = x < 1 ? 2 * asin(x) : M_PI;
+            /* d(2 asin x)/d(lambda) = 2 / sqrt(1 - x^2) * 1e10 / (2 d) */
+            dr = x < 1 ? 1e10 / (rings[ring].d * sqrt(1 - x * x)) : 0;
+        }
+        t[k] = tr;
+        if (dlam)
+            dlam[k] = dr;
+    }
+}
+
+/* r_k = 2theta(point k) - 2theta(ring k) at geometry g into r. */
 static void residuals(const refine_ctx *c, const tsct_poni *g, double *tth, double *r)
 {
     const int64_t n = c->pts->n;
     tsct_geometry_tth_points(g, n, c->d1, c->d2, tth);
-    const double lambda = g->wavelength * 1e10;
-    const tsct_calibrant_ring *rings = c->cal->rings;
-    for (int64_t k = 0; k < n; k++) {
-        const double x = lambda / (2 * rings[c->pts->p[k].ring].d);
-        r[k] = tth[k] - (x < 1 ? 2 * asin(x) : M_PI);
-    }
+    ring_tth(c, g->wavelength, r, NULL);
+    for (int64_t k = 0; k < n; k++)
+        r[k] = tth[k] - r[k];
 }
 
 static tsct_status refine_fn(void *vctx, const double *p, double *r, double *jac, tsct_error *err)
@@ -115,26 +137,21 @@ static tsct_status refine_fn(void *vctx, const double *p, double *r, double *jac
     refine_ctx *c = vctx;
     tsct_poni g;
     geometry_at(c, p, &g);
-    residuals(c, &g, c->tth, r);
-    if (!jac)
-        return TSCT_OK;
     const int64_t n = c->pts->n;
-    const double h = 1e-3;  /* in the scaled units: 1e-3 of the parameter's scale */
-    double q[TSCT_CALIB_NPARAMS];
-    for (int a = 0; a < c->m; a++) {
-        memcpy(q, p, (size_t)c->m * sizeof *q);
-        q[a] = p[a] + h;
-        geometry_at(c, q, &g);
-        residuals(c, &g, c->tth, c->tth2);
-        double *plus = c->tth2;
-        /* reuse tth for the minus side after copying plus into the Jacobian column */
-        for (int64_t k = 0; k < n; k++)
-            jac[k * c->m + a] = plus[k];
-        q[a] = p[a] - h;
-        geometry_at(c, q, &g);
-        residuals(c, &g, c->tth, c->tth2);
-        for (int64_t k = 0; k < n; k++)
-            jac[k * c->m + a] = (jac[k * c->m + a] - c->tth2[k]) / (2 * h);
+    if (!jac) {
+        residuals(c, &g, c->tth, r);
+        return TSCT_OK;
+    }
+    /* Analytic derivatives of 2theta (lib/geometry) and of the rings' 2theta. */
+    tsct_geometry_tth_gradient(&g, n, c->d1, c->d2, c->tth, c->grad);
+    ring_tth(c, g.wavelength, r, c->tth2);
+    for (int64_t k = 0; k < n; k++) {
+        r[k] = c->tth[k] - r[k];
+        for (int a = 0; a < c->m; a++) {
+            const int i = c->idx[a];
+            const double d = i < 6 ? c->grad[k * 6 + i] : -c->tth2[k];
+            jac[k * c->m + a] = d * c->scale[a];
+        }
     }
     return TSCT_OK;
 }
@@ -145,7 +162,7 @@ static tsct_status refine(const calib_points *pts, const tsct_calibrant *cal, un
                           tsct_error *err)
 {
     const int64_t n = pts->n;
-    refine_ctx c = {pts, cal, *g, 0, {0}, {0}, NULL, NULL, NULL, NULL};
+    refine_ctx c = {pts, cal, *g, 0, {0}, {0}, NULL, NULL, NULL, NULL, NULL};
     /* Scales: the change that moves a ring by about one pixel. */
     const double pix = 0.5 * (g->pixel1 + g->pixel2);
     for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
@@ -159,9 +176,10 @@ static tsct_status refine(const calib_points *pts, const tsct_calibrant *cal, un
     c.d2 = malloc((size_t)n * sizeof(double));
     c.tth = malloc((size_t)n * sizeof(double));
     c.tth2 = malloc((size_t)n * sizeof(double));
+    c.grad = malloc((size_t)n * 6 * sizeof(double));
     double *r = malloc((size_t)n * sizeof(double));
     tsct_status st = TSCT_OK;
-    if (!c.d1 || !c.d2 || !c.tth || !c.tth2 || !r)
+    if (!c.d1 || !c.d2 || !c.tth || !c.tth2 || !c.grad || !r)
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "calibration", -1, "%lld points",
                             (long long)n);
     double p[TSCT_CALIB_NPARAMS] = {0}, cov[TSCT_CALIB_NPARAMS * TSCT_CALIB_NPARAMS];
@@ -185,7 +203,7 @@ static tsct_status refine(const calib_points *pts, const tsct_calibrant *cal, un
             esd[c.idx[a]] = c.scale[a] * sqrt(cov[a * c.m + a] * s2);
         *niter += info.niter;
     }
-    free(c.d1), free(c.d2), free(c.tth), free(c.tth2), free(r);
+    free(c.d1), free(c.d2), free(c.tth), free(c.tth2), free(c.grad), free(r);
     return st;
 }
 
