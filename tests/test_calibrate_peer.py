@@ -6,7 +6,7 @@
  - pyFAI's integrate1d_ng with the written PONI and `tsct integrate` with it give the same
    pattern (1e-5 relative in every non-empty bin, the tolerance of test_integrate_cli_peer.py);
  - the real CeO2 Pilatus 1M TIFF (--flip-vertical, no guess): pyFAI loads the PONI, 2theta within
-   0.008 deg of the shipped PONI's; a PNG is written;
+   0.008 deg of the shipped PONI's; the PNG shows the points (red) and rings (yellow);
  - bad input: the wrong calibrant, a wavelength 10 % off (a warning with the residual, exit
    status 1, no PONI written), a frame without rings, a missing file, usage errors."""
 import logging
@@ -113,6 +113,13 @@ if os.path.exists(out):
           % d)
 check(os.path.exists(png) and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
       "the PNG of points and rings is written")
+if os.path.exists(png):
+    from PIL import Image
+    rgb = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    red = ((abs(rgb[..., 0] - 230) < 20) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum()
+    yellow = ((rgb[..., 0] > 235) & (abs(rgb[..., 1] - 204) < 25) & (rgb[..., 2] < 40)).sum()
+    check(red > 1000 and yellow > 500, "the PNG shows the control points in red (%d pixels) "
+          "and the calculated rings in yellow (%d pixels)" % (red, yellow))
 
 # Bad input.
 frame = os.path.join(tmp, "centred.cbf")
