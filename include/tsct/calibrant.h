@@ -63,9 +63,6 @@ tsct_status tsct_calibrant_create(const char *spec, double dmin, tsct_calibrant 
 tsct_status tsct_calibrant_create_cubic(const char *name, double a, double dmin,
                                         tsct_calibrant **out, tsct_error *err);
 
-/* The built-in names, NULL-terminated. */
-const char *const *tsct_calibrant_names(void);
-
 void tsct_calibrant_destroy(tsct_calibrant *cal);
 
 /* 2theta (rad) of a d-spacing (A) at wavelength lambda (A): 2 asin(lambda / 2d); NaN when

@@ -262,7 +262,8 @@ static tsct_status refine_robust(calib_points *pts, const tsct_calibrant *cal, u
         if (pts->n < P->min_points || pts->n <= nfree)
             return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, "rings", -1,
                                   "no calibrant rings found: %lld control points on %lld rings "
-                                  "(at least %lld needed)",
+                                  "(at least %lld needed); check the mask, the calibrant, the "
+                                  "wavelength and the starting geometry",
                                   (long long)pts->n, (long long)count_rings(pts, cal->count),
                                   (long long)P->min_points);
         st = refine(pts, cal, bits, g, esd, niter, err);

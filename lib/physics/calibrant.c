@@ -41,16 +41,6 @@ static const struct standard {
 };
 #define NSTANDARDS ((int)(sizeof standards / sizeof standards[0]))
 
-const char *const *tsct_calibrant_names(void)
-{
-    static const char *names[NSTANDARDS + 1];
-    /* Filled on every call with the same constants: no lazy state to guard. */
-    for (int i = 0; i < NSTANDARDS; i++)
-        names[i] = standards[i].name;
-    names[NSTANDARDS] = NULL;
-    return names;
-}
-
 double tsct_calibrant_tth(double d, double lambda)
 {
     const double x = lambda / (2 * d);
