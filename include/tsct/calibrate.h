@@ -9,20 +9,24 @@
  *     centre, whose peaks are matched to the calibrant's rings (the scale that explains the
  *     most peaks and predicts the fewest missing rings); no tilt. With a guess (any geometry,
  *     also strongly tilted or off-centre detectors) it is used as it is.
- *  2. Control points. Along each ring that the detector sees (and that lies clear of its
- *     neighbours), every `spacing` pixels of arc: the image is sampled across the ring (in
- *     2theta, at a quarter-pixel step, bilinearly between pixel centres) and the ring's
- *     position is the centroid above a linear background of the samples above half the
- *     maximum (sub-pixel); a point is kept when its peak stands `min_snr` Poisson sigmas
- *     above the background, no sample touches a masked or negative pixel (module gaps, the
- *     beam stop), and the maximum is not at the window's edge. Each point is assigned to the
- *     ring whose window it was found in.
+ *  2. Control points. Along each ring that the detector sees, every `spacing` pixels of arc:
+ *     the image is sampled across the ring along the straight line of constant azimuth
+ *     between 2theta_ring -+ w (every quarter pixel, bilinearly between pixel centres); the
+ *     ring's position is the centroid in 2theta of the samples above half the maximum over a
+ *     linear background, weighted by their height above half maximum. A point is kept when its
+ *     peak stands `min_snr` Poisson sigmas above the background, no sample touches a masked or
+ *     negative pixel (module gaps, the beam stop), and the peak is neither at the window's
+ *     edge nor as wide as the window. w is the window (first_window_px, then window_px) but at
+ *     most 0.45 of the gap to the neighbouring rings; rings whose window would be narrower
+ *     than 3 pixels are left out. Each point belongs to the ring whose window it was found in.
  *  3. Refinement: least squares (tsct_fit_lsq) of the points' 2theta residuals
  *        r_k = 2theta(d1_k, d2_k; geometry) - 2 asin(lambda / 2 d_ring(k))
- *     over the chosen parameters, with lib/geometry's (pyFAI's) formulas; points whose
- *     residual exceeds 4 robust sigmas (1.4826 MAD, at least a tenth of a pixel) are dropped
- *     and the fit repeated; then control points are picked again about the refined geometry
- *     in narrower windows, on every ring, and refined again.
+ *     over the chosen parameters, with lib/geometry's (pyFAI's) formulas and their analytic
+ *     derivatives (tsct_geometry_tth_gradient); without a guess the first pass refines only
+ *     dist, poni1 and poni2. Points whose residual exceeds 4 robust sigmas (1.4826 MAD, at
+ *     least a tenth of a pixel) are dropped and the fit repeated; then control points are
+ *     picked again about the refined geometry in the narrower windows, on every ring, and
+ *     refined again (twice).
  *     rot3 (a rotation about the beam) leaves every 2theta unchanged: it cannot be refined
  *     from rings and is kept at its starting value.
  *  ESDs: sqrt(diag((J^T J)^-1) chi2 / (n - m)), the residual's scatter carried to the
