@@ -7,6 +7,8 @@
    pattern (1e-5 relative in every non-empty bin, the tolerance of test_integrate_cli_peer.py);
  - the real CeO2 Pilatus 1M TIFF (--flip-vertical, no guess): pyFAI loads the PONI, 2theta within
    0.008 deg of the shipped PONI's; the PNG shows the points (red) and rings (yellow);
+ - the same frame from --beam-centre and --distance, with the calibrant from a CIF and from
+   pyFAI's CeO2.D;
  - bad input: the wrong calibrant, a wavelength 10 % off (a warning with the residual, exit
    status 1, no PONI written), a frame without rings, a missing file, usage errors."""
 import logging
@@ -95,6 +97,25 @@ for name, truth, guess in cases:
     worst = np.abs(mine[ok, 1] / r.intensity[ok] - 1).max()
     check(worst <= 1e-5 and np.abs(mine[:, 0] / r.radial - 1).max() <= 1e-7,
           "%s: tsct integrate = pyFAI integrate1d_ng with the PONI (worst %.2g)" % (name, worst))
+
+# The centred frame again from a beam centre and distance, with the calibrant from a CIF (the
+# COD cerianite, a = 5.4110 A: 0.012 % smaller than SRM 674b, so the rings' 2theta are larger
+# and the distance comes out 0.012 % shorter) and from pyFAI's CeO2.D.
+frame = os.path.join(tmp, "centred.cbf")
+truth = pyFAI.load(os.path.join(tmp, "centred_truth.poni"))
+cif = os.path.join(os.environ["TSCT_DATA"], "cif", "CeO2_COD9009008.cif")
+dfile = os.path.join(os.environ["TSCT_DATA"], "calibrant_dspacing", "CeO2.D")
+for cal, scale in ((cif, 5.4110 / 5.411651), (dfile, 1.0)):
+    out = os.path.join(tmp, "centred_%s.poni" % os.path.basename(cal))
+    f2d = truth.getFit2D()   # the beam centre (pixels) and the distance along the beam (mm)
+    p = run(["calibrate", frame, "-c", cal, "-d", "Pilatus1M", "-w", "0.4", "--beam-centre",
+             "%.3f" % (f2d["centerX"] + 3), "%.3f" % (f2d["centerY"] - 2), "--distance",
+             "%.4f" % (f2d["directDist"] * 1e-3 * 0.98), "-o", out])
+    ok = p.returncode == 0 and os.path.exists(out)
+    dist = pyFAI.load(out).dist if ok else float("nan")
+    check(ok and abs(dist / (truth.dist * scale) - 1) < 1e-4,
+          "--beam-centre and --distance, calibrant %s: distance %.6f m (expected %.6f)"
+          % (os.path.basename(cal), dist, truth.dist * scale))
 
 # The real CeO2 Pilatus 1M frame, no guess, with a PNG.
 out = os.path.join(tmp, "dioptas.poni")
