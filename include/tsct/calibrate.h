@@ -36,7 +36,8 @@
  * TSCT_ERR_NOT_FOUND ("no calibrant rings found"); a calibrant whose rings do not match the
  * radial profile (without a guess) gives TSCT_ERR_VALUE naming the calibrant and how many of
  * its rings were found; an RMS residual larger than 2 `warn_px` pixels (in 2theta at the PONI
- * distance) or a ring whose mean residual is off by more than `warn_px` sets
+ * distance), or larger than `warn_px` / 2 and three times the points' own scatter (noise_px:
+ * a smooth misfit), or a ring whose mean residual is off by more than `warn_px` sets
  * result->warning with the figures (a wrong wavelength or calibrant shows this way; rings with
  * fewer than 30 points are not judged by their mean). With a single ring on the detector only
  * poni1 and poni2 are refined (a ring fixes where it lies, not the distance or the tilts) and
@@ -115,6 +116,8 @@ typedef struct tsct_calibrate_result {
     double esd[TSCT_CALIB_NPARAMS];  /* 0 for parameters not refined; NaN if undetermined */
     double rms_deg;             /* RMS of the points' 2theta residuals, degrees */
     double rms_px;              /* the same in pixels at the PONI distance */
+    double noise_px;            /* the points' scatter about their neighbours along a ring,
+                                   pixels: sqrt(mean((r_k - r_k-1)^2) / 2) */
     int64_t npoints;
     tsct_calibrate_point *points;   /* npoints, owned by the result */
     int64_t nrings;             /* rings with control points */
