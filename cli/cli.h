@@ -75,6 +75,8 @@ extern const char tsct_usage_figure[];
 extern const char tsct_usage_score[];
 extern const char tsct_usage_run[];
 extern const char tsct_usage_frames[];
+int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_calibrate[];
 int tsct_cmd_fit(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_fit[];
 

@@ -6,11 +6,15 @@
  * beside the container, the ground truth in it), and writes the electrochemistry beside it.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/calibrant.h"
+#include "tsct/image.h"
+#include "tsct/poni.h"
 #include "tsct/publish.h"
 #include "tsct/simulate.h"
 
@@ -55,13 +59,99 @@ const char tsct_usage_simulate[] =
     "                         installed and source-tree structure folders, or $TSCT_STRUCTURES)\n"
     "      --list             list the presets and exit\n"
     "\n"
+    "With --calibrant C --poni G.poni, one frame of a powder calibrant (CeO2, LaB6, Si, a .D\n"
+    "file or a CIF; rings of relative intensity multiplicity x exp(-0.5 / d^2), FWHM\n"
+    "--fwhm degrees of 2theta, on a background of 30 counts, Poisson noise unless\n"
+    "--noiseless) on the PONI's detector and geometry, module gaps -1: -o FRAME.cbf (int32\n"
+    "counts), .edf, .tif or .npy (float32). For testing tsct calibrate against a known truth.\n"
+    "      --calibrant C      the calibrant of the frame\n"
+    "      --poni FILE        its geometry (detector, distance, PONI, rotations, wavelength)\n"
+    "      --fwhm DEG         ring width (default 0.03)\n"
+    "\n"
     "Examples:\n"
     "  tsct simulate --preset demo -o demo.h5\n"
+    "  tsct simulate --calibrant CeO2 --poni tilted.poni --seed 3 -o CeO2.cbf\n"
     "  tsct simulate --preset nmc --set n=64 --set ns=64 --set na=32 -o nmc.h5\n";
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* One calibrant frame (tsct_sim_calibrant_frame) into an image file. */
+static int simulate_calibrant(tsct_cli *cli, const char *calibrant, const char *poni_path,
+                              double fwhm, uint64_t seed, int noiseless, const char *output)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_poni g;
+    tsct_poni_detector det;
+    if (tsct_poni_read(&g, poni_path, &err) != TSCT_OK ||
+        tsct_poni_detector_find(g.detector, &det, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    const int64_t rows = g.shape[0], cols = g.shape[1];
+    if (rows < 1 || cols < 1 || !(g.wavelength > 0)) {
+        tsct_error_set(&err, TSCT_ERR_VALUE, poni_path, NULL, -1,
+                       "the geometry needs a detector of known shape and a wavelength");
+        return tsct_cli_fail(cli, &err);
+    }
+    tsct_calibrant *cal = NULL;
+    const double dmin = g.wavelength * 1e10 / 2 / sin(0.75);
+    if (tsct_calibrant_create(calibrant, dmin, &cal, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    const int64_t n = rows * cols;
+    float *frame = malloc((size_t)n * sizeof *frame);
+    int32_t *counts = malloc((size_t)n * sizeof *counts);
+    uint8_t *mask = calloc((size_t)n, 1);
+    double *d = malloc((size_t)cal->count * sizeof *d), *I = malloc((size_t)cal->count * sizeof *I);
+    tsct_status st = TSCT_OK;
+    if (!frame || !counts || !mask || !d || !I)
+        st = tsct_error_set(&err, TSCT_ERR_NOMEM, output, NULL, -1, "frame");
+    if (st == TSCT_OK) {
+        tsct_poni_detector_mask(&det, rows, cols, mask);
+        for (int64_t i = 0; i < cal->count; i++) {
+            d[i] = cal->rings[i].d;
+            const double m = cal->rings[i].multiplicity > 0 ? (double)cal->rings[i].multiplicity
+                                                            : 24.0;
+            I[i] = m / 24.0 * exp(-0.5 / (d[i] * d[i]));
+        }
+        tsct_sim_calibrant_params sp = TSCT_SIM_CALIBRANT_PARAMS_DEFAULT;
+        sp.fwhm_deg = fwhm;
+        sp.nthreads = cli->nthreads;
+        tsct_sim_rng rng;
+        tsct_sim_rng_seed(&rng, seed);
+        st = tsct_sim_calibrant_frame(&g, rows, cols, mask, d, I, cal->count, &sp,
+                                      noiseless ? NULL : &rng, frame, &err);
+    }
+    if (st == TSCT_OK) {
+        if (has_suffix(output, ".cbf")) {
+            for (int64_t k = 0; k < n; k++)
+                counts[k] = (int32_t)lrint(frame[k]);
+            st = tsct_image_write_cbf(output, counts, rows, cols, NULL, 0, &err);
+        } else if (has_suffix(output, ".edf")) {
+            st = tsct_image_write_edf(output, frame, rows, cols, &err);
+        } else if (has_suffix(output, ".tif") || has_suffix(output, ".tiff")) {
+            st = tsct_image_write_tiff(output, frame, rows, cols, &err);
+        } else if (has_suffix(output, ".npy")) {
+            st = tsct_image_write_npy(output, frame, rows, cols, &err);
+        } else {
+            st = tsct_error_set(&err, TSCT_ERR_VALUE, output, NULL, -1,
+                                "expected a .cbf, .edf, .tif or .npy file name");
+        }
+    }
+    free(frame), free(counts), free(mask), free(d), free(I);
+    tsct_calibrant_destroy(cal);
+    if (st != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated %s on %s into %s", calibrant, g.detector,
+                 output);
+    return TSCT_EXIT_OK;
+}
 
 int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
 {
-    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET, OPT_FORMAT };
+    enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET, OPT_FORMAT,
+           OPT_CALIBRANT, OPT_PONI, OPT_FWHM };
     static const struct option longopts[] = {
         {"preset", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},    {"echem", required_argument, NULL, 'e'},
@@ -72,10 +162,14 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         {"noiseless", no_argument, NULL, OPT_NOISELESS},
         {"time-steps", required_argument, NULL, OPT_STEPS},
         {"set", required_argument, NULL, OPT_SET},
+        {"calibrant", required_argument, NULL, OPT_CALIBRANT},
+        {"poni", required_argument, NULL, OPT_PONI},
+        {"fwhm", required_argument, NULL, OPT_FWHM},
         {NULL, 0, NULL, 0},
     };
     const char *preset_name = NULL, *output = NULL, *echem = NULL, *data = NULL;
-    const char *frames_dir = NULL;
+    const char *frames_dir = NULL, *calibrant = NULL, *poni = NULL;
+    double fwhm = 0.03;
     int64_t seed = 0, time_steps = 0;
     int frames_level = 0, noiseless = 0, nset = 0, format_given = 0;
     tsct_sim_frame_format format = TSCT_SIM_FRAMES_HDF5;
@@ -120,6 +214,12 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
             sets[nset++] = optarg;
             break;
         case OPT_NOISELESS: noiseless = 1; break;
+        case OPT_CALIBRANT: calibrant = optarg; break;
+        case OPT_PONI: poni = optarg; break;
+        case OPT_FWHM:
+            if (tsct_cli_parse_double(optarg, &fwhm) != 0 || !(fwhm > 0))
+                return tsct_cli_usage_error(cli, "--fwhm expects degrees > 0, got '%s'", optarg);
+            break;
         case OPT_STEPS:
             if (tsct_cli_parse_int64(optarg, &time_steps) != 0 || time_steps < 1)
                 return tsct_cli_usage_error(cli, "--time-steps expects a whole number >= 1, "
@@ -140,6 +240,12 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     }
     if (optind != argc)
         return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    if (calibrant || poni) {
+        if (!calibrant || !poni || !output || preset_name)
+            return tsct_cli_usage_error(cli, "a calibrant frame needs --calibrant, --poni and "
+                                        "-o FRAME, and no --preset");
+        return simulate_calibrant(cli, calibrant, poni, fwhm, (uint64_t)seed, noiseless, output);
+    }
     if (!preset_name)
         return tsct_cli_usage_error(cli, "missing --preset NAME (tsct simulate --list)");
     if (!output)

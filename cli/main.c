@@ -36,6 +36,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_debye},
     {"frames", tsct_cmd_frames, "describe the frames of a scan: count, shape, metadata, masks",
      tsct_usage_frames},
+    {"calibrate", tsct_cmd_calibrate, "detector geometry (a PONI) from a calibrant frame",
+     tsct_usage_calibrate},
     {"integrate", tsct_cmd_integrate, "azimuthally integrate detector images into .xy patterns",
      tsct_usage_integrate},
     {"sinogram", tsct_cmd_sinogram, "integrated cube -> centred sinograms (resumable)",

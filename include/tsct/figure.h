@@ -64,6 +64,36 @@ tsct_status tsct_figure_map(const float *image, int64_t ny, int64_t nx,
                             const tsct_figure_params *params, const char *png_path,
                             tsct_error *err);
 
+/* Marks and curves drawn over an image (tsct_figure_map_overlay), in image pixel units: col
+ * from 0 at the left edge to nx at the right, row from 0 at the top edge to ny at the bottom
+ * (the centre of pixel (i, k) is row i + 0.5, col k + 0.5). Colours 0 .. 1. */
+typedef struct tsct_figure_marks {
+    const double *row, *col;   /* n points; NaN points are skipped */
+    int64_t n;
+    double rgb[3];
+    double radius;             /* dot radius in figure pixels (0: 1.5) */
+} tsct_figure_marks;
+
+typedef struct tsct_figure_curve {
+    const double *row, *col;   /* n vertices of a polyline; a NaN vertex breaks the line */
+    int64_t n;
+    double rgb[3];
+    double width;              /* line width in figure pixels (0: 1) */
+} tsct_figure_curve;
+
+typedef struct tsct_figure_overlay {
+    const tsct_figure_curve *curves;
+    int ncurves;
+    const tsct_figure_marks *marks;
+    int nmarks;
+} tsct_figure_overlay;
+
+/* tsct_figure_map with curves (drawn first) and marks over the image, clipped to it. */
+tsct_status tsct_figure_map_overlay(const float *image, int64_t ny, int64_t nx,
+                                    const tsct_figure_params *params,
+                                    const tsct_figure_overlay *overlay, const char *png_path,
+                                    tsct_error *err);
+
 /* n images [n][ny][nx] side by side in rows of `columns` (0 = automatic), each titled
  * titles[i] (may be NULL), with one colour scale and one colour bar. */
 tsct_status tsct_figure_grid(const float *images, int n, int columns, const char *const *titles,

@@ -193,6 +193,32 @@ void tsct_fit_execute_many(const tsct_fit_plan *plan, const float *patterns, int
                            float *params, float *esd, float *rwp, float *redchi2,
                            float *status, int64_t counts[4]);
 
+/* ---- general nonlinear least squares ---------------------------------------------------- */
+
+/* Residuals of a problem with m parameters at p[m]: r[n], and, when jac is not NULL, the
+ * Jacobian jac[i * m + j] = d r_i / d p_j. Return TSCT_OK, or an error (with err filled) to
+ * stop the fit. */
+typedef tsct_status (*tsct_fit_lsq_fn)(void *ctx, const double *p, double *r, double *jac,
+                                       tsct_error *err);
+
+typedef struct tsct_fit_lsq_info {
+    double chi2;    /* sum of r_i^2 at the solution */
+    int niter;      /* Jacobian evaluations */
+    int nfev;       /* residual evaluations */
+} tsct_fit_lsq_info;
+
+/* Minimise sum r_i(p)^2 over p[m] (1 <= m <= TSCT_FIT_MAX_PARAMS, n > m) by the same
+ * Levenberg-Marquardt as the peak fits (Moré's scaling, MINPACK's ftol / xtol tests from
+ * params; gtol and nthreads are not used), starting from p, which receives the solution.
+ * cov (may be NULL) receives (J^T J)^-1 [m][m] at the solution, unscaled: multiply by
+ * chi2 / (n - m) for ESDs from the scatter; NaN when J^T J is singular (a parameter the data do
+ * not determine). Allocates its scratch (O(n m)). Returns TSCT_OK, TSCT_NOT_CONVERGED (max_iter
+ * reached; p is the best point found), TSCT_ERR_VALUE (bad sizes, a non-finite residual at the
+ * start), TSCT_ERR_NOMEM or the callback's error. Reentrant. */
+tsct_status tsct_fit_lsq(tsct_fit_lsq_fn fn, void *ctx, int64_t n, int m, double *p,
+                         const tsct_fit_params *params, double *cov, tsct_fit_lsq_info *info,
+                         tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif

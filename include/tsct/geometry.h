@@ -72,6 +72,27 @@ tsct_status tsct_geometry_check(const tsct_poni *g, int need_wavelength, tsct_er
  * chi = atan2(t1, t2). */
 void tsct_geometry_point(const tsct_poni *g, double d1, double d2, double t[3]);
 
+/* The inverse of tsct_geometry_point: the fractional pixel coordinates (d1 = row, d2 =
+ * column, as above) where the ray of scattering angle tth and azimuth chi (rad, chi as
+ * defined above) meets the detector plane: the lab direction (sin tth sin chi, sin tth cos chi,
+ * cos tth) rotated back by the transpose of pyFAI's rotation and scaled to reach the plane at
+ * distance dist. Returns 1 and sets *d1, *d2 when the ray meets the plane in front of the
+ * sample, 0 otherwise (then *d1 and *d2 are NaN). The point need not lie on the detector. */
+int tsct_geometry_pixel_of(const tsct_poni *g, double tth, double chi, double *d1, double *d2);
+
+/* 2theta (rad) of n points at fractional pixel coordinates d1[n], d2[n] (as
+ * tsct_geometry_point: the rotation is computed once), into tth[n]. Reentrant; no threads. */
+void tsct_geometry_tth_points(const tsct_poni *g, int64_t n, const double *d1, const double *d2,
+                              double *tth);
+
+/* tsct_geometry_tth_points with the derivatives of each 2theta with respect to the geometry:
+ * grad[i * 6 + j] = d 2theta_i / d q_j for q = (dist, poni1, poni2, rot1, rot2, rot3) (rad per m,
+ * rad per rad; the one for rot3 is 0 up to rounding: a rotation about the beam leaves 2theta
+ * unchanged). Analytic: 2theta = atan2(rho, t3), rho = hypot(t1, t2), t = R (p1, p2, dist)
+ * with p1 = d1 pixel1 - poni1, p2 = d2 pixel2 - poni2 and dR/drot from pyFAI's factors. */
+void tsct_geometry_tth_gradient(const tsct_poni *g, int64_t n, const double *d1,
+                                const double *d2, double *tth, double *grad);
+
 /* Which per-pixel arrays tsct_geometry_compute fills. */
 enum {
     TSCT_GEOM_RADIAL = 1u << 0,     /* radial value in the requested unit at centres */

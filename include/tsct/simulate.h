@@ -519,6 +519,36 @@ tsct_status tsct_sim_render(const tsct_sim_render_plan *plan, const double *q, c
 const double *tsct_sim_render_plan_q(const tsct_sim_render_plan *plan);
 const double *tsct_sim_render_plan_factor(const tsct_sim_render_plan *plan);
 
+/* ---- calibrant frames ------------------------------------------------------------------ */
+
+/* A frame of a powder calibrant, for testing detector calibration against a known geometry. */
+typedef struct tsct_sim_calibrant_params {
+    double fwhm_deg;        /* ring width, full width at half maximum in 2theta, degrees
+                               (default 0.03) */
+    double peak_counts;     /* counts at the maximum of a ring of relative intensity 1 where
+                               solid angle x polarization is 1 (default 2000) */
+    double background;      /* flat background, counts per pixel (default 30) */
+    double polarization;    /* -1 .. 1 (default 0.99) */
+    int nthreads;           /* 0: all cores */
+} tsct_sim_calibrant_params;
+
+#define TSCT_SIM_CALIBRANT_PARAMS_DEFAULT {0.03, 2000.0, 30.0, 0.99, 0}
+
+/* Render rings of d-spacings d[nring] (A) with relative intensities intensity[nring] (>= 0;
+ * NULL: all 1) onto a rows x cols detector of geometry g (wavelength required) as
+ *     lambda = (background + peak_counts * sum_i I_i G(2theta - 2theta_i)) * factor
+ * with G a unit-height Gaussian of the given FWHM in 2theta, 2theta_i = 2 asin(lambda / 2 d_i)
+ * and factor the pixel's solid angle x polarization (tsct_sim_render: the pattern is sampled on
+ * a fine q grid and interpolated at pixel centres), then Poisson noise when rng is not NULL;
+ * masked pixels (mask may be NULL) are -1. frame: [rows][cols] float32, caller memory.
+ * Errors: TSCT_ERR_VALUE (nring < 1, a d or intensity not finite or <= 0 / < 0, fwhm <= 0,
+ * negative counts), those of tsct_sim_render_plan_create, TSCT_ERR_NOMEM. Thread-safe. */
+tsct_status tsct_sim_calibrant_frame(const tsct_poni *g, int64_t rows, int64_t cols,
+                                     const uint8_t *mask, const double *d,
+                                     const double *intensity, int64_t nring,
+                                     const tsct_sim_calibrant_params *params, tsct_sim_rng *rng,
+                                     float *frame, tsct_error *err);
+
 /* ---- presets and whole experiments ---------------------------------------------------- */
 
 /* The area detector of the frame level (tsct_sim_run_frames): a pyFAI detector and its PONI

@@ -358,9 +358,52 @@ static void scale_bar(canvas *c, double x, double y, double w, int64_t nx, doubl
 }
 
 /* Images in a grid with one colour bar. */
+/* Marks and curves over an image drawn in the box (x, y, w, h) of ny x nx pixels. */
+static void draw_overlay(canvas *c, const tsct_figure_overlay *ov, int64_t ny, int64_t nx,
+                         double x, double y, double w, double h)
+{
+    const double sx = w / (double)nx, sy = h / (double)ny;
+    cairo_save(c->cr);
+    cairo_rectangle(c->cr, x, y, w, h);
+    cairo_clip(c->cr);
+    for (int s = 0; s < ov->ncurves; s++) {
+        const tsct_figure_curve *cv = &ov->curves[s];
+        cairo_set_source_rgb(c->cr, cv->rgb[0], cv->rgb[1], cv->rgb[2]);
+        cairo_set_line_width(c->cr, cv->width > 0 ? cv->width : 1.0);
+        int pen = 0;
+        for (int64_t i = 0; i < cv->n; i++) {
+            if (!(isfinite(cv->col[i]) && isfinite(cv->row[i]))) {
+                pen = 0;
+                continue;
+            }
+            const double px = x + cv->col[i] * sx, py = y + cv->row[i] * sy;
+            if (pen)
+                cairo_line_to(c->cr, px, py);
+            else
+                cairo_move_to(c->cr, px, py);
+            pen = 1;
+        }
+        cairo_stroke(c->cr);
+    }
+    for (int s = 0; s < ov->nmarks; s++) {
+        const tsct_figure_marks *mk = &ov->marks[s];
+        cairo_set_source_rgb(c->cr, mk->rgb[0], mk->rgb[1], mk->rgb[2]);
+        const double r = mk->radius > 0 ? mk->radius : 1.5;
+        for (int64_t i = 0; i < mk->n; i++) {
+            if (!(isfinite(mk->col[i]) && isfinite(mk->row[i])))
+                continue;
+            cairo_new_sub_path(c->cr);
+            cairo_arc(c->cr, x + mk->col[i] * sx, y + mk->row[i] * sy, r, 0, 2 * M_PI);
+        }
+        cairo_fill(c->cr);
+    }
+    cairo_restore(c->cr);
+}
+
 static tsct_status image_figure(const float *images, int n, int columns,
                                 const char *const *titles, int64_t ny, int64_t nx,
-                                const tsct_figure_params *p, const char *path, tsct_error *err)
+                                const tsct_figure_params *p, const tsct_figure_overlay *ov,
+                                const char *path, tsct_error *err)
 {
     if (n < 1 || ny < 1 || nx < 1)
         return tsct_error_set(err, TSCT_ERR_SHAPE, path, "image", -1,
@@ -404,6 +447,8 @@ static tsct_status image_figure(const float *images, int n, int columns,
         int r = i / columns, k = i % columns;
         double x = left + k * (iw + gapx), y = top + shift + (n > 1 ? gapy : 0) + r * (ih + gapy);
         draw_image(&c, images + (int64_t)i * ny * nx, ny, nx, x, y, iw, ih, lo, hi, p->cmap);
+        if (ov && i == 0)
+            draw_overlay(&c, ov, ny, nx, x, y, iw, ih);
         if (titles && titles[i]) { /* shrunk to the panel's width */
             cairo_text_extents_t te;
             cairo_text_extents(c.cr, titles[i], &te);
@@ -427,14 +472,22 @@ tsct_status tsct_figure_map(const float *image, int64_t ny, int64_t nx,
                             const tsct_figure_params *params, const char *png_path,
                             tsct_error *err)
 {
-    return image_figure(image, 1, 1, NULL, ny, nx, params, png_path, err);
+    return image_figure(image, 1, 1, NULL, ny, nx, params, NULL, png_path, err);
+}
+
+tsct_status tsct_figure_map_overlay(const float *image, int64_t ny, int64_t nx,
+                                    const tsct_figure_params *params,
+                                    const tsct_figure_overlay *overlay, const char *png_path,
+                                    tsct_error *err)
+{
+    return image_figure(image, 1, 1, NULL, ny, nx, params, overlay, png_path, err);
 }
 
 tsct_status tsct_figure_grid(const float *images, int n, int columns, const char *const *titles,
                              int64_t ny, int64_t nx, const tsct_figure_params *params,
                              const char *png_path, tsct_error *err)
 {
-    return image_figure(images, n, columns, titles, ny, nx, params, png_path, err);
+    return image_figure(images, n, columns, titles, ny, nx, params, NULL, png_path, err);
 }
 
 tsct_status tsct_figure_composite(const float *const *maps, int n, const char *const *names,
@@ -817,6 +870,15 @@ tsct_status tsct_figure_map(const float *image, int64_t ny, int64_t nx,
 {
     (void)image, (void)ny, (void)nx, (void)params;
     (void)colour_limits;
+    return no_cairo(png_path, err);
+}
+
+tsct_status tsct_figure_map_overlay(const float *image, int64_t ny, int64_t nx,
+                                    const tsct_figure_params *params,
+                                    const tsct_figure_overlay *overlay, const char *png_path,
+                                    tsct_error *err)
+{
+    (void)image, (void)ny, (void)nx, (void)params, (void)overlay;
     return no_cairo(png_path, err);
 }
 

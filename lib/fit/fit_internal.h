@@ -29,4 +29,15 @@ struct tsct_fit_plan {
 /* Height per unit area at the centre of a profile of width w: A = h * w / fit__height_factor. */
 double tsct__fit_height_factor(tsct_fit_profile profile, double eta);
 
+/* Solve the m x m symmetric positive definite system M d = b (M overwritten) after scaling it
+ * to unit diagonal (s: scratch [m]). Returns -1 if M is not positive definite (fit_lm.c). */
+int tsct__fit_spd_solve(double *M, int m, const double *b, double *d, double *s);
+
+/* One Levenberg-Marquardt trial (fit_lm.c): chi2 now, ct at the trial point, pred the
+ * predicted reduction, dnorm and xnorm the scaled step and parameter norms. Updates lambda and
+ * nu (Nielsen's rule), sets *converged by MINPACK's ftol / xtol tests and returns 1 when the
+ * trial point is accepted (it lowers chi2). */
+int tsct__fit_lm_step(const tsct_fit_params *P, double chi2, double ct, double pred,
+                      double dnorm, double xnorm, double *lambda, double *nu, int *converged);
+
 #endif

@@ -220,7 +220,7 @@ static void start_values(const tsct_fit_plan *pl, struct slot *s)
 
 /* Solve the m x m symmetric positive definite system M d = b (M overwritten) after scaling it
  * to unit diagonal (s: scratch [m]). Returns -1 if M is not positive definite. */
-static int spd_solve(double *M, int m, const double *b, double *d, double *s)
+int tsct__fit_spd_solve(double *M, int m, const double *b, double *d, double *s)
 {
     for (int i = 0; i < m; i++) {
         if (!(M[i * m + i] > 0))
@@ -259,6 +259,25 @@ static int spd_solve(double *M, int m, const double *b, double *d, double *s)
     for (int i = 0; i < m; i++)
         d[i] *= s[i];
     return 0;
+}
+
+int tsct__fit_lm_step(const tsct_fit_params *P, double chi2, double ct, double pred,
+                      double dnorm, double xnorm, double *lambda, double *nu, int *converged)
+{
+    const double actred = isfinite(ct) ? chi2 - ct : -INFINITY;
+    const double ratio = pred > 0 ? actred / pred : 0;
+    const int accepted = actred > 0;
+    if (accepted) {
+        const double t = 2 * ratio - 1;
+        *lambda *= fmax(1.0 / 3, 1 - t * t * t);
+        *nu = 2;
+    } else {
+        *lambda *= *nu, *nu *= 2;
+    }
+    /* MINPACK's tests (lmder info 1 and 2), on accepted and rejected steps alike. */
+    *converged = (fabs(actred) <= P->ftol * chi2 && pred <= P->ftol * chi2 && ratio <= 2) ||
+                 dnorm <= P->xtol * xnorm || dnorm <= DBL_EPSILON * xnorm;
+    return accepted;
 }
 
 /* ---- one fit --------------------------------------------------------------------------- */
@@ -369,7 +388,7 @@ static tsct_status fit_window(const tsct_fit_plan *pl, struct slot *sp, double w
             }
             for (int a = 0; a < m; a++)
                 s.d[a] = 0;
-            if (mm == 0 || spd_solve(s.M, mm, rhs, dd, s.s) != 0) {
+            if (mm == 0 || tsct__fit_spd_solve(s.M, mm, rhs, dd, s.s) != 0) {
                 if (mm == 0 || lambda > 1e30) {
                     outcome = TSCT_FIT_CONVERGED;  /* no direction left: a bound vertex */
                     break;
@@ -401,21 +420,13 @@ static tsct_status fit_window(const tsct_fit_plan *pl, struct slot *sp, double w
             }
             const double ct = chi2_at(pl, &s, s.pt, s.ft);
             res->nfev++;
-            const double actred = isfinite(ct) ? chi2 - ct : -INFINITY;
-            const double ratio = pred > 0 ? actred / pred : 0;
-            if (actred > 0) {
-                accepted = 1;
+            int converged = 0;
+            accepted = tsct__fit_lm_step(P, chi2, ct, pred, dnorm, xnorm, &lambda, &nu,
+                                         &converged);
+            if (accepted)
                 for (int j = 0; j < k; j++)
                     s.p[j] = s.pt[j];
-                const double t = 2 * ratio - 1;
-                lambda *= fmax(1.0 / 3, 1 - t * t * t);
-                nu = 2;
-            } else {
-                lambda *= nu, nu *= 2;
-            }
-            /* MINPACK's tests (lmder info 1 and 2), on accepted and rejected steps alike. */
-            if ((fabs(actred) <= P->ftol * chi2 && pred <= P->ftol * chi2 && ratio <= 2) ||
-                dnorm <= P->xtol * xnorm || dnorm <= DBL_EPSILON * xnorm)
+            if (converged)
                 outcome = TSCT_FIT_CONVERGED;
             if (accepted) {
                 chi2 = linearise(pl, &s);
@@ -446,7 +457,7 @@ static tsct_status fit_window(const tsct_fit_plan *pl, struct slot *sp, double w
             e[b] = a == b;
         for (int b = 0; b < m * m; b++)
             s.M[b] = s.A[b];
-        if (spd_solve(s.M, m, e, c, s.s) != 0)
+        if (tsct__fit_spd_solve(s.M, m, e, c, s.s) != 0)
             break;
         res->esd[pl->free_idx[a]] = sqrt(c[a] * scale);
     }

@@ -131,6 +131,91 @@ void tsct_geometry_point(const tsct_poni *g, double d1, double d2, double t[3])
     rotate(&r, d1 * g->pixel1 - g->poni1, d2 * g->pixel2 - g->poni2, g->dist, t);
 }
 
+int tsct_geometry_pixel_of(const tsct_poni *g, double tth, double chi, double *d1, double *d2)
+{
+    struct rotation r = rotation_of(g);
+    const double st = sin(tth);
+    const double t[3] = {st * sin(chi), st * cos(chi), cos(tth)};
+    /* p = R^T t, scaled so that its third component is the distance (R is orthonormal). */
+    double p[3];
+    for (int k = 0; k < 3; k++)
+        p[k] = r.m[0][k] * t[0] + r.m[1][k] * t[1] + r.m[2][k] * t[2];
+    if (!(p[2] > 0)) {
+        *d1 = *d2 = NAN;
+        return 0;
+    }
+    const double s = g->dist / p[2];
+    *d1 = (s * p[0] + g->poni1) / g->pixel1;
+    *d2 = (s * p[1] + g->poni2) / g->pixel2;
+    return 1;
+}
+
+void tsct_geometry_tth_points(const tsct_poni *g, int64_t n, const double *d1, const double *d2,
+                              double *tth)
+{
+    const struct rotation r = rotation_of(g);
+    for (int64_t i = 0; i < n; i++) {
+        double t[3];
+        rotate(&r, d1[i] * g->pixel1 - g->poni1, d2[i] * g->pixel2 - g->poni2, g->dist, t);
+        tth[i] = atan2(sqrt(t[0] * t[0] + t[1] * t[1]), t[2]);
+    }
+}
+
+static void matmul3(const double a[3][3], const double b[3][3], double c[3][3])
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            c[i][j] = a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j];
+}
+
+void tsct_geometry_tth_gradient(const tsct_poni *g, int64_t n, const double *d1,
+                                const double *d2, double *tth, double *grad)
+{
+    const double c1 = cos(g->rot1), s1 = sin(g->rot1);
+    const double c2 = cos(g->rot2), s2 = sin(g->rot2);
+    const double c3 = cos(g->rot3), s3 = sin(g->rot3);
+    /* pyFAI's factors (see rotation_of) and their derivatives. */
+    const double R1[3][3] = {{1, 0, 0}, {0, c1, s1}, {0, -s1, c1}};
+    const double R2[3][3] = {{c2, 0, -s2}, {0, 1, 0}, {s2, 0, c2}};
+    const double R3[3][3] = {{c3, -s3, 0}, {s3, c3, 0}, {0, 0, 1}};
+    const double D1[3][3] = {{0, 0, 0}, {0, -s1, c1}, {0, -c1, -s1}};
+    const double D2[3][3] = {{-s2, 0, -c2}, {0, 0, 0}, {c2, 0, -s2}};
+    const double D3[3][3] = {{-s3, -c3, 0}, {c3, -s3, 0}, {0, 0, 0}};
+    double R32[3][3], R[3][3], dR1[3][3], dR2[3][3], dR3[3][3], tmp[3][3];
+    matmul3(R3, R2, R32);
+    matmul3(R32, R1, R);
+    matmul3(R32, D1, dR1);
+    matmul3(R3, D2, tmp);
+    matmul3(tmp, R1, dR2);
+    matmul3(D3, R2, tmp);
+    matmul3(tmp, R1, dR3);
+    for (int64_t i = 0; i < n; i++) {
+        const double p[3] = {d1[i] * g->pixel1 - g->poni1, d2[i] * g->pixel2 - g->poni2, g->dist};
+        double t[3];
+        for (int k = 0; k < 3; k++)
+            t[k] = R[k][0] * p[0] + R[k][1] * p[1] + R[k][2] * p[2];
+        const double rho2 = t[0] * t[0] + t[1] * t[1], rho = sqrt(rho2);
+        const double den = rho2 + t[2] * t[2];
+        tth[i] = atan2(rho, t[2]);
+        /* d(2theta)/dt; at rho = 0 (the beam itself) the direction is undefined: 0. */
+        double gt[3] = {0, 0, -rho / den};
+        if (rho > 0)
+            gt[0] = t[2] * t[0] / (rho * den), gt[1] = t[2] * t[1] / (rho * den);
+        double *gr = grad + i * 6;
+        /* dt/ddist = R[:,2], dt/dponi1 = -R[:,0], dt/dponi2 = -R[:,1], dt/drot = dR p. */
+        gr[0] = gt[0] * R[0][2] + gt[1] * R[1][2] + gt[2] * R[2][2];
+        gr[1] = -(gt[0] * R[0][0] + gt[1] * R[1][0] + gt[2] * R[2][0]);
+        gr[2] = -(gt[0] * R[0][1] + gt[1] * R[1][1] + gt[2] * R[2][1]);
+        const double (*dR[3])[3] = {dR1, dR2, dR3};
+        for (int r = 0; r < 3; r++) {
+            double v = 0;
+            for (int k = 0; k < 3; k++)
+                v += gt[k] * (dR[r][k][0] * p[0] + dR[r][k][1] * p[1] + dR[r][k][2] * p[2]);
+            gr[3 + r] = v;
+        }
+    }
+}
+
 double tsct_geometry_polarization(double tth, double chi, double factor, double axis_offset)
 {
     double c = cos(tth);

@@ -1,0 +1,365 @@
+/* cmd_calibrate.c - `tsct calibrate`: the detector geometry (a pyFAI PONI file) from a frame of
+ * a powder calibrant, with or without a starting geometry (lib/calibrate), and a PNG of the
+ * frame with the control points and the calculated rings.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tsct/calibrate.h"
+#include "tsct/figure.h"
+#include "tsct/geometry.h"
+#include "tsct/image.h"
+#include "tsct/poni.h"
+
+const char tsct_usage_calibrate[] =
+    "usage: tsct calibrate IMAGE --calibrant C --detector NAME (--wavelength A | --energy KEV)\n"
+    "                      [--poni GUESS.poni | --beam-centre X Y --distance M] -o OUT.poni\n"
+    "\n"
+    "Find the detector geometry from a frame of a powder calibrant: control points along its\n"
+    "rings, least squares of pyFAI's PONI parameters on their 2theta, and write the PONI\n"
+    "(pyFAI version 2, the detector named; pyFAI 0.21 and later load it). Without a starting\n"
+    "geometry the beam centre and the distance are found from the image itself (the beam on\n"
+    "or near the detector); give one (--poni, or --beam-centre and --distance) for strongly\n"
+    "tilted or off-centre detectors. Prints the parameters with their ESDs and the RMS ring\n"
+    "residual. When the rings do not fit (wrong calibrant or wavelength) it says so with the\n"
+    "residual and writes nothing, unless --accept-misfit. rot3 (about the beam) cannot be\n"
+    "found from rings: it is kept from the guess (0 without one). docs/calibrate.md.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --calibrant C      CeO2 (NIST SRM 674b), LaB6 (SRM 660c), Si (SRM 640c),\n"
+    "                         LaB6_SRM660a..c, Si_SRM640, Si_SRM640a..e, a pyFAI .D file or a\n"
+    "                         CIF (required)\n"
+    "  -d, --detector NAME    pyFAI detector name (Pilatus2M, Pilatus1M, Eiger2 4M, ...), or\n"
+    "                         Detector with --pixel (default: the --poni file's)\n"
+    "      --pixel UM         pixel size in micrometres (a generic Detector)\n"
+    "  -w, --wavelength A     wavelength in Angstrom (default: the --poni file's)\n"
+    "  -e, --energy KEV       photon energy instead of the wavelength\n"
+    "  -p, --poni FILE        starting geometry\n"
+    "      --beam-centre X Y  starting beam centre in pixels (X: column, Y: row), with\n"
+    "      --distance M       the sample-detector distance in metres (no tilt)\n"
+    "  -m, --mask FILE        mask image (non-zero = masked; EDF, TIFF, npy); negative pixels\n"
+    "                         and the detector's module gaps are masked in any case\n"
+    "      --flip-vertical    flip the image upside down first (Dioptas' TIFF convention)\n"
+    "      --refine LIST      parameters to refine (default dist,poni1,poni2,rot1,rot2; also\n"
+    "                         wavelength)\n"
+    "      --max-rings N      use the N innermost rings on the detector only\n"
+    "      --png FILE         the frame (log scale) with control points and calculated rings\n"
+    "      --accept-misfit    write the PONI even when the rings do not fit well\n"
+    "  -o, --output FILE      the PONI file to write (required)\n"
+    "\n"
+    "Examples:\n"
+    "  tsct calibrate CeO2.cbf -c CeO2 -d Pilatus2M -w 0.174626 -m mask.edf -o CeO2.poni\n"
+    "  tsct calibrate lab6.tif -c LaB6 -p rough.poni --png lab6.png -o lab6.poni\n";
+
+/* The PNG: log10 of the counts binned to at most ~900 pixels a side, the points in red and
+ * the calculated rings in yellow. */
+static tsct_status calibration_png(const tsct_image *img, const uint8_t *mask,
+                                   const tsct_calibrate_result *res, const tsct_calibrant *cal,
+                                   const char *path, tsct_error *err)
+{
+    const int64_t rows = img->rows, cols = img->cols;
+    const int64_t b = (rows > cols ? rows : cols) / 900 + 1;
+    const int64_t ny = rows / b, nx = cols / b;
+    const int nchi = 1440;
+    int nring = 0;
+    for (int64_t r = 0; r < cal->count; r++)
+        if (isfinite(tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10)))
+            nring++;
+    float *v = malloc((size_t)(ny * nx) * sizeof *v);
+    double *pr = malloc((size_t)(res->npoints + 1) * 2 * sizeof *pr);
+    double *cr = malloc((size_t)(nring + 1) * (nchi + 1) * 2 * sizeof *cr);
+    tsct_figure_curve *curves = malloc((size_t)(nring + 1) * sizeof *curves);
+    tsct_status st = TSCT_OK;
+    if (!v || !pr || !cr || !curves) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "figure");
+        goto done;
+    }
+    for (int64_t I = 0; I < ny; I++)
+        for (int64_t J = 0; J < nx; J++) {
+            double m = -1;
+            for (int64_t i = I * b; i < (I + 1) * b; i++)
+                for (int64_t j = J * b; j < (J + 1) * b; j++)
+                    if (!mask[i * cols + j])
+                        m = fmax(m, img->data[i * cols + j]);
+            v[I * nx + J] = m >= 0 ? (float)log10(m + 1) : NAN;
+        }
+    for (int64_t k = 0; k < res->npoints; k++) {
+        pr[k] = res->points[k].d1 / b;
+        pr[res->npoints + k] = res->points[k].d2 / b;
+    }
+    int nc = 0;
+    for (int64_t r = 0; r < cal->count; r++) {
+        const double tth = tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10);
+        if (!isfinite(tth))
+            continue;
+        double *row = cr + (size_t)nc * (nchi + 1) * 2, *col = row + nchi + 1;
+        for (int c = 0; c <= nchi; c++) {
+            double d1, d2;
+            if (tsct_geometry_pixel_of(&res->poni, tth, -M_PI + 2 * M_PI * c / nchi, &d1, &d2) &&
+                d1 > -rows && d1 < 2 * rows && d2 > -cols && d2 < 2 * cols)
+                row[c] = d1 / b, col[c] = d2 / b;
+            else
+                row[c] = col[c] = NAN;
+        }
+        curves[nc++] = (tsct_figure_curve){row, col, nchi + 1, {1.0, 0.8, 0.0}, 1.0};
+    }
+    tsct_figure_marks marks = {pr, pr + res->npoints, res->npoints, {0.9, 0.1, 0.1}, 1.2};
+    tsct_figure_overlay ov = {curves, nc, &marks, 1};
+    char title[160];
+    snprintf(title, sizeof title, "%s: %lld points on %lld rings, RMS %.2g deg", cal->name,
+             (long long)res->npoints, (long long)res->nrings, res->rms_deg);
+    tsct_figure_params fp = TSCT_FIGURE_PARAMS_DEFAULT;
+    fp.width = 900, fp.height = (int)fmin(1400, fmax(300, 900.0 * ny / nx + 80));
+    fp.title = title, fp.label = "log10(counts + 1)";
+    fp.xlabel = "column (pixels)", fp.ylabel = "row (pixels)";
+    fp.x0 = 0, fp.x1 = (double)cols, fp.y0 = 0, fp.y1 = (double)rows;
+    fp.cmap = TSCT_CMAP_GREYS;
+    st = tsct_figure_map_overlay(v, ny, nx, &fp, &ov, path, err);
+done:
+    free(v), free(pr), free(cr), free(curves);
+    return st;
+}
+
+/* Turn an image of `rows` rows of `row_bytes` bytes upside down, in place. */
+static void flip_rows(void *data, int64_t rows, int64_t row_bytes)
+{
+    unsigned char *p = data;
+    for (int64_t i = 0; i < rows / 2; i++) {
+        unsigned char *a = p + i * row_bytes, *b = p + (rows - 1 - i) * row_bytes;
+        for (int64_t k = 0; k < row_bytes; k++) {
+            const unsigned char t = a[k];
+            a[k] = b[k], b[k] = t;
+        }
+    }
+}
+
+int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
+{
+    enum { OPT_PIXEL = 256, OPT_CENTRE, OPT_DIST, OPT_FLIP, OPT_REFINE, OPT_MAXR, OPT_PNG,
+           OPT_ACCEPT };
+    static const struct option longopts[] = {
+        {"calibrant", required_argument, NULL, 'c'}, {"detector", required_argument, NULL, 'd'},
+        {"wavelength", required_argument, NULL, 'w'}, {"energy", required_argument, NULL, 'e'},
+        {"poni", required_argument, NULL, 'p'},       {"mask", required_argument, NULL, 'm'},
+        {"output", required_argument, NULL, 'o'},     {"pixel", required_argument, NULL, OPT_PIXEL},
+        {"beam-centre", required_argument, NULL, OPT_CENTRE},
+        {"beam-center", required_argument, NULL, OPT_CENTRE},
+        {"distance", required_argument, NULL, OPT_DIST},
+        {"flip-vertical", no_argument, NULL, OPT_FLIP},
+        {"refine", required_argument, NULL, OPT_REFINE},
+        {"max-rings", required_argument, NULL, OPT_MAXR},
+        {"png", required_argument, NULL, OPT_PNG},
+        {"accept-misfit", no_argument, NULL, OPT_ACCEPT},
+        {NULL, 0, NULL, 0},
+    };
+    const char *calibrant = NULL, *detector = NULL, *poni_path = NULL, *mask_path = NULL;
+    const char *output = NULL, *png = NULL, *refine = NULL;
+    double wavelength = 0, energy = 0, pixel_um = 0, cx = NAN, cy = NAN, distance = 0;
+    int64_t max_rings = 0;
+    int flip = 0, accept = 0;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":c:d:w:e:p:m:o:", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': calibrant = optarg; break;
+        case 'd': detector = optarg; break;
+        case 'p': poni_path = optarg; break;
+        case 'm': mask_path = optarg; break;
+        case 'o': output = optarg; break;
+        case OPT_PNG: png = optarg; break;
+        case OPT_REFINE: refine = optarg; break;
+        case OPT_FLIP: flip = 1; break;
+        case OPT_ACCEPT: accept = 1; break;
+        case 'w':
+            if (tsct_cli_parse_double(optarg, &wavelength) != 0 || !(wavelength > 0))
+                return tsct_cli_usage_error(cli, "--wavelength expects Angstrom > 0, got '%s'",
+                                            optarg);
+            break;
+        case 'e':
+            if (tsct_cli_parse_double(optarg, &energy) != 0 || !(energy > 0))
+                return tsct_cli_usage_error(cli, "--energy expects keV > 0, got '%s'", optarg);
+            break;
+        case OPT_PIXEL:
+            if (tsct_cli_parse_double(optarg, &pixel_um) != 0 || !(pixel_um > 0))
+                return tsct_cli_usage_error(cli, "--pixel expects micrometres > 0, got '%s'",
+                                            optarg);
+            break;
+        case OPT_CENTRE:
+            if (optind >= argc || tsct_cli_parse_double(optarg, &cx) != 0 ||
+                tsct_cli_parse_double(argv[optind], &cy) != 0)
+                return tsct_cli_usage_error(cli, "--beam-centre expects two numbers X Y "
+                                            "(pixels: column, row)");
+            optind++;
+            break;
+        case OPT_DIST:
+            if (tsct_cli_parse_double(optarg, &distance) != 0 || !(distance > 0))
+                return tsct_cli_usage_error(cli, "--distance expects metres > 0, got '%s'",
+                                            optarg);
+            break;
+        case OPT_MAXR:
+            if (tsct_cli_parse_int64(optarg, &max_rings) != 0 || max_rings < 1 ||
+                max_rings > 1000)
+                return tsct_cli_usage_error(cli, "--max-rings expects 1 .. 1000, got '%s'",
+                                            optarg);
+            break;
+        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
+        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return tsct_cli_usage_error(cli, optind == argc ? "missing IMAGE"
+                                                        : "one IMAGE expected, got more");
+    const char *image_path = argv[optind];
+    if (!calibrant)
+        return tsct_cli_usage_error(cli, "missing --calibrant (CeO2, LaB6, Si, FILE.D, "
+                                    "FILE.cif)");
+    if (!output)
+        return tsct_cli_usage_error(cli, "missing -o OUT.poni");
+    if (wavelength > 0 && energy > 0)
+        return tsct_cli_usage_error(cli, "give --wavelength or --energy, not both");
+    if (poni_path && (isfinite(cx) || distance > 0))
+        return tsct_cli_usage_error(cli, "give --poni or --beam-centre with --distance, not "
+                                    "both");
+    if (isfinite(cx) != (distance > 0))
+        return tsct_cli_usage_error(cli, "--beam-centre and --distance go together");
+    if (!detector && !poni_path)
+        return tsct_cli_usage_error(cli, "missing --detector NAME");
+
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_calibrate_params P = TSCT_CALIBRATE_PARAMS_DEFAULT;
+    P.nthreads = cli->nthreads;
+    P.max_rings = (int)max_rings;
+    if (refine && tsct_calibrate_refine_parse(refine, &P.refine, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    tsct_poni g;
+    tsct_poni_init(&g);
+    if (poni_path) {
+        if (tsct_poni_read(&g, poni_path, &err) != TSCT_OK)
+            return tsct_cli_fail(cli, &err);
+        P.use_guess = 1;
+    }
+    if (detector) {
+        tsct_poni_detector det;
+        if (tsct_poni_detector_find(detector, &det, &err) != TSCT_OK)
+            return tsct_cli_fail(cli, &err);
+        snprintf(g.detector, sizeof g.detector, "%s", det.name);
+        g.pixel1 = det.pixel1, g.pixel2 = det.pixel2;
+        g.shape[0] = det.shape[0], g.shape[1] = det.shape[1];
+    }
+    if (pixel_um > 0)
+        g.pixel1 = g.pixel2 = pixel_um * 1e-6;
+    if (!(g.pixel1 > 0))
+        return tsct_cli_usage_error(cli, "detector %s has no pixel size: give --pixel UM",
+                                    g.detector);
+    if (energy > 0)
+        wavelength = 12.398419843320026 / energy;
+    if (wavelength > 0)
+        g.wavelength = wavelength * 1e-10;
+    if (!(g.wavelength > 0))
+        return tsct_cli_usage_error(cli, "missing --wavelength A or --energy KEV");
+    if (distance > 0) {
+        g.dist = distance;
+        g.poni1 = cy * g.pixel1, g.poni2 = cx * g.pixel2;
+        g.rot1 = g.rot2 = g.rot3 = 0;
+        P.use_guess = 1;
+    }
+
+    tsct_image img, mimg;
+    tsct_image_init(&img);
+    tsct_image_init(&mimg);
+    tsct_calibrant *cal = NULL;
+    tsct_calibrate_result *res = NULL;
+    uint8_t *mask = NULL, *extra = NULL;
+    tsct_status st = tsct_image_read(&img, image_path, NULL, &err);
+    const int64_t rows = img.rows, cols = img.cols, n = rows * cols;
+    if (st == TSCT_OK && g.shape[0] > 0 && (g.shape[0] != rows || g.shape[1] != cols))
+        st = tsct_error_set(&err, TSCT_ERR_SHAPE, image_path, "image", -1,
+                            "%lld x %lld pixels, but detector %s has %lld x %lld",
+                            (long long)rows, (long long)cols, g.detector,
+                            (long long)g.shape[0], (long long)g.shape[1]);
+    if (st == TSCT_OK && flip)
+        flip_rows(img.data, rows, cols * (int64_t)sizeof *img.data);
+    if (st == TSCT_OK) {
+        mask = calloc((size_t)n, 1);
+        extra = calloc((size_t)n, 1);
+        if (!mask || !extra)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, image_path, "mask", -1, "%lld pixels",
+                                (long long)n);
+    }
+    if (st == TSCT_OK) {
+        tsct_image_mask_negative(&img, mask, NULL, &err);
+        tsct_poni_detector det;
+        if (g.shape[0] > 0 && tsct_poni_detector_find(g.detector, &det, NULL) == TSCT_OK)
+            tsct_poni_detector_mask(&det, rows, cols, mask);
+    }
+    if (st == TSCT_OK && mask_path) {
+        st = tsct_image_read(&mimg, mask_path, NULL, &err);
+        if (st == TSCT_OK && (mimg.rows != rows || mimg.cols != cols))
+            st = tsct_error_set(&err, TSCT_ERR_SHAPE, mask_path, "mask", -1,
+                                "%lld x %lld pixels, the image %lld x %lld", (long long)mimg.rows,
+                                (long long)mimg.cols, (long long)rows, (long long)cols);
+        if (st == TSCT_OK)
+            st = tsct_image_mask_nonzero(&mimg, extra, NULL, &err);
+        if (st == TSCT_OK && flip)
+            flip_rows(extra, rows, cols);
+        for (int64_t k = 0; st == TSCT_OK && k < n; k++)
+            mask[k] |= extra[k];
+    }
+    if (st == TSCT_OK) {
+        /* Rings down to the detector's largest possible 2theta (< 90 deg). */
+        const double diag = hypot(rows * g.pixel1, cols * g.pixel2);
+        double tmax = P.use_guess ? atan2(diag, fmax(g.dist, 1e-3)) + 0.3 : 1.4;
+        tmax = fmin(tmax, 1.4);
+        st = tsct_calibrant_create(calibrant, g.wavelength * 1e10 / (2 * sin(tmax / 2)), &cal,
+                                   &err);
+    }
+    if (st == TSCT_OK) {
+        if (g.shape[0] == 0)
+            g.shape[0] = rows, g.shape[1] = cols;
+        st = tsct_calibrate(img.data, mask, rows, cols, &g, cal, &P, &res, &err);
+    }
+    if (st != TSCT_OK && st != TSCT_NOT_CONVERGED) {
+        int rc = tsct_cli_fail(cli, &err);
+        free(mask), free(extra), tsct_calibrant_destroy(cal);
+        tsct_image_release(&img), tsct_image_release(&mimg);
+        return rc;
+    }
+    if (st == TSCT_NOT_CONVERGED)
+        tsct_log_msg(&cli->log, TSCT_LOG_WARN, "the refinement stopped at its iteration limit");
+    const tsct_poni *o = &res->poni;
+    printf("calibrant   %s (%s), %lld rings with points, %lld control points\n", cal->name,
+           cal->reference, (long long)res->nrings, (long long)res->npoints);
+    const double v[TSCT_CALIB_NPARAMS] = {o->dist, o->poni1, o->poni2, o->rot1, o->rot2, o->rot3,
+                                          o->wavelength};
+    for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
+        printf("%-11s %.9g +- %.2g%s\n", tsct_calibrate_param_name(i), v[i], res->esd[i],
+               res->esd[i] == 0 ? " (fixed)" : "");
+    printf("residual    %.4g deg RMS (%.3g px) in 2theta\n", res->rms_deg, res->rms_px);
+    if (res->note[0])
+        tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s", res->note);
+    int rc = TSCT_EXIT_OK;
+    if (res->warning) {
+        tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s", res->message);
+        if (!accept) {
+            tsct_error_set(&err, TSCT_ERR_VALUE, output, NULL, -1,
+                           "not written: the rings do not fit well (--accept-misfit writes it)");
+            rc = tsct_cli_fail(cli, &err);
+        }
+    }
+    if (rc == TSCT_EXIT_OK && tsct_poni_write_v2(o, output, &err) != TSCT_OK)
+        rc = tsct_cli_fail(cli, &err);
+    if (rc == TSCT_EXIT_OK && png && calibration_png(&img, mask, res, cal, png, &err) != TSCT_OK)
+        rc = tsct_cli_fail(cli, &err);
+    if (rc == TSCT_EXIT_OK)
+        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %s%s%s", output, png ? " and " : "",
+                     png ? png : "");
+    tsct_calibrate_result_destroy(res);
+    free(mask), free(extra), tsct_calibrant_destroy(cal);
+    tsct_image_release(&img), tsct_image_release(&mimg);
+    return rc;
+}
