@@ -27,6 +27,15 @@ extern "C" {
 tsct_status tsct_pattern_read_text(const char *path, double **x, double **y, int64_t *n,
                                    tsct_error *err);
 
+/* Write x[n], y[n] as a text pattern, published atomically (tsct/publish.h): header (lines
+ * starting with '#', as PDFgetX3 writes its configuration), "#### start data", "#S 1",
+ * "#L LABEL", then "x y" with 9 significant digits for every point with x <= xmax and a
+ * finite y. Errors: those of the publication (TSCT_ERR_IO, TSCT_ERR_EXISTS, TSCT_ERR_VALUE
+ * for an input named as output). */
+tsct_status tsct_pattern_write_text(const char *path, const char *header, const char *label,
+                                    const double *x, const double *y, int64_t n, double xmax,
+                                    tsct_error *err);
+
 /* Linear interpolation of (xs[n], ys[n]) (xs increasing) at x[m] into out[m]; points outside
  * [xs[0], xs[n-1]] give NaN. out may alias x. */
 void tsct_pattern_interp(const double *xs, const double *ys, int64_t n, const double *x,

@@ -37,6 +37,7 @@
 #include "tsct/container.h"
 #include "tsct/ini.h"
 #include "tsct/log.h"
+#include "tsct/pdf.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
 #include "tsct/tomo.h"
@@ -311,6 +312,37 @@ typedef struct tsct_map_params {
 tsct_status tsct_stage_map(const char *container, const tsct_map_params *params,
                            const tsct_stage_ctx *ctx, tsct_stage_report *report,
                            tsct_error *err);
+
+/* ---- pdf ------------------------------------------------------------------------------------
+ * Per voxel: /entry/recon [nt][nz][ny][nx][nq] -> /entry/pdf/G [nt][nz][ny][nx][nr] and
+ * /entry/pdf/r (A), G in A^-2 as PDFgetX3 normalises it (docs/pdf.md), for voxels whose
+ * total intensity is at least threshold x the largest in the volume (others NaN); with a
+ * reference time step T also /entry/pdf/dpdf = G_t - G_T. Every setting is an attribute of
+ * the datasets. Region: /entry/regions/NAME/pattern [nt][nq] (q: /entry/regions/NAME/q, else
+ * /entry/recon/q) -> /entry/regions/NAME/{pdf, dpdf} [nt][nr] and r, and with output_dir one
+ * .gr file per time step, DIR/NAME_tNNNN.gr, headed by the configuration. */
+
+typedef struct tsct_pdf_stage_params {
+    const tsct_pdf_config *config;  /* required: the resolved configuration (tsct/pdf.h) */
+    double threshold;               /* 0..1, per voxel (default 0.05) */
+    int64_t reference;              /* dPDF reference time step; -1: none (region: 0) */
+    const char *region;             /* tsct_stage_pdf_region: the region's name */
+    const char *output_dir;         /* tsct_stage_pdf_region: .gr files here (NULL: none) */
+} tsct_pdf_stage_params;
+
+#define TSCT_PDF_STAGE_PARAMS_DEFAULT {NULL, 0.05, -1, NULL, NULL}
+
+/* Errors: TSCT_ERR_SHAPE (recon not 5-D or its q of another length), TSCT_ERR_VALUE (a
+ * reference at or beyond nt, a threshold out of 0..1, a configuration the data cannot
+ * satisfy), those of the PDF planner, the container and steps. */
+tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                           tsct_error *err);
+/* Errors as tsct_stage_pdf, and TSCT_ERR_VALUE for a region name with '/'. A time step
+ * whose pattern cannot be normalised (empty region) gets NaN and a warning. */
+tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *params,
+                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                  tsct_error *err);
 
 /* ---- the pipeline file of tsct run ----------------------------------------------------------
  * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,

@@ -163,3 +163,17 @@ void tsct_pattern_interp(const double *xs, const double *ys, int64_t n, const do
         out[i] = ys[k] + t * (ys[k + 1] - ys[k]);
     }
 }
+
+tsct_status tsct_pattern_write_text(const char *path, const char *header, const char *label,
+                                    const double *x, const double *y, int64_t n, double xmax,
+                                    tsct_error *err)
+{
+    tsct_publish pub;
+    FILE *fp;
+    TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
+    fprintf(fp, "%s\n#### start data\n#S 1\n#L %s\n", header, label);
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] <= xmax && isfinite(y[i]))
+            fprintf(fp, "%.9g %.9g\n", x[i], y[i]);
+    return tsct_publish_fclose(&pub, fp, err);
+}

@@ -1,0 +1,482 @@
+/* stage_pdf.c - the PDF stages (see include/tsct/stage.h): every voxel of /entry/recon that
+ * passes a total-intensity threshold becomes a G(r) in /entry/pdf, voxel row by voxel row
+ * through a resumable step (with a reference time step, also the difference PDFs
+ * G_t - G_T per voxel); a region's mean patterns /entry/regions/NAME/pattern become its G(r)
+ * and difference PDFs per time step, in double precision (a few patterns, the reference
+ * path). PDFgetX3's definitions and normalisation (lib/pdf, docs/pdf.md); every setting is
+ * kept as attributes of the datasets.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tsct/composition.h"
+#include "tsct/pattern.h"
+#include "tsct/publish.h"
+#include "tsct/stage.h"
+#include "tsct/version.h"
+
+/* Every setting of the resolved configuration as attributes of d: numbers as float64, the
+ * composition and the whole configuration block as strings (h5py reads them without tsct). */
+static tsct_status set_setting_attrs(tsct_dataset *d, const tsct_pdf_config *rec,
+                                     const char *config_text, int degree, tsct_error *err)
+{
+    const tsct_pdf_params *p = &rec->params;
+    const struct {
+        const char *name;
+        double value;
+    } num[] = {{"qmin", p->qmin},   {"qmax", p->qmax},   {"qmaxinst", p->qmaxinst},
+               {"rmin", p->rmin},   {"rmax", p->rmax},   {"rstep", p->rstep},
+               {"rpoly", p->rpoly}, {"lorch", p->lorch},
+               {"bgscale", tsct_pdf_config_bgscale(rec, 0)},
+               {"polynomial_degree", degree}};
+    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++)
+        TSCT_TRY(tsct_dataset_set_attr_double(d, num[i].name, num[i].value, err));
+    TSCT_TRY(tsct_dataset_set_attr_string(d, "composition", rec->composition, err));
+    TSCT_TRY(tsct_dataset_set_attr_string(d, "mode", rec->mode, err));
+    return tsct_dataset_set_attr_string(d, "config", config_text, err);
+}
+
+/* d[i] = g[i] - gref[i]: the difference PDF (NaN where either is NaN). */
+static void difference(const float *g, const float *gref, int64_t n, float *d)
+{
+    for (int64_t i = 0; i < n; i++)
+        d[i] = g[i] - gref[i];
+}
+
+tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *o,
+                           const tsct_stage_ctx *context, tsct_stage_report *report,
+                           tsct_error *err)
+{
+    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
+    const tsct_stage_ctx *ctx = context ? context : &defctx;
+    tsct_stage_report rep_local;
+    tsct_stage_report *rep = report ? report : &rep_local;
+    memset(rep, 0, sizeof *rep);
+    if (!o || !o->config)
+        return tsct_error_set(err, TSCT_ERR_VALUE, container, "pdf", -1, "no configuration");
+    if (!(o->threshold >= 0 && o->threshold <= 1) || o->reference < -1)
+        return tsct_error_set(err, TSCT_ERR_VALUE, container, "pdf", -1,
+                              "expected a threshold 0..1 and a reference time step >= 0");
+    const tsct_pdf_config *cfg = o->config;
+    tsct_container *c = NULL;
+    tsct_dataset *src = NULL, *dst = NULL, *ddst = NULL, *kept = NULL;
+    tsct_step *step = NULL;
+    char *stamps = NULL;
+    tsct_composition *comp = NULL;
+    tsct_pdf_plan *plan = NULL;
+    tsct_pdf_workspace *ws = NULL;
+    double *q = NULL;
+    float *row = NULL, *grow = NULL, *gref = NULL;
+    uint8_t *mask = NULL;
+    char *config_text = NULL;
+    int64_t nq = 0, shape[8];
+    const int with_diff = o->reference >= 0;
+    tsct_status st;
+        st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
+    if (st == TSCT_OK)
+        st = tsct_container_read_vector(c, TSCT_PATH_RECON_Q, &q, &nq, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_open(c, TSCT_PATH_RECON, &src, err);
+    if (st != TSCT_OK)
+        goto fail;
+    if (tsct_dataset_shape(src, shape) != 5 || shape[4] != nq) {
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, container, TSCT_PATH_RECON, -1,
+                            "expected [nt][nz][ny][nx][%lld]", (long long)nq);
+        goto fail;
+    }
+    if (with_diff && o->reference >= shape[0]) {
+        st = tsct_error_set(err, TSCT_ERR_VALUE, container, "--reference", o->reference,
+                            "the reference time step must be below nt = %lld",
+                            (long long)shape[0]);
+        goto fail;
+    }
+    st = tsct_pdf_config_check_q(cfg, q, nq, container, err);
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, err);
+    if (st == TSCT_OK) {
+        tsct_pdf_params p = cfg->params;
+        p.nthreads = ctx->nthreads;
+        st = tsct_pdf_plan_create(&p, comp, q, nq, &plan, err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, cfg->source);
+    }
+    if (st == TSCT_OK)
+        st = tsct_pdf_workspace_create(plan, ctx->nthreads, &ws, err);
+    if (st != TSCT_OK)
+        goto fail;
+    const int64_t nx = shape[3], nr = tsct_pdf_plan_nr(plan);
+    row = malloc((size_t)(nx * nq) * sizeof *row);
+    grow = malloc((size_t)(nx * nr) * sizeof *grow);
+    gref = malloc((size_t)(nx * nr) * sizeof *gref);
+    mask = malloc((size_t)nx);
+    config_text = malloc(65536);
+    if (!row || !grow || !gref || !mask || !config_text) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, container, NULL, -1, "row buffers");
+        goto fail;
+    }
+    double vmax = 0;
+    st = tsct_stage_max_total(src, &vmax, err);
+    if (st != TSCT_OK)
+        goto fail;
+    const double cut = o->threshold * vmax;
+
+    tsct_pdf_config rec = *cfg;
+    rec.params = *tsct_pdf_plan_params(plan);
+    rec.ninputfile = 0;
+    tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
+    struct stat sb;
+    stat(container, &sb);
+    char fingerprint[6144], inputs[1024], settings[4096];
+    static const char *const upstream[] = {"recon", "import_recon", NULL};
+    static const char *const data[] = {TSCT_PATH_RECON, NULL};
+    tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+    /* The cut depends on every time step: when new ones raise the largest intensity, the
+     * settings differ and every time step is computed again. */
+    snprintf(settings, sizeof settings, "recon=%lldx%lldx%lldx%lld threshold=%.17g "
+             "cut=%.17g reference=%lld %.2000s", (long long)shape[1], (long long)shape[2],
+             (long long)shape[3], (long long)shape[4], o->threshold, cut,
+             (long long)o->reference, config_text);
+    snprintf(fingerprint, sizeof fingerprint, "%s nt=%lld %s", inputs, (long long)shape[0],
+             settings);
+    if (tsct_stage_up_to_date(ctx, c, "pdf", fingerprint))
+        goto fail;
+    /* Time steps before t0 are kept (tsct run, new tomograms); the dPDF reference must be
+     * among them or among the new ones. */
+    char *fp = strdup(fingerprint);
+    if (!fp) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, container, "pdf", -1, "fingerprint");
+        goto fail;
+    }
+    const int64_t t0 = tsct_stage_keep_time_steps(ctx, c, "pdf", settings, data, TSCT_PATH_PDF,
+                                                  shape[0], &stamps, &fp);
+    snprintf(fingerprint, sizeof fingerprint, "%s", fp);
+    free(fp);
+    if (t0 == shape[0])
+        goto fail;
+    /* Units 0 .. nrows-1: the G rows of time steps t0 ..; with a reference, nrows .. 2 nrows-1:
+     * the dPDF rows, computed from the staged G once every G row is finished. */
+    const int64_t nrows = (shape[0] - t0) * shape[1] * shape[2];
+    tsct_step_info info = {"pdf", ctx->command_line, config_text, fingerprint,
+                           with_diff ? 2 * nrows : nrows, settings, stamps, t0};
+    st = tsct_step_begin(c, &info, ctx->log, &step, err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", err);
+    int64_t gshape[5] = {shape[0] - t0, shape[1], shape[2], nx, nr};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.units = "A^-2";
+    const int64_t off = t0 > 0 ? t0 : -1;
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, TSCT_PATH_PDF, 5, gshape, off, &dp, &dst, err);
+    if (st == TSCT_OK && with_diff && o->reference < t0) /* a kept reference */
+        st = tsct_dataset_open(c, TSCT_PATH_PDF, &kept, err);
+    if (st == TSCT_OK)
+        st = set_setting_attrs(dst, &rec, config_text, tsct_pdf_plan_degree(plan), err);
+    if (st == TSCT_OK && with_diff)
+        st = tsct_step_dataset(step, TSCT_PATH_PDF_DIFF, 5, gshape, off, &dp, &ddst, err);
+    if (st == TSCT_OK && with_diff)
+        st = set_setting_attrs(ddst, &rec, config_text, tsct_pdf_plan_degree(plan), err);
+    if (st == TSCT_OK && with_diff)
+        st = tsct_dataset_set_attr_double(ddst, "reference", (double)o->reference, err);
+    if (st != TSCT_OK)
+        goto fail;
+
+    tsct_progress progress;
+    tsct_progress_begin(&progress, ctx->progress, "pdf voxel rows", info.nunits,
+                        tsct_step_done_count(step));
+    tsct_stage_batch batch = {0, 0, tsct_clock()};
+    int64_t nvox = 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        if (tsct_step_is_done(step, r))
+            continue;
+        int64_t lead[3] = {t0 + r / (shape[1] * shape[2]), r / shape[2] % shape[1],
+                           r % shape[2]};
+        st = tsct_dataset_read_row(src, lead, row, err);
+        if (st != TSCT_OK)
+            goto fail;
+        lead[0] -= t0; /* the staged time step */
+        for (int64_t x = 0; x < nx; x++) {
+            double s = 0;
+            for (int64_t k = 0; k < nq; k++)
+                s += row[x * nq + k];
+            mask[x] = isfinite(s) && s > 0 && s >= cut;
+            nvox += mask[x];
+        }
+        st = tsct_pdf_execute(plan, row, nx, mask, grow, ws, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write_row(dst, lead, grow, err);
+        if (st == TSCT_OK)
+            st = tsct_stage_batch_add(step, &batch, r, err);
+        if (st != TSCT_OK)
+            goto fail;
+        tsct_progress_add(&progress, 1);
+    }
+    for (int64_t r = 0; with_diff && r < nrows; r++) {
+        if (tsct_step_is_done(step, nrows + r))
+            continue;
+        int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
+        int64_t lref[3] = {o->reference - (kept ? 0 : t0), lead[1], lead[2]};
+        st = tsct_dataset_read_row(dst, lead, grow, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_read_row(kept ? kept : dst, lref, gref, err);
+        if (st == TSCT_OK) {
+            difference(grow, gref, nx * nr, grow);
+            st = tsct_dataset_write_row(ddst, lead, grow, err);
+        }
+        if (st == TSCT_OK)
+            st = tsct_stage_batch_add(step, &batch, nrows + r, err);
+        if (st != TSCT_OK)
+            goto fail;
+        tsct_progress_add(&progress, 1);
+    }
+    st = tsct_stage_batch_flush(step, &batch, err);
+    if (st != TSCT_OK)
+        goto fail;
+    tsct_progress_end(&progress);
+    tsct_dataset_close(dst);
+    tsct_dataset_close(ddst);
+    tsct_dataset_close(kept);
+    dst = ddst = kept = NULL;
+    st = tsct_step_commit(step, err);
+    step = NULL;
+    if (st != TSCT_OK)
+        goto fail;
+    rep->ran = 1;
+    rep->units = info.nunits;
+    rep->time_first = t0;
+    snprintf(rep->what, sizeof rep->what,
+             "%s: G(r) of %lld voxels (threshold %g of the largest total intensity), "
+             "%lld r points, polynomial degree %d", container, (long long)nvox, o->threshold,
+             (long long)nr, tsct_pdf_plan_degree(plan));
+    tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
+    tsct_dataset_close(src);
+    src = NULL;
+    st = tsct_container_close(c, err);
+    c = NULL;
+fail:
+    tsct_dataset_close(dst);
+    tsct_dataset_close(ddst);
+    tsct_dataset_close(kept);
+    free(stamps);
+    tsct_step_close(step);
+    tsct_dataset_close(src);
+    tsct_container_close(c, NULL);
+    tsct_pdf_workspace_destroy(ws);
+    tsct_pdf_plan_destroy(plan);
+    tsct_composition_destroy(comp);
+    free(q);
+    free(row);
+    free(grow);
+    free(gref);
+    free(mask);
+    free(config_text);
+    return st;
+}
+
+/* ---- region averages --------------------------------------------------------------------- */
+
+/* The step name of a region: pdf_region_ and the name with every character outside [a-z0-9_]
+ * replaced by '_' (step names are [a-z0-9_]+). */
+static void region_step_name(const char *region, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "pdf_region_");
+    for (const char *c = region; *c && (size_t)n + 1 < size; c++) {
+        char ch = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+        buf[n++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? ch : '_';
+    }
+    buf[n] = 0;
+}
+
+tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *o,
+                                  const tsct_stage_ctx *context, tsct_stage_report *report,
+                                  tsct_error *err)
+{
+    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
+    const tsct_stage_ctx *ctx = context ? context : &defctx;
+    tsct_stage_report rep_local;
+    tsct_stage_report *rep = report ? report : &rep_local;
+    memset(rep, 0, sizeof *rep);
+    if (!o || !o->config || !o->region)
+        return tsct_error_set(err, TSCT_ERR_VALUE, container, "pdf", -1,
+                              "no configuration or region");
+    const tsct_pdf_config *cfg = o->config;
+    tsct_container *c = NULL;
+    tsct_dataset *src = NULL, *dg = NULL, *dd = NULL;
+    tsct_step *step = NULL;
+    tsct_composition *comp = NULL;
+    tsct_pdf_plan *plan = NULL;
+    double *q = NULL, *iq = NULL, *g = NULL;
+    float *pat = NULL, *G = NULL, *row = NULL;
+    char *config_text = NULL;
+    int64_t nq = 0, shape[8], nt = 0, nr = 0, nbad = 0;
+    char base[1024], path[1200], qpath[1200], stepname[96];
+    tsct_status st;
+    snprintf(base, sizeof base, "%s/%s", TSCT_PATH_REGIONS, o->region);
+    if (!o->region[0] || strchr(o->region, '/')) {
+        st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--region", -1,
+                            "expected a region name without '/', got '%s'", o->region);
+        goto fail;
+    }
+        st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
+    if (st != TSCT_OK)
+        goto fail;
+    /* The region's own q axis, else the reconstruction's. */
+    snprintf(qpath, sizeof qpath, "%s/q", base);
+    st = tsct_container_read_vector(c, qpath, &q, &nq, err);
+    if (st == TSCT_ERR_NOT_FOUND) {
+        tsct_error_clear(err);
+        snprintf(qpath, sizeof qpath, "%s", TSCT_PATH_RECON_Q);
+        st = tsct_container_read_vector(c, qpath, &q, &nq, err);
+    }
+    snprintf(path, sizeof path, "%s/pattern", base);
+    if (st == TSCT_OK)
+        st = tsct_dataset_open(c, path, &src, err);
+    if (st != TSCT_OK)
+        goto fail;
+    if (tsct_dataset_shape(src, shape) != 2 || shape[1] != nq || shape[0] < 1) {
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, container, path, -1,
+                            "expected [nt][%lld] (the length of %s)", (long long)nq, qpath);
+        goto fail;
+    }
+    nt = shape[0];
+    const int64_t ref = o->reference >= 0 ? o->reference : 0;
+    if (ref >= nt) {
+        st = tsct_error_set(err, TSCT_ERR_VALUE, container, "--reference", ref,
+                            "the reference time step must be below nt = %lld", (long long)nt);
+        goto fail;
+    }
+    st = tsct_pdf_config_check_q(cfg, q, nq, qpath, err);
+    if (st == TSCT_OK)
+        st = tsct_composition_parse(&comp, cfg->composition, err);
+    if (st == TSCT_OK) {
+        st = tsct_pdf_plan_create(&cfg->params, comp, q, nq, &plan, err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, cfg->source);
+    }
+    if (st != TSCT_OK)
+        goto fail;
+    nr = tsct_pdf_plan_nr(plan);
+    pat = malloc((size_t)nq * sizeof *pat);
+    iq = malloc((size_t)nq * sizeof *iq);
+    g = malloc((size_t)nr * sizeof *g);
+    G = malloc((size_t)(nt * nr) * sizeof *G);
+    row = malloc((size_t)nr * sizeof *row);
+    config_text = malloc(65536);
+    if (!pat || !iq || !g || !G || !row || !config_text) {
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, container, path, -1, "buffers");
+        goto fail;
+    }
+    /* G of every time step (double precision, the reference path); a step whose pattern
+     * cannot be scaled (empty region, NaN) is NaN. */
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t start[2] = {t, 0}, count[2] = {1, nq};
+        st = tsct_dataset_read(src, start, count, pat, err);
+        if (st != TSCT_OK)
+            goto fail;
+        for (int64_t k = 0; k < nq; k++)
+            iq[k] = pat[k];
+        tsct_error e1 = TSCT_ERROR_INIT;
+        if (tsct_pdf_execute_one(plan, iq, NULL, NULL, g, NULL, &e1) != TSCT_OK) {
+            for (int64_t j = 0; j < nr; j++)
+                g[j] = NAN;
+            nbad++;
+            tsct_log_msg(ctx->log, TSCT_LOG_WARN, "%s: time step %lld: %s; its G(r) is NaN",
+                         path, (long long)t, e1.message);
+        }
+        for (int64_t j = 0; j < nr; j++)
+            G[t * nr + j] = (float)g[j];
+    }
+
+    tsct_pdf_config rec = *cfg;
+    rec.params = *tsct_pdf_plan_params(plan);
+    rec.ninputfile = 0;
+    tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
+    char fingerprint[8192];
+    snprintf(fingerprint, sizeof fingerprint, "region=%.1000s pattern=%lldx%lld q=%.1200s "
+             "reference=%lld %.3000s", o->region, (long long)nt, (long long)nq, qpath, (long long)ref,
+             config_text);
+    region_step_name(o->region, stepname, sizeof stepname);
+    tsct_step_info info = {stepname, ctx->command_line, config_text, fingerprint, 1, NULL, NULL, 0};
+    st = tsct_step_begin(c, &info, ctx->log, &step, err);
+    snprintf(path, sizeof path, "%s/r", base);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, path, tsct_pdf_plan_r(plan), nr, "A", err);
+    int64_t gshape[2] = {nt, nr};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.units = "A^-2";
+    snprintf(path, sizeof path, "%s/pdf", base);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, path, 2, gshape, -1, &dp, &dg, err);
+    snprintf(path, sizeof path, "%s/dpdf", base);
+    if (st == TSCT_OK)
+        st = tsct_step_dataset(step, path, 2, gshape, -1, &dp, &dd, err);
+    for (int i = 0; i < 2 && st == TSCT_OK; i++) {
+        tsct_dataset *d = i ? dd : dg;
+        st = set_setting_attrs(d, &rec, config_text, tsct_pdf_plan_degree(plan), err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_double(d, "reference", (double)ref, err);
+        if (st == TSCT_OK)
+            st = tsct_dataset_set_attr_string(d, "q_axis", qpath, err);
+    }
+    for (int64_t t = 0; t < nt && st == TSCT_OK; t++) {
+        int64_t start[2] = {t, 0}, count[2] = {1, nr};
+        st = tsct_dataset_write(dg, start, count, G + t * nr, err);
+        difference(G + t * nr, G + ref * nr, nr, row);
+        if (st == TSCT_OK)
+            st = tsct_dataset_write(dd, start, count, row, err);
+    }
+    if (st == TSCT_OK)
+        st = tsct_step_mark_done(step, 0, 1, err);
+    tsct_dataset_close(dg);
+    tsct_dataset_close(dd);
+    dg = dd = NULL;
+    if (st != TSCT_OK)
+        goto fail;
+    st = tsct_step_commit(step, err);
+    step = NULL;
+    if (st != TSCT_OK)
+        goto fail;
+    rep->ran = 1;
+    rep->units = 1;
+    snprintf(rep->what, sizeof rep->what,
+             "%s: region %s: G(r) of %lld time steps (%lld NaN), %lld r points, dPDF against "
+             "time step %lld", container, o->region, (long long)nt, (long long)nbad,
+             (long long)nr, (long long)ref);
+    tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
+    /* The .gr files, one per time step, each headed by the configuration. */
+    for (int64_t t = 0; o->output_dir && t < nt && st == TSCT_OK; t++) {
+        char gr[TSCT_PATH_MAX], header[65536 + 256];
+        snprintf(gr, sizeof gr, "%s/%s_t%04lld.gr", o->output_dir, o->region, (long long)t);
+        snprintf(header, sizeof header, "%s# region %s of %s, time step %lld", config_text,
+                 o->region, container, (long long)t);
+        for (int64_t j = 0; j < nr; j++)
+            g[j] = G[t * nr + j];
+        st = tsct_pattern_write_text(gr, header, "r(Å)  G(Å$^{-2}$)", tsct_pdf_plan_r(plan), g,
+                                     nr, INFINITY, err);
+    }
+    if (st != TSCT_OK)
+        goto fail;
+    tsct_dataset_close(src);
+    src = NULL;
+    st = tsct_container_close(c, err);
+    c = NULL;
+fail:
+    tsct_dataset_close(dg);
+    tsct_dataset_close(dd);
+    tsct_step_close(step);
+    tsct_dataset_close(src);
+    tsct_container_close(c, NULL);
+    tsct_pdf_plan_destroy(plan);
+    tsct_composition_destroy(comp);
+    free(q);
+    free(iq);
+    free(g);
+    free(pat);
+    free(G);
+    free(row);
+    free(config_text);
+    return st;
+}
+
