@@ -66,9 +66,13 @@ typedef struct tsct_symop {
     double trans[3];    /* translation t, reduced to [0, 1) */
 } tsct_symop;
 
+/* Largest |entry| of an operator's rotation: crystallographic ones have -1, 0, 1. */
+#define TSCT_SYMOP_COEF_MAX 4
+
 /* Parse a CIF operator "x,1/2+y,-z+1/2", "-x+y, -x, z+2/3", "X-1/4,Y,Z" (case- and space-
- * insensitive; coefficients of x, y, z must be integers; constants may be fractions or
- * decimals). Errors: TSCT_ERR_VALUE (item = the string, index = offending character). */
+ * insensitive; coefficients of x, y, z must be integers of at most TSCT_SYMOP_COEF_MAX in
+ * magnitude; constants may be fractions or decimals, finite). Errors: TSCT_ERR_VALUE (item =
+ * the string, index = offending character). */
 tsct_status tsct_crystal_symop_parse(const char *xyz, tsct_symop *op, tsct_error *err);
 
 /* ---- crystal structure ---------------------------------------------------------------------- */
@@ -186,9 +190,19 @@ typedef struct tsct_reflection_list {
     tsct_reflection *items;  /* sorted by decreasing d, then h, k, l */
 } tsct_reflection_list;
 
+/* Limits of the reflection search, checked before any memory is taken (a cell read from a
+ * file decides the size of the list: about N = (4 pi / 3) V (qmax^3 - qmin^3) / (2 pi)^3 hkl
+ * lie in the shell, V the cell volume in Angstrom^3): at most TSCT_REFLECTIONS_MAX hkl in the
+ * shell (N estimated, and the classes listed counted as they come) and at most
+ * TSCT_REFLECTIONS_BOX_MAX hkl in the search box |h_i| <= |a_i| qmax / 2 pi. A 14 Angstrom
+ * cubic cell up to Q = 30 1/Angstrom has N = 1.3e6; a 1e6 Angstrom cell up to Q = 8, 2e8. */
+#define TSCT_REFLECTIONS_MAX ((int64_t)1 << 23)
+#define TSCT_REFLECTIONS_BOX_MAX ((int64_t)1 << 28)
+
 /* Every class of equivalent reflections hkl != 000 with qmin <= Q <= qmax, for any cell
  * (triclinic metric). Errors: TSCT_ERR_VALUE (qmax not finite or < qmin), TSCT_ERR_SHAPE (more
- * than 2^31 hkl in the search box), TSCT_ERR_NOMEM. On error *out is NULL. */
+ * hkl than the limits above: the message gives the count, the cell volume and qmax),
+ * TSCT_ERR_NOMEM. On error *out is NULL. */
 tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
                                             const tsct_crystal *crystal,
                                             const tsct_reflection_params *params,

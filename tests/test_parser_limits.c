@@ -1,0 +1,95 @@
+/* test_parser_limits.c - bounds before allocation: every size a parser reads from a file, or
+ * derives from one, is checked against its documented limit with a clear error before memory
+ * is taken, and what the fuzz harnesses (tests/fuzz) found stays fixed. Each case failed
+ * (hung, crashed or allocated without bound) before its fix. Files: tests/data/fuzz. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tsct/crystal.h"
+#include "tsct/powder.h"
+#include "tsct_test.h"
+
+#define FUZZDIR TSCT_TEST_DATA "/fuzz"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Issue 14 item 6: a 1e6 Angstrom cell up to Q = 8 is about 2e8 hkl: refused at once. */
+static void test_reflection_limit(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_crystal *c = NULL;
+    CHECK_OK(tsct_crystal_read_cif(&c, FUZZDIR "/bigcell.cif", &err), &err);
+    if (!c)
+        return;
+    tsct_reflection_params rp = TSCT_REFLECTION_PARAMS_DEFAULT;
+    rp.qmax = 8.0;
+    tsct_reflection_list *list = NULL;
+    double t0 = now();
+    CHECK_FAILS(tsct_crystal_reflections_create(&list, c, &rp, &err), TSCT_ERR_SHAPE, &err,
+                "TSCT_REFLECTIONS_MAX");
+    CHECK(list == NULL);
+    /* through the powder pattern, as tsct pattern does */
+    tsct_powder_params pp = TSCT_POWDER_PARAMS_DEFAULT;
+    pp.wavelength = 0.2;
+    pp.qmax = 8.0;
+    tsct_powder_plan *plan = NULL;
+    CHECK_FAILS(tsct_powder_plan_create(&plan, c, NULL, 0, &pp, &err), TSCT_ERR_SHAPE, &err,
+                "reflections");
+    CHECK(plan == NULL);
+    CHECK_MSG(now() - t0 < 2.0, "refusing took %.2f s", now() - t0);
+    /* the same cell at a Q range it can afford: the shell holds ~ V (4 pi / 3) (Q / 2 pi)^3
+     * hkl, here 2.5e7 * 4.2 * 6.4e-8 / 2 classes ~ 3; the exact count of a P 1 cell with
+     * b = c = 5: h only, |h| <= a Q / 2 pi = 1.59e3 at Q = 0.01, half by Friedel */
+    rp.qmax = 0.01;
+    CHECK_OK(tsct_crystal_reflections_create(&list, c, &rp, &err), &err);
+    if (list)
+        CHECK_MSG(list->count == (int64_t)floor(1e6 * 0.01 / (2 * M_PI)), "%lld classes",
+                  (long long)list->count);
+    tsct_crystal_reflections_destroy(list);
+    tsct_crystal_destroy(c);
+
+    /* a flat oblique cell: few hkl in the shell (V = a b c sin(gamma) = 7.0e3 Angstrom^3,
+     * 3.2e6 hkl up to Q = 30) but 3.3e9 in the search box (|h|, |k| <= a Q / 2 pi = 9549) */
+    tsct_cell cell = {2000, 2000, 1, 90, 90, 179.9};
+    tsct_site site = {"Si1", "Si", {0, 0, 0}, 1.0, 0.0};
+    CHECK_OK(tsct_crystal_create(&c, &cell, NULL, NULL, 0, &site, 1, &err), &err);
+    rp.qmax = 30.0;
+    t0 = now();
+    CHECK_FAILS(tsct_crystal_reflections_create(&list, c, &rp, &err), TSCT_ERR_SHAPE, &err,
+                "TSCT_REFLECTIONS_BOX_MAX");
+    CHECK_MSG(now() - t0 < 2.0, "refusing took %.2f s", now() - t0);
+    tsct_crystal_destroy(c);
+}
+
+/* fuzz_cif: a coefficient of 8.9e36 was converted to int (undefined behaviour), and a sum of
+ * constants could overflow to infinity. */
+static void test_symop_ranges(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_symop op;
+    CHECK_FAILS(tsct_crystal_symop_parse("-8888888888888888888888888888888888888x+y, -x, z",
+                                         &op, &err),
+                TSCT_ERR_VALUE, &err, "expected an integer from -4 to 4");
+    CHECK_FAILS(tsct_crystal_symop_parse("x+x+x+x+x, y, z", &op, &err), TSCT_ERR_VALUE, &err,
+                "expected an integer from -4 to 4");
+    CHECK_FAILS(tsct_crystal_symop_parse("x+1e308+1e308, y, z", &op, &err), TSCT_ERR_VALUE,
+                &err, "not finite");
+    CHECK_OK(tsct_crystal_symop_parse("x-y+1/3, 2x-y, -z+1/2", &op, &err), &err);
+    CHECK(op.rot[1][0] == 2 && op.rot[1][1] == -1 && op.rot[0][1] == -1);
+    CHECK_NEAR(op.trans[0], 1.0 / 3.0, 1e-15);
+}
+
+int main(void)
+{
+    test_reflection_limit();
+    test_symop_ranges();
+    return tsct_test_finish("test_parser_limits");
+}
