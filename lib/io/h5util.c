@@ -95,6 +95,14 @@ tsct_status tsct__h5_fail(tsct_error *err, tsct_status status, const tsct_contai
     return tsct_error_set(err, status, c ? c->path : NULL, item, -1, "%s", detail);
 }
 
+int tsct__h5_extent(hid_t space, hsize_t *dims, hsize_t *maxdims, int cap)
+{
+    int nd = H5Sget_simple_extent_ndims(space);
+    if (nd < 0 || nd > cap)
+        return -1;
+    return H5Sget_simple_extent_dims(space, dims, maxdims) == nd ? nd : -1;
+}
+
 int tsct__h5_exists(hid_t file, const char *path)
 {
     if (!path || path[0] != '/')

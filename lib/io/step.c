@@ -169,7 +169,7 @@ static tsct_status load_done(tsct_step *s, tsct_error *err)
         return tsct__h5_fail(err, TSCT_ERR_FORMAT, s->work, DONE_PATH, "cannot open");
     hid_t sp = H5Dget_space(s->done_dset);
     hsize_t n = 0;
-    int nd = H5Sget_simple_extent_dims(sp, &n, NULL);
+    int nd = tsct__h5_extent(sp, &n, NULL, 1);
     H5Sclose(sp);
     if (nd != 1 || (int64_t)n != s->nunits)
         return tsct_error_set(err, TSCT_ERR_FORMAT, s->work_path, DONE_PATH, -1,
@@ -880,7 +880,7 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
         hid_t d = H5Dopen2(s->work->file, l->item[i].path, H5P_DEFAULT);
         hid_t sp = H5Dget_space(d);
         hsize_t n = 0;
-        H5Sget_simple_extent_dims(sp, &n, NULL);
+        tsct__h5_extent(sp, &n, NULL, 1);
         H5Sclose(sp);
         H5Dclose(d);
         st = tsct__layout_check_vector(s->c, l->item[i].path, (int64_t)n, is_replaced, l, err);

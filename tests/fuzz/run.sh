@@ -142,7 +142,9 @@ done
 status=0
 for f in $FUZZERS; do
     mkdir -p "$OUT/corpus_$f"
-    (cd "$OUT" && TMPDIR=$OUT/tmp ./fuzz_$f -max_total_time="$SECONDS_EACH" -max_len=65536 \
+    (cd "$OUT" && TMPDIR=$OUT/tmp ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1} \
+        LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 \
+        ./fuzz_$f -max_total_time="$SECONDS_EACH" -max_len=65536 \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1 \
         "corpus_$f" "seeds/$f" > "fuzz_$f.log" 2>&1) ||
         { echo "fuzz_$f FAILED: see $OUT/fuzz_$f.log"; tail -40 "$OUT/fuzz_$f.log"; status=1;

@@ -1,0 +1,80 @@
+"""test_parser_limits_h5.py - HDF5 inputs whose shapes a reader must refuse before taking
+memory (bounds before allocation, tsct/container.h: TSCT_VECTOR_MAX, TSCT_DATASET_ROW_MAX,
+TSCT_DATASET_SIZE_MAX), and datasets of more axes than a reader's fixed arrays hold (HDF5
+allows 32: an axis read into an array of 8 wrote past it). Each file is small (unwritten
+chunks cost nothing) and is given to `tsct import`, which opens the data with
+tsct_dataset_open and the axis with tsct_container_read_vector: the command must exit 1 with a
+one-line message naming the file, the dataset and the limit, never crash or allocate the
+extents. Every case failed before its fix (a stack overflow under ASan for the 9-axis q, an
+allocation of 8 TB for the 2^40-point q)."""
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+TSCT = os.environ["TSCT"]
+TMP = os.environ["TSCT_TMP"]
+os.makedirs(TMP, exist_ok=True)
+failures = []
+checks = 0
+
+
+def make(name, build):
+    path = os.path.join(TMP, name)
+    with h5py.File(path, "w") as f:
+        build(f)
+    return path
+
+
+def good_data(f):
+    f["data"] = np.ones((2, 3, 4), dtype=np.float32)
+
+
+def expect_error(what, args, needles):
+    global checks
+    checks += 1
+    out = os.path.join(TMP, "out_%d.h5" % checks)
+    r = subprocess.run([TSCT] + args + ["-o", out], capture_output=True, text=True,
+                       timeout=60)
+    err = r.stderr.strip()
+    if r.returncode != 1:
+        failures.append("%s: exit %d, expected 1: %s" % (what, r.returncode, err))
+    elif len(err.splitlines()) != 1:
+        failures.append("%s: expected a one-line error, got %r" % (what, err))
+    else:
+        for n in needles:
+            if n not in err:
+                failures.append("%s: message lacks %r: %s" % (what, n, err))
+
+
+# q with 9 axes (of one point each)
+p = make("rank9.h5", lambda f: (good_data(f), f.create_dataset("q", data=np.ones((1,) * 9))))
+expect_error("9-axis q", ["import", p + "::/data", "-a", p + "::/q"],
+             ["rank9.h5", "/q", "1-D"])
+
+# q of 2^40 points: a chunked dataset never written
+p = make("longq.h5", lambda f: (good_data(f), f.create_dataset(
+    "q", shape=(1 << 40,), chunks=(1024,), dtype="f8")))
+expect_error("2^40-point q", ["import", p + "::/data", "-a", p + "::/q"],
+             ["longq.h5", "/q", "TSCT_VECTOR_MAX"])
+
+# data whose rows hold 2^30 floats, and data of 2^60 elements
+p = make("bigrow.h5", lambda f: f.create_dataset(
+    "data", shape=(2, 1 << 30), chunks=(1, 4096), dtype="f4"))
+expect_error("2^30-float rows", ["import", p + "::/data"],
+             ["bigrow.h5", "/data", "TSCT_DATASET_ROW_MAX"])
+p = make("huge.h5", lambda f: f.create_dataset(
+    "data", shape=(1 << 40, 1 << 10, 1 << 10), chunks=(1, 64, 64), dtype="f4"))
+expect_error("2^60 elements", ["import", p + "::/data"],
+             ["huge.h5", "/data", "TSCT_DATASET_SIZE_MAX"])
+
+# data with 10 axes
+p = make("rank10.h5", lambda f: f.create_dataset("data", data=np.ones((1,) * 10, "f4")))
+expect_error("10-axis data", ["import", p + "::/data"], ["rank10.h5", "/data", "10"])
+
+for f in failures:
+    print("FAIL:", f)
+print("%d checks, %d failed" % (checks, len(failures)))
+sys.exit(1 if failures else 0)
