@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "tsct/crystal.h"
+#include "tsct/echem.h"
 #include "tsct/powder.h"
 #include "tsct_test.h"
 
@@ -87,8 +88,39 @@ static void test_symop_ranges(void)
     CHECK_NEAR(op.trans[0], 1.0 / 3.0, 1e-15);
 }
 
+/* fuzz_echem: dQ/dV allocated (Vmax - Vmin) / dv bins from the file's voltages: 1e12 bins
+ * for a record spanning 1e10 V, an infinite count (undefined conversion) for +-1e300 V. */
+static void test_dqdv_bins(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    const double t[3] = {0, 60, 120}, c[3] = {1, 1, 1};
+    const double wide[2][3] = {{3.0, 1e10, 3.1}, {-1e300, 1e300, 0}};
+    double v[8], d[8];
+    int64_t h[8];
+    for (int k = 0; k < 2; k++) {
+        tsct_echem *e = NULL;
+        CHECK_OK(tsct_echem_from_arrays(t, wide[k], c, 3, &e, &err), &err);
+        if (e)
+            CHECK(tsct_echem_dqdv(e, 0.01, v, d, h, 8) == -1);
+        tsct_echem_destroy(e);
+    }
+    /* a record within the limit: 1 mA for 120 s is 1/30 mAh, over 0.1 V in 10 bins of 0.01 V,
+     * two of which receive half of it each */
+    const double ok[3] = {3.0, 3.05, 3.1};
+    tsct_echem *e = NULL;
+    CHECK_OK(tsct_echem_from_arrays(t, ok, c, 3, &e, &err), &err);
+    if (e) {
+        int64_t n = tsct_echem_dqdv(e, 0.01, v, d, h, 8);
+        CHECK_MSG(n == 2, "%lld bins", (long long)n);
+        for (int64_t i = 0; i < n && i < 8; i++)
+            CHECK_NEAR(d[i], 1.0 / 60.0 / 0.01, 1e-9);
+    }
+    tsct_echem_destroy(e);
+}
+
 int main(void)
 {
+    test_dqdv_bins();
     test_reflection_limit();
     test_symop_ranges();
     return tsct_test_finish("test_parser_limits");
