@@ -8,8 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "tsct/composition.h"
 #include "tsct/crystal.h"
 #include "tsct/echem.h"
+#include "tsct/pdf.h"
 #include "tsct/powder.h"
 #include "tsct_test.h"
 
@@ -118,8 +120,44 @@ static void test_dqdv_bins(void)
     tsct_echem_destroy(e);
 }
 
+/* PDF plans: an r grid from a configuration file (rstep) and the direct method's sine matrix
+ * (Q points x r points) were bounded only at 1e8 r points: 3e7 r points or a 2.4 GB matrix
+ * were planned. */
+static void test_pdf_limits(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_composition *ni = NULL;
+    CHECK_OK(tsct_composition_parse(&ni, "Ni", &err), &err);
+    enum { NQ = 20000 };
+    double *q = malloc(NQ * sizeof *q);
+    for (int i = 0; i < NQ; i++)   /* unequal steps: the direct method */
+        q[i] = 0.5 + 0.001 * i + (i % 2 ? 2e-4 : 0.0);
+    tsct_pdf_params p = TSCT_PDF_PARAMS_DEFAULT;
+    p.rpoly = 0;
+    p.nthreads = 1;
+    p.rstep = 1e-6;   /* 3e7 r points */
+    tsct_pdf_plan *plan = NULL;
+    double t0 = now();
+    CHECK_FAILS(tsct_pdf_plan_create(&p, ni, q, NQ, &plan, &err), TSCT_ERR_VALUE, &err,
+                "TSCT_PDF_R_MAX");
+    p.rstep = 0.001;  /* 3e4 r points x 2e4 Q points */
+    CHECK_FAILS(tsct_pdf_plan_create(&p, ni, q, NQ, &plan, &err), TSCT_ERR_VALUE, &err,
+                "TSCT_PDF_DIRECT_MAX");
+    CHECK(plan == NULL);
+    CHECK_MSG(now() - t0 < 2.0, "refusing took %.2f s", now() - t0);
+    p.rstep = 0.01;   /* 3e2 x 2e4 = 6e6: planned */
+    p.rmax = 3.0;
+    CHECK_OK(tsct_pdf_plan_create(&p, ni, q, NQ, &plan, &err), &err);
+    if (plan)
+        CHECK(tsct_pdf_plan_nr(plan) == 301);
+    tsct_pdf_plan_destroy(plan);
+    free(q);
+    tsct_composition_destroy(ni);
+}
+
 int main(void)
 {
+    test_pdf_limits();
     test_dqdv_bins();
     test_reflection_limit();
     test_symop_ranges();
