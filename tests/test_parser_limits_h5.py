@@ -74,6 +74,31 @@ expect_error("2^60 elements", ["import", p + "::/data"],
 p = make("rank10.h5", lambda f: f.create_dataset("data", data=np.ones((1,) * 10, "f4")))
 expect_error("10-axis data", ["import", p + "::/data"], ["rank10.h5", "/data", "10"])
 
+# A step's work file from an interrupted run (EXP.h5.STEP.partial, beside the container) whose
+# nunits attribute is an array: it was read into one int64 on the stack (ASan:
+# stack-buffer-overflow). Now the work file is not resumed, a fresh one is made.
+src = make("src.h5", lambda f: f.create_dataset("data", data=np.ones((2, 3, 4), "f4")))
+exp = os.path.join(TMP, "exp.h5")
+for p in (exp, exp + ".import_recon.partial"):
+    if os.path.exists(p):
+        os.remove(p)
+with h5py.File(exp + ".import_recon.partial", "w") as f:
+    for k in ("tsct_step", "fingerprint", "container_id"):
+        f.attrs[k] = np.bytes_("x")
+    f.attrs["nunits"] = np.arange(64, dtype=np.int64)
+    f["tsct_done"] = np.zeros(6, np.uint8)
+    f["tsct_done"].attrs["tsct_time_offset"] = np.arange(16, dtype=np.int64)
+checks += 1
+r = subprocess.run([TSCT, "import", src + "::/data", "-o", exp], capture_output=True, text=True,
+                   timeout=60)
+if r.returncode != 0:
+    failures.append("work file with an array nunits: exit %d: %s" % (r.returncode, r.stderr))
+else:
+    with h5py.File(exp, "r") as f:
+        if f["/entry/recon/data"].shape != (1, 1, 2, 3, 4):
+            failures.append("import after a bad work file: shape %s"
+                            % (f["/entry/recon/data"].shape,))
+
 for f in failures:
     print("FAIL:", f)
 print("%d checks, %d failed" % (checks, len(failures)))

@@ -59,6 +59,10 @@ int tsct__h5_exists(hid_t file, const char *path);
  * to 32 axes, so never pass a fixed array to H5Sget_simple_extent_dims unchecked. */
 int tsct__h5_extent(hid_t space, hsize_t *dims, hsize_t *maxdims, int cap);
 
+/* Read attribute `name` of obj as one int64: 0, or -1 when it is missing, not a single
+ * number (an array would overflow *value) or unreadable. */
+int tsct__h5_get_attr_i64(hid_t obj, const char *name, int64_t *value);
+
 /* A fixed-length, NUL-padded UTF-8 string type that holds `value` (caller closes it). */
 hid_t tsct__h5_string_type(const char *value);
 

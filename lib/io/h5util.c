@@ -103,6 +103,25 @@ int tsct__h5_extent(hid_t space, hsize_t *dims, hsize_t *maxdims, int cap)
     return H5Sget_simple_extent_dims(space, dims, maxdims) == nd ? nd : -1;
 }
 
+int tsct__h5_get_attr_i64(hid_t obj, const char *name, int64_t *value)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    H5T_class_t cls = H5Tget_class(t);
+    int rc = (cls == H5T_INTEGER || cls == H5T_FLOAT) && H5Sget_simple_extent_npoints(sp) == 1 &&
+                     H5Aread(a, H5T_NATIVE_INT64, value) >= 0
+                 ? 0
+                 : -1;
+    H5Tclose(t);
+    H5Sclose(sp);
+    H5Aclose(a);
+    return rc;
+}
+
 int tsct__h5_exists(hid_t file, const char *path)
 {
     if (!path || path[0] != '/')

@@ -80,18 +80,23 @@ LIBS="$H5_LIBS -lfftw3 -lfftw3f -ltiff -lpng -lz -lm -lpthread"
 # The modules the parsers live in and what they call.
 SRC=$(ls "$ROOT"/lib/core/*.c "$ROOT"/lib/io/*.c "$ROOT"/lib/physics/*.c "$ROOT"/lib/pdf/*.c \
          "$ROOT"/lib/maps/echem.c)
-echo "== building the library for fuzzing ($(echo "$SRC" | wc -l) files, -j$JOBS)"
 # Recompile a source when it, or any header of the tree, is newer than its object.
 NEWEST_H=$(ls -t "$ROOT"/include/tsct/*.h "$ROOT"/lib/*/*.h "$OUT/generated/tsct_config.h" |
            head -1)
-for s in $SRC; do
+STALE=$(for s in $SRC; do
     o=$OUT/obj/$(basename "$s" .c).o
     if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$NEWEST_H" -nt "$o" ]; then echo "$s"; fi
-done | xargs -r -P "$JOBS" -I{} sh -c \
-    'f={}; $0 $1 -fsanitize=fuzzer-no-link -c "$f" -o "$2/obj/$(basename "$f" .c).o"' \
-    "$CC" "$CFLAGS" "$OUT"
-rm -f "$OUT/libtsct-fuzz.a"
-ar rcs "$OUT/libtsct-fuzz.a" $(for s in $SRC; do echo "$OUT/obj/$(basename "$s" .c).o"; done)
+done)
+if [ -n "$STALE" ] || [ ! -f "$OUT/libtsct-fuzz.a" ]; then
+    echo "== building the library for fuzzing ($(echo "$STALE" | grep -c .) of" \
+        "$(echo "$SRC" | wc -l) files, -j$JOBS)"
+    echo "$STALE" | xargs -r -P "$JOBS" -I{} sh -c \
+        'f={}; $0 $1 -fsanitize=fuzzer-no-link -c "$f" -o "$2/obj/$(basename "$f" .c).o"' \
+        "$CC" "$CFLAGS" "$OUT"
+    rm -f "$OUT/libtsct-fuzz.a"
+    # shellcheck disable=SC2046
+    ar rcs "$OUT/libtsct-fuzz.a" $(for s in $SRC; do echo "$OUT/obj/$(basename "$s" .c).o"; done)
+fi
 
 for f in $FUZZERS; do
     [ -f "$ROOT/tests/fuzz/fuzz_$f.c" ] || { echo "run.sh: no harness fuzz_$f.c" >&2; exit 1; }
