@@ -5,8 +5,10 @@
  * As in fuzz_h5frames.c the input describes a valid HDF5 file that the harness writes through
  * the HDF5 library: the format attribute, geometry attributes of any type and value, the scan
  * axes and q of any rank (up to 12 axes), type and length (up to 2^40 through unwritten
- * chunks), the stage datasets likewise. Every failure must have a message; what is read must
- * respect the documented shapes and limits. Built and run by tests/fuzz/run.sh. */
+ * chunks), the stage datasets likewise; or (a quarter of the inputs) a fresh container with
+ * the work file of an interrupted step beside it, whose bookkeeping is fuzzed, and the step
+ * resumed and committed. Every failure must have a message; what is read must respect the
+ * documented shapes and limits. Built and run by tests/fuzz/run.sh. */
 #include <hdf5.h>
 #include <math.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_util.h"
 #include "tsct/container.h"
@@ -161,6 +164,114 @@ static const char *const geometry_attrs[] = {
     "dist", "poni1", "poni2", "rot1", "rot2", "rot3", "wavelength", "pixel1", "pixel2",
     "detector", "orientation", "shape"};
 
+/* A fresh container with a hostile work file of step "fz" beside it (the file an interrupted
+ * run leaves: root attributes, /tsct_done, staged datasets with their time offsets), then the
+ * step begun (resumed or not), written, committed. */
+static void fuzz_step(const char *path, fuzz_bytes *b)
+{
+    tsct_container *c = NULL;
+    tsct_error err = TSCT_ERROR_INIT;
+    if (tsct_container_create(path, 1, &c, &err) != TSCT_OK)
+        __builtin_trap();
+    char id[64] = "", work[4200];
+    tsct_container_get_attr_string(c, "/entry", "tsct_id", id, sizeof id, NULL);
+    tsct_step_work_path(path, "fz", work, sizeof work);
+    const int64_t nunits = 1 + fuzz_u8(b) % 3;
+    hid_t f = H5Fcreate(work, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        __builtin_trap();
+    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+    unsigned which = fuzz_u8(b);
+    static const char *const names[] = {"tsct_step", "fingerprint", "container_id"};
+    const char *good[] = {"fz", "fp", id};
+    for (int k = 0; k < 3; k++) {
+        if (which >> k & 1) {
+            make_attr(root, names[k], b);
+        } else {
+            hid_t t = H5Tcopy(H5T_C_S1);
+            H5Tset_size(t, strlen(good[k]) + 1);
+            hid_t sp = H5Screate(H5S_SCALAR);
+            hid_t a = H5Acreate2(root, names[k], t, sp, H5P_DEFAULT, H5P_DEFAULT);
+            H5Awrite(a, t, good[k]);
+            H5Aclose(a);
+            H5Sclose(sp);
+            H5Tclose(t);
+        }
+    }
+    if (which & 8) {
+        make_attr(root, "nunits", b);
+    } else {
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(root, "nunits", H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_INT64, &nunits);
+        H5Aclose(a);
+        H5Sclose(sp);
+    }
+    H5Gclose(root);
+    if (which & 16) {
+        make_dataset(f, "/tsct_done", b);
+    } else {
+        hsize_t n = (hsize_t)nunits;
+        hid_t sp = H5Screate_simple(1, &n, NULL);
+        hid_t d = H5Dcreate2(f, "/tsct_done", H5T_NATIVE_UINT8, sp, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        uint8_t done[3] = {(uint8_t)(fuzz_u8(b) & 1), 1, 0};
+        H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done);
+        H5Dclose(d);
+        H5Sclose(sp);
+    }
+    if (which & 32) {
+        make_dataset(f, "/entry/maps/m", b);
+        hid_t d = H5Dopen2(f, "/entry/maps/m", H5P_DEFAULT);
+        if (d >= 0) {
+            if (fuzz_u8(b) & 1)
+                make_attr(d, "tsct_time_offset", b);
+            if (fuzz_u8(b) & 1)
+                make_attr(d, "tsct_vector", b);
+            H5Dclose(d);
+        }
+    }
+    if (which & 64)
+        make_dataset(f, "/entry/pdf/r", b);
+    H5Fclose(f);
+
+    tsct_step_info info = {"fz", NULL, NULL, "fp", nunits, NULL, NULL, 0};
+    tsct_step *s = NULL;
+    tsct_status st = tsct_step_begin(c, &info, NULL, &s, &err);
+    FUZZ_CHECK_MESSAGE(st, err);
+    if (st == TSCT_OK) {
+        const int64_t shape[4] = {1, 1, nunits, 3};
+        tsct_dataset *d = NULL;
+        tsct_error ed = TSCT_ERROR_INIT;
+        st = tsct_step_dataset(s, "/entry/maps/m", 4, shape, which & 128 ? 0 : -1, NULL, &d,
+                               &ed);
+        FUZZ_CHECK_MESSAGE(st, ed);
+        if (st == TSCT_OK) {
+            const float row[3] = {1, 2, 3};
+            for (int64_t u = 0; u < nunits && st == TSCT_OK; u++) {
+                const int64_t lead[3] = {0, 0, u};
+                if (tsct_dataset_row_lead(d) == 3 && tsct_dataset_row_size(d) == 3)
+                    st = tsct_dataset_write_row(d, lead, row, &ed);
+            }
+            FUZZ_CHECK_MESSAGE(st, ed);
+            tsct_dataset_close(d);
+            if (st == TSCT_OK)
+                st = tsct_step_mark_done(s, 0, nunits, &ed);
+            FUZZ_CHECK_MESSAGE(st, ed);
+            if (st == TSCT_OK && tsct_step_done_count(s) != nunits)
+                __builtin_trap();
+            if (st == TSCT_OK) {
+                st = tsct_step_commit(s, &ed);
+                FUZZ_CHECK_MESSAGE(st, ed);
+            }
+        }
+        tsct_step_close(s);
+    }
+    tsct_error ec = TSCT_ERROR_INIT;
+    tsct_container_close(c, &ec);
+    unlink(work);
+}
+
 #define ROW_MAX (1 << 16)
 static float row[ROW_MAX];
 
@@ -178,6 +289,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (file < 0)
         __builtin_trap();
     unsigned which = fuzz_u8(&b) | fuzz_u8(&b) << 8 | fuzz_u8(&b) << 16;
+    if ((which & 0x30000) == 0x30000) {
+        fuzz_step(path, &b);
+        return 0;
+    }
     hid_t lc = lcpl();
     hid_t entry = H5Gcreate2(file, "/entry", lc, H5P_DEFAULT, H5P_DEFAULT);
     if (!(which & 1))
