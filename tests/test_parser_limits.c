@@ -85,6 +85,20 @@ static void test_symop_ranges(void)
                 "expected an integer from -4 to 4");
     CHECK_FAILS(tsct_crystal_symop_parse("x+1e308+1e308, y, z", &op, &err), TSCT_ERR_VALUE,
                 &err, "not finite");
+    /* a CIF listing 193 operators (here the identity, over and over) */
+    char cif[16384];
+    int len = snprintf(cif, sizeof cif, "data_x\n_cell_length_a 4\n_cell_length_b 4\n"
+                       "_cell_length_c 4\n_cell_angle_alpha 90\n_cell_angle_beta 90\n"
+                       "_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n");
+    for (int i = 0; i < 193; i++)
+        len += snprintf(cif + len, sizeof cif - (size_t)len, "x,y,z\n");
+    len += snprintf(cif + len, sizeof cif - (size_t)len,
+                    "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n"
+                    "_atom_site_fract_z\nSi1 0.1 0.2 0.3\n");
+    tsct_crystal *c = NULL;
+    CHECK_FAILS(tsct_crystal_parse_cif(&c, cif, (size_t)len, &err), TSCT_ERR_VALUE, &err,
+                "TSCT_CRYSTAL_SYMOPS_MAX");
+    CHECK(c == NULL);
     CHECK_OK(tsct_crystal_symop_parse("x-y+1/3, 2x-y, -z+1/2", &op, &err), &err);
     CHECK(op.rot[1][0] == 2 && op.rot[1][1] == -1 && op.rot[0][1] == -1);
     CHECK_NEAR(op.trans[0], 1.0 / 3.0, 1e-15);

@@ -95,13 +95,18 @@ typedef struct tsct_atom {
 
 typedef struct tsct_crystal tsct_crystal;
 
+/* Most operators a crystal may have: 192, the order of F m -3 m with its centrings (each site
+ * is expanded by every operator, so the bound also bounds the unit cell's atoms per site). */
+#define TSCT_CRYSTAL_SYMOPS_MAX 192
+
 /* Build a crystal from its parts (copied). `ops` must include the identity and the centring
  * translations (the full list a CIF gives); nops = 0 means P1 (identity only). The sites are
  * expanded to the unit cell: images of a site closer than 0.01 Angstrom (special positions)
  * are merged. Each site's type is looked up with tsct_formfactor_find(); an ion missing from
  * the table falls back to its neutral atom (tsct_crystal_site_ion_fallback() says so).
  * `spacegroup` may be NULL. Errors: TSCT_ERR_VALUE (bad cell, occupancy < 0, non-finite
- * coordinates, operators whose rotations are not a finite group), TSCT_ERR_NOT_FOUND (unknown
+ * coordinates, more than TSCT_CRYSTAL_SYMOPS_MAX operators, operators whose rotations are not
+ * a finite group), TSCT_ERR_NOT_FOUND (unknown
  * element; item = the site label), TSCT_ERR_NOMEM. On error *out is NULL. */
 tsct_status tsct_crystal_create(tsct_crystal **out, const tsct_cell *cell,
                                 const char *spacegroup, const tsct_symop *ops, int64_t nops,

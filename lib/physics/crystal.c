@@ -378,6 +378,11 @@ tsct_status tsct_crystal_create(tsct_crystal **out, const tsct_cell *cell,
     if (!out || !cell || (nops > 0 && !ops) || (nsites > 0 && !sites) || nops < 0 ||
         nsites < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "crystal", -1, "bad arguments");
+    if (nops > TSCT_CRYSTAL_SYMOPS_MAX)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "symmetry operators", -1,
+                              "%lld operators: a space group has at most %d "
+                              "(TSCT_CRYSTAL_SYMOPS_MAX)", (long long)nops,
+                              TSCT_CRYSTAL_SYMOPS_MAX);
     TSCT_TRY(tsct_crystal_cell_check(cell, err));
     tsct_crystal *c = calloc(1, sizeof *c);
     if (!c)

@@ -145,14 +145,15 @@ tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
     const double expected = shell * volume;
     if (!(expected <= (double)TSCT_REFLECTIONS_MAX))
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
-                              "about %.3g reflections (hkl) up to qmax %g 1/Angstrom for a cell "
-                              "of %.4g Angstrom^3: more than the limit %lld "
+                              "too many reflections: about %.3g hkl up to qmax %g 1/Angstrom "
+                              "for a cell of %.4g Angstrom^3: more than the limit %lld "
                               "(TSCT_REFLECTIONS_MAX); lower qmax or check the cell",
                               expected, p->qmax, volume, (long long)TSCT_REFLECTIONS_MAX);
     if (!(box <= (double)TSCT_REFLECTIONS_BOX_MAX))
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
-                              "%.3g hkl in the search box up to qmax %g 1/Angstrom for cell "
-                              "lengths %g, %g, %g Angstrom: more than the limit %lld "
+                              "too many hkl to search: %.3g in the box up to qmax %g "
+                              "1/Angstrom for cell lengths %g, %g, %g Angstrom: more than the "
+                              "limit %lld "
                               "(TSCT_REFLECTIONS_BOX_MAX); lower qmax or check the cell",
                               box, p->qmax, c->cell.a, c->cell.b, c->cell.c,
                               (long long)TSCT_REFLECTIONS_BOX_MAX);
@@ -186,9 +187,9 @@ tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
                 if (list->count == TSCT_REFLECTIONS_MAX) {
                     tsct_crystal_reflections_destroy(list);
                     return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
-                                          "more than %lld reflection classes up to qmax %g "
-                                          "1/Angstrom (TSCT_REFLECTIONS_MAX); lower qmax or "
-                                          "check the cell",
+                                          "too many reflections: more than %lld classes up "
+                                          "to qmax %g 1/Angstrom (TSCT_REFLECTIONS_MAX); "
+                                          "lower qmax or check the cell",
                                           (long long)TSCT_REFLECTIONS_MAX, p->qmax);
                 }
                 if (list->count == cap) {
