@@ -3,7 +3,7 @@
 #
 #   tests/fuzz/run.sh [-o DIR] [-j JOBS] [SECONDS] [FUZZERS...]
 #
-#   SECONDS   per harness (default 60); FUZZERS default to all of them:
+#   SECONDS   per harness (default 60); FUZZERS default to every tests/fuzz/fuzz_NAME.c:
 #             cbf edf tiff npy poni     detector images and PONI files
 #             cif                       CIF, then its reflection list and a powder pattern
 #             pattern                   .chi / .xy / .dat / .gr text patterns
@@ -36,9 +36,9 @@ while [ $# -gt 0 ]; do
 done
 SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
-ALL="cbf edf tiff npy poni cif pattern pdfcfg echem h5frames h5container"
-FUZZERS=${*:-$ALL}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ALL=$(cd "$ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//' | tr '\n' ' ')
+FUZZERS=${*:-$ALL}
 OUT=${OUT:-$ROOT/build-fuzz}
 mkdir -p "$OUT/obj" "$OUT/generated" "$OUT/tmp"
 OUT=$(cd "$OUT" && pwd)
