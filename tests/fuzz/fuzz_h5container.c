@@ -261,8 +261,9 @@ static void fuzz_step(const char *path, fuzz_bytes *b)
             if (st == TSCT_OK && tsct_step_done_count(s) != nunits)
                 __builtin_trap();
             if (st == TSCT_OK) {
-                st = tsct_step_commit(s, &ed);
+                st = tsct_step_commit(s, &ed);   /* frees the step, also on error */
                 FUZZ_CHECK_MESSAGE(st, ed);
+                s = NULL;
             }
         }
         tsct_step_close(s);
