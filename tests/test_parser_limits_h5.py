@@ -85,7 +85,7 @@ for p in (exp, exp + ".import_recon.partial"):
 with h5py.File(exp + ".import_recon.partial", "w") as f:
     for k in ("tsct_step", "fingerprint", "container_id"):
         f.attrs[k] = np.bytes_("x")
-    f.attrs["nunits"] = np.arange(64, dtype=np.int64)
+    f.attrs["nunits"] = np.arange(4000, dtype=np.int64)
     f["tsct_done"] = np.zeros(6, np.uint8)
     f["tsct_done"].attrs["tsct_time_offset"] = np.arange(16, dtype=np.int64)
 checks += 1
