@@ -113,7 +113,7 @@ done
 # ---- seeds -----------------------------------------------------------------------------------
 SEEDS=$OUT/seeds
 for f in $ALL; do mkdir -p "$SEEDS/$f"; done
-if [ ! -f "$SEEDS/.python-done" ]; then
+if [ ! -f "$SEEDS/.python-done" ] || [ "$ROOT/tests/fuzz/seeds.py" -nt "$SEEDS/.python-done" ]; then
     "$PYTHON" "$ROOT/tests/fuzz/seeds.py" "$SEEDS" && touch "$SEEDS/.python-done" ||
         echo "run.sh: some python seeds missing (numpy/fabio/tifffile/h5py)"
 fi
