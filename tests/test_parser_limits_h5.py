@@ -100,6 +100,31 @@ else:
             failures.append("import after a bad work file: shape %s"
                             % (f["/entry/recon/data"].shape,))
 
+# A Dectris master whose detector description is a fixed-length string type of 2^32 - 1 bytes
+# (or 2^32, which HDF5 stores as 0) in a dataset never written: the file is 8 kB, the reader
+# took 4 GB (or HDF5 crashed reading a 0-byte string). The description is optional: it is
+# left unread and the frames open.
+from h5py import h5d, h5s, h5t  # noqa: E402
+
+
+def master(size):
+    def build(f):
+        f.create_dataset("/entry/data/data_000001", data=np.ones((2, 4, 5), "u4"))
+        t = h5t.C_S1.copy()
+        t.set_size(size)
+        g = f.require_group("/entry/instrument/detector")
+        h5d.create(g.id, b"description", t, h5s.create(h5s.SCALAR))
+    return build
+
+
+for size in (2**32 - 1, 2**32):
+    p = make("text%d_master.h5" % size, master(size))
+    checks += 1
+    r = subprocess.run([TSCT, "frames", p], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0 or "frames: 2" not in r.stdout:
+        failures.append("master with a %d-byte description: exit %d: %s"
+                        % (size, r.returncode, r.stderr.strip()))
+
 # Issue 14 item 6: `tsct pattern` of a CIF with a 1e6 Angstrom cell up to Q = 8 ran without
 # end, its memory growing; it is now refused at once (2.5e8 reflections).
 cif = os.path.join(os.environ["TSCT_DATA"], "fuzz", "bigcell.cif")
