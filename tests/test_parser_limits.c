@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "tsct/composition.h"
+#include "tsct/container.h"
 #include "tsct/crystal.h"
 #include "tsct/echem.h"
 #include "tsct/pdf.h"
@@ -169,8 +170,19 @@ static void test_pdf_limits(void)
     tsct_composition_destroy(ni);
 }
 
+/* fuzz_stamps: counts of a time-stamp attribute summed without bound (signed overflow). */
+static void test_stamp_counts(void)
+{
+    CHECK(tsct_time_stamps_count("a*4;b*9223372036854775807") == 4);
+    CHECK(tsct_time_stamps_count("a*4;b*1099511627776;c*2") == 4 + (INT64_C(1) << 40) + 2);
+    CHECK(tsct_time_stamps_count("a*4;b*1099511627777;c*2") == 4);
+    CHECK(tsct_time_stamps_common("a*9223372036854775807", "a*9223372036854775807") == 0);
+    CHECK(tsct_time_stamps_common("a*3;b*2", "a*2;a*1;b*5") == 5);
+}
+
 int main(void)
 {
+    test_stamp_counts();
     test_pdf_limits();
     test_dqdv_bins();
     test_reflection_limit();

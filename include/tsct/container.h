@@ -359,6 +359,11 @@ void tsct_step_inputs_id(tsct_container *c, const char *const *steps, char *buf,
  * them; a later run compares them with the current ones and need only compute the time steps
  * from the first one whose input changed (tsct run on an operando experiment). */
 
+/* Most time steps one segment "END*COUNT" may count (2^40); a larger count, like any other
+ * malformed text, ends the string's known part (what follows is unknown). Counts saturate at
+ * INT64_MAX (a string of over 2^23 such segments). */
+#define TSCT_TIME_STAMPS_STEPS_MAX ((int64_t)1 << 40)
+
 /* Number of time steps a stamp string covers. */
 int64_t tsct_time_stamps_count(const char *stamps);
 

@@ -142,6 +142,11 @@ mpt = ["EC-Lab ASCII FILE", "Nb header lines : 4", "", "mode\ttime/s\tEwe/V\t<I>
 mpt += ["1\t%d,5\t3,%03d\t-0,25" % (i, 100 + i) for i in range(6)]
 put("echem", "biologic.mpt", "\r\n".join(mpt) + "\r\n")
 
+# ---- time stamps (two strings, one per line) ----------------------------------------------------
+put("stamps", "two", "2026-12-07T10:00:00.000001Z*12;?*3;2026-12-07T11:00:00Z*5\n"
+    "2026-12-07T10:00:00.000001Z*10;2026-12-07T12:00:00Z*9\n")
+put("stamps", "same", "t1*4;t2*4\nt1*4;t2*4")
+
 # ---- HDF5: the harnesses build a file from the input bytes; any bytes make a seed --------------
 for i, n in enumerate((8, 24, 64, 200)):
     put("h5frames", "s%d" % i, bytes((17 * k + 3 * i + 1) & 0xFF for k in range(n)))
