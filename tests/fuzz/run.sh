@@ -9,6 +9,7 @@
 #             pattern                   .chi / .xy / .dat / .gr text patterns
 #             pdfcfg                    PDFgetX3 .cfg files
 #             echem                     potentiostat CSV and BioLogic .mpt
+#             stamps                    time_stamps attributes of container datasets
 #             h5frames h5container      HDF5 frame stacks, Dectris masters and containers
 #                                       (files built through HDF5 from the input: we fuzz our
 #                                       reading of valid files, not HDF5's own parser)
