@@ -129,8 +129,18 @@ tsct_status tsct_container_read_geometry(tsct_container *c, tsct_poni *g, tsct_e
 tsct_status tsct_container_write_vector(tsct_container *c, const char *path, const double *v,
                                         int64_t n, const char *units, tsct_error *err);
 
+/* Limits on what a file may ask readers to allocate, checked before memory is taken: an axis
+ * read by tsct_container_read_vector() holds at most TSCT_VECTOR_MAX values (512 MB); a
+ * dataset opened by tsct_dataset_open() has rows of at most TSCT_DATASET_ROW_MAX floats
+ * (1 GB) and at most TSCT_DATASET_SIZE_MAX elements in all (a 5-D cube of 2^50 floats is a
+ * corrupt or hostile file, not an experiment). */
+#define TSCT_VECTOR_MAX ((int64_t)1 << 26)
+#define TSCT_DATASET_ROW_MAX ((int64_t)1 << 28)
+#define TSCT_DATASET_SIZE_MAX ((int64_t)1 << 50)
+
 /* Read a 1-D numeric dataset as float64 into a new malloc'd buffer (*v, freed by the caller
- * with free()), length in *n. Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_SHAPE (not 1-D). */
+ * with free()), length in *n. Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_SHAPE (not 1-D, more than
+ * TSCT_VECTOR_MAX values). */
 tsct_status tsct_container_read_vector(tsct_container *c, const char *path, double **v,
                                        int64_t *n, tsct_error *err);
 
@@ -210,7 +220,8 @@ tsct_status tsct_dataset_create(tsct_container *c, const char *path, int ndim,
                                 tsct_dataset **out, tsct_error *err);
 
 /* Open an existing numeric dataset of any integer or float type; reads convert to float32.
- * Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_FORMAT (not numeric, rank > 8). */
+ * Errors: TSCT_ERR_NOT_FOUND, TSCT_ERR_FORMAT (not numeric, rank > 8), TSCT_ERR_SHAPE (rows
+ * or a size beyond TSCT_DATASET_ROW_MAX / TSCT_DATASET_SIZE_MAX, above). */
 tsct_status tsct_dataset_open(tsct_container *c, const char *path, tsct_dataset **out,
                               tsct_error *err);
 
@@ -347,6 +358,11 @@ void tsct_step_inputs_id(tsct_container *c, const char *const *steps, char *buf,
  * more than a few thousand appending runs). A step whose info has settings and inputs records
  * them; a later run compares them with the current ones and need only compute the time steps
  * from the first one whose input changed (tsct run on an operando experiment). */
+
+/* Most time steps one segment "END*COUNT" may count (2^40); a larger count, like any other
+ * malformed text, ends the string's known part (what follows is unknown). Counts saturate at
+ * INT64_MAX (a string of over 2^23 such segments). */
+#define TSCT_TIME_STAMPS_STEPS_MAX ((int64_t)1 << 40)
 
 /* Number of time steps a stamp string covers. */
 int64_t tsct_time_stamps_count(const char *stamps);

@@ -66,9 +66,13 @@ typedef struct tsct_symop {
     double trans[3];    /* translation t, reduced to [0, 1) */
 } tsct_symop;
 
+/* Largest |entry| of an operator's rotation: crystallographic ones have -1, 0, 1. */
+#define TSCT_SYMOP_COEF_MAX 4
+
 /* Parse a CIF operator "x,1/2+y,-z+1/2", "-x+y, -x, z+2/3", "X-1/4,Y,Z" (case- and space-
- * insensitive; coefficients of x, y, z must be integers; constants may be fractions or
- * decimals). Errors: TSCT_ERR_VALUE (item = the string, index = offending character). */
+ * insensitive; coefficients of x, y, z must be integers of at most TSCT_SYMOP_COEF_MAX in
+ * magnitude; constants may be fractions or decimals, finite). Errors: TSCT_ERR_VALUE (item =
+ * the string, index = offending character). */
 tsct_status tsct_crystal_symop_parse(const char *xyz, tsct_symop *op, tsct_error *err);
 
 /* ---- crystal structure ---------------------------------------------------------------------- */
@@ -91,13 +95,18 @@ typedef struct tsct_atom {
 
 typedef struct tsct_crystal tsct_crystal;
 
+/* Most operators a crystal may have: 192, the order of F m -3 m with its centrings (each site
+ * is expanded by every operator, so the bound also bounds the unit cell's atoms per site). */
+#define TSCT_CRYSTAL_SYMOPS_MAX 192
+
 /* Build a crystal from its parts (copied). `ops` must include the identity and the centring
  * translations (the full list a CIF gives); nops = 0 means P1 (identity only). The sites are
  * expanded to the unit cell: images of a site closer than 0.01 Angstrom (special positions)
  * are merged. Each site's type is looked up with tsct_formfactor_find(); an ion missing from
  * the table falls back to its neutral atom (tsct_crystal_site_ion_fallback() says so).
  * `spacegroup` may be NULL. Errors: TSCT_ERR_VALUE (bad cell, occupancy < 0, non-finite
- * coordinates, operators whose rotations are not a finite group), TSCT_ERR_NOT_FOUND (unknown
+ * coordinates, more than TSCT_CRYSTAL_SYMOPS_MAX operators, operators whose rotations are not
+ * a finite group), TSCT_ERR_NOT_FOUND (unknown
  * element; item = the site label), TSCT_ERR_NOMEM. On error *out is NULL. */
 tsct_status tsct_crystal_create(tsct_crystal **out, const tsct_cell *cell,
                                 const char *spacegroup, const tsct_symop *ops, int64_t nops,
@@ -186,9 +195,19 @@ typedef struct tsct_reflection_list {
     tsct_reflection *items;  /* sorted by decreasing d, then h, k, l */
 } tsct_reflection_list;
 
+/* Limits of the reflection search, checked before any memory is taken (a cell read from a
+ * file decides the size of the list: about N = (4 pi / 3) V (qmax^3 - qmin^3) / (2 pi)^3 hkl
+ * lie in the shell, V the cell volume in Angstrom^3): at most TSCT_REFLECTIONS_MAX hkl in the
+ * shell (N estimated, and the classes listed counted as they come) and at most
+ * TSCT_REFLECTIONS_BOX_MAX hkl in the search box |h_i| <= |a_i| qmax / 2 pi. A 14 Angstrom
+ * cubic cell up to Q = 30 1/Angstrom has N = 1.3e6; a 1e6 Angstrom cell up to Q = 8, 2e8. */
+#define TSCT_REFLECTIONS_MAX ((int64_t)1 << 23)
+#define TSCT_REFLECTIONS_BOX_MAX ((int64_t)1 << 28)
+
 /* Every class of equivalent reflections hkl != 000 with qmin <= Q <= qmax, for any cell
  * (triclinic metric). Errors: TSCT_ERR_VALUE (qmax not finite or < qmin), TSCT_ERR_SHAPE (more
- * than 2^31 hkl in the search box), TSCT_ERR_NOMEM. On error *out is NULL. */
+ * hkl than the limits above: the message gives the count, the cell volume and qmax),
+ * TSCT_ERR_NOMEM. On error *out is NULL. */
 tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
                                             const tsct_crystal *crystal,
                                             const tsct_reflection_params *params,

@@ -62,9 +62,14 @@ void tsct_echem_destroy(tsct_echem *e);
 /* Write a record as CSV (time_s, voltage_V, current_mA, capacity_mAh), atomically. */
 tsct_status tsct_echem_write_csv(const tsct_echem *e, const char *path, tsct_error *err);
 
+/* Most voltage bins tsct_echem_dqdv() allocates (8 MB): (Vmax - Vmin) / dv must be below. */
+#define TSCT_ECHEM_DQDV_BINS_MAX ((int64_t)1 << 20)
+
 /* dQ/dV within each half cycle: the capacity is binned on a voltage grid of step dv (V), and
  * dQ/dV (mAh/V) is the capacity gained per bin divided by dv, at the bin centres. Writes at
- * most max_out (voltage, dqdv, half_cycle) triples; returns how many. */
+ * most max_out (voltage, dqdv, half_cycle) triples; returns how many (0 for dv <= 0), or -1
+ * when the record's voltage range needs TSCT_ECHEM_DQDV_BINS_MAX bins or more of width dv,
+ * or memory runs out. */
 int64_t tsct_echem_dqdv(const tsct_echem *e, double dv, double *voltage, double *dqdv,
                         int64_t *half_cycle, int64_t max_out);
 

@@ -97,7 +97,9 @@ typedef struct tsct_frames_info {
     tsct_image_dtype dtype;        /* stored pixel type of the first source */
     const char *kind;              /* "images", "hdf5", "dectris" or "mixed" */
     int virtual_dataset;           /* 1 if an HDF5 source is a virtual dataset */
-    char detector[128];            /* Dectris: /entry/instrument/detector/description */
+    char detector[128];            /* Dectris: /entry/instrument/detector/description
+                                      (truncated; left empty if its string type claims
+                                      more than 64 kB) */
     double pixel1, pixel2;         /* m, along rows (Dectris y_pixel_size) and columns (x) */
     double distance;               /* m, detector_distance */
     double wavelength;             /* m, /entry/instrument/beam/incident_wavelength */

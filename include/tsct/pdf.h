@@ -66,9 +66,16 @@ typedef struct tsct_pdf_params {
 typedef struct tsct_pdf_plan tsct_pdf_plan;
 typedef struct tsct_pdf_workspace tsct_pdf_workspace;
 
+/* Limits of a plan, checked before memory is taken (the r grid and the Q points come from
+ * configuration and data files): at most TSCT_PDF_R_MAX r points, and for the direct method
+ * a sine matrix of at most TSCT_PDF_DIRECT_MAX elements (nk Q points x nr, 1 GB of floats). */
+#define TSCT_PDF_R_MAX ((int64_t)1 << 24)
+#define TSCT_PDF_DIRECT_MAX ((int64_t)1 << 28)
+
 /* Plan the conversion of patterns sampled at q[nq] (1/A, strictly increasing) for a sample of
  * composition comp. Errors: TSCT_ERR_VALUE (q not increasing or not finite, a parameter out of
- * range such as a negative qmax or qmaxinst, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
+ * range such as a negative qmax or qmaxinst, more r points or a larger sine matrix than the
+ * limits above, qmax > qmaxinst, qmaxinst above the last data point, fewer than 2 points in
  * [qmin, qmax], more polynomial terms than fit points, <f>^2 = 0), TSCT_ERR_UNSUPPORTED
  * (TSCT_PDF_CHIRPZ on unequal Q steps), TSCT_ERR_NOMEM. The message names the parameter and
  * both values. On error *out is NULL. */

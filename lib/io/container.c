@@ -248,8 +248,8 @@ static int64_t vector_length(hid_t file, const char *path)
         return -1;
     }
     hid_t s = H5Dget_space(d);
-    hsize_t dims[8];
-    int nd = H5Sget_simple_extent_dims(s, dims, NULL);
+    hsize_t dims[1];
+    int nd = tsct__h5_extent(s, dims, NULL, 1);
     H5Sclose(s);
     H5Dclose(d);
     return nd == 1 ? (int64_t)dims[0] : -1;
@@ -307,7 +307,7 @@ tsct_status tsct__layout_check_vector(const tsct_container *c, const char *axis_
                 continue;
             hid_t s = H5Dget_space(d);
             hsize_t dims[8] = {0};
-            int nd = H5Sget_simple_extent_dims(s, dims, NULL);
+            int nd = tsct__h5_extent(s, dims, NULL, 8);
             H5Sclose(s);
             H5Dclose(d);
             if (nd == r->rank && (int64_t)dims[k] != n)
@@ -381,8 +381,10 @@ tsct_status tsct_container_read_vector(tsct_container *c, const char *path, doub
         goto done;
     }
     s = H5Dget_space(d);
-    hsize_t dims[8];
-    int nd = H5Sget_simple_extent_dims(s, dims, NULL);
+    hsize_t dims[1];
+    int nd = H5Sget_simple_extent_ndims(s);
+    if (nd == 1)
+        nd = tsct__h5_extent(s, dims, NULL, 1);
     hid_t t = H5Dget_type(d);
     H5T_class_t cls = H5Tget_class(t);
     H5Tclose(t);
@@ -394,6 +396,12 @@ tsct_status tsct_container_read_vector(tsct_container *c, const char *path, doub
     if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
         st = tsct_error_set(err, TSCT_ERR_FORMAT, c->path, path, -1,
                             "expected numbers, found another type");
+        goto done;
+    }
+    if (dims[0] > (hsize_t)TSCT_VECTOR_MAX) {
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, c->path, path, -1,
+                            "%llu values, more than the limit %lld (TSCT_VECTOR_MAX)",
+                            (unsigned long long)dims[0], (long long)TSCT_VECTOR_MAX);
         goto done;
     }
     *v = malloc((dims[0] ? dims[0] : 1) * sizeof **v);
@@ -1001,6 +1009,23 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
             row_rank = rr;
     }
     H5Pclose(dcpl);
+    /* Bounds before allocation: callers size their row buffers from the file's extents. */
+    double row = 1.0, total = 1.0;
+    for (int i = 0; i < nd; i++) {
+        total *= (double)shape[i];
+        if (i >= nd - row_rank)
+            row *= (double)shape[i];
+    }
+    if (row > (double)TSCT_DATASET_ROW_MAX || total > (double)TSCT_DATASET_SIZE_MAX) {
+        char sh[160];
+        H5Dclose(d);
+        return tsct_error_set(err, TSCT_ERR_SHAPE, c->path, path, -1,
+                              "shape %s: rows of %.4g values or %.4g values in all, more than "
+                              "the limits %lld (TSCT_DATASET_ROW_MAX) and %lld "
+                              "(TSCT_DATASET_SIZE_MAX)",
+                              tsct_shape_format(sh, sizeof sh, nd, shape), row, total,
+                              (long long)TSCT_DATASET_ROW_MAX, (long long)TSCT_DATASET_SIZE_MAX);
+    }
     *out = new_handle(c, d, path, nd, shape, row_rank);
     if (!*out) {
         H5Dclose(d);

@@ -385,6 +385,8 @@ static int read_number(hid_t file, const char *path, double default_scale, doubl
     return rc;
 }
 
+#define TEXT_MAX 65536
+
 /* A scalar string dataset (fixed or variable length) into buf. */
 static void read_text(hid_t file, const char *path, char *buf, size_t size)
 {
@@ -406,8 +408,11 @@ static void read_text(hid_t file, const char *path, char *buf, size_t size)
             }
             H5Tclose(mt);
         } else {
+            /* The type's size comes from the file and costs nothing there when the dataset
+             * was never written: a description longer than TEXT_MAX is left unread (HDF5
+             * itself crashes reading one whose size wrapped to 0). */
             size_t n = H5Tget_size(t);
-            char *tmp = calloc(1, n + 1);
+            char *tmp = n > 0 && n < TEXT_MAX ? calloc(1, n + 1) : NULL;
             if (tmp && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) >= 0)
                 snprintf(buf, size, "%s", tmp);
             free(tmp);

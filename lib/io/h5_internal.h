@@ -61,6 +61,15 @@ int tsct__h5_ensure_groups(hid_t file, const char *path, int is_group);
 /* 1 if a link exists at path (every component checked), else 0. */
 int tsct__h5_exists(hid_t file, const char *path);
 
+/* The extents of a dataspace into dims[cap] (and maxdims[cap] unless NULL). Returns the rank,
+ * or -1 (nothing written) when it exceeds cap or the space cannot be read: a file may hold up
+ * to 32 axes, so never pass a fixed array to H5Sget_simple_extent_dims unchecked. */
+int tsct__h5_extent(hid_t space, hsize_t *dims, hsize_t *maxdims, int cap);
+
+/* Read attribute `name` of obj as one int64: 0, or -1 when it is missing, not a single
+ * number (an array would overflow *value) or unreadable. */
+int tsct__h5_get_attr_i64(hid_t obj, const char *name, int64_t *value);
+
 /* A fixed-length, NUL-padded UTF-8 string type that holds `value` (caller closes it). */
 hid_t tsct__h5_string_type(const char *value);
 

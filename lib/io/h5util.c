@@ -123,6 +123,33 @@ tsct_status tsct__h5_fail(tsct_error *err, tsct_status status, const tsct_contai
     return tsct_error_set(err, status, c ? c->path : NULL, item, -1, "%s", detail);
 }
 
+int tsct__h5_extent(hid_t space, hsize_t *dims, hsize_t *maxdims, int cap)
+{
+    int nd = H5Sget_simple_extent_ndims(space);
+    if (nd < 0 || nd > cap)
+        return -1;
+    return H5Sget_simple_extent_dims(space, dims, maxdims) == nd ? nd : -1;
+}
+
+int tsct__h5_get_attr_i64(hid_t obj, const char *name, int64_t *value)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    H5T_class_t cls = H5Tget_class(t);
+    int rc = (cls == H5T_INTEGER || cls == H5T_FLOAT) && H5Sget_simple_extent_npoints(sp) == 1 &&
+                     H5Aread(a, H5T_NATIVE_INT64, value) >= 0
+                 ? 0
+                 : -1;
+    H5Tclose(t);
+    H5Sclose(sp);
+    H5Aclose(a);
+    return rc;
+}
+
 int tsct__h5_exists(hid_t file, const char *path)
 {
     if (!path || path[0] != '/')

@@ -12,12 +12,20 @@
 #include "io/image_internal.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#pragma GCC target("avx2")
+/* Every function below is compiled for AVX2 whatever the command line says (dispatch stays at
+ * run time). GCC takes the target pragma; clang ignores it without -mavx2 and takes an
+ * attribute applied to each function instead. The shared reference loop is included first:
+ * the kernels inline it under their own target. */
 #include <immintrin.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "io/image_cbf_kernel.h"
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC target("avx2")
+#endif
 
 /* Inclusive prefix sum of the 8 int32 lanes of x. */
 static inline __m256i prefix8(__m256i x)
@@ -157,6 +165,10 @@ static inline void store8_f32(float *out, __m256i x)
 
 AVX2_KERNEL(avx2_i32, int32_t, BO_CONV_I32, store8_i32)
 AVX2_KERNEL(avx2_f32, float, BO_CONV_F32, store8_f32)
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 
 const tsct__cbf_kernels tsct__cbf_kernels_avx2 = {"avx2", avx2_i32, avx2_f32};
 #else

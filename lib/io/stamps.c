@@ -44,7 +44,8 @@ static int next_seg(const char **p, struct seg *g)
         return 0;
     char *end = NULL;
     long long n = strtoll(star + 1, &end, 10);
-    if (end == star + 1 || n < 1 || (*end && *end != ';'))
+    /* counts come from a file: bounded, so that sums over a string cannot overflow */
+    if (end == star + 1 || n < 1 || n > TSCT_TIME_STAMPS_STEPS_MAX || (*end && *end != ';'))
         return 0;
     g->s = s;
     g->len = (size_t)(star - s);
@@ -58,8 +59,11 @@ int64_t tsct_time_stamps_count(const char *a)
     int64_t n = 0;
     struct seg g;
     const char *p = a ? a : "";
-    while (next_seg(&p, &g))
+    while (next_seg(&p, &g)) {
+        if (g.count > INT64_MAX - n)
+            return INT64_MAX;   /* a string of over 2^23 segments: saturate */
         n += g.count;
+    }
     return n;
 }
 
@@ -87,6 +91,8 @@ int64_t tsct_time_stamps_common(const char *a, const char *b)
         if (!seg_known(&ga) || ga.len != gb.len || memcmp(ga.s, gb.s, ga.len) != 0)
             return n;
         const int64_t k = left_a < left_b ? left_a : left_b;
+        if (k > INT64_MAX - n)
+            return INT64_MAX;
         n += k;
         left_a -= k;
         left_b -= k;

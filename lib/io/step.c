@@ -138,12 +138,8 @@ static int work_matches(tsct_step *s, const char *container_id, char *why, size_
     int ok = root >= 0 && tsct__h5_get_attr_string(root, "tsct_step", name, sizeof name) == 0 &&
              tsct__h5_get_attr_string(root, "fingerprint", fp, sizeof fp) == 0 &&
              tsct__h5_get_attr_string(root, "container_id", cid, sizeof cid) == 0;
-    if (ok && H5Aexists(root, "nunits") > 0) {
-        hid_t a = H5Aopen(root, "nunits", H5P_DEFAULT);
-        ok = a >= 0 && H5Aread(a, H5T_NATIVE_INT64, &nunits) >= 0;
-        if (a >= 0)
-            H5Aclose(a);
-    }
+    if (ok && H5Aexists(root, "nunits") > 0)
+        ok = tsct__h5_get_attr_i64(root, "nunits", &nunits) == 0;
     if (root >= 0)
         H5Gclose(root);
     H5Eclear2(H5E_DEFAULT);
@@ -169,7 +165,7 @@ static tsct_status load_done(tsct_step *s, tsct_error *err)
         return tsct__h5_fail(err, TSCT_ERR_FORMAT, s->work, DONE_PATH, "cannot open");
     hid_t sp = H5Dget_space(s->done_dset);
     hsize_t n = 0;
-    int nd = H5Sget_simple_extent_dims(sp, &n, NULL);
+    int nd = tsct__h5_extent(sp, &n, NULL, 1);
     H5Sclose(sp);
     if (nd != 1 || (int64_t)n != s->nunits)
         return tsct_error_set(err, TSCT_ERR_FORMAT, s->work_path, DONE_PATH, -1,
@@ -421,11 +417,7 @@ static tsct_status read_offset(hid_t d, int64_t *off)
     *off = -1;
     if (H5Aexists(d, OFFSET_ATTR) <= 0)
         return TSCT_OK;
-    hid_t a = H5Aopen(d, OFFSET_ATTR, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Aread(a, H5T_NATIVE_INT64, off) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    return rc < 0 ? TSCT_ERR_FORMAT : TSCT_OK;
+    return tsct__h5_get_attr_i64(d, OFFSET_ATTR, off) < 0 ? TSCT_ERR_FORMAT : TSCT_OK;
 }
 
 tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const int64_t *shape,
@@ -880,7 +872,7 @@ tsct_status tsct_step_commit(tsct_step *s, tsct_error *err)
         hid_t d = H5Dopen2(s->work->file, l->item[i].path, H5P_DEFAULT);
         hid_t sp = H5Dget_space(d);
         hsize_t n = 0;
-        H5Sget_simple_extent_dims(sp, &n, NULL);
+        tsct__h5_extent(sp, &n, NULL, 1);
         H5Sclose(sp);
         H5Dclose(d);
         st = tsct__layout_check_vector(s->c, l->item[i].path, (int64_t)n, is_replaced, l, err);

@@ -372,10 +372,14 @@ int64_t tsct_echem_dqdv(const tsct_echem *e, double dv, double *voltage, double 
         vmin = fmin(vmin, e->voltage[k]);
         vmax = fmax(vmax, e->voltage[k]);
     }
-    int64_t nb = (int64_t)floor((vmax - vmin) / dv) + 1;
+    /* the voltages come from a file: bound the bins before taking memory */
+    double span = (vmax - vmin) / dv;
+    if (!(span < (double)TSCT_ECHEM_DQDV_BINS_MAX))
+        return -1;
+    int64_t nb = (int64_t)floor(span) + 1;
     double *bin = calloc((size_t)nb, sizeof *bin);
     if (!bin)
-        return 0;
+        return -1;
     int64_t out = 0;
     for (int64_t k = 1; k <= e->n; k++) {
         int end = k == e->n || e->half_cycle[k] != e->half_cycle[k - 1];

@@ -165,10 +165,11 @@ static tsct_status check_params(tsct_pdf_params *p, const double *q, int64_t nq,
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "rmax", -1,
                               "expected 0 <= rmin <= rmax, got rmin = %g, rmax = %g", p->rmin,
                               p->rmax);
-    if ((p->rmax - p->rmin) / p->rstep > 1e8)
+    if (!((p->rmax - p->rmin) / p->rstep < (double)TSCT_PDF_R_MAX))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "rstep", -1,
-                              "more than 1e8 r points ((%g - %g) / %g)", p->rmax, p->rmin,
-                              p->rstep);
+                              "(%g - %g) / %g r points: more than the limit %lld "
+                              "(TSCT_PDF_R_MAX)", p->rmax, p->rmin, p->rstep,
+                              (long long)TSCT_PDF_R_MAX);
     if (!(isfinite(p->rpoly) && p->rpoly >= 0))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "rpoly", -1,
                               "expected a value >= 0, got %g", p->rpoly);
@@ -293,6 +294,12 @@ static tsct_status make_chirpz(tsct_pdf_plan *pl, tsct_error *err)
 static tsct_status make_direct(tsct_pdf_plan *pl, tsct_error *err)
 {
     pl->nr_pad = (pl->nr + PDF_DIRECT_RCHUNK - 1) / PDF_DIRECT_RCHUNK * PDF_DIRECT_RCHUNK;
+    if (pl->nk > TSCT_PDF_DIRECT_MAX / pl->nr_pad)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "rstep", -1,
+                              "the direct transform's sine matrix of %lld Q x %lld r points "
+                              "is more than the limit %lld (TSCT_PDF_DIRECT_MAX): use equally "
+                              "spaced Q (chirp-z) or fewer r points", (long long)pl->nk,
+                              (long long)pl->nr, (long long)TSCT_PDF_DIRECT_MAX);
     pl->sinT = malloc((size_t)(pl->nk * pl->nr_pad) * sizeof *pl->sinT);
     if (!pl->sinT)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pdf plan", -1,

@@ -190,10 +190,20 @@ tsct_status tsct_crystal_symop_parse(const char *xyz, tsct_symop *op, tsct_error
                 if (coef != rint(coef))
                     return tsct_error_set(err, TSCT_ERR_VALUE, NULL, xyz, (int64_t)at,
                                           "non-integer coefficient at character %zu", at);
+                /* crystallographic rotations have entries -1, 0, 1 in any usual setting;
+                 * the bound keeps sums and the group closure in int range */
+                if (fabs(op->rot[row][col] + coef) > TSCT_SYMOP_COEF_MAX)
+                    return tsct_error_set(err, TSCT_ERR_VALUE, NULL, xyz, (int64_t)at,
+                                          "coefficient at character %zu: expected an integer "
+                                          "from -%d to %d", at, TSCT_SYMOP_COEF_MAX,
+                                          TSCT_SYMOP_COEF_MAX);
                 op->rot[row][col] += (int)coef;
                 i++;
             } else if (have_num) {
                 t += sign * num;
+                if (!isfinite(t))
+                    return tsct_error_set(err, TSCT_ERR_VALUE, NULL, xyz, (int64_t)at,
+                                          "translation at character %zu is not finite", at);
             } else {
                 return tsct_error_set(err, TSCT_ERR_VALUE, NULL, xyz, (int64_t)i,
                                       "unexpected character at character %zu of the operator",
@@ -368,6 +378,11 @@ tsct_status tsct_crystal_create(tsct_crystal **out, const tsct_cell *cell,
     if (!out || !cell || (nops > 0 && !ops) || (nsites > 0 && !sites) || nops < 0 ||
         nsites < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "crystal", -1, "bad arguments");
+    if (nops > TSCT_CRYSTAL_SYMOPS_MAX)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "symmetry operators", -1,
+                              "%lld operators: a space group has at most %d "
+                              "(TSCT_CRYSTAL_SYMOPS_MAX)", (long long)nops,
+                              TSCT_CRYSTAL_SYMOPS_MAX);
     TSCT_TRY(tsct_crystal_cell_check(cell, err));
     tsct_crystal *c = calloc(1, sizeof *c);
     if (!c)

@@ -138,10 +138,25 @@ tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
         box *= 2.0 * e + 1.0;
         hmax[i] = (int64_t)e;
     }
-    if (box > 2147483647.0)
+    /* Bounds before allocation: the lattice points in the shell number about its volume
+     * times the cell's (the reciprocal cell has volume 1 / V). */
+    const double volume = tsct_crystal_cell_volume(&c->cell);
+    const double shell = 4.0 * M_PI / 3.0 * (dsmax * dsmax * dsmax - dsmin * dsmin * dsmin);
+    const double expected = shell * volume;
+    if (!(expected <= (double)TSCT_REFLECTIONS_MAX))
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
-                              "%.3g hkl in the search box for qmax %g 1/Angstrom: too many",
-                              box, p->qmax);
+                              "too many reflections: about %.3g hkl up to qmax %g 1/Angstrom "
+                              "for a cell of %.4g Angstrom^3: more than the limit %lld "
+                              "(TSCT_REFLECTIONS_MAX); lower qmax or check the cell",
+                              expected, p->qmax, volume, (long long)TSCT_REFLECTIONS_MAX);
+    if (!(box <= (double)TSCT_REFLECTIONS_BOX_MAX))
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
+                              "too many hkl to search: %.3g in the box up to qmax %g "
+                              "1/Angstrom for cell lengths %g, %g, %g Angstrom: more than the "
+                              "limit %lld "
+                              "(TSCT_REFLECTIONS_BOX_MAX); lower qmax or check the cell",
+                              box, p->qmax, c->cell.a, c->cell.b, c->cell.c,
+                              (long long)TSCT_REFLECTIONS_BOX_MAX);
     tsct_reflection_list *list = calloc(1, sizeof *list);
     if (!list)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "reflections", -1, "out of memory");
@@ -169,6 +184,14 @@ tsct_status tsct_crystal_reflections_create(tsct_reflection_list **out,
                 int absent = f2 <= p->absent_tol * bound * bound;
                 if (absent && !p->keep_absent)
                     continue;
+                if (list->count == TSCT_REFLECTIONS_MAX) {
+                    tsct_crystal_reflections_destroy(list);
+                    return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "qmax", -1,
+                                          "too many reflections: more than %lld classes up "
+                                          "to qmax %g 1/Angstrom (TSCT_REFLECTIONS_MAX); "
+                                          "lower qmax or check the cell",
+                                          (long long)TSCT_REFLECTIONS_MAX, p->qmax);
+                }
                 if (list->count == cap) {
                     cap *= 2;
                     tsct_reflection *n2 = realloc(list->items, (size_t)cap * sizeof *n2);

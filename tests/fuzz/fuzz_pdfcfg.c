@@ -1,84 +1,95 @@
 /* fuzz_pdfcfg.c - libFuzzer entry point for the PDFgetX3 configuration reader
- * (tsct_pdf_config_read, with it the composition parser). The input is written to a scratch
- * file, read as [DEFAULT] and as [DEFAULT] + [s]; whatever reads must pass or fail the checks
- * with a message, and the header of a configuration that passes must read back. Built and run by
- * tests/fuzz/run.sh, not by CMake. */
+ * (tsct_pdf_config_read, _check, _format). The input is written to a scratch .cfg file and
+ * read with the [DEFAULT] section, then a named section; a configuration that passes the
+ * check is formatted, and the formatted block must read back and format to the same text.
+ * Its composition and r grid then plan a PDF over a synthetic Q grid (equally spaced or not,
+ * so both transforms are planned) and convert one pattern: the plan's limits (TSCT_PDF_R_MAX,
+ * TSCT_PDF_DIRECT_MAX) must refuse what would not fit, and G(r) must be finite. Built and run
+ * by tests/fuzz/run.sh. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_util.h"
 #include "tsct/composition.h"
 #include "tsct/pdf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void write_all(const char *path, const void *data, size_t size)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        __builtin_trap();
-    if (size && fwrite(data, 1, size, fp) != size)
-        __builtin_trap();
-    fclose(fp);
-}
+static tsct_pdf_config cfg, again;
+static char text[1 << 17], text2[1 << 17];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static tsct_pdf_config cfg, back;
-    static char text[1 << 17];
-    char path[64], path2[64];
-    snprintf(path, sizeof path, "/tmp/fuzz_pdfcfg_%d.cfg", (int)getpid());
-    snprintf(path2, sizeof path2, "/tmp/fuzz_pdfcfg_%d_back.cfg", (int)getpid());
-    write_all(path, data, size);
-    for (int pass = 0; pass < 2; pass++) {
-        tsct_error err = TSCT_ERROR_INIT;
-        tsct_pdf_config_init(&cfg);
-        tsct_status st = tsct_pdf_config_read(&cfg, path, pass ? "s" : NULL, &err);
-        if (st != TSCT_OK) {
-            if (!err.message[0])
-                __builtin_trap();
-            continue;
-        }
-        if (tsct_pdf_config_check(&cfg, &err) != TSCT_OK) {
-            if (!err.message[0])
-                __builtin_trap();
-            continue; /* not runnable: no header is written for it */
-        }
-        const double qs[3] = {0.0, 15.0, 30.0};
-        if (tsct_pdf_config_check_q(&cfg, qs, 3, "x", &err) != TSCT_OK && !err.message[0])
-            __builtin_trap();
-        int64_t n = tsct_pdf_config_format(&cfg, "fuzz", text, sizeof text);
-        if (n < 0 || (size_t)n >= sizeof text || text[n] != '\0')
-            __builtin_trap();
-        write_all(path2, text, (size_t)n);
-        tsct_error_clear(&err);
-        tsct_pdf_config_init(&back);
-        /* The header of what was read is itself a configuration with the same numbers. */
-        if (tsct_pdf_config_read(&back, path2, NULL, &err) != TSCT_OK ||
-            back.params.qmax != cfg.params.qmax || back.params.rpoly != cfg.params.rpoly ||
-            back.nbackgroundfile != cfg.nbackgroundfile)
-            __builtin_trap();
-    }
-    /* The composition parser on the raw bytes. */
-    char *formula = malloc(size + 1);
-    if (!formula)
-        return 0;
-    memcpy(formula, data, size);
-    formula[size] = '\0';
-    tsct_composition *c = NULL;
+    char path[4096];
+    fuzz_write_temp(path, sizeof path, ".cfg", data, size);
+    tsct_pdf_config_init(&cfg);
     tsct_error err = TSCT_ERROR_INIT;
-    if (tsct_composition_parse(&c, formula, &err) == TSCT_OK) {
-        if (!c || !(tsct_composition_atoms(c) > 0))
-            __builtin_trap();
-    } else if (c || !err.message[0]) {
+    tsct_status st = tsct_pdf_config_read(&cfg, path, size & 1 ? "sample" : NULL, &err);
+    FUZZ_CHECK_MESSAGE(st, err);
+    if (st != TSCT_OK)
+        return 0;
+    if (cfg.ninputfile < 0 || cfg.ninputfile > 64 || cfg.noutputtypes < 0 ||
+        cfg.noutputtypes > 4 || !memchr(cfg.composition, 0, sizeof cfg.composition))
         __builtin_trap();
+    tsct_error cerr = TSCT_ERROR_INIT;
+    st = tsct_pdf_config_check(&cfg, &cerr);
+    FUZZ_CHECK_MESSAGE(st, cerr);
+    int64_t len = tsct_pdf_config_format(&cfg, "fuzz", text, sizeof text);
+    if (len < 0 || len >= (int64_t)sizeof text || text[len] != '\0')
+        __builtin_trap();
+    if (st != TSCT_OK)
+        return 0;
+    fuzz_write_temp(path, sizeof path, ".cfg", (const uint8_t *)text, (size_t)len);
+    tsct_pdf_config_init(&again);
+    tsct_error rerr = TSCT_ERROR_INIT;
+    if (tsct_pdf_config_read(&again, path, NULL, &rerr) != TSCT_OK)
+        __builtin_trap();   /* what we write must read back */
+    int64_t len2 = tsct_pdf_config_format(&again, "fuzz", text2, sizeof text2);
+    if (len2 != len || memcmp(text, text2, (size_t)len) != 0)
+        __builtin_trap();
+
+    tsct_composition *comp = NULL;
+    tsct_error perr = TSCT_ERROR_INIT;
+    st = tsct_composition_parse(&comp, cfg.composition, &perr);
+    FUZZ_CHECK_MESSAGE(st, perr);
+    if (st != TSCT_OK)
+        return 0;
+    /* r points as the plan counts them; the largest grids are left to the plan's limit */
+    tsct_pdf_params p = cfg.params;
+    p.nthreads = 1;
+    double nr = (p.rmax - p.rmin) / p.rstep;
+    static double q[400], iq[400];
+    for (int i = 0; i < 400; i++) {
+        q[i] = 0.3 + 0.06 * i + (size & 2 ? 1e-4 * (i % 3) : 0.0);
+        iq[i] = 1.0 + 0.5 * i / 400.0;
     }
-    tsct_composition_destroy(c);
-    free(formula);
-    unlink(path);
-    unlink(path2);
+    if (!(nr < 2e5) && !(nr >= (double)TSCT_PDF_R_MAX)) {
+        tsct_composition_destroy(comp);
+        return 0;
+    }
+    tsct_pdf_plan *plan = NULL;
+    tsct_error lerr = TSCT_ERROR_INIT;
+    st = tsct_pdf_plan_create(&p, comp, q, 400, &plan, &lerr);
+    FUZZ_CHECK_MESSAGE(st, lerr);
+    if (st == TSCT_OK) {
+        int64_t n = tsct_pdf_plan_nr(plan);
+        if (n < 1 || n > TSCT_PDF_R_MAX)
+            __builtin_trap();
+        double *g = malloc((size_t)n * sizeof *g);
+        static double sq[400], fq[400];
+        double alpha = 0;
+        tsct_error xerr = TSCT_ERROR_INIT;
+        st = tsct_pdf_execute_one(plan, iq, sq, fq, g, &alpha, &xerr);
+        FUZZ_CHECK_MESSAGE(st, xerr);
+        for (int64_t j = 0; st == TSCT_OK && j < n; j++)
+            if (!isfinite(g[j]))
+                __builtin_trap();
+        free(g);
+    }
+    tsct_pdf_plan_destroy(plan);
+    tsct_composition_destroy(comp);
     return 0;
 }
