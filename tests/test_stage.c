@@ -124,6 +124,20 @@ static float *read_all(const char *path, const char *dset, int64_t *n)
     return v;
 }
 
+/* The text file at path is exactly `expect`. */
+static void check_text(const char *path, const char *expect)
+{
+    size_t size = 0;
+    char *text = (char *)tsct_test_slurp(path, &size);
+    if (text)
+        text[size] = '\0';
+    CHECK_MSG(text && strcmp(text, expect) == 0, "%s:\n%s", path, text ? text : "(none)");
+    free(text);
+}
+
+/* Map A above 0.5: the blocks and the speck. */
+static const tsct_stage_threshold above_half = {TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
+
 /* An attribute of /entry/process/STEP. */
 static void process_attr(const char *path, const char *step, const char *name, char *buf,
                          size_t size)
@@ -246,7 +260,7 @@ static void test_stage_region(void)
     p.kind = TSCT_REGION_MAP;
     p.map = "A";
     p.map_time = 1;
-    p.threshold = (tsct_stage_threshold){TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
+    p.threshold = above_half;
     CHECK_OK(tsct_stage_region(path, &p, NULL, &rep, &err), &err);
     CHECK_MSG(rep.units == 20, "%lld voxels", (long long)rep.units);
     p.name = "empty";
@@ -259,14 +273,14 @@ static void test_stage_region(void)
  * Counts of map A above 0.5: 9 + 4 then 16 + 4 voxels; the table's rows exactly; the masks. */
 static void test_stage_coverage(void)
 {
-    char path[4096], tpath[4096];
+    char path[4096], tpath[4096], expect[8192];
     path_in(path, sizeof path, "coverage.h5");
     path_in(tpath, sizeof tpath, "coverage.csv");
     make_container(path);
     tsct_error err = TSCT_ERROR_INIT;
     tsct_coverage_params p = TSCT_COVERAGE_PARAMS_DEFAULT;
     p.map = "A";
-    p.threshold = (tsct_stage_threshold){TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
+    p.threshold = above_half;
     p.masks = 1;
     p.difference = 0;
     p.table = fopen(tpath, "w");
@@ -274,18 +288,10 @@ static void test_stage_coverage(void)
     CHECK_OK(tsct_stage_coverage(path, &p, NULL, &rep, &err), &err);
     fclose(p.table);
     CHECK(rep.ran == 1 && rep.units == NT);
-    size_t size = 0;
-    char *text = (char *)tsct_test_slurp(tpath, &size);
-    if (text)
-        text[size] = '\0';
-    const char *want = "# tsct coverage of A in %s, threshold 0.5 (abs:0.5, time step 0)\n"
-                       "time_step,slice,voxels,fraction_of_initial\n"
-                       "0,0,13,1.000000\n"
-                       "1,0,20,1.538462\n";
-    char expect[8192];
-    snprintf(expect, sizeof expect, want, path);
-    CHECK_MSG(text && strcmp(text, expect) == 0, "table:\n%s", text ? text : "(none)");
-    free(text);
+    snprintf(expect, sizeof expect, "# tsct coverage of A in %s, threshold 0.5 (abs:0.5, time "
+             "step 0)\ntime_step,slice,voxels,fraction_of_initial\n0,0,13,1.000000\n"
+             "1,0,20,1.538462\n", path);
+    check_text(tpath, expect);
     int64_t n = 0;
     float *mask = read_all(path, TSCT_PATH_MAPS "/A_mask", &n);
     float *diff = read_all(path, TSCT_PATH_MAPS "/A_diff", &n);
@@ -314,22 +320,17 @@ static void test_stage_particles(void)
     tsct_error err = TSCT_ERROR_INIT;
     tsct_particles_params p = TSCT_PARTICLES_PARAMS_DEFAULT;
     p.map = "A";
-    p.threshold = (tsct_stage_threshold){TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
+    p.threshold = above_half;
     p.min_size = 5;
     p.table = fopen(tpath, "w");
     tsct_stage_report rep;
     CHECK_OK(tsct_stage_particles(path, &p, NULL, &rep, &err), &err);
     fclose(p.table);
     CHECK(rep.ran == 1 && rep.units == 2);
-    size_t size = 0;
-    char *text = (char *)tsct_test_slurp(tpath, &size);
-    if (text)
-        text[size] = '\0';
     char expect[512];
     snprintf(expect, sizeof expect, "t,z,label,voxels,equivalent_diameter_voxels\n"
              "0,0,1,9,%.3f\n1,0,1,16,%.3f\n", 2 * sqrt(9 / M_PI), 2 * sqrt(16 / M_PI));
-    CHECK_MSG(text && strcmp(text, expect) == 0, "table:\n%s", text ? text : "(none)");
-    free(text);
+    check_text(tpath, expect);
     int64_t n = 0;
     float *labels = read_all(path, TSCT_PATH_MAPS "/A_particles", &n);
     float *depth = read_all(path, TSCT_PATH_MAPS "/A_depth", &n);
