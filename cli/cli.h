@@ -17,6 +17,7 @@
 #include "tsct/container.h"
 #include "tsct/log.h"
 #include "tsct/progress.h"
+#include "tsct/publish.h"
 #include "tsct/stage.h"
 #include "tsct/status.h"
 
@@ -116,6 +117,20 @@ int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const c
 /* The stage context of this command: its threads, log, progress, incremental flag
  * (skip_current) and command line (include/tsct/stage.h). Valid while cli is. */
 struct tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli);
+
+/* A table a stage writes (tsct coverage, tsct particles): to `fallback` (standard output, or
+ * NULL for none) when path is NULL, else to a file published only if the command succeeds.
+ * open: TSCT_ERR_EXISTS and the write rule's errors (tsct_publish_fopen). close: publishes
+ * when st is TSCT_OK (returning a write error), removes the partial file otherwise, and
+ * returns st. */
+typedef struct tsct_cli_table {
+    FILE *f;
+    tsct_publish pub;
+    int file;
+} tsct_cli_table;
+tsct_status tsct_cli_table_open(tsct_cli_table *t, const char *path, FILE *fallback,
+                                tsct_error *err);
+tsct_status tsct_cli_table_close(tsct_cli_table *t, tsct_status st, tsct_error *err);
 
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);

@@ -1,13 +1,10 @@
 /* cmd_fit.c - `tsct fit peak`: single-peak (or few-peak) fits per voxel or per time step.
  *
- * Voxel mode fits every voxel pattern of /entry/recon (x = q) or /entry/pdf (x = r) inside a
- * mask, one voxel row at a time (read a row [nx][nc], fit its voxels in parallel through
- * tsct_fit_execute_many, write the rows of the results) inside a resumable step, and publishes
- * /entry/fits/NAME/{parameters,esd,rwp,redchi2,status} (and, with --maps, plain maps of chosen
- * parameters in /entry/maps). Series mode fits a [nt][nx] dataset (a region's pattern or PDF)
+ * Voxel mode is the fit stage (tsct_stage_fit, lib/stage/stage_fit.c): every voxel pattern
+ * of /entry/recon (x = q) or /entry/pdf (x = r) inside a mask, into /entry/fits/NAME. Series
+ * mode fits a [nt][nx] dataset (a region's pattern or PDF)
  * or text patterns, one fit per time step or file, into a CSV table.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,10 +14,8 @@
 #include "cli.h"
 #include "tsct/container.h"
 #include "tsct/fit.h"
-#include "tsct/maps.h"
 #include "tsct/pattern.h"
 #include "tsct/publish.h"
-#include "tsct/threads.h"
 
 const char tsct_usage_fit[] =
     "usage: tsct fit peak EXP.h5 --window A:B --peak SPEC... --name NAME [options]\n"
@@ -77,6 +72,22 @@ struct fit_opts {
     tsct_fit_params params;
 };
 
+/* --window A:B, A < B. */
+static int parse_window(tsct_cli *cli, const char *arg, struct fit_opts *o)
+{
+    const char *colon = strchr(arg, ':');
+    char a[64], b[64];
+    if (!colon || colon - arg >= 64 || strlen(colon + 1) >= 64)
+        return tsct_cli_usage_error(cli, "--window expects A:B, got '%s'", arg);
+    snprintf(a, sizeof a, "%.*s", (int)(colon - arg), arg);
+    snprintf(b, sizeof b, "%s", colon + 1);
+    if (tsct_cli_parse_double(a, &o->xmin) || tsct_cli_parse_double(b, &o->xmax) ||
+        !(o->xmin < o->xmax))
+        return tsct_cli_usage_error(cli, "--window expects A:B with A < B, got '%s'", arg);
+    o->have_window = 1;
+    return 0;
+}
+
 static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
 {
     enum { O_MAXITER = 256, O_FTOL, O_XTOL, O_GTOL, O_MAPS, O_SERIES };
@@ -105,20 +116,10 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
         double v;
         int64_t iv;
         switch (ch) {
-        case 'w': {
-            char *colon = strchr(optarg, ':');
-            char a[64], b[64];
-            if (!colon || colon - optarg >= 64 || strlen(colon + 1) >= 64)
-                return tsct_cli_usage_error(cli, "--window expects A:B, got '%s'", optarg);
-            snprintf(a, sizeof a, "%.*s", (int)(colon - optarg), optarg);
-            snprintf(b, sizeof b, "%s", colon + 1);
-            if (tsct_cli_parse_double(a, &o->xmin) || tsct_cli_parse_double(b, &o->xmax) ||
-                !(o->xmin < o->xmax))
-                return tsct_cli_usage_error(cli, "--window expects A:B with A < B, got '%s'",
-                                            optarg);
-            o->have_window = 1;
+        case 'w':
+            if (parse_window(cli, optarg, o))
+                return TSCT_EXIT_USAGE;
             break;
-        }
         case 'p':
             if (npeaks == TSCT_FIT_MAX_PEAKS)
                 return tsct_cli_usage_error(cli, "at most %d peaks", TSCT_FIT_MAX_PEAKS);
@@ -194,416 +195,32 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
         return tsct_cli_usage_error(cli, "missing --name NAME");
     if (!*o->name || strlen(o->name) > 48)
         return tsct_cli_usage_error(cli, "--name must be 1..48 characters");
-    for (const char *c = o->name; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_')
-            return tsct_cli_usage_error(cli, "--name may hold letters, digits and '_', got '%s'",
-                                        o->name);
+    if (!tsct_stage_name_valid(o->name, 48, "_"))
+        return tsct_cli_usage_error(cli, "--name may hold letters, digits and '_', got '%s'",
+                                    o->name);
     if (o->output)
         return tsct_cli_usage_error(cli, "-o is for --series tables");
     return 0;
 }
 
-/* Index of name in the comma list `names`, or -1. */
-static int name_index(const char *names, const char *name, size_t len)
+/* ---- voxel mode: the fit stage ---------------------------------------------------------- */
+
+static int run_voxels(tsct_cli *cli, const char *container, const struct fit_opts *o)
 {
-    int i = 0;
-    for (const char *p = names; *p; i++) {
-        size_t l = strcspn(p, ",");
-        if (l == len && strncmp(p, name, len) == 0)
-            return i;
-        p += l + (p[l] == ',');
-    }
-    return -1;
-}
-
-/* ---- voxel mode ------------------------------------------------------------------------- */
-
-#define FIT_OUT_FIXED 5  /* parameters, esd, rwp, redchi2, status */
-
-struct voxel_run {
-    tsct_container *c;
-    tsct_dataset *src, *recon, *mask;
-    tsct_dataset *out[FIT_OUT_FIXED + TSCT_FIT_MAX_PARAMS];
-    int map_param[TSCT_FIT_MAX_PARAMS], nmaps;
-    int64_t shape[8], mshape[8];
-    tsct_map_plan *total;   /* `tsct map --total`: the sum of /entry/recon over q */
-    int64_t nq;             /* channels of /entry/recon */
-    int64_t win_first, win_n;  /* the fit window's channels */
-    float *row, *trow, *mrow, *par, *esd, *rwp, *rc, *stat, *mapbuf;
-    uint8_t *vmask;
-};
-
-/* The totals of voxel row (t, z, y) of /entry/recon into v->mrow (v->row already holds it when
- * recon is the source). */
-static tsct_status row_totals(struct voxel_run *v, const int64_t *lead, tsct_error *err)
-{
-    const float *r = v->row;
-    if (v->recon != v->src) {
-        TSCT_TRY(tsct_dataset_read_row(v->recon, lead, v->trow, err));
-        r = v->trow;
-    }
-    tsct_map_plan_apply(v->total, r, v->shape[3], v->nq, 1, v->mrow);
-    return TSCT_OK;
-}
-
-/* The largest total intensity of a voxel in the volume. */
-static tsct_status max_total(struct voxel_run *v, double *out, tsct_error *err)
-{
-    double m = 0;
-    for (int64_t r = 0; r < v->shape[0] * v->shape[1] * v->shape[2]; r++) {
-        int64_t lead[3] = {r / (v->shape[1] * v->shape[2]), r / v->shape[2] % v->shape[1],
-                           r % v->shape[2]};
-        if (v->recon == v->src)
-            TSCT_TRY(tsct_dataset_read_row(v->src, lead, v->row, err));
-        TSCT_TRY(row_totals(v, lead, err));
-        for (int64_t x = 0; x < v->shape[3]; x++)
-            if (isfinite(v->mrow[x]) && v->mrow[x] > m)
-                m = v->mrow[x];
-    }
-    *out = m;
-    return TSCT_OK;
-}
-
-/* The mask of voxel row (t, z, y) into vmask[nx] (v->row holds the source row); the count of
- * set voxels in *n. */
-static tsct_status row_mask(struct voxel_run *v, const int64_t *lead, double cut,
-                            int64_t *n, tsct_error *err)
-{
-    const int64_t nx = v->shape[3];
-    if (v->mask) {
-        int64_t ml[3] = {v->mshape[0] == 1 ? 0 : lead[0], lead[1], lead[2]};
-        TSCT_TRY(tsct_dataset_read_row(v->mask, ml, v->mrow, err));
-        for (int64_t x = 0; x < nx; x++)
-            v->vmask[x] = isfinite(v->mrow[x]) && v->mrow[x] > 0;
-    } else if (v->recon) {
-        TSCT_TRY(row_totals(v, lead, err));
-        for (int64_t x = 0; x < nx; x++)
-            v->vmask[x] = isfinite(v->mrow[x]) && v->mrow[x] > 0 && v->mrow[x] >= cut;
-    } else {
-        /* No intensity to threshold (a PDF without /entry/recon): voxels with finite data in
-         * the window. */
-        for (int64_t x = 0; x < nx; x++) {
-            const float *w = v->row + x * v->shape[4] + v->win_first;
-            v->vmask[x] = 1;
-            for (int64_t i = 0; i < v->win_n; i++)
-                v->vmask[x] &= isfinite(w[i]) != 0;
-        }
-    }
-    *n = 0;
-    for (int64_t x = 0; x < nx; x++)
-        *n += v->vmask[x];
-    return TSCT_OK;
-}
-
-static int run_voxels(tsct_cli *cli, const char *path, struct fit_opts *o)
-{
+    tsct_fit_voxels_params p = TSCT_FIT_VOXELS_PARAMS_DEFAULT;
+    p.name = o->name;
+    p.model = &o->model;
+    p.fit = o->params;
+    p.source = strcmp(o->source, "pdf") == 0 ? TSCT_FIT_SOURCE_PDF : TSCT_FIT_SOURCE_RECON;
+    p.threshold = o->threshold;
+    p.mask_map = o->mask_map;
+    p.maps = o->maps;
     tsct_error err = TSCT_ERROR_INIT;
-    struct voxel_run v;
-    memset(&v, 0, sizeof v);
-    tsct_step *step = NULL;
-    tsct_fit_plan *plan = NULL;
-    tsct_fit_workspace *ws = NULL;
-    double *xaxis = NULL;
-    int64_t nc = 0, counts[4] = {0}, total_counts[4] = {0};
-    const int pdf = strcmp(o->source, "pdf") == 0;
-    const char *src_path = pdf ? TSCT_PATH_PDF : TSCT_PATH_RECON;
-    const char *axis_path = pdf ? TSCT_PATH_PDF_R : TSCT_PATH_RECON_Q;
-    char mask_text[512] = "", fingerprint[6144], dpath[256], *stamps = NULL;
-    tsct_cli_guard_file(path);
-    tsct_status st = tsct_container_open(path, TSCT_OPEN_WRITE, &v.c, &err);
-    if (st == TSCT_OK)
-        st = tsct_dataset_open(v.c, src_path, &v.src, &err);
-    if (st == TSCT_OK)
-        st = tsct_container_read_vector(v.c, axis_path, &xaxis, &nc, &err);
-    if (st == TSCT_OK && (tsct_dataset_shape(v.src, v.shape) != 5 || v.shape[4] != nc))
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, src_path, -1,
-                            "expected [nt][nz][ny][nx][%lld] (the length of %s)", (long long)nc,
-                            axis_path);
-    if (st == TSCT_OK) {
-        st = tsct_fit_plan_create(&o->model, &o->params, xaxis, nc, &plan, &err);
-        if (st != TSCT_OK)
-            tsct_error_set_file(&err, path);
-    }
-    const int64_t nt = v.shape[0], nz = v.shape[1], ny = v.shape[2], nx = v.shape[3];
-    const int k = plan ? tsct_fit_plan_nparams(plan) : 0;
-    if (plan)
-        tsct_fit_plan_window(plan, &v.win_first, &v.win_n);
-    /* One workspace slot for every thread the plan may use. */
-    if (st == TSCT_OK)
-        st = tsct_fit_workspace_create(plan, tsct_threads_resolve(o->params.nthreads), &ws, &err);
-    /* Which parameters become maps. */
-    if (st == TSCT_OK && o->maps) {
-        const char *names = tsct_fit_plan_names(plan);
-        if (strcmp(o->maps, "all") == 0) {
-            for (int j = 0; j < k; j++)
-                v.map_param[v.nmaps++] = j;
-        } else {
-            for (const char *p = o->maps; *p && st == TSCT_OK;) {
-                size_t l = strcspn(p, ",");
-                int j = name_index(names, p, l);
-                if (j < 0)
-                    st = tsct_error_set(&err, TSCT_ERR_VALUE, NULL, "--maps", -1,
-                                        "no parameter \"%.*s\": the model has %s", (int)l, p,
-                                        names);
-                else if (v.nmaps < TSCT_FIT_MAX_PARAMS)
-                    v.map_param[v.nmaps++] = j;
-                p += l + (p[l] == ',');
-            }
-        }
-    }
-    /* The mask: a map, or the total intensity of /entry/recon against the largest. */
-    double cut = 0;
-    if (st == TSCT_OK && o->mask_map) {
-        snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, o->mask_map);
-        st = tsct_dataset_open(v.c, dpath, &v.mask, &err);
-        if (st == TSCT_OK && (tsct_dataset_shape(v.mask, v.mshape) != 4 ||
-                              (v.mshape[0] != nt && v.mshape[0] != 1) || v.mshape[1] != nz ||
-                              v.mshape[2] != ny || v.mshape[3] != nx))
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, dpath, -1,
-                                "the mask map must be [nt or 1][%lld][%lld][%lld] like %s",
-                                (long long)nz, (long long)ny, (long long)nx, src_path);
-        snprintf(mask_text, sizeof mask_text, "voxels where %s > 0", dpath);
-    } else if (st == TSCT_OK) {
-        if (!pdf)
-            v.recon = v.src;
-        else if (tsct_container_exists(v.c, TSCT_PATH_RECON)) {
-            int64_t rs[8];
-            st = tsct_dataset_open(v.c, TSCT_PATH_RECON, &v.recon, &err);
-            if (st == TSCT_OK && (tsct_dataset_shape(v.recon, rs) != 5 || rs[0] != nt ||
-                                  rs[1] != nz || rs[2] != ny || rs[3] != nx))
-                st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON, -1,
-                                    "voxel grid differs from %s", src_path);
-        }
-    }
-    /* The total-intensity map of `tsct map --total` on /entry/recon's q axis. */
-    double *qaxis = NULL;
-    if (st == TSCT_OK && v.recon) {
-        tsct_map_def def;
-        memset(&def, 0, sizeof def);
-        snprintf(def.name, sizeof def.name, "total");
-        def.kind = TSCT_MAP_TOTAL;
-        if (v.recon == v.src) {
-            v.nq = nc;
-            st = tsct_map_plan_create(&def, xaxis, nc, &v.total, &err);
-        } else {
-            int64_t rs[8];
-            tsct_dataset_shape(v.recon, rs);
-            st = tsct_container_read_vector(v.c, TSCT_PATH_RECON_Q, &qaxis, &v.nq, &err);
-            if (st == TSCT_OK && v.nq != rs[4])
-                st = tsct_error_set(&err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON_Q, -1,
-                                    "%lld q values for %lld channels", (long long)v.nq,
-                                    (long long)rs[4]);
-            if (st == TSCT_OK)
-                st = tsct_map_plan_create(&def, qaxis, v.nq, &v.total, &err);
-        }
-        free(qaxis);
-    }
-    const int64_t width = v.nq > 0 ? v.nq : 1;
-    if (st == TSCT_OK) {
-        v.row = malloc((size_t)(nx * nc) * sizeof *v.row);
-        v.trow = malloc((size_t)(nx * width) * sizeof *v.trow);
-        v.mrow = malloc((size_t)nx * sizeof *v.mrow);
-        v.vmask = malloc((size_t)nx);
-        v.par = malloc((size_t)(nx * k) * sizeof *v.par);
-        v.esd = malloc((size_t)(nx * k) * sizeof *v.esd);
-        v.rwp = malloc((size_t)nx * 4 * sizeof *v.rwp);
-        if (!v.row || !v.trow || !v.mrow || !v.vmask || !v.par || !v.esd || !v.rwp)
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, path, NULL, -1, "row buffers");
-        else
-            v.rc = v.rwp + nx, v.stat = v.rwp + 2 * nx, v.mapbuf = v.rwp + 3 * nx;
-    }
-    if (st == TSCT_OK && !v.mask && v.recon) {
-        double vmax = 0;
-        st = max_total(&v, &vmax, &err);
-        cut = o->threshold * vmax;
-        snprintf(mask_text, sizeof mask_text,
-                 "voxels whose total intensity (sum of /entry/recon/data over q) is >= %g x the "
-                 "largest (%.6g)", o->threshold, vmax);
-    } else if (st == TSCT_OK && !v.mask) {
-        snprintf(mask_text, sizeof mask_text, "every voxel with finite data in the window");
-    }
-    /* An empty mask is an error before any work. */
-    int64_t nmask = 0;
-    for (int64_t r = 0; st == TSCT_OK && r < nt * nz * ny && nmask == 0; r++) {
-        int64_t lead[3] = {r / (nz * ny), r / ny % nz, r % ny}, n = 0;
-        if (!v.mask && (v.recon == v.src || !v.recon))
-            st = tsct_dataset_read_row(v.src, lead, v.row, &err);
-        if (st == TSCT_OK)
-            st = row_mask(&v, lead, cut, &n, &err);
-        nmask += n;
-    }
-    if (st == TSCT_OK && nmask == 0)
-        st = tsct_error_set(&err, TSCT_ERR_VALUE, path, o->mask_map ? dpath : "mask", -1,
-                            "the mask is empty: no voxel of %s", mask_text);
-
-    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
-    if (st == TSCT_OK) {
-        char settings[4096];
-        snprintf(settings, sizeof settings,
-                 "source=%s shape=%lldx%lldx%lldx%lld mask=%s cut=%.17g maps=%s model=%s",
-                 src_path, (long long)nz, (long long)ny, (long long)nx, (long long)nc,
-                 mask_text, cut, o->maps ? o->maps : "", tsct_fit_plan_describe(plan));
-        snprintf(fingerprint, sizeof fingerprint, "nt=%lld %s", (long long)nt, settings);
-        char stepname[64], first[300];
-        snprintf(stepname, sizeof stepname, "fit_%s", o->name);
-        for (char *p = stepname; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        /* What the fits read: the data, and the recon or map the mask comes from. */
-        const char *inputs[3] = {src_path, NULL, NULL};
-        if (v.mask)
-            inputs[1] = dpath;
-        else if (v.recon && v.recon != v.src)
-            inputs[1] = TSCT_PATH_RECON;
-        snprintf(first, sizeof first, "%s/%s/parameters", TSCT_PATH_FITS, o->name);
-        t0 = tsct_cli_keep_time_steps(cli, v.c, stepname, settings, inputs, first, nt, &stamps,
-                                      fingerprint, sizeof fingerprint);
-        if (t0 == nt)
-            goto done;
-        tsct_step_info info = {stepname, cli->command_line, tsct_fit_plan_describe(plan),
-                               fingerprint, (nt - t0) * nz * ny, settings, stamps, t0};
-        st = tsct_step_begin(v.c, &info, &cli->log, &step, &err);
-    }
-    static const char *const out_names[FIT_OUT_FIXED] = {"parameters", "esd", "rwp", "redchi2",
-                                                          "status"};
-    for (int i = 0; st == TSCT_OK && i < FIT_OUT_FIXED + v.nmaps; i++) {
-        const int rank = i < 2 ? 5 : 4;
-        int64_t sh[5] = {nt - t0, nz, ny, nx, k};
-        tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
-        if (i < FIT_OUT_FIXED) {
-            snprintf(dpath, sizeof dpath, "%s/%s/%s", TSCT_PATH_FITS, o->name, out_names[i]);
-        } else {
-            const char *names = tsct_fit_plan_names(plan);
-            int j = v.map_param[i - FIT_OUT_FIXED];
-            for (int s = 0; s < j; s++)
-                names += strcspn(names, ",") + 1;
-            snprintf(dpath, sizeof dpath, "%s/%s_%.*s", TSCT_PATH_MAPS, o->name,
-                     (int)strcspn(names, ","), names);
-        }
-        st = tsct_step_dataset(step, dpath, rank, sh, t0 > 0 ? t0 : -1, &dp, &v.out[i], &err);
-        char text[3072];
-        if (st == TSCT_OK && i < 2)
-            st = tsct_dataset_set_attr_string(v.out[i], "parameters", tsct_fit_plan_names(plan),
-                                              &err);
-        if (st == TSCT_OK && i == 0)
-            st = tsct_dataset_set_attr_string(v.out[i], "model", tsct_fit_plan_describe(plan),
-                                              &err);
-        if (st == TSCT_OK && i == 0)
-            st = tsct_dataset_set_attr_string(v.out[i], "source", src_path, &err);
-        if (st == TSCT_OK && i == 0)
-            st = tsct_dataset_set_attr_string(v.out[i], "mask", mask_text, &err);
-        if (st == TSCT_OK && i == 1)
-            st = tsct_dataset_set_attr_string(
-                v.out[i], "definition",
-                "sqrt(diag((J^T J)^-1)) x sqrt(reduced chi2) over the free parameters; 0 for "
-                "fixed ones; NaN when J^T J is singular", &err);
-        if (st == TSCT_OK && i == 2)
-            st = tsct_dataset_set_attr_string(v.out[i], "definition",
-                                              "R_wp = sqrt(sum (y - f)^2 / sum y^2) over the "
-                                              "window", &err);
-        if (st == TSCT_OK && i == 3)
-            st = tsct_dataset_set_attr_string(v.out[i], "definition",
-                                              "chi2 / (points in the window - free parameters)",
-                                              &err);
-        if (st == TSCT_OK && i == 4)
-            st = tsct_dataset_set_attr_string(v.out[i], "codes",
-                                              "0 converged, 1 converged with a parameter on a "
-                                              "bound, 2 not converged (iteration limit), 3 "
-                                              "failed (non-finite data in the window), NaN "
-                                              "outside the mask", &err);
-        if (st == TSCT_OK && i >= FIT_OUT_FIXED) {
-            snprintf(text, sizeof text, "parameter %s of the peak fit /entry/fits/%s (%s) of %s",
-                     dpath + strlen(TSCT_PATH_MAPS) + 2 + strlen(o->name), o->name,
-                     tsct_fit_plan_describe(plan), mask_text);
-            st = tsct_dataset_set_attr_string(v.out[i], "method", text, &err);
-        }
-    }
-
-    tsct_progress progress;
-    const int64_t nrows = (nt - t0) * nz * ny;
-    if (st == TSCT_OK)
-        tsct_progress_begin(&progress, &cli->progress, "fit voxel rows", nrows,
-                            tsct_step_done_count(step));
-    int64_t batch_first = -1, batch_n = 0;
-    double last_mark = tsct_clock();
-    for (int64_t r = 0; st == TSCT_OK && r < nrows; r++) {
-        if (tsct_step_is_done(step, r))
-            continue;
-        int64_t lead[3] = {t0 + r / (nz * ny), r / ny % nz, r % ny}, n = 0;
-        st = tsct_dataset_read_row(v.src, lead, v.row, &err);
-        if (st == TSCT_OK)
-            st = row_mask(&v, lead, cut, &n, &err);
-        if (st != TSCT_OK)
-            break;
-        tsct_fit_execute_many(plan, v.row, nx, nc, v.vmask, ws, v.par, v.esd, v.rwp, v.rc,
-                              v.stat, counts);
-        for (int s = 0; s < 4; s++)
-            total_counts[s] += counts[s];
-        float *bufs[FIT_OUT_FIXED] = {v.par, v.esd, v.rwp, v.rc, v.stat};
-        lead[0] -= t0; /* the staged time step */
-        for (int i = 0; st == TSCT_OK && i < FIT_OUT_FIXED + v.nmaps; i++) {
-            if (i >= FIT_OUT_FIXED) {
-                const int j = v.map_param[i - FIT_OUT_FIXED];
-                for (int64_t x = 0; x < nx; x++)
-                    v.mapbuf[x] = v.par[x * k + j];
-            }
-            st = tsct_dataset_write_row(v.out[i], lead, i < FIT_OUT_FIXED ? bufs[i] : v.mapbuf,
-                                        &err);
-        }
-        if (st != TSCT_OK)
-            break;
-        if (batch_n && batch_first + batch_n != r) {
-            st = tsct_step_mark_done(step, batch_first, batch_n, &err);
-            batch_n = 0;
-        }
-        if (!batch_n)
-            batch_first = r;
-        batch_n++;
-        const double now = tsct_clock();
-        if (st == TSCT_OK && now - last_mark > 1.0) {
-            st = tsct_step_mark_done(step, batch_first, batch_n, &err);
-            batch_n = 0;
-            last_mark = now;
-        }
-        tsct_progress_add(&progress, 1);
-    }
-    if (st == TSCT_OK && batch_n)
-        st = tsct_step_mark_done(step, batch_first, batch_n, &err);
-    if (st == TSCT_OK) {
-        tsct_progress_end(&progress);
-        for (int i = 0; i < FIT_OUT_FIXED + v.nmaps; i++) {
-            tsct_dataset_close(v.out[i]);
-            v.out[i] = NULL;
-        }
-        st = tsct_step_commit(step, &err);
-        step = NULL;
-    }
-    if (st == TSCT_OK)
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO,
-                     "%s: /entry/fits/%s, %d parameters (%s); this run: %lld converged, %lld on "
-                     "a bound, %lld not converged, %lld failed", path, o->name, k,
-                     tsct_fit_plan_names(plan), (long long)total_counts[0],
-                     (long long)total_counts[1], (long long)total_counts[2],
-                     (long long)total_counts[3]);
-done:
-    for (int i = 0; i < FIT_OUT_FIXED + TSCT_FIT_MAX_PARAMS; i++)
-        tsct_dataset_close(v.out[i]);
-    tsct_step_close(step);
-    free(stamps);
-    if (v.recon != v.src)
-        tsct_dataset_close(v.recon);
-    tsct_dataset_close(v.src);
-    tsct_dataset_close(v.mask);
-    tsct_map_plan_destroy(v.total);
-    if (st == TSCT_OK)
-        st = tsct_container_close(v.c, &err);
-    else
-        tsct_container_close(v.c, NULL);
-    tsct_fit_workspace_destroy(ws);
-    tsct_fit_plan_destroy(plan);
-    free(xaxis);
-    free(v.row), free(v.trow), free(v.mrow), free(v.vmask), free(v.par), free(v.esd);
-    free(v.rwp);
-    return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
+    tsct_cli_guard_file(container);
+    if (tsct_stage_fit(container, &p, &ctx, NULL, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    return TSCT_EXIT_OK;
 }
 
 /* ---- series mode ------------------------------------------------------------------------ */

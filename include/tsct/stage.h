@@ -33,9 +33,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tsct/container.h"
 #include "tsct/ini.h"
+#include "tsct/fit.h"
 #include "tsct/log.h"
 #include "tsct/pdf.h"
 #include "tsct/progress.h"
@@ -113,6 +115,10 @@ int64_t tsct_stage_keep_time_steps(const tsct_stage_ctx *ctx, tsct_container *c,
                                    const char *const *inputs, const char *output, int64_t nt,
                                    char **stamps, char **fingerprint);
 
+/* 1 when name is 1..max_len characters, each a letter, a digit or one of `also` (the names a
+ * stage puts in container paths: fits "_" and 48, regions "_-." and 63); 0 otherwise. */
+int tsct_stage_name_valid(const char *name, size_t max_len, const char *also);
+
 /* The beam's wavelength in A recorded in the container: the detector geometry's, else the
  * attribute "wavelength" (m) of /entry/scan (the simulator's pattern level); 0 if neither. */
 double tsct_stage_wavelength(tsct_container *c);
@@ -129,10 +135,39 @@ tsct_status tsct_stage_batch_add(tsct_step *step, tsct_stage_batch *b, int64_t u
                                  tsct_error *err);
 tsct_status tsct_stage_batch_flush(tsct_step *step, tsct_stage_batch *b, tsct_error *err);
 
-/* The sample: voxels whose pattern's total intensity exceeds `fraction` of the largest total
- * in the volume [nt][nz][ny][nx][nq] of dataset d (NaN totals are not sample). One streaming
- * pass for the largest total: *max_total. */
+/* The sample: voxels whose pattern's total intensity (the sum over its channels) is at least
+ * a fraction of the largest total in the volume (NaN totals are not sample).
+ *
+ * tsct_stage_max_total: the largest total of the volume [nt][nz][ny][nx][nq] of dataset d,
+ * in one streaming pass (0 when no total is positive and finite). Errors: TSCT_ERR_SHAPE (d
+ * not 5-D), TSCT_ERR_NOMEM, those of the reader.
+ *
+ * tsct_stage_sample_mask: mask[x] = 1 where the total of pattern x of row [nx][nq] is finite,
+ * positive and >= cut (cut = fraction x the largest total), 0 elsewhere; returns the count.
+ * Totals are summed in double in channel order, so a caller that rounds them to float
+ * (a stored map) gets the same totals. Never fails; thread-safe. */
 tsct_status tsct_stage_max_total(tsct_dataset *d, double *max_total, tsct_error *err);
+int64_t tsct_stage_sample_mask(const float *row, int64_t nx, int64_t nq, double cut,
+                               uint8_t *mask);
+
+/* A threshold on a map's values, as the map stages (region, coverage, particles) take it:
+ * Otsu's (256 bins), an absolute value, or a fraction of a percentile of the values. */
+typedef enum {
+    TSCT_THRESHOLD_OTSU = 0,       /* Otsu's threshold of the values (tsct_maps_otsu) */
+    TSCT_THRESHOLD_ABSOLUTE,       /* value */
+    TSCT_THRESHOLD_PERCENTILE      /* fraction x the percentile-th percentile (0-100) */
+} tsct_threshold_rule;
+
+typedef struct tsct_stage_threshold {
+    tsct_threshold_rule rule;
+    double value;       /* ABSOLUTE */
+    double percentile;  /* PERCENTILE: 0-100 */
+    double fraction;    /* PERCENTILE: > 0 */
+} tsct_stage_threshold;
+
+#define TSCT_STAGE_THRESHOLD_OTSU {TSCT_THRESHOLD_OTSU, 0.0, 99.5, 1.0}
+/* F x the 99.5th percentile, the default of tsct region and tsct particles (F = 0.5) */
+#define TSCT_STAGE_THRESHOLD_P995(F) {TSCT_THRESHOLD_PERCENTILE, 0.0, 99.5, (F)}
 
 /* ---- sinogram -------------------------------------------------------------------------------
  * /entry/integrated/data [nt][nz][na][ns][nq] -> /entry/sinograms/data [nt][nz][na][ms][mq]
@@ -394,6 +429,147 @@ void tsct_stage_frames_path(const tsct_stage_frames *fd, int64_t t, char *buf, s
 /* Time steps whose frames exist, counted from 0 without gaps (a pattern without a time-step
  * field names one time step). */
 int64_t tsct_stage_frames_available(const tsct_stage_frames *fd);
+/* ---- fit: peak fits per voxel --------------------------------------------------------------
+ * /entry/recon/data (x = /entry/recon/q, 1/A) or /entry/pdf/G (x = /entry/pdf/r, A),
+ * [nt][nz][ny][nx][nc] -> /entry/fits/NAME/parameters and esd [nt][nz][ny][nx][k] (attribute
+ * "parameters" names the k values), rwp, redchi2 and status [nt][nz][ny][nx] (0 converged,
+ * 1 converged with a parameter on a bound, 2 not converged, 3 failed; NaN outside the mask),
+ * and with `maps` plain maps /entry/maps/NAME_PARAMETER [nt][nz][ny][nx]. One unit of the
+ * step /entry/process/fit_name (lower case) is one voxel row; its voxels are fitted in
+ * parallel (tsct_fit_execute_many). docs/fit.md.
+ *
+ * The mask: voxels where /entry/maps/MASK_MAP ([nt or 1][nz][ny][nx]) is > 0; else the sample
+ * of /entry/recon (tsct_stage_sample_mask, with threshold x the largest total rounded to
+ * float as `tsct map --total` stores it); else (a PDF without /entry/recon) voxels with finite
+ * data in the window. An empty mask is an error before any work. */
+
+typedef enum { TSCT_FIT_SOURCE_RECON = 0, TSCT_FIT_SOURCE_PDF } tsct_fit_source;
+
+typedef struct tsct_fit_voxels_params {
+    const char *name;             /* /entry/fits/NAME: 1-48 letters, digits, '_' (required) */
+    const tsct_fit_model *model;  /* the peaks and background (required; fit.h) */
+    tsct_fit_params fit;          /* tolerances and iterations; nthreads is ctx's */
+    tsct_fit_source source;
+    double threshold;             /* the sample's fraction of the largest total, 0..1 */
+    const char *mask_map;         /* fit where /entry/maps/MASK_MAP > 0 (NULL: the sample) */
+    const char *maps;             /* parameters also stored as maps: "all" or a comma list
+                                     of names (area_1,position_1,...); NULL: none */
+} tsct_fit_voxels_params;
+
+#define TSCT_FIT_VOXELS_PARAMS_DEFAULT                                                        \
+    {NULL, NULL, TSCT_FIT_PARAMS_DEFAULT, TSCT_FIT_SOURCE_RECON, 0.05, NULL, NULL}
+
+/* Incremental runs keep the time steps whose source (and mask input) did not change.
+ * report->units: voxel rows fitted. Errors: TSCT_ERR_VALUE (name, threshold, a --maps name the
+ * model lacks, an empty mask), TSCT_ERR_SHAPE (source not 5-D or its axis of another length,
+ * a mask map or /entry/recon on another voxel grid), TSCT_ERR_NOT_FOUND (source, axis or mask
+ * map absent), those of tsct_fit_plan_create (the model against the axis), the container and
+ * steps. */
+tsct_status tsct_stage_fit(const char *container, const tsct_fit_voxels_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                           tsct_error *err);
+
+/* ---- region: the mean pattern of a region of voxels ------------------------------------------
+ * /entry/recon/data [nt][nz][ny][nx][nq] -> /entry/regions/NAME/pattern [nt][nq] (the mean
+ * over the region's voxels whose pattern is finite; NaN for a time step without one),
+ * /entry/regions/NAME/mask [nz][ny][nx] (1 inside, 0 outside), /entry/regions/NAME/q
+ * (1/A); attributes "definition" and "reduction". One step, /entry/process/region_name
+ * (lower case, other characters '_'), replaced whole. Optionally one text file per time step,
+ * XY_DIR/NAME_tNNNN.xy (q, mean), each published atomically. */
+
+typedef enum {
+    TSCT_REGION_CIRCLE = 0,  /* a disc in every slice: centre (dx, dy) voxels from the slice's
+                                centre, radius voxels */
+    TSCT_REGION_MAP,         /* /entry/maps/MAP at time step map_time above threshold */
+    TSCT_REGION_FILE         /* an image [ny][nx] (TIFF, EDF, npy; non-zero = inside) for
+                                every slice */
+} tsct_region_kind;
+
+typedef struct tsct_region_params {
+    const char *name;        /* 1-63 letters, digits, '_', '-', '.' (required) */
+    tsct_region_kind kind;
+    double dx, dy, radius;   /* CIRCLE: voxels, radius > 0 */
+    const char *map;         /* MAP: the map's name */
+    int64_t map_time;        /* MAP: its time step */
+    tsct_stage_threshold threshold; /* MAP: default 0.5 x its 99.5th percentile */
+    const char *file;        /* FILE: the image */
+    const char *xy_dir;      /* NULL: no text files */
+} tsct_region_params;
+
+#define TSCT_REGION_PARAMS_DEFAULT                                                            \
+    {NULL, TSCT_REGION_CIRCLE, 0.0, 0.0, 0.0, NULL, 0, TSCT_STAGE_THRESHOLD_P995(0.5), NULL, NULL}
+
+/* report->units: voxels in the region. Errors: TSCT_ERR_VALUE (name, radius, an empty
+ * region), TSCT_ERR_NOT_FOUND (the map), TSCT_ERR_SHAPE (recon not 5-D or its q of another
+ * length, a map or image not on the recon's voxel grid, map_time beyond the map), those of the
+ * image reader, the container, steps and publication of the text files. */
+tsct_status tsct_stage_region(const char *container, const tsct_region_params *params,
+                              const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                              tsct_error *err);
+
+/* ---- coverage: a phase's voxel count over time --------------------------------------------
+ * /entry/maps/MAP [nt][nz][ny][nx] thresholded per time step and slice with one threshold for
+ * the series (computed on time step threshold_time, so counts compare over time), optionally
+ * opened, closed (disks of radius open / close voxels) and rid of 8-connected components
+ * under min_size voxels; the voxels counted. Writes, through the step /entry/process/coverage
+ * (only when it writes a dataset): /entry/maps/MAP_mask (0/1) with `masks`, and with
+ * difference = REF >= 0, /entry/maps/MAP_diff = MAP minus its time step REF. The table goes to
+ * `table` (the caller's stream; NULL: none) as CSV, after a comment line: time_step, slice,
+ * voxels, fraction_of_initial (of the same slice at time step 0), and with the
+ * electrochemistry of tsct echem, capacity_mAh_g, voltage_V and half_cycle. */
+
+typedef struct tsct_coverage_params {
+    const char *map;                 /* the map's name (required) */
+    tsct_stage_threshold threshold;  /* default Otsu */
+    int64_t threshold_time;          /* >= 0; -1: the time step with the largest 99.5th
+                                        percentile (a phase absent at first) */
+    int64_t open, close;             /* radii, voxels (0: none) */
+    int64_t min_size;                /* voxels (0 or 1: none) */
+    int masks;                       /* 1: store MAP_mask */
+    int64_t difference;              /* the reference time step of MAP_diff (-1: none) */
+    FILE *table;                     /* where the CSV goes (NULL: nowhere) */
+} tsct_coverage_params;
+
+#define TSCT_COVERAGE_PARAMS_DEFAULT                                                          \
+    {NULL, TSCT_STAGE_THRESHOLD_OTSU, 0, 0, 0, 0, 0, -1, NULL}
+
+/* report->units: time steps x slices counted. Errors: TSCT_ERR_NOT_FOUND (the map),
+ * TSCT_ERR_SHAPE (not 4-D), TSCT_ERR_VALUE (threshold_time or difference beyond the map, a
+ * threshold that is not finite there, parameters out of range), TSCT_ERR_IO (the table), those
+ * of the container and steps. */
+tsct_status tsct_stage_coverage(const char *container, const tsct_coverage_params *params,
+                                const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                tsct_error *err);
+
+/* ---- particles: sizes and depth profiles ----------------------------------------------------
+ * /entry/maps/MAP [nt][nz][ny][nx] thresholded once for the series (the threshold over every
+ * time step), components under min_size voxels removed, 8-connected particles labelled per
+ * slice and time step -> /entry/maps/MAP_particles (labels 1, 2, ... per slice; 0 outside)
+ * and /entry/maps/MAP_depth (the Euclidean distance of each particle voxel to the nearest voxel
+ * outside, voxels: 1 for the outermost; tsct_maps_distance), through the step
+ * /entry/process/particles. The particle table (CSV t, z, label, voxels,
+ * equivalent_diameter_voxels) goes to `table`; with `parameter` (another map of the same
+ * shape), its mean over shells of depth [k, k + 1) voxels, k < shells, to `by_depth` (CSV t,
+ * shell, mean_depth_voxels, mean, sd, count). Streams are the caller's; NULL: none. */
+
+typedef struct tsct_particles_params {
+    const char *map;                 /* the phase map's name (required) */
+    tsct_stage_threshold threshold;  /* default 0.5 x the 99.5th percentile */
+    int64_t min_size;                /* smallest particle, voxels, >= 1 */
+    const char *parameter;           /* a map to average by depth (NULL: none) */
+    int64_t shells;                  /* >= 1 */
+    FILE *table, *by_depth;
+} tsct_particles_params;
+
+#define TSCT_PARTICLES_PARAMS_DEFAULT                                                         \
+    {NULL, TSCT_STAGE_THRESHOLD_P995(0.5), 4, NULL, 10, NULL, NULL}
+
+/* report->units: particles found. Errors: TSCT_ERR_NOT_FOUND (a map), TSCT_ERR_SHAPE (a map
+ * not 4-D, the parameter map of another shape), TSCT_ERR_VALUE (parameters out of range),
+ * TSCT_ERR_NOMEM, those of the container and steps. */
+tsct_status tsct_stage_particles(const char *container, const tsct_particles_params *params,
+                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                 tsct_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,14 +5,42 @@
  * These were the command line's until the stages moved into the library; their records are
  * byte for byte those the commands wrote, so a container made before the move reads as up to
  * date. */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stage_internal.h"
+#include "tsct/maps.h"
 #include "tsct/poni.h"
 #include "tsct/stage.h"
+
+const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx)
+{
+    static const tsct_stage_ctx defaults = TSCT_STAGE_CTX_DEFAULT;
+    return ctx ? ctx : &defaults;
+}
+
+tsct_stage_report *tsct__stage_report(tsct_stage_report *report, tsct_stage_report *local)
+{
+    tsct_stage_report *r = report ? report : local;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+tsct_status tsct__stage_commit_whole(tsct_step *step, tsct_status st, tsct_error *err)
+{
+    if (st == TSCT_OK)
+        st = tsct_step_mark_done(step, 0, 1, err);
+    if (st == TSCT_OK) {
+        st = tsct_step_commit(step, err);
+        step = NULL;
+    }
+    tsct_step_close(step);
+    return st;
+}
 
 void tsct_stage_settings_init(tsct_stage_settings *s)
 {
@@ -124,6 +152,16 @@ int64_t tsct_stage_keep_time_steps(const tsct_stage_ctx *ctx, tsct_container *c,
     return keep;
 }
 
+int tsct_stage_name_valid(const char *name, size_t max_len, const char *also)
+{
+    if (!name || !*name || strlen(name) > max_len)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(also, *p))
+            return 0;
+    return 1;
+}
+
 double tsct_stage_wavelength(tsct_container *c)
 {
     tsct_poni g;
@@ -194,4 +232,63 @@ tsct_status tsct_stage_max_total(tsct_dataset *d, double *max_total, tsct_error 
     free(row);
     *max_total = m;
     return st;
+}
+
+int64_t tsct_stage_sample_mask(const float *row, int64_t nx, int64_t nq, double cut,
+                               uint8_t *mask)
+{
+    int64_t n = 0;
+    for (int64_t x = 0; x < nx; x++) {
+        double s = 0;
+        for (int64_t k = 0; k < nq; k++)
+            s += row[x * nq + k];
+        mask[x] = isfinite(s) && s > 0 && s >= cut;
+        n += mask[x];
+    }
+    return n;
+}
+
+tsct_status tsct__stage_threshold(const tsct_stage_threshold *th, const float *v, int64_t n,
+                                  double *thr, tsct_error *err)
+{
+    switch (th->rule) {
+    case TSCT_THRESHOLD_OTSU: *thr = tsct_maps_otsu(v, n, 256); break;
+    case TSCT_THRESHOLD_ABSOLUTE: *thr = th->value; break;
+    case TSCT_THRESHOLD_PERCENTILE:
+        *thr = th->fraction * tsct_maps_percentile(v, n, th->percentile);
+        break;
+    default:
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "threshold", -1, "unknown rule %d",
+                              (int)th->rule);
+    }
+    return TSCT_OK;
+}
+
+tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_error *err)
+{
+    if ((unsigned)th->rule > TSCT_THRESHOLD_PERCENTILE ||
+        (th->rule == TSCT_THRESHOLD_ABSOLUTE && !isfinite(th->value)) ||
+        (th->rule == TSCT_THRESHOLD_PERCENTILE &&
+         (!(th->percentile >= 0 && th->percentile <= 100) || !(th->fraction > 0) ||
+          !isfinite(th->fraction))))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "threshold", -1,
+                              "expected otsu, a finite value, or a fraction > 0 of a "
+                              "percentile 0-100");
+    return TSCT_OK;
+}
+
+const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short_form,
+                                       char *buf, size_t size)
+{
+    if (th->rule == TSCT_THRESHOLD_OTSU)
+        snprintf(buf, size, "otsu");
+    else if (th->rule == TSCT_THRESHOLD_ABSOLUTE)
+        snprintf(buf, size, "abs:%g", th->value);
+    else if (short_form && th->percentile == 99.5)
+        snprintf(buf, size, "%g", th->fraction);
+    else if (th->fraction == 1.0)
+        snprintf(buf, size, "pct:%g", th->percentile);
+    else
+        snprintf(buf, size, "pct:%g:%g", th->percentile, th->fraction);
+    return buf;
 }

@@ -4,6 +4,16 @@
 
 #include "tsct/stage.h"
 
+/* The context of a stage call: ctx, or the defaults (TSCT_STAGE_CTX_DEFAULT) for NULL. */
+const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx);
+/* The report of a stage call, zeroed: report, or local for NULL. */
+tsct_stage_report *tsct__stage_report(tsct_stage_report *report, tsct_stage_report *local);
+
+/* The end of a step of one unit (a stage that writes its results whole): with st, the status
+ * so far, TSCT_OK, the unit is marked done and the step committed; the step is closed either
+ * way. Returns the status. */
+tsct_status tsct__stage_commit_whole(tsct_step *step, tsct_status st, tsct_error *err);
+
 /* Find the centre of a profile [na][ns] as mode asks (value: TSCT_CENTRE_FIXED's); logs both
  * methods for AUTO under the label what. *centre = -1 when no centring is wanted (NONE). */
 tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
@@ -34,5 +44,15 @@ tsct_status tsct__stage_unmix_components(const char *const *names, const char *c
                                       const char *data_dirs, int reserved, float **cols,
                                       int **group, int *ncols,
                                       char (*describe)[TSCT_UNMIX_DESCRIBE_MAX], tsct_error *err);
+/* The threshold of the values v[n] (NaN ignored by the rules) under rule th. */
+tsct_status tsct__stage_threshold(const tsct_stage_threshold *th, const float *v, int64_t n,
+                                  double *thr, tsct_error *err);
+/* TSCT_ERR_VALUE for a rule out of range or values it cannot use. */
+tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_error *err);
+/* The rule as the commands take it, for provenance: "otsu", "abs:V", "pct:P" or "pct:P:F"
+ * (tsct coverage); with short_form, F x the 99.5th percentile is "F" (tsct region and tsct
+ * particles). */
+const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short_form,
+                                       char *buf, size_t size);
 
 #endif
