@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "tsct/poni.h"
-#include "tsct/stage.h"
+#include "stage_internal.h"
 
 void tsct_stage_settings_init(tsct_stage_settings *s)
 {
@@ -194,4 +194,30 @@ tsct_status tsct_stage_max_total(tsct_dataset *d, double *max_total, tsct_error 
     free(row);
     *max_total = m;
     return st;
+}
+
+const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx)
+{
+    static const tsct_stage_ctx defaults = TSCT_STAGE_CTX_DEFAULT;
+    return ctx ? ctx : &defaults;
+}
+
+tsct_stage_report *tsct__stage_report(tsct_stage_report *report, tsct_stage_report *local)
+{
+    tsct_stage_report *r = report ? report : local;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t units,
+                     int64_t time_first, tsct_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    rep->ran = 1;
+    rep->units = units;
+    rep->time_first = time_first;
+    va_start(ap, fmt);
+    vsnprintf(rep->what, sizeof rep->what, fmt, ap);
+    va_end(ap);
+    tsct_log_msg(ctx->log, level, "%s", rep->what);
 }

@@ -17,4 +17,18 @@ tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
 tsct_status tsct__stage_read_array(const char *spec, const char *what, int *ndim,
                                    int64_t *shape, float **data, tsct_error *err);
 
+/* The beginning of every stage: ctx, or the defaults (TSCT_STAGE_CTX_DEFAULT) for NULL; the
+ * report to fill, report or local for NULL, zeroed. */
+const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx);
+tsct_stage_report *tsct__stage_report(tsct_stage_report *report, tsct_stage_report *local);
+
+/* The end of a stage that ran: the report's counts and its line (printf format), logged at
+ * level. */
+void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t units,
+                     int64_t time_first, tsct_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
 #endif
