@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "tsct/container.h"
+#include "tsct/echem.h"
 #include "tsct/maps.h"
 #include "tsct/publish.h"
 
@@ -279,23 +280,19 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
     }
     /* With the electrochemistry (tsct echem), each row also gets its tomogram's state of
      * charge, so coverage can be plotted against capacity or voltage. */
-    double *cap = NULL, *volt = NULL, *half = NULL;
-    int64_t ncap = 0, nvolt = 0, nhalf = 0;
-    if (st == TSCT_OK && tsct_container_exists(c, "/entry/echem/tomogram_capacity") &&
-        tsct_container_exists(c, "/entry/echem/tomogram_voltage") &&
-        (tsct_container_read_vector(c, "/entry/echem/tomogram_capacity", &cap, &ncap, NULL) !=
-             TSCT_OK ||
-         tsct_container_read_vector(c, "/entry/echem/tomogram_voltage", &volt, &nvolt, NULL) !=
-             TSCT_OK ||
-         ncap != nt || nvolt != nt))
-        ncap = 0;
+    tsct_echem_stored soc;
+    memset(&soc, 0, sizeof soc);
+    int64_t ncap = 0, nhalf = 0;
+    if (st == TSCT_OK && tsct_container_exists(c, TSCT_PATH_ECHEM) &&
+        tsct_echem_stored_read(c, &soc, NULL) == TSCT_OK && soc.tomogram_capacity &&
+        soc.tomogram_voltage && soc.nt == nt)
+        ncap = nt;
     /* The half cycle of each tomogram, so curves against capacity (which restarts at each
      * half cycle) can be drawn one half cycle at a time (tsct figure plot --split). */
-    if (ncap && (!tsct_container_exists(c, "/entry/echem/tomogram_half_cycle") ||
-                 tsct_container_read_vector(c, "/entry/echem/tomogram_half_cycle", &half,
-                                            &nhalf, NULL) != TSCT_OK ||
-                 nhalf != nt))
-        nhalf = 0;
+    if (ncap && soc.tomogram_half_cycle)
+        nhalf = nt;
+    const double *cap = soc.tomogram_capacity, *volt = soc.tomogram_voltage,
+                 *half = soc.tomogram_half_cycle;
     if (st == TSCT_OK) {
         fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s, time step %lld)\n",
                 o.map, o.path, thr, o.threshold, (long long)tthr);
@@ -321,9 +318,7 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
         fclose(table);
         tsct_publish_abort(&pub);
     }
-    free(cap);
-    free(volt);
-    free(half);
+    tsct_echem_stored_release(&soc);
     tsct_dataset_close(mask_out);
     tsct_dataset_close(diff_out);
     tsct_step_close(step);
