@@ -62,7 +62,7 @@ static tsct_status tomograms(const tsct_echem_params *p, const tsct_echem *e, in
         int64_t hc = 0;
         double cap = 0;
         st = tsct_echem_window(e, t0[t], t1[t], &cap, &out[3][t], &hc, err);
-        if (st != TSCT_OK) {
+        if (st != TSCT_OK && err) { /* the message names the tomogram and its window */
             char why[sizeof err->message];
             memcpy(why, err->message, sizeof why);
             tsct_error_clear(err);
