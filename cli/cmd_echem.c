@@ -1,14 +1,12 @@
 /* cmd_echem.c - `tsct echem`: the electrochemistry of an operando experiment into its
  * container, and the state of charge of every tomogram.
  *
- * The potentiostat's export (generic CSV or BioLogic .mpt, lib/maps/echem.c) becomes
- * /entry/echem/{time, voltage, current, capacity}; each tomogram, acquired over a time window,
- * gets the mean capacity and voltage over that window (tomogram_capacity, tomogram_voltage,
- * tomogram_half_cycle, tomogram_start, tomogram_end). Maps, tables and figures are then
- * indexed by capacity or voltage (tsct figure titles its panels with them).
+ * Options -> tsct_echem_params -> tsct_stage_echem (lib/stage/stage_echem.c), which writes
+ * /entry/echem; the table of the tomograms is then read back (tsct_echem_stored_read) and
+ * printed or published with -o. Maps, tables and figures are indexed by capacity or voltage
+ * (tsct figure titles its panels with them).
  */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +14,7 @@
 #include "cli.h"
 #include "tsct/publish.h"
 #include "tsct/echem.h"
-#include "tsct/pattern.h"
+#include "tsct/stage.h"
 
 const char tsct_usage_echem[] =
     "usage: tsct echem EXP.h5 FILE (.csv | .mpt) --mass MG [tomogram times] [options]\n"
@@ -40,7 +38,8 @@ const char tsct_usage_echem[] =
     "      --time-unit U       s, min or h (default: from the column's unit, else s)\n"
     "  -o, --output FILE.csv   the table (t, start, end, capacity_mAh_g, voltage, half_cycle)\n";
 
-int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
+static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path,
+                       const char **output, tsct_echem_params *p)
 {
     enum { O_PERIOD = 1000, O_START, O_DURATION, O_WINDOWS, O_MASS, O_TCOL, O_VCOL, O_ICOL,
            O_TUNIT };
@@ -53,17 +52,17 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
         {"time-unit", required_argument, NULL, O_TUNIT}, {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    double period = 0, start = 0, duration = 0, mass = 0;
-    const char *windows = NULL, *output = NULL;
-    tsct_echem_columns cols = TSCT_ECHEM_COLUMNS_DEFAULT;
+    const tsct_echem_params defaults = TSCT_ECHEM_PARAMS_DEFAULT;
+    *p = defaults;
+    *output = NULL;
     optind = 1;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-        double *target = ch == O_PERIOD     ? &period
-                         : ch == O_START    ? &start
-                         : ch == O_DURATION ? &duration
-                         : ch == O_MASS     ? &mass
+        double *target = ch == O_PERIOD     ? &p->period
+                         : ch == O_START    ? &p->start
+                         : ch == O_DURATION ? &p->duration
+                         : ch == O_MASS     ? &p->mass_mg
                                             : NULL;
         if (target) {
             if (tsct_cli_parse_double(optarg, target) != 0 || *target < 0 ||
@@ -75,132 +74,85 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
             continue;
         }
         switch (ch) {
-        case O_WINDOWS: windows = optarg; break;
-        case O_TCOL: cols.time = optarg; break;
-        case O_VCOL: cols.voltage = optarg; break;
-        case O_ICOL: cols.current = optarg; break;
+        case O_WINDOWS: p->windows = optarg; break;
+        case O_TCOL: p->columns.time = optarg; break;
+        case O_VCOL: p->columns.voltage = optarg; break;
+        case O_ICOL: p->columns.current = optarg; break;
         case O_TUNIT:
-            cols.time_scale = strcmp(optarg, "s") == 0     ? 1.0
-                              : strcmp(optarg, "min") == 0 ? 60.0
-                              : strcmp(optarg, "h") == 0   ? 3600.0
-                                                           : -1;
-            if (cols.time_scale < 0)
+            p->columns.time_scale = strcmp(optarg, "s") == 0     ? 1.0
+                                    : strcmp(optarg, "min") == 0 ? 60.0
+                                    : strcmp(optarg, "h") == 0   ? 3600.0
+                                                                 : -1;
+            if (p->columns.time_scale < 0)
                 return tsct_cli_usage_error(cli, "--time-unit expects s, min or h, got '%s'",
                                             optarg);
             break;
-        case 'o': output = optarg; break;
+        case 'o': *output = optarg; break;
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
         return tsct_cli_usage_error(cli, "expected EXP.h5 and the potentiostat file");
-    if (mass <= 0)
+    if (p->mass_mg <= 0)
         return tsct_cli_usage_error(cli, "missing --mass MG (the active mass, for mAh/g)");
-    if (!windows && period <= 0)
+    if (!p->windows && p->period <= 0)
         return tsct_cli_usage_error(cli, "the tomogram times: --period S (with --start, "
                                     "--duration) or --windows FILE");
-    const char *path = argv[optind], *file = argv[optind + 1];
-    tsct_error err = TSCT_ERROR_INIT;
-    tsct_echem *e = NULL;
+    *path = argv[optind];
+    p->file = argv[optind + 1];
+    return 0;
+}
+
+/* The table of the tomograms' state of charge, read back from the container: to output
+ * (published) or to stdout. */
+static tsct_status write_table(const char *path, const char *output, tsct_error *err)
+{
     tsct_container *c = NULL;
-    tsct_dataset *d = NULL;
-    double *t0 = NULL, *t1 = NULL, *cap = NULL, *volt = NULL, *half = NULL, *capg = NULL;
-    double *wx = NULL, *wy = NULL;
-    int64_t nw = 0, nt = 0, shape[8] = {0};
-    tsct_status st = tsct_echem_read(file, &cols, &e, &err);
-    /* The table's place is checked before the container changes. */
-    if (st == TSCT_OK && output)
-        st = tsct_publish_check(output, &err);
+    tsct_echem_stored e;
+    memset(&e, 0, sizeof e);
     tsct_cli_guard_file(path);
+    tsct_status st = tsct_container_open(path, TSCT_OPEN_READ, &c, err);
     if (st == TSCT_OK)
-        st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, &err);
-    /* The number of tomograms: the time axis of the first stage present. */
-    static const char *const stages[] = {TSCT_PATH_INTEGRATED, TSCT_PATH_SINOGRAMS,
-                                         TSCT_PATH_RECON, NULL};
-    for (int i = 0; st == TSCT_OK && stages[i] && nt == 0; i++)
-        if (tsct_container_exists(c, stages[i]) &&
-            (st = tsct_dataset_open(c, stages[i], &d, &err)) == TSCT_OK) {
-            if (tsct_dataset_shape(d, shape) >= 1)
-                nt = shape[0];
-            tsct_dataset_close(d);
-            d = NULL;
-        }
-    if (st == TSCT_OK && nt == 0)
-        st = tsct_error_set(&err, TSCT_ERR_NOT_FOUND, path, "/entry/integrated", -1,
-                            "no stage with time steps (integrate or import first)");
-    if (st == TSCT_OK && windows) {
-        st = tsct_pattern_read_text(windows, &wx, &wy, &nw, &err);
-        if (st == TSCT_OK && nw < nt)
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, windows, NULL, -1,
-                                "%lld windows for %lld tomograms", (long long)nw,
-                                (long long)nt);
-    }
-    if (st == TSCT_OK &&
-        (!(t0 = malloc((size_t)nt * sizeof *t0)) || !(t1 = malloc((size_t)nt * sizeof *t1)) ||
-         !(cap = malloc((size_t)nt * sizeof *cap)) ||
-         !(capg = malloc((size_t)nt * sizeof *capg)) ||
-         !(volt = malloc((size_t)nt * sizeof *volt)) ||
-         !(half = malloc((size_t)nt * sizeof *half))))
-        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "tomograms", -1, "tables");
-    for (int64_t t = 0; st == TSCT_OK && t < nt; t++) {
-        t0[t] = windows ? wx[t] : start + (double)t * period;
-        t1[t] = windows ? wy[t] : t0[t] + (duration > 0 ? duration : period);
-        int64_t hc = 0;
-        st = tsct_echem_window(e, t0[t], t1[t], &cap[t], &volt[t], &hc, &err);
-        if (st != TSCT_OK) {
-            char why[sizeof err.message];
-            memcpy(why, err.message, sizeof why);
-            tsct_error_clear(&err);
-            st = tsct_error_set(&err, TSCT_ERR_VALUE, file, "tomogram", t,
-                                "tomogram %lld (%.1f .. %.1f s): %s", (long long)t, t0[t],
-                                t1[t], why);
-        }
-        capg[t] = cap[t] / (mass * 1e-3);
-        half[t] = (double)hc;
-    }
-    if (st == TSCT_OK) {
-        double *capg_all = malloc((size_t)e->n * sizeof *capg_all);
-        if (!capg_all)
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "capacity", -1, "record");
-        for (int64_t i = 0; capg_all && i < e->n; i++)
-            capg_all[i] = e->capacity_mah[i] / (mass * 1e-3);
-        const struct {
-            const char *path, *units;
-            const double *v;
-            int64_t n;
-        } out[] = {{"/entry/echem/time", "s", e->time_s, e->n},
-                   {"/entry/echem/voltage", "V", e->voltage, e->n},
-                   {"/entry/echem/current", "mA", e->current_ma, e->n},
-                   {"/entry/echem/capacity", "mAh/g (in the half cycle)", capg_all, e->n},
-                   {"/entry/echem/tomogram_start", "s", t0, nt},
-                   {"/entry/echem/tomogram_end", "s", t1, nt},
-                   {"/entry/echem/tomogram_capacity", "mAh/g", capg, nt},
-                   {"/entry/echem/tomogram_voltage", "V", volt, nt},
-                   {"/entry/echem/tomogram_half_cycle", "index", half, nt}};
-        for (size_t i = 0; st == TSCT_OK && i < sizeof out / sizeof out[0]; i++)
-            st = tsct_container_write_vector(c, out[i].path, out[i].v, out[i].n, out[i].units,
-                                             &err);
-        free(capg_all);
-    }
+        st = tsct_echem_stored_read(c, &e, err);
+    tsct_container_close(c, NULL);
+    if (st == TSCT_OK && (!e.tomogram_start || !e.tomogram_end || !e.tomogram_capacity ||
+                          !e.tomogram_voltage || !e.tomogram_half_cycle))
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, TSCT_PATH_ECHEM, -1,
+                            "a tomogram_* vector is missing");
     FILE *f = NULL;
     tsct_publish pub;
     if (st == TSCT_OK && output)
-        st = tsct_publish_fopen(&pub, output, &f, &err);
+        st = tsct_publish_fopen(&pub, output, &f, err);
     if (st == TSCT_OK) {
         FILE *to = f ? f : stdout;
         fprintf(to, "%st,start_s,end_s,capacity_mAh_g,voltage_V,half_cycle\n", f ? "" : "# ");
-        for (int64_t t = 0; t < nt; t++)
-            fprintf(to, "%lld,%.3f,%.3f,%.4f,%.5f,%d\n", (long long)t, t0[t], t1[t], capg[t],
-                    volt[t], (int)half[t]);
+        for (int64_t t = 0; t < e.nt; t++)
+            fprintf(to, "%lld,%.3f,%.3f,%.4f,%.5f,%d\n", (long long)t, e.tomogram_start[t],
+                    e.tomogram_end[t], e.tomogram_capacity[t], e.tomogram_voltage[t],
+                    (int)e.tomogram_half_cycle[t]);
         if (f)
-            st = tsct_publish_fclose(&pub, f, &err);
+            st = tsct_publish_fclose(&pub, f, err);
     }
+    tsct_echem_stored_release(&e);
+    return st;
+}
+
+int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
+{
+    const char *path = NULL, *output = NULL;
+    tsct_echem_params p;
+    int rc = parse_echem(cli, argc, argv, &path, &output, &p);
+    if (rc)
+        return rc;
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
+    /* The table's place is checked before the container changes. */
+    tsct_status st = output ? tsct_publish_check(output, &err) : TSCT_OK;
+    tsct_cli_guard_file(path);
     if (st == TSCT_OK)
-        st = tsct_container_close(c, &err);
-    else
-        tsct_container_close(c, NULL);
-    tsct_echem_destroy(e);
-    free(t0), free(t1), free(cap), free(capg), free(volt), free(half), free(wx), free(wy);
+        st = tsct_stage_echem(path, &p, &ctx, NULL, &err);
+    if (st == TSCT_OK)
+        st = write_table(path, output, &err);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

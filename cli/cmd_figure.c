@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "figure_cli.h"
+#include "tsct/echem.h"
 #include "tsct/maps.h"
 
 const char tsct_usage_figure[] =
@@ -325,25 +326,20 @@ static void map_label(tsct_container *c, const char *name, char *buf, size_t siz
 
 void tsct__figure_step_title(tsct_container *c, int64_t t, char *buf, size_t size)
 {
-    double *cap = NULL, *volt = NULL;
-    int64_t nc = 0, nv = 0;
+    tsct_echem_stored soc;
     snprintf(buf, size, "t = %lld", (long long)t);
-    if (tsct_container_exists(c, "/entry/echem/tomogram_capacity") &&
-        tsct_container_read_vector(c, "/entry/echem/tomogram_capacity", &cap, &nc, NULL) ==
-            TSCT_OK &&
-        t < nc) {
+    if (!tsct_container_exists(c, TSCT_PATH_ECHEM) ||
+        tsct_echem_stored_read(c, &soc, NULL) != TSCT_OK)
+        return;
+    if (soc.tomogram_capacity && t < soc.nt) {
         int n = (int)strlen(buf);
-        snprintf(buf + n, size - (size_t)n, ", %.0f mAh/g", cap[t]);
-        if (tsct_container_exists(c, "/entry/echem/tomogram_voltage") &&
-            tsct_container_read_vector(c, "/entry/echem/tomogram_voltage", &volt, &nv, NULL) ==
-                TSCT_OK &&
-            t < nv) {
+        snprintf(buf + n, size - (size_t)n, ", %.0f mAh/g", soc.tomogram_capacity[t]);
+        if (soc.tomogram_voltage) {
             n = (int)strlen(buf);
-            snprintf(buf + n, size - (size_t)n, ", %.2f V", volt[t]);
+            snprintf(buf + n, size - (size_t)n, ", %.2f V", soc.tomogram_voltage[t]);
         }
     }
-    free(cap);
-    free(volt);
+    tsct_echem_stored_release(&soc);
 }
 
 int tsct__figure_parse_colour(const char *s, double rgb[3])

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "tsct/container.h"
+#include "tsct/echem.h"
 #include "tsct/fit.h"
 #include "tsct/pattern.h"
 #include "tsct/publish.h"
@@ -356,21 +357,16 @@ static tsct_status series_h5(struct fit_opts *o, struct table *tb, const char *s
             y[i] = buf[i];
     }
     /* Electrochemistry per tomogram, when another step wrote it. */
-    if (st == TSCT_OK) {
-        int64_t n1 = 0, n2 = 0;
-        if (tsct_container_exists(h, "/entry/echem/tomogram_capacity") &&
-            tsct_container_exists(h, "/entry/echem/tomogram_voltage") &&
-            tsct_container_read_vector(h, "/entry/echem/tomogram_capacity", &cap, &n1, NULL) ==
-                TSCT_OK &&
-            tsct_container_read_vector(h, "/entry/echem/tomogram_voltage", &volt, &n2, NULL) ==
-                TSCT_OK &&
-            n1 == nt && n2 == nt) {
+    if (st == TSCT_OK && tsct_container_exists(h, TSCT_PATH_ECHEM)) {
+        tsct_echem_stored soc;
+        if (tsct_echem_stored_read(h, &soc, NULL) == TSCT_OK && soc.tomogram_capacity &&
+            soc.tomogram_voltage && soc.nt == nt) {
             if (!tb->header_done)
                 tb->echem = 1;
-        } else {
-            free(cap), free(volt);
-            cap = volt = NULL;
+            cap = soc.tomogram_capacity, volt = soc.tomogram_voltage; /* now ours */
+            soc.tomogram_capacity = soc.tomogram_voltage = NULL;
         }
+        tsct_echem_stored_release(&soc);
     }
     if (st == TSCT_OK)
         st = fit_rows(o, tb, x, nc, y, nt, spec, *index, cap, volt, file, err);

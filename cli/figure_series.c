@@ -19,6 +19,7 @@
 #include "figure_cli.h"
 #include "tsct/container.h"
 #include "tsct/crystal.h"
+#include "tsct/echem.h"
 #include "tsct/pattern.h"
 #include "tsct/phase.h"
 
@@ -43,33 +44,39 @@ static tsct_status echem_read(tsct_container *c, const char *path, struct echem 
                               tsct_error *err)
 {
     memset(e, 0, sizeof *e);
-    if (!tsct_container_exists(c, "/entry/echem"))
+    if (!tsct_container_exists(c, TSCT_PATH_ECHEM))
         return TSCT_OK;
-    static const char *const names[] = {"time", "voltage", "capacity", "tomogram_start",
-                                        "tomogram_end", "tomogram_capacity", "tomogram_voltage"};
-    double **dst[] = {&e->time, &e->volt, &e->cap, &e->start, &e->end, &e->tcap, &e->tvolt};
-    int64_t n[7] = {0};
-    tsct_status st = TSCT_OK;
-    for (int i = 0; i < 7 && st == TSCT_OK; i++) {
-        char p[64];
-        snprintf(p, sizeof p, "/entry/echem/%s", names[i]);
-        if (!tsct_container_exists(c, p))
-            st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, p, -1,
-                                "missing (write /entry/echem with tsct echem)");
-        else
-            st = tsct_container_read_vector(c, p, dst[i], &n[i], err);
-    }
-    if (st == TSCT_OK && (n[1] != n[0] || n[2] != n[0] || n[0] < 2 || n[4] != n[3] ||
-                          n[5] != n[3] || n[6] != n[3]))
-        st = tsct_error_set(err, TSCT_ERR_SHAPE, path, "/entry/echem", -1,
-                            "time, voltage, capacity (and the tomogram_* vectors) must have "
-                            "equal lengths");
+    tsct_echem_stored s;
+    tsct_status st = tsct_echem_stored_read(c, &s, err);
     if (st != TSCT_OK) {
-        echem_free(e);
+        tsct_error_set_file(err, path);
         return st;
     }
-    e->n = n[0], e->nt = n[3];
-    return TSCT_OK;
+    const char *missing = !s.time                ? TSCT_PATH_ECHEM_TIME
+                          : !s.voltage           ? TSCT_PATH_ECHEM_VOLTAGE
+                          : !s.capacity          ? TSCT_PATH_ECHEM_CAPACITY
+                          : !s.tomogram_start    ? TSCT_PATH_ECHEM_TOMOGRAM_START
+                          : !s.tomogram_end      ? TSCT_PATH_ECHEM_TOMOGRAM_END
+                          : !s.tomogram_capacity ? TSCT_PATH_ECHEM_TOMOGRAM_CAPACITY
+                          : !s.tomogram_voltage  ? TSCT_PATH_ECHEM_TOMOGRAM_VOLTAGE
+                                                 : NULL;
+    if (missing)
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, missing,
+                            -1, "missing (write /entry/echem with tsct echem)");
+    else if (s.n < 2)
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, path, TSCT_PATH_ECHEM, -1,
+                            "time, voltage, capacity (and the tomogram_* vectors) must have "
+                            "equal lengths");
+    if (st == TSCT_OK) { /* the vectors change hands */
+        e->time = s.time, e->volt = s.voltage, e->cap = s.capacity;
+        e->start = s.tomogram_start, e->end = s.tomogram_end;
+        e->tcap = s.tomogram_capacity, e->tvolt = s.tomogram_voltage;
+        s.time = s.voltage = s.capacity = NULL;
+        s.tomogram_start = s.tomogram_end = s.tomogram_capacity = s.tomogram_voltage = NULL;
+        e->n = s.n, e->nt = s.nt;
+    }
+    tsct_echem_stored_release(&s);
+    return st;
 }
 
 /* Linear interpolation of the record's capacity at time t (clamped to the record). */
@@ -281,11 +288,11 @@ tsct_status tsct__figure_film(tsct_container *c, const struct fig_opts *o, const
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--y", -1,
                             "film: expected time, capacity or step, got '%s'", ymode);
     if (st == TSCT_OK && (by_time || by_cap) && e.nt == 0)
-        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, "/entry/echem", -1,
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, TSCT_PATH_ECHEM, -1,
                             "--y %s needs the electrochemistry (tsct echem writes it)%s", ymode,
                             o->no_echem ? "; drop --no-echem" : "");
     if (st == TSCT_OK && e.nt > 0 && e.nt < s.nt)
-        st = tsct_error_set(err, TSCT_ERR_SHAPE, o->input, "/entry/echem/tomogram_start", -1,
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, o->input, TSCT_PATH_ECHEM_TOMOGRAM_START, -1,
                             "%lld tomograms for %lld time steps", (long long)e.nt,
                             (long long)s.nt);
     const int64_t nt = s.nt;
@@ -312,7 +319,7 @@ tsct_status tsct__figure_film(tsct_container *c, const struct fig_opts *o, const
         else
             lo[j] = j - 0.5, hi[j] = j + 0.5;
         if (by_cap && (!(hi[j] > lo[j]) || (j > 0 && lo[j] < hi[j - 1] - 1e-9)))
-            st = tsct_error_set(err, TSCT_ERR_VALUE, o->input, "/entry/echem/capacity", j,
+            st = tsct_error_set(err, TSCT_ERR_VALUE, o->input, TSCT_PATH_ECHEM_CAPACITY, j,
                                 "--y capacity needs a capacity that grows from tomogram to "
                                 "tomogram; at tomogram %lld it runs %.4g .. %.4g after %.4g "
                                 "(it restarts at each half cycle): use --y time or step",
@@ -717,7 +724,7 @@ tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const 
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--x", -1,
                             "fit: expected capacity, voltage, time or step, got '%s'", xmode);
     if (st == TSCT_OK && (xcap || xvolt || xtime) && e.nt < nt)
-        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, "/entry/echem", -1,
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, TSCT_PATH_ECHEM, -1,
                             "--x %s needs the electrochemistry of every tomogram (tsct echem "
                             "writes it)", xmode);
     if (st == TSCT_OK && (!(pr = malloc((size_t)(nxv * nk) * sizeof *pr)) ||
@@ -793,16 +800,16 @@ tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const 
         char hname[8][64];
         const char *hn[8];
         int nser = 1;
-        if (xcap && tsct_container_exists(c, "/entry/echem/tomogram_half_cycle") &&
-            tsct_container_read_vector(c, "/entry/echem/tomogram_half_cycle", &half, &nh,
+        if (xcap && tsct_container_exists(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE) &&
+            tsct_container_read_vector(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &half, &nh,
                                        NULL) == TSCT_OK &&
             nh >= nt) {
             double first = half[0], last = half[0];
             for (int64_t t = 1; t < nt; t++)
                 first = fmin(first, half[t]), last = fmax(last, half[t]);
             nser = last - first < 8 ? (int)(last - first) + 1 : 1;
-            if (tsct_container_exists(c, "/entry/echem/current"))
-                tsct_container_read_vector(c, "/entry/echem/current", &cur, &nc, NULL);
+            if (tsct_container_exists(c, TSCT_PATH_ECHEM_CURRENT))
+                tsct_container_read_vector(c, TSCT_PATH_ECHEM_CURRENT, &cur, &nc, NULL);
             for (int h = 0; nser > 1 && h < nser; h++) {
                 if (!(ys[h] = malloc((size_t)nt * sizeof *ys[h])) ||
                     !(es[h] = malloc((size_t)nt * sizeof *es[h]))) {

@@ -50,6 +50,21 @@ head -25 "$T/many/a.xy" > "$OUT"
 expect_out "# Radial range: 5 40 q_nm^-1"
 expect_out "# Azimuth range: -170 170 deg"
 
+# one image into an existing folder: FOLDER/NAME.xy (not a rename onto the folder); a second
+# run needs --force to replace it
+mkdir -p "$T/folder"
+run 0 "$TSCT" integrate "$T/a.tif" --poni "$PONI" --method bbox -n 200 \
+    --radial-range 5 40 --unit q_nm^-1 --azimuth-range -170 170 -o "$T/folder"
+expect_err "integrated 1 image into $T/folder"
+checks=$((checks + 1))
+[ -f "$T/folder/a.xy" ] || fail "folder/a.xy missing"
+checks=$((checks + 1))
+[ "$(grep -v '^#' "$T/folder/a.xy")" = "$(grep -v '^#' "$T/many/a.xy")" ] ||
+    fail "one image into a folder differs from the same image among several"
+run 1 "$TSCT" integrate "$T/a.tif" --poni "$PONI" -n 200 -o "$T/folder"
+expect_err "folder/a.xy"
+run 0 "$TSCT" integrate "$T/a.tif" --poni "$PONI" -n 200 -o "$T/folder" --force
+
 # with mask, dark, flat and the Pilatus 2M CBF
 run 0 "$TSCT" integrate "$P2M/CeO2.cbf" --poni "$P2M/CeO2.poni" --mask "$P2M/mask.edf" \
     --filter sigma:4 --dark "$P2M/mask.edf" -o "$T/p2m.xy"

@@ -67,6 +67,18 @@ extern "C" {
 #define TSCT_PATH_MAPS "/entry/maps"
 #define TSCT_PATH_FITS "/entry/fits"
 #define TSCT_PATH_PROCESS "/entry/process"
+/* The electrochemistry (tsct_stage_echem, read back by tsct_echem_stored_read): the
+ * potentiostat's record [n] and the state of charge of each tomogram [nt]. */
+#define TSCT_PATH_ECHEM "/entry/echem"
+#define TSCT_PATH_ECHEM_TIME TSCT_PATH_ECHEM "/time"                 /* [n] s */
+#define TSCT_PATH_ECHEM_VOLTAGE TSCT_PATH_ECHEM "/voltage"           /* [n] V */
+#define TSCT_PATH_ECHEM_CURRENT TSCT_PATH_ECHEM "/current"           /* [n] mA */
+#define TSCT_PATH_ECHEM_CAPACITY TSCT_PATH_ECHEM "/capacity"         /* [n] mAh/g, half cycle */
+#define TSCT_PATH_ECHEM_TOMOGRAM_START TSCT_PATH_ECHEM "/tomogram_start"       /* [nt] s */
+#define TSCT_PATH_ECHEM_TOMOGRAM_END TSCT_PATH_ECHEM "/tomogram_end"           /* [nt] s */
+#define TSCT_PATH_ECHEM_TOMOGRAM_CAPACITY TSCT_PATH_ECHEM "/tomogram_capacity" /* [nt] mAh/g */
+#define TSCT_PATH_ECHEM_TOMOGRAM_VOLTAGE TSCT_PATH_ECHEM "/tomogram_voltage"   /* [nt] V */
+#define TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE TSCT_PATH_ECHEM "/tomogram_half_cycle" /* [nt] */
 
 typedef struct tsct_container tsct_container;
 typedef struct tsct_dataset tsct_dataset;

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "tsct/container.h"
 #include "tsct/status.h"
 
 #ifdef __cplusplus
@@ -78,6 +79,35 @@ int64_t tsct_echem_dqdv(const tsct_echem *e, double dv, double *voltage, double 
  * middle. Errors: TSCT_ERR_VALUE if the window lies outside the record or t1 <= t0. */
 tsct_status tsct_echem_window(const tsct_echem *e, double t0, double t1, double *capacity_mah,
                               double *voltage, int64_t *half_cycle, tsct_error *err);
+
+/* ---- the electrochemistry of a container ----------------------------------------------------
+ * /entry/echem as tsct_stage_echem (include/tsct/stage.h) writes it, paths TSCT_PATH_ECHEM_*
+ * of tsct/container.h: the potentiostat's record and the state of charge of each tomogram.
+ * Every front end reads it through this one reader. */
+typedef struct tsct_echem_stored {
+    int64_t n;                   /* points of the record (0 when none is stored) */
+    double *time;                /* [n] s */
+    double *voltage;             /* [n] V */
+    double *current;             /* [n] mA */
+    double *capacity;            /* [n] mAh/g of active material, within the half cycle */
+    int64_t nt;                  /* tomograms (0 when none is stored) */
+    double *tomogram_start;      /* [nt] s: start and end of each tomogram's acquisition */
+    double *tomogram_end;        /* [nt] s */
+    double *tomogram_capacity;   /* [nt] mAh/g: mean over the window */
+    double *tomogram_voltage;    /* [nt] V: mean over the window */
+    double *tomogram_half_cycle; /* [nt] 0, 1, 2, ...: the half cycle at the window's middle */
+} tsct_echem_stored;
+
+/* Read every vector of /entry/echem that c holds into *out (caller memory; each vector
+ * malloc'd, NULL when its dataset is absent: containers of older versions lack some), freed
+ * by tsct_echem_stored_release(). The record's vectors share one length n, the tomograms' one
+ * length nt. On error *out holds nothing. Errors: TSCT_ERR_NOT_FOUND (no /entry/echem: "tsct
+ * echem writes it"), TSCT_ERR_SHAPE (vectors of one group with different lengths, or not
+ * 1-D), those of tsct_container_read_vector. Thread safety: as the container's. */
+tsct_status tsct_echem_stored_read(tsct_container *c, tsct_echem_stored *out, tsct_error *err);
+
+/* Free the vectors of s and zero it; NULL allowed. */
+void tsct_echem_stored_release(tsct_echem_stored *s);
 
 #ifdef __cplusplus
 }

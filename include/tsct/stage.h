@@ -38,6 +38,8 @@
 #include "tsct/container.h"
 #include "tsct/ini.h"
 #include "tsct/fit.h"
+#include "tsct/echem.h"
+#include "tsct/integrate.h"
 #include "tsct/log.h"
 #include "tsct/pdf.h"
 #include "tsct/progress.h"
@@ -570,6 +572,124 @@ typedef struct tsct_particles_params {
 tsct_status tsct_stage_particles(const char *container, const tsct_particles_params *params,
                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                  tsct_error *err);
+
+/* ---- integrate -------------------------------------------------------------------------------
+ * Detector frames -> /entry/integrated/data and sigma [nt][nz][na][ns][npt] (float32, counts
+ * per pixel in the bin after the corrections) and /entry/integrated/q [npt] (in the unit
+ * of the integration: "A^-1" for q_A^-1), with the scan axes /entry/scan/{angle [na] deg,
+ * translation [ns] mm or steps, z [nz], time [nt]} and /entry/scan@zigzag, @fast_axis, and
+ * the geometry (/entry/geometry, with the frames' shape). The frames are taken in
+ * acquisition order (time step, slice, angle, translation); a snake scan's odd rows stay as
+ * recorded (reversed), /entry/scan@zigzag says so and the sinogram stage flips them back.
+ * One plan (tsct/integrate.h) serves every frame; its mask is the frame source's static mask,
+ * the negative pixels of the first frame, the module gaps of the PONI's detector (as pyFAI's
+ * detector mask; when the frames have its full shape) and the mask file. The unit of work is
+ * one frame-row (one angle, every translation): an interrupted run resumes. docs/
+ * integration.md. */
+
+/* Where a per-frame number (a monitor, a transmission) is read from. */
+typedef enum {
+    TSCT_FRAME_VALUE_NONE = 0,  /* not measured */
+    TSCT_FRAME_VALUE_DATASET,   /* the dataset `path` [frames] of the HDF5 file holding the
+                                   frame, at the frame's index in that file */
+    TSCT_FRAME_VALUE_HEADER     /* the number in header item `key` of the frame's image file
+                                   (EDF: the key; CBF: the Pilatus line "# KEY VALUE") */
+} tsct_frame_value_source;
+
+typedef struct tsct_integrate_scan_params {
+    const char *const *frames;   /* frame specs in acquisition order (tsct_frames_open: image
+                                    files, folders, FILE.h5::/path[a:b], Dectris masters) */
+    int64_t nframes;             /* number of specs, >= 1 */
+    const char *poni;            /* PONI file (required) */
+    const char *mask;            /* mask image, non-zero = masked; NULL: none */
+    const char *dark, *flat;     /* dark (subtracted), flat (divides) images; NULL: none */
+    tsct_integrate_params integrate; /* bins, unit, splitting, corrections, ranges; its filter
+                                    fields are set from `filter`, nthreads from the context */
+    const char *filter;          /* "mean" (NULL), "trimmed:LO,HI", "sigma:THRES[,ITER]"
+                                    (tsct_integrate_filter_parse); recorded as written */
+    int64_t angles;              /* na >= 1, evenly over angle_range (end excluded) */
+    double angle_range;          /* deg, > 0 (180) */
+    int64_t translations;        /* ns >= 1 */
+    double translation_step;     /* mm between translations; 0: unit steps */
+    int64_t slices;              /* nz >= 1 per time step */
+    int zigzag;                  /* 1: snake scan, odd rows recorded backwards */
+    int64_t time_offset;         /* >= 0: the frames are time steps T, T+1, ... appended to an
+                                    experiment already in the container (operando); the scan
+                                    axes are then left as they are */
+    tsct_frame_value_source monitor_source; /* each frame's pattern divided by its monitor */
+    const char *monitor;         /* dataset path ("/...") or header key */
+    tsct_frame_value_source transmission_source; /* the sample's transmission at each frame,
+                                    stored as /entry/scan/transmission [nt][nz][na][ns] */
+    const char *transmission;    /* dataset path or header key */
+} tsct_integrate_scan_params;
+
+#define TSCT_INTEGRATE_SCAN_PARAMS_DEFAULT                                                    \
+    {NULL, 0, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 0, 180.0, 0, 0.0, \
+     1, 0, 0, TSCT_FRAME_VALUE_NONE, NULL, TSCT_FRAME_VALUE_NONE, NULL}
+
+/* Integrate the frames of a scan into container (created when missing; its earlier results
+ * are kept). Incremental runs skip a scan whose record has the same settings (the frames,
+ * the scan's shape, the geometry and corrections named by their files). Errors: those of
+ * the frame source, the PONI and image readers, the plan and the container;
+ * TSCT_ERR_SHAPE (frames not a whole number of time steps, a mask / dark / flat of another
+ * shape, a monitor dataset shorter than its file's frames), TSCT_ERR_VALUE (parameters out
+ * of range, a bad filter, a dark or flat pixel not finite or a zero flat, a monitor or
+ * transmission not finite and > 0). */
+tsct_status tsct_stage_integrate(const char *container, const tsct_integrate_scan_params *params,
+                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                 tsct_error *err);
+
+/* Images -> text patterns (.xy): three columns (radial in the unit, intensity, sigma from the
+ * Poisson model) under a '#' header with the geometry and the options, pyFAI-like. One plan
+ * from the first image; every image must have its shape. */
+typedef struct tsct_integrate_files_params {
+    const char *const *images;   /* image files (CBF, EDF, TIFF, npy) */
+    int64_t nimages;             /* >= 1 */
+    const char *output;          /* one image: the .xy file, or an existing folder that gets
+                                    NAME.xy; several: a folder (created) that gets NAME.xy per
+                                    image (NAME: the image's file name without extension) */
+    const char *poni, *mask, *dark, *flat; /* as for a scan */
+    tsct_integrate_params integrate;
+    const char *filter;          /* as for a scan */
+    double monitor;              /* every pattern divided by this factor, > 0 (1) */
+} tsct_integrate_files_params;
+
+#define TSCT_INTEGRATE_FILES_PARAMS_DEFAULT                                                   \
+    {NULL, 0, NULL, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 1.0}
+
+/* Each file is published atomically under the write rule of tsct/publish.h. Errors: as
+ * tsct_stage_integrate's, TSCT_ERR_SHAPE (an image of another shape), TSCT_ERR_IO (the
+ * folder cannot be made), TSCT_ERR_EXISTS and TSCT_ERR_VALUE of the write rule. */
+tsct_status tsct_stage_integrate_files(const tsct_integrate_files_params *params,
+                                       const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                       tsct_error *err);
+
+/* ---- echem -----------------------------------------------------------------------------------
+ * A potentiostat export (tsct_echem_read) -> /entry/echem (paths TSCT_PATH_ECHEM_* of
+ * tsct/container.h, read back with tsct_echem_stored_read): the record {time, voltage,
+ * current, capacity (mAh/g, within the half cycle)} [n] and, for each tomogram t (the time
+ * steps of the first of /entry/integrated, sinograms, recon present), acquired from start
+ * to end, the time-weighted mean capacity (mAh/g) and voltage over that window and the half
+ * cycle at its middle [nt]. Replaces an earlier /entry/echem; no process record. */
+typedef struct tsct_echem_params {
+    const char *file;            /* the potentiostat export (.csv, .mpt); required */
+    tsct_echem_columns columns;  /* which columns, the time unit */
+    double mass_mg;              /* active mass, > 0 (capacities in mAh/g) */
+    double period;               /* tomogram t from start + t * period (s), > 0 ... */
+    double start;                /* ... >= 0 ... */
+    double duration;             /* ... for duration s (0: the period) */
+    const char *windows;         /* or (not NULL) a two-column text file: start and end (s) of
+                                    each tomogram, at least nt rows */
+} tsct_echem_params;
+
+#define TSCT_ECHEM_PARAMS_DEFAULT {NULL, TSCT_ECHEM_COLUMNS_DEFAULT, 0.0, 0.0, 0.0, 0.0, NULL}
+
+/* Errors: those of tsct_echem_read and the container; TSCT_ERR_NOT_FOUND (no stage with
+ * time steps), TSCT_ERR_SHAPE (fewer windows than tomograms), TSCT_ERR_VALUE (a window
+ * outside the record, naming the tomogram; parameters out of range). */
+tsct_status tsct_stage_echem(const char *container, const tsct_echem_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                             tsct_error *err);
 
 #ifdef __cplusplus
 }

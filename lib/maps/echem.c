@@ -1,6 +1,6 @@
 /* echem.c - potentiostat records: generic CSV and BioLogic EC-Lab .mpt readers, charge and
- * capacity by the trapezoid rule, half cycles, dQ/dV and tomogram windows (see
- * include/tsct/echem.h).
+ * capacity by the trapezoid rule, half cycles, dQ/dV and tomogram windows, and the one reader
+ * of a container's /entry/echem (see include/tsct/echem.h).
  *
  * EC-Lab text exports start with "EC-Lab ASCII FILE" and a line "Nb header lines : N"; line N
  * is the tab-separated column header ("time/s", "Ewe/V", "<I>/mA", ...), the data follow, and
@@ -437,4 +437,57 @@ tsct_status tsct_echem_window(const tsct_echem *e, double t0, double t1, double 
         *half_cycle = e->half_cycle[k];
     }
     return TSCT_OK;
+}
+
+/* ---- /entry/echem of a container ------------------------------------------------------------ */
+
+void tsct_echem_stored_release(tsct_echem_stored *s)
+{
+    if (!s)
+        return;
+    free(s->time), free(s->voltage), free(s->current), free(s->capacity);
+    free(s->tomogram_start), free(s->tomogram_end), free(s->tomogram_capacity);
+    free(s->tomogram_voltage), free(s->tomogram_half_cycle);
+    memset(s, 0, sizeof *s);
+}
+
+tsct_status tsct_echem_stored_read(tsct_container *c, tsct_echem_stored *out, tsct_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!tsct_container_exists(c, TSCT_PATH_ECHEM))
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, TSCT_PATH_ECHEM, -1,
+                              "no electrochemistry (tsct echem writes it)");
+    const struct {
+        const char *path;
+        double **v;
+        int64_t *n; /* the group's length */
+    } vec[] = {
+        {TSCT_PATH_ECHEM_TIME, &out->time, &out->n},
+        {TSCT_PATH_ECHEM_VOLTAGE, &out->voltage, &out->n},
+        {TSCT_PATH_ECHEM_CURRENT, &out->current, &out->n},
+        {TSCT_PATH_ECHEM_CAPACITY, &out->capacity, &out->n},
+        {TSCT_PATH_ECHEM_TOMOGRAM_START, &out->tomogram_start, &out->nt},
+        {TSCT_PATH_ECHEM_TOMOGRAM_END, &out->tomogram_end, &out->nt},
+        {TSCT_PATH_ECHEM_TOMOGRAM_CAPACITY, &out->tomogram_capacity, &out->nt},
+        {TSCT_PATH_ECHEM_TOMOGRAM_VOLTAGE, &out->tomogram_voltage, &out->nt},
+        {TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &out->tomogram_half_cycle, &out->nt},
+    };
+    int seen[2] = {0, 0}; /* a length of the group is known */
+    tsct_status st = TSCT_OK;
+    for (size_t i = 0; st == TSCT_OK && i < sizeof vec / sizeof vec[0]; i++) {
+        if (!tsct_container_exists(c, vec[i].path))
+            continue;
+        int64_t n = 0;
+        const int g = vec[i].n == &out->nt;
+        st = tsct_container_read_vector(c, vec[i].path, vec[i].v, &n, err);
+        if (st == TSCT_OK && seen[g] && n != *vec[i].n)
+            st = tsct_error_set(err, TSCT_ERR_SHAPE, NULL, vec[i].path, -1,
+                                "%lld values, the other %s vectors have %lld", (long long)n,
+                                g ? "tomogram_*" : "record", (long long)*vec[i].n);
+        *vec[i].n = n;
+        seen[g] = 1;
+    }
+    if (st != TSCT_OK)
+        tsct_echem_stored_release(out);
+    return st;
 }

@@ -15,7 +15,7 @@
 #include "stage_internal.h"
 #include "tsct/maps.h"
 #include "tsct/poni.h"
-#include "tsct/stage.h"
+#include "stage_internal.h"
 
 const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx)
 {
@@ -291,4 +291,17 @@ const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short
     else
         snprintf(buf, size, "pct:%g:%g", th->percentile, th->fraction);
     return buf;
+}
+
+void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t units,
+                     int64_t time_first, tsct_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    rep->ran = 1;
+    rep->units = units;
+    rep->time_first = time_first;
+    va_start(ap, fmt);
+    vsnprintf(rep->what, sizeof rep->what, fmt, ap);
+    va_end(ap);
+    tsct_log_msg(ctx->log, level, "%s", rep->what);
 }

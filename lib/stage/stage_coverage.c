@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "stage_internal.h"
+#include "tsct/echem.h"
 #include "tsct/maps.h"
 
 struct coverage_run {
@@ -133,25 +134,17 @@ static tsct_status coverage_count(struct coverage_run *r, const tsct_coverage_pa
 static void coverage_table(struct coverage_run *r, const tsct_coverage_params *o,
                            const char *path, FILE *table)
 {
-    tsct_container *c = r->c;
     const int64_t nt = r->nt, nz = r->nz;
-    double *cap = NULL, *volt = NULL, *half = NULL;
-    int64_t ncap = 0, nvolt = 0, nhalf = 0;
-    if (tsct_container_exists(c, "/entry/echem/tomogram_capacity") &&
-        tsct_container_exists(c, "/entry/echem/tomogram_voltage") &&
-        (tsct_container_read_vector(c, "/entry/echem/tomogram_capacity", &cap, &ncap, NULL) !=
-             TSCT_OK ||
-         tsct_container_read_vector(c, "/entry/echem/tomogram_voltage", &volt, &nvolt, NULL) !=
-             TSCT_OK ||
-         ncap != nt || nvolt != nt))
-        ncap = 0;
-    /* The half cycle of each tomogram, so curves against capacity (which restarts at each
-     * half cycle) can be drawn one half cycle at a time (tsct figure plot --split). */
-    if (ncap && (!tsct_container_exists(c, "/entry/echem/tomogram_half_cycle") ||
-                 tsct_container_read_vector(c, "/entry/echem/tomogram_half_cycle", &half,
-                                            &nhalf, NULL) != TSCT_OK ||
-                 nhalf != nt))
-        nhalf = 0;
+    /* The state of charge of every tomogram when tsct echem stored one of this length (the
+     * half cycle, so curves against capacity, which restarts at each half cycle, can be drawn
+     * one half cycle at a time: tsct figure plot --split). */
+    tsct_echem_stored e;
+    if (tsct_echem_stored_read(r->c, &e, NULL) != TSCT_OK)
+        memset(&e, 0, sizeof e);
+    const int ncap = e.nt == nt && e.tomogram_capacity && e.tomogram_voltage;
+    const int nhalf = ncap && e.tomogram_half_cycle;
+    const double *cap = e.tomogram_capacity, *volt = e.tomogram_voltage,
+                 *half = e.tomogram_half_cycle;
     fprintf(table, "# tsct coverage of %s in %s, threshold %.9g (%s, time step %lld)\n",
             o->map, path, r->thr, r->rule, (long long)r->tthr);
     fprintf(table, "time_step,slice,voxels,fraction_of_initial%s%s\n",
@@ -167,9 +160,7 @@ static void coverage_table(struct coverage_run *r, const tsct_coverage_params *o
             fprintf(table, ",%lld", (long long)llround(half[u / nz]));
         fputc('\n', table);
     }
-    free(cap);
-    free(volt);
-    free(half);
+    tsct_echem_stored_release(&e);
 }
 
 static tsct_status check_params(const tsct_coverage_params *o, tsct_error *err)

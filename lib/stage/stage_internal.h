@@ -55,4 +55,13 @@ tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_err
 const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short_form,
                                        char *buf, size_t size);
 
+/* The end of a stage that ran: the report's counts and its line (printf format), logged at
+ * level. */
+void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t units,
+                     int64_t time_first, tsct_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
 #endif

@@ -285,13 +285,11 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
                                 const tsct_stage_ctx *context, tsct_stage_report *report,
                                 tsct_error *err)
 {
-    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
-    const tsct_stage_ctx *ctx = context ? context : &defctx;
+    const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
     const tsct_sinogram_params defaults = TSCT_SINOGRAM_PARAMS_DEFAULT;
     tsct_sinogram_params o = params ? *params : defaults;
     tsct_stage_report rep_local;
-    tsct_stage_report *rep = report ? report : &rep_local;
-    memset(rep, 0, sizeof *rep);
+    tsct_stage_report *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(&o, err));
     /* a channel block holds whole channel bins */
     o.block = (o.block + o.bin_channels - 1) / o.bin_channels * o.bin_channels;
