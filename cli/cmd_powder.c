@@ -308,6 +308,7 @@ done:
     free(y);
     tsct_powder_plan_destroy(plan);
     tsct_crystal_destroy(c);
+    tsct_error_set_file(&err, cif); /* the planner's limits name no file of their own */
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
 

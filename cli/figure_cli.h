@@ -1,5 +1,6 @@
-/* figure_cli.h - shared inside `tsct figure` (cmd_figure.c: options, maps, composites, tables,
- * all; figure_series.c: film plots, patterns with reflection ticks, fitted parameters). */
+/* figure_cli.h - shared inside `tsct figure` (cmd_figure.c: options, maps, composites, all;
+ * figure_series.c: film plots, patterns with reflection ticks, fitted parameters;
+ * figure_plot.c: what both use: titles, colours, CSV line plots). */
 #ifndef TSCT_FIGURE_CLI_H
 #define TSCT_FIGURE_CLI_H
 
@@ -46,7 +47,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
 tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const char *fit,
                              const char *param, const char *out, tsct_error *err);
 
-/* CSV tables: plot (cmd_figure.c), and fit tables of `tsct fit peak --series`. */
+/* CSV tables: plot (figure_plot.c), and fit tables of `tsct fit peak --series`. */
 tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err);
 tsct_status tsct__figure_fit_table(const struct fig_opts *o, tsct_error *err);
 

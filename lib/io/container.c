@@ -1051,8 +1051,8 @@ void tsct_dataset_close(tsct_dataset *d)
     TSCT__H5_LOCK();
     H5Dclose(d->dset);
     TSCT__H5_UNLOCK();
-    if (d->step)
-        tsct__step_dataset_closed(d->step);
+    if (d->open_handles) /* staged by a step, which counts its open handles */
+        (*d->open_handles)--;
     free(d);
 }
 

@@ -1,5 +1,6 @@
 /* frames.c - the frame source (include/tsct/frames.h): specs and slices, image files, the
- * index of sources, masks. HDF5 sources live in frames_h5.c.
+ * index of sources, masks. HDF5 sources live in frames_h5.c, the list of sources in
+ * frames_source.c.
  *
  * Design: opening resolves every spec into sources and their frame counts, so that frame k is
  * found by a binary search over the sources' first indices and read without any shared
@@ -23,54 +24,6 @@
 #include "io/image_internal.h"
 #include "tsct/container.h"
 #include "tsct/publish.h"
-
-/* ---- the list of sources ------------------------------------------------------------------ */
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s ? s : "");
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s ? s : "", n + 1);
-    return d;
-}
-
-tsct__frames_source *tsct__frames_add(tsct_frames *f, int kind, const char *file,
-                                      const char *dataset, const char *via, int64_t nframes)
-{
-    if (f->nsrc == f->cap) {
-        int64_t cap = f->cap ? 2 * f->cap : 16;
-        void *p = realloc(f->src, (size_t)cap * sizeof *f->src);
-        if (!p)
-            return NULL;
-        f->src = p;
-        f->cap = cap;
-    }
-    tsct__frames_source *s = &f->src[f->nsrc];
-    memset(s, 0, sizeof *s);
-    s->kind = kind;
-    s->file = dup_str(file);
-    s->dataset = dup_str(dataset);
-    s->via = dup_str(via);
-    s->h5_dset = -1;
-    if (!s->file || !s->dataset || !s->via) {
-        free(s->file);
-        free(s->dataset);
-        free(s->via);
-        return NULL;
-    }
-    s->nframes = nframes;
-    s->step = 1;
-    f->nsrc++;
-    return s;
-}
-
-static void source_free(tsct__frames_source *s)
-{
-    free(s->file);
-    free(s->dataset);
-    free(s->via);
-}
 
 /* ---- specs ------------------------------------------------------------------------------- */
 
@@ -309,7 +262,7 @@ static tsct_status add_folder(tsct_frames *f, const char *dir, tsct_error *err)
             names = p;
             cap = nc;
         }
-        if (!(names[n] = dup_str(e->d_name)))
+        if (!(names[n] = tsct__frames_strdup(e->d_name)))
             st = tsct_error_set(err, TSCT_ERR_NOMEM, dir, NULL, -1, "file list");
         else
             n++;
@@ -429,7 +382,7 @@ void tsct_frames_close(tsct_frames *f)
         return;
     tsct__frames_h5_close(f);
     for (int64_t s = 0; s < f->nsrc; s++)
-        source_free(&f->src[s]);
+        tsct__frames_source_free(&f->src[s]);
     free(f->src);
     free(f->first);
     free(f->pixel_mask);

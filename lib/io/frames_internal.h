@@ -49,9 +49,14 @@ struct tsct_frames {
     struct tsct__frames_h5 *h5; /* open HDF5 files (frames_h5.c) */
 };
 
-/* Append a source (copies the strings); returns it, or NULL when out of memory. */
+/* frames_source.c: append a source (copies the strings); returns it, or NULL when out of
+ * memory. */
 tsct__frames_source *tsct__frames_add(tsct_frames *f, int kind, const char *file,
                                       const char *dataset, const char *via, int64_t nframes);
+/* frames_source.c: a malloc'd copy of s ("" for NULL); NULL without memory. */
+char *tsct__frames_strdup(const char *s);
+/* frames_source.c: free what a source owns (its strings), not the source itself. */
+void tsct__frames_source_free(tsct__frames_source *s);
 
 /* frames_h5.c: 1 if the file starts with the HDF5 signature. */
 int tsct__frames_is_hdf5(const char *path);

@@ -23,7 +23,7 @@ struct tsct_container {
 
 struct tsct_dataset {
     tsct_container *c;          /* file the dataset lives in */
-    struct tsct_step *step;     /* step that staged it, or NULL */
+    int *open_handles;          /* the staging step's count of open handles, or NULL */
     hid_t dset;
     char path[512];
     int ndim;
@@ -108,9 +108,6 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
                                     tsct_dataset **out, tsct_error *err);
 tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_dataset **out,
                                   tsct_error *err);
-
-/* step.c: a dataset handle staged by step s was closed. */
-void tsct__step_dataset_closed(struct tsct_step *s);
 
 /* Time stamps (stamps.c). Longest stamp string kept (below the 64 KiB attribute limit). */
 #define TSCT__STAMPS_MAX 60000

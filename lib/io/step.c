@@ -62,11 +62,6 @@ struct tsct_step {
     char start_time[32];
 };
 
-void tsct__step_dataset_closed(struct tsct_step *s)
-{
-    s->open_handles--;
-}
-
 void tsct_step_work_path(const char *container_path, const char *name, char *buf, size_t size)
 {
     snprintf(buf, size, "%s.%s.partial", container_path, name);
@@ -497,7 +492,7 @@ tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const in
             goto done;
         }
     }
-    (*out)->step = s;
+    (*out)->open_handles = &s->open_handles;
     s->open_handles++;
 done:
     H5Eclear2(H5E_DEFAULT);
