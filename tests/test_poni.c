@@ -210,18 +210,28 @@ static void check_write(void)
         CHECK_OK(tsct_poni_read(&q, path, &err), &err);
         CHECK_MSG(memcmp(&p, &q, sizeof p) == 0, "%s: round trip differs", files[k]);
     }
-    /* awkward doubles survive exactly */
+    /* awkward doubles survive exactly (within the reader's physical bounds) */
     tsct_poni_init(&p);
     p.pixel1 = 0.1 + 0.2;
-    p.pixel2 = 1e-300;
+    p.pixel2 = 1e-9 * (1.0 + 2.220446049250313e-16);
     p.dist = 1.0 / 3.0;
     p.poni1 = -0.0;
     p.rot1 = 5e-324;
-    p.wavelength = 1.7976931348623157e308;
+    p.wavelength = (0.1 + 0.2) * 1e-10;
     CHECK_OK(tsct_poni_write(&p, path, &err), &err);
     CHECK_OK(tsct_poni_read(&q, path, &err), &err);
     CHECK(q.pixel1 == p.pixel1 && q.pixel2 == p.pixel2 && q.dist == p.dist && q.rot1 == p.rot1 &&
           q.wavelength == p.wavelength);
+    /* values beyond a physical geometry are written (the writer is not a judge) but refused
+     * when read back, naming the key */
+    p.wavelength = 1.7976931348623157e308;
+    CHECK_OK(tsct_poni_write(&p, path, &err), &err);
+    CHECK_FAILS(tsct_poni_read(&q, path, &err), TSCT_ERR_VALUE, &err, "Wavelength");
+    p.wavelength = 1e-10;
+    p.rot2 = 1e308;
+    CHECK_OK(tsct_poni_write(&p, path, &err), &err);
+    CHECK_FAILS(tsct_poni_read(&q, path, &err), TSCT_ERR_VALUE, &err, "Rot2");
+    p.rot2 = 0;
     p.dist = 0.0 / 0.0;
     CHECK_FAILS(tsct_poni_write(&p, path, &err), TSCT_ERR_VALUE, &err, "non-finite");
     p.dist = 1;
