@@ -137,7 +137,15 @@ static void flip_rows(void *data, int64_t rows, int64_t row_bytes)
     }
 }
 
-int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
+struct calib_opts {
+    const char *image, *calibrant, *detector, *poni, *mask, *output, *png, *refine;
+    double wavelength, energy, pixel_um, cx, cy, distance;
+    int64_t max_rings;
+    int flip, accept;
+};
+
+/* The options; -1 when the command goes on, else its exit status. */
+static int parse(tsct_cli *cli, int argc, char **argv, struct calib_opts *o)
 {
     enum { OPT_PIXEL = 256, OPT_CENTRE, OPT_DIST, OPT_FLIP, OPT_REFINE, OPT_MAXR, OPT_PNG,
            OPT_ACCEPT };
@@ -156,54 +164,51 @@ int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
         {"accept-misfit", no_argument, NULL, OPT_ACCEPT},
         {NULL, 0, NULL, 0},
     };
-    const char *calibrant = NULL, *detector = NULL, *poni_path = NULL, *mask_path = NULL;
-    const char *output = NULL, *png = NULL, *refine = NULL;
-    double wavelength = 0, energy = 0, pixel_um = 0, cx = NAN, cy = NAN, distance = 0;
-    int64_t max_rings = 0;
-    int flip = 0, accept = 0;
+    memset(o, 0, sizeof *o);
+    o->cx = o->cy = NAN;
     optind = 1;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, ":c:d:w:e:p:m:o:", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'c': calibrant = optarg; break;
-        case 'd': detector = optarg; break;
-        case 'p': poni_path = optarg; break;
-        case 'm': mask_path = optarg; break;
-        case 'o': output = optarg; break;
-        case OPT_PNG: png = optarg; break;
-        case OPT_REFINE: refine = optarg; break;
-        case OPT_FLIP: flip = 1; break;
-        case OPT_ACCEPT: accept = 1; break;
+        case 'c': o->calibrant = optarg; break;
+        case 'd': o->detector = optarg; break;
+        case 'p': o->poni = optarg; break;
+        case 'm': o->mask = optarg; break;
+        case 'o': o->output = optarg; break;
+        case OPT_PNG: o->png = optarg; break;
+        case OPT_REFINE: o->refine = optarg; break;
+        case OPT_FLIP: o->flip = 1; break;
+        case OPT_ACCEPT: o->accept = 1; break;
         case 'w':
-            if (tsct_cli_parse_double(optarg, &wavelength) != 0 || !(wavelength > 0))
+            if (tsct_cli_parse_double(optarg, &o->wavelength) != 0 || !(o->wavelength > 0))
                 return tsct_cli_usage_error(cli, "--wavelength expects Angstrom > 0, got '%s'",
                                             optarg);
             break;
         case 'e':
-            if (tsct_cli_parse_double(optarg, &energy) != 0 || !(energy > 0))
+            if (tsct_cli_parse_double(optarg, &o->energy) != 0 || !(o->energy > 0))
                 return tsct_cli_usage_error(cli, "--energy expects keV > 0, got '%s'", optarg);
             break;
         case OPT_PIXEL:
-            if (tsct_cli_parse_double(optarg, &pixel_um) != 0 || !(pixel_um > 0))
+            if (tsct_cli_parse_double(optarg, &o->pixel_um) != 0 || !(o->pixel_um > 0))
                 return tsct_cli_usage_error(cli, "--pixel expects micrometres > 0, got '%s'",
                                             optarg);
             break;
         case OPT_CENTRE:
-            if (optind >= argc || tsct_cli_parse_double(optarg, &cx) != 0 ||
-                tsct_cli_parse_double(argv[optind], &cy) != 0)
+            if (optind >= argc || tsct_cli_parse_double(optarg, &o->cx) != 0 ||
+                tsct_cli_parse_double(argv[optind], &o->cy) != 0)
                 return tsct_cli_usage_error(cli, "--beam-centre expects two numbers X Y "
                                             "(pixels: column, row)");
             optind++;
             break;
         case OPT_DIST:
-            if (tsct_cli_parse_double(optarg, &distance) != 0 || !(distance > 0))
+            if (tsct_cli_parse_double(optarg, &o->distance) != 0 || !(o->distance > 0))
                 return tsct_cli_usage_error(cli, "--distance expects metres > 0, got '%s'",
                                             optarg);
             break;
         case OPT_MAXR:
-            if (tsct_cli_parse_int64(optarg, &max_rings) != 0 || max_rings < 1 ||
-                max_rings > 1000)
+            if (tsct_cli_parse_int64(optarg, &o->max_rings) != 0 || o->max_rings < 1 ||
+                o->max_rings > 1000)
                 return tsct_cli_usage_error(cli, "--max-rings expects 1 .. 1000, got '%s'",
                                             optarg);
             break;
@@ -214,152 +219,185 @@ int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
     if (optind + 1 != argc)
         return tsct_cli_usage_error(cli, optind == argc ? "missing IMAGE"
                                                         : "one IMAGE expected, got more");
-    const char *image_path = argv[optind];
-    if (!calibrant)
+    o->image = argv[optind];
+    if (!o->calibrant)
         return tsct_cli_usage_error(cli, "missing --calibrant (CeO2, LaB6, Si, FILE.D, "
                                     "FILE.cif)");
-    if (!output)
+    if (!o->output)
         return tsct_cli_usage_error(cli, "missing -o OUT.poni");
-    if (wavelength > 0 && energy > 0)
+    if (o->wavelength > 0 && o->energy > 0)
         return tsct_cli_usage_error(cli, "give --wavelength or --energy, not both");
-    if (poni_path && (isfinite(cx) || distance > 0))
+    if (o->poni && (isfinite(o->cx) || o->distance > 0))
         return tsct_cli_usage_error(cli, "give --poni or --beam-centre with --distance, not "
                                     "both");
-    if (isfinite(cx) != (distance > 0))
+    if (isfinite(o->cx) != (o->distance > 0))
         return tsct_cli_usage_error(cli, "--beam-centre and --distance go together");
-    if (!detector && !poni_path)
+    if (!o->detector && !o->poni)
         return tsct_cli_usage_error(cli, "missing --detector NAME");
+    return -1;
+}
 
-    tsct_error err = TSCT_ERROR_INIT;
-    tsct_calibrate_params P = TSCT_CALIBRATE_PARAMS_DEFAULT;
-    P.nthreads = cli->nthreads;
-    P.max_rings = (int)max_rings;
-    if (refine && tsct_calibrate_refine_parse(refine, &P.refine, &err) != TSCT_OK)
-        return tsct_cli_fail(cli, &err);
-    tsct_poni g;
-    tsct_poni_init(&g);
-    if (poni_path) {
-        if (tsct_poni_read(&g, poni_path, &err) != TSCT_OK)
-            return tsct_cli_fail(cli, &err);
-        P.use_guess = 1;
+/* The starting geometry g and the refinement's parameters P from the options; -1 when the
+ * command goes on, else its exit status. */
+static int starting_geometry(tsct_cli *cli, const struct calib_opts *o, tsct_poni *g,
+                             tsct_calibrate_params *P, tsct_error *err)
+{
+    P->nthreads = cli->nthreads;
+    P->max_rings = (int)o->max_rings;
+    if (o->refine && tsct_calibrate_refine_parse(o->refine, &P->refine, err) != TSCT_OK)
+        return tsct_cli_fail(cli, err);
+    tsct_poni_init(g);
+    if (o->poni) {
+        if (tsct_poni_read(g, o->poni, err) != TSCT_OK)
+            return tsct_cli_fail(cli, err);
+        P->use_guess = 1;
     }
-    if (detector) {
+    if (o->detector) {
         tsct_poni_detector det;
-        if (tsct_poni_detector_find(detector, &det, &err) != TSCT_OK)
-            return tsct_cli_fail(cli, &err);
-        snprintf(g.detector, sizeof g.detector, "%s", det.name);
-        g.pixel1 = det.pixel1, g.pixel2 = det.pixel2;
-        g.shape[0] = det.shape[0], g.shape[1] = det.shape[1];
+        if (tsct_poni_detector_find(o->detector, &det, err) != TSCT_OK)
+            return tsct_cli_fail(cli, err);
+        snprintf(g->detector, sizeof g->detector, "%s", det.name);
+        g->pixel1 = det.pixel1, g->pixel2 = det.pixel2;
+        g->shape[0] = det.shape[0], g->shape[1] = det.shape[1];
     }
-    if (pixel_um > 0)
-        g.pixel1 = g.pixel2 = pixel_um * 1e-6;
-    if (!(g.pixel1 > 0))
+    if (o->pixel_um > 0)
+        g->pixel1 = g->pixel2 = o->pixel_um * 1e-6;
+    if (!(g->pixel1 > 0))
         return tsct_cli_usage_error(cli, "detector %s has no pixel size: give --pixel UM",
-                                    g.detector);
-    if (energy > 0)
-        wavelength = 12.398419843320026 / energy;
+                                    g->detector);
+    double wavelength = o->wavelength;
+    if (o->energy > 0)
+        wavelength = 12.398419843320026 / o->energy;
     if (wavelength > 0)
-        g.wavelength = wavelength * 1e-10;
-    if (!(g.wavelength > 0))
+        g->wavelength = wavelength * 1e-10;
+    if (!(g->wavelength > 0))
         return tsct_cli_usage_error(cli, "missing --wavelength A or --energy KEV");
-    if (distance > 0) {
-        g.dist = distance;
-        g.poni1 = cy * g.pixel1, g.poni2 = cx * g.pixel2;
-        g.rot1 = g.rot2 = g.rot3 = 0;
-        P.use_guess = 1;
+    if (o->distance > 0) {
+        g->dist = o->distance;
+        g->poni1 = o->cy * g->pixel1, g->poni2 = o->cx * g->pixel2;
+        g->rot1 = g->rot2 = g->rot3 = 0;
+        P->use_guess = 1;
     }
+    return -1;
+}
 
-    tsct_image img, mimg;
-    tsct_image_init(&img);
+/* The image (flipped as asked) and its mask: negative pixels, the detector's module gaps and
+ * the mask file's nonzero pixels; *mask is calloc'd (the caller frees it). */
+static tsct_status read_image(const struct calib_opts *o, const tsct_poni *g, tsct_image *img,
+                              uint8_t **mask, tsct_error *err)
+{
+    TSCT_TRY(tsct_image_read(img, o->image, NULL, err));
+    const int64_t rows = img->rows, cols = img->cols, n = rows * cols;
+    if (g->shape[0] > 0 && (g->shape[0] != rows || g->shape[1] != cols))
+        return tsct_error_set(err, TSCT_ERR_SHAPE, o->image, "image", -1,
+                              "%lld x %lld pixels, but detector %s has %lld x %lld",
+                              (long long)rows, (long long)cols, g->detector,
+                              (long long)g->shape[0], (long long)g->shape[1]);
+    if (o->flip)
+        flip_rows(img->data, rows, cols * (int64_t)sizeof *img->data);
+    if (!(*mask = calloc((size_t)n, 1)))
+        return tsct_error_set(err, TSCT_ERR_NOMEM, o->image, "mask", -1, "%lld pixels",
+                              (long long)n);
+    tsct_image_mask_negative(img, *mask, NULL, err);
+    tsct_poni_detector det;
+    if (g->shape[0] > 0 && tsct_poni_detector_find(g->detector, &det, NULL) == TSCT_OK)
+        tsct_poni_detector_mask(&det, rows, cols, *mask);
+    if (!o->mask)
+        return TSCT_OK;
+    tsct_image mimg;
     tsct_image_init(&mimg);
-    tsct_calibrant *cal = NULL;
-    tsct_calibrate_result *res = NULL;
-    uint8_t *mask = NULL, *extra = NULL;
-    tsct_status st = tsct_image_read(&img, image_path, NULL, &err);
-    const int64_t rows = img.rows, cols = img.cols, n = rows * cols;
-    if (st == TSCT_OK && g.shape[0] > 0 && (g.shape[0] != rows || g.shape[1] != cols))
-        st = tsct_error_set(&err, TSCT_ERR_SHAPE, image_path, "image", -1,
-                            "%lld x %lld pixels, but detector %s has %lld x %lld",
-                            (long long)rows, (long long)cols, g.detector,
-                            (long long)g.shape[0], (long long)g.shape[1]);
-    if (st == TSCT_OK && flip)
-        flip_rows(img.data, rows, cols * (int64_t)sizeof *img.data);
-    if (st == TSCT_OK) {
-        mask = calloc((size_t)n, 1);
-        extra = calloc((size_t)n, 1);
-        if (!mask || !extra)
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, image_path, "mask", -1, "%lld pixels",
-                                (long long)n);
-    }
-    if (st == TSCT_OK) {
-        tsct_image_mask_negative(&img, mask, NULL, &err);
-        tsct_poni_detector det;
-        if (g.shape[0] > 0 && tsct_poni_detector_find(g.detector, &det, NULL) == TSCT_OK)
-            tsct_poni_detector_mask(&det, rows, cols, mask);
-    }
-    if (st == TSCT_OK && mask_path) {
-        st = tsct_image_read(&mimg, mask_path, NULL, &err);
-        if (st == TSCT_OK && (mimg.rows != rows || mimg.cols != cols))
-            st = tsct_error_set(&err, TSCT_ERR_SHAPE, mask_path, "mask", -1,
-                                "%lld x %lld pixels, the image %lld x %lld", (long long)mimg.rows,
-                                (long long)mimg.cols, (long long)rows, (long long)cols);
-        if (st == TSCT_OK)
-            st = tsct_image_mask_nonzero(&mimg, extra, NULL, &err);
-        if (st == TSCT_OK && flip)
-            flip_rows(extra, rows, cols);
-        for (int64_t k = 0; st == TSCT_OK && k < n; k++)
-            mask[k] |= extra[k];
-    }
-    if (st == TSCT_OK) {
-        /* Rings down to the detector's largest possible 2theta (< 90 deg). */
-        const double diag = hypot(rows * g.pixel1, cols * g.pixel2);
-        double tmax = P.use_guess ? atan2(diag, fmax(g.dist, 1e-3)) + 0.3 : 1.4;
-        tmax = fmin(tmax, 1.4);
-        st = tsct_calibrant_create(calibrant, g.wavelength * 1e10 / (2 * sin(tmax / 2)), &cal,
-                                   &err);
-    }
-    if (st == TSCT_OK) {
-        if (g.shape[0] == 0)
-            g.shape[0] = rows, g.shape[1] = cols;
-        st = tsct_calibrate(img.data, mask, rows, cols, &g, cal, &P, &res, &err);
-    }
-    if (st != TSCT_OK && st != TSCT_NOT_CONVERGED) {
-        int rc = tsct_cli_fail(cli, &err);
-        free(mask), free(extra), tsct_calibrant_destroy(cal);
-        tsct_image_release(&img), tsct_image_release(&mimg);
-        return rc;
-    }
-    if (st == TSCT_NOT_CONVERGED)
-        tsct_log_msg(&cli->log, TSCT_LOG_WARN, "the refinement stopped at its iteration limit");
-    const tsct_poni *o = &res->poni;
+    uint8_t *extra = calloc((size_t)n, 1);
+    tsct_status st = extra ? tsct_image_read(&mimg, o->mask, NULL, err)
+                           : tsct_error_set(err, TSCT_ERR_NOMEM, o->image, "mask", -1,
+                                            "%lld pixels", (long long)n);
+    if (st == TSCT_OK && (mimg.rows != rows || mimg.cols != cols))
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, o->mask, "mask", -1,
+                            "%lld x %lld pixels, the image %lld x %lld", (long long)mimg.rows,
+                            (long long)mimg.cols, (long long)rows, (long long)cols);
+    if (st == TSCT_OK)
+        st = tsct_image_mask_nonzero(&mimg, extra, NULL, err);
+    if (st == TSCT_OK && o->flip)
+        flip_rows(extra, rows, cols);
+    for (int64_t k = 0; st == TSCT_OK && k < n; k++)
+        (*mask)[k] |= extra[k];
+    free(extra);
+    tsct_image_release(&mimg);
+    return st;
+}
+
+/* Print the refined geometry; write the PONI (and the PNG) unless the rings fit badly.
+ * Returns the exit status. */
+static int report(tsct_cli *cli, const struct calib_opts *o, const tsct_image *img,
+                  const uint8_t *mask, const tsct_calibrate_result *res,
+                  const tsct_calibrant *cal, tsct_error *err)
+{
+    const tsct_poni *g = &res->poni;
     printf("calibrant   %s (%s), %lld rings with points, %lld control points\n", cal->name,
            cal->reference, (long long)res->nrings, (long long)res->npoints);
-    const double v[TSCT_CALIB_NPARAMS] = {o->dist, o->poni1, o->poni2, o->rot1, o->rot2, o->rot3,
-                                          o->wavelength};
+    const double v[TSCT_CALIB_NPARAMS] = {g->dist, g->poni1, g->poni2, g->rot1, g->rot2, g->rot3,
+                                          g->wavelength};
     for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
         printf("%-11s %.9g +- %.2g%s\n", tsct_calibrate_param_name(i), v[i], res->esd[i],
                res->esd[i] == 0 ? " (fixed)" : "");
     printf("residual    %.4g deg RMS (%.3g px) in 2theta\n", res->rms_deg, res->rms_px);
     if (res->note[0])
         tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s", res->note);
-    int rc = TSCT_EXIT_OK;
     if (res->warning) {
         tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s", res->message);
-        if (!accept) {
-            tsct_error_set(&err, TSCT_ERR_VALUE, output, NULL, -1,
+        if (!o->accept) {
+            tsct_error_set(err, TSCT_ERR_VALUE, o->output, NULL, -1,
                            "not written: the rings do not fit well (--accept-misfit writes it)");
-            rc = tsct_cli_fail(cli, &err);
+            return tsct_cli_fail(cli, err);
         }
     }
-    if (rc == TSCT_EXIT_OK && tsct_poni_write_v2(o, output, &err) != TSCT_OK)
+    if (tsct_poni_write_v2(g, o->output, err) != TSCT_OK)
+        return tsct_cli_fail(cli, err);
+    if (o->png && calibration_png(img, mask, res, cal, o->png, err) != TSCT_OK)
+        return tsct_cli_fail(cli, err);
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %s%s%s", o->output, o->png ? " and " : "",
+                 o->png ? o->png : "");
+    return TSCT_EXIT_OK;
+}
+
+int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
+{
+    struct calib_opts o;
+    int rc = parse(cli, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_calibrate_params P = TSCT_CALIBRATE_PARAMS_DEFAULT;
+    tsct_poni g;
+    if ((rc = starting_geometry(cli, &o, &g, &P, &err)) >= 0)
+        return rc;
+    tsct_image img;
+    tsct_image_init(&img);
+    tsct_calibrant *cal = NULL;
+    tsct_calibrate_result *res = NULL;
+    uint8_t *mask = NULL;
+    tsct_status st = read_image(&o, &g, &img, &mask, &err);
+    if (st == TSCT_OK) {
+        /* Rings down to the detector's largest possible 2theta (< 90 deg). */
+        const double diag = hypot(img.rows * g.pixel1, img.cols * g.pixel2);
+        double tmax = P.use_guess ? atan2(diag, fmax(g.dist, 1e-3)) + 0.3 : 1.4;
+        tmax = fmin(tmax, 1.4);
+        st = tsct_calibrant_create(o.calibrant, g.wavelength * 1e10 / (2 * sin(tmax / 2)),
+                                   &cal, &err);
+    }
+    if (st == TSCT_OK) {
+        if (g.shape[0] == 0)
+            g.shape[0] = img.rows, g.shape[1] = img.cols;
+        st = tsct_calibrate(img.data, mask, img.rows, img.cols, &g, cal, &P, &res, &err);
+    }
+    if (st == TSCT_NOT_CONVERGED)
+        tsct_log_msg(&cli->log, TSCT_LOG_WARN, "the refinement stopped at its iteration limit");
+    if (st == TSCT_OK || st == TSCT_NOT_CONVERGED)
+        rc = report(cli, &o, &img, mask, res, cal, &err);
+    else
         rc = tsct_cli_fail(cli, &err);
-    if (rc == TSCT_EXIT_OK && png && calibration_png(&img, mask, res, cal, png, &err) != TSCT_OK)
-        rc = tsct_cli_fail(cli, &err);
-    if (rc == TSCT_EXIT_OK)
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %s%s%s", output, png ? " and " : "",
-                     png ? png : "");
     tsct_calibrate_result_destroy(res);
-    free(mask), free(extra), tsct_calibrant_destroy(cal);
-    tsct_image_release(&img), tsct_image_release(&mimg);
+    free(mask);
+    tsct_calibrant_destroy(cal);
+    tsct_image_release(&img);
     return rc;
 }

@@ -136,7 +136,14 @@ static tsct_status close_output(const char *path, tsct_publish *pub, FILE *fp, t
 
 /* ---- tsct pattern --------------------------------------------------------------------------- */
 
-int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv)
+struct pattern_opts {
+    const char *cif, *output;
+    double lambda, energy, qmax, qmin, step, size_nm, u, v, w, eta, scale;
+    int two_theta, pol, neutral, noadp, peaks;
+};
+
+/* The options, checked; 0 when the command goes on, else its exit status. */
+static int pattern_parse(tsct_cli *cli, int argc, char **argv, struct pattern_opts *o)
 {
     enum { O_QMAX = 256, O_QMIN, O_STEP, O_TTH, O_SIZE, O_U, O_V, O_W, O_ETA, O_SCALE, O_POL,
            O_NEUTRAL, O_NOADP, O_PEAKS };
@@ -151,164 +158,188 @@ int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv)
         {"no-adp", no_argument, NULL, O_NOADP},       {"peaks", no_argument, NULL, O_PEAKS},
         {"output", required_argument, NULL, 'o'},     {NULL, 0, NULL, 0},
     };
-    double lambda = 0.0, energy = 0.0, qmax = 0.0, qmin = 0.0, step = 0.0, size_nm = 0.0;
-    double u = 0.0, v = 0.0, w = 1e-4, eta = 0.5, scale = 1.0;
-    int two_theta = 0, pol = 0, neutral = 0, noadp = 0, peaks = 0, have_qmax = 0;
-    const char *output = NULL;
+    memset(o, 0, sizeof *o);
+    o->w = 1e-4, o->eta = 0.5, o->scale = 1.0;
+    int have_qmax = 0;
     optind = 1;
     opterr = 0;
     int ch, rc = 0;
     while (rc == 0 && (ch = getopt_long(argc, argv, ":l:e:o:", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'l': rc = positive(cli, "--wavelength", optarg, &lambda, 0); break;
-        case 'e': rc = positive(cli, "--energy", optarg, &energy, 0); break;
+        case 'l': rc = positive(cli, "--wavelength", optarg, &o->lambda, 0); break;
+        case 'e': rc = positive(cli, "--energy", optarg, &o->energy, 0); break;
         case O_QMAX:
-            rc = positive(cli, "--qmax", optarg, &qmax, 0);
+            rc = positive(cli, "--qmax", optarg, &o->qmax, 0);
             have_qmax = 1;
             break;
-        case O_QMIN: rc = positive(cli, "--qmin", optarg, &qmin, 1); break;
-        case O_STEP: rc = positive(cli, "--step", optarg, &step, 0); break;
-        case O_SIZE: rc = positive(cli, "--size", optarg, &size_nm, 0); break;
+        case O_QMIN: rc = positive(cli, "--qmin", optarg, &o->qmin, 1); break;
+        case O_STEP: rc = positive(cli, "--step", optarg, &o->step, 0); break;
+        case O_SIZE: rc = positive(cli, "--size", optarg, &o->size_nm, 0); break;
         case O_U:
         case O_V:
         case O_W:
         case O_ETA:
         case O_SCALE: {
-            double *dst = ch == O_U ? &u : ch == O_V ? &v : ch == O_W ? &w : ch == O_ETA ? &eta
-                                                                                       : &scale;
+            double *dst = ch == O_U ? &o->u : ch == O_V ? &o->v : ch == O_W ? &o->w
+                        : ch == O_ETA ? &o->eta : &o->scale;
             if (tsct_cli_parse_double(optarg, dst) != 0)
                 rc = tsct_cli_usage_error(cli, "%s expects a number, got '%s'",
                                           tsct_cli_option_name(argv, optind, optarg), optarg);
             break;
         }
-        case O_TTH: two_theta = 1; break;
-        case O_POL: pol = 1; break;
-        case O_NEUTRAL: neutral = 1; break;
-        case O_NOADP: noadp = 1; break;
-        case O_PEAKS: peaks = 1; break;
-        case 'o': output = optarg; break;
+        case O_TTH: o->two_theta = 1; break;
+        case O_POL: o->pol = 1; break;
+        case O_NEUTRAL: o->neutral = 1; break;
+        case O_NOADP: o->noadp = 1; break;
+        case O_PEAKS: o->peaks = 1; break;
+        case 'o': o->output = optarg; break;
         default: return option_error(cli, ch, argv);
         }
     }
-    const char *cif = NULL;
-    if (rc || (rc = one_cif(cli, argc, argv, &cif)) != 0)
+    if (rc || (rc = one_cif(cli, argc, argv, &o->cif)) != 0)
         return rc;
-    if ((lambda > 0.0) == (energy > 0.0))
+    if ((o->lambda > 0.0) == (o->energy > 0.0))
         return tsct_cli_usage_error(cli, "give either --wavelength or --energy");
-    if (energy > 0.0)
-        lambda = TSCT_HC_KEV_ANGSTROM / energy;
+    if (o->energy > 0.0)
+        o->lambda = TSCT_HC_KEV_ANGSTROM / o->energy;
     if (!have_qmax)
         return tsct_cli_usage_error(cli, "missing --qmax");
-    if (qmax * lambda / (4.0 * M_PI) > 1.0)
+    if (o->qmax * o->lambda / (4.0 * M_PI) > 1.0)
         return tsct_cli_usage_error(cli, "--qmax %g is beyond 2theta = 180 degrees (4 pi / "
-                                         "lambda = %g 1/Angstrom)", qmax, 4.0 * M_PI / lambda);
-    if (qmin >= qmax)
-        return tsct_cli_usage_error(cli, "--qmin %g must be below --qmax %g", qmin, qmax);
-    if (!peaks && !output)
+                                         "lambda = %g 1/Angstrom)", o->qmax,
+                                    4.0 * M_PI / o->lambda);
+    if (o->qmin >= o->qmax)
+        return tsct_cli_usage_error(cli, "--qmin %g must be below --qmax %g", o->qmin, o->qmax);
+    if (!o->peaks && !o->output)
         return tsct_cli_usage_error(cli, "missing -o OUT.xy");
+    return 0;
+}
 
-    tsct_crystal *c = NULL;
-    if ((rc = read_crystal(cli, cif, &c)) != 0)
-        return rc;
-
-    /* the grid */
-    const double kmax = 4.0 * M_PI / lambda;
-    double x0 = qmin, x1 = qmax;
-    if (two_theta) {
-        x0 = 2.0 * asin(qmin / kmax) * 180.0 / M_PI;
-        x1 = 2.0 * asin(qmax / kmax) * 180.0 / M_PI;
-    }
-    if (!(step > 0.0))
-        step = two_theta ? 0.005 : 0.001;
-    double dn = floor((x1 - x0) / step * (1.0 + 1e-12)) + 1.0;
-    if (!peaks && dn > 1e8) {
-        tsct_crystal_destroy(c);
-        return tsct_cli_usage_error(cli, "%.3g grid points: use a larger --step", dn);
-    }
-    int64_t n = peaks ? 0 : (int64_t)dn;
-    double *x = n ? malloc((size_t)n * sizeof *x) : NULL;
-    double *y = n ? malloc((size_t)n * sizeof *y) : NULL;
-    tsct_error err = TSCT_ERROR_INIT;
-    tsct_powder_plan *plan = NULL;
-    tsct_powder_peak *pk = NULL;
-    tsct_status st = TSCT_OK;
-    if (n && (!x || !y)) {
-        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "grid", -1, "%lld points",
-                            (long long)n);
-        goto done;
-    }
-    for (int64_t i = 0; i < n; i++)
-        x[i] = fmin(x0 + step * (double)i, x1);
-
-    tsct_powder_params pp = TSCT_POWDER_PARAMS_DEFAULT;
-    pp.wavelength = lambda;
-    pp.axis = two_theta ? TSCT_POWDER_AXIS_2THETA : TSCT_POWDER_AXIS_Q;
-    pp.polarization = pol ? TSCT_POWDER_POLARIZATION_UNPOLARIZED : TSCT_POWDER_POLARIZATION_NONE;
-    pp.qmax = peaks ? qmax : 0.0;
-    pp.neutral_atoms = neutral;
-    pp.apply_adp = !noadp;
-    st = tsct_powder_plan_create(&plan, c, x, n, &pp, &err);
-    if (st != TSCT_OK)
-        goto done;
-    double p[TSCT_POWDER_NPARAMS_BASE];
-    tsct_powder_plan_default_params(plan, p);
-    p[TSCT_POWDER_P_SCALE] = scale;
-    p[TSCT_POWDER_P_SIZE] = size_nm * 10.0;
-    p[TSCT_POWDER_P_U] = u;
-    p[TSCT_POWDER_P_V] = v;
-    p[TSCT_POWDER_P_W] = w;
-    p[TSCT_POWDER_P_ETA] = eta;
-
+/* The reflection list (--peaks) of the plan with profile parameters p. */
+static tsct_status write_peaks(tsct_cli *cli, const struct pattern_opts *o,
+                               const tsct_powder_plan *plan, const double *p, tsct_error *err)
+{
+    int64_t nk = tsct_powder_plan_reflection_count(plan), np = 0;
+    tsct_powder_peak *pk = malloc((size_t)(nk > 0 ? nk : 1) * sizeof *pk);
+    if (!pk)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "peaks", -1, "out of memory");
     tsct_publish pub;
     FILE *fp = NULL;
-    if (peaks) {
-        int64_t nk = tsct_powder_plan_reflection_count(plan), np = 0;
-        pk = malloc((size_t)(nk > 0 ? nk : 1) * sizeof *pk);
-        if (!pk) {
-            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "peaks", -1, "out of memory");
-            goto done;
-        }
-        st = tsct_powder_peaks(plan, p, pk, &np, &err);
-        if (st == TSCT_OK)
-            st = open_output(output, &pub, &fp, &err);
-        if (st != TSCT_OK)
-            goto done;
+    tsct_status st = tsct_powder_peaks(plan, p, pk, &np, err);
+    if (st == TSCT_OK)
+        st = open_output(o->output, &pub, &fp, err);
+    if (st == TSCT_OK) {
         fprintf(fp, "%4s %4s %4s %12s %12s %12s %12s %16s %16s\n", "h", "k", "l", "d", "q",
                 "two_theta", "multiplicity", "F2", "intensity");
         for (int64_t k = 0; k < np; k++)
-            if (pk[k].q >= qmin)
+            if (pk[k].q >= o->qmin)
                 fprintf(fp, "%4d %4d %4d %12.7f %12.7f %12.6f %12lld %16.8g %16.8g\n", pk[k].h,
                         pk[k].k, pk[k].l, pk[k].d, pk[k].q, pk[k].two_theta,
                         (long long)pk[k].multiplicity, pk[k].f2, pk[k].intensity);
-        st = close_output(output, &pub, fp, &err);
-        if (st == TSCT_OK)
-            tsct_log_msg(&cli->log, TSCT_LOG_DEBUG, "%lld reflections", (long long)np);
-    } else {
-        st = tsct_powder_evaluate(plan, p, y, NULL, &err);
-        if (st == TSCT_OK)
-            st = open_output(output, &pub, &fp, &err);
-        if (st != TSCT_OK)
-            goto done;
-        fprintf(fp, "# tsct pattern %s: lambda %.8g Angstrom, scale %g, U %g V %g W %g "
-                    "degrees^2, eta %g, size %g nm, polarization %s, %lld reflections\n",
-                cif, lambda, scale, u, v, w, eta, size_nm, pol ? "(1+cos^2 2theta)/2" : "none",
-                (long long)tsct_powder_plan_reflection_count(plan));
-        fprintf(fp, "# %s intensity\n", two_theta ? "2theta(degrees)" : "q(1/Angstrom)");
-        for (int64_t i = 0; i < n; i++)
-            fprintf(fp, "%.8f %.10g\n", x[i], y[i]);
-        st = close_output(output, &pub, fp, &err);
-        if (st == TSCT_OK)
-            tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %lld points of %s to %s",
-                         (long long)n, cif, output);
+        st = close_output(o->output, &pub, fp, err);
     }
-
-done:
+    if (st == TSCT_OK)
+        tsct_log_msg(&cli->log, TSCT_LOG_DEBUG, "%lld reflections", (long long)np);
     free(pk);
+    return st;
+}
+
+/* The pattern y[n] on the grid x[n] as an .xy file. */
+static tsct_status write_pattern(tsct_cli *cli, const struct pattern_opts *o,
+                                 const tsct_powder_plan *plan, const double *x, const double *y,
+                                 int64_t n, tsct_error *err)
+{
+    tsct_publish pub;
+    FILE *fp = NULL;
+    TSCT_TRY(open_output(o->output, &pub, &fp, err));
+    fprintf(fp, "# tsct pattern %s: lambda %.8g Angstrom, scale %g, U %g V %g W %g "
+                "degrees^2, eta %g, size %g nm, polarization %s, %lld reflections\n",
+            o->cif, o->lambda, o->scale, o->u, o->v, o->w, o->eta, o->size_nm,
+            o->pol ? "(1+cos^2 2theta)/2" : "none",
+            (long long)tsct_powder_plan_reflection_count(plan));
+    fprintf(fp, "# %s intensity\n", o->two_theta ? "2theta(degrees)" : "q(1/Angstrom)");
+    for (int64_t i = 0; i < n; i++)
+        fprintf(fp, "%.8f %.10g\n", x[i], y[i]);
+    TSCT_TRY(close_output(o->output, &pub, fp, err));
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %lld points of %s to %s", (long long)n,
+                 o->cif, o->output);
+    return TSCT_OK;
+}
+
+/* Plan the crystal's pattern on x[n] (n = 0 with --peaks) and write the peaks or the pattern. */
+static tsct_status pattern_run(tsct_cli *cli, const struct pattern_opts *o,
+                               const tsct_crystal *c, const double *x, int64_t n, double *y,
+                               tsct_error *err)
+{
+    tsct_powder_params pp = TSCT_POWDER_PARAMS_DEFAULT;
+    pp.wavelength = o->lambda;
+    pp.axis = o->two_theta ? TSCT_POWDER_AXIS_2THETA : TSCT_POWDER_AXIS_Q;
+    pp.polarization = o->pol ? TSCT_POWDER_POLARIZATION_UNPOLARIZED
+                             : TSCT_POWDER_POLARIZATION_NONE;
+    pp.qmax = o->peaks ? o->qmax : 0.0;
+    pp.neutral_atoms = o->neutral;
+    pp.apply_adp = !o->noadp;
+    tsct_powder_plan *plan = NULL;
+    TSCT_TRY(tsct_powder_plan_create(&plan, c, x, n, &pp, err));
+    double p[TSCT_POWDER_NPARAMS_BASE];
+    tsct_powder_plan_default_params(plan, p);
+    p[TSCT_POWDER_P_SCALE] = o->scale;
+    p[TSCT_POWDER_P_SIZE] = o->size_nm * 10.0;
+    p[TSCT_POWDER_P_U] = o->u;
+    p[TSCT_POWDER_P_V] = o->v;
+    p[TSCT_POWDER_P_W] = o->w;
+    p[TSCT_POWDER_P_ETA] = o->eta;
+    tsct_status st;
+    if (o->peaks) {
+        st = write_peaks(cli, o, plan, p, err);
+    } else {
+        st = tsct_powder_evaluate(plan, p, y, NULL, err);
+        if (st == TSCT_OK)
+            st = write_pattern(cli, o, plan, x, y, n, err);
+    }
+    tsct_powder_plan_destroy(plan);
+    return st;
+}
+
+int tsct_cmd_pattern(tsct_cli *cli, int argc, char **argv)
+{
+    struct pattern_opts o;
+    int rc = pattern_parse(cli, argc, argv, &o);
+    if (rc)
+        return rc;
+    tsct_crystal *c = NULL;
+    if ((rc = read_crystal(cli, o.cif, &c)) != 0)
+        return rc;
+    /* the grid */
+    const double kmax = 4.0 * M_PI / o.lambda;
+    double x0 = o.qmin, x1 = o.qmax, step = o.step;
+    if (o.two_theta) {
+        x0 = 2.0 * asin(o.qmin / kmax) * 180.0 / M_PI;
+        x1 = 2.0 * asin(o.qmax / kmax) * 180.0 / M_PI;
+    }
+    if (!(step > 0.0))
+        step = o.two_theta ? 0.005 : 0.001;
+    double dn = floor((x1 - x0) / step * (1.0 + 1e-12)) + 1.0;
+    if (!o.peaks && dn > 1e8) {
+        tsct_crystal_destroy(c);
+        return tsct_cli_usage_error(cli, "%.3g grid points: use a larger --step", dn);
+    }
+    int64_t n = o.peaks ? 0 : (int64_t)dn;
+    double *x = n ? malloc((size_t)n * sizeof *x) : NULL;
+    double *y = n ? malloc((size_t)n * sizeof *y) : NULL;
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_status st = TSCT_OK;
+    if (n && (!x || !y))
+        st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "grid", -1, "%lld points",
+                            (long long)n);
+    for (int64_t i = 0; st == TSCT_OK && i < n; i++)
+        x[i] = fmin(x0 + step * (double)i, x1);
+    if (st == TSCT_OK)
+        st = pattern_run(cli, &o, c, x, n, y, &err);
     free(x);
     free(y);
-    tsct_powder_plan_destroy(plan);
     tsct_crystal_destroy(c);
-    tsct_error_set_file(&err, cif); /* the planner's limits name no file of their own */
+    tsct_error_set_file(&err, o.cif); /* the planner's limits name no file of their own */
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }
 

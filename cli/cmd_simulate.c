@@ -148,7 +148,17 @@ static int simulate_calibrant(tsct_cli *cli, const char *calibrant, const char *
     return TSCT_EXIT_OK;
 }
 
-int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
+struct sim_opts {
+    const char *preset_name, *output, *echem, *data, *frames_dir, *calibrant, *poni;
+    double fwhm;
+    int64_t seed, time_steps;
+    int frames_level, noiseless, nset, format_given;
+    tsct_sim_frame_format format;
+    char *sets[64];
+};
+
+/* The options; -1 when the command goes on, else its exit status (--list prints the presets). */
+static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
 {
     enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET, OPT_FORMAT,
            OPT_CALIBRANT, OPT_PONI, OPT_FWHM };
@@ -167,24 +177,20 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
         {"fwhm", required_argument, NULL, OPT_FWHM},
         {NULL, 0, NULL, 0},
     };
-    const char *preset_name = NULL, *output = NULL, *echem = NULL, *data = NULL;
-    const char *frames_dir = NULL, *calibrant = NULL, *poni = NULL;
-    double fwhm = 0.03;
-    int64_t seed = 0, time_steps = 0;
-    int frames_level = 0, noiseless = 0, nset = 0, format_given = 0;
-    tsct_sim_frame_format format = TSCT_SIM_FRAMES_HDF5;
-    char *sets[64];
+    memset(o, 0, sizeof *o);
+    o->fwhm = 0.03;
+    o->format = TSCT_SIM_FRAMES_HDF5;
     optind = 1;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, ":p:o:", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'p': preset_name = optarg; break;
-        case 'o': output = optarg; break;
-        case 'e': echem = optarg; break;
-        case 'd': data = optarg; break;
+        case 'p': o->preset_name = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'e': o->echem = optarg; break;
+        case 'd': o->data = optarg; break;
         case 's':
-            if (tsct_cli_parse_int64(optarg, &seed) != 0 || seed < 0)
+            if (tsct_cli_parse_int64(optarg, &o->seed) != 0 || o->seed < 0)
                 return tsct_cli_usage_error(cli, "--seed expects a whole number >= 0, got '%s'",
                                             optarg);
             break;
@@ -192,36 +198,36 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
             if (strcmp(optarg, "patterns") != 0 && strcmp(optarg, "frames") != 0)
                 return tsct_cli_usage_error(cli, "--level expects patterns or frames, got '%s'",
                                             optarg);
-            frames_level = strcmp(optarg, "frames") == 0;
+            o->frames_level = strcmp(optarg, "frames") == 0;
             break;
-        case OPT_FRAMES: frames_dir = optarg; break;
+        case OPT_FRAMES: o->frames_dir = optarg; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "h5") == 0 || strcmp(optarg, "hdf5") == 0)
-                format = TSCT_SIM_FRAMES_HDF5;
+                o->format = TSCT_SIM_FRAMES_HDF5;
             else if (strcmp(optarg, "cbf") == 0)
-                format = TSCT_SIM_FRAMES_CBF;
+                o->format = TSCT_SIM_FRAMES_CBF;
             else if (strcmp(optarg, "edf") == 0)
-                format = TSCT_SIM_FRAMES_EDF;
+                o->format = TSCT_SIM_FRAMES_EDF;
             else
                 return tsct_cli_usage_error(cli, "--frame-format expects h5, cbf or edf, got "
                                             "'%s'", optarg);
-            format_given = 1;
+            o->format_given = 1;
             break;
         case OPT_SET:
-            if (nset == 64 || !strchr(optarg, '='))
+            if (o->nset == 64 || !strchr(optarg, '='))
                 return tsct_cli_usage_error(cli, "--set expects KEY=VALUE (at most 64), got '%s'",
                                             optarg);
-            sets[nset++] = optarg;
+            o->sets[o->nset++] = optarg;
             break;
-        case OPT_NOISELESS: noiseless = 1; break;
-        case OPT_CALIBRANT: calibrant = optarg; break;
-        case OPT_PONI: poni = optarg; break;
+        case OPT_NOISELESS: o->noiseless = 1; break;
+        case OPT_CALIBRANT: o->calibrant = optarg; break;
+        case OPT_PONI: o->poni = optarg; break;
         case OPT_FWHM:
-            if (tsct_cli_parse_double(optarg, &fwhm) != 0 || !(fwhm > 0))
+            if (tsct_cli_parse_double(optarg, &o->fwhm) != 0 || !(o->fwhm > 0))
                 return tsct_cli_usage_error(cli, "--fwhm expects degrees > 0, got '%s'", optarg);
             break;
         case OPT_STEPS:
-            if (tsct_cli_parse_int64(optarg, &time_steps) != 0 || time_steps < 1)
+            if (tsct_cli_parse_int64(optarg, &o->time_steps) != 0 || o->time_steps < 1)
                 return tsct_cli_usage_error(cli, "--time-steps expects a whole number >= 1, "
                                             "got '%s'", optarg);
             break;
@@ -240,27 +246,35 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     }
     if (optind != argc)
         return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-    if (calibrant || poni) {
-        if (!calibrant || !poni || !output || preset_name)
-            return tsct_cli_usage_error(cli, "a calibrant frame needs --calibrant, --poni and "
+    return -1;
+}
+
+/* Simulate the preset, with the --set changes, into the container and files beside it. */
+static int simulate_preset(tsct_cli *cli, const struct sim_opts *o)
+{
+    const char *echem = o->echem, *frames_dir = o->frames_dir;
+    if (o->calibrant || o->poni) {
+        if (!o->calibrant || !o->poni || !o->output || o->preset_name)
+            return tsct_cli_usage_error(cli, "a o->calibrant frame needs --calibrant, --poni and "
                                         "-o FRAME, and no --preset");
-        return simulate_calibrant(cli, calibrant, poni, fwhm, (uint64_t)seed, noiseless, output);
+        return simulate_calibrant(cli, o->calibrant, o->poni, o->fwhm, (uint64_t)o->seed,
+                                  o->noiseless, o->output);
     }
-    if (!preset_name)
+    if (!o->preset_name)
         return tsct_cli_usage_error(cli, "missing --preset NAME (tsct simulate --list)");
-    if (!output)
+    if (!o->output)
         return tsct_cli_usage_error(cli, "missing -o EXP.h5");
-    if (!frames_level && (frames_dir || noiseless || format_given))
+    if (!o->frames_level && (o->frames_dir || o->noiseless || o->format_given))
         return tsct_cli_usage_error(cli, "--frames, --frame-format and --noiseless need --level "
                                     "frames");
     tsct_error err = TSCT_ERROR_INIT;
     tsct_sim_preset preset;
-    if (tsct_sim_preset_get(preset_name, &preset, &err) != TSCT_OK)
+    if (tsct_sim_preset_get(o->preset_name, &preset, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    for (int i = 0; i < nset; i++) {
+    for (int i = 0; i < o->nset; i++) {
         char key[128];
-        const char *eq = strchr(sets[i], '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        const char *eq = strchr(o->sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
         if (tsct_sim_preset_set(&preset, key, eq + 1, &err) != TSCT_OK)
             return tsct_cli_fail(cli, &err);
     }
@@ -271,31 +285,39 @@ int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
     }
     /* Files beside the container: EXP.h5 without .h5, plus a suffix. */
     char echem_default[TSCT_PATH_MAX], frames_default[TSCT_PATH_MAX];
-    size_t stem = strlen(output);
-    if (stem > 3 && strcmp(output + stem - 3, ".h5") == 0)
+    size_t stem = strlen(o->output);
+    if (stem > 3 && strcmp(o->output + stem - 3, ".h5") == 0)
         stem -= 3;
     if (!echem) {
-        snprintf(echem_default, sizeof echem_default, "%.*s_echem.csv", (int)stem, output);
+        snprintf(echem_default, sizeof echem_default, "%.*s_echem.csv", (int)stem, o->output);
         echem = echem_default;
     }
     if (!frames_dir) {
-        snprintf(frames_default, sizeof frames_default, "%.*s_frames", (int)stem, output);
+        snprintf(frames_default, sizeof frames_default, "%.*s_frames", (int)stem, o->output);
         frames_dir = frames_default;
     }
-    tsct_sim_run_params rp = {(uint64_t)seed, data ? data : tsct_phase_default_dirs(), echem,
-                              cli->command_line, cli->nthreads, time_steps};
-    tsct_cli_guard_file(output);
+    tsct_sim_run_params rp = {(uint64_t)o->seed, o->data ? o->data : tsct_phase_default_dirs(),
+                              echem, cli->command_line, cli->nthreads, o->time_steps};
+    tsct_cli_guard_file(o->output);
     tsct_status st;
-    if (frames_level) {
-        tsct_sim_frames_params fp = {frames_dir, noiseless, format};
-        st = tsct_sim_run_frames(&preset, output, &rp, &fp, &cli->log, &cli->progress, &err);
+    if (o->frames_level) {
+        tsct_sim_frames_params fp = {frames_dir, o->noiseless, o->format};
+        st = tsct_sim_run_frames(&preset, o->output, &rp, &fp, &cli->log, &cli->progress,
+                                 &err);
     } else {
-        st = tsct_sim_run_patterns(&preset, output, &rp, &cli->log, &cli->progress, &err);
+        st = tsct_sim_run_patterns(&preset, o->output, &rp, &cli->log, &cli->progress, &err);
     }
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated preset %s into %s%s%s (electrochemistry: %s)",
-                 preset.name, output, frames_level ? ", frames in " : "",
-                 frames_level ? frames_dir : "", echem);
+                 preset.name, o->output, o->frames_level ? ", frames in " : "",
+                 o->frames_level ? frames_dir : "", echem);
     return TSCT_EXIT_OK;
+}
+
+int tsct_cmd_simulate(tsct_cli *cli, int argc, char **argv)
+{
+    struct sim_opts o;
+    int rc = parse(cli, argc, argv, &o);
+    return rc >= 0 ? rc : simulate_preset(cli, &o);
 }

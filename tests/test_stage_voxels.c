@@ -126,16 +126,6 @@ static float *read_all(const char *path, const char *dset, int64_t *n)
 }
 
 /* The text file at path is exactly `expect`. */
-static void check_text(const char *path, const char *expect)
-{
-    size_t size = 0;
-    char *text = (char *)tsct_test_slurp(path, &size);
-    if (text)
-        text[size] = '\0';
-    CHECK_MSG(text && strcmp(text, expect) == 0, "%s:\n%s", path, text ? text : "(none)");
-    free(text);
-}
-
 /* Map A above 0.5: the blocks and the speck. */
 static const tsct_stage_threshold above_half = {TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
 
@@ -292,7 +282,7 @@ static void test_stage_coverage(void)
     snprintf(expect, sizeof expect, "# tsct coverage of A in %s, threshold 0.5 (abs:0.5, time "
              "step 0)\ntime_step,slice,voxels,fraction_of_initial\n0,0,13,1.000000\n"
              "1,0,20,1.538462\n", path);
-    check_text(tpath, expect);
+    tsct_test_check_text(tpath, expect);
     int64_t n = 0;
     float *mask = read_all(path, TSCT_PATH_MAPS "/A_mask", &n);
     float *diff = read_all(path, TSCT_PATH_MAPS "/A_diff", &n);
@@ -331,7 +321,7 @@ static void test_stage_particles(void)
     char expect[512];
     snprintf(expect, sizeof expect, "t,z,label,voxels,equivalent_diameter_voxels\n"
              "0,0,1,9,%.3f\n1,0,1,16,%.3f\n", 2 * sqrt(9 / M_PI), 2 * sqrt(16 / M_PI));
-    check_text(tpath, expect);
+    tsct_test_check_text(tpath, expect);
     int64_t n = 0;
     float *labels = read_all(path, TSCT_PATH_MAPS "/A_particles", &n);
     float *depth = read_all(path, TSCT_PATH_MAPS "/A_depth", &n);

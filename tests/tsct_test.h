@@ -102,6 +102,17 @@ static inline unsigned char *tsct_test_slurp(const char *path, size_t *size)
     return b;
 }
 
+/* The text file at path equals expect (a failed check printing the file otherwise). */
+static inline void tsct_test_check_text(const char *path, const char *expect)
+{
+    size_t size = 0;
+    char *text = (char *)tsct_test_slurp(path, &size);
+    if (text)
+        text[size] = '\0';
+    CHECK_MSG(text && strcmp(text, expect) == 0, "%s:\n%s", path, text ? text : "(none)");
+    free(text);
+}
+
 /* Write n bytes to path; 0 on success. */
 static inline int tsct_test_spit(const char *path, const void *buf, size_t n)
 {

@@ -691,6 +691,94 @@ tsct_status tsct_stage_echem(const char *container, const tsct_echem_params *par
                              const tsct_stage_ctx *ctx, tsct_stage_report *report,
                              tsct_error *err);
 
+/* ---- score: phase maps against a simulated experiment's ground truth ------------------------
+ * Reads only: /ground_truth/phase_fraction [nt][nz][n][n][nphase] (float32, fractions of the
+ * voxel; its attribute "phases" names them, comma-separated) and /entry/maps/MAP
+ * [nt][nz][ny][nx] (ny, nx <= n; reconstruction voxel (i, k) is ground-truth voxel
+ * (i + n/2 - ny/2, k + n/2 - nx/2), docs/FORMAT.md), at slice `slice`. Per map and time step:
+ * the Dice coefficient of the map's region and the true region (true fraction > truth), the
+ * same outside the band (true fractions within band of the level left out), voxel counts,
+ * coverage and amount relative to one reference time step (0, or the truth's largest where
+ * step 0 has less than half of it). The map's unit K is the least-squares slope through the
+ * origin of map value against true fraction over the phase's interior voxels (present in the
+ * voxel and its four neighbours); the map / K is thresholded at truth with half-height edges
+ * within `edge` voxels (tsct_maps_half_max_mask). With threshold > 0 instead: the map above
+ * threshold x its 99.5th percentile over every time step (no unit, no edge rule).
+ * The text table (one row per map and time step, then a summary: the largest coverage and
+ * amount errors, the rule, each map's unit and rms fraction error) goes to `table`; the CSV
+ * (header phase,map,t,dice,predicted,true,coverage,true_coverage,dice_band,amount,
+ * true_amount) to `csv`. Streams are the caller's; NULL: none. Nothing is written to the
+ * container. */
+
+#define TSCT_SCORE_MAPS_MAX 32
+
+typedef struct tsct_score_params {
+    const char *const *phases;  /* [n] phases of the ground truth to score (n = 0: every phase
+                                   with a map of its name, at most TSCT_SCORE_MAPS_MAX) */
+    const char *const *maps;    /* [n] the map scored as phases[i] (NULL: the phase's name) */
+    int64_t n;                  /* 0 .. TSCT_SCORE_MAPS_MAX */
+    double truth;               /* the level, 0 <= truth < 1 */
+    double band;                /* 0 <= band < 1 */
+    int64_t edge;               /* half-height edges within edge voxels, 0 .. 16 */
+    double threshold;           /* > 0: the former rule (a fraction of the 99.5th percentile);
+                                   0: fraction units */
+    int64_t slice;              /* >= 0 */
+    FILE *table;                /* the text table (NULL: none) */
+    FILE *csv;                  /* the CSV table (NULL: none) */
+} tsct_score_params;
+
+#define TSCT_SCORE_PARAMS_DEFAULT {NULL, NULL, 0, 0.25, 0.05, 1, 0.0, 0, NULL, NULL}
+
+/* report->units: maps scored; report->ran = 1. Errors: TSCT_ERR_NOT_FOUND (no ground truth,
+ * a phase not in it, a map, no map named after a phase), TSCT_ERR_FORMAT (phase_fraction not
+ * [nt][nz][n][n][nphase] as its attribute says), TSCT_ERR_SHAPE (a map not [nt][nz][<=n][<=n]),
+ * TSCT_ERR_VALUE (slice beyond the experiment, parameters out of range), TSCT_ERR_NOMEM, those
+ * of the container. Rows already written stay written when an error comes later. */
+tsct_status tsct_stage_score(const char *container, const tsct_score_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                             tsct_error *err);
+
+/* ---- import: an array from any HDF5 file into a stage of the container -----------------------
+ * For data produced elsewhere (patterns integrated by pyFAI, sinograms or reconstructions from
+ * nDTomo scripts): params->source, "FILE.h5::/dataset" (integer or float, rank 1 to 5, not
+ * empty), is copied row by row (never whole) as float32 into the target's dataset [nt][nz][n2]
+ * [n3][n] (integrated, sinograms, recon: /entry/STAGE/data; pdf: /entry/pdf/G); an array of
+ * rank < 5 gets leading axes of length 1 ([ny][nx][nq] becomes [1][1][ny][nx][nq]). With
+ * params->axis ("FILE.h5::/dataset", [n] values of the last axis) the stage's axis is written
+ * too (/entry/STAGE/q, or /entry/pdf/r), in axis_units (NULL: "A^-1", "A" for pdf). The
+ * container is created when missing. The copy is the resumable step /entry/process/
+ * import_STAGE (one unit per row, fingerprinted by the source's path, size, modification time,
+ * the shape and the settings): the same call after an interruption continues where it
+ * stopped, and the stage appears only when complete. Non-finite values are kept (a warning to
+ * ctx->log counts them). */
+
+typedef enum {
+    TSCT_IMPORT_INTEGRATED = 0,
+    TSCT_IMPORT_SINOGRAMS,
+    TSCT_IMPORT_RECON,
+    TSCT_IMPORT_PDF
+} tsct_import_target;
+
+typedef struct tsct_import_params {
+    const char *source;          /* FILE.h5::/dataset (required) */
+    tsct_import_target target;   /* default TSCT_IMPORT_RECON */
+    const char *axis;            /* FILE.h5::/dataset of the last axis' values, or NULL */
+    const char *axis_units;      /* NULL: A^-1 (A for pdf) */
+    int64_t time;                /* >= 0: store as time steps time, time + 1, ... of an existing
+                                    stage (operando: append); -1: replace the stage */
+    int deflate;                 /* 0..9 (0: no compression) */
+} tsct_import_params;
+
+#define TSCT_IMPORT_PARAMS_DEFAULT {NULL, TSCT_IMPORT_RECON, NULL, NULL, -1, 1}
+
+/* report->units: rows copied by this call (resumed ones excluded). Errors: TSCT_ERR_VALUE (a
+ * spec without "::/dataset", parameters out of range), TSCT_ERR_SHAPE (more than 5 axes, an
+ * empty array, an axis of another length than the last axis, a resumed run of another shape),
+ * TSCT_ERR_NOMEM, those of the HDF5 reader, the container and steps. */
+tsct_status tsct_stage_import(const char *container, const tsct_import_params *params,
+                              const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                              tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif
