@@ -1,13 +1,13 @@
-/* figure_plot.c - what both halves of `tsct figure` use (cmd_figure.c: maps, composites,
- * grids, all; figure_series.c: films, patterns, fits): the title of a time step with its
- * state of charge, colour names, and the line plots of CSV tables. In a file of its own so
- * that the two halves depend on it and not on each other. */
+/* stage_figure_plot.c - what both halves of the figure stage use (stage_figure.c: maps,
+ * composites, grids, all; stage_figure_series.c: films, patterns, fits): the title of a time
+ * step with its state of charge, colour names, and the line plots of CSV tables. In a file
+ * of its own so that the two halves depend on it and not on each other. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "figure_cli.h"
+#include "stage_figure_internal.h"
 #include "tsct/echem.h"
 #include "tsct/maps.h"
 
@@ -65,7 +65,7 @@ static int split(char *s, char **fields, int max)
     return n;
 }
 
-tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
+tsct_status tsct__figure_plot(const tsct_figure_stage_params *o, tsct_error *err)
 {
     if (!o->x || !o->y)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "plot", -1, "needs --x and --y");

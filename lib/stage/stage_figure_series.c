@@ -1,4 +1,5 @@
-/* figure_series.c - `tsct figure film | patterns | fit`: what changes over operando time.
+/* stage_figure_series.c - the figure stage's film | patterns | fit: what changes over
+ * operando time.
  *
  * film: patterns or G(r) against time (or time step, or capacity) as rows of colour, with the
  * voltage curve of /entry/echem in a panel beside it on the same y axis, so that each pattern
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "figure_cli.h"
+#include "stage_figure_internal.h"
 #include "tsct/container.h"
 #include "tsct/crystal.h"
 #include "tsct/echem.h"
@@ -188,8 +189,9 @@ static tsct_status voxel_mean(tsct_container *c, const char *path, const char *d
 
 /* The series a film or pattern figure draws: a region's mean pattern / G(r) / dG(r), or the
  * mean over the slice's voxels of /entry/recon (sample voxels) or /entry/pdf. */
-static tsct_status series_read(tsct_container *c, const struct fig_opts *o, const char *region,
-                               const char *source, struct series *s, tsct_error *err)
+static tsct_status series_read(tsct_container *c, const tsct_figure_stage_params *o,
+                               const char *region, const char *source, struct series *s,
+                               tsct_error *err)
 {
     memset(s, 0, sizeof *s);
     const int pattern = strcmp(source, "pattern") == 0, pdf = strcmp(source, "pdf") == 0;
@@ -270,8 +272,9 @@ static tsct_status series_crop(struct series *s, double lo, double hi, tsct_erro
 
 /* ---- film --------------------------------------------------------------------------------- */
 
-tsct_status tsct__figure_film(tsct_container *c, const struct fig_opts *o, const char *region,
-                              const char *source, const char *out, tsct_error *err)
+tsct_status tsct__figure_film(tsct_container *c, const tsct_figure_stage_params *o,
+                              const char *region, const char *source, const char *out,
+                              tsct_error *err)
 {
     struct series s;
     TSCT_TRY(series_read(c, o, region, source, &s, err));
@@ -454,7 +457,7 @@ static tsct_status tick_row(const char *spec, int index, double qmin, double qma
 }
 
 /* Every --ticks value (comma lists) into rows, reflections between qmin and qmax. */
-static tsct_status ticks_read(const struct fig_opts *o, double qmin, double qmax,
+static tsct_status ticks_read(const tsct_figure_stage_params *o, double qmin, double qmax,
                               struct tick_set *ts, tsct_error *err)
 {
     memset(ts, 0, sizeof *ts);
@@ -481,7 +484,8 @@ static tsct_status ticks_read(const struct fig_opts *o, double qmin, double qmax
 /* ---- patterns ----------------------------------------------------------------------------- */
 
 /* Text patterns: the first file's x axis; the others interpolated onto it (NaN outside). */
-static tsct_status text_series(const struct fig_opts *o, struct series *s, tsct_error *err)
+static tsct_status text_series(const tsct_figure_stage_params *o, struct series *s,
+                               tsct_error *err)
 {
     memset(s, 0, sizeof *s);
     const int n = o->ninputs;
@@ -516,7 +520,7 @@ static tsct_status text_series(const struct fig_opts *o, struct series *s, tsct_
     return st;
 }
 
-tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
+tsct_status tsct__figure_patterns(tsct_container *c, const tsct_figure_stage_params *o,
                                   const char *region, const char *out, tsct_error *err)
 {
     struct series s;
@@ -550,7 +554,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
          * (2theta = 180 degrees). */
         double lambda = o->wavelength;
         if (!(lambda > 0))
-            lambda = tsct_cli_wavelength(c);
+            lambda = tsct_stage_wavelength(c);
         double qmax = s.x[s.nx - 1];
         if (lambda > 0)
             qmax = fmin(qmax, 4.0 * M_PI / lambda);
@@ -669,8 +673,9 @@ static int list_index(const char *list, const char *name)
     return -1;
 }
 
-tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const char *fit,
-                             const char *param, const char *out, tsct_error *err)
+tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *o,
+                             const char *fit, const char *param, const char *out,
+                             tsct_error *err)
 {
     struct fit_names fn = {{0}, {0}, 0};
     if (!fit) {
@@ -852,7 +857,7 @@ tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const 
 }
 
 /* The table of `tsct fit peak --series`: PARAM and PARAM_esd against capacity (or index). */
-tsct_status tsct__figure_fit_table(const struct fig_opts *o, tsct_error *err)
+tsct_status tsct__figure_fit_table(const tsct_figure_stage_params *o, tsct_error *err)
 {
     FILE *f = fopen(o->input, "r");
     if (!f)
@@ -881,7 +886,7 @@ tsct_status tsct__figure_fit_table(const struct fig_opts *o, tsct_error *err)
                               "no such parameter with an ESD column (the table has %s)",
                               params[0] ? params : "none: is it a tsct fit peak --series table?");
     }
-    struct fig_opts q = *o;
+    tsct_figure_stage_params q = *o;
     q.x = o->x ? o->x : list_index(line, "capacity") >= 0 ? "capacity" : "index";
     q.y = o->param;
     q.errs = want;
