@@ -673,6 +673,88 @@ static int list_index(const char *list, const char *name)
     return -1;
 }
 
+/* The fit figure's curves: val +- esd [nt] against x [nt] (x axis xmode: capacity, voltage,
+ * time or step), with the labels and title of the parameter; against capacity one series per
+ * half cycle. */
+static tsct_status fit_draw(tsct_container *c, const tsct_figure_stage_params *o,
+                            const char *fit, const char *param, const char *src,
+                            const struct echem *ep, const double *x, double *val, double *esd,
+                            int64_t nt, const char *xmode, const char *out, tsct_error *err)
+{
+    const struct echem e = *ep;
+    const int xcap = strcmp(xmode, "capacity") == 0, xvolt = strcmp(xmode, "voltage") == 0,
+              xtime = strcmp(xmode, "time") == 0;
+    tsct_status st;
+    tsct_figure_params p = o->p;
+    char ylab[160], title[300];
+    param_label(param, strcmp(src, "pdf") == 0, ylab, sizeof ylab);
+    p.xlabel = p.xlabel ? p.xlabel
+               : xcap    ? "capacity (mAh/g)"
+               : xvolt   ? "voltage (V)"
+               : xtime   ? "time (h)"
+                         : "time step";
+    p.ylabel = p.ylabel ? p.ylabel : p.label ? p.label : ylab;
+    if (!p.title) {
+        if (o->have_voxel)
+            snprintf(title, sizeof title, "fit %s: %s of voxel %lld,%lld, +- ESD", fit,
+                     param, (long long)o->voxel[0], (long long)o->voxel[1]);
+        else
+            snprintf(title, sizeof title, "fit %s: mean %s of the converged voxels, +- ESD",
+                     fit, param);
+        p.title = title;
+    }
+    /* Against capacity, which restarts at each half cycle: one series per half cycle
+     * (discharge and charge apart), as capacity plots are read. */
+    double *half = NULL, *cur = NULL, *ys[8] = {0}, *es[8] = {0};
+    int64_t nh = 0, nc = 0;
+    char hname[8][64];
+    const char *hn[8];
+    int nser = 1;
+    if (xcap && tsct_container_exists(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE) &&
+        tsct_container_read_vector(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &half, &nh,
+                                   NULL) == TSCT_OK &&
+        nh >= nt) {
+        double first = half[0], last = half[0];
+        for (int64_t t = 1; t < nt; t++)
+            first = fmin(first, half[t]), last = fmax(last, half[t]);
+        nser = last - first < 8 ? (int)(last - first) + 1 : 1;
+        if (tsct_container_exists(c, TSCT_PATH_ECHEM_CURRENT))
+            tsct_container_read_vector(c, TSCT_PATH_ECHEM_CURRENT, &cur, &nc, NULL);
+        for (int h = 0; nser > 1 && h < nser; h++) {
+            if (!(ys[h] = malloc((size_t)nt * sizeof *ys[h])) ||
+                !(es[h] = malloc((size_t)nt * sizeof *es[h]))) {
+                nser = 1;
+                break;
+            }
+            const char *dir = "";
+            for (int64_t t = 0; t < nt; t++) {
+                const int mine = half[t] == first + h;
+                ys[h][t] = mine ? val[t] : NAN, es[h][t] = mine ? esd[t] : NAN;
+                /* The current's sign in the tomogram's window: discharge < 0. */
+                double mid = 0.5 * (e.start[t] + e.end[t]);
+                for (int64_t i = 0; mine && cur && nc == e.n && i < e.n; i++)
+                    if (e.time[i] >= mid) {
+                        dir = cur[i] < 0 ? " (discharge)" : cur[i] > 0 ? " (charge)" : "";
+                        break;
+                    }
+            }
+            snprintf(hname[h], sizeof hname[h], "half cycle %d%s", (int)first + h, dir);
+            hn[h] = hname[h];
+        }
+    }
+    if (nser > 1) {
+        st = tsct_figure_lines(x, nt, (const double *const *)ys, (const double *const *)es,
+                               nser, hn, &p, out, err);
+    } else {
+        const double *yy[1] = {val}, *ee[1] = {esd};
+        st = tsct_figure_lines(x, nt, yy, ee, 1, NULL, &p, out, err);
+    }
+    for (int h = 0; h < 8; h++)
+        free(ys[h]), free(es[h]);
+    free(half), free(cur);
+    return st;
+}
+
 tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *o,
                              const char *fit, const char *param, const char *out,
                              tsct_error *err)
@@ -779,75 +861,8 @@ tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *
                             "no voxel of slice %lld converged (status 0) with a finite %s "
                             "and ESD",
                             (long long)o->z, param);
-    if (st == TSCT_OK) {
-        tsct_figure_params p = o->p;
-        char ylab[160], title[300];
-        param_label(param, strcmp(src, "pdf") == 0, ylab, sizeof ylab);
-        p.xlabel = p.xlabel ? p.xlabel
-                   : xcap    ? "capacity (mAh/g)"
-                   : xvolt   ? "voltage (V)"
-                   : xtime   ? "time (h)"
-                             : "time step";
-        p.ylabel = p.ylabel ? p.ylabel : p.label ? p.label : ylab;
-        if (!p.title) {
-            if (o->have_voxel)
-                snprintf(title, sizeof title, "fit %s: %s of voxel %lld,%lld, +- ESD", fit,
-                         param, (long long)o->voxel[0], (long long)o->voxel[1]);
-            else
-                snprintf(title, sizeof title, "fit %s: mean %s of the converged voxels, +- ESD",
-                         fit, param);
-            p.title = title;
-        }
-        /* Against capacity, which restarts at each half cycle: one series per half cycle
-         * (discharge and charge apart), as capacity plots are read. */
-        double *half = NULL, *cur = NULL, *ys[8] = {0}, *es[8] = {0};
-        int64_t nh = 0, nc = 0;
-        char hname[8][64];
-        const char *hn[8];
-        int nser = 1;
-        if (xcap && tsct_container_exists(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE) &&
-            tsct_container_read_vector(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &half, &nh,
-                                       NULL) == TSCT_OK &&
-            nh >= nt) {
-            double first = half[0], last = half[0];
-            for (int64_t t = 1; t < nt; t++)
-                first = fmin(first, half[t]), last = fmax(last, half[t]);
-            nser = last - first < 8 ? (int)(last - first) + 1 : 1;
-            if (tsct_container_exists(c, TSCT_PATH_ECHEM_CURRENT))
-                tsct_container_read_vector(c, TSCT_PATH_ECHEM_CURRENT, &cur, &nc, NULL);
-            for (int h = 0; nser > 1 && h < nser; h++) {
-                if (!(ys[h] = malloc((size_t)nt * sizeof *ys[h])) ||
-                    !(es[h] = malloc((size_t)nt * sizeof *es[h]))) {
-                    nser = 1;
-                    break;
-                }
-                const char *dir = "";
-                for (int64_t t = 0; t < nt; t++) {
-                    const int mine = half[t] == first + h;
-                    ys[h][t] = mine ? val[t] : NAN, es[h][t] = mine ? esd[t] : NAN;
-                    /* The current's sign in the tomogram's window: discharge < 0. */
-                    double mid = 0.5 * (e.start[t] + e.end[t]);
-                    for (int64_t i = 0; mine && cur && nc == e.n && i < e.n; i++)
-                        if (e.time[i] >= mid) {
-                            dir = cur[i] < 0 ? " (discharge)" : cur[i] > 0 ? " (charge)" : "";
-                            break;
-                        }
-                }
-                snprintf(hname[h], sizeof hname[h], "half cycle %d%s", (int)first + h, dir);
-                hn[h] = hname[h];
-            }
-        }
-        if (nser > 1) {
-            st = tsct_figure_lines(x, nt, (const double *const *)ys, (const double *const *)es,
-                                   nser, hn, &p, out, err);
-        } else {
-            const double *yy[1] = {val}, *ee[1] = {esd};
-            st = tsct_figure_lines(x, nt, yy, ee, 1, NULL, &p, out, err);
-        }
-        for (int h = 0; h < 8; h++)
-            free(ys[h]), free(es[h]);
-        free(half), free(cur);
-    }
+    if (st == TSCT_OK)
+        st = fit_draw(c, o, fit, param, src, &e, x, val, esd, nt, xmode, out, err);
     tsct_dataset_close(dp);
     tsct_dataset_close(de);
     tsct_dataset_close(ds);
