@@ -159,11 +159,13 @@ static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
     case O_LABEL: o->p.label = optarg; break;
     case O_REGION: o->region = optarg; break;
     case O_SOURCE:
-        if (strcmp(optarg, "pattern") != 0 && strcmp(optarg, "pdf") != 0 &&
-            strcmp(optarg, "dpdf") != 0)
+        o->source = strcmp(optarg, "pattern") == 0 ? TSCT_FIGURE_SOURCE_PATTERN
+                    : strcmp(optarg, "pdf") == 0   ? TSCT_FIGURE_SOURCE_PDF
+                    : strcmp(optarg, "dpdf") == 0  ? TSCT_FIGURE_SOURCE_DPDF
+                                                   : TSCT_FIGURE_SOURCE_DEFAULT;
+        if (o->source == TSCT_FIGURE_SOURCE_DEFAULT)
             return tsct_cli_usage_error(cli, "--source expects pattern, pdf or dpdf, got "
                                         "'%s'", optarg);
-        o->source = optarg;
         break;
     case O_NOECHEM: o->no_echem = 1; break;
     case O_RANGE:
@@ -285,8 +287,8 @@ static int check(tsct_cli *cli, const tsct_figure_stage_params *o)
     const int container = is_container_path(o->input);
     if (o->kind == TSCT_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
         return tsct_cli_usage_error(cli, "patterns: one container, or text patterns");
-    if (o->kind == TSCT_FIGURE_KIND_PATTERNS && !container && (o->region || o->nsteps > 0 ||
-                                                               o->source))
+    const int chosen = o->region || o->nsteps > 0 || o->source != TSCT_FIGURE_SOURCE_DEFAULT;
+    if (o->kind == TSCT_FIGURE_KIND_PATTERNS && !container && chosen)
         return tsct_cli_usage_error(cli, "patterns of text files take no --region, --t "
                                     "or --source");
     return -1;

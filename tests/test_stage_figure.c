@@ -128,6 +128,9 @@ static void test_errors(const char *exp)
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "phases");
     p.kind = TSCT_FIGURE_KIND_FIT;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "parameter");
+    p.kind = TSCT_FIGURE_KIND_FILM;
+    p.source = (tsct_figure_source)9;
+    CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "unknown source");
 }
 
 int main(void)

@@ -714,6 +714,16 @@ typedef enum tsct_figure_kind {
                                    every fit's peak parameters */
 } tsct_figure_kind;
 
+/* What a film or patterns figure draws: I(q) (/entry/recon, a region's "pattern"), G(r)
+ * (/entry/pdf, a region's "pdf") or a region's difference PDF "dpdf" (film only). DEFAULT is
+ * the pattern, as not chosen. */
+typedef enum tsct_figure_source {
+    TSCT_FIGURE_SOURCE_DEFAULT,
+    TSCT_FIGURE_SOURCE_PATTERN,
+    TSCT_FIGURE_SOURCE_PDF,
+    TSCT_FIGURE_SOURCE_DPDF
+} tsct_figure_source;
+
 #define TSCT_FIGURE_MAX_INPUTS 32
 #define TSCT_FIGURE_MAX_STEPS 64
 #define TSCT_FIGURE_MAX_TICKS 16
@@ -740,7 +750,7 @@ typedef struct tsct_figure_stage_params {
     const char *where;      /* PLOT: COL=VALUE, only those rows */
     const char *split;      /* PLOT: one curve per value of this column (at most 8) */
     const char *region;     /* FILM, PATTERNS: /entry/regions/NAME instead of the voxel mean */
-    const char *source;     /* FILM, PATTERNS: "pattern" (NULL), "pdf", "dpdf" (film) */
+    tsct_figure_source source; /* FILM, PATTERNS: what the curves are */
     const char *fit;        /* FIT: /entry/fits/NAME (NULL: the only one) */
     const char *param;      /* FIT: the parameter, e.g. "position_1"; required */
     int64_t t, z;           /* time step (MAP, COMPOSITE) and slice, >= 0 */
@@ -764,7 +774,8 @@ typedef struct tsct_figure_stage_params {
 
 #define TSCT_FIGURE_STAGE_PARAMS_DEFAULT                                                      \
     {TSCT_FIGURE_KIND_MAP, NULL, NULL, TSCT_FIGURE_PARAMS_DEFAULT, 0, NULL, NULL, NULL, NULL, \
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, {0, 0}, 0, 0, 0, {0.0, 0.0}, 0.0, 0.0,  \
+     NULL, NULL, NULL, NULL, TSCT_FIGURE_SOURCE_DEFAULT, NULL, NULL, 0, 0, {0, 0}, 0, 0, 0,   \
+     {0.0, 0.0}, 0.0, 0.0,                                                                    \
      0, {NULL}, 0, {NULL}, 0, {NULL}, 0, {0}}
 
 /* Draw one figure (or, with ALL, every figure the container supports) from params->input into

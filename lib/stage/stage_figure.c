@@ -283,7 +283,7 @@ static tsct_status all(tsct_container *c, const tsct_figure_stage_params *o,
             snprintf(path, sizeof path, "%s/region_%s_film.png", o->output, g.names[i]);
             TSCT_TRY(tsct__figure_film(c, &fo, g.names[i], "pattern", path, err));
             snprintf(path, sizeof path, "%s/region_%s_patterns.png", o->output, g.names[i]);
-            fo.source = "pattern";
+            fo.source = TSCT_FIGURE_SOURCE_PATTERN;
             TSCT_TRY(tsct__figure_patterns(c, &fo, g.names[i], path, err));
             made += 2;
         }
@@ -369,6 +369,8 @@ static tsct_status check_params(const tsct_figure_stage_params *o, int container
              o->nsteps < 0 || o->nsteps > TSCT_FIGURE_MAX_STEPS || o->nticks < 0 ||
              o->nticks > TSCT_FIGURE_MAX_TICKS)
         why = "a time step, slice or count out of range";
+    else if (!tsct__figure_source_name(o->source))
+        why = "unknown source (pattern, pdf or dpdf)";
     else if (k == TSCT_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
         why = "patterns: one container, or text patterns";
     if (why)
@@ -404,7 +406,8 @@ tsct_status tsct_stage_figure(const tsct_figure_stage_params *params, const tsct
         st = composite(c, &o, o.phase, o.nphase, o.t, o.output, err);
         break;
     case TSCT_FIGURE_KIND_FILM:
-        st = tsct__figure_film(c, &o, o.region, o.source ? o.source : "pattern", o.output, err);
+        st = tsct__figure_film(c, &o, o.region, tsct__figure_source_name(o.source), o.output,
+                               err);
         break;
     case TSCT_FIGURE_KIND_PATTERNS:
         st = tsct__figure_patterns(c, &o, o.region, o.output, err);

@@ -23,6 +23,9 @@ void tsct__figure_step_title(tsct_container *c, int64_t t, char *buf, size_t siz
 int tsct__figure_parse_colour(const char *s, double rgb[3]);
 extern const char *const tsct__figure_default_colours[8];
 
+/* The dataset name of a source: "pattern" (DEFAULT too), "pdf", "dpdf"; NULL when unknown. */
+const char *tsct__figure_source_name(tsct_figure_source source);
+
 /* film | patterns | fit of a container (stage_figure_series.c). `out` is the PNG path. */
 tsct_status tsct__figure_film(tsct_container *c, const tsct_figure_stage_params *o,
                               const char *region, const char *source, const char *out,

@@ -54,6 +54,17 @@ int tsct__figure_parse_colour(const char *s, double rgb[3])
 const char *const tsct__figure_default_colours[8] = {"red", "grey", "blue", "green",
                                               "yellow", "magenta", "cyan", "orange"};
 
+const char *tsct__figure_source_name(tsct_figure_source source)
+{
+    switch (source) {
+    case TSCT_FIGURE_SOURCE_DEFAULT:
+    case TSCT_FIGURE_SOURCE_PATTERN: return "pattern";
+    case TSCT_FIGURE_SOURCE_PDF: return "pdf";
+    case TSCT_FIGURE_SOURCE_DPDF: return "dpdf";
+    }
+    return NULL;
+}
+
 /* ---- CSV tables --------------------------------------------------------------------------- */
 
 static int split(char *s, char **fields, int max)

@@ -524,7 +524,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const tsct_figure_stage_par
                                   const char *region, const char *out, tsct_error *err)
 {
     struct series s;
-    const char *source = o->source ? o->source : "pattern";
+    const char *source = tsct__figure_source_name(o->source);
     TSCT_TRY(c ? series_read(c, o, region, source, &s, err) : text_series(o, &s, err));
     tsct_status st = TSCT_OK;
     if (o->have_range)
