@@ -305,3 +305,18 @@ void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t 
     va_end(ap);
     tsct_log_msg(ctx->log, level, "%s", rep->what);
 }
+
+tsct_status tsct__stage_map_open(tsct_container *c, const char *path, const char *name,
+                                 char *dset, size_t size, tsct_dataset **d, int64_t *shape,
+                                 tsct_error *err)
+{
+    snprintf(dset, size, TSCT_PATH_MAPS "/%s", name);
+    if (!tsct_container_exists(c, dset))
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, dset, -1, "no such map");
+    TSCT_TRY(tsct_dataset_open(c, dset, d, err));
+    if (tsct_dataset_shape(*d, shape) == 4)
+        return TSCT_OK;
+    tsct_dataset_close(*d);
+    *d = NULL;
+    return tsct_error_set(err, TSCT_ERR_SHAPE, path, dset, -1, "expected [nt][nz][ny][nx]");
+}

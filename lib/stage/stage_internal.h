@@ -45,6 +45,13 @@ tsct_status tsct__stage_unmix_components(const char *const *names, const char *c
                                       int **group, int *ncols,
                                       char (*describe)[TSCT_UNMIX_DESCRIBE_MAX], tsct_error *err);
 /* The threshold of the values v[n] (NaN ignored by the rules) under rule th. */
+/* Open /entry/maps/NAME (its path into dset[size]) and check that it is [nt][nz][ny][nx]
+ * (shape[0..3]); path names the container in errors. Errors: TSCT_ERR_NOT_FOUND "no such map",
+ * TSCT_ERR_SHAPE, the container's. On error *d is NULL. */
+tsct_status tsct__stage_map_open(tsct_container *c, const char *path, const char *name,
+                                 char *dset, size_t size, tsct_dataset **d, int64_t *shape,
+                                 tsct_error *err);
+
 tsct_status tsct__stage_threshold(const tsct_stage_threshold *th, const float *v, int64_t n,
                                   double *thr, tsct_error *err);
 /* TSCT_ERR_VALUE for a rule out of range or values it cannot use. */

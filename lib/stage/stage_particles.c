@@ -20,14 +20,9 @@ static tsct_status read_all(tsct_container *c, const char *path, const char *nam
                             int64_t *shape, tsct_error *err)
 {
     char p[300];
-    snprintf(p, sizeof p, TSCT_PATH_MAPS "/%s", name);
-    if (!tsct_container_exists(c, p))
-        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, p, -1, "no such map");
     tsct_dataset *d = NULL;
-    TSCT_TRY(tsct_dataset_open(c, p, &d, err));
+    TSCT_TRY(tsct__stage_map_open(c, path, name, p, sizeof p, &d, shape, err));
     tsct_status st = TSCT_OK;
-    if (tsct_dataset_shape(d, shape) != 4)
-        st = tsct_error_set(err, TSCT_ERR_SHAPE, path, p, -1, "expected [nt][nz][ny][nx]");
     const int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
     if (st == TSCT_OK && !(*out = malloc((size_t)n * sizeof **out)))
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, p, -1, "map");

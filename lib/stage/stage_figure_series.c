@@ -1,4 +1,5 @@
-/* figure_series.c - `tsct figure film | patterns | fit`: what changes over operando time.
+/* stage_figure_series.c - the figure stage's film | patterns | fit: what changes over
+ * operando time.
  *
  * film: patterns or G(r) against time (or time step, or capacity) as rows of colour, with the
  * voltage curve of /entry/echem in a panel beside it on the same y axis, so that each pattern
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "figure_cli.h"
+#include "stage_figure_internal.h"
 #include "tsct/container.h"
 #include "tsct/crystal.h"
 #include "tsct/echem.h"
@@ -188,8 +189,9 @@ static tsct_status voxel_mean(tsct_container *c, const char *path, const char *d
 
 /* The series a film or pattern figure draws: a region's mean pattern / G(r) / dG(r), or the
  * mean over the slice's voxels of /entry/recon (sample voxels) or /entry/pdf. */
-static tsct_status series_read(tsct_container *c, const struct fig_opts *o, const char *region,
-                               const char *source, struct series *s, tsct_error *err)
+static tsct_status series_read(tsct_container *c, const tsct_figure_stage_params *o,
+                               const char *region, const char *source, struct series *s,
+                               tsct_error *err)
 {
     memset(s, 0, sizeof *s);
     const int pattern = strcmp(source, "pattern") == 0, pdf = strcmp(source, "pdf") == 0;
@@ -270,8 +272,9 @@ static tsct_status series_crop(struct series *s, double lo, double hi, tsct_erro
 
 /* ---- film --------------------------------------------------------------------------------- */
 
-tsct_status tsct__figure_film(tsct_container *c, const struct fig_opts *o, const char *region,
-                              const char *source, const char *out, tsct_error *err)
+tsct_status tsct__figure_film(tsct_container *c, const tsct_figure_stage_params *o,
+                              const char *region, const char *source, const char *out,
+                              tsct_error *err)
 {
     struct series s;
     TSCT_TRY(series_read(c, o, region, source, &s, err));
@@ -454,7 +457,7 @@ static tsct_status tick_row(const char *spec, int index, double qmin, double qma
 }
 
 /* Every --ticks value (comma lists) into rows, reflections between qmin and qmax. */
-static tsct_status ticks_read(const struct fig_opts *o, double qmin, double qmax,
+static tsct_status ticks_read(const tsct_figure_stage_params *o, double qmin, double qmax,
                               struct tick_set *ts, tsct_error *err)
 {
     memset(ts, 0, sizeof *ts);
@@ -481,7 +484,8 @@ static tsct_status ticks_read(const struct fig_opts *o, double qmin, double qmax
 /* ---- patterns ----------------------------------------------------------------------------- */
 
 /* Text patterns: the first file's x axis; the others interpolated onto it (NaN outside). */
-static tsct_status text_series(const struct fig_opts *o, struct series *s, tsct_error *err)
+static tsct_status text_series(const tsct_figure_stage_params *o, struct series *s,
+                               tsct_error *err)
 {
     memset(s, 0, sizeof *s);
     const int n = o->ninputs;
@@ -516,11 +520,11 @@ static tsct_status text_series(const struct fig_opts *o, struct series *s, tsct_
     return st;
 }
 
-tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
+tsct_status tsct__figure_patterns(tsct_container *c, const tsct_figure_stage_params *o,
                                   const char *region, const char *out, tsct_error *err)
 {
     struct series s;
-    const char *source = o->source ? o->source : "pattern";
+    const char *source = tsct__figure_source_name(o->source);
     TSCT_TRY(c ? series_read(c, o, region, source, &s, err) : text_series(o, &s, err));
     tsct_status st = TSCT_OK;
     if (o->have_range)
@@ -550,7 +554,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const struct fig_opts *o,
          * (2theta = 180 degrees). */
         double lambda = o->wavelength;
         if (!(lambda > 0))
-            lambda = tsct_cli_wavelength(c);
+            lambda = tsct_stage_wavelength(c);
         double qmax = s.x[s.nx - 1];
         if (lambda > 0)
             qmax = fmin(qmax, 4.0 * M_PI / lambda);
@@ -669,8 +673,91 @@ static int list_index(const char *list, const char *name)
     return -1;
 }
 
-tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const char *fit,
-                             const char *param, const char *out, tsct_error *err)
+/* The fit figure's curves: val +- esd [nt] against x [nt] (x axis xmode: capacity, voltage,
+ * time or step), with the labels and title of the parameter; against capacity one series per
+ * half cycle. */
+static tsct_status fit_draw(tsct_container *c, const tsct_figure_stage_params *o,
+                            const char *fit, const char *param, const char *src,
+                            const struct echem *ep, const double *x, double *val, double *esd,
+                            int64_t nt, const char *xmode, const char *out, tsct_error *err)
+{
+    const struct echem e = *ep;
+    const int xcap = strcmp(xmode, "capacity") == 0, xvolt = strcmp(xmode, "voltage") == 0,
+              xtime = strcmp(xmode, "time") == 0;
+    tsct_status st;
+    tsct_figure_params p = o->p;
+    char ylab[160], title[300];
+    param_label(param, strcmp(src, "pdf") == 0, ylab, sizeof ylab);
+    p.xlabel = p.xlabel ? p.xlabel
+               : xcap    ? "capacity (mAh/g)"
+               : xvolt   ? "voltage (V)"
+               : xtime   ? "time (h)"
+                         : "time step";
+    p.ylabel = p.ylabel ? p.ylabel : p.label ? p.label : ylab;
+    if (!p.title) {
+        if (o->have_voxel)
+            snprintf(title, sizeof title, "fit %s: %s of voxel %lld,%lld, +- ESD", fit,
+                     param, (long long)o->voxel[0], (long long)o->voxel[1]);
+        else
+            snprintf(title, sizeof title, "fit %s: mean %s of the converged voxels, +- ESD",
+                     fit, param);
+        p.title = title;
+    }
+    /* Against capacity, which restarts at each half cycle: one series per half cycle
+     * (discharge and charge apart), as capacity plots are read. */
+    double *half = NULL, *cur = NULL, *ys[8] = {0}, *es[8] = {0};
+    int64_t nh = 0, nc = 0;
+    char hname[8][64];
+    const char *hn[8];
+    int nser = 1;
+    if (xcap && tsct_container_exists(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE) &&
+        tsct_container_read_vector(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &half, &nh,
+                                   NULL) == TSCT_OK &&
+        nh >= nt) {
+        double first = half[0], last = half[0];
+        for (int64_t t = 1; t < nt; t++)
+            first = fmin(first, half[t]), last = fmax(last, half[t]);
+        nser = last - first < 8 ? (int)(last - first) + 1 : 1;
+        if (tsct_container_exists(c, TSCT_PATH_ECHEM_CURRENT))
+            tsct_container_read_vector(c, TSCT_PATH_ECHEM_CURRENT, &cur, &nc, NULL);
+        for (int h = 0; nser > 1 && h < nser; h++) {
+            if (!(ys[h] = malloc((size_t)nt * sizeof *ys[h])) ||
+                !(es[h] = malloc((size_t)nt * sizeof *es[h]))) {
+                nser = 1;
+                break;
+            }
+            const char *dir = "";
+            for (int64_t t = 0; t < nt; t++) {
+                const int mine = half[t] == first + h;
+                ys[h][t] = mine ? val[t] : NAN, es[h][t] = mine ? esd[t] : NAN;
+                /* The current's sign in the tomogram's window: discharge < 0. */
+                double mid = 0.5 * (e.start[t] + e.end[t]);
+                for (int64_t i = 0; mine && cur && nc == e.n && i < e.n; i++)
+                    if (e.time[i] >= mid) {
+                        dir = cur[i] < 0 ? " (discharge)" : cur[i] > 0 ? " (charge)" : "";
+                        break;
+                    }
+            }
+            snprintf(hname[h], sizeof hname[h], "half cycle %d%s", (int)first + h, dir);
+            hn[h] = hname[h];
+        }
+    }
+    if (nser > 1) {
+        st = tsct_figure_lines(x, nt, (const double *const *)ys, (const double *const *)es,
+                               nser, hn, &p, out, err);
+    } else {
+        const double *yy[1] = {val}, *ee[1] = {esd};
+        st = tsct_figure_lines(x, nt, yy, ee, 1, NULL, &p, out, err);
+    }
+    for (int h = 0; h < 8; h++)
+        free(ys[h]), free(es[h]);
+    free(half), free(cur);
+    return st;
+}
+
+tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *o,
+                             const char *fit, const char *param, const char *out,
+                             tsct_error *err)
 {
     struct fit_names fn = {{0}, {0}, 0};
     if (!fit) {
@@ -774,75 +861,8 @@ tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const 
                             "no voxel of slice %lld converged (status 0) with a finite %s "
                             "and ESD",
                             (long long)o->z, param);
-    if (st == TSCT_OK) {
-        tsct_figure_params p = o->p;
-        char ylab[160], title[300];
-        param_label(param, strcmp(src, "pdf") == 0, ylab, sizeof ylab);
-        p.xlabel = p.xlabel ? p.xlabel
-                   : xcap    ? "capacity (mAh/g)"
-                   : xvolt   ? "voltage (V)"
-                   : xtime   ? "time (h)"
-                             : "time step";
-        p.ylabel = p.ylabel ? p.ylabel : p.label ? p.label : ylab;
-        if (!p.title) {
-            if (o->have_voxel)
-                snprintf(title, sizeof title, "fit %s: %s of voxel %lld,%lld, +- ESD", fit,
-                         param, (long long)o->voxel[0], (long long)o->voxel[1]);
-            else
-                snprintf(title, sizeof title, "fit %s: mean %s of the converged voxels, +- ESD",
-                         fit, param);
-            p.title = title;
-        }
-        /* Against capacity, which restarts at each half cycle: one series per half cycle
-         * (discharge and charge apart), as capacity plots are read. */
-        double *half = NULL, *cur = NULL, *ys[8] = {0}, *es[8] = {0};
-        int64_t nh = 0, nc = 0;
-        char hname[8][64];
-        const char *hn[8];
-        int nser = 1;
-        if (xcap && tsct_container_exists(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE) &&
-            tsct_container_read_vector(c, TSCT_PATH_ECHEM_TOMOGRAM_HALF_CYCLE, &half, &nh,
-                                       NULL) == TSCT_OK &&
-            nh >= nt) {
-            double first = half[0], last = half[0];
-            for (int64_t t = 1; t < nt; t++)
-                first = fmin(first, half[t]), last = fmax(last, half[t]);
-            nser = last - first < 8 ? (int)(last - first) + 1 : 1;
-            if (tsct_container_exists(c, TSCT_PATH_ECHEM_CURRENT))
-                tsct_container_read_vector(c, TSCT_PATH_ECHEM_CURRENT, &cur, &nc, NULL);
-            for (int h = 0; nser > 1 && h < nser; h++) {
-                if (!(ys[h] = malloc((size_t)nt * sizeof *ys[h])) ||
-                    !(es[h] = malloc((size_t)nt * sizeof *es[h]))) {
-                    nser = 1;
-                    break;
-                }
-                const char *dir = "";
-                for (int64_t t = 0; t < nt; t++) {
-                    const int mine = half[t] == first + h;
-                    ys[h][t] = mine ? val[t] : NAN, es[h][t] = mine ? esd[t] : NAN;
-                    /* The current's sign in the tomogram's window: discharge < 0. */
-                    double mid = 0.5 * (e.start[t] + e.end[t]);
-                    for (int64_t i = 0; mine && cur && nc == e.n && i < e.n; i++)
-                        if (e.time[i] >= mid) {
-                            dir = cur[i] < 0 ? " (discharge)" : cur[i] > 0 ? " (charge)" : "";
-                            break;
-                        }
-                }
-                snprintf(hname[h], sizeof hname[h], "half cycle %d%s", (int)first + h, dir);
-                hn[h] = hname[h];
-            }
-        }
-        if (nser > 1) {
-            st = tsct_figure_lines(x, nt, (const double *const *)ys, (const double *const *)es,
-                                   nser, hn, &p, out, err);
-        } else {
-            const double *yy[1] = {val}, *ee[1] = {esd};
-            st = tsct_figure_lines(x, nt, yy, ee, 1, NULL, &p, out, err);
-        }
-        for (int h = 0; h < 8; h++)
-            free(ys[h]), free(es[h]);
-        free(half), free(cur);
-    }
+    if (st == TSCT_OK)
+        st = fit_draw(c, o, fit, param, src, &e, x, val, esd, nt, xmode, out, err);
     tsct_dataset_close(dp);
     tsct_dataset_close(de);
     tsct_dataset_close(ds);
@@ -852,7 +872,7 @@ tsct_status tsct__figure_fit(tsct_container *c, const struct fig_opts *o, const 
 }
 
 /* The table of `tsct fit peak --series`: PARAM and PARAM_esd against capacity (or index). */
-tsct_status tsct__figure_fit_table(const struct fig_opts *o, tsct_error *err)
+tsct_status tsct__figure_fit_table(const tsct_figure_stage_params *o, tsct_error *err)
 {
     FILE *f = fopen(o->input, "r");
     if (!f)
@@ -881,7 +901,7 @@ tsct_status tsct__figure_fit_table(const struct fig_opts *o, tsct_error *err)
                               "no such parameter with an ESD column (the table has %s)",
                               params[0] ? params : "none: is it a tsct fit peak --series table?");
     }
-    struct fig_opts q = *o;
+    tsct_figure_stage_params q = *o;
     q.x = o->x ? o->x : list_index(line, "capacity") >= 0 ? "capacity" : "index";
     q.y = o->param;
     q.errs = want;

@@ -1,13 +1,13 @@
-/* figure_plot.c - what both halves of `tsct figure` use (cmd_figure.c: maps, composites,
- * grids, all; figure_series.c: films, patterns, fits): the title of a time step with its
- * state of charge, colour names, and the line plots of CSV tables. In a file of its own so
- * that the two halves depend on it and not on each other. */
+/* stage_figure_plot.c - what both halves of the figure stage use (stage_figure.c: maps,
+ * composites, grids, all; stage_figure_series.c: films, patterns, fits): the title of a time
+ * step with its state of charge, colour names, and the line plots of CSV tables. In a file
+ * of its own so that the two halves depend on it and not on each other. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "figure_cli.h"
+#include "stage_figure_internal.h"
 #include "tsct/echem.h"
 #include "tsct/maps.h"
 
@@ -54,6 +54,17 @@ int tsct__figure_parse_colour(const char *s, double rgb[3])
 const char *const tsct__figure_default_colours[8] = {"red", "grey", "blue", "green",
                                               "yellow", "magenta", "cyan", "orange"};
 
+const char *tsct__figure_source_name(tsct_figure_source source)
+{
+    switch (source) {
+    case TSCT_FIGURE_SOURCE_DEFAULT:
+    case TSCT_FIGURE_SOURCE_PATTERN: return "pattern";
+    case TSCT_FIGURE_SOURCE_PDF: return "pdf";
+    case TSCT_FIGURE_SOURCE_DPDF: return "dpdf";
+    }
+    return NULL;
+}
+
 /* ---- CSV tables --------------------------------------------------------------------------- */
 
 static int split(char *s, char **fields, int max)
@@ -65,7 +76,75 @@ static int split(char *s, char **fields, int max)
     return n;
 }
 
-tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
+/* Double the capacity of the table's columns (64 at first); -1 when memory ran out (the
+ * columns then keep what they held). */
+static int grow(int64_t *cap, double **x, int **grp, double **y, double **e, int ny)
+{
+    const int64_t c = *cap ? 2 * *cap : 64;
+    void *p;
+    if (!(p = realloc(*x, (size_t)c * sizeof **x)))
+        return -1;
+    *x = p;
+    if (!(p = realloc(*grp, (size_t)c * sizeof **grp)))
+        return -1;
+    *grp = p;
+    for (int j = 0; j < ny; j++) {
+        if (!(p = realloc(y[j], (size_t)c * sizeof *y[j])))
+            return -1;
+        y[j] = p;
+        if (!(p = realloc(e[j], (size_t)c * sizeof *e[j])))
+            return -1;
+        e[j] = p;
+    }
+    *cap = c;
+    return 0;
+}
+
+/* The plot's curves: y[j] +- e[j] [n] against x [n] for the ny columns ycol (ne with errors);
+ * with --split (si >= 0) one curve per group gval[0 .. ngrp) of rows (grp [n]). */
+static tsct_status plot_draw(const tsct_figure_stage_params *o, const double *x, int64_t n,
+                             double *const *y, double *const *e, int ny, int ne,
+                             char *const *ycol, const int *grp, char gval[][64], int ngrp,
+                             int si, tsct_error *err)
+{
+    tsct_status st = TSCT_OK;
+    tsct_figure_params p = o->p;
+    p.xlabel = p.xlabel ? p.xlabel : o->x;
+    p.ylabel = p.ylabel ? p.ylabel : (p.label ? p.label : (ny == 1 ? ycol[0] : NULL));
+    const double *yy[8], *ee[8];
+    const char *nm[8];
+    double *gy[8] = {0}, *ge[8] = {0};
+    char gname[8][160];
+    for (int j = 0; j < ny; j++)
+        yy[j] = y[j], ee[j] = e[j], nm[j] = ycol[j];
+    if (si >= 0) {
+        /* One series per group, NaN (a break in the curve) at the other rows. */
+        for (int g = 0; g < ngrp && st == TSCT_OK; g++) {
+            gy[g] = malloc((size_t)n * sizeof *gy[g]);
+            ge[g] = malloc((size_t)n * sizeof *ge[g]);
+            if (!gy[g] || !ge[g]) {
+                st = tsct_error_set(err, TSCT_ERR_NOMEM, o->input, NULL, -1, "series");
+                break;
+            }
+            for (int64_t i = 0; i < n; i++) {
+                gy[g][i] = grp[i] == g ? y[0][i] : NAN;
+                ge[g][i] = grp[i] == g ? e[0][i] : NAN;
+            }
+            snprintf(gname[g], sizeof gname[g], "%s %s", o->split, gval[g]);
+            yy[g] = gy[g], ee[g] = ge[g], nm[g] = gname[g];
+        }
+        if (st == TSCT_OK)
+            st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ngrp, nm, &p, o->output, err);
+    } else {
+        st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ny, ny > 1 ? nm : NULL, &p,
+                               o->output, err);
+    }
+    for (int g = 0; g < 8; g++)
+        free(gy[g]), free(ge[g]);
+    return st;
+}
+
+tsct_status tsct__figure_plot(const tsct_figure_stage_params *o, tsct_error *err)
 {
     if (!o->x || !o->y)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "plot", -1, "needs --x and --y");
@@ -152,14 +231,9 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
             if (g == ngrp)
                 snprintf(gval[ngrp++], sizeof gval[0], "%s", fld[si]);
         }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            x = realloc(x, (size_t)cap * sizeof *x);
-            grp = realloc(grp, (size_t)cap * sizeof *grp);
-            for (int j = 0; j < ny; j++) {
-                y[j] = realloc(y[j], (size_t)cap * sizeof *y[j]);
-                e[j] = realloc(e[j], (size_t)cap * sizeof *e[j]);
-            }
+        if (n == cap && grow(&cap, &x, &grp, y, e, ny) != 0) {
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, o->input, NULL, -1, "table rows");
+            break;
         }
         x[n] = strtod(fld[xi], NULL);
         grp[n] = g;
@@ -173,41 +247,8 @@ tsct_status tsct__figure_plot(const struct fig_opts *o, tsct_error *err)
     if (st == TSCT_OK && n == 0)
         st = tsct_error_set(err, TSCT_ERR_VALUE, o->input, NULL, -1, "no data rows%s%s",
                             o->where ? " where " : "", o->where ? o->where : "");
-    if (st == TSCT_OK) {
-        tsct_figure_params p = o->p;
-        p.xlabel = p.xlabel ? p.xlabel : o->x;
-        p.ylabel = p.ylabel ? p.ylabel : (p.label ? p.label : (ny == 1 ? ycol[0] : NULL));
-        const double *yy[8], *ee[8];
-        const char *nm[8];
-        double *gy[8] = {0}, *ge[8] = {0};
-        char gname[8][160];
-        for (int j = 0; j < ny; j++)
-            yy[j] = y[j], ee[j] = e[j], nm[j] = ycol[j];
-        if (si >= 0) {
-            /* One series per group, NaN (a break in the curve) at the other rows. */
-            for (int g = 0; g < ngrp && st == TSCT_OK; g++) {
-                gy[g] = malloc((size_t)n * sizeof *gy[g]);
-                ge[g] = malloc((size_t)n * sizeof *ge[g]);
-                if (!gy[g] || !ge[g]) {
-                    st = tsct_error_set(err, TSCT_ERR_NOMEM, o->input, NULL, -1, "series");
-                    break;
-                }
-                for (int64_t i = 0; i < n; i++) {
-                    gy[g][i] = grp[i] == g ? y[0][i] : NAN;
-                    ge[g][i] = grp[i] == g ? e[0][i] : NAN;
-                }
-                snprintf(gname[g], sizeof gname[g], "%s %s", o->split, gval[g]);
-                yy[g] = gy[g], ee[g] = ge[g], nm[g] = gname[g];
-            }
-            if (st == TSCT_OK)
-                st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ngrp, nm, &p, o->output, err);
-        } else {
-            st = tsct_figure_lines(x, n, yy, ne ? ee : NULL, ny, ny > 1 ? nm : NULL, &p,
-                                   o->output, err);
-        }
-        for (int g = 0; g < 8; g++)
-            free(gy[g]), free(ge[g]);
-    }
+    if (st == TSCT_OK)
+        st = plot_draw(o, x, n, y, e, ny, ne, ycol, grp, gval, ngrp, si, err);
     free(x);
     free(grp);
     for (int j = 0; j < 8; j++) {
