@@ -91,29 +91,6 @@ const tsct_cli_command *tsct_cli_find_command(const char *name);
 /* The global usage followed by the list of commands (cmd_help.c). */
 void tsct_cli_print_help(FILE *out);
 
-/* 1 if cli->skip_current is set and step `name` of c is up to date (tsct_step_is_current):
- * says so in the log; the caller then leaves without running the step. */
-int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
-                        const char *fingerprint);
-
-/* The beam's wavelength in A recorded in the container: the detector geometry's, else the
- * attribute "wavelength" (m) of /entry/scan (the simulator's pattern level, which has no
- * detector); 0 if neither. */
-double tsct_cli_wavelength(tsct_container *c);
-
-/* Incremental runs (cli->skip_current, set by `tsct run`): how many leading time steps of
- * step `name`'s results a run with these settings may keep, given the time stamps of the
- * input datasets `inputs` (NULL-terminated paths): tsct_step_reusable_time_steps, bounded by
- * the time steps of the dataset `output` and by nt, the inputs' time steps; 0 when the output
- * has more than nt (the input shrank) or without skip_current. nt means the step is up to
- * date. *stamps gets the inputs' stamps for tsct_step_info.inputs (malloc'd, the caller frees;
- * NULL without memory). A partial keep appends " from=T" to the fingerprint fp, so that only
- * an interrupted run of the same plan resumes. Logs what is kept. */
-int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const char *name,
-                                 const char *settings, const char *const *inputs,
-                                 const char *output, int64_t nt, char **stamps, char *fp,
-                                 size_t fp_size);
-
 /* The stage context of this command: its threads, log, progress, incremental flag
  * (skip_current) and command line (include/tsct/stage.h). Valid while cli is. */
 struct tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli);

@@ -46,58 +46,6 @@ tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli)
     return ctx;
 }
 
-int tsct_cli_up_to_date(const tsct_cli *cli, tsct_container *c, const char *name,
-                        const char *fingerprint)
-{
-    if (!cli->skip_current || !tsct_step_is_current(c, name, fingerprint))
-        return 0;
-    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%s: up to date (inputs and settings unchanged)",
-                 name);
-    return 1;
-}
-
-int64_t tsct_cli_keep_time_steps(const tsct_cli *cli, tsct_container *c, const char *name,
-                                 const char *settings, const char *const *inputs,
-                                 const char *output, int64_t nt, char **stamps, char *fp,
-                                 size_t fp_size)
-{
-    *stamps = tsct_step_input_stamps(c, inputs);
-    if (!cli->skip_current || !*stamps)
-        return 0;
-    int64_t keep = tsct_step_reusable_time_steps(c, name, settings, *stamps);
-    if (keep <= 0)
-        return 0;
-    tsct_dataset *d = NULL;
-    int64_t shape[8] = {0};
-    if (tsct_dataset_open(c, output, &d, NULL) != TSCT_OK)
-        return 0;
-    tsct_dataset_shape(d, shape);
-    tsct_dataset_close(d);
-    if (shape[0] > nt) /* the input lost time steps: start afresh */
-        return 0;
-    if (keep > shape[0])
-        keep = shape[0];
-    if (keep > nt)
-        keep = nt;
-    if (keep > 0 && keep < nt) {
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%s: time steps 0-%lld unchanged and kept; "
-                     "computing %lld-%lld", name, (long long)keep - 1, (long long)keep,
-                     (long long)nt - 1);
-        const size_t used = strlen(fp);
-        if (used < fp_size)
-            snprintf(fp + used, fp_size - used, " from=%lld", (long long)keep);
-    } else if (keep == nt) {
-        tsct_log_msg(&cli->log, TSCT_LOG_INFO, "%s: up to date (every time step's input and "
-                     "the settings unchanged)", name);
-    }
-    return keep;
-}
-
-double tsct_cli_wavelength(tsct_container *c)
-{
-    return tsct_stage_wavelength(c);
-}
-
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)
 {
     /* One printable line whatever the arguments held (a newline or binary bytes in an

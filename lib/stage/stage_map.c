@@ -237,11 +237,8 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
 {
-    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
-    const tsct_stage_ctx *ctx = context ? context : &defctx;
-    tsct_stage_report rep_local;
-    tsct_stage_report *rep = report ? report : &rep_local;
-    memset(rep, 0, sizeof *rep);
+    const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
+    tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     if (!params || !params->definitions || params->definitions->n == 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, path, "maps", -1, "no map defined");
     if (params->unmix_background < 0 || params->unmix_background > 2 ||

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "stage_internal.h"
 #include "tsct/composition.h"
 #include "tsct/pattern.h"
 #include "tsct/publish.h"
@@ -50,11 +51,8 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *o
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
 {
-    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
-    const tsct_stage_ctx *ctx = context ? context : &defctx;
-    tsct_stage_report rep_local;
-    tsct_stage_report *rep = report ? report : &rep_local;
-    memset(rep, 0, sizeof *rep);
+    const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
+    tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     if (!o || !o->config)
         return tsct_error_set(err, TSCT_ERR_VALUE, container, "pdf", -1, "no configuration");
     if (!(o->threshold >= 0 && o->threshold <= 1) || o->reference < -1)
@@ -197,13 +195,7 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *o
         if (st != TSCT_OK)
             goto fail;
         lead[0] -= t0; /* the staged time step */
-        for (int64_t x = 0; x < nx; x++) {
-            double s = 0;
-            for (int64_t k = 0; k < nq; k++)
-                s += row[x * nq + k];
-            mask[x] = isfinite(s) && s > 0 && s >= cut;
-            nvox += mask[x];
-        }
+        nvox += tsct_stage_sample_mask(row, nx, nq, cut, mask);
         st = tsct_pdf_execute(plan, row, nx, mask, grow, ws, err);
         if (st == TSCT_OK)
             st = tsct_dataset_write_row(dst, lead, grow, err);
@@ -293,11 +285,8 @@ tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_pa
                                   const tsct_stage_ctx *context, tsct_stage_report *report,
                                   tsct_error *err)
 {
-    const tsct_stage_ctx defctx = TSCT_STAGE_CTX_DEFAULT;
-    const tsct_stage_ctx *ctx = context ? context : &defctx;
-    tsct_stage_report rep_local;
-    tsct_stage_report *rep = report ? report : &rep_local;
-    memset(rep, 0, sizeof *rep);
+    const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
+    tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     if (!o || !o->config || !o->region)
         return tsct_error_set(err, TSCT_ERR_VALUE, container, "pdf", -1,
                               "no configuration or region");
