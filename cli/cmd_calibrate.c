@@ -14,6 +14,7 @@
 #include "tsct/geometry.h"
 #include "tsct/image.h"
 #include "tsct/poni.h"
+#include "tsct/stage.h"
 
 const char tsct_usage_calibrate[] =
     "usage: tsct calibrate IMAGE --calibrant C --detector NAME (--wavelength A | --energy KEV)\n"
@@ -54,88 +55,6 @@ const char tsct_usage_calibrate[] =
     "Examples:\n"
     "  tsct calibrate CeO2.cbf -c CeO2 -d Pilatus2M -w 0.174626 -m mask.edf -o CeO2.poni\n"
     "  tsct calibrate lab6.tif -c LaB6 -p rough.poni --png lab6.png -o lab6.poni\n";
-
-/* The PNG: log10 of the counts binned to at most ~900 pixels a side, the points in red and
- * the calculated rings in yellow. */
-static tsct_status calibration_png(const tsct_image *img, const uint8_t *mask,
-                                   const tsct_calibrate_result *res, const tsct_calibrant *cal,
-                                   const char *path, tsct_error *err)
-{
-    const int64_t rows = img->rows, cols = img->cols;
-    const int64_t b = (rows > cols ? rows : cols) / 900 + 1;
-    const int64_t ny = rows / b, nx = cols / b;
-    const int nchi = 1440;
-    int nring = 0;
-    for (int64_t r = 0; r < cal->count; r++)
-        if (isfinite(tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10)))
-            nring++;
-    float *v = malloc((size_t)(ny * nx) * sizeof *v);
-    double *pr = malloc((size_t)(res->npoints + 1) * 2 * sizeof *pr);
-    double *cr = malloc((size_t)(nring + 1) * (nchi + 1) * 2 * sizeof *cr);
-    tsct_figure_curve *curves = malloc((size_t)(nring + 1) * sizeof *curves);
-    tsct_status st = TSCT_OK;
-    if (!v || !pr || !cr || !curves) {
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "figure");
-        goto done;
-    }
-    for (int64_t I = 0; I < ny; I++)
-        for (int64_t J = 0; J < nx; J++) {
-            double m = -1;
-            for (int64_t i = I * b; i < (I + 1) * b; i++)
-                for (int64_t j = J * b; j < (J + 1) * b; j++)
-                    if (!mask[i * cols + j])
-                        m = fmax(m, img->data[i * cols + j]);
-            v[I * nx + J] = m >= 0 ? (float)log10(m + 1) : NAN;
-        }
-    for (int64_t k = 0; k < res->npoints; k++) {
-        pr[k] = res->points[k].d1 / b;
-        pr[res->npoints + k] = res->points[k].d2 / b;
-    }
-    int nc = 0;
-    for (int64_t r = 0; r < cal->count; r++) {
-        const double tth = tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10);
-        if (!isfinite(tth))
-            continue;
-        double *row = cr + (size_t)nc * (nchi + 1) * 2, *col = row + nchi + 1;
-        for (int c = 0; c <= nchi; c++) {
-            double d1, d2;
-            if (tsct_geometry_pixel_of(&res->poni, tth, -M_PI + 2 * M_PI * c / nchi, &d1, &d2) &&
-                d1 > -rows && d1 < 2 * rows && d2 > -cols && d2 < 2 * cols)
-                row[c] = d1 / b, col[c] = d2 / b;
-            else
-                row[c] = col[c] = NAN;
-        }
-        curves[nc++] = (tsct_figure_curve){row, col, nchi + 1, {1.0, 0.8, 0.0}, 1.0};
-    }
-    tsct_figure_marks marks = {pr, pr + res->npoints, res->npoints, {0.9, 0.1, 0.1}, 1.2};
-    tsct_figure_overlay ov = {curves, nc, &marks, 1};
-    char title[160];
-    snprintf(title, sizeof title, "%s: %lld points on %lld rings, RMS %.2g deg", cal->name,
-             (long long)res->npoints, (long long)res->nrings, res->rms_deg);
-    tsct_figure_params fp = TSCT_FIGURE_PARAMS_DEFAULT;
-    fp.width = 900, fp.height = (int)fmin(1400, fmax(300, 900.0 * ny / nx + 80));
-    fp.title = title, fp.label = "log10(counts + 1)";
-    fp.xlabel = "column (pixels)", fp.ylabel = "row (pixels)";
-    fp.x0 = 0, fp.x1 = (double)cols, fp.y0 = 0, fp.y1 = (double)rows;
-    fp.cmap = TSCT_CMAP_GREYS;
-    st = tsct_figure_map_overlay(v, ny, nx, &fp, &ov, path, err);
-done:
-    free(v), free(pr), free(cr), free(curves);
-    return st;
-}
-
-/* Turn an image of `rows` rows of `row_bytes` bytes upside down, in place. */
-static void flip_rows(void *data, int64_t rows, int64_t row_bytes)
-{
-    unsigned char *p = data;
-    for (int64_t i = 0; i < rows / 2; i++) {
-        unsigned char *a = p + i * row_bytes, *b = p + (rows - 1 - i) * row_bytes;
-        for (int64_t k = 0; k < row_bytes; k++) {
-            const unsigned char t = a[k];
-            a[k] = b[k], b[k] = t;
-        }
-    }
-}
 
 struct calib_opts {
     const char *image, *calibrant, *detector, *poni, *mask, *output, *png, *refine;
@@ -283,48 +202,6 @@ static int starting_geometry(tsct_cli *cli, const struct calib_opts *o, tsct_pon
 
 /* The image (flipped as asked) and its mask: negative pixels, the detector's module gaps and
  * the mask file's nonzero pixels; *mask is calloc'd (the caller frees it). */
-static tsct_status read_image(const struct calib_opts *o, const tsct_poni *g, tsct_image *img,
-                              uint8_t **mask, tsct_error *err)
-{
-    TSCT_TRY(tsct_image_read(img, o->image, NULL, err));
-    const int64_t rows = img->rows, cols = img->cols, n = rows * cols;
-    if (g->shape[0] > 0 && (g->shape[0] != rows || g->shape[1] != cols))
-        return tsct_error_set(err, TSCT_ERR_SHAPE, o->image, "image", -1,
-                              "%lld x %lld pixels, but detector %s has %lld x %lld",
-                              (long long)rows, (long long)cols, g->detector,
-                              (long long)g->shape[0], (long long)g->shape[1]);
-    if (o->flip)
-        flip_rows(img->data, rows, cols * (int64_t)sizeof *img->data);
-    if (!(*mask = calloc((size_t)n, 1)))
-        return tsct_error_set(err, TSCT_ERR_NOMEM, o->image, "mask", -1, "%lld pixels",
-                              (long long)n);
-    tsct_image_mask_negative(img, *mask, NULL, err);
-    tsct_poni_detector det;
-    if (g->shape[0] > 0 && tsct_poni_detector_find(g->detector, &det, NULL) == TSCT_OK)
-        tsct_poni_detector_mask(&det, rows, cols, *mask);
-    if (!o->mask)
-        return TSCT_OK;
-    tsct_image mimg;
-    tsct_image_init(&mimg);
-    uint8_t *extra = calloc((size_t)n, 1);
-    tsct_status st = extra ? tsct_image_read(&mimg, o->mask, NULL, err)
-                           : tsct_error_set(err, TSCT_ERR_NOMEM, o->image, "mask", -1,
-                                            "%lld pixels", (long long)n);
-    if (st == TSCT_OK && (mimg.rows != rows || mimg.cols != cols))
-        st = tsct_error_set(err, TSCT_ERR_SHAPE, o->mask, "mask", -1,
-                            "%lld x %lld pixels, the image %lld x %lld", (long long)mimg.rows,
-                            (long long)mimg.cols, (long long)rows, (long long)cols);
-    if (st == TSCT_OK)
-        st = tsct_image_mask_nonzero(&mimg, extra, NULL, err);
-    if (st == TSCT_OK && o->flip)
-        flip_rows(extra, rows, cols);
-    for (int64_t k = 0; st == TSCT_OK && k < n; k++)
-        (*mask)[k] |= extra[k];
-    free(extra);
-    tsct_image_release(&mimg);
-    return st;
-}
-
 /* Print the refined geometry; write the PONI (and the PNG) unless the rings fit badly.
  * Returns the exit status. */
 static int report(tsct_cli *cli, const struct calib_opts *o, const tsct_image *img,
@@ -352,7 +229,7 @@ static int report(tsct_cli *cli, const struct calib_opts *o, const tsct_image *i
     }
     if (tsct_poni_write_v2(g, o->output, err) != TSCT_OK)
         return tsct_cli_fail(cli, err);
-    if (o->png && calibration_png(img, mask, res, cal, o->png, err) != TSCT_OK)
+    if (o->png && tsct_stage_calibration_png(img, mask, res, cal, o->png, err) != TSCT_OK)
         return tsct_cli_fail(cli, err);
     tsct_log_msg(&cli->log, TSCT_LOG_INFO, "wrote %s%s%s", o->output, o->png ? " and " : "",
                  o->png ? o->png : "");
@@ -375,7 +252,7 @@ int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
     tsct_calibrant *cal = NULL;
     tsct_calibrate_result *res = NULL;
     uint8_t *mask = NULL;
-    tsct_status st = read_image(&o, &g, &img, &mask, &err);
+    tsct_status st = tsct_stage_calibration_image(o.image, o.mask, o.flip, &g, &img, &mask, &err);
     if (st == TSCT_OK) {
         /* Rings down to the detector's largest possible 2theta (< 90 deg). */
         const double diag = hypot(img.rows * g.pixel1, img.cols * g.pixel2);

@@ -42,6 +42,7 @@
 #include "tsct/figure.h"
 #include "tsct/integrate.h"
 #include "tsct/log.h"
+#include "tsct/poni.h"
 #include "tsct/pdf.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
@@ -381,6 +382,31 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *p
 tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *params,
                                   const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                   tsct_error *err);
+
+/* ---- calibration ----------------------------------------------------------------------------
+ * What `tsct calibrate` reads and draws around tsct_calibrate (include/tsct/calibrate.h). */
+
+struct tsct_calibrate_result;
+struct tsct_calibrant;
+struct tsct_image;
+
+/* Read the calibrant frame at image into img (caller memory, tsct_image_init'd) and its mask
+ * into *mask ([rows][cols], 1 = masked, malloc'd: the caller frees): negative pixels, the
+ * module gaps of g's detector when g names one with a shape, and the non-zero pixels of the
+ * image at mask_path (or NULL). flip: turn image and mask upside down (Dioptas' TIFFs).
+ * Errors: those of the image reader; TSCT_ERR_SHAPE (the image or the mask of another shape
+ * than the detector or the image), TSCT_ERR_NOMEM. */
+tsct_status tsct_stage_calibration_image(const char *image, const char *mask_path, int flip,
+                                          const tsct_poni *g, struct tsct_image *img,
+                                          uint8_t **mask, tsct_error *err);
+
+/* A PNG at path: log10(counts + 1) of img binned to at most ~900 pixels a side (masked pixels
+ * left out), the control points of res in red, the calculated rings of cal at res's geometry
+ * in yellow, axes in pixels. Errors: TSCT_ERR_NOMEM, those of tsct_figure_map_overlay. */
+tsct_status tsct_stage_calibration_png(const struct tsct_image *img, const uint8_t *mask,
+                                        const struct tsct_calibrate_result *res,
+                                        const struct tsct_calibrant *cal, const char *path,
+                                        tsct_error *err);
 
 /* ---- the pipeline file of tsct run ----------------------------------------------------------
  * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,
