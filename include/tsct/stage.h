@@ -367,9 +367,13 @@ typedef struct tsct_pdf_stage_params {
     int64_t reference;              /* dPDF reference time step; -1: none (region: 0) */
     const char *region;             /* tsct_stage_pdf_region: the region's name */
     const char *output_dir;         /* tsct_stage_pdf_region: .gr files here (NULL: none) */
+    const char *output;             /* tsct_stage_pdf_files: NULL (NAME.TYPE in the current
+                                       folder), a folder (made when it ends in '/'), a file
+                                       name whose extension is replaced, or a PDFgetX3
+                                       template with @b / @o */
 } tsct_pdf_stage_params;
 
-#define TSCT_PDF_STAGE_PARAMS_DEFAULT {NULL, 0.05, -1, NULL, NULL}
+#define TSCT_PDF_STAGE_PARAMS_DEFAULT {NULL, 0.05, -1, NULL, NULL, NULL}
 
 /* Errors: TSCT_ERR_SHAPE (recon not 5-D or its q of another length), TSCT_ERR_VALUE (a
  * reference at or beyond nt, a threshold out of 0..1, a configuration the data cannot
@@ -377,6 +381,16 @@ typedef struct tsct_pdf_stage_params {
 tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *params,
                            const tsct_stage_ctx *ctx, tsct_stage_report *report,
                            tsct_error *err);
+/* Text patterns inputs[ninputs] (two columns, x in the configuration's dataformat) to the
+ * configuration's output types (.iq, .sq, .fq, .gr), each headed by the resolved
+ * configuration, named from params->output; the configuration's backgrounds (each scaled by
+ * its bgscale) are subtracted first. Errors: those of the text reader (x must increase), of
+ * tsct_pdf_config_check_q and the planner (naming the configuration), TSCT_ERR_VALUE (a
+ * background that does not cover the data, several inputs without an output folder),
+ * TSCT_ERR_IO, the write rule's (tsct/publish.h). */
+tsct_status tsct_stage_pdf_files(const char *const *inputs, int ninputs,
+                                 const tsct_pdf_stage_params *params, const tsct_stage_ctx *ctx,
+                                 tsct_stage_report *report, tsct_error *err);
 /* Errors as tsct_stage_pdf, and TSCT_ERR_VALUE for a region name with '/'. A time step
  * whose pattern cannot be normalised (empty region) gets NaN and a warning. */
 tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *params,

@@ -6,6 +6,7 @@
  * path). PDFgetX3's definitions and normalisation (lib/pdf, docs/pdf.md); every setting is
  * kept as attributes of the datasets.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,229 @@ fail:
     free(gref);
     free(mask);
     free(config_text);
+    return st;
+}
+
+/* ---- text patterns --------------------------------------------------------------------- */
+
+/* Read a pattern and convert its x to Q in 1/A per the config's dataformat. */
+static tsct_status read_q(const tsct_pdf_config *cfg, const char *path, double **q, double **y,
+                          int64_t *n, tsct_error *err)
+{
+    TSCT_TRY(tsct_pattern_read_text(path, q, y, n, err));
+    for (int64_t i = 0; i < *n; i++) {
+        double x = (*q)[i];
+        if (!strcmp(cfg->dataformat, "twotheta"))
+            x = 4.0 * M_PI * sin(0.5 * (x - cfg->twothetazero) * M_PI / 180.0) / cfg->wavelength;
+        else if (!strcmp(cfg->dataformat, "Qnm"))
+            x /= 10.0;
+        (*q)[i] = x;
+        if (i && !(x > (*q)[i - 1])) {
+            /* The message reads the arrays, so it is made before they are freed. */
+            tsct_status st = tsct_error_set(err, TSCT_ERR_FORMAT, path, "point", i,
+                                            "x must increase (%s), found %g after %g",
+                                            cfg->dataformat, x, (*q)[i - 1]);
+            free(*q);
+            free(*y);
+            *q = *y = NULL;
+            return st;
+        }
+    }
+    return TSCT_OK;
+}
+
+/* The output name for `input` and type ext. */
+static void output_name(const tsct_pdf_stage_params *o, const char *input, const char *ext,
+                        char *buf, size_t size)
+{
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    const char *dot = strrchr(base, '.');
+    int blen = dot ? (int)(dot - base) : (int)strlen(base);
+    struct stat sb;
+    if (o->output && strchr(o->output, '@')) /* PDFgetX3's tokens: @b.@o, series/@b-01.@o */
+        tsct_pdf_output_expand(o->output, input, ext, buf, (int64_t)size);
+    else if (!o->output)
+        snprintf(buf, size, "%.*s.%s", blen, base, ext);
+    else if (stat(o->output, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(buf, size, "%s/%.*s.%s", o->output, blen, base, ext);
+    else {
+        const char *ob = strrchr(o->output, '/');
+        const char *od = strrchr(ob ? ob : o->output, '.');
+        int olen = od ? (int)(od - o->output) : (int)strlen(o->output);
+        snprintf(buf, size, "%.*s.%s", olen, o->output, ext);
+    }
+}
+
+/* Every background of the configuration, read once: q[k], i[k] of n[k] points (NULL for a
+ * file named again later). */
+struct pdf_backgrounds {
+    double *q[TSCT_PDF_MAX_BACKGROUNDS], *i[TSCT_PDF_MAX_BACKGROUNDS];
+    int64_t n[TSCT_PDF_MAX_BACKGROUNDS];
+};
+
+/* I = I_sample - sum_k bgscale_k I_background_k, each background interpolated onto the
+ * sample's Q and required to cover it up to qmaxinst. */
+static tsct_status subtract_backgrounds(const tsct_pdf_config *cfg,
+                                        const struct pdf_backgrounds *bg, const char *in,
+                                        const double *q, double *iq, int64_t n, tsct_error *err)
+{
+    const int nbg = cfg->nbackgroundfile;
+    if (!nbg)
+        return TSCT_OK;
+    double *b = malloc((size_t)n * sizeof *b);
+    if (!b)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, in, NULL, -1, "background");
+    tsct_status st = TSCT_OK;
+    for (int k = 0; k < nbg && st == TSCT_OK; k++) {
+        if (!bg->q[k])
+            continue; /* a file named again later: one instance, as in PDFgetX3 */
+        const double scale = tsct_pdf_config_bgscale(cfg, k);
+        tsct_pattern_interp(bg->q[k], bg->i[k], bg->n[k], q, n, b);
+        for (int64_t i = 0; i < n && st == TSCT_OK; i++) {
+            if (isnan(b[i]) && (cfg->params.qmaxinst <= 0 || q[i] <= cfg->params.qmaxinst))
+                st = tsct_error_set(err, TSCT_ERR_VALUE, cfg->backgroundfile[k],
+                                    "backgroundfile", -1,
+                                    "the background does not cover Q = %g 1/A of %s", q[i], in);
+            iq[i] -= scale * (isnan(b[i]) ? 0.0 : b[i]);
+        }
+    }
+    free(b);
+    return st;
+}
+
+/* The output types of the configuration for input `in`, with its record as the header. */
+static tsct_status write_outputs(const tsct_stage_ctx *ctx, const tsct_pdf_stage_params *o,
+                                 const tsct_pdf_config *cfg, const tsct_pdf_plan *plan,
+                                 const char *in, const double *q, const double *iq,
+                                 const double *sq, const double *fq, const double *gr, int64_t n,
+                                 char *header, tsct_error *err)
+{
+    tsct_pdf_config rec = *cfg;
+    rec.params = *tsct_pdf_plan_params(plan);
+    rec.ninputfile = 1;
+    snprintf(rec.inputfile[0], sizeof rec.inputfile[0], "%s", in);
+    char version[64];
+    snprintf(version, sizeof version, "tsct %s", tsct_version());
+    tsct_pdf_config_format(&rec, version, header, 65536);
+    const double qmax = rec.params.qmax;
+    const int64_t nr = tsct_pdf_plan_nr(plan);
+    tsct_status st = TSCT_OK;
+    for (int t = 0; t < cfg->noutputtypes && st == TSCT_OK; t++) {
+        const char *ty = cfg->outputtypes[t];
+        char path[TSCT_PATH_MAX];
+        output_name(o, in, ty, path, sizeof path);
+        if (!strcmp(ty, "iq"))
+            st = tsct_pattern_write_text(path, header, "Q(Å^{-1})  I(a.u.)", q, iq, n, INFINITY,
+                                         err);
+        else if (!strcmp(ty, "sq"))
+            st = tsct_pattern_write_text(path, header, "Q(Å^{-1})  S", q, sq, n, qmax, err);
+        else if (!strcmp(ty, "fq"))
+            st = tsct_pattern_write_text(path, header, "Q(Å^{-1})  F(Å^{-1})", q, fq, n, qmax,
+                                         err);
+        else
+            st = tsct_pattern_write_text(path, header, "r(Å)  G(Å$^{-2}$)",
+                                         tsct_pdf_plan_r(plan), gr, nr, INFINITY, err);
+        if (st == TSCT_OK)
+            tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s -> %s", in, path);
+    }
+    return st;
+}
+
+/* One input pattern: read, background subtracted, transformed, written. */
+static tsct_status pdf_one(const tsct_stage_ctx *ctx, const tsct_pdf_stage_params *o,
+                           const tsct_pdf_config *cfg,
+                           const tsct_composition *comp, const struct pdf_backgrounds *bg,
+                           const char *in, char *header, tsct_error *err)
+{
+    double *q = NULL, *iq = NULL, *sq = NULL, *fq = NULL, *gr = NULL;
+    int64_t n = 0;
+    tsct_pdf_plan *plan = NULL;
+    tsct_status st = read_q(cfg, in, &q, &iq, &n, err);
+    if (st == TSCT_OK)
+        st = tsct_pdf_config_check_q(cfg, q, n, in, err);
+    if (st == TSCT_OK)
+        st = subtract_backgrounds(cfg, bg, in, q, iq, n, err);
+    if (st == TSCT_OK) {
+        st = tsct_pdf_plan_create(&cfg->params, comp, q, n, &plan, err);
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, cfg->source);
+    }
+    if (st == TSCT_OK) {
+        const int64_t nr = tsct_pdf_plan_nr(plan);
+        sq = malloc((size_t)n * sizeof *sq);
+        fq = malloc((size_t)n * sizeof *fq);
+        gr = malloc((size_t)nr * sizeof *gr);
+        st = sq && fq && gr ? tsct_pdf_execute_one(plan, iq, sq, fq, gr, NULL, err)
+                            : tsct_error_set(err, TSCT_ERR_NOMEM, in, NULL, -1, "outputs");
+        if (st != TSCT_OK)
+            tsct_error_set_file(err, in);
+    }
+    if (st == TSCT_OK)
+        st = write_outputs(ctx, o, cfg, plan, in, q, iq, sq, fq, gr, n, header, err);
+    tsct_pdf_plan_destroy(plan);
+    free(q);
+    free(iq);
+    free(sq);
+    free(fq);
+    free(gr);
+    return st;
+}
+
+/* The composition, the backgrounds and the output folder, before the first input. */
+static tsct_status pdf_prepare(const tsct_pdf_stage_params *o, const tsct_pdf_config *cfg,
+                               int ninputs, tsct_composition **comp, struct pdf_backgrounds *bg,
+                               tsct_error *err)
+{
+    TSCT_TRY(tsct_composition_parse(comp, cfg->composition, err));
+    for (int k = 0; k < cfg->nbackgroundfile; k++)
+        if (tsct_pdf_config_background_used(cfg, k))
+            TSCT_TRY(read_q(cfg, cfg->backgroundfile[k], &bg->q[k], &bg->i[k], &bg->n[k], err));
+    /* -o DIR/ names a folder, made here when it is missing. */
+    const size_t olen = o->output ? strlen(o->output) : 0;
+    if (olen && o->output[olen - 1] == '/' && mkdir(o->output, 0777) != 0 && errno != EEXIST)
+        return tsct_error_set(err, TSCT_ERR_IO, o->output, "-o", -1,
+                              "cannot make the folder: %s", strerror(errno));
+    if (ninputs > 1 && o->output && !strchr(o->output, '@')) {
+        struct stat sb;
+        if (stat(o->output, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return tsct_error_set(err, TSCT_ERR_VALUE, cfg->source, "output",
+                                  tsct_pdf_config_line(cfg, "output"),
+                                  "-o / output must be a folder for %d inputs, found '%s'",
+                                  ninputs, o->output);
+    }
+    return TSCT_OK;
+}
+
+tsct_status tsct_stage_pdf_files(const char *const *inputs, int ninputs,
+                                 const tsct_pdf_stage_params *o, const tsct_stage_ctx *context,
+                                 tsct_stage_report *report, tsct_error *err)
+{
+    const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
+    tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
+    if (!o || !o->config || ninputs < 0 || (ninputs > 0 && !inputs))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "pdf", -1,
+                              "no configuration or no inputs");
+    const tsct_pdf_config *cfg = o->config;
+    tsct_composition *comp = NULL;
+    struct pdf_backgrounds bg;
+    memset(&bg, 0, sizeof bg);
+    char *header = NULL;
+    tsct_status st = pdf_prepare(o, cfg, ninputs, &comp, &bg, err);
+    if (st == TSCT_OK && !(header = malloc(65536)))
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "header", -1, "64 KiB");
+    for (int f = 0; f < ninputs && st == TSCT_OK; f++)
+        st = pdf_one(ctx, o, cfg, comp, &bg, inputs[f], header, err);
+    free(header);
+    for (int k = 0; k < cfg->nbackgroundfile; k++) {
+        free(bg.q[k]);
+        free(bg.i[k]);
+    }
+    tsct_composition_destroy(comp);
+    if (st == TSCT_OK) {
+        rep->ran = 1;
+        rep->units = ninputs;
+    }
     return st;
 }
 
