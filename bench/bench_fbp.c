@@ -139,35 +139,35 @@ int main(int argc, char **argv)
     const double t_make = tsct_clock() - t0;
 
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
+    tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
     p.nthreads = threads;
     p.channel_block = block;
-    if (tsct_fbp_filter_parse(filter_name, &p.filter, &err) != TSCT_OK) {
+    if (tsct_tomo_fbp_filter_parse(filter_name, &p.filter, &err) != TSCT_OK) {
         fprintf(stderr, "bench_fbp: %s\n", err.message);
         return 2;
     }
-    tsct_fbp_plan *plan = NULL;
+    tsct_tomo_fbp_plan *plan = NULL;
     t0 = tsct_clock();
-    if (tsct_fbp_plan_create(&p, na, ns, theta, &plan, &err) != TSCT_OK) {
+    if (tsct_tomo_fbp_plan_create(&p, na, ns, theta, &plan, &err) != TSCT_OK) {
         fprintf(stderr, "bench_fbp: %s\n", err.message);
         return 1;
     }
     const double t_plan = tsct_clock() - t0;
-    const size_t wsz = tsct_fbp_workspace_size(plan);
+    const size_t wsz = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wsz);
     if (!work) {
         fprintf(stderr, "bench_fbp: out of memory for the workspace\n");
         return 1;
     }
     /* Warm-up: pages in the image and workspace, warms caches and the thread team. */
-    if (tsct_fbp_execute(plan, sino, nc, 0, image, 0, work, wsz, &err) != TSCT_OK) {
+    if (tsct_tomo_fbp_execute(plan, sino, nc, 0, image, 0, work, wsz, &err) != TSCT_OK) {
         fprintf(stderr, "bench_fbp: %s\n", err.message);
         return 1;
     }
     double *times = malloc((size_t)repeats * sizeof *times);
     for (int r = 0; r < repeats; r++) {
         t0 = tsct_clock();
-        tsct_fbp_execute(plan, sino, nc, 0, image, 0, work, wsz, &err);
+        tsct_tomo_fbp_execute(plan, sino, nc, 0, image, 0, work, wsz, &err);
         times[r] = tsct_clock() - t0;
     }
     qsort(times, (size_t)repeats, sizeof *times, cmp_double);
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
     }
     free(times);
     free(work);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
     free(image);
     free(sino);
     free(spec);

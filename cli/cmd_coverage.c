@@ -1,6 +1,6 @@
 /* cmd_coverage.c - `tsct coverage`: how much of a phase there is, time step by time step.
  *
- * Options -> tsct_coverage_params -> tsct_stage_coverage (lib/stage/stage_coverage.c); the
+ * Options -> tsct_stage_coverage_params -> tsct_stage_coverage (lib/stage/stage_coverage.c); the
  * table goes to standard output or to a file published when the stage has succeeded.
  */
 #include <getopt.h>
@@ -38,12 +38,12 @@ static tsct_status parse_threshold(const char *rule, tsct_stage_threshold *th, t
 {
     double a, b = 1.0;
     if (strcmp(rule, "otsu") == 0) {
-        th->rule = TSCT_THRESHOLD_OTSU;
+        th->rule = TSCT_STAGE_THRESHOLD_OTSU;
     } else if (sscanf(rule, "abs:%lf", &a) == 1) {
-        th->rule = TSCT_THRESHOLD_ABSOLUTE;
+        th->rule = TSCT_STAGE_THRESHOLD_ABSOLUTE;
         th->value = a;
     } else if (sscanf(rule, "pct:%lf:%lf", &a, &b) >= 1 && a >= 0 && a <= 100) {
-        th->rule = TSCT_THRESHOLD_PERCENTILE;
+        th->rule = TSCT_STAGE_THRESHOLD_PERCENTILE;
         th->percentile = a;
         th->fraction = b;
     } else {
@@ -53,7 +53,7 @@ static tsct_status parse_threshold(const char *rule, tsct_stage_threshold *th, t
     return TSCT_OK;
 }
 
-static int parse(tsct_cli *cli, int argc, char **argv, tsct_coverage_params *o,
+static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_coverage_params *o,
                  const char **threshold, const char **output)
 {
     static const struct option longopts[] = {
@@ -105,7 +105,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, tsct_coverage_params *o,
 
 int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
 {
-    tsct_coverage_params p = TSCT_COVERAGE_PARAMS_DEFAULT;
+    tsct_stage_coverage_params p = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
     const char *threshold = "otsu", *output = NULL;
     int rc = parse(cli, argc, argv, &p, &threshold, &output);
     if (rc)

@@ -1,7 +1,7 @@
 /* cmd_echem.c - `tsct echem`: the electrochemistry of an operando experiment into its
  * container, and the state of charge of every tomogram.
  *
- * Options -> tsct_echem_params -> tsct_stage_echem (lib/stage/stage_echem.c), which writes
+ * Options -> tsct_stage_echem_params -> tsct_stage_echem (lib/stage/stage_echem.c), which writes
  * /entry/echem; the table of the tomograms is then read back (tsct_echem_stored_read) and
  * printed or published with -o. Maps, tables and figures are indexed by capacity or voltage
  * (tsct figure titles its panels with them).
@@ -38,8 +38,8 @@ const char tsct_usage_echem[] =
     "      --time-unit U       s, min or h (default: from the column's unit, else s)\n"
     "  -o, --output FILE.csv   the table (t, start, end, capacity_mAh_g, voltage, half_cycle)\n";
 
-static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path,
-                       const char **output, tsct_echem_params *p)
+static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path, const char **output,
+                       tsct_stage_echem_params *p)
 {
     enum { O_PERIOD = 1000, O_START, O_DURATION, O_WINDOWS, O_MASS, O_TCOL, O_VCOL, O_ICOL,
            O_TUNIT };
@@ -52,7 +52,7 @@ static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path,
         {"time-unit", required_argument, NULL, O_TUNIT}, {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    const tsct_echem_params defaults = TSCT_ECHEM_PARAMS_DEFAULT;
+    const tsct_stage_echem_params defaults = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
     *p = defaults;
     *output = NULL;
     optind = 1;
@@ -141,7 +141,7 @@ static tsct_status write_table(const char *path, const char *output, tsct_error 
 int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
 {
     const char *path = NULL, *output = NULL;
-    tsct_echem_params p;
+    tsct_stage_echem_params p;
     int rc = parse_echem(cli, argc, argv, &path, &output, &p);
     if (rc)
         return rc;

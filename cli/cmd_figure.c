@@ -99,7 +99,7 @@ enum { O_MAP = 1000, O_PHASE, O_COMP, O_T, O_Z, O_X, O_Y, O_ERR, O_WHERE, O_CMAP
        O_WAVE, O_OFFSET, O_FIT, O_PARAM, O_VOXEL, O_SPLIT };
 
 /* One option ch with its value optarg into o; -1 when taken, else the usage error's code. */
-static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
+static int parse_option(tsct_cli *cli, int ch, tsct_stage_figure_params *o)
 {
     tsct_error err = TSCT_ERROR_INIT;
     switch (ch) {
@@ -118,9 +118,9 @@ static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
         for (char *save = NULL, *s = strtok_r(buf, ",", &save); s;
              s = strtok_r(NULL, ",", &save)) {
             int64_t v;
-            if (o->nsteps == TSCT_FIGURE_MAX_STEPS)
+            if (o->nsteps == TSCT_STAGE_FIGURE_MAX_STEPS)
                 return tsct_cli_usage_error(cli, "--t: at most %d time steps",
-                                            TSCT_FIGURE_MAX_STEPS);
+                                            TSCT_STAGE_FIGURE_MAX_STEPS);
             if (tsct_cli_parse_int64(s, &v) != 0 || v < 0)
                 return tsct_cli_usage_error(cli, "--t expects an index >= 0 (or a list "
                                             "T,T,...), got '%s'", optarg);
@@ -159,11 +159,11 @@ static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
     case O_LABEL: o->p.label = optarg; break;
     case O_REGION: o->region = optarg; break;
     case O_SOURCE:
-        o->source = strcmp(optarg, "pattern") == 0 ? TSCT_FIGURE_SOURCE_PATTERN
-                    : strcmp(optarg, "pdf") == 0   ? TSCT_FIGURE_SOURCE_PDF
-                    : strcmp(optarg, "dpdf") == 0  ? TSCT_FIGURE_SOURCE_DPDF
-                                                   : TSCT_FIGURE_SOURCE_DEFAULT;
-        if (o->source == TSCT_FIGURE_SOURCE_DEFAULT)
+        o->source = strcmp(optarg, "pattern") == 0 ? TSCT_STAGE_FIGURE_SOURCE_PATTERN
+                    : strcmp(optarg, "pdf") == 0   ? TSCT_STAGE_FIGURE_SOURCE_PDF
+                    : strcmp(optarg, "dpdf") == 0  ? TSCT_STAGE_FIGURE_SOURCE_DPDF
+                                                   : TSCT_STAGE_FIGURE_SOURCE_DEFAULT;
+        if (o->source == TSCT_STAGE_FIGURE_SOURCE_DEFAULT)
             return tsct_cli_usage_error(cli, "--source expects pattern, pdf or dpdf, got "
                                         "'%s'", optarg);
         break;
@@ -175,8 +175,8 @@ static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
         o->have_range = 1;
         break;
     case O_TICKS:
-        if (o->nticks == TSCT_FIGURE_MAX_TICKS)
-            return tsct_cli_usage_error(cli, "at most %d --ticks", TSCT_FIGURE_MAX_TICKS);
+        if (o->nticks == TSCT_STAGE_FIGURE_MAX_TICKS)
+            return tsct_cli_usage_error(cli, "at most %d --ticks", TSCT_STAGE_FIGURE_MAX_TICKS);
         o->ticks[o->nticks++] = optarg;
         break;
     case O_WAVE:
@@ -212,7 +212,7 @@ static int parse_option(tsct_cli *cli, int ch, tsct_figure_stage_params *o)
 static const char *const kinds[] = {"map", "grid", "composite", "film", "patterns", "fit",
                                     "plot", "all", NULL};
 
-static int parse(tsct_cli *cli, int argc, char **argv, tsct_figure_stage_params *o)
+static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_figure_params *o)
 {
     static const struct option longopts[] = {
         {"map", required_argument, NULL, O_MAP},      {"phase", required_argument, NULL, O_PHASE},
@@ -252,8 +252,8 @@ static int parse(tsct_cli *cli, int argc, char **argv, tsct_figure_stage_params 
     o->ninputs = argc - optind - 1;
     if (o->ninputs > 1 && strcmp(kind, "patterns") != 0)
         return tsct_cli_usage_error(cli, "%s takes one input, got %d", kind, o->ninputs);
-    if (o->ninputs > TSCT_FIGURE_MAX_INPUTS)
-        return tsct_cli_usage_error(cli, "at most %d inputs", TSCT_FIGURE_MAX_INPUTS);
+    if (o->ninputs > TSCT_STAGE_FIGURE_MAX_INPUTS)
+        return tsct_cli_usage_error(cli, "at most %d inputs", TSCT_STAGE_FIGURE_MAX_INPUTS);
     for (int i = 0; i < o->ninputs; i++)
         o->inputs[i] = argv[optind + 1 + i];
     if (!o->output)
@@ -261,7 +261,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, tsct_figure_stage_params 
     if (!kinds[k])
         return tsct_cli_usage_error(cli, "unknown kind '%s' (map, grid, composite, film, "
                                     "patterns, fit, plot, all)", kind);
-    o->kind = (tsct_figure_kind)k;
+    o->kind = (tsct_stage_figure_kind)k;
     return -1;
 }
 
@@ -273,22 +273,23 @@ static int is_container_path(const char *path)
 }
 
 /* The usage errors of one kind's options (the stage checks them again, as errors). */
-static int check(tsct_cli *cli, const tsct_figure_stage_params *o)
+static int check(tsct_cli *cli, const tsct_stage_figure_params *o)
 {
     const char *kind = kinds[o->kind];
-    if ((o->kind == TSCT_FIGURE_KIND_MAP || o->kind == TSCT_FIGURE_KIND_GRID) && !o->map)
+    if ((o->kind == TSCT_STAGE_FIGURE_KIND_MAP || o->kind == TSCT_STAGE_FIGURE_KIND_GRID) &&
+        !o->map)
         return tsct_cli_usage_error(cli, "%s needs --map NAME", kind);
-    if (o->kind == TSCT_FIGURE_KIND_COMPOSITE && o->nphase == 0)
+    if (o->kind == TSCT_STAGE_FIGURE_KIND_COMPOSITE && o->nphase == 0)
         return tsct_cli_usage_error(cli, "composite needs --phase NAME[:COLOUR]");
-    if (o->kind == TSCT_FIGURE_KIND_FIT && !o->param)
+    if (o->kind == TSCT_STAGE_FIGURE_KIND_FIT && !o->param)
         return tsct_cli_usage_error(cli, "fit needs --param P (e.g. position_1)");
-    if (o->nsteps > 1 && o->kind != TSCT_FIGURE_KIND_PATTERNS)
+    if (o->nsteps > 1 && o->kind != TSCT_STAGE_FIGURE_KIND_PATTERNS)
         return tsct_cli_usage_error(cli, "%s takes one time step --t T", kind);
     const int container = is_container_path(o->input);
-    if (o->kind == TSCT_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
+    if (o->kind == TSCT_STAGE_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
         return tsct_cli_usage_error(cli, "patterns: one container, or text patterns");
-    const int chosen = o->region || o->nsteps > 0 || o->source != TSCT_FIGURE_SOURCE_DEFAULT;
-    if (o->kind == TSCT_FIGURE_KIND_PATTERNS && !container && chosen)
+    const int chosen = o->region || o->nsteps > 0 || o->source != TSCT_STAGE_FIGURE_SOURCE_DEFAULT;
+    if (o->kind == TSCT_STAGE_FIGURE_KIND_PATTERNS && !container && chosen)
         return tsct_cli_usage_error(cli, "patterns of text files take no --region, --t "
                                     "or --source");
     return -1;
@@ -296,13 +297,13 @@ static int check(tsct_cli *cli, const tsct_figure_stage_params *o)
 
 int tsct_cmd_figure(tsct_cli *cli, int argc, char **argv)
 {
-    tsct_figure_stage_params o = TSCT_FIGURE_STAGE_PARAMS_DEFAULT;
+    tsct_stage_figure_params o = TSCT_STAGE_FIGURE_PARAMS_DEFAULT;
     int rc = parse(cli, argc, argv, &o);
     if (rc < 0)
         rc = check(cli, &o);
     if (rc >= 0)
         return rc;
-    if (is_container_path(o.input) && o.kind != TSCT_FIGURE_KIND_PLOT)
+    if (is_container_path(o.input) && o.kind != TSCT_STAGE_FIGURE_KIND_PLOT)
         tsct_cli_guard_file(o.input);
     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
     ctx.log = &cli->log;

@@ -208,11 +208,12 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
 
 static int run_voxels(tsct_cli *cli, const char *container, const struct fit_opts *o)
 {
-    tsct_fit_voxels_params p = TSCT_FIT_VOXELS_PARAMS_DEFAULT;
+    tsct_stage_fit_voxels_params p = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
     p.name = o->name;
     p.model = &o->model;
     p.fit = o->params;
-    p.source = strcmp(o->source, "pdf") == 0 ? TSCT_FIT_SOURCE_PDF : TSCT_FIT_SOURCE_RECON;
+    p.source =
+        strcmp(o->source, "pdf") == 0 ? TSCT_STAGE_FIT_SOURCE_PDF : TSCT_STAGE_FIT_SOURCE_RECON;
     p.threshold = o->threshold;
     p.mask_map = o->mask_map;
     p.maps = o->maps;

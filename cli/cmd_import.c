@@ -1,6 +1,6 @@
 /* cmd_import.c - `tsct import`: copy an array from any HDF5 file into a container stage.
  *
- * The options become a tsct_import_params and one call of tsct_stage_import
+ * The options become a tsct_stage_import_params and one call of tsct_stage_import
  * (lib/stage/stage_import.c: a resumable, row-by-row copy).
  */
 #include <getopt.h>
@@ -36,12 +36,12 @@ const char tsct_usage_import[] =
 
 static const struct {
     const char *name;
-    tsct_import_target target;
+    tsct_stage_import_target target;
 } stages[] = {
-    {"integrated", TSCT_IMPORT_INTEGRATED},
-    {"sinograms", TSCT_IMPORT_SINOGRAMS},
-    {"recon", TSCT_IMPORT_RECON},
-    {"pdf", TSCT_IMPORT_PDF},
+    {"integrated", TSCT_STAGE_IMPORT_INTEGRATED},
+    {"sinograms", TSCT_STAGE_IMPORT_SINOGRAMS},
+    {"recon", TSCT_STAGE_IMPORT_RECON},
+    {"pdf", TSCT_STAGE_IMPORT_PDF},
 };
 
 struct import_opts {
@@ -100,7 +100,7 @@ int tsct_cmd_import(tsct_cli *cli, int argc, char **argv)
     int rc = parse_options(cli, argc, argv, &o);
     if (rc)
         return rc;
-    tsct_import_params p = TSCT_IMPORT_PARAMS_DEFAULT;
+    tsct_stage_import_params p = TSCT_STAGE_IMPORT_PARAMS_DEFAULT;
     int si = -1;
     for (int i = 0; i < (int)(sizeof stages / sizeof stages[0]); i++)
         if (strcmp(stages[i].name, o.stage) == 0)

@@ -76,8 +76,8 @@ const char tsct_usage_integrate[] =
     "      -o CeO2.xy\n";
 
 struct integrate_opts {
-    tsct_integrate_files_params files; /* also the options a scan shares */
-    tsct_integrate_scan_params scan;
+    tsct_stage_integrate_files_params files; /* also the options a scan shares */
+    tsct_stage_integrate_scan_params scan;
     const char *container;
     const char *monitor_dataset, *monitor_header;
     const char *transmission_dataset, *transmission_header;
@@ -102,7 +102,7 @@ static int parse_pair(tsct_cli *cli, int argc, char **argv, const char *name, do
 static int parse_integration(tsct_cli *cli, int ch, int argc, char **argv,
                              struct integrate_opts *o)
 {
-    tsct_integrate_files_params *f = &o->files;
+    tsct_stage_integrate_files_params *f = &o->files;
     tsct_integrate_params *ip = &f->integrate;
     tsct_error err = TSCT_ERROR_INIT;
     switch (ch) {
@@ -153,7 +153,7 @@ static int parse_integration(tsct_cli *cli, int ch, int argc, char **argv,
 /* The options of a scan. */
 static int parse_scan(tsct_cli *cli, int ch, char **argv, struct integrate_opts *o)
 {
-    tsct_integrate_scan_params *s = &o->scan;
+    tsct_stage_integrate_scan_params *s = &o->scan;
     switch (ch) {
     case OPT_CONTAINER: o->container = optarg; return 0;
     case OPT_MONDS:
@@ -205,8 +205,8 @@ static int parse_scan(tsct_cli *cli, int ch, char **argv, struct integrate_opts 
 /* The modes' rules; then the shared options into the scan's parameters. */
 static int check_options(tsct_cli *cli, int argc, char **argv, struct integrate_opts *o)
 {
-    tsct_integrate_files_params *f = &o->files;
-    tsct_integrate_scan_params *s = &o->scan;
+    tsct_stage_integrate_files_params *f = &o->files;
+    tsct_stage_integrate_scan_params *s = &o->scan;
     if (optind >= argc)
         return tsct_cli_usage_error(cli, "missing IMAGE");
     if (!f->poni)
@@ -236,13 +236,13 @@ static int check_options(tsct_cli *cli, int argc, char **argv, struct integrate_
     s->frames = f->images, s->nframes = f->nimages;
     s->poni = f->poni, s->mask = f->mask, s->dark = f->dark, s->flat = f->flat;
     s->integrate = f->integrate, s->filter = f->filter;
-    s->monitor_source = o->monitor_dataset  ? TSCT_FRAME_VALUE_DATASET
-                        : o->monitor_header ? TSCT_FRAME_VALUE_HEADER
-                                            : TSCT_FRAME_VALUE_NONE;
+    s->monitor_source = o->monitor_dataset  ? TSCT_STAGE_FRAME_VALUE_DATASET
+                        : o->monitor_header ? TSCT_STAGE_FRAME_VALUE_HEADER
+                                            : TSCT_STAGE_FRAME_VALUE_NONE;
     s->monitor = o->monitor_dataset ? o->monitor_dataset : o->monitor_header;
-    s->transmission_source = o->transmission_dataset  ? TSCT_FRAME_VALUE_DATASET
-                             : o->transmission_header ? TSCT_FRAME_VALUE_HEADER
-                                                      : TSCT_FRAME_VALUE_NONE;
+    s->transmission_source = o->transmission_dataset  ? TSCT_STAGE_FRAME_VALUE_DATASET
+                             : o->transmission_header ? TSCT_STAGE_FRAME_VALUE_HEADER
+                                                      : TSCT_STAGE_FRAME_VALUE_NONE;
     s->transmission = o->transmission_dataset ? o->transmission_dataset
                                               : o->transmission_header;
     return 0;
@@ -279,8 +279,8 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_
         {"transmission-header", required_argument, NULL, OPT_TRNHDR},
         {NULL, 0, NULL, 0},
     };
-    const tsct_integrate_files_params files = TSCT_INTEGRATE_FILES_PARAMS_DEFAULT;
-    const tsct_integrate_scan_params scan = TSCT_INTEGRATE_SCAN_PARAMS_DEFAULT;
+    const tsct_stage_integrate_files_params files = TSCT_STAGE_INTEGRATE_FILES_PARAMS_DEFAULT;
+    const tsct_stage_integrate_scan_params scan = TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
     memset(o, 0, sizeof *o);
     o->files = files;
     o->scan = scan;

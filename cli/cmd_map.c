@@ -167,7 +167,7 @@ int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
         return rc;
     }
     const char *path = argv[optind];
-    tsct_map_params p = TSCT_MAP_PARAMS_DEFAULT;
+    tsct_stage_map_params p = TSCT_STAGE_MAP_PARAMS_DEFAULT;
     p.definitions = ms;
     p.unmix_background = (int)unmix_bg;
     p.wavelength = wavelength;

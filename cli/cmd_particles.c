@@ -1,7 +1,7 @@
 /* cmd_particles.c - `tsct particles`: particles of a phase map, their sizes, and any parameter
  * map averaged by depth below the particle surface.
  *
- * Options -> tsct_particles_params -> tsct_stage_particles (lib/stage/stage_particles.c);
+ * Options -> tsct_stage_particles_params -> tsct_stage_particles (lib/stage/stage_particles.c);
  * the tables go to standard output or to files published when the stage has succeeded.
  */
 #include <getopt.h>
@@ -41,7 +41,7 @@ int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
         {"shells", required_argument, NULL, O_SHELLS}, {"by-depth", required_argument, NULL, O_BYDEPTH},
         {"output", required_argument, NULL, 'o'},      {NULL, 0, NULL, 0},
     };
-    tsct_particles_params p = TSCT_PARTICLES_PARAMS_DEFAULT;
+    tsct_stage_particles_params p = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
     const char *bydepth = NULL, *output = NULL;
     optind = 1;
     opterr = 0;
@@ -54,13 +54,13 @@ int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
         case 'o': output = optarg; break;
         case O_THR:
             if (strcmp(optarg, "otsu") == 0)
-                p.threshold.rule = TSCT_THRESHOLD_OTSU;
+                p.threshold.rule = TSCT_STAGE_THRESHOLD_OTSU;
             else if (tsct_cli_parse_double(optarg, &p.threshold.fraction) != 0 ||
                      !(p.threshold.fraction > 0))
                 return tsct_cli_usage_error(cli, "--threshold expects F > 0 or otsu, got '%s'",
                                             optarg);
             else
-                p.threshold.rule = TSCT_THRESHOLD_PERCENTILE;
+                p.threshold.rule = TSCT_STAGE_THRESHOLD_PERCENTILE;
             break;
         case O_MIN:
         case O_SHELLS: {

@@ -197,7 +197,7 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
     o.force |= cfg.force;
     if (o.force)
         tsct_publish_set_replace(1);
-    tsct_pdf_stage_params sp = TSCT_PDF_STAGE_PARAMS_DEFAULT;
+    tsct_stage_pdf_params sp = TSCT_STAGE_PDF_PARAMS_DEFAULT;
     sp.config = &cfg;
     sp.threshold = o.threshold;
     sp.reference = o.reference;

@@ -1,6 +1,6 @@
 /* cmd_region.c - `tsct region`: the mean reconstructed pattern of a region, per time step.
  *
- * Options -> tsct_region_params -> tsct_stage_region (lib/stage/stage_region.c), which says
+ * Options -> tsct_stage_region_params -> tsct_stage_region (lib/stage/stage_region.c), which says
  * what a region is and what is written.
  */
 #include <getopt.h>
@@ -42,7 +42,7 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
         {"mask-file", required_argument, NULL, O_FILE},
         {NULL, 0, NULL, 0},
     };
-    tsct_region_params p = TSCT_REGION_PARAMS_DEFAULT;
+    tsct_stage_region_params p = TSCT_STAGE_REGION_PARAMS_DEFAULT;
     int have_circle = 0;
     optind = 1;
     opterr = 0;
@@ -60,13 +60,13 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
         case O_FILE: p.file = optarg; break;
         case O_THR:
             if (strcmp(optarg, "otsu") == 0)
-                p.threshold.rule = TSCT_THRESHOLD_OTSU;
+                p.threshold.rule = TSCT_STAGE_THRESHOLD_OTSU;
             else if (tsct_cli_parse_double(optarg, &p.threshold.fraction) != 0 ||
                      !(p.threshold.fraction > 0))
                 return tsct_cli_usage_error(cli, "--threshold expects F > 0 or otsu, got '%s'",
                                             optarg);
             else
-                p.threshold.rule = TSCT_THRESHOLD_PERCENTILE;
+                p.threshold.rule = TSCT_STAGE_THRESHOLD_PERCENTILE;
             break;
         case O_MT:
             if (tsct_cli_parse_int64(optarg, &p.map_time) != 0 || p.map_time < 0)
@@ -85,7 +85,9 @@ int tsct_cmd_region(tsct_cli *cli, int argc, char **argv)
     if (have_circle + !!p.map + !!p.file != 1)
         return tsct_cli_usage_error(cli, "give one of --circle DX,DY,R, --mask-map MAP, "
                                     "--mask-file IMAGE");
-    p.kind = have_circle ? TSCT_REGION_CIRCLE : p.map ? TSCT_REGION_MAP : TSCT_REGION_FILE;
+    p.kind = have_circle ? TSCT_STAGE_REGION_CIRCLE
+             : p.map     ? TSCT_STAGE_REGION_MAP
+                         : TSCT_STAGE_REGION_FILE;
     const char *container = argv[optind];
     tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);

@@ -1,6 +1,6 @@
 /* cmd_score.c - `tsct score`: phase maps of a simulated experiment against its ground truth.
  *
- * The options become a tsct_score_params and one call of tsct_stage_score
+ * The options become a tsct_stage_score_params and one call of tsct_stage_score
  * (lib/stage/stage_score.c says how maps are put in fraction units, the half-height edge rule
  * and the band); the table goes to stdout, the CSV to -o.
  */
@@ -130,7 +130,7 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
     int rc = parse(cli, argc, argv, &o);
     if (rc >= 0)
         return rc;
-    tsct_score_params p = TSCT_SCORE_PARAMS_DEFAULT;
+    tsct_stage_score_params p = TSCT_STAGE_SCORE_PARAMS_DEFAULT;
     p.phases = (const char *const *)o.phase;
     p.maps = (const char *const *)o.map;
     p.n = o.n;

@@ -83,11 +83,11 @@ const char tsct_usage_recon[] =
 
 /* ---- shared option parsing ------------------------------------------------------------ */
 
-static int parse_centre(tsct_cli *cli, const char *s, tsct_centre_mode *mode, double *value)
+static int parse_centre(tsct_cli *cli, const char *s, tsct_stage_centre_mode *mode, double *value)
 {
     static const char *names[] = {"auto", "pair", "vo", "none"};
-    static const tsct_centre_mode modes[] = {TSCT_CENTRE_AUTO, TSCT_CENTRE_PAIR, TSCT_CENTRE_VO,
-                                             TSCT_CENTRE_NONE};
+    static const tsct_stage_centre_mode modes[] = {TSCT_STAGE_CENTRE_AUTO, TSCT_STAGE_CENTRE_PAIR,
+                                                   TSCT_STAGE_CENTRE_VO, TSCT_STAGE_CENTRE_NONE};
     for (int i = 0; i < 4; i++)
         if (strcmp(s, names[i]) == 0) {
             *mode = modes[i];
@@ -97,7 +97,7 @@ static int parse_centre(tsct_cli *cli, const char *s, tsct_centre_mode *mode, do
     if (tsct_cli_parse_double(s, value) != 0 || *value < 0)
         return tsct_cli_usage_error(cli, "--centre expects auto, pair, vo, none or a position "
                                          ">= 0 in bins, got '%s'", s);
-    *mode = TSCT_CENTRE_FIXED;
+    *mode = TSCT_STAGE_CENTRE_FIXED;
     return 0;
 }
 
@@ -137,7 +137,7 @@ static int parse_word(tsct_cli *cli, const char *opt, const char *s, const char 
 }
 
 static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **container,
-                      tsct_sinogram_params *o)
+                      tsct_stage_sinogram_params *o)
 {
     enum { O_ZIG = 256, O_AIR, O_SIDE, O_PERANG, O_NORM, O_COM, O_CENTRE, O_NOCROP, O_BINS,
            O_BINC, O_BAD, O_ZING, O_BLOCK, O_DEFL };
@@ -156,7 +156,7 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **contain
     static const char *const sides[] = {"both", "first", "last", NULL};
     static const char *const norms[] = {"none", "total", "transmission",
                                         "FILE.h5::/monitor", NULL};
-    const tsct_sinogram_params defaults = TSCT_SINOGRAM_PARAMS_DEFAULT;
+    const tsct_stage_sinogram_params defaults = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
     *o = defaults;
     optind = 1;
     opterr = 0;
@@ -166,21 +166,21 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **contain
         switch (ch) {
         case O_ZIG:
             if (!(rc = parse_word(cli, "--zigzag", optarg, zigzags, &v)))
-                o->zigzag = (tsct_zigzag_mode)v;
+                o->zigzag = (tsct_stage_zigzag_mode)v;
             break;
         case O_AIR: rc = parse_count(cli, "--air", optarg, 0, INT64_MAX / 4, &o->air); break;
         case O_SIDE:
             if (!(rc = parse_word(cli, "--air-side", optarg, sides, &v)))
-                o->air_side = (tsct_air_side)v;
+                o->air_side = (tsct_stage_air_side)v;
             break;
         case O_PERANG: o->air_per_angle = 1; break;
         case O_NORM:
             if (strstr(optarg, "::")) {
-                o->normalise = TSCT_NORMALISE_MONITOR;
+                o->normalise = TSCT_STAGE_NORMALISE_MONITOR;
                 o->monitor = optarg;
             } else {
                 rc = parse_word(cli, "--normalise", optarg, norms, &v);
-                o->normalise = (tsct_normalise_mode)v;
+                o->normalise = (tsct_stage_normalise_mode)v;
             }
             break;
         case O_COM: o->com = 1; break;
@@ -214,7 +214,7 @@ static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **contain
 int tsct_cmd_sinogram(tsct_cli *cli, int argc, char **argv)
 {
     const char *container = NULL;
-    tsct_sinogram_params p;
+    tsct_stage_sinogram_params p;
     int rc = parse_sino(cli, argc, argv, &container, &p);
     if (rc)
         return rc;
@@ -244,7 +244,8 @@ static int parse_range(tsct_cli *cli, const char *s, double *range)
 
 /* Options into p (both forms) and a (plain arrays: with -o, *output is set). */
 static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
-                       const char **output, tsct_recon_params *p, tsct_recon_array_params *a)
+                       const char **output, tsct_stage_recon_params *p,
+                       tsct_stage_recon_array_params *a)
 {
     enum { O_NONNEG = 256, O_NOCIRC, O_CENTRE, O_ANGLES, O_RANGE, O_ROW, O_FLAT, O_DARK, O_LOG,
            O_AIR, O_BLOCK, O_DEFL };
@@ -260,8 +261,8 @@ static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
         {"deflate", required_argument, NULL, O_DEFL}, {NULL, 0, NULL, 0},
     };
     static const char *const methods[] = {"fbp", "sirt", "cgls", NULL};
-    const tsct_recon_params pdef = TSCT_RECON_PARAMS_DEFAULT;
-    const tsct_recon_array_params adef = TSCT_RECON_ARRAY_PARAMS_DEFAULT;
+    const tsct_stage_recon_params pdef = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    const tsct_stage_recon_array_params adef = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     *p = pdef;
     *a = adef;
     *output = NULL;
@@ -274,10 +275,10 @@ static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
         switch (ch) {
         case 'm':
             if (!(rc = parse_word(cli, "--method", optarg, methods, &v)))
-                p->method = (tsct_recon_method)v;
+                p->method = (tsct_stage_recon_method)v;
             break;
         case 'f':
-            if (tsct_fbp_filter_parse(optarg, &p->filter, &err) != TSCT_OK)
+            if (tsct_tomo_fbp_filter_parse(optarg, &p->filter, &err) != TSCT_OK)
                 return tsct_cli_usage_error(cli, "--filter: %s", err.detail);
             break;
         case 'n': rc = parse_count(cli, "--iterations", optarg, 1, 100000, &p->iterations); break;
@@ -323,8 +324,8 @@ static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
 int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv)
 {
     const char *input = NULL, *output = NULL;
-    tsct_recon_params p;
-    tsct_recon_array_params a;
+    tsct_stage_recon_params p;
+    tsct_stage_recon_array_params a;
     int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a);
     if (rc)
         return rc;

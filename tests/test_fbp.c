@@ -19,21 +19,21 @@
 static double worst_seen = 0.0;
 
 /* Run a plan on sino and compare every channel with ref. */
-static void compare_case(const char *label, const tsct_fbp_params *params, int64_t na,
+static void compare_case(const char *label, const tsct_tomo_fbp_params *params, int64_t na,
                          int64_t ns, int64_t nc, const double *theta, const float *sino,
                          const float *ref, int64_t n)
 {
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_fbp_plan *plan = NULL;
-    CHECK_OK(tsct_fbp_plan_create(params, na, ns, theta, &plan, &err), &err);
+    tsct_tomo_fbp_plan *plan = NULL;
+    CHECK_OK(tsct_tomo_fbp_plan_create(params, na, ns, theta, &plan, &err), &err);
     if (!plan)
         return;
-    CHECK_MSG(tsct_fbp_plan_output_size(plan) == n, "%s: output size %lld, expected %lld",
-              label, (long long)tsct_fbp_plan_output_size(plan), (long long)n);
-    size_t wsz = tsct_fbp_workspace_size(plan);
+    CHECK_MSG(tsct_tomo_fbp_plan_output_size(plan) == n, "%s: output size %lld, expected %lld",
+              label, (long long)tsct_tomo_fbp_plan_output_size(plan), (long long)n);
+    size_t wsz = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wsz);
     float *img = malloc((size_t)(n * n * nc) * sizeof *img);
-    CHECK_OK(tsct_fbp_execute(plan, sino, nc, 0, img, 0, work, wsz, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino, nc, 0, img, 0, work, wsz, &err), &err);
     for (int64_t c = 0; c < nc; c++) {
         const double rel = tomo_rms_diff(img, ref, n * n, nc, c) / tomo_max_abs(ref, n * n, nc, c);
         if (rel > worst_seen)
@@ -45,7 +45,7 @@ static void compare_case(const char *label, const tsct_fbp_params *params, int64
     }
     free(img);
     free(work);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
 }
 
 static void test_against_iradon(void)
@@ -75,8 +75,8 @@ static void test_against_iradon(void)
             if (!ref)
                 continue;
             tsct_error err = TSCT_ERROR_INIT;
-            tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
-            CHECK_OK(tsct_fbp_filter_parse(f, &p.filter, &err), &err);
+            tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
+            CHECK_OK(tsct_tomo_fbp_filter_parse(f, &p.filter, &err), &err);
             p.circle = circle;
             p.output_size = strcmp(name, "outsize") == 0 ? n : 0;
             char label[256];
@@ -119,13 +119,13 @@ static void test_many_channels_strided(void)
         for (int64_t c = nc; c < 2 * nc; c++)
             img[i * 2 * nc + c] = -7.0f; /* must survive */
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
-    p.filter = TSCT_FBP_FILTER_SHEPP_LOGAN;
-    tsct_fbp_plan *plan = NULL;
-    CHECK_OK(tsct_fbp_plan_create(&p, na, ns, theta, &plan, &err), &err);
-    size_t wsz = tsct_fbp_workspace_size(plan);
+    tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
+    p.filter = TSCT_TOMO_FBP_FILTER_SHEPP_LOGAN;
+    tsct_tomo_fbp_plan *plan = NULL;
+    CHECK_OK(tsct_tomo_fbp_plan_create(&p, na, ns, theta, &plan, &err), &err);
+    size_t wsz = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wsz);
-    CHECK_OK(tsct_fbp_execute(plan, sino, nc, 2 * nc, img, 2 * nc, work, wsz, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino, nc, 2 * nc, img, 2 * nc, work, wsz, &err), &err);
     double worst = 0.0;
     int kept = 1;
     for (int64_t c = 0; c < nc; c++) {
@@ -146,7 +146,7 @@ static void test_many_channels_strided(void)
     free(work);
     free(sino);
     free(img);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
 out:
     free(theta);
     free(sino0);
@@ -158,30 +158,31 @@ static void test_filters(void)
     tsct_error err = TSCT_ERROR_INIT;
     const int64_t P = 256;
     double H[256];
-    for (int f = 0; f < TSCT_FBP_FILTER_COUNT_; f++) {
-        tsct_fbp_filter parsed;
-        CHECK_OK(tsct_fbp_filter_parse(tsct_fbp_filter_name((tsct_fbp_filter)f), &parsed, &err),
+    for (int f = 0; f < TSCT_TOMO_FBP_FILTER_COUNT_; f++) {
+        tsct_tomo_fbp_filter parsed;
+        CHECK_OK(tsct_tomo_fbp_filter_parse(tsct_tomo_fbp_filter_name((tsct_tomo_fbp_filter)f),
+                                            &parsed, &err),
                  &err);
-        CHECK(parsed == (tsct_fbp_filter)f);
-        CHECK_OK(tsct_fbp_filter_response((tsct_fbp_filter)f, P, H, &err), &err);
+        CHECK(parsed == (tsct_tomo_fbp_filter)f);
+        CHECK_OK(tsct_tomo_fbp_filter_response((tsct_tomo_fbp_filter)f, P, H, &err), &err);
         /* ramp, shepp-logan, cosine and none are even: H[k] = H[P - k] (to rounding). */
-        if (f == TSCT_FBP_FILTER_RAMP || f == TSCT_FBP_FILTER_SHEPP_LOGAN ||
-            f == TSCT_FBP_FILTER_COSINE || f == TSCT_FBP_FILTER_NONE) {
+        if (f == TSCT_TOMO_FBP_FILTER_RAMP || f == TSCT_TOMO_FBP_FILTER_SHEPP_LOGAN ||
+            f == TSCT_TOMO_FBP_FILTER_COSINE || f == TSCT_TOMO_FBP_FILTER_NONE) {
             double asym = 0.0;
             for (int64_t k = 1; k < P; k++)
                 asym = fmax(asym, fabs(H[k] - H[P - k]));
             CHECK_MSG(asym <= 1e-12, "filter %s: max |H[k] - H[P-k]| = %g",
-                      tsct_fbp_filter_name((tsct_fbp_filter)f), asym);
+                      tsct_tomo_fbp_filter_name((tsct_tomo_fbp_filter)f), asym);
         }
         /* Every window is <= the ramp and >= 0 (ramp windows are in [0, 1]). */
-        if (f != TSCT_FBP_FILTER_NONE)
+        if (f != TSCT_TOMO_FBP_FILTER_NONE)
             for (int64_t k = 0; k < P; k++)
                 CHECK(H[k] >= -1e-12 && H[k] <= 1.0 + 1e-12);
     }
     /* The real-space ramp: H[0] = 2 (1/4 - (2/pi^2) sum_{odd n < P/2} 1/n^2), about
      * 4 / (pi^2 P): small, positive, not the sampled |f| = 0 that biases FBP; H rises like
      * 2 |k| / P and reaches 1 at the Nyquist frequency. */
-    CHECK_OK(tsct_fbp_filter_response(TSCT_FBP_FILTER_RAMP, P, H, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_filter_response(TSCT_TOMO_FBP_FILTER_RAMP, P, H, &err), &err);
     double s = 0.0;
     for (int64_t k = 1; k < P / 2; k += 2)
         s += 1.0 / ((double)k * (double)k);
@@ -192,12 +193,12 @@ static void test_filters(void)
     /* hamming / hann reproduce numpy's windows shifted by fftshift: at k = 0 the window is
      * w[P/2] = 0.54 - 0.46 cos(2 pi (P/2) / (P - 1)). */
     double R[256];
-    tsct_fbp_filter_response(TSCT_FBP_FILTER_RAMP, P, R, &err);
-    CHECK_OK(tsct_fbp_filter_response(TSCT_FBP_FILTER_HAMMING, P, H, &err), &err);
+    tsct_tomo_fbp_filter_response(TSCT_TOMO_FBP_FILTER_RAMP, P, R, &err);
+    CHECK_OK(tsct_tomo_fbp_filter_response(TSCT_TOMO_FBP_FILTER_HAMMING, P, H, &err), &err);
     CHECK_NEAR(H[0], R[0] * (0.54 - 0.46 * cos(2.0 * M_PI * (P / 2) / (P - 1.0))), 1e-15);
-    CHECK_FAILS(tsct_fbp_filter_response(TSCT_FBP_FILTER_RAMP, 7, H, &err), TSCT_ERR_SHAPE,
-                &err, "even");
-    CHECK_FAILS(tsct_fbp_filter_parse("butterworth", &(tsct_fbp_filter){0}, &err),
+    CHECK_FAILS(tsct_tomo_fbp_filter_response(TSCT_TOMO_FBP_FILTER_RAMP, 7, H, &err),
+                TSCT_ERR_SHAPE, &err, "even");
+    CHECK_FAILS(tsct_tomo_fbp_filter_parse("butterworth", &(tsct_tomo_fbp_filter){0}, &err),
                 TSCT_ERR_VALUE, &err, "butterworth");
 }
 
@@ -217,12 +218,12 @@ static void test_no_dc_bias(void)
         }
     }
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_fbp_plan *plan = NULL;
-    CHECK_OK(tsct_fbp_plan_create(NULL, na, ns, theta, &plan, &err), &err);
-    size_t wsz = tsct_fbp_workspace_size(plan);
+    tsct_tomo_fbp_plan *plan = NULL;
+    CHECK_OK(tsct_tomo_fbp_plan_create(NULL, na, ns, theta, &plan, &err), &err);
+    size_t wsz = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wsz);
     float *img = malloc((size_t)(n * n) * sizeof *img);
-    CHECK_OK(tsct_fbp_execute(plan, sino, 1, 0, img, 0, work, wsz, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino, 1, 0, img, 0, work, wsz, &err), &err);
     double in = 0.0, out = 0.0;
     int64_t nin = 0, nout = 0;
     for (int64_t r = 0; r < n; r++) {
@@ -242,7 +243,7 @@ static void test_no_dc_bias(void)
     free(work);
     free(img);
     free(sino);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
 }
 
 /* The same plan run concurrently from two threads of the caller (each with its own workspace)
@@ -261,16 +262,16 @@ static void test_threads_identical(void)
     float *img[3];
     for (int k = 0; k < 3; k++) {
         tsct_error err = TSCT_ERROR_INIT;
-        tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
+        tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
         p.nthreads = k + 1;
-        tsct_fbp_plan *plan = NULL;
-        CHECK_OK(tsct_fbp_plan_create(&p, na, ns, theta, &plan, &err), &err);
-        size_t wsz = tsct_fbp_workspace_size(plan);
+        tsct_tomo_fbp_plan *plan = NULL;
+        CHECK_OK(tsct_tomo_fbp_plan_create(&p, na, ns, theta, &plan, &err), &err);
+        size_t wsz = tsct_tomo_fbp_workspace_size(plan);
         void *work = malloc(wsz);
         img[k] = malloc((size_t)(n * n * nc) * sizeof(float));
-        CHECK_OK(tsct_fbp_execute(plan, sino, nc, 0, img[k], 0, work, wsz, &err), &err);
+        CHECK_OK(tsct_tomo_fbp_execute(plan, sino, nc, 0, img[k], 0, work, wsz, &err), &err);
         free(work);
-        tsct_fbp_plan_destroy(plan);
+        tsct_tomo_fbp_plan_destroy(plan);
     }
     CHECK(memcmp(img[0], img[1], (size_t)(n * n * nc) * sizeof(float)) == 0);
     CHECK(memcmp(img[0], img[2], (size_t)(n * n * nc) * sizeof(float)) == 0);
@@ -283,49 +284,49 @@ static void test_threads_identical(void)
 static void test_bad_input(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_fbp_plan *plan = (tsct_fbp_plan *)&err; /* must be reset to NULL on failure */
+    tsct_tomo_fbp_plan *plan = (tsct_tomo_fbp_plan *)&err; /* must be reset to NULL on failure */
     double theta[4] = {0, 45, 90, 135};
-    CHECK_FAILS(tsct_fbp_plan_create(NULL, 0, 16, theta, &plan, &err), TSCT_ERR_SHAPE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(NULL, 0, 16, theta, &plan, &err), TSCT_ERR_SHAPE, &err,
                 "at least 1 projection angle");
     CHECK(plan == NULL);
-    CHECK_FAILS(tsct_fbp_plan_create(NULL, 4, 1, theta, &plan, &err), TSCT_ERR_SHAPE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(NULL, 4, 1, theta, &plan, &err), TSCT_ERR_SHAPE, &err,
                 "at least 2 detector positions");
     theta[2] = NAN;
-    CHECK_FAILS(tsct_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
                 "angles[2]");
     theta[2] = INFINITY;
-    CHECK_FAILS(tsct_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
                 "finite");
     theta[2] = 90;
-    CHECK_FAILS(tsct_fbp_plan_create(NULL, 4, 16, NULL, &plan, &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(NULL, 4, 16, NULL, &plan, &err), TSCT_ERR_VALUE, &err,
                 "NULL");
-    tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
-    p.filter = (tsct_fbp_filter)42;
-    CHECK_FAILS(tsct_fbp_plan_create(&p, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
+    tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
+    p.filter = (tsct_tomo_fbp_filter)42;
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(&p, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
                 "unknown filter");
-    p = (tsct_fbp_params)TSCT_FBP_PARAMS_DEFAULT;
+    p = (tsct_tomo_fbp_params)TSCT_TOMO_FBP_PARAMS_DEFAULT;
     p.output_size = -3;
-    CHECK_FAILS(tsct_fbp_plan_create(&p, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_tomo_fbp_plan_create(&p, 4, 16, theta, &plan, &err), TSCT_ERR_VALUE, &err,
                 "output_size");
 
-    CHECK_OK(tsct_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), &err);
-    size_t wsz = tsct_fbp_workspace_size(plan);
+    CHECK_OK(tsct_tomo_fbp_plan_create(NULL, 4, 16, theta, &plan, &err), &err);
+    size_t wsz = tsct_tomo_fbp_workspace_size(plan);
     CHECK(wsz > 0);
     void *work = malloc(wsz);
     float sino[4 * 16 * 2] = {0}, img[16 * 16 * 2];
-    CHECK_FAILS(tsct_fbp_execute(plan, sino, 0, 0, img, 0, work, wsz, &err), TSCT_ERR_VALUE,
+    CHECK_FAILS(tsct_tomo_fbp_execute(plan, sino, 0, 0, img, 0, work, wsz, &err), TSCT_ERR_VALUE,
                 &err, "nc = 0");
-    CHECK_FAILS(tsct_fbp_execute(plan, sino, 2, 1, img, 0, work, wsz, &err), TSCT_ERR_SHAPE,
+    CHECK_FAILS(tsct_tomo_fbp_execute(plan, sino, 2, 1, img, 0, work, wsz, &err), TSCT_ERR_SHAPE,
                 &err, "must be >= nc");
-    CHECK_FAILS(tsct_fbp_execute(plan, sino, 2, 0, img, 0, work, wsz - 1, &err),
+    CHECK_FAILS(tsct_tomo_fbp_execute(plan, sino, 2, 0, img, 0, work, wsz - 1, &err),
                 TSCT_ERR_SHAPE, &err, "workspace");
-    CHECK_FAILS(tsct_fbp_execute(plan, NULL, 2, 0, img, 0, work, wsz, &err), TSCT_ERR_VALUE,
+    CHECK_FAILS(tsct_tomo_fbp_execute(plan, NULL, 2, 0, img, 0, work, wsz, &err), TSCT_ERR_VALUE,
                 &err, "NULL sinogram");
-    CHECK_OK(tsct_fbp_execute(plan, sino, 2, 0, img, 0, work, wsz, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino, 2, 0, img, 0, work, wsz, &err), &err);
     free(work);
-    tsct_fbp_plan_destroy(plan);
-    tsct_fbp_plan_destroy(NULL);
-    CHECK(strcmp(tsct_fbp_filter_name((tsct_fbp_filter)99), "unknown") == 0);
+    tsct_tomo_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(NULL);
+    CHECK(strcmp(tsct_tomo_fbp_filter_name((tsct_tomo_fbp_filter)99), "unknown") == 0);
 }
 
 int main(void)

@@ -58,62 +58,62 @@ static void test_plans(void)
         pat[1][j] = (float)(2.0 + 3.0 * x[j] + 5.0 * exp(-0.5 * pow((x[j] - 2.0) / 0.05, 2)));
         pat[2][j] = (float)(x[j] * x[j]);
     }
-    tsct_map_plan *p = NULL;
+    tsct_maps_plan *p = NULL;
     float out[3];
     /* A straight line has no area above the line through the window edges. */
-    tsct_map_def w = {"peak", TSCT_MAP_WINDOW, 1.7, 2.3, 1};
-    CHECK_OK(tsct_map_plan_create(&w, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 3, 201, 1, out);
+    tsct_maps_def w = {"peak", TSCT_MAPS_WINDOW, 1.7, 2.3, 1};
+    CHECK_OK(tsct_maps_plan_create(&w, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 3, 201, 1, out);
     CHECK_NEAR(out[0], 0.0, 1e-5);
     /* The Gaussian's area 5 * 0.05 * sqrt(2 pi), within the trapezoid and tail errors. */
     CHECK_NEAR(out[1], 5 * 0.05 * sqrt(2 * M_PI), 2e-4);
-    CHECK(strstr(tsct_map_plan_describe(p), "minus the linear background") != NULL);
-    tsct_map_plan_destroy(p);
+    CHECK(strstr(tsct_maps_plan_describe(p), "minus the linear background") != NULL);
+    tsct_maps_plan_destroy(p);
     /* Without background: the trapezoid integral of x^2 over [1.7, 2.3], exact to O(h^2). */
     w.background = 0;
-    CHECK_OK(tsct_map_plan_create(&w, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 3, 201, 2, out);
+    CHECK_OK(tsct_maps_plan_create(&w, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 3, 201, 2, out);
     CHECK_NEAR(out[2], (pow(2.3, 3) - pow(1.7, 3)) / 3, 1e-4);
     CHECK_NEAR(out[0], 2 * 0.6 + 1.5 * (2.3 * 2.3 - 1.7 * 1.7), 1e-4);
-    tsct_map_plan_destroy(p);
+    tsct_maps_plan_destroy(p);
     /* Value at a point (linear interpolation) and mean over a range. */
-    tsct_map_def v = {"g", TSCT_MAP_VALUE, 2.345, 0, 0};
-    CHECK_OK(tsct_map_plan_create(&v, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 3, 201, 1, out);
+    tsct_maps_def v = {"g", TSCT_MAPS_VALUE, 2.345, 0, 0};
+    CHECK_OK(tsct_maps_plan_create(&v, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 3, 201, 1, out);
     CHECK_NEAR(out[0], 2 + 3 * 2.345, 1e-5);
-    tsct_map_plan_destroy(p);
+    tsct_maps_plan_destroy(p);
     v.hi = 0.123;
-    CHECK_OK(tsct_map_plan_create(&v, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 3, 201, 1, out);
+    CHECK_OK(tsct_maps_plan_create(&v, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 3, 201, 1, out);
     CHECK_NEAR(out[0], 2 + 3 * 2.345, 1e-5);  /* mean of a line = its middle value */
     double lo = 2.345 - 0.123, hi = 2.345 + 0.123;
     CHECK_NEAR(out[2], (pow(hi, 3) - pow(lo, 3)) / 3 / (hi - lo), 1e-4);
-    tsct_map_plan_destroy(p);
-    tsct_map_def t = {"total", TSCT_MAP_TOTAL, 0, 0, 0};
-    CHECK_OK(tsct_map_plan_create(&t, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 3, 201, 1, out);
+    tsct_maps_plan_destroy(p);
+    tsct_maps_def t = {"total", TSCT_MAPS_TOTAL, 0, 0, 0};
+    CHECK_OK(tsct_maps_plan_create(&t, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 3, 201, 1, out);
     double sum = 0;
     for (int j = 0; j <= 200; j++)
         sum += pat[0][j];
     CHECK_NEAR(out[0], sum, 1e-3);
-    tsct_map_plan_destroy(p);
+    tsct_maps_plan_destroy(p);
     /* NaN in a used bin propagates. */
     pat[0][100] = NAN;
-    CHECK_OK(tsct_map_plan_create(&w, x, 201, &p, &err), &err);
-    tsct_map_plan_apply(p, &pat[0][0], 1, 201, 1, out);
+    CHECK_OK(tsct_maps_plan_create(&w, x, 201, &p, &err), &err);
+    tsct_maps_plan_apply(p, &pat[0][0], 1, 201, 1, out);
     CHECK(isnan(out[0]));
-    tsct_map_plan_destroy(p);
+    tsct_maps_plan_destroy(p);
     /* Bad definitions. */
-    tsct_map_def bad = {"LiBi", TSCT_MAP_WINDOW, 3.5, 3.6, 1};
-    CHECK_FAILS(tsct_map_plan_create(&bad, x, 201, &p, &err), TSCT_ERR_VALUE, &err,
+    tsct_maps_def bad = {"LiBi", TSCT_MAPS_WINDOW, 3.5, 3.6, 1};
+    CHECK_FAILS(tsct_maps_plan_create(&bad, x, 201, &p, &err), TSCT_ERR_VALUE, &err,
                 "LiBi: window 3.5..3.6 holds 0 bins of the axis 1..3");
     bad.lo = 2.5, bad.hi = 2.4;
-    CHECK_FAILS(tsct_map_plan_create(&bad, x, 201, &p, &err), TSCT_ERR_VALUE, &err, "empty");
-    tsct_map_def far = {"Li3Bi", TSCT_MAP_VALUE, 4.8, 0.1, 0};
-    CHECK_FAILS(tsct_map_plan_create(&far, x, 201, &p, &err), TSCT_ERR_VALUE, &err,
+    CHECK_FAILS(tsct_maps_plan_create(&bad, x, 201, &p, &err), TSCT_ERR_VALUE, &err, "empty");
+    tsct_maps_def far = {"Li3Bi", TSCT_MAPS_VALUE, 4.8, 0.1, 0};
+    CHECK_FAILS(tsct_maps_plan_create(&far, x, 201, &p, &err), TSCT_ERR_VALUE, &err,
                 "outside the axis");
     x[5] = x[4];
-    CHECK_FAILS(tsct_map_plan_create(&t, x, 201, &p, &err), TSCT_ERR_VALUE, &err, "increase");
+    CHECK_FAILS(tsct_maps_plan_create(&t, x, 201, &p, &err), TSCT_ERR_VALUE, &err, "increase");
 }
 
 static int count_diff(const uint8_t *a, const uint8_t *b, int64_t n)
@@ -268,16 +268,17 @@ static void test_unmix_groups(void)
         y[i] = 0.3f * comp[0][i] + 0.9f * comp[1][i] + 0.5f * comp[2][i] + 0.1f;
     }
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_unmix_plan *flat = NULL, *grouped = NULL;
+    tsct_maps_unmix_plan *flat = NULL, *grouped = NULL;
     const int group[3] = {0, 0, 1};
-    CHECK_OK(tsct_unmix_plan_create(&comp[0][0], 3, NQ, q, 1, &flat, &err), &err);
-    CHECK_OK(tsct_unmix_plan_create_grouped(&comp[0][0], 3, group, 2, NQ, q, 1, &grouped, &err),
-             &err);
-    CHECK(tsct_unmix_plan_columns(flat) == 4 && tsct_unmix_plan_columns(grouped) == 3);
+    CHECK_OK(tsct_maps_unmix_plan_create(&comp[0][0], 3, NQ, q, 1, &flat, &err), &err);
+    CHECK_OK(
+        tsct_maps_unmix_plan_create_grouped(&comp[0][0], 3, group, 2, NQ, q, 1, &grouped, &err),
+        &err);
+    CHECK(tsct_maps_unmix_plan_columns(flat) == 4 && tsct_maps_unmix_plan_columns(grouped) == 3);
     double work[64], wf[4], wg[3], rf, rg;
-    CHECK(tsct_unmix_plan_work_size(grouped) <= 64);
-    tsct_unmix_execute(flat, y, wf, &rf, work);
-    tsct_unmix_execute(grouped, y, wg, &rg, work);
+    CHECK(tsct_maps_unmix_plan_work_size(grouped) <= 64);
+    tsct_maps_unmix_execute(flat, y, wf, &rf, work);
+    tsct_maps_unmix_execute(grouped, y, wg, &rg, work);
     CHECK_NEAR(wf[0], 0.3, 1e-5);
     CHECK_NEAR(wg[0], wf[0] + wf[1], 1e-12);
     CHECK_NEAR(wg[0], 1.2, 1e-5);
@@ -285,19 +286,19 @@ static void test_unmix_groups(void)
     CHECK_NEAR(wg[2], 0.1, 1e-5);
     CHECK_NEAR(rg, rf, 1e-12);
     const int bad[3] = {0, 2, 1}, gap[3] = {0, 0, 2};
-    tsct_unmix_plan *p = NULL;
-    CHECK_FAILS(tsct_unmix_plan_create_grouped(&comp[0][0], 3, bad, 2, NQ, q, 1, &p, &err),
+    tsct_maps_unmix_plan *p = NULL;
+    CHECK_FAILS(tsct_maps_unmix_plan_create_grouped(&comp[0][0], 3, bad, 2, NQ, q, 1, &p, &err),
                 TSCT_ERR_VALUE, &err, "group 2");
-    CHECK_FAILS(tsct_unmix_plan_create_grouped(&comp[0][0], 3, gap, 3, NQ, q, 1, &p, &err),
+    CHECK_FAILS(tsct_maps_unmix_plan_create_grouped(&comp[0][0], 3, gap, 3, NQ, q, 1, &p, &err),
                 TSCT_ERR_VALUE, &err, "group 1 has no column");
     float twin[2][NQ];
     memcpy(twin[0], comp[0], sizeof twin[0]);
     memcpy(twin[1], comp[0], sizeof twin[1]);
     const int one[2] = {0, 0};
-    CHECK_FAILS(tsct_unmix_plan_create_grouped(&twin[0][0], 2, one, 1, NQ, q, 1, &p, &err),
+    CHECK_FAILS(tsct_maps_unmix_plan_create_grouped(&twin[0][0], 2, one, 1, NQ, q, 1, &p, &err),
                 TSCT_ERR_VALUE, &err, "a variant of component 0");
-    tsct_unmix_plan_destroy(flat);
-    tsct_unmix_plan_destroy(grouped);
+    tsct_maps_unmix_plan_destroy(flat);
+    tsct_maps_unmix_plan_destroy(grouped);
 }
 
 int main(void)

@@ -149,15 +149,15 @@ static void test_fbp_round_trip(void)
     float *sino = calloc((size_t)(na * ns), sizeof *sino);
     tsct_sim_beam beam = {1.0, TSCT_SIM_BEAM_TOPHAT, 8};
     CHECK_OK(tsct_sim_project(img, n, 1, angles, na, ns, &beam, 2, sino, &err), &err);
-    tsct_fbp_params fp = TSCT_FBP_PARAMS_DEFAULT;
-    tsct_fbp_plan *plan = NULL;
-    CHECK_OK(tsct_fbp_plan_create(&fp, na, ns, angles, &plan, &err), &err);
+    tsct_tomo_fbp_params fp = TSCT_TOMO_FBP_PARAMS_DEFAULT;
+    tsct_tomo_fbp_plan *plan = NULL;
+    CHECK_OK(tsct_tomo_fbp_plan_create(&fp, na, ns, angles, &plan, &err), &err);
     if (!plan)
         return;
-    size_t wb = tsct_fbp_workspace_size(plan);
+    size_t wb = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wb);
     float *rec = calloc((size_t)(n * n), sizeof *rec);
-    CHECK_OK(tsct_fbp_execute(plan, sino, 1, 1, rec, 1, work, wb, &err), &err);
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino, 1, 1, rec, 1, work, wb, &err), &err);
     /* Mean inside each disc (away from its edge) and far from both. */
     double in1 = 0, in2 = 0, out = 0;
     int c1 = 0, c2 = 0, c0 = 0;
@@ -180,7 +180,7 @@ static void test_fbp_round_trip(void)
     CHECK_NEAR(in1, 1.0, 0.05);
     CHECK_NEAR(in2, 2.0, 0.15);
     CHECK_NEAR(out, 0.0, 0.02);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
     free(work);
     free(rec);
     free(sino);

@@ -251,7 +251,7 @@ static void test_centre_recovery(void)
                 th[b] = t;
             }
         tsct_error err = TSCT_ERROR_INIT;
-        tsct_projector *P = NULL;
+        tsct_tomo_projector *P = NULL;
         CHECK_OK(tsct_tomo_projector_create(NULL, na, ns, th, &P, &err), &err);
         float *sino = malloc((size_t)(na * ns) * sizeof *sino);
         float *shifted = malloc((size_t)(na * ns) * sizeof *shifted);
@@ -326,19 +326,19 @@ static float *recon_at(const float *p, int64_t na, int64_t ns, const double *th,
     for (int64_t a = 0; a < na; a++)
         org[a] = tsct_sino_centre_origin(c, w);
     tsct_sino_resample(p, na, ns, 1, org, w, s, 0, &err);
-    tsct_fbp_plan *plan = NULL;
+    tsct_tomo_fbp_plan *plan = NULL;
     float *img = NULL;
-    if (tsct_fbp_plan_create(NULL, na, w, th, &plan, &err) == TSCT_OK) {
-        const int64_t n = tsct_fbp_plan_output_size(plan);
-        const size_t wb = tsct_fbp_workspace_size(plan);
+    if (tsct_tomo_fbp_plan_create(NULL, na, w, th, &plan, &err) == TSCT_OK) {
+        const int64_t n = tsct_tomo_fbp_plan_output_size(plan);
+        const size_t wb = tsct_tomo_fbp_workspace_size(plan);
         void *work = malloc(wb);
         img = malloc((size_t)(n * n) * sizeof *img);
-        tsct_fbp_execute(plan, s, 1, 1, img, 1, work, wb, &err);
+        tsct_tomo_fbp_execute(plan, s, 1, 1, img, 1, work, wb, &err);
         free(work);
         *nout = n;
     }
     CHECK_MSG(err.status == TSCT_OK, "%s", err.message);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
     free(s);
     free(org);
     return img;

@@ -95,19 +95,19 @@ static float *fbp_direct(const float *sino, const int64_t *sh, const double *th,
                          int64_t *n, tsct_error *err)
 {
     const int64_t na = sh[2], ns = sh[3], nq = sh[4];
-    tsct_fbp_plan *plan = NULL;
-    CHECK_OK(tsct_fbp_plan_create(NULL, na, ns, th, &plan, err), err);
+    tsct_tomo_fbp_plan *plan = NULL;
+    CHECK_OK(tsct_tomo_fbp_plan_create(NULL, na, ns, th, &plan, err), err);
     if (!plan)
         return NULL;
-    *n = tsct_fbp_plan_output_size(plan);
-    size_t wb = tsct_fbp_workspace_size(plan);
+    *n = tsct_tomo_fbp_plan_output_size(plan);
+    size_t wb = tsct_tomo_fbp_workspace_size(plan);
     void *work = malloc(wb);
     float *img = malloc((size_t)(*n * *n * nq) * sizeof *img);
-    CHECK_OK(tsct_fbp_execute(plan, sino + t * sh[1] * na * ns * nq, nq, nq, img, nq, work, wb,
-                              err),
+    CHECK_OK(tsct_tomo_fbp_execute(plan, sino + t * sh[1] * na * ns * nq, nq, nq, img, nq, work, wb,
+                                   err),
              err);
     free(work);
-    tsct_fbp_plan_destroy(plan);
+    tsct_tomo_fbp_plan_destroy(plan);
     return img;
 }
 
@@ -130,12 +130,12 @@ static void test_stage_recon(void)
     CHECK_OK(tsct_sim_run_patterns(&p, exp, &rp, NULL, NULL, &err), &err);
     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
     tsct_stage_report rep;
-    tsct_sinogram_params sp = TSCT_SINOGRAM_PARAMS_DEFAULT;
+    tsct_stage_sinogram_params sp = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
     sp.air = 2;
     CHECK_OK(tsct_stage_sinogram(exp, &sp, &ctx, &rep, &err), &err);
 
     /* the container: blocks of 256 channels against all channels at once */
-    tsct_recon_params rp0 = TSCT_RECON_PARAMS_DEFAULT;
+    tsct_stage_recon_params rp0 = TSCT_STAGE_RECON_PARAMS_DEFAULT;
     CHECK_OK(tsct_stage_recon(exp, &rp0, &ctx, &rep, &err), &err);
     int64_t ssh[8] = {0}, vsh[8] = {0}, n = 0;
     float *sino = read_all(exp, TSCT_PATH_SINOGRAMS, ssh, &err);
@@ -173,10 +173,10 @@ static void test_stage_recon(void)
     char input[1300], angles[1300];
     snprintf(input, sizeof input, "%s::/s", plain);
     snprintf(angles, sizeof angles, "%s::/theta", plain);
-    tsct_recon_array_params ap = TSCT_RECON_ARRAY_PARAMS_DEFAULT;
+    tsct_stage_recon_array_params ap = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     ap.angles = angles;
-    tsct_recon_params rpn = TSCT_RECON_PARAMS_DEFAULT;
-    rpn.centre = TSCT_CENTRE_NONE;
+    tsct_stage_recon_params rpn = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    rpn.centre = TSCT_STAGE_CENTRE_NONE;
     CHECK_OK(tsct_stage_recon_array(input, out, &rpn, &ap, &ctx, &rep, &err), &err);
     CHECK(rep.ran == 1 && rep.units == nq);
     int64_t ish[8] = {0};
@@ -188,11 +188,11 @@ static void test_stage_recon(void)
     free(img);
 
     /* SIRT: no FFT, so the plain array and the container agree exactly */
-    rpn.method = TSCT_RECON_SIRT;
+    rpn.method = TSCT_STAGE_RECON_SIRT;
     rpn.iterations = 3;
     rpn.block = 1000;
     CHECK_OK(tsct_stage_recon_array(input, out2, &rpn, &ap, &ctx, &rep, &err), &err);
-    rpn.centre = TSCT_CENTRE_DEFAULT;
+    rpn.centre = TSCT_STAGE_CENTRE_DEFAULT;
     CHECK_OK(tsct_stage_recon(exp, &rpn, &ctx, &rep, &err), &err);
     float *a = read_all(out2, "/data", ish, &err), *b = read_all(exp, TSCT_PATH_RECON, vsh, &err);
     if (a && b)
@@ -201,14 +201,14 @@ static void test_stage_recon(void)
     free(b);
 
     /* errors */
-    tsct_recon_params bad = TSCT_RECON_PARAMS_DEFAULT;
-    bad.method = (tsct_recon_method)7;
+    tsct_stage_recon_params bad = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    bad.method = (tsct_stage_recon_method)7;
     CHECK_FAILS(tsct_stage_recon(exp, &bad, &ctx, NULL, &err), TSCT_ERR_VALUE, &err, "enum");
     bad = rp0;
     bad.block = 0;
     CHECK_FAILS(tsct_stage_recon(exp, &bad, &ctx, NULL, &err), TSCT_ERR_VALUE, &err, "block");
     bad = rp0;
-    bad.centre = TSCT_CENTRE_FIXED;
+    bad.centre = TSCT_STAGE_CENTRE_FIXED;
     bad.centre_value = 1e6;
     CHECK_FAILS(tsct_stage_recon(exp, &bad, &ctx, NULL, &err), TSCT_ERR_VALUE, &err,
                 "outside");
@@ -218,7 +218,7 @@ static void test_stage_recon(void)
     ap.angle_range[0] = ap.angle_range[1] = 5;
     CHECK_FAILS(tsct_stage_recon_array(input, out, NULL, &ap, NULL, NULL, &err),
                 TSCT_ERR_VALUE, &err, "A != B");
-    ap = (tsct_recon_array_params)TSCT_RECON_ARRAY_PARAMS_DEFAULT;
+    ap = (tsct_stage_recon_array_params)TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     ap.row = 1000000;
     CHECK_FAILS(tsct_stage_recon_array(input, out, NULL, &ap, NULL, NULL, &err),
                 TSCT_ERR_SHAPE, &err, "row");

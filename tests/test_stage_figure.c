@@ -63,8 +63,8 @@ static void test_map(const char *exp)
     char out[4200], ref[4200];
     path_in(out, sizeof out, "stage.png");
     path_in(ref, sizeof ref, "direct.png");
-    tsct_figure_stage_params p = TSCT_FIGURE_STAGE_PARAMS_DEFAULT;
-    p.kind = TSCT_FIGURE_KIND_MAP;
+    tsct_stage_figure_params p = TSCT_STAGE_FIGURE_PARAMS_DEFAULT;
+    p.kind = TSCT_STAGE_FIGURE_KIND_MAP;
     p.input = exp;
     p.output = out;
     p.map = "ramp";
@@ -94,8 +94,8 @@ static void test_all(const char *exp)
     tsct_error err = TSCT_ERROR_INIT;
     char dir[4200], png[4300];
     path_in(dir, sizeof dir, "all");
-    tsct_figure_stage_params p = TSCT_FIGURE_STAGE_PARAMS_DEFAULT;
-    p.kind = TSCT_FIGURE_KIND_ALL;
+    tsct_stage_figure_params p = TSCT_STAGE_FIGURE_PARAMS_DEFAULT;
+    p.kind = TSCT_STAGE_FIGURE_KIND_ALL;
     p.input = exp;
     p.output = dir;
     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
@@ -114,7 +114,7 @@ static void test_errors(const char *exp)
     tsct_error err = TSCT_ERROR_INIT;
     char out[4200];
     path_in(out, sizeof out, "bad.png");
-    tsct_figure_stage_params p = TSCT_FIGURE_STAGE_PARAMS_DEFAULT;
+    tsct_stage_figure_params p = TSCT_STAGE_FIGURE_PARAMS_DEFAULT;
     p.input = exp;
     p.output = out;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "map name");
@@ -124,12 +124,12 @@ static void test_errors(const char *exp)
     p.t = 3;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "1 time steps");
     p.t = 0;
-    p.kind = TSCT_FIGURE_KIND_COMPOSITE;
+    p.kind = TSCT_STAGE_FIGURE_KIND_COMPOSITE;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "phases");
-    p.kind = TSCT_FIGURE_KIND_FIT;
+    p.kind = TSCT_STAGE_FIGURE_KIND_FIT;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "parameter");
-    p.kind = TSCT_FIGURE_KIND_FILM;
-    p.source = (tsct_figure_source)9;
+    p.kind = TSCT_STAGE_FIGURE_KIND_FILM;
+    p.source = (tsct_stage_figure_source)9;
     CHECK_FAILS(tsct_stage_figure(&p, NULL, &err), TSCT_ERR_VALUE, &err, "unknown source");
 }
 

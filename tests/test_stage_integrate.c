@@ -68,12 +68,12 @@ static void test_stage_integrate(void)
     CHECK_OK(tsct_frames_writer_commit(w, &err), &err);
 
     const char *specs[1] = {spec};
-    tsct_integrate_scan_params p = TSCT_INTEGRATE_SCAN_PARAMS_DEFAULT;
+    tsct_stage_integrate_scan_params p = TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
     p.frames = specs, p.nframes = 1, p.poni = poni;
     p.integrate.npt = NPT;
     p.angles = NA, p.translations = NS;
-    p.monitor_source = TSCT_FRAME_VALUE_DATASET, p.monitor = "/entry/instrument/monitor/data";
-    p.transmission_source = TSCT_FRAME_VALUE_DATASET;
+    p.monitor_source = TSCT_STAGE_FRAME_VALUE_DATASET, p.monitor = "/entry/instrument/monitor/data";
+    p.transmission_source = TSCT_STAGE_FRAME_VALUE_DATASET;
     p.transmission = "/entry/instrument/transmission/data";
     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
     ctx.nthreads = 2;
@@ -141,7 +141,7 @@ static void test_stage_integrate(void)
     remove(xy);
     CHECK_OK(tsct_image_write_edf(edf, image[0], ROWS, COLS, &err), &err);
     const char *images[1] = {edf};
-    tsct_integrate_files_params fp = TSCT_INTEGRATE_FILES_PARAMS_DEFAULT;
+    tsct_stage_integrate_files_params fp = TSCT_STAGE_INTEGRATE_FILES_PARAMS_DEFAULT;
     fp.images = images, fp.nimages = 1, fp.output = folder, fp.poni = poni;
     fp.integrate.npt = NPT;
     fp.monitor = monitor[0];
@@ -186,7 +186,7 @@ static void test_stage_echem(void)
     tsct_dataset_close(d);
     CHECK_OK(tsct_container_close(c, &err), &err);
 
-    tsct_echem_params p = TSCT_ECHEM_PARAMS_DEFAULT;
+    tsct_stage_echem_params p = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
     p.file = csv, p.mass_mg = 1.0, p.period = 3600.0;
     tsct_stage_report rep;
     CHECK_OK(tsct_stage_echem(exp, &p, NULL, &rep, &err), &err);

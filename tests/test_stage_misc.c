@@ -115,7 +115,7 @@ static void test_stage_score(void)
     char want[1024];
 
     /* Every phase with a map of its name: P (no map is named air). */
-    tsct_score_params p = TSCT_SCORE_PARAMS_DEFAULT;
+    tsct_stage_score_params p = TSCT_STAGE_SCORE_PARAMS_DEFAULT;
     p.csv = fopen(csv, "w");
     p.table = fopen(txt, "w");
     CHECK_OK(tsct_stage_score(path, &p, NULL, &rep, &err), &err);
@@ -134,7 +134,7 @@ static void test_stage_score(void)
 
     /* A map of another name scored as P; the former rule gives the same regions here. */
     const char *phases[] = {"P"}, *maps[] = {"M"};
-    p = (tsct_score_params)TSCT_SCORE_PARAMS_DEFAULT;
+    p = (tsct_stage_score_params)TSCT_STAGE_SCORE_PARAMS_DEFAULT;
     p.phases = phases;
     p.maps = maps;
     p.n = 1;
@@ -152,12 +152,12 @@ static void test_stage_score(void)
 
     /* Errors. */
     const char *nophase[] = {"Q"};
-    p = (tsct_score_params)TSCT_SCORE_PARAMS_DEFAULT;
+    p = (tsct_stage_score_params)TSCT_STAGE_SCORE_PARAMS_DEFAULT;
     p.phases = nophase;
     p.n = 1;
     CHECK_FAILS(tsct_stage_score(path, &p, NULL, &rep, &err), TSCT_ERR_NOT_FOUND, &err,
                 "not a phase of the ground truth");
-    p = (tsct_score_params)TSCT_SCORE_PARAMS_DEFAULT;
+    p = (tsct_stage_score_params)TSCT_STAGE_SCORE_PARAMS_DEFAULT;
     p.slice = 1;
     CHECK_FAILS(tsct_stage_score(path, &p, NULL, &rep, &err), TSCT_ERR_VALUE, &err,
                 "1 slice(s)");
@@ -199,7 +199,7 @@ static void test_stage_import(void)
     snprintf(spec, sizeof spec, "%s::/patterns", src);
     snprintf(axis, sizeof axis, "%s::/q", src);
 
-    tsct_import_params p = TSCT_IMPORT_PARAMS_DEFAULT;
+    tsct_stage_import_params p = TSCT_STAGE_IMPORT_PARAMS_DEFAULT;
     p.source = spec;
     p.axis = axis;
     tsct_stage_report rep;
@@ -227,12 +227,12 @@ static void test_stage_import(void)
     free(got);
 
     /* Errors. */
-    p = (tsct_import_params)TSCT_IMPORT_PARAMS_DEFAULT;
+    p = (tsct_stage_import_params)TSCT_STAGE_IMPORT_PARAMS_DEFAULT;
     p.source = src;
     CHECK_FAILS(tsct_stage_import(path, &p, NULL, &rep, &err), TSCT_ERR_VALUE, &err,
                 "FILE.h5::/path");
     p.source = spec;
-    p.target = TSCT_IMPORT_PDF;
+    p.target = TSCT_STAGE_IMPORT_PDF;
     snprintf(axis, sizeof axis, "%s::/q5", src);
     p.axis = axis;
     CHECK_FAILS(tsct_stage_import(path, &p, NULL, &rep, &err), TSCT_ERR_SHAPE, &err,

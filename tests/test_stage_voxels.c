@@ -127,7 +127,7 @@ static float *read_all(const char *path, const char *dset, int64_t *n)
 
 /* The text file at path is exactly `expect`. */
 /* Map A above 0.5: the blocks and the speck. */
-static const tsct_stage_threshold above_half = {TSCT_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
+static const tsct_stage_threshold above_half = {TSCT_STAGE_THRESHOLD_ABSOLUTE, 0.5, 0, 0};
 
 /* An attribute of /entry/process/STEP. */
 static void process_attr(const char *path, const char *step, const char *name, char *buf,
@@ -157,7 +157,7 @@ static void test_stage_fit(void)
     tsct_fit_model_init(&model, 1.85, 2.15);
     model.bg_degree = 0;
     CHECK_OK(tsct_fit_model_add_peak(&model, "g@2.0", &err), &err);
-    tsct_fit_voxels_params p = TSCT_FIT_VOXELS_PARAMS_DEFAULT;
+    tsct_stage_fit_voxels_params p = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
     p.name = "Peak";
     p.model = &model;
     p.maps = "position_1";
@@ -218,9 +218,9 @@ static void test_stage_region(void)
     path_in(path, sizeof path, "region.h5");
     make_container(path);
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_region_params p = TSCT_REGION_PARAMS_DEFAULT;
+    tsct_stage_region_params p = TSCT_STAGE_REGION_PARAMS_DEFAULT;
     p.name = "core";
-    p.kind = TSCT_REGION_CIRCLE;
+    p.kind = TSCT_STAGE_REGION_CIRCLE;
     p.radius = 2;
     tsct_stage_report rep;
     CHECK_OK(tsct_stage_region(path, &p, NULL, &rep, &err), &err);
@@ -248,7 +248,7 @@ static void test_stage_region(void)
     /* A map region: /entry/maps/A at time step 1 above 0.5 (abs): the 4 x 4 block and the
      * speck. */
     p.name = "from-map";
-    p.kind = TSCT_REGION_MAP;
+    p.kind = TSCT_STAGE_REGION_MAP;
     p.map = "A";
     p.map_time = 1;
     p.threshold = above_half;
@@ -269,7 +269,7 @@ static void test_stage_coverage(void)
     path_in(tpath, sizeof tpath, "coverage.csv");
     make_container(path);
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_coverage_params p = TSCT_COVERAGE_PARAMS_DEFAULT;
+    tsct_stage_coverage_params p = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
     p.map = "A";
     p.threshold = above_half;
     p.masks = 1;
@@ -309,7 +309,7 @@ static void test_stage_particles(void)
     path_in(tpath, sizeof tpath, "particles.csv");
     make_container(path);
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_particles_params p = TSCT_PARTICLES_PARAMS_DEFAULT;
+    tsct_stage_particles_params p = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
     p.map = "A";
     p.threshold = above_half;
     p.min_size = 5;

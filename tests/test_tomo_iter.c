@@ -32,10 +32,10 @@ static void test_adjoint(void)
         for (int k = 0; k < 3; k++) {
             const int64_t nc = ncs[k], n = circle ? 41 : 30;
             tsct_error err = TSCT_ERROR_INIT;
-            tsct_projector_params pp = TSCT_PROJECTOR_PARAMS_DEFAULT;
+            tsct_tomo_projector_params pp = TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT;
             pp.image_size = n;
             pp.circle = circle;
-            tsct_projector *P = NULL;
+            tsct_tomo_projector *P = NULL;
             CHECK_OK(tsct_tomo_projector_create(&pp, na, ns, theta, &P, &err), &err);
             const int64_t nimg = n * n * nc, nsino = na * ns * nc;
             float *x = malloc((size_t)nimg * sizeof *x), *ax = malloc((size_t)nsino * 4);
@@ -79,7 +79,7 @@ static void compare_radon(const char *label, const char *prefix, int64_t na, int
     CHECK(theta && ph && ref);
     if (theta && ph && ref) {
         tsct_error err = TSCT_ERROR_INIT;
-        tsct_projector *P = NULL;
+        tsct_tomo_projector *P = NULL;
         CHECK_OK(tsct_tomo_projector_create(NULL, na, ns, theta, &P, &err), &err);
         float *s = malloc((size_t)(na * ns * nc) * sizeof *s);
         CHECK_OK(tsct_tomo_projector_forward(P, ph, nc, s, &err), &err);
@@ -141,7 +141,7 @@ static void test_solvers(void)
     if (!theta || !truth1 || !sino1 || !truth3)
         goto out;
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_projector *P = NULL;
+    tsct_tomo_projector *P = NULL;
     CHECK_OK(tsct_tomo_projector_create(NULL, na, ns, theta, &P, &err), &err);
     float *sino3 = malloc((size_t)(na * ns * 3) * sizeof *sino3);
     CHECK_OK(tsct_tomo_projector_forward(P, truth3, 3, sino3, &err), &err);
@@ -153,25 +153,25 @@ static void test_solvers(void)
     for (int d = 0; d < 2; d++) {
         const int64_t nc = ncs[d];
         /* FBP (ramp) on the same data. */
-        tsct_fbp_plan *fp = NULL;
-        CHECK_OK(tsct_fbp_plan_create(NULL, na, ns, theta, &fp, &err), &err);
-        size_t fw = tsct_fbp_workspace_size(fp);
+        tsct_tomo_fbp_plan *fp = NULL;
+        CHECK_OK(tsct_tomo_fbp_plan_create(NULL, na, ns, theta, &fp, &err), &err);
+        size_t fw = tsct_tomo_fbp_workspace_size(fp);
         void *fwork = malloc(fw);
         float *xf = malloc((size_t)(n * n * nc) * sizeof *xf);
-        CHECK_OK(tsct_fbp_execute(fp, sinos[d], nc, 0, xf, 0, fwork, fw, &err), &err);
+        CHECK_OK(tsct_tomo_fbp_execute(fp, sinos[d], nc, 0, xf, 0, fwork, fw, &err), &err);
         free(fwork);
-        tsct_fbp_plan_destroy(fp);
+        tsct_tomo_fbp_plan_destroy(fp);
 
         size_t wsz = tsct_tomo_solver_workspace_size(P, nc);
         void *work = malloc(wsz);
         for (int method = 0; method < 3; method++) {
             const char *mname = method == 0 ? "SIRT" : method == 1 ? "SIRT+nonneg" : "CGLS";
-            tsct_iter_params ip = TSCT_ITER_PARAMS_DEFAULT;
+            tsct_tomo_iter_params ip = TSCT_TOMO_ITER_PARAMS_DEFAULT;
             ip.max_iter = method == 2 ? 40 : 300;
             ip.nonneg = method == 1;
             ip.tol = 0.0;
             double res[300];
-            tsct_iter_report rep = {0, 0};
+            tsct_tomo_iter_report rep = {0, 0};
             float *x = calloc((size_t)(n * n * nc), sizeof *x);
             tsct_status st = method < 2 ? tsct_tomo_sirt(P, &ip, sinos[d], nc, x, res, &rep,
                                                          work, wsz, &err)
@@ -214,9 +214,9 @@ static void test_solvers(void)
         size_t wsz = tsct_tomo_solver_workspace_size(P, 1);
         void *work = malloc(wsz);
         float *x = calloc((size_t)(n * n), sizeof *x);
-        tsct_iter_params ip = TSCT_ITER_PARAMS_DEFAULT;
+        tsct_tomo_iter_params ip = TSCT_TOMO_ITER_PARAMS_DEFAULT;
         ip.tol = 0.05;
-        tsct_iter_report rep;
+        tsct_tomo_iter_report rep;
         CHECK_OK(tsct_tomo_cgls(P, &ip, sino1, 1, x, NULL, &rep, work, wsz, &err), &err);
         CHECK(rep.iterations > 0 && rep.iterations < 20 && rep.residual <= 0.05);
         memset(x, 0, (size_t)(n * n) * sizeof *x);
@@ -225,7 +225,7 @@ static void test_solvers(void)
         CHECK_OK(tsct_tomo_sirt(P, &ip, sino1, 1, x, NULL, &rep, work, wsz, &err), &err);
         CHECK(rep.iterations > 1 && rep.iterations < 100);
         /* Bad input. */
-        ip = (tsct_iter_params)TSCT_ITER_PARAMS_DEFAULT;
+        ip = (tsct_tomo_iter_params)TSCT_TOMO_ITER_PARAMS_DEFAULT;
         ip.max_iter = 0;
         CHECK_FAILS(tsct_tomo_sirt(P, &ip, sino1, 1, x, NULL, NULL, work, wsz, &err),
                     TSCT_ERR_VALUE, &err, "max_iter");
@@ -259,7 +259,7 @@ out:
 static void test_projector_bad_input(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_projector *P = NULL;
+    tsct_tomo_projector *P = NULL;
     double theta[3] = {0, 60, NAN};
     CHECK_FAILS(tsct_tomo_projector_create(NULL, 3, 16, theta, &P, &err), TSCT_ERR_VALUE, &err,
                 "angles[2]");
@@ -268,7 +268,7 @@ static void test_projector_bad_input(void)
                 "na = 0");
     CHECK_FAILS(tsct_tomo_projector_create(NULL, 2, 1, theta, &P, &err), TSCT_ERR_SHAPE, &err,
                 "ns = 1");
-    tsct_projector_params pp = TSCT_PROJECTOR_PARAMS_DEFAULT;
+    tsct_tomo_projector_params pp = TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT;
     pp.image_size = -1;
     CHECK_FAILS(tsct_tomo_projector_create(&pp, 2, 16, theta, &P, &err), TSCT_ERR_VALUE, &err,
                 "image_size");

@@ -38,7 +38,7 @@ int main(void)
     CHECK_OK(tsct_phase_model_create(&d, 1, q, NQ, &mp, &m, &err), &err);
     if (!m)
         return tsct_test_finish("test_unmix_variants");
-    float *cols = malloc((size_t)TSCT_UNMIX_MAX_COLUMNS * NQ * sizeof *cols), one[NQ];
+    float *cols = malloc((size_t)TSCT_MAPS_UNMIX_MAX_COLUMNS * NQ * sizeof *cols), one[NQ];
     tsct_maps_variants v;
 
     tsct_maps_variant_range r = TSCT_MAPS_VARIANT_RANGE_DEFAULT;

@@ -31,38 +31,38 @@
 extern "C" {
 #endif
 
-typedef enum tsct_map_kind {
-    TSCT_MAP_WINDOW = 0,
-    TSCT_MAP_VALUE = 1,
-    TSCT_MAP_TOTAL = 2,
-} tsct_map_kind;
+typedef enum tsct_maps_kind {
+    TSCT_MAPS_WINDOW = 0,
+    TSCT_MAPS_VALUE = 1,
+    TSCT_MAPS_TOTAL = 2,
+} tsct_maps_kind;
 
-typedef struct tsct_map_def {
+typedef struct tsct_maps_def {
     char name[64];      /* the map's name: /entry/maps/NAME */
-    tsct_map_kind kind;
+    tsct_maps_kind kind;
     double lo, hi;      /* window: [lo, hi]; value: lo = position, hi = half width (0: point) */
     int background;     /* window: subtract the line through the edges (1) or not (0) */
-} tsct_map_def;
+} tsct_maps_def;
 
-typedef struct tsct_map_plan tsct_map_plan;
+typedef struct tsct_maps_plan tsct_maps_plan;
 
 /* Compile a definition on the axis x[nx] (increasing; q in 1/A or r in A). Errors:
  * TSCT_ERR_VALUE naming the map: window outside the axis or holding fewer than 2 bins
  * ("window 0.1..0.2 holds 0 bins of the axis 0.5..12"), value outside the axis, lo > hi,
  * non-increasing axis; TSCT_ERR_NOMEM. */
-tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64_t nx,
-                                 tsct_map_plan **out, tsct_error *err);
-void tsct_map_plan_destroy(tsct_map_plan *plan);
+tsct_status tsct_maps_plan_create(const tsct_maps_def *def, const double *x, int64_t nx,
+                                  tsct_maps_plan **out, tsct_error *err);
+void tsct_maps_plan_destroy(tsct_maps_plan *plan);
 
 /* A one-line description for the map's "method" attribute, e.g.
  * "peak area 1.29-1.42 (11 bins) minus linear background through the window edges". */
-const char *tsct_map_plan_describe(const tsct_map_plan *plan);
+const char *tsct_maps_plan_describe(const tsct_maps_plan *plan);
 
 /* Apply to npix patterns of nx values each, pattern p starting at patterns + p * ld:
  * out[p] = sum_j w_j patterns[p * ld + j]. A NaN in the used bins gives NaN. nthreads: OpenMP
  * threads (0 = all cores). */
-void tsct_map_plan_apply(const tsct_map_plan *plan, const float *patterns, int64_t npix,
-                         int64_t ld, int nthreads, float *out);
+void tsct_maps_plan_apply(const tsct_maps_plan *plan, const float *patterns, int64_t npix,
+                          int64_t ld, int nthreads, float *out);
 
 /* ---- thresholds and masks ------------------------------------------------------------------ */
 
@@ -152,18 +152,19 @@ void tsct_maps_by_distance(const float *v, const float *dist, int64_t n, int nsh
  * ch. 23) on the normal equations, whose Gram matrix is formed once in the plan. Overlapping
  * peaks and amorphous phases without a window of their own are separated by their whole
  * patterns. Channels where y is not finite make the voxel's weights NaN. */
-typedef struct tsct_unmix_plan tsct_unmix_plan;
+typedef struct tsct_maps_unmix_plan tsct_maps_unmix_plan;
 
 /* Columns of one fit at most: components (variants included) and background terms. */
-#define TSCT_UNMIX_MAX_COLUMNS 64
+#define TSCT_MAPS_UNMIX_MAX_COLUMNS 64
 
 /* components [k][nq] (copied), q[nq] (for the background; may be NULL when background = 0),
  * background: 0 none, 1 constant, 2 constant and linear. k + background <=
- * TSCT_UNMIX_MAX_COLUMNS.
+ * TSCT_MAPS_UNMIX_MAX_COLUMNS.
  * Errors: TSCT_ERR_VALUE (sizes, non-finite components, linearly dependent columns naming the
  * component), TSCT_ERR_NOMEM. */
-tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
-                                   int background, tsct_unmix_plan **out, tsct_error *err);
+tsct_status tsct_maps_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
+                                        int background, tsct_maps_unmix_plan **out,
+                                        tsct_error *err);
 
 /* The same fit with the k component columns in ngroup groups (group[k], values 0 .. ngroup - 1,
  * every group non-empty; NULL with ngroup = k: one column each): variants of one phase's
@@ -171,30 +172,30 @@ tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, c
  * peaks that shift or narrow between the variants. The NNLS runs over all columns; the weight
  * reported for a group is the sum of its columns' weights. Errors as above, and
  * TSCT_ERR_VALUE for a group index out of range or an empty group. */
-tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const int *group,
-                                           int ngroup, int64_t nq, const double *q,
-                                           int background, tsct_unmix_plan **out,
-                                           tsct_error *err);
-void tsct_unmix_plan_destroy(tsct_unmix_plan *plan);
+tsct_status tsct_maps_unmix_plan_create_grouped(const float *components, int k, const int *group,
+                                                int ngroup, int64_t nq, const double *q,
+                                                int background, tsct_maps_unmix_plan **out,
+                                                tsct_error *err);
+void tsct_maps_unmix_plan_destroy(tsct_maps_unmix_plan *plan);
 
 /* Weights the plan reports: ngroup components plus the background terms. */
-int tsct_unmix_plan_columns(const tsct_unmix_plan *plan);
+int tsct_maps_unmix_plan_columns(const tsct_maps_unmix_plan *plan);
 
-/* Doubles of workspace tsct_unmix_execute needs per thread (m^2 + 5 m for m columns of the
+/* Doubles of workspace tsct_maps_unmix_execute needs per thread (m^2 + 5 m for m columns of the
  * fit, variants and background included). */
-int64_t tsct_unmix_plan_work_size(const tsct_unmix_plan *plan);
+int64_t tsct_maps_unmix_plan_work_size(const tsct_maps_unmix_plan *plan);
 
-/* Weights w[tsct_unmix_plan_columns()] (components, i.e. groups, first, then background) of
+/* Weights w[tsct_maps_unmix_plan_columns()] (components, i.e. groups, first, then background) of
  * pattern y[nq], and the root mean square residual (NaN for a non-finite y). work:
- * tsct_unmix_plan_work_size() doubles per thread. Thread-safe for distinct w and work. */
-void tsct_unmix_execute(const tsct_unmix_plan *plan, const float *y, double *w, double *rms,
-                        double *work);
+ * tsct_maps_unmix_plan_work_size() doubles per thread. Thread-safe for distinct w and work. */
+void tsct_maps_unmix_execute(const tsct_maps_unmix_plan *plan, const float *y, double *w,
+                             double *rms, double *work);
 
 /* Variants of a calculated component: a crystalline phase whose lattice swells or whose
  * crystallites grow over an operando experiment misfits with one fixed pattern (a peak
  * shifted by a fraction of its width leaves a derivative-shaped residual that the fit hands
  * to other components), so it is fitted as a group of its patterns on a grid over the ranges
- * (tsct_unmix_plan_create_grouped), whose non-negative combination follows the phase within
+ * (tsct_maps_unmix_plan_create_grouped), whose non-negative combination follows the phase within
  * them. The grid on each axis is the coarsest with the cosine of neighbouring variants'
  * patterns >= 0.95 (a fifth of the FWHM apart for Gaussian peaks), linear in the lattice
  * scale and geometric in the size factor; where the lattice range spans 1, the CIF's own
@@ -210,8 +211,8 @@ typedef struct tsct_maps_variant_range {
 /* The grid chosen: lattice scales lattice[nlattice] and size factors size[nsize]. */
 typedef struct tsct_maps_variants {
     int nlattice, nsize;
-    double lattice[TSCT_UNMIX_MAX_COLUMNS];
-    double size[TSCT_UNMIX_MAX_COLUMNS];
+    double lattice[TSCT_MAPS_UNMIX_MAX_COLUMNS];
+    double size[TSCT_MAPS_UNMIX_MAX_COLUMNS];
 } tsct_maps_variants;
 
 /* The variant columns of phase i of `model` over `range`: cols[nlattice * nsize][nq] (nq =

@@ -32,7 +32,7 @@
  * column k), the rotation axis is at pixel (n/2, n/2) (integer division), and at angle theta
  * (degrees) the ray with detector coordinate s (translation bin; the axis at ns/2) is the line
  *     (k - n/2) cos(theta) - (i - n/2) sin(theta) = s - ns/2
- * so reconstructing a simulated sinogram with tsct_fbp_execute() puts every voxel back where
+ * so reconstructing a simulated sinogram with tsct_tomo_fbp_execute() puts every voxel back where
  * it was. Lengths are in pixels: multiply by the voxel size for physical path lengths.
  *
  * Thread safety: functions are reentrant; projections run OpenMP over angles.

@@ -7,7 +7,7 @@
  * same fingerprints by making the same call:
  *
  *     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
- *     tsct_sinogram_params p = TSCT_SINOGRAM_PARAMS_DEFAULT;
+ *     tsct_stage_sinogram_params p = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
  *     p.air = 4;
  *     tsct_stage_report rep;
  *     st = tsct_stage_sinogram("exp.h5", &p, &ctx, &rep, &err);
@@ -157,21 +157,27 @@ int64_t tsct_stage_sample_mask(const float *row, int64_t nx, int64_t nq, double 
 /* A threshold on a map's values, as the map stages (region, coverage, particles) take it:
  * Otsu's (256 bins), an absolute value, or a fraction of a percentile of the values. */
 typedef enum {
-    TSCT_THRESHOLD_OTSU = 0,       /* Otsu's threshold of the values (tsct_maps_otsu) */
-    TSCT_THRESHOLD_ABSOLUTE,       /* value */
-    TSCT_THRESHOLD_PERCENTILE      /* fraction x the percentile-th percentile (0-100) */
-} tsct_threshold_rule;
+    TSCT_STAGE_THRESHOLD_OTSU = 0,  /* Otsu's threshold of the values (tsct_maps_otsu) */
+    TSCT_STAGE_THRESHOLD_ABSOLUTE,  /* value */
+    TSCT_STAGE_THRESHOLD_PERCENTILE /* fraction x the percentile-th percentile (0-100) */
+} tsct_stage_threshold_rule;
 
 typedef struct tsct_stage_threshold {
-    tsct_threshold_rule rule;
+    tsct_stage_threshold_rule rule;
     double value;       /* ABSOLUTE */
     double percentile;  /* PERCENTILE: 0-100 */
     double fraction;    /* PERCENTILE: > 0 */
 } tsct_stage_threshold;
 
-#define TSCT_STAGE_THRESHOLD_OTSU {TSCT_THRESHOLD_OTSU, 0.0, 99.5, 1.0}
+#define TSCT_STAGE_THRESHOLD_DEFAULT                                                               \
+    {                                                                                              \
+        TSCT_STAGE_THRESHOLD_OTSU, 0.0, 99.5, 1.0                                                  \
+    }
 /* F x the 99.5th percentile, the default of tsct region and tsct particles (F = 0.5) */
-#define TSCT_STAGE_THRESHOLD_P995(F) {TSCT_THRESHOLD_PERCENTILE, 0.0, 99.5, (F)}
+#define TSCT_STAGE_THRESHOLD_P995(F)                                                               \
+    {                                                                                              \
+        TSCT_STAGE_THRESHOLD_PERCENTILE, 0.0, 99.5, (F)                                            \
+    }
 
 /* ---- sinogram -------------------------------------------------------------------------------
  * /entry/integrated/data [nt][nz][na][ns][nq] -> /entry/sinograms/data [nt][nz][na][ms][mq]
@@ -179,36 +185,44 @@ typedef struct tsct_stage_threshold {
  * channels and zingers filtered, air scatter subtracted, projections normalised, centre-of-
  * mass jitter removed, centred on the rotation axis and cropped, binned. docs/tomo.md. */
 
-typedef enum { TSCT_ZIGZAG_AUTO = 0, TSCT_ZIGZAG_YES, TSCT_ZIGZAG_NO } tsct_zigzag_mode;
-typedef enum { TSCT_AIR_BOTH = 0, TSCT_AIR_FIRST, TSCT_AIR_LAST } tsct_air_side;
 typedef enum {
-    TSCT_NORMALISE_NONE = 0,      /* as measured */
-    TSCT_NORMALISE_TOTAL,         /* each projection to the same total */
-    TSCT_NORMALISE_TRANSMISSION,  /* divide by /entry/scan/transmission at every point */
-    TSCT_NORMALISE_MONITOR        /* divide by the monitor in `monitor` (FILE.h5::/path) */
-} tsct_normalise_mode;
+    TSCT_STAGE_ZIGZAG_AUTO = 0,
+    TSCT_STAGE_ZIGZAG_YES,
+    TSCT_STAGE_ZIGZAG_NO
+} tsct_stage_zigzag_mode;
 typedef enum {
-    TSCT_CENTRE_AUTO = 0,  /* 0/180 degree pairs, Vo's method reported beside (or used when
-                              the scan has no pairs) */
-    TSCT_CENTRE_PAIR = 1,  /* 0/180 degree pairs */
-    TSCT_CENTRE_VO = 2,    /* Vo et al., Opt. Express 22 (2014) 19078 */
-    TSCT_CENTRE_NONE = 3,  /* not centred */
-    TSCT_CENTRE_FIXED = 4, /* centre_value, bins of the translation axis */
-    TSCT_CENTRE_DEFAULT = 5 /* recon: AUTO for sinograms not centred by the sinogram stage,
+    TSCT_STAGE_AIR_BOTH = 0,
+    TSCT_STAGE_AIR_FIRST,
+    TSCT_STAGE_AIR_LAST
+} tsct_stage_air_side;
+typedef enum {
+    TSCT_STAGE_NORMALISE_NONE = 0,     /* as measured */
+    TSCT_STAGE_NORMALISE_TOTAL,        /* each projection to the same total */
+    TSCT_STAGE_NORMALISE_TRANSMISSION, /* divide by /entry/scan/transmission at every point */
+    TSCT_STAGE_NORMALISE_MONITOR       /* divide by the monitor in `monitor` (FILE.h5::/path) */
+} tsct_stage_normalise_mode;
+typedef enum {
+    TSCT_STAGE_CENTRE_AUTO = 0,   /* 0/180 degree pairs, Vo's method reported beside (or used when
+                               the scan has no pairs) */
+    TSCT_STAGE_CENTRE_PAIR = 1,   /* 0/180 degree pairs */
+    TSCT_STAGE_CENTRE_VO = 2,     /* Vo et al., Opt. Express 22 (2014) 19078 */
+    TSCT_STAGE_CENTRE_NONE = 3,   /* not centred */
+    TSCT_STAGE_CENTRE_FIXED = 4,  /* centre_value, bins of the translation axis */
+    TSCT_STAGE_CENTRE_DEFAULT = 5 /* recon: AUTO for sinograms not centred by the sinogram stage,
                                NONE for those */
-} tsct_centre_mode;
+} tsct_stage_centre_mode;
 
-typedef struct tsct_sinogram_params {
-    tsct_zigzag_mode zigzag;       /* AUTO: /entry/scan attribute zigzag */
+typedef struct tsct_stage_sinogram_params {
+    tsct_stage_zigzag_mode zigzag; /* AUTO: /entry/scan attribute zigzag */
     int64_t air;                   /* translations at the edges taken as air (0: none) */
-    tsct_air_side air_side;
+    tsct_stage_air_side air_side;
     int air_per_angle;             /* 1: one air pattern per projection */
-    tsct_normalise_mode normalise;
-    const char *monitor;           /* TSCT_NORMALISE_MONITOR: FILE.h5::/dataset, [na] or
+    tsct_stage_normalise_mode normalise;
+    const char *monitor;           /* TSCT_STAGE_NORMALISE_MONITOR: FILE.h5::/dataset, [na] or
                                       [na][ns] values */
     int com;                       /* 1: remove centre-of-mass jitter */
-    tsct_centre_mode centre;
-    double centre_value;           /* TSCT_CENTRE_FIXED: the centre, translation bins */
+    tsct_stage_centre_mode centre;
+    double centre_value;           /* TSCT_STAGE_CENTRE_FIXED: the centre, translation bins */
     int crop;                      /* 1: crop symmetrically about the centre */
     int64_t bin_translation;       /* >= 1 */
     int64_t bin_channels;          /* >= 1 */
@@ -216,17 +230,19 @@ typedef struct tsct_sinogram_params {
     double zingers;                /* > 0: threshold of the zinger filter (0: off) */
     int64_t block;                 /* channels per unit of work (rounded up to whole bins) */
     int deflate;                   /* 0-9 */
-} tsct_sinogram_params;
+} tsct_stage_sinogram_params;
 
-#define TSCT_SINOGRAM_PARAMS_DEFAULT                                                          \
-    {TSCT_ZIGZAG_AUTO, 0, TSCT_AIR_BOTH, 0, TSCT_NORMALISE_NONE, NULL, 0, TSCT_CENTRE_AUTO,   \
-     0.0, 1, 1, 1, 0.0, 0.0, 256, 1}
+#define TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT                                                         \
+    {                                                                                              \
+        TSCT_STAGE_ZIGZAG_AUTO, 0, TSCT_STAGE_AIR_BOTH, 0, TSCT_STAGE_NORMALISE_NONE, NULL, 0,     \
+            TSCT_STAGE_CENTRE_AUTO, 0.0, 1, 1, 1, 0.0, 0.0, 256, 1                                 \
+    }
 
 /* Errors: those of the container and steps; TSCT_ERR_SHAPE (integrated not 5-D, angles or
  * transmission of another length, a centre that leaves no positions), TSCT_ERR_VALUE
  * (non-finite angles, binning beyond the data, parameters out of range), TSCT_ERR_NOT_FOUND
  * (transmission asked for but not measured). */
-tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_params *params,
+tsct_status tsct_stage_sinogram(const char *container, const tsct_stage_sinogram_params *params,
                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                 tsct_error *err);
 
@@ -240,29 +256,33 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
  * cropped symmetrically (tsct_sino_centre_crop_width) before reconstruction. docs/tomo.md. */
 
 typedef enum {
-    TSCT_RECON_FBP = 0,   /* filtered back projection (params.filter) */
-    TSCT_RECON_SIRT = 1,  /* simultaneous iterative reconstruction (params.iterations, nonneg) */
-    TSCT_RECON_CGLS = 2   /* conjugate gradient least squares (params.iterations) */
-} tsct_recon_method;
+    TSCT_STAGE_RECON_FBP = 0, /* filtered back projection (params.filter) */
+    TSCT_STAGE_RECON_SIRT =
+        1, /* simultaneous iterative reconstruction (params.iterations, nonneg) */
+    TSCT_STAGE_RECON_CGLS = 2 /* conjugate gradient least squares (params.iterations) */
+} tsct_stage_recon_method;
 
-typedef struct tsct_recon_params {
-    tsct_recon_method method;
-    tsct_fbp_filter filter;    /* FBP's filter (include/tsct/tomo.h) */
+typedef struct tsct_stage_recon_params {
+    tsct_stage_recon_method method;
+    tsct_tomo_fbp_filter filter; /* FBP's filter (include/tsct/tomo.h) */
     int64_t iterations;        /* SIRT / CGLS iterations, run in full (no tolerance); 0: 100
                                   for SIRT, 30 for CGLS (and recorded as 100 for FBP) */
     int nonneg;                /* SIRT: clip to >= 0 after each update */
     int64_t size;              /* image size n; 0: the sinogram width after centring */
     int circle;                /* 1: only the inscribed circle (pixels outside are 0) */
-    tsct_centre_mode centre;   /* DEFAULT: AUTO for sinograms without /entry/sinograms/centre,
-                                  NONE for those the sinogram stage centred (and for plain
-                                  arrays AUTO) */
-    double centre_value;       /* TSCT_CENTRE_FIXED: the centre, translation bins */
+    tsct_stage_centre_mode centre; /* DEFAULT: AUTO for sinograms without /entry/sinograms/centre,
+                                NONE for those the sinogram stage centred (and for plain
+                                arrays AUTO) */
+    double centre_value;           /* TSCT_STAGE_CENTRE_FIXED: the centre, translation bins */
     int64_t block;             /* channels per unit of work (and per chunk), >= 1 */
     int deflate;               /* 0-9 */
-} tsct_recon_params;
+} tsct_stage_recon_params;
 
-#define TSCT_RECON_PARAMS_DEFAULT                                                             \
-    {TSCT_RECON_FBP, TSCT_FBP_FILTER_RAMP, 0, 0, 0, 1, TSCT_CENTRE_DEFAULT, 0.0, 256, 1}
+#define TSCT_STAGE_RECON_PARAMS_DEFAULT                                                            \
+    {                                                                                              \
+        TSCT_STAGE_RECON_FBP, TSCT_TOMO_FBP_FILTER_RAMP, 0, 0, 0, 1, TSCT_STAGE_CENTRE_DEFAULT,    \
+            0.0, 256, 1                                                                            \
+    }
 
 /* Reconstruct the container's sinograms into /entry/recon. The settings record (and so the
  * fingerprint) holds the method, filter, iterations, nonneg, the image size n, circle, the
@@ -273,13 +293,12 @@ typedef struct tsct_recon_params {
  * angles other than na), TSCT_ERR_VALUE (non-finite angles, parameters out of range, a fixed
  * centre outside the positions or one that leaves fewer than 2 of them), TSCT_ERR_NOMEM. A
  * SIRT / CGLS run that stops before convergence is not an error (it runs its iterations). */
-tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *params,
-                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                             tsct_error *err);
+tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 
 /* A plain sinogram (or a row of a projection stack) outside any container: where it comes
  * from, its angles and the absorption corrections it needs. */
-typedef struct tsct_recon_array_params {
+typedef struct tsct_stage_recon_array_params {
     const char *angles;        /* FILE.h5::/dataset of na angles in degrees, or NULL: */
     double angle_range[2];     /* na angles A + i (B - A) / na, A = [0], B = [1] (A != B) */
     int64_t row;               /* >= 0: the input is a projection stack [na][ny][nx]: use row
@@ -290,9 +309,12 @@ typedef struct tsct_recon_array_params {
     int neglog;                /* 1: -log of the (flat-normalised) transmission */
     int64_t air;               /* > 0: subtract the air of the first / last `air` positions,
                                   one air value per angle and channel (0: none) */
-} tsct_recon_array_params;
+} tsct_stage_recon_array_params;
 
-#define TSCT_RECON_ARRAY_PARAMS_DEFAULT {NULL, {0.0, 180.0}, -1, NULL, NULL, 0, 0}
+#define TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT                                                      \
+    {                                                                                              \
+        NULL, {0.0, 180.0}, -1, NULL, NULL, 0, 0                                                   \
+    }
 
 /* Reconstruct a plain array into a new HDF5 file: input is FILE.h5::/dataset or an image file
  * (TIFF, EDF, ...) holding a sinogram [na][ns] or [na][ns][nc] (or with array->row a stack
@@ -307,8 +329,8 @@ typedef struct tsct_recon_array_params {
  * non-finite angles, dark without flat, the centre), TSCT_ERR_UNSUPPORTED (flat fields of a
  * multi-channel sinogram), the file errors of the readers and the writer, TSCT_ERR_NOMEM. */
 tsct_status tsct_stage_recon_array(const char *input, const char *output,
-                                   const tsct_recon_params *params,
-                                   const tsct_recon_array_params *array,
+                                   const tsct_stage_recon_params *params,
+                                   const tsct_stage_recon_array_params *array,
                                    const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                    tsct_error *err);
 
@@ -336,21 +358,23 @@ int tsct_stage_map_defs_count(const tsct_stage_map_defs *defs);
 /* Every line added, each ending in a newline: the step's settings. */
 const char *tsct_stage_map_defs_text(const tsct_stage_map_defs *defs);
 
-typedef struct tsct_map_params {
+typedef struct tsct_stage_map_params {
     const tsct_stage_map_defs *definitions;  /* required, not changed by the stage */
     int unmix_background;   /* unmixing background terms: 0 none, 1 constant, 2 linear */
     double wavelength;      /* A, for cif and nano components (0: the container's) */
     const char *data_dirs;  /* folders of the CIF files, colon-separated (NULL: default) */
-} tsct_map_params;
+} tsct_stage_map_params;
 
-#define TSCT_MAP_PARAMS_DEFAULT {NULL, 1, 0.0, NULL}
+#define TSCT_STAGE_MAP_PARAMS_DEFAULT                                                              \
+    {                                                                                              \
+        NULL, 1, 0.0, NULL                                                                         \
+    }
 
 /* Errors: TSCT_ERR_VALUE (no maps, a combination of a map not defined before it, parameters
  * out of range), TSCT_ERR_SHAPE (q or r axes of another length, PDF voxels on another grid),
  * TSCT_ERR_NOT_FOUND (recon, pdf, a CIF, a wavelength), those of the container and steps. */
-tsct_status tsct_stage_map(const char *container, const tsct_map_params *params,
-                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                           tsct_error *err);
+tsct_status tsct_stage_map(const char *container, const tsct_stage_map_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 
 /* ---- pdf ------------------------------------------------------------------------------------
  * Per voxel: /entry/recon [nt][nz][ny][nx][nq] -> /entry/pdf/G [nt][nz][ny][nx][nr] and
@@ -361,7 +385,7 @@ tsct_status tsct_stage_map(const char *container, const tsct_map_params *params,
  * /entry/recon/q) -> /entry/regions/NAME/{pdf, dpdf} [nt][nr] and r, and with output_dir one
  * .gr file per time step, DIR/NAME_tNNNN.gr, headed by the configuration. */
 
-typedef struct tsct_pdf_stage_params {
+typedef struct tsct_stage_pdf_params {
     const tsct_pdf_config *config;  /* required: the resolved configuration (tsct/pdf.h) */
     double threshold;               /* 0..1, per voxel (default 0.05) */
     int64_t reference;              /* dPDF reference time step; -1: none (region: 0) */
@@ -371,16 +395,18 @@ typedef struct tsct_pdf_stage_params {
                                        folder), a folder (made when it ends in '/'), a file
                                        name whose extension is replaced, or a PDFgetX3
                                        template with @b / @o */
-} tsct_pdf_stage_params;
+} tsct_stage_pdf_params;
 
-#define TSCT_PDF_STAGE_PARAMS_DEFAULT {NULL, 0.05, -1, NULL, NULL, NULL}
+#define TSCT_STAGE_PDF_PARAMS_DEFAULT                                                              \
+    {                                                                                              \
+        NULL, 0.05, -1, NULL, NULL, NULL                                                           \
+    }
 
 /* Errors: TSCT_ERR_SHAPE (recon not 5-D or its q of another length), TSCT_ERR_VALUE (a
  * reference at or beyond nt, a threshold out of 0..1, a configuration the data cannot
  * satisfy), those of the PDF planner, the container and steps. */
-tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *params,
-                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                           tsct_error *err);
+tsct_status tsct_stage_pdf(const char *container, const tsct_stage_pdf_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 /* Text patterns inputs[ninputs] (two columns, x in the configuration's dataformat) to the
  * configuration's output types (.iq, .sq, .fq, .gr), each headed by the resolved
  * configuration, named from params->output; the configuration's backgrounds (each scaled by
@@ -389,11 +415,11 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *p
  * background that does not cover the data, several inputs without an output folder),
  * TSCT_ERR_IO, the write rule's (tsct/publish.h). */
 tsct_status tsct_stage_pdf_files(const char *const *inputs, int ninputs,
-                                 const tsct_pdf_stage_params *params, const tsct_stage_ctx *ctx,
+                                 const tsct_stage_pdf_params *params, const tsct_stage_ctx *ctx,
                                  tsct_stage_report *report, tsct_error *err);
 /* Errors as tsct_stage_pdf, and TSCT_ERR_VALUE for a region name with '/'. A time step
  * whose pattern cannot be normalised (empty region) gets NaN and a warning. */
-tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *params,
+tsct_status tsct_stage_pdf_region(const char *container, const tsct_stage_pdf_params *params,
                                   const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                   tsct_error *err);
 
@@ -486,21 +512,23 @@ int64_t tsct_stage_frames_available(const tsct_stage_frames *fd);
  * float as `tsct map --total` stores it); else (a PDF without /entry/recon) voxels with finite
  * data in the window. An empty mask is an error before any work. */
 
-typedef enum { TSCT_FIT_SOURCE_RECON = 0, TSCT_FIT_SOURCE_PDF } tsct_fit_source;
+typedef enum { TSCT_STAGE_FIT_SOURCE_RECON = 0, TSCT_STAGE_FIT_SOURCE_PDF } tsct_stage_fit_source;
 
-typedef struct tsct_fit_voxels_params {
+typedef struct tsct_stage_fit_voxels_params {
     const char *name;             /* /entry/fits/NAME: 1-48 letters, digits, '_' (required) */
     const tsct_fit_model *model;  /* the peaks and background (required; fit.h) */
     tsct_fit_params fit;          /* tolerances and iterations; nthreads is ctx's */
-    tsct_fit_source source;
+    tsct_stage_fit_source source;
     double threshold;             /* the sample's fraction of the largest total, 0..1 */
     const char *mask_map;         /* fit where /entry/maps/MASK_MAP > 0 (NULL: the sample) */
     const char *maps;             /* parameters also stored as maps: "all" or a comma list
                                      of names (area_1,position_1,...); NULL: none */
-} tsct_fit_voxels_params;
+} tsct_stage_fit_voxels_params;
 
-#define TSCT_FIT_VOXELS_PARAMS_DEFAULT                                                        \
-    {NULL, NULL, TSCT_FIT_PARAMS_DEFAULT, TSCT_FIT_SOURCE_RECON, 0.05, NULL, NULL}
+#define TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT                                                       \
+    {                                                                                              \
+        NULL, NULL, TSCT_FIT_PARAMS_DEFAULT, TSCT_STAGE_FIT_SOURCE_RECON, 0.05, NULL, NULL         \
+    }
 
 /* Incremental runs keep the time steps whose source (and mask input) did not change.
  * report->units: voxel rows fitted. Errors: TSCT_ERR_VALUE (name, threshold, a --maps name the
@@ -508,9 +536,8 @@ typedef struct tsct_fit_voxels_params {
  * a mask map or /entry/recon on another voxel grid), TSCT_ERR_NOT_FOUND (source, axis or mask
  * map absent), those of tsct_fit_plan_create (the model against the axis), the container and
  * steps. */
-tsct_status tsct_stage_fit(const char *container, const tsct_fit_voxels_params *params,
-                           const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                           tsct_error *err);
+tsct_status tsct_stage_fit(const char *container, const tsct_stage_fit_voxels_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 
 /* ---- region: the mean pattern of a region of voxels ------------------------------------------
  * /entry/recon/data [nt][nz][ny][nx][nq] -> /entry/regions/NAME/pattern [nt][nq] (the mean
@@ -521,32 +548,35 @@ tsct_status tsct_stage_fit(const char *container, const tsct_fit_voxels_params *
  * XY_DIR/NAME_tNNNN.xy (q, mean), each published atomically. */
 
 typedef enum {
-    TSCT_REGION_CIRCLE = 0,  /* a disc in every slice: centre (dx, dy) voxels from the slice's
-                                centre, radius voxels */
-    TSCT_REGION_MAP,         /* /entry/maps/MAP at time step map_time above threshold */
-    TSCT_REGION_FILE         /* an image [ny][nx] (TIFF, EDF, npy; non-zero = inside) for
-                                every slice */
-} tsct_region_kind;
+    TSCT_STAGE_REGION_CIRCLE = 0, /* a disc in every slice: centre (dx, dy) voxels from the slice's
+                               centre, radius voxels */
+    TSCT_STAGE_REGION_MAP,        /* /entry/maps/MAP at time step map_time above threshold */
+    TSCT_STAGE_REGION_FILE        /* an image [ny][nx] (TIFF, EDF, npy; non-zero = inside) for
+                               every slice */
+} tsct_stage_region_kind;
 
-typedef struct tsct_region_params {
+typedef struct tsct_stage_region_params {
     const char *name;        /* 1-63 letters, digits, '_', '-', '.' (required) */
-    tsct_region_kind kind;
+    tsct_stage_region_kind kind;
     double dx, dy, radius;   /* CIRCLE: voxels, radius > 0 */
     const char *map;         /* MAP: the map's name */
     int64_t map_time;        /* MAP: its time step */
     tsct_stage_threshold threshold; /* MAP: default 0.5 x its 99.5th percentile */
     const char *file;        /* FILE: the image */
     const char *xy_dir;      /* NULL: no text files */
-} tsct_region_params;
+} tsct_stage_region_params;
 
-#define TSCT_REGION_PARAMS_DEFAULT                                                            \
-    {NULL, TSCT_REGION_CIRCLE, 0.0, 0.0, 0.0, NULL, 0, TSCT_STAGE_THRESHOLD_P995(0.5), NULL, NULL}
+#define TSCT_STAGE_REGION_PARAMS_DEFAULT                                                           \
+    {                                                                                              \
+        NULL, TSCT_STAGE_REGION_CIRCLE, 0.0, 0.0, 0.0, NULL, 0, TSCT_STAGE_THRESHOLD_P995(0.5),    \
+            NULL, NULL                                                                             \
+    }
 
 /* report->units: voxels in the region. Errors: TSCT_ERR_VALUE (name, radius, an empty
  * region), TSCT_ERR_NOT_FOUND (the map), TSCT_ERR_SHAPE (recon not 5-D or its q of another
  * length, a map or image not on the recon's voxel grid, map_time beyond the map), those of the
  * image reader, the container, steps and publication of the text files. */
-tsct_status tsct_stage_region(const char *container, const tsct_region_params *params,
+tsct_status tsct_stage_region(const char *container, const tsct_stage_region_params *params,
                               const tsct_stage_ctx *ctx, tsct_stage_report *report,
                               tsct_error *err);
 
@@ -561,7 +591,7 @@ tsct_status tsct_stage_region(const char *container, const tsct_region_params *p
  * voxels, fraction_of_initial (of the same slice at time step 0), and with the
  * electrochemistry of tsct echem, capacity_mAh_g, voltage_V and half_cycle. */
 
-typedef struct tsct_coverage_params {
+typedef struct tsct_stage_coverage_params {
     const char *map;                 /* the map's name (required) */
     tsct_stage_threshold threshold;  /* default Otsu */
     int64_t threshold_time;          /* >= 0; -1: the time step with the largest 99.5th
@@ -571,16 +601,18 @@ typedef struct tsct_coverage_params {
     int masks;                       /* 1: store MAP_mask */
     int64_t difference;              /* the reference time step of MAP_diff (-1: none) */
     FILE *table;                     /* where the CSV goes (NULL: nowhere) */
-} tsct_coverage_params;
+} tsct_stage_coverage_params;
 
-#define TSCT_COVERAGE_PARAMS_DEFAULT                                                          \
-    {NULL, TSCT_STAGE_THRESHOLD_OTSU, 0, 0, 0, 0, 0, -1, NULL}
+#define TSCT_STAGE_COVERAGE_PARAMS_DEFAULT                                                         \
+    {                                                                                              \
+        NULL, TSCT_STAGE_THRESHOLD_DEFAULT, 0, 0, 0, 0, 0, -1, NULL                                \
+    }
 
 /* report->units: time steps x slices counted. Errors: TSCT_ERR_NOT_FOUND (the map),
  * TSCT_ERR_SHAPE (not 4-D), TSCT_ERR_VALUE (threshold_time or difference beyond the map, a
  * threshold that is not finite there, parameters out of range), TSCT_ERR_IO (the table), those
  * of the container and steps. */
-tsct_status tsct_stage_coverage(const char *container, const tsct_coverage_params *params,
+tsct_status tsct_stage_coverage(const char *container, const tsct_stage_coverage_params *params,
                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                 tsct_error *err);
 
@@ -595,22 +627,24 @@ tsct_status tsct_stage_coverage(const char *container, const tsct_coverage_param
  * shape), its mean over shells of depth [k, k + 1) voxels, k < shells, to `by_depth` (CSV t,
  * shell, mean_depth_voxels, mean, sd, count). Streams are the caller's; NULL: none. */
 
-typedef struct tsct_particles_params {
+typedef struct tsct_stage_particles_params {
     const char *map;                 /* the phase map's name (required) */
     tsct_stage_threshold threshold;  /* default 0.5 x the 99.5th percentile */
     int64_t min_size;                /* smallest particle, voxels, >= 1 */
     const char *parameter;           /* a map to average by depth (NULL: none) */
     int64_t shells;                  /* >= 1 */
     FILE *table, *by_depth;
-} tsct_particles_params;
+} tsct_stage_particles_params;
 
-#define TSCT_PARTICLES_PARAMS_DEFAULT                                                         \
-    {NULL, TSCT_STAGE_THRESHOLD_P995(0.5), 4, NULL, 10, NULL, NULL}
+#define TSCT_STAGE_PARTICLES_PARAMS_DEFAULT                                                        \
+    {                                                                                              \
+        NULL, TSCT_STAGE_THRESHOLD_P995(0.5), 4, NULL, 10, NULL, NULL                              \
+    }
 
 /* report->units: particles found. Errors: TSCT_ERR_NOT_FOUND (a map), TSCT_ERR_SHAPE (a map
  * not 4-D, the parameter map of another shape), TSCT_ERR_VALUE (parameters out of range),
  * TSCT_ERR_NOMEM, those of the container and steps. */
-tsct_status tsct_stage_particles(const char *container, const tsct_particles_params *params,
+tsct_status tsct_stage_particles(const char *container, const tsct_stage_particles_params *params,
                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                  tsct_error *err);
 
@@ -630,14 +664,14 @@ tsct_status tsct_stage_particles(const char *container, const tsct_particles_par
 
 /* Where a per-frame number (a monitor, a transmission) is read from. */
 typedef enum {
-    TSCT_FRAME_VALUE_NONE = 0,  /* not measured */
-    TSCT_FRAME_VALUE_DATASET,   /* the dataset `path` [frames] of the HDF5 file holding the
-                                   frame, at the frame's index in that file */
-    TSCT_FRAME_VALUE_HEADER     /* the number in header item `key` of the frame's image file
-                                   (EDF: the key; CBF: the Pilatus line "# KEY VALUE") */
-} tsct_frame_value_source;
+    TSCT_STAGE_FRAME_VALUE_NONE = 0, /* not measured */
+    TSCT_STAGE_FRAME_VALUE_DATASET,  /* the dataset `path` [frames] of the HDF5 file holding the
+                                  frame, at the frame's index in that file */
+    TSCT_STAGE_FRAME_VALUE_HEADER    /* the number in header item `key` of the frame's image file
+                                  (EDF: the key; CBF: the Pilatus line "# KEY VALUE") */
+} tsct_stage_frame_value_source;
 
-typedef struct tsct_integrate_scan_params {
+typedef struct tsct_stage_integrate_scan_params {
     const char *const *frames;   /* frame specs in acquisition order (tsct_frames_open: image
                                     files, folders, FILE.h5::/path[a:b], Dectris masters) */
     int64_t nframes;             /* number of specs, >= 1 */
@@ -657,16 +691,18 @@ typedef struct tsct_integrate_scan_params {
     int64_t time_offset;         /* >= 0: the frames are time steps T, T+1, ... appended to an
                                     experiment already in the container (operando); the scan
                                     axes are then left as they are */
-    tsct_frame_value_source monitor_source; /* each frame's pattern divided by its monitor */
+    tsct_stage_frame_value_source monitor_source; /* each frame's pattern divided by its monitor */
     const char *monitor;         /* dataset path ("/...") or header key */
-    tsct_frame_value_source transmission_source; /* the sample's transmission at each frame,
+    tsct_stage_frame_value_source transmission_source; /* the sample's transmission at each frame,
                                     stored as /entry/scan/transmission [nt][nz][na][ns] */
     const char *transmission;    /* dataset path or header key */
-} tsct_integrate_scan_params;
+} tsct_stage_integrate_scan_params;
 
-#define TSCT_INTEGRATE_SCAN_PARAMS_DEFAULT                                                    \
-    {NULL, 0, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 0, 180.0, 0, 0.0, \
-     1, 0, 0, TSCT_FRAME_VALUE_NONE, NULL, TSCT_FRAME_VALUE_NONE, NULL}
+#define TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT                                                   \
+    {                                                                                              \
+        NULL, 0, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 0, 180.0, 0, 0.0, 1, \
+            0, 0, TSCT_STAGE_FRAME_VALUE_NONE, NULL, TSCT_STAGE_FRAME_VALUE_NONE, NULL             \
+    }
 
 /* Integrate the frames of a scan into container (created when missing; its earlier results
  * are kept). Incremental runs skip a scan whose record has the same settings (the frames,
@@ -676,14 +712,15 @@ typedef struct tsct_integrate_scan_params {
  * shape, a monitor dataset shorter than its file's frames), TSCT_ERR_VALUE (parameters out
  * of range, a bad filter, a dark or flat pixel not finite or a zero flat, a monitor or
  * transmission not finite and > 0). */
-tsct_status tsct_stage_integrate(const char *container, const tsct_integrate_scan_params *params,
+tsct_status tsct_stage_integrate(const char *container,
+                                 const tsct_stage_integrate_scan_params *params,
                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                  tsct_error *err);
 
 /* Images -> text patterns (.xy): three columns (radial in the unit, intensity, sigma from the
  * Poisson model) under a '#' header with the geometry and the options, pyFAI-like. One plan
  * from the first image; every image must have its shape. */
-typedef struct tsct_integrate_files_params {
+typedef struct tsct_stage_integrate_files_params {
     const char *const *images;   /* image files (CBF, EDF, TIFF, npy) */
     int64_t nimages;             /* >= 1 */
     const char *output;          /* one image: the .xy file, or an existing folder that gets
@@ -693,15 +730,17 @@ typedef struct tsct_integrate_files_params {
     tsct_integrate_params integrate;
     const char *filter;          /* as for a scan */
     double monitor;              /* every pattern divided by this factor, > 0 (1) */
-} tsct_integrate_files_params;
+} tsct_stage_integrate_files_params;
 
-#define TSCT_INTEGRATE_FILES_PARAMS_DEFAULT                                                   \
-    {NULL, 0, NULL, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 1.0}
+#define TSCT_STAGE_INTEGRATE_FILES_PARAMS_DEFAULT                                                  \
+    {                                                                                              \
+        NULL, 0, NULL, NULL, NULL, NULL, NULL, TSCT_INTEGRATE_PARAMS_DEFAULT, NULL, 1.0            \
+    }
 
 /* Each file is published atomically under the write rule of tsct/publish.h. Errors: as
  * tsct_stage_integrate's, TSCT_ERR_SHAPE (an image of another shape), TSCT_ERR_IO (the
  * folder cannot be made), TSCT_ERR_EXISTS and TSCT_ERR_VALUE of the write rule. */
-tsct_status tsct_stage_integrate_files(const tsct_integrate_files_params *params,
+tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *params,
                                        const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                        tsct_error *err);
 
@@ -712,7 +751,7 @@ tsct_status tsct_stage_integrate_files(const tsct_integrate_files_params *params
  * steps of the first of /entry/integrated, sinograms, recon present), acquired from start
  * to end, the time-weighted mean capacity (mAh/g) and voltage over that window and the half
  * cycle at its middle [nt]. Replaces an earlier /entry/echem; no process record. */
-typedef struct tsct_echem_params {
+typedef struct tsct_stage_echem_params {
     const char *file;            /* the potentiostat export (.csv, .mpt); required */
     tsct_echem_columns columns;  /* which columns, the time unit */
     double mass_mg;              /* active mass, > 0 (capacities in mAh/g) */
@@ -721,16 +760,18 @@ typedef struct tsct_echem_params {
     double duration;             /* ... for duration s (0: the period) */
     const char *windows;         /* or (not NULL) a two-column text file: start and end (s) of
                                     each tomogram, at least nt rows */
-} tsct_echem_params;
+} tsct_stage_echem_params;
 
-#define TSCT_ECHEM_PARAMS_DEFAULT {NULL, TSCT_ECHEM_COLUMNS_DEFAULT, 0.0, 0.0, 0.0, 0.0, NULL}
+#define TSCT_STAGE_ECHEM_PARAMS_DEFAULT                                                            \
+    {                                                                                              \
+        NULL, TSCT_ECHEM_COLUMNS_DEFAULT, 0.0, 0.0, 0.0, 0.0, NULL                                 \
+    }
 
 /* Errors: those of tsct_echem_read and the container; TSCT_ERR_NOT_FOUND (no stage with
  * time steps), TSCT_ERR_SHAPE (fewer windows than tomograms), TSCT_ERR_VALUE (a window
  * outside the record, naming the tomogram; parameters out of range). */
-tsct_status tsct_stage_echem(const char *container, const tsct_echem_params *params,
-                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                             tsct_error *err);
+tsct_status tsct_stage_echem(const char *container, const tsct_stage_echem_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 
 /* ---- score: phase maps against a simulated experiment's ground truth ------------------------
  * Reads only: /ground_truth/phase_fraction [nt][nz][n][n][nphase] (float32, fractions of the
@@ -751,13 +792,13 @@ tsct_status tsct_stage_echem(const char *container, const tsct_echem_params *par
  * true_amount) to `csv`. Streams are the caller's; NULL: none. Nothing is written to the
  * container. */
 
-#define TSCT_SCORE_MAPS_MAX 32
+#define TSCT_STAGE_SCORE_MAPS_MAX 32
 
-typedef struct tsct_score_params {
+typedef struct tsct_stage_score_params {
     const char *const *phases;  /* [n] phases of the ground truth to score (n = 0: every phase
-                                   with a map of its name, at most TSCT_SCORE_MAPS_MAX) */
+                                   with a map of its name, at most TSCT_STAGE_SCORE_MAPS_MAX) */
     const char *const *maps;    /* [n] the map scored as phases[i] (NULL: the phase's name) */
-    int64_t n;                  /* 0 .. TSCT_SCORE_MAPS_MAX */
+    int64_t n;                  /* 0 .. TSCT_STAGE_SCORE_MAPS_MAX */
     double truth;               /* the level, 0 <= truth < 1 */
     double band;                /* 0 <= band < 1 */
     int64_t edge;               /* half-height edges within edge voxels, 0 .. 16 */
@@ -766,18 +807,20 @@ typedef struct tsct_score_params {
     int64_t slice;              /* >= 0 */
     FILE *table;                /* the text table (NULL: none) */
     FILE *csv;                  /* the CSV table (NULL: none) */
-} tsct_score_params;
+} tsct_stage_score_params;
 
-#define TSCT_SCORE_PARAMS_DEFAULT {NULL, NULL, 0, 0.25, 0.05, 1, 0.0, 0, NULL, NULL}
+#define TSCT_STAGE_SCORE_PARAMS_DEFAULT                                                            \
+    {                                                                                              \
+        NULL, NULL, 0, 0.25, 0.05, 1, 0.0, 0, NULL, NULL                                           \
+    }
 
 /* report->units: maps scored; report->ran = 1. Errors: TSCT_ERR_NOT_FOUND (no ground truth,
  * a phase not in it, a map, no map named after a phase), TSCT_ERR_FORMAT (phase_fraction not
  * [nt][nz][n][n][nphase] as its attribute says), TSCT_ERR_SHAPE (a map not [nt][nz][<=n][<=n]),
  * TSCT_ERR_VALUE (slice beyond the experiment, parameters out of range), TSCT_ERR_NOMEM, those
  * of the container. Rows already written stay written when an error comes later. */
-tsct_status tsct_stage_score(const char *container, const tsct_score_params *params,
-                             const tsct_stage_ctx *ctx, tsct_stage_report *report,
-                             tsct_error *err);
+tsct_status tsct_stage_score(const char *container, const tsct_stage_score_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
 
 /* ---- import: an array from any HDF5 file into a stage of the container -----------------------
  * For data produced elsewhere (patterns integrated by pyFAI, sinograms or reconstructions from
@@ -794,29 +837,32 @@ tsct_status tsct_stage_score(const char *container, const tsct_score_params *par
  * ctx->log counts them). */
 
 typedef enum {
-    TSCT_IMPORT_INTEGRATED = 0,
-    TSCT_IMPORT_SINOGRAMS,
-    TSCT_IMPORT_RECON,
-    TSCT_IMPORT_PDF
-} tsct_import_target;
+    TSCT_STAGE_IMPORT_INTEGRATED = 0,
+    TSCT_STAGE_IMPORT_SINOGRAMS,
+    TSCT_STAGE_IMPORT_RECON,
+    TSCT_STAGE_IMPORT_PDF
+} tsct_stage_import_target;
 
-typedef struct tsct_import_params {
+typedef struct tsct_stage_import_params {
     const char *source;          /* FILE.h5::/dataset (required) */
-    tsct_import_target target;   /* default TSCT_IMPORT_RECON */
+    tsct_stage_import_target target; /* default TSCT_STAGE_IMPORT_RECON */
     const char *axis;            /* FILE.h5::/dataset of the last axis' values, or NULL */
     const char *axis_units;      /* NULL: A^-1 (A for pdf) */
     int64_t time;                /* >= 0: store as time steps time, time + 1, ... of an existing
                                     stage (operando: append); -1: replace the stage */
     int deflate;                 /* 0..9 (0: no compression) */
-} tsct_import_params;
+} tsct_stage_import_params;
 
-#define TSCT_IMPORT_PARAMS_DEFAULT {NULL, TSCT_IMPORT_RECON, NULL, NULL, -1, 1}
+#define TSCT_STAGE_IMPORT_PARAMS_DEFAULT                                                           \
+    {                                                                                              \
+        NULL, TSCT_STAGE_IMPORT_RECON, NULL, NULL, -1, 1                                           \
+    }
 
 /* report->units: rows copied by this call (resumed ones excluded). Errors: TSCT_ERR_VALUE (a
  * spec without "::/dataset", parameters out of range), TSCT_ERR_SHAPE (more than 5 axes, an
  * empty array, an axis of another length than the last axis, a resumed run of another shape),
  * TSCT_ERR_NOMEM, those of the HDF5 reader, the container and steps. */
-tsct_status tsct_stage_import(const char *container, const tsct_import_params *params,
+tsct_status tsct_stage_import(const char *container, const tsct_stage_import_params *params,
                               const tsct_stage_ctx *ctx, tsct_stage_report *report,
                               tsct_error *err);
 
@@ -825,45 +871,45 @@ tsct_status tsct_stage_import(const char *container, const tsct_import_params *p
  * what `tsct figure` and the [figures] step of `tsct run` make. Nothing is written to the
  * container. */
 
-typedef enum tsct_figure_kind {
-    TSCT_FIGURE_KIND_MAP,       /* one map of /entry/maps (map) at time step t, slice z, axes in
-                                   mm, colour bar, scale bar */
-    TSCT_FIGURE_KIND_GRID,      /* the map at every time step of slice z, one colour scale */
-    TSCT_FIGURE_KIND_COMPOSITE, /* the maps phase[] as additive colours at time step t */
-    TSCT_FIGURE_KIND_FILM,      /* patterns or G(r) (source) of a region or of the sample's
+typedef enum tsct_stage_figure_kind {
+    TSCT_STAGE_FIGURE_KIND_MAP,  /* one map of /entry/maps (map) at time step t, slice z, axes in
+                              mm, colour bar, scale bar */
+    TSCT_STAGE_FIGURE_KIND_GRID, /* the map at every time step of slice z, one colour scale */
+    TSCT_STAGE_FIGURE_KIND_COMPOSITE, /* the maps phase[] as additive colours at time step t */
+    TSCT_STAGE_FIGURE_KIND_FILM,      /* patterns or G(r) (source) of a region or of the sample's
                                    voxel mean against time, with the voltage of /entry/echem */
-    TSCT_FIGURE_KIND_PATTERNS,  /* curves of time steps steps[] (or of text patterns inputs[])
+    TSCT_STAGE_FIGURE_KIND_PATTERNS,  /* curves of time steps steps[] (or of text patterns inputs[])
                                    with a row of reflection ticks per ticks[] phase */
-    TSCT_FIGURE_KIND_FIT,       /* a fitted parameter (param) of /entry/fits/NAME, or a column
+    TSCT_STAGE_FIGURE_KIND_FIT,       /* a fitted parameter (param) of /entry/fits/NAME, or a column
                                    of a `tsct fit peak --series` CSV table, with ESD bars */
-    TSCT_FIGURE_KIND_PLOT,      /* columns y of a CSV table against column x, error bars errs */
-    TSCT_FIGURE_KIND_ALL        /* into the folder output: a grid of every map, a composite per
-                                   time step (composite), the films, every region's patterns,
-                                   every fit's peak parameters */
-} tsct_figure_kind;
+    TSCT_STAGE_FIGURE_KIND_PLOT, /* columns y of a CSV table against column x, error bars errs */
+    TSCT_STAGE_FIGURE_KIND_ALL   /* into the folder output: a grid of every map, a composite per
+                              time step (composite), the films, every region's patterns,
+                              every fit's peak parameters */
+} tsct_stage_figure_kind;
 
 /* What a film or patterns figure draws: I(q) (/entry/recon, a region's "pattern"), G(r)
  * (/entry/pdf, a region's "pdf") or a region's difference PDF "dpdf" (film only). DEFAULT is
  * the pattern, as not chosen. */
-typedef enum tsct_figure_source {
-    TSCT_FIGURE_SOURCE_DEFAULT,
-    TSCT_FIGURE_SOURCE_PATTERN,
-    TSCT_FIGURE_SOURCE_PDF,
-    TSCT_FIGURE_SOURCE_DPDF
-} tsct_figure_source;
+typedef enum tsct_stage_figure_source {
+    TSCT_STAGE_FIGURE_SOURCE_DEFAULT,
+    TSCT_STAGE_FIGURE_SOURCE_PATTERN,
+    TSCT_STAGE_FIGURE_SOURCE_PDF,
+    TSCT_STAGE_FIGURE_SOURCE_DPDF
+} tsct_stage_figure_source;
 
-#define TSCT_FIGURE_MAX_INPUTS 32
-#define TSCT_FIGURE_MAX_STEPS 64
-#define TSCT_FIGURE_MAX_TICKS 16
-#define TSCT_FIGURE_MAX_PHASES 16
+#define TSCT_STAGE_FIGURE_MAX_INPUTS 32
+#define TSCT_STAGE_FIGURE_MAX_STEPS 64
+#define TSCT_STAGE_FIGURE_MAX_TICKS 16
+#define TSCT_STAGE_FIGURE_MAX_PHASES 16
 
 /* What to draw. Strings are borrowed for the call; NULL means "not given" (the default said).
  * Phase, tick and colour specifications are those of `tsct figure --help`:
  * phase[i] "NAME[:COLOUR]", ticks[i] "NAME=FILE.cif[:COLOUR],..." (a CIF as given, then in the
  * structure folders, TSCT_STRUCTURES), COLOUR a name (red, green, blue, grey, yellow, magenta,
  * cyan, orange) or #rrggbb. */
-typedef struct tsct_figure_stage_params {
-    tsct_figure_kind kind;
+typedef struct tsct_stage_figure_params {
+    tsct_stage_figure_kind kind;
     const char *input;      /* the container (.h5), CSV table (fit, plot) or first text pattern */
     const char *output;     /* the PNG file; with ALL a folder (created) */
     tsct_figure_params p;   /* size, title, label, colour map and limits (figure.h) */
@@ -878,7 +924,7 @@ typedef struct tsct_figure_stage_params {
     const char *where;      /* PLOT: COL=VALUE, only those rows */
     const char *split;      /* PLOT: one curve per value of this column (at most 8) */
     const char *region;     /* FILM, PATTERNS: /entry/regions/NAME instead of the voxel mean */
-    tsct_figure_source source; /* FILM, PATTERNS: what the curves are */
+    tsct_stage_figure_source source; /* FILM, PATTERNS: what the curves are */
     const char *fit;        /* FIT: /entry/fits/NAME (NULL: the only one) */
     const char *param;      /* FIT: the parameter, e.g. "position_1"; required */
     int64_t t, z;           /* time step (MAP, COMPOSITE) and slice, >= 0 */
@@ -891,20 +937,24 @@ typedef struct tsct_figure_stage_params {
     double offset;          /* PATTERNS: curve i shifted up by i offset (max - min) */
     int ninputs;            /* PATTERNS of text patterns: inputs[0 .. ninputs) (.xy, .chi, .gr);
                                otherwise 1 with inputs[0] = input */
-    const char *inputs[TSCT_FIGURE_MAX_INPUTS];
+    const char *inputs[TSCT_STAGE_FIGURE_MAX_INPUTS];
     int nphase;             /* COMPOSITE: phase[0 .. nphase), required */
-    const char *phase[TSCT_FIGURE_MAX_PHASES];
+    const char *phase[TSCT_STAGE_FIGURE_MAX_PHASES];
     int nticks;             /* PATTERNS, ALL: ticks[0 .. nticks) */
-    const char *ticks[TSCT_FIGURE_MAX_TICKS];
+    const char *ticks[TSCT_STAGE_FIGURE_MAX_TICKS];
     int nsteps;             /* PATTERNS: steps[0 .. nsteps) (0: all, or 8 spread over them) */
-    int64_t steps[TSCT_FIGURE_MAX_STEPS];
-} tsct_figure_stage_params;
+    int64_t steps[TSCT_STAGE_FIGURE_MAX_STEPS];
+} tsct_stage_figure_params;
 
-#define TSCT_FIGURE_STAGE_PARAMS_DEFAULT                                                      \
-    {TSCT_FIGURE_KIND_MAP, NULL, NULL, TSCT_FIGURE_PARAMS_DEFAULT, 0, NULL, NULL, NULL, NULL, \
-     NULL, NULL, NULL, NULL, TSCT_FIGURE_SOURCE_DEFAULT, NULL, NULL, 0, 0, {0, 0}, 0, 0, 0,   \
-     {0.0, 0.0}, 0.0, 0.0,                                                                    \
-     0, {NULL}, 0, {NULL}, 0, {NULL}, 0, {0}}
+#define TSCT_STAGE_FIGURE_PARAMS_DEFAULT                                                           \
+    {                                                                                              \
+        TSCT_STAGE_FIGURE_KIND_MAP, NULL, NULL, TSCT_FIGURE_PARAMS_DEFAULT, 0, NULL, NULL, NULL,   \
+            NULL, NULL, NULL, NULL, NULL, TSCT_STAGE_FIGURE_SOURCE_DEFAULT, NULL, NULL, 0, 0,      \
+            {0, 0}, 0, 0, 0, {0.0, 0.0}, 0.0, 0.0, 0, {NULL}, 0, {NULL}, 0, {NULL}, 0,             \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Draw one figure (or, with ALL, every figure the container supports) from params->input into
  * params->output. The container is opened read-only and left unchanged; ctx->log gets one line
@@ -913,7 +963,7 @@ typedef struct tsct_figure_stage_params {
  * column, naming the known ones; a time step past the data), TSCT_ERR_NOT_FOUND (no such map,
  * region, fit, CIF, or nothing to draw), TSCT_ERR_IO (the PNG or folder cannot be written),
  * and those of the container and the text readers. */
-tsct_status tsct_stage_figure(const tsct_figure_stage_params *params, const tsct_stage_ctx *ctx,
+tsct_status tsct_stage_figure(const tsct_stage_figure_params *params, const tsct_stage_ctx *ctx,
                               tsct_error *err);
 
 #ifdef __cplusplus

@@ -54,23 +54,24 @@ extern "C" {
 /* The FBP filters, as in skimage.transform.iradon (filter_name). The ramp is designed in real
  * space (Kak & Slaney eq. 3.61: h[0] = 1/4, h[odd k] = -1/(pi k)^2), so it has no DC bias; the
  * others multiply the ramp by a window in frequency. NONE back-projects the raw sinogram. */
-typedef enum tsct_fbp_filter {
-    TSCT_FBP_FILTER_RAMP = 0,
-    TSCT_FBP_FILTER_SHEPP_LOGAN,
-    TSCT_FBP_FILTER_COSINE,
-    TSCT_FBP_FILTER_HAMMING,
-    TSCT_FBP_FILTER_HANN,
-    TSCT_FBP_FILTER_NONE,
-    TSCT_FBP_FILTER_COUNT_ /* number of filters; not a filter */
-} tsct_fbp_filter;
+typedef enum tsct_tomo_fbp_filter {
+    TSCT_TOMO_FBP_FILTER_RAMP = 0,
+    TSCT_TOMO_FBP_FILTER_SHEPP_LOGAN,
+    TSCT_TOMO_FBP_FILTER_COSINE,
+    TSCT_TOMO_FBP_FILTER_HAMMING,
+    TSCT_TOMO_FBP_FILTER_HANN,
+    TSCT_TOMO_FBP_FILTER_NONE,
+    TSCT_TOMO_FBP_FILTER_COUNT_ /* number of filters; not a filter */
+} tsct_tomo_fbp_filter;
 
 /* skimage's name of a filter: "ramp", "shepp-logan", "cosine", "hamming", "hann", "none".
  * Returns "unknown" for an out-of-range value. */
-const char *tsct_fbp_filter_name(tsct_fbp_filter filter);
+const char *tsct_tomo_fbp_filter_name(tsct_tomo_fbp_filter filter);
 
 /* Parse a filter name (as above; case-sensitive). Errors: TSCT_ERR_VALUE naming the accepted
  * names. */
-tsct_status tsct_fbp_filter_parse(const char *name, tsct_fbp_filter *filter, tsct_error *err);
+tsct_status tsct_tomo_fbp_filter_parse(const char *name, tsct_tomo_fbp_filter *filter,
+                                       tsct_error *err);
 
 /* skimage's frequency response of `filter` for a `size`-point FFT (even, >= 2): response[k],
  * k = 0 .. size-1 in FFT order (k / size cycles per bin for k < size/2, negative frequencies
@@ -79,11 +80,11 @@ tsct_status tsct_fbp_filter_parse(const char *name, tsct_fbp_filter *filter, tsc
  * hamming and hann are numpy's symmetric windows shifted by fftshift. (FBP applies the even
  * part (response[k] + response[size-k]) / 2, which is what iradon's real part amounts to.)
  * Errors: TSCT_ERR_VALUE (NULL, unknown filter), TSCT_ERR_SHAPE (size), TSCT_ERR_NOMEM. */
-tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, double *response,
-                                     tsct_error *err);
+tsct_status tsct_tomo_fbp_filter_response(tsct_tomo_fbp_filter filter, int64_t size,
+                                          double *response, tsct_error *err);
 
-typedef struct tsct_fbp_params {
-    tsct_fbp_filter filter; /* default TSCT_FBP_FILTER_RAMP */
+typedef struct tsct_tomo_fbp_params {
+    tsct_tomo_fbp_filter filter; /* default TSCT_TOMO_FBP_FILTER_RAMP */
     int64_t output_size;    /* n, rows and columns of the image; 0 (default) = as iradon: ns
                                with circle, floor(sqrt(ns^2 / 2)) without */
     int circle;             /* default 1: as iradon(circle=True): the sinogram is zero-padded
@@ -93,30 +94,33 @@ typedef struct tsct_fbp_params {
                                workspace size (about na * ns * channel_block * 4 bytes plus
                                2 FFT buffers per thread); default 64; <= 0 means 64 */
     int nthreads;           /* OpenMP threads per execution; 0 (default) = all cores */
-} tsct_fbp_params;
+} tsct_tomo_fbp_params;
 
-#define TSCT_FBP_PARAMS_DEFAULT {TSCT_FBP_FILTER_RAMP, 0, 1, 64, 0}
+#define TSCT_TOMO_FBP_PARAMS_DEFAULT                                                               \
+    {                                                                                              \
+        TSCT_TOMO_FBP_FILTER_RAMP, 0, 1, 64, 0                                                     \
+    }
 
 /* The plan: geometry, filter, FFT plans, angle tables. Opaque. */
-typedef struct tsct_fbp_plan tsct_fbp_plan;
+typedef struct tsct_tomo_fbp_plan tsct_tomo_fbp_plan;
 
 /* Plan the reconstruction of sinograms of na angles (angles_deg[na], degrees, copied) and ns
  * detector positions. params may be NULL (defaults). On success *plan is set; on error it is
  * NULL. Requirements: na >= 1, ns >= 2, finite angles, output_size >= 0, channel_block <= 2^20.
  * Errors: TSCT_ERR_VALUE, TSCT_ERR_SHAPE, TSCT_ERR_NOMEM. Thread-safe. */
-tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int64_t ns,
-                                 const double *angles_deg, tsct_fbp_plan **plan,
-                                 tsct_error *err);
+tsct_status tsct_tomo_fbp_plan_create(const tsct_tomo_fbp_params *params, int64_t na, int64_t ns,
+                                      const double *angles_deg, tsct_tomo_fbp_plan **plan,
+                                      tsct_error *err);
 
 /* Free a plan. NULL does nothing. */
-void tsct_fbp_plan_destroy(tsct_fbp_plan *plan);
+void tsct_tomo_fbp_plan_destroy(tsct_tomo_fbp_plan *plan);
 
 /* Image size n of the plan (rows = columns). */
-int64_t tsct_fbp_plan_output_size(const tsct_fbp_plan *plan);
+int64_t tsct_tomo_fbp_plan_output_size(const tsct_tomo_fbp_plan *plan);
 
 /* Bytes of workspace one execution needs (independent of nc: channels are processed in blocks
  * of channel_block). */
-size_t tsct_fbp_workspace_size(const tsct_fbp_plan *plan);
+size_t tsct_tomo_fbp_workspace_size(const tsct_tomo_fbp_plan *plan);
 
 /* Reconstruct nc channels: image = FBP(sino), exactly as skimage's
  *     iradon(sino[:, :, c].T, theta=angles_deg, output_size=n, filter_name=..., interpolation=
@@ -125,14 +129,14 @@ size_t tsct_fbp_workspace_size(const tsct_fbp_plan *plan);
  *   sino   [na][ns] positions of ld_sino floats each, channels 0 .. nc-1 used; not modified
  *   image  [n][n] pixels of ld_image floats each; channels 0 .. nc-1 are overwritten, other
  *          floats between pixels are left alone. Must not overlap sino.
- *   work   caller memory of at least tsct_fbp_workspace_size(plan) bytes, any alignment; one
+ *   work   caller memory of at least tsct_tomo_fbp_workspace_size(plan) bytes, any alignment; one
  *          workspace per concurrent execution.
  * nc may be any number >= 1 (a caller streaming channels from disk calls this once per slab).
  * Errors: TSCT_ERR_VALUE (NULL pointer, nc < 1), TSCT_ERR_SHAPE (ld < nc, workspace too small).
  * Thread-safe for distinct workspaces and outputs. */
-tsct_status tsct_fbp_execute(const tsct_fbp_plan *plan, const float *sino, int64_t nc,
-                             int64_t ld_sino, float *image, int64_t ld_image, void *work,
-                             size_t work_bytes, tsct_error *err);
+tsct_status tsct_tomo_fbp_execute(const tsct_tomo_fbp_plan *plan, const float *sino, int64_t nc,
+                                  int64_t ld_sino, float *image, int64_t ld_image, void *work,
+                                  size_t work_bytes, tsct_error *err);
 
 /* ---- the projector pair ---------------------------------------------------------------- */
 
@@ -146,44 +150,47 @@ tsct_status tsct_fbp_execute(const tsct_fbp_plan *plan, const float *sino, int64
  * rotates the image with bilinear interpolation and sums columns, so the two agree only
  * approximately: measured (tests/test_tomo_iter.c) 7e-4 RMS / 8e-3 max of the sinogram maximum
  * on a smooth image, 5e-3 RMS / up to 1e-1 max on sharp-edged ellipses (at edge bins). */
-typedef struct tsct_projector_params {
+typedef struct tsct_tomo_projector_params {
     int64_t image_size; /* n; 0 (default) = ns */
     int circle;         /* default 1: only pixels inside the inscribed circle are unknowns;
                            A ignores the others and A^T (and the solvers) set them to 0 */
     int nthreads;       /* OpenMP threads; 0 (default) = all cores */
-} tsct_projector_params;
+} tsct_tomo_projector_params;
 
-#define TSCT_PROJECTOR_PARAMS_DEFAULT {0, 1, 0}
+#define TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT                                                         \
+    {                                                                                              \
+        0, 1, 0                                                                                    \
+    }
 
-typedef struct tsct_projector tsct_projector;
+typedef struct tsct_tomo_projector tsct_tomo_projector;
 
 /* Build the projector for na angles (angles_deg[na], degrees, copied) and ns detector
  * positions. params may be NULL (defaults). Requirements: na >= 1, ns >= 2, finite angles.
  * Errors: TSCT_ERR_VALUE, TSCT_ERR_SHAPE, TSCT_ERR_NOMEM. */
-tsct_status tsct_tomo_projector_create(const tsct_projector_params *params, int64_t na,
+tsct_status tsct_tomo_projector_create(const tsct_tomo_projector_params *params, int64_t na,
                                        int64_t ns, const double *angles_deg,
-                                       tsct_projector **proj, tsct_error *err);
+                                       tsct_tomo_projector **proj, tsct_error *err);
 
 /* Free a projector. NULL does nothing. */
-void tsct_tomo_projector_destroy(tsct_projector *proj);
+void tsct_tomo_projector_destroy(tsct_tomo_projector *proj);
 
 /* na, ns and n of a projector (any pointer may be NULL). */
-void tsct_tomo_projector_shape(const tsct_projector *proj, int64_t *na, int64_t *ns,
+void tsct_tomo_projector_shape(const tsct_tomo_projector *proj, int64_t *na, int64_t *ns,
                                int64_t *n);
 
 /* sino[na][ns][nc] = A image[n][n][nc] (overwritten). Packed arrays (ld = nc), no overlap.
  * Parallel over angles. Never allocates. Errors: TSCT_ERR_VALUE. */
-tsct_status tsct_tomo_projector_forward(const tsct_projector *proj, const float *image,
+tsct_status tsct_tomo_projector_forward(const tsct_tomo_projector *proj, const float *image,
                                         int64_t nc, float *sino, tsct_error *err);
 
 /* image[n][n][nc] = A^T sino[na][ns][nc] (overwritten; 0 outside the circle). Packed arrays,
  * no overlap. Parallel over image tiles. Never allocates. Errors: TSCT_ERR_VALUE. */
-tsct_status tsct_tomo_projector_adjoint(const tsct_projector *proj, const float *sino,
+tsct_status tsct_tomo_projector_adjoint(const tsct_tomo_projector *proj, const float *sino,
                                         int64_t nc, float *image, tsct_error *err);
 
 /* ---- iterative solvers ----------------------------------------------------------------- */
 
-typedef struct tsct_iter_params {
+typedef struct tsct_tomo_iter_params {
     int max_iter;     /* iteration limit; default 100 */
     double tol;       /* stop (converged) when ||b - A x|| <= tol ||b|| (Frobenius norms over
                          all channels); default 1e-6 */
@@ -191,19 +198,22 @@ typedef struct tsct_iter_params {
                          less than stall_tol times its value; default 0 (off) */
     double relax;     /* SIRT relaxation lambda in (0, 2); default 1. Ignored by CGLS. */
     int nonneg;       /* SIRT: clip x to >= 0 after each update; default 0. Ignored by CGLS. */
-} tsct_iter_params;
+} tsct_tomo_iter_params;
 
-#define TSCT_ITER_PARAMS_DEFAULT {100, 1e-6, 0.0, 1.0, 0}
+#define TSCT_TOMO_ITER_PARAMS_DEFAULT                                                              \
+    {                                                                                              \
+        100, 1e-6, 0.0, 1.0, 0                                                                     \
+    }
 
 /* What a solver did. */
-typedef struct tsct_iter_report {
+typedef struct tsct_tomo_iter_report {
     int iterations;       /* iterations done */
     double residual;      /* final ||b - A x|| / ||b|| (0 when b = 0) */
-} tsct_iter_report;
+} tsct_tomo_iter_report;
 
 /* Bytes of workspace tsct_tomo_sirt() and tsct_tomo_cgls() need for nc channels (the larger
  * of the two): about 2 sinograms + 2 images of nc channels, plus per-thread sums. */
-size_t tsct_tomo_solver_workspace_size(const tsct_projector *proj, int64_t nc);
+size_t tsct_tomo_solver_workspace_size(const tsct_tomo_projector *proj, int64_t nc);
 
 /* SIRT (Gregor & Benson 2008):  x <- x + relax C A^T R (b - A x),  R = 1 / row sums of A,
  * C = 1 / column sums of A (0 where a sum is 0), then x <- max(x, 0) if nonneg.
@@ -220,14 +230,14 @@ size_t tsct_tomo_solver_workspace_size(const tsct_projector *proj, int64_t nc);
  * Returns TSCT_OK when a tolerance was met, TSCT_NOT_CONVERGED at max_iter (x is the last
  * iterate), or an error: TSCT_ERR_VALUE (bad parameter or pointer), TSCT_ERR_SHAPE (workspace
  * too small). Threads: the projector's nthreads. */
-tsct_status tsct_tomo_sirt(const tsct_projector *proj, const tsct_iter_params *params,
+tsct_status tsct_tomo_sirt(const tsct_tomo_projector *proj, const tsct_tomo_iter_params *params,
                            const float *sino, int64_t nc, float *image, double *residuals,
-                           tsct_iter_report *report, void *work, size_t work_bytes,
+                           tsct_tomo_iter_report *report, void *work, size_t work_bytes,
                            tsct_error *err);
 
-tsct_status tsct_tomo_cgls(const tsct_projector *proj, const tsct_iter_params *params,
+tsct_status tsct_tomo_cgls(const tsct_tomo_projector *proj, const tsct_tomo_iter_params *params,
                            const float *sino, int64_t nc, float *image, double *residuals,
-                           tsct_iter_report *report, void *work, size_t work_bytes,
+                           tsct_tomo_iter_report *report, void *work, size_t work_bytes,
                            tsct_error *err);
 
 #ifdef __cplusplus

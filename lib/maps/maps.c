@@ -14,13 +14,13 @@
 #include "tsct/maps.h"
 #include "tsct/threads.h"
 
-struct tsct_map_plan {
+struct tsct_maps_plan {
     int64_t first, count;  /* bins first .. first + count - 1 */
     double *w;             /* their weights */
     char describe[256];
 };
 
-void tsct_map_plan_destroy(tsct_map_plan *p)
+void tsct_maps_plan_destroy(tsct_maps_plan *p)
 {
     if (!p)
         return;
@@ -28,7 +28,7 @@ void tsct_map_plan_destroy(tsct_map_plan *p)
     free(p);
 }
 
-const char *tsct_map_plan_describe(const tsct_map_plan *p)
+const char *tsct_maps_plan_describe(const tsct_maps_plan *p)
 {
     return p->describe;
 }
@@ -43,8 +43,8 @@ static void trapezoid(const double *x, int64_t a, int64_t b, double scale, doubl
     }
 }
 
-tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64_t nx,
-                                 tsct_map_plan **out, tsct_error *err)
+tsct_status tsct_maps_plan_create(const tsct_maps_def *def, const double *x, int64_t nx,
+                                  tsct_maps_plan **out, tsct_error *err)
 {
     *out = NULL;
     const char *name = def->name[0] ? def->name : "map";
@@ -58,11 +58,11 @@ tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64
                                   x[j - 1]);
     if (!isfinite(def->lo) || !isfinite(def->hi))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, name, -1, "limits must be finite");
-    tsct_map_plan *p = calloc(1, sizeof *p);
+    tsct_maps_plan *p = calloc(1, sizeof *p);
     if (!p)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, name, -1, "plan");
     tsct_status st = TSCT_OK;
-    if (def->kind == TSCT_MAP_TOTAL) {
+    if (def->kind == TSCT_MAPS_TOTAL) {
         p->first = 0;
         p->count = nx;
         p->w = malloc((size_t)nx * sizeof *p->w);
@@ -71,7 +71,7 @@ tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64
                 p->w[j] = 1.0;
         snprintf(p->describe, sizeof p->describe, "total intensity: sum over all %lld bins",
                  (long long)nx);
-    } else if (def->kind == TSCT_MAP_WINDOW) {
+    } else if (def->kind == TSCT_MAPS_WINDOW) {
         if (!(def->hi > def->lo)) {
             st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, name, -1,
                                 "window %g..%g is empty", def->lo, def->hi);
@@ -108,7 +108,7 @@ tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64
                  (long long)p->count,
                  def->background ? " minus the linear background through the window edges"
                                  : ", no background");
-    } else if (def->kind == TSCT_MAP_VALUE) {
+    } else if (def->kind == TSCT_MAPS_VALUE) {
         double lo = def->lo - fmax(def->hi, 0), hi = def->lo + fmax(def->hi, 0);
         if (lo < x[0] || hi > x[nx - 1]) {
             st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, name, -1,
@@ -172,12 +172,12 @@ tsct_status tsct_map_plan_create(const tsct_map_def *def, const double *x, int64
 nomem:
     st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, name, -1, "weights");
 fail:
-    tsct_map_plan_destroy(p);
+    tsct_maps_plan_destroy(p);
     return st;
 }
 
-void tsct_map_plan_apply(const tsct_map_plan *p, const float *patterns, int64_t npix,
-                         int64_t ld, int nthreads, float *out)
+void tsct_maps_plan_apply(const tsct_maps_plan *p, const float *patterns, int64_t npix, int64_t ld,
+                          int nthreads, float *out)
 {
     int nt = tsct_threads_resolve(nthreads);
     (void)nt;

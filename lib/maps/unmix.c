@@ -8,7 +8,7 @@
  * negative. The number of columns is small (<= 64), so the inner solves cost nothing next to
  * the dot products.
  *
- * Columns may come in groups (tsct_unmix_plan_create_grouped): variants of one phase's pattern
+ * Columns may come in groups (tsct_maps_unmix_plan_create_grouped): variants of one phase's pattern
  * (lattice scaled, other crystallite sizes) whose non-negative combination follows a peak that
  * moves or narrows between the variants. The fit is the same NNLS over all columns; a group's
  * weight is the sum of its columns' weights, which stays well determined even where the split
@@ -20,26 +20,26 @@
 
 #include "tsct/maps.h"
 
-struct tsct_unmix_plan {
+struct tsct_maps_unmix_plan {
     int k, m; /* component columns, columns (component columns + background) */
     int ngroup; /* reported weights of components (groups of columns) */
-    int group[TSCT_UNMIX_MAX_COLUMNS]; /* group of each component column */
+    int group[TSCT_MAPS_UNMIX_MAX_COLUMNS]; /* group of each component column */
     int64_t nq;
     float *cols; /* [m][nq] */
     double *gram; /* [m][m] */
 };
 
-int tsct_unmix_plan_columns(const tsct_unmix_plan *plan)
+int tsct_maps_unmix_plan_columns(const tsct_maps_unmix_plan *plan)
 {
     return plan->ngroup + (plan->m - plan->k);
 }
 
-int64_t tsct_unmix_plan_work_size(const tsct_unmix_plan *plan)
+int64_t tsct_maps_unmix_plan_work_size(const tsct_maps_unmix_plan *plan)
 {
     return (int64_t)plan->m * plan->m + 5 * (int64_t)plan->m;
 }
 
-void tsct_unmix_plan_destroy(tsct_unmix_plan *plan)
+void tsct_maps_unmix_plan_destroy(tsct_maps_unmix_plan *plan)
 {
     if (!plan)
         return;
@@ -80,26 +80,26 @@ static int solve_passive(const double *G, int m, const int *P, int np, const dou
     return 0;
 }
 
-tsct_status tsct_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
-                                   int background, tsct_unmix_plan **out, tsct_error *err)
+tsct_status tsct_maps_unmix_plan_create(const float *components, int k, int64_t nq, const double *q,
+                                        int background, tsct_maps_unmix_plan **out, tsct_error *err)
 {
-    return tsct_unmix_plan_create_grouped(components, k, NULL, k, nq, q, background, out, err);
+    return tsct_maps_unmix_plan_create_grouped(components, k, NULL, k, nq, q, background, out, err);
 }
 
-tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const int *group,
-                                           int ngroup, int64_t nq, const double *q,
-                                           int background, tsct_unmix_plan **out,
-                                           tsct_error *err)
+tsct_status tsct_maps_unmix_plan_create_grouped(const float *components, int k, const int *group,
+                                                int ngroup, int64_t nq, const double *q,
+                                                int background, tsct_maps_unmix_plan **out,
+                                                tsct_error *err)
 {
     *out = NULL;
     if (k < 1 || nq < 1 || background < 0 || background > 2 ||
-        k + background > TSCT_UNMIX_MAX_COLUMNS || (background == 2 && !q) || ngroup < 1 ||
+        k + background > TSCT_MAPS_UNMIX_MAX_COLUMNS || (background == 2 && !q) || ngroup < 1 ||
         ngroup > k || (!group && ngroup != k))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix", -1,
                               "expected 1 to %d component columns in 1 to k groups and "
                               "background 0, 1 or 2 (with q), got %d columns, %d groups and %d",
-                              TSCT_UNMIX_MAX_COLUMNS - background, k, ngroup, background);
-    int seen[TSCT_UNMIX_MAX_COLUMNS] = {0};
+                              TSCT_MAPS_UNMIX_MAX_COLUMNS - background, k, ngroup, background);
+    int seen[TSCT_MAPS_UNMIX_MAX_COLUMNS] = {0};
     for (int j = 0; group && j < k; j++) {
         if (group[j] < 0 || group[j] >= ngroup)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix group", j,
@@ -111,14 +111,14 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
         if (!seen[g])
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "unmix group", g,
                                   "group %d has no column", g);
-    tsct_unmix_plan *p = calloc(1, sizeof *p);
+    tsct_maps_unmix_plan *p = calloc(1, sizeof *p);
     const int m = k + background;
     if (p) {
         p->cols = malloc((size_t)m * (size_t)nq * sizeof *p->cols);
         p->gram = malloc((size_t)(m * m) * sizeof *p->gram);
     }
     if (!p || !p->cols || !p->gram) {
-        tsct_unmix_plan_destroy(p);
+        tsct_maps_unmix_plan_destroy(p);
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "%d x %lld columns", m,
                               (long long)nq);
     }
@@ -129,7 +129,7 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
         for (int64_t i = 0; i < nq; i++) {
             float v = components[(int64_t)j * nq + i];
             if (!isfinite(v)) {
-                tsct_unmix_plan_destroy(p);
+                tsct_maps_unmix_plan_destroy(p);
                 return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "component", j,
                                       "value %g at channel %lld is not finite", v, (long long)i);
             }
@@ -154,13 +154,13 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
     /* Independence: the Cholesky factor of the whole Gram matrix must exist with pivots not
      * negligible against the column norms. */
     double *L = malloc((size_t)(m * m) * sizeof *L);
-    int P[TSCT_UNMIX_MAX_COLUMNS];
+    int P[TSCT_MAPS_UNMIX_MAX_COLUMNS];
     for (int j = 0; j < m; j++)
         P[j] = j;
     int bad = -1;
     if (L) {
         for (int np = 1; np <= m && bad < 0; np++) {
-            double s[TSCT_UNMIX_MAX_COLUMNS], b[TSCT_UNMIX_MAX_COLUMNS] = {0};
+            double s[TSCT_MAPS_UNMIX_MAX_COLUMNS], b[TSCT_MAPS_UNMIX_MAX_COLUMNS] = {0};
             if (solve_passive(p->gram, m, P, np, b, s, L) != 0 ||
                 L[(np - 1) * np + np - 1] <= 1e-7 * sqrt(p->gram[(np - 1) * m + np - 1]))
                 bad = np - 1;
@@ -168,7 +168,7 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
     }
     free(L);
     if (!L || bad >= 0) {
-        tsct_unmix_plan_destroy(p);
+        tsct_maps_unmix_plan_destroy(p);
         if (!L)
             return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "Gram factor");
         if (bad >= k)
@@ -187,8 +187,8 @@ tsct_status tsct_unmix_plan_create_grouped(const float *components, int k, const
     return TSCT_OK;
 }
 
-void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *wout, double *rms,
-                        double *work)
+void tsct_maps_unmix_execute(const tsct_maps_unmix_plan *p, const float *y, double *wout,
+                             double *rms, double *work)
 {
     const int m = p->m;
     const int64_t nq = p->nq;
@@ -197,7 +197,7 @@ void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *wout, 
     double yy = 0;
     for (int64_t i = 0; i < nq; i++) {
         if (!isfinite(y[i])) {
-            for (int j = 0; j < tsct_unmix_plan_columns(p); j++)
+            for (int j = 0; j < tsct_maps_unmix_plan_columns(p); j++)
                 wout[j] = NAN;
             *rms = NAN;
             return;
@@ -212,7 +212,7 @@ void tsct_unmix_execute(const tsct_unmix_plan *p, const float *y, double *wout, 
         b[j] = v;
         w[j] = 0;
     }
-    int passive[TSCT_UNMIX_MAX_COLUMNS] = {0}, P[TSCT_UNMIX_MAX_COLUMNS], np = 0;
+    int passive[TSCT_MAPS_UNMIX_MAX_COLUMNS] = {0}, P[TSCT_MAPS_UNMIX_MAX_COLUMNS], np = 0;
     double gmax_all = 0;
     for (int j = 0; j < m; j++)
         gmax_all = fabs(b[j]) > gmax_all ? fabs(b[j]) : gmax_all;

@@ -18,7 +18,7 @@
  * peak between them, and the least squares make up for it with a little more weight: 1.2 % at
  * the worst (midway) with this spacing, 3.7 % with neighbours overlapping 0.85 (measured in
  * tests/test_unmix.py on LiBi swollen by 0.4-0.5 %). Narrow peaks and wide ranges need more
- * variants; the fit takes TSCT_UNMIX_MAX_COLUMNS columns in all.
+ * variants; the fit takes TSCT_MAPS_UNMIX_MAX_COLUMNS columns in all.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -104,15 +104,15 @@ tsct_status tsct_maps_unmix_variants(const tsct_phase_model *model, int i,
     const char *name = tsct_phase_model_desc(model, i)->name;
     const int64_t nq = tsct_phase_model_size(model);
     out->nlattice = out->nsize = 0;
-    if (max_columns < 1 || max_columns > TSCT_UNMIX_MAX_COLUMNS ||
+    if (max_columns < 1 || max_columns > TSCT_MAPS_UNMIX_MAX_COLUMNS ||
         !(range->lattice_lo <= range->lattice_hi) || !(range->size_lo <= range->size_hi) ||
         !(range->lattice_lo > 0) || !(range->size_lo > 0) || !isfinite(range->lattice_hi) ||
         !isfinite(range->size_hi))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, name, -1,
                               "variants over lattice %g..%g and size %g..%g in %d columns: "
                               "expected finite ranges lo <= hi, > 0, and 1 to %d columns",
-                              range->lattice_lo, range->lattice_hi, range->size_lo,
-                              range->size_hi, max_columns, TSCT_UNMIX_MAX_COLUMNS);
+                              range->lattice_lo, range->lattice_hi, range->size_lo, range->size_hi,
+                              max_columns, TSCT_MAPS_UNMIX_MAX_COLUMNS);
     float *work = malloc(2 * (size_t)nq * sizeof *work);
     if (!work)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, name, -1, "variants");
@@ -126,7 +126,8 @@ tsct_status tsct_maps_unmix_variants(const tsct_phase_model *model, int i,
     if (st == TSCT_OK && nl * ns > max_columns)
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, name, -1,
                             "%d strain x %d size variants: the fit takes %d columns in "
-                            "all; narrow the ranges", nl, ns, TSCT_UNMIX_MAX_COLUMNS);
+                            "all; narrow the ranges",
+                            nl, ns, TSCT_MAPS_UNMIX_MAX_COLUMNS);
     int64_t c = 0;
     for (int a = 0; st == TSCT_OK && a < nl; a++)
         for (int b = 0; st == TSCT_OK && b < ns; b++)

@@ -11,14 +11,14 @@
 #include "tsct/sino.h"
 
 tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
-                                    tsct_centre_mode mode, double value, const float *profile,
+                                    tsct_stage_centre_mode mode, double value, const float *profile,
                                     int64_t na, int64_t ns, const double *th, double *centre,
                                     tsct_error *err)
 {
     *centre = -1.0;
-    if (mode == TSCT_CENTRE_NONE)
+    if (mode == TSCT_STAGE_CENTRE_NONE)
         return TSCT_OK;
-    if (mode == TSCT_CENTRE_FIXED) {
+    if (mode == TSCT_STAGE_CENTRE_FIXED) {
         if (value > (double)(ns - 1))
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--centre", -1,
                                   "%g is outside the %lld translation positions", value,
@@ -31,7 +31,7 @@ tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
     tsct_sino_centre_params p = TSCT_SINO_CENTRE_PARAMS_DEFAULT;
     p.nthreads = ctx->nthreads;
     tsct_sino_centre_report pair = {0}, vo = {0};
-    int want_pair = mode != TSCT_CENTRE_VO, want_vo = mode != TSCT_CENTRE_PAIR;
+    int want_pair = mode != TSCT_STAGE_CENTRE_VO, want_vo = mode != TSCT_STAGE_CENTRE_PAIR;
     if (want_pair)
         TSCT_TRY(tsct_sino_centre_find(profile, na, ns, th, &p, &pair, err));
     if (want_vo) {

@@ -252,9 +252,13 @@ tsct_status tsct__stage_threshold(const tsct_stage_threshold *th, const float *v
                                   double *thr, tsct_error *err)
 {
     switch (th->rule) {
-    case TSCT_THRESHOLD_OTSU: *thr = tsct_maps_otsu(v, n, 256); break;
-    case TSCT_THRESHOLD_ABSOLUTE: *thr = th->value; break;
-    case TSCT_THRESHOLD_PERCENTILE:
+    case TSCT_STAGE_THRESHOLD_OTSU:
+        *thr = tsct_maps_otsu(v, n, 256);
+        break;
+    case TSCT_STAGE_THRESHOLD_ABSOLUTE:
+        *thr = th->value;
+        break;
+    case TSCT_STAGE_THRESHOLD_PERCENTILE:
         *thr = th->fraction * tsct_maps_percentile(v, n, th->percentile);
         break;
     default:
@@ -266,9 +270,9 @@ tsct_status tsct__stage_threshold(const tsct_stage_threshold *th, const float *v
 
 tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_error *err)
 {
-    if ((unsigned)th->rule > TSCT_THRESHOLD_PERCENTILE ||
-        (th->rule == TSCT_THRESHOLD_ABSOLUTE && !isfinite(th->value)) ||
-        (th->rule == TSCT_THRESHOLD_PERCENTILE &&
+    if ((unsigned)th->rule > TSCT_STAGE_THRESHOLD_PERCENTILE ||
+        (th->rule == TSCT_STAGE_THRESHOLD_ABSOLUTE && !isfinite(th->value)) ||
+        (th->rule == TSCT_STAGE_THRESHOLD_PERCENTILE &&
          (!(th->percentile >= 0 && th->percentile <= 100) || !(th->fraction > 0) ||
           !isfinite(th->fraction))))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "threshold", -1,
@@ -280,9 +284,9 @@ tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_err
 const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short_form,
                                        char *buf, size_t size)
 {
-    if (th->rule == TSCT_THRESHOLD_OTSU)
+    if (th->rule == TSCT_STAGE_THRESHOLD_OTSU)
         snprintf(buf, size, "otsu");
-    else if (th->rule == TSCT_THRESHOLD_ABSOLUTE)
+    else if (th->rule == TSCT_STAGE_THRESHOLD_ABSOLUTE)
         snprintf(buf, size, "abs:%g", th->value);
     else if (short_form && th->percentile == 99.5)
         snprintf(buf, size, "%g", th->fraction);

@@ -32,7 +32,7 @@ struct coverage_run {
 
 /* The time step that sets the threshold: o->threshold_time, or (-1) the one with the largest
  * 99.5th percentile (a phase absent at first has only noise at time step 0). */
-static tsct_status threshold_time(struct coverage_run *r, const tsct_coverage_params *o,
+static tsct_status threshold_time(struct coverage_run *r, const tsct_stage_coverage_params *o,
                                   tsct_error *err)
 {
     r->tthr = o->threshold_time;
@@ -53,7 +53,7 @@ static tsct_status threshold_time(struct coverage_run *r, const tsct_coverage_pa
 }
 
 /* The step and its datasets MAP_mask and MAP_diff. */
-static tsct_status coverage_begin(struct coverage_run *r, const tsct_coverage_params *o,
+static tsct_status coverage_begin(struct coverage_run *r, const tsct_stage_coverage_params *o,
                                   const char *mpath, const tsct_stage_ctx *ctx, tsct_error *err)
 {
     tsct_stage_settings set;
@@ -95,7 +95,7 @@ static tsct_status coverage_begin(struct coverage_run *r, const tsct_coverage_pa
 }
 
 /* Threshold, clean and count every (time step, slice); write the masks and differences. */
-static tsct_status coverage_count(struct coverage_run *r, const tsct_coverage_params *o,
+static tsct_status coverage_count(struct coverage_run *r, const tsct_stage_coverage_params *o,
                                   tsct_error *err)
 {
     const int64_t ny = r->ny, nx = r->nx, npx = ny * nx;
@@ -131,7 +131,7 @@ static tsct_status coverage_count(struct coverage_run *r, const tsct_coverage_pa
 
 /* The CSV table; with the electrochemistry (tsct echem), each row also gets its tomogram's
  * state of charge, so coverage can be plotted against capacity or voltage. */
-static void coverage_table(struct coverage_run *r, const tsct_coverage_params *o,
+static void coverage_table(struct coverage_run *r, const tsct_stage_coverage_params *o,
                            const char *path, FILE *table)
 {
     const int64_t nt = r->nt, nz = r->nz;
@@ -163,7 +163,7 @@ static void coverage_table(struct coverage_run *r, const tsct_coverage_params *o
     tsct_echem_stored_release(&e);
 }
 
-static tsct_status check_params(const tsct_coverage_params *o, tsct_error *err)
+static tsct_status check_params(const tsct_stage_coverage_params *o, tsct_error *err)
 {
     if (!o->map || o->threshold_time < -1 || o->open < 0 || o->open > 1000000 ||
         o->close < 0 || o->close > 1000000 || o->min_size < 0 || o->difference < -1)
@@ -174,7 +174,7 @@ static tsct_status check_params(const tsct_coverage_params *o, tsct_error *err)
 }
 
 /* Open the map, allocate, and set the threshold (and read the reference time step). */
-static tsct_status coverage_prepare(struct coverage_run *r, const tsct_coverage_params *o,
+static tsct_status coverage_prepare(struct coverage_run *r, const tsct_stage_coverage_params *o,
                                     const char *path, const char *mpath, tsct_error *err)
 {
     int64_t shape[8] = {0};
@@ -214,13 +214,13 @@ static tsct_status coverage_prepare(struct coverage_run *r, const tsct_coverage_
     return TSCT_OK;
 }
 
-tsct_status tsct_stage_coverage(const char *container, const tsct_coverage_params *params,
+tsct_status tsct_stage_coverage(const char *container, const tsct_stage_coverage_params *params,
                                 const tsct_stage_ctx *context, tsct_stage_report *report,
                                 tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_coverage_params defaults = TSCT_COVERAGE_PARAMS_DEFAULT;
-    const tsct_coverage_params *o = params ? params : &defaults;
+    const tsct_stage_coverage_params defaults = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
+    const tsct_stage_coverage_params *o = params ? params : &defaults;
     tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(o, err));
     struct coverage_run r;

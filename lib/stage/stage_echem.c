@@ -39,7 +39,7 @@ static tsct_status count_tomograms(tsct_container *c, const char *container, int
 
 /* The window of every tomogram and its state of charge: out[0..4] = start, end, capacity
  * (mAh/g), voltage, half cycle, each [nt], malloc'd. */
-static tsct_status tomograms(const tsct_echem_params *p, const tsct_echem *e, int64_t nt,
+static tsct_status tomograms(const tsct_stage_echem_params *p, const tsct_echem *e, int64_t nt,
                              double *out[5], tsct_error *err)
 {
     double *wx = NULL, *wy = NULL;
@@ -78,7 +78,7 @@ static tsct_status tomograms(const tsct_echem_params *p, const tsct_echem *e, in
     return st;
 }
 
-tsct_status tsct_stage_echem(const char *container, const tsct_echem_params *params,
+tsct_status tsct_stage_echem(const char *container, const tsct_stage_echem_params *params,
                              const tsct_stage_ctx *context, tsct_stage_report *report,
                              tsct_error *err)
 {

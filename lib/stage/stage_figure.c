@@ -91,8 +91,9 @@ static void map_label(tsct_container *c, const char *name, char *buf, size_t siz
 }
 
 /* A composite of `n` NAME[:COLOUR] specs at time step t. */
-static tsct_status composite(tsct_container *c, const tsct_figure_stage_params *o, const char *const *spec,
-                             int n, int64_t t, const char *out, tsct_error *err)
+static tsct_status composite(tsct_container *c, const tsct_stage_figure_params *o,
+                             const char *const *spec, int n, int64_t t, const char *out,
+                             tsct_error *err)
 {
     float *maps[16] = {0};
     const char *names[16];
@@ -144,7 +145,7 @@ static tsct_status composite(tsct_container *c, const tsct_figure_stage_params *
 }
 
 /* The map at every time step in a grid. */
-static tsct_status grid(tsct_container *c, const tsct_figure_stage_params *o, const char *map,
+static tsct_status grid(tsct_container *c, const tsct_stage_figure_params *o, const char *map,
                         const char *out, tsct_error *err)
 {
     float *m = NULL;
@@ -219,7 +220,7 @@ static tsct_status list_groups(tsct_container *c, const char *root, struct group
     return tsct_container_walk(c, root, collect_groups, l, err);
 }
 
-static tsct_status all(tsct_container *c, const tsct_figure_stage_params *o,
+static tsct_status all(tsct_container *c, const tsct_stage_figure_params *o,
                        const tsct_stage_ctx *ctx, tsct_error *err)
 {
     if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
@@ -261,7 +262,7 @@ static tsct_status all(tsct_container *c, const tsct_figure_stage_params *o,
         }
     }
     /* Film plots (with the voltage beside them when /entry/echem exists). */
-    tsct_figure_stage_params fo = *o;
+    tsct_stage_figure_params fo = *o;
     fo.y = NULL, fo.x = NULL, fo.nsteps = 0, fo.have_range = 0;
     if (tsct_container_exists(c, TSCT_PATH_RECON)) {
         snprintf(path, sizeof path, "%s/film.png", o->output);
@@ -283,7 +284,7 @@ static tsct_status all(tsct_container *c, const tsct_figure_stage_params *o,
             snprintf(path, sizeof path, "%s/region_%s_film.png", o->output, g.names[i]);
             TSCT_TRY(tsct__figure_film(c, &fo, g.names[i], "pattern", path, err));
             snprintf(path, sizeof path, "%s/region_%s_patterns.png", o->output, g.names[i]);
-            fo.source = TSCT_FIGURE_SOURCE_PATTERN;
+            fo.source = TSCT_STAGE_FIGURE_SOURCE_PATTERN;
             TSCT_TRY(tsct__figure_patterns(c, &fo, g.names[i], path, err));
             made += 2;
         }
@@ -323,8 +324,7 @@ static int is_container_path(const char *path)
 }
 
 /* MAP: one time step of one map, with its unit and the state of charge in the title. */
-static tsct_status one_map(tsct_container *c, const tsct_figure_stage_params *o,
-                           tsct_error *err)
+static tsct_status one_map(tsct_container *c, const tsct_stage_figure_params *o, tsct_error *err)
 {
     float *m = NULL;
     int64_t nt, ny, nx;
@@ -349,70 +349,75 @@ static tsct_status one_map(tsct_container *c, const tsct_figure_stage_params *o,
 }
 
 /* What a kind needs that the parameters do not have. */
-static tsct_status check_params(const tsct_figure_stage_params *o, int container,
-                                tsct_error *err)
+static tsct_status check_params(const tsct_stage_figure_params *o, int container, tsct_error *err)
 {
-    const tsct_figure_kind k = o->kind;
+    const tsct_stage_figure_kind k = o->kind;
     const char *why = NULL;
-    if ((unsigned)k > TSCT_FIGURE_KIND_ALL)
+    if ((unsigned)k > TSCT_STAGE_FIGURE_KIND_ALL)
         why = "unknown figure kind";
     else if (!o->input || !o->output)
         why = "an input and an output are required";
-    else if ((k == TSCT_FIGURE_KIND_MAP || k == TSCT_FIGURE_KIND_GRID) && !o->map)
+    else if ((k == TSCT_STAGE_FIGURE_KIND_MAP || k == TSCT_STAGE_FIGURE_KIND_GRID) && !o->map)
         why = "a map name is required";
-    else if (k == TSCT_FIGURE_KIND_COMPOSITE &&
-             (o->nphase <= 0 || o->nphase > TSCT_FIGURE_MAX_PHASES))
+    else if (k == TSCT_STAGE_FIGURE_KIND_COMPOSITE &&
+             (o->nphase <= 0 || o->nphase > TSCT_STAGE_FIGURE_MAX_PHASES))
         why = "a composite needs 1 to 16 phases";
-    else if (k == TSCT_FIGURE_KIND_FIT && !o->param)
+    else if (k == TSCT_STAGE_FIGURE_KIND_FIT && !o->param)
         why = "a fit figure needs a parameter (e.g. position_1)";
-    else if (o->t < 0 || o->z < 0 || o->ninputs < 0 || o->ninputs > TSCT_FIGURE_MAX_INPUTS ||
-             o->nsteps < 0 || o->nsteps > TSCT_FIGURE_MAX_STEPS || o->nticks < 0 ||
-             o->nticks > TSCT_FIGURE_MAX_TICKS)
+    else if (o->t < 0 || o->z < 0 || o->ninputs < 0 || o->ninputs > TSCT_STAGE_FIGURE_MAX_INPUTS ||
+             o->nsteps < 0 || o->nsteps > TSCT_STAGE_FIGURE_MAX_STEPS || o->nticks < 0 ||
+             o->nticks > TSCT_STAGE_FIGURE_MAX_TICKS)
         why = "a time step, slice or count out of range";
     else if (!tsct__figure_source_name(o->source))
         why = "unknown source (pattern, pdf or dpdf)";
-    else if (k == TSCT_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
+    else if (k == TSCT_STAGE_FIGURE_KIND_PATTERNS && o->ninputs > 1 && container)
         why = "patterns: one container, or text patterns";
     if (why)
         return tsct_error_set(err, TSCT_ERR_VALUE, o->input, NULL, -1, "%s", why);
     return TSCT_OK;
 }
 
-tsct_status tsct_stage_figure(const tsct_figure_stage_params *params, const tsct_stage_ctx *ctx,
+tsct_status tsct_stage_figure(const tsct_stage_figure_params *params, const tsct_stage_ctx *ctx,
                               tsct_error *err)
 {
     if (!params)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, NULL, -1, "no parameters");
     tsct_stage_ctx none = TSCT_STAGE_CTX_DEFAULT;
     ctx = ctx ? ctx : &none;
-    tsct_figure_stage_params o = *params;
+    tsct_stage_figure_params o = *params;
     if (o.ninputs == 0 && o.input)
         o.inputs[o.ninputs++] = o.input;
     const int container = o.input && is_container_path(o.input);
     TSCT_TRY(check_params(&o, container, err));
-    if (o.kind == TSCT_FIGURE_KIND_PLOT)
+    if (o.kind == TSCT_STAGE_FIGURE_KIND_PLOT)
         return tsct__figure_plot(&o, err);
-    if (o.kind == TSCT_FIGURE_KIND_FIT && !container)
+    if (o.kind == TSCT_STAGE_FIGURE_KIND_FIT && !container)
         return tsct__figure_fit_table(&o, err);
-    if (o.kind == TSCT_FIGURE_KIND_PATTERNS && !container)
+    if (o.kind == TSCT_STAGE_FIGURE_KIND_PATTERNS && !container)
         return tsct__figure_patterns(NULL, &o, NULL, o.output, err);
     tsct_container *c = NULL;
     TSCT_TRY(tsct_container_open(o.input, TSCT_OPEN_READ, &c, err));
     tsct_status st;
     switch (o.kind) {
-    case TSCT_FIGURE_KIND_MAP: st = one_map(c, &o, err); break;
-    case TSCT_FIGURE_KIND_GRID: st = grid(c, &o, o.map, o.output, err); break;
-    case TSCT_FIGURE_KIND_COMPOSITE:
+    case TSCT_STAGE_FIGURE_KIND_MAP:
+        st = one_map(c, &o, err);
+        break;
+    case TSCT_STAGE_FIGURE_KIND_GRID:
+        st = grid(c, &o, o.map, o.output, err);
+        break;
+    case TSCT_STAGE_FIGURE_KIND_COMPOSITE:
         st = composite(c, &o, o.phase, o.nphase, o.t, o.output, err);
         break;
-    case TSCT_FIGURE_KIND_FILM:
+    case TSCT_STAGE_FIGURE_KIND_FILM:
         st = tsct__figure_film(c, &o, o.region, tsct__figure_source_name(o.source), o.output,
                                err);
         break;
-    case TSCT_FIGURE_KIND_PATTERNS:
+    case TSCT_STAGE_FIGURE_KIND_PATTERNS:
         st = tsct__figure_patterns(c, &o, o.region, o.output, err);
         break;
-    case TSCT_FIGURE_KIND_FIT: st = tsct__figure_fit(c, &o, o.fit, o.param, o.output, err); break;
+    case TSCT_STAGE_FIGURE_KIND_FIT:
+        st = tsct__figure_fit(c, &o, o.fit, o.param, o.output, err);
+        break;
     default: st = all(c, &o, ctx, err); break;
     }
     tsct_container_close(c, NULL);

@@ -11,9 +11,9 @@
 #include "tsct/figure.h"
 #include "tsct/stage.h"
 
-#define TSCT_FIG_MAX_INPUTS TSCT_FIGURE_MAX_INPUTS
-#define TSCT_FIG_MAX_STEPS TSCT_FIGURE_MAX_STEPS
-#define TSCT_FIG_MAX_TICKS TSCT_FIGURE_MAX_TICKS
+#define TSCT_FIG_MAX_INPUTS TSCT_STAGE_FIGURE_MAX_INPUTS
+#define TSCT_FIG_MAX_STEPS TSCT_STAGE_FIGURE_MAX_STEPS
+#define TSCT_FIG_MAX_TICKS TSCT_STAGE_FIGURE_MAX_TICKS
 
 /* A container's value at time step t for titles: "t = 3" or "t = 3, 412 mAh/g, 0.80 V". */
 void tsct__figure_step_title(tsct_container *c, int64_t t, char *buf, size_t size);
@@ -24,21 +24,20 @@ int tsct__figure_parse_colour(const char *s, double rgb[3]);
 extern const char *const tsct__figure_default_colours[8];
 
 /* The dataset name of a source: "pattern" (DEFAULT too), "pdf", "dpdf"; NULL when unknown. */
-const char *tsct__figure_source_name(tsct_figure_source source);
+const char *tsct__figure_source_name(tsct_stage_figure_source source);
 
 /* film | patterns | fit of a container (stage_figure_series.c). `out` is the PNG path. */
-tsct_status tsct__figure_film(tsct_container *c, const tsct_figure_stage_params *o,
+tsct_status tsct__figure_film(tsct_container *c, const tsct_stage_figure_params *o,
                               const char *region, const char *source, const char *out,
                               tsct_error *err);
-tsct_status tsct__figure_patterns(tsct_container *c, const tsct_figure_stage_params *o,
+tsct_status tsct__figure_patterns(tsct_container *c, const tsct_stage_figure_params *o,
                                   const char *region, const char *out, tsct_error *err);
-tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *o,
-                             const char *fit, const char *param, const char *out,
-                             tsct_error *err);
+tsct_status tsct__figure_fit(tsct_container *c, const tsct_stage_figure_params *o, const char *fit,
+                             const char *param, const char *out, tsct_error *err);
 
 /* CSV tables: plot (stage_figure_plot.c), and fit tables of `tsct fit peak --series`. */
-tsct_status tsct__figure_plot(const tsct_figure_stage_params *o, tsct_error *err);
-tsct_status tsct__figure_fit_table(const tsct_figure_stage_params *o, tsct_error *err);
+tsct_status tsct__figure_plot(const tsct_stage_figure_params *o, tsct_error *err);
+tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error *err);
 
 /* The parameter names of /entry/fits/NAME (comma list into buf); TSCT_ERR_NOT_FOUND if none. */
 tsct_status tsct__figure_fit_parameters(tsct_container *c, const char *path, const char *fit,

@@ -54,13 +54,16 @@ int tsct__figure_parse_colour(const char *s, double rgb[3])
 const char *const tsct__figure_default_colours[8] = {"red", "grey", "blue", "green",
                                               "yellow", "magenta", "cyan", "orange"};
 
-const char *tsct__figure_source_name(tsct_figure_source source)
+const char *tsct__figure_source_name(tsct_stage_figure_source source)
 {
     switch (source) {
-    case TSCT_FIGURE_SOURCE_DEFAULT:
-    case TSCT_FIGURE_SOURCE_PATTERN: return "pattern";
-    case TSCT_FIGURE_SOURCE_PDF: return "pdf";
-    case TSCT_FIGURE_SOURCE_DPDF: return "dpdf";
+    case TSCT_STAGE_FIGURE_SOURCE_DEFAULT:
+    case TSCT_STAGE_FIGURE_SOURCE_PATTERN:
+        return "pattern";
+    case TSCT_STAGE_FIGURE_SOURCE_PDF:
+        return "pdf";
+    case TSCT_STAGE_FIGURE_SOURCE_DPDF:
+        return "dpdf";
     }
     return NULL;
 }
@@ -102,10 +105,9 @@ static int grow(int64_t *cap, double **x, int **grp, double **y, double **e, int
 
 /* The plot's curves: y[j] +- e[j] [n] against x [n] for the ny columns ycol (ne with errors);
  * with --split (si >= 0) one curve per group gval[0 .. ngrp) of rows (grp [n]). */
-static tsct_status plot_draw(const tsct_figure_stage_params *o, const double *x, int64_t n,
-                             double *const *y, double *const *e, int ny, int ne,
-                             char *const *ycol, const int *grp, char gval[][64], int ngrp,
-                             int si, tsct_error *err)
+static tsct_status plot_draw(const tsct_stage_figure_params *o, const double *x, int64_t n,
+                             double *const *y, double *const *e, int ny, int ne, char *const *ycol,
+                             const int *grp, char gval[][64], int ngrp, int si, tsct_error *err)
 {
     tsct_status st = TSCT_OK;
     tsct_figure_params p = o->p;
@@ -144,7 +146,7 @@ static tsct_status plot_draw(const tsct_figure_stage_params *o, const double *x,
     return st;
 }
 
-tsct_status tsct__figure_plot(const tsct_figure_stage_params *o, tsct_error *err)
+tsct_status tsct__figure_plot(const tsct_stage_figure_params *o, tsct_error *err)
 {
     if (!o->x || !o->y)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "plot", -1, "needs --x and --y");

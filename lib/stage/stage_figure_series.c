@@ -189,7 +189,7 @@ static tsct_status voxel_mean(tsct_container *c, const char *path, const char *d
 
 /* The series a film or pattern figure draws: a region's mean pattern / G(r) / dG(r), or the
  * mean over the slice's voxels of /entry/recon (sample voxels) or /entry/pdf. */
-static tsct_status series_read(tsct_container *c, const tsct_figure_stage_params *o,
+static tsct_status series_read(tsct_container *c, const tsct_stage_figure_params *o,
                                const char *region, const char *source, struct series *s,
                                tsct_error *err)
 {
@@ -272,7 +272,7 @@ static tsct_status series_crop(struct series *s, double lo, double hi, tsct_erro
 
 /* ---- film --------------------------------------------------------------------------------- */
 
-tsct_status tsct__figure_film(tsct_container *c, const tsct_figure_stage_params *o,
+tsct_status tsct__figure_film(tsct_container *c, const tsct_stage_figure_params *o,
                               const char *region, const char *source, const char *out,
                               tsct_error *err)
 {
@@ -457,7 +457,7 @@ static tsct_status tick_row(const char *spec, int index, double qmin, double qma
 }
 
 /* Every --ticks value (comma lists) into rows, reflections between qmin and qmax. */
-static tsct_status ticks_read(const tsct_figure_stage_params *o, double qmin, double qmax,
+static tsct_status ticks_read(const tsct_stage_figure_params *o, double qmin, double qmax,
                               struct tick_set *ts, tsct_error *err)
 {
     memset(ts, 0, sizeof *ts);
@@ -484,8 +484,7 @@ static tsct_status ticks_read(const tsct_figure_stage_params *o, double qmin, do
 /* ---- patterns ----------------------------------------------------------------------------- */
 
 /* Text patterns: the first file's x axis; the others interpolated onto it (NaN outside). */
-static tsct_status text_series(const tsct_figure_stage_params *o, struct series *s,
-                               tsct_error *err)
+static tsct_status text_series(const tsct_stage_figure_params *o, struct series *s, tsct_error *err)
 {
     memset(s, 0, sizeof *s);
     const int n = o->ninputs;
@@ -520,7 +519,7 @@ static tsct_status text_series(const tsct_figure_stage_params *o, struct series 
     return st;
 }
 
-tsct_status tsct__figure_patterns(tsct_container *c, const tsct_figure_stage_params *o,
+tsct_status tsct__figure_patterns(tsct_container *c, const tsct_stage_figure_params *o,
                                   const char *region, const char *out, tsct_error *err)
 {
     struct series s;
@@ -676,10 +675,10 @@ static int list_index(const char *list, const char *name)
 /* The fit figure's curves: val +- esd [nt] against x [nt] (x axis xmode: capacity, voltage,
  * time or step), with the labels and title of the parameter; against capacity one series per
  * half cycle. */
-static tsct_status fit_draw(tsct_container *c, const tsct_figure_stage_params *o,
-                            const char *fit, const char *param, const char *src,
-                            const struct echem *ep, const double *x, double *val, double *esd,
-                            int64_t nt, const char *xmode, const char *out, tsct_error *err)
+static tsct_status fit_draw(tsct_container *c, const tsct_stage_figure_params *o, const char *fit,
+                            const char *param, const char *src, const struct echem *ep,
+                            const double *x, double *val, double *esd, int64_t nt,
+                            const char *xmode, const char *out, tsct_error *err)
 {
     const struct echem e = *ep;
     const int xcap = strcmp(xmode, "capacity") == 0, xvolt = strcmp(xmode, "voltage") == 0,
@@ -755,9 +754,8 @@ static tsct_status fit_draw(tsct_container *c, const tsct_figure_stage_params *o
     return st;
 }
 
-tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *o,
-                             const char *fit, const char *param, const char *out,
-                             tsct_error *err)
+tsct_status tsct__figure_fit(tsct_container *c, const tsct_stage_figure_params *o, const char *fit,
+                             const char *param, const char *out, tsct_error *err)
 {
     struct fit_names fn = {{0}, {0}, 0};
     if (!fit) {
@@ -872,7 +870,7 @@ tsct_status tsct__figure_fit(tsct_container *c, const tsct_figure_stage_params *
 }
 
 /* The table of `tsct fit peak --series`: PARAM and PARAM_esd against capacity (or index). */
-tsct_status tsct__figure_fit_table(const tsct_figure_stage_params *o, tsct_error *err)
+tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error *err)
 {
     FILE *f = fopen(o->input, "r");
     if (!f)
@@ -901,7 +899,7 @@ tsct_status tsct__figure_fit_table(const tsct_figure_stage_params *o, tsct_error
                               "no such parameter with an ESD column (the table has %s)",
                               params[0] ? params : "none: is it a tsct fit peak --series table?");
     }
-    tsct_figure_stage_params q = *o;
+    tsct_stage_figure_params q = *o;
     q.x = o->x ? o->x : list_index(line, "capacity") >= 0 ? "capacity" : "index";
     q.y = o->param;
     q.errs = want;

@@ -111,7 +111,7 @@ static tsct_status map_params(struct voxel_run *v, const char *maps, const tsct_
 }
 
 /* The mask's source: a map, /entry/recon (the source itself or beside the PDF), or none. */
-static tsct_status mask_source(struct voxel_run *v, const tsct_fit_voxels_params *o,
+static tsct_status mask_source(struct voxel_run *v, const tsct_stage_fit_voxels_params *o,
                                const char *src_path, tsct_error *err)
 {
     const int64_t *s = v->shape;
@@ -127,7 +127,7 @@ static tsct_status mask_source(struct voxel_run *v, const tsct_fit_voxels_params
         snprintf(v->mask_text, sizeof v->mask_text, "voxels where %s > 0", v->mask_path);
         return TSCT_OK;
     }
-    if (o->source == TSCT_FIT_SOURCE_RECON) {
+    if (o->source == TSCT_STAGE_FIT_SOURCE_RECON) {
         v->recon = v->src;
         v->nq = s[4];
         return TSCT_OK;
@@ -153,7 +153,7 @@ static tsct_status mask_source(struct voxel_run *v, const tsct_fit_voxels_params
 /* The sample's cut (the threshold of the largest total, rounded to float as `tsct map
  * --total` stores totals: rounding is monotonic, so this is the largest stored total), the
  * mask in words, and an error for an empty mask. */
-static tsct_status mask_prepare(struct voxel_run *v, const tsct_fit_voxels_params *o,
+static tsct_status mask_prepare(struct voxel_run *v, const tsct_stage_fit_voxels_params *o,
                                 tsct_error *err)
 {
     const int64_t nt = v->shape[0], nz = v->shape[1], ny = v->shape[2];
@@ -284,9 +284,8 @@ static tsct_status fit_rows(struct voxel_run *v, tsct_step *step, const tsct_fit
 /* The settings record and step name, word for word those `tsct fit peak` wrote before the
  * stage moved into the library (so earlier containers stay up to date); the fingerprint is
  * "nt=NT SETTINGS", without the container's identity, as it was. */
-static void settings_of(const struct voxel_run *v, const tsct_fit_voxels_params *o,
-                        const char *src_path, const tsct_fit_plan *plan,
-                        tsct_stage_settings *s)
+static void settings_of(const struct voxel_run *v, const tsct_stage_fit_voxels_params *o,
+                        const char *src_path, const tsct_fit_plan *plan, tsct_stage_settings *s)
 {
     tsct_stage_settings_add(s, "source", "%s", src_path);
     tsct_stage_settings_add(s, "shape", "%lldx%lldx%lldx%lld", (long long)v->shape[1],
@@ -298,12 +297,12 @@ static void settings_of(const struct voxel_run *v, const tsct_fit_voxels_params 
     tsct_stage_settings_add(s, "model", "%s", tsct_fit_plan_describe(plan));
 }
 
-static tsct_status check_params(const tsct_fit_voxels_params *o, tsct_error *err)
+static tsct_status check_params(const tsct_stage_fit_voxels_params *o, tsct_error *err)
 {
     if (!tsct_stage_name_valid(o->name, 48, "_"))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fit name", -1,
                               "expected 1-48 letters, digits and '_'");
-    if (!o->model || (unsigned)o->source > TSCT_FIT_SOURCE_PDF ||
+    if (!o->model || (unsigned)o->source > TSCT_STAGE_FIT_SOURCE_PDF ||
         !(o->threshold >= 0 && o->threshold <= 1))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fit parameters", -1,
                               "expected a model, a source and a threshold 0..1");
@@ -337,9 +336,9 @@ static tsct_status voxel_buffers(struct voxel_run *v, int k, tsct_error *err)
 }
 
 /* Open the source and its axis, plan the fit. */
-static tsct_status fit_open(struct voxel_run *v, const tsct_fit_voxels_params *o,
-                            const tsct_stage_ctx *ctx, const char *src_path,
-                            const char *axis_path, tsct_fit_plan **plan, tsct_error *err)
+static tsct_status fit_open(struct voxel_run *v, const tsct_stage_fit_voxels_params *o,
+                            const tsct_stage_ctx *ctx, const char *src_path, const char *axis_path,
+                            tsct_fit_plan **plan, tsct_error *err)
 {
     double *xaxis = NULL;
     int64_t nc = 0;
@@ -361,13 +360,13 @@ static tsct_status fit_open(struct voxel_run *v, const tsct_fit_voxels_params *o
     return st;
 }
 
-tsct_status tsct_stage_fit(const char *container, const tsct_fit_voxels_params *params,
+tsct_status tsct_stage_fit(const char *container, const tsct_stage_fit_voxels_params *params,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_fit_voxels_params defaults = TSCT_FIT_VOXELS_PARAMS_DEFAULT;
-    const tsct_fit_voxels_params *o = params ? params : &defaults;
+    const tsct_stage_fit_voxels_params defaults = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
+    const tsct_stage_fit_voxels_params *o = params ? params : &defaults;
     tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(o, err));
     struct voxel_run v;
@@ -380,7 +379,7 @@ tsct_status tsct_stage_fit(const char *container, const tsct_fit_voxels_params *
     tsct_stage_settings_init(&settings);
     char *fp = NULL, *stamps = NULL;
     int64_t counts[4] = {0}, nrun = 0;
-    const int pdf = o->source == TSCT_FIT_SOURCE_PDF;
+    const int pdf = o->source == TSCT_STAGE_FIT_SOURCE_PDF;
     const char *src_path = pdf ? TSCT_PATH_PDF : TSCT_PATH_RECON;
     tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &v.c, err);
     if (st == TSCT_OK)

@@ -24,15 +24,16 @@ static const struct {
     const char *axis;
     const char *units;
 } targets[] = {
-    [TSCT_IMPORT_INTEGRATED] = {"integrated", TSCT_PATH_INTEGRATED, TSCT_PATH_INTEGRATED_Q,
-                                "A^-1"},
-    [TSCT_IMPORT_SINOGRAMS] = {"sinograms", TSCT_PATH_SINOGRAMS, TSCT_PATH_SINOGRAMS_Q, "A^-1"},
-    [TSCT_IMPORT_RECON] = {"recon", TSCT_PATH_RECON, TSCT_PATH_RECON_Q, "A^-1"},
-    [TSCT_IMPORT_PDF] = {"pdf", TSCT_PATH_PDF, TSCT_PATH_PDF_R, "A"},
+    [TSCT_STAGE_IMPORT_INTEGRATED] = {"integrated", TSCT_PATH_INTEGRATED, TSCT_PATH_INTEGRATED_Q,
+                                      "A^-1"},
+    [TSCT_STAGE_IMPORT_SINOGRAMS] = {"sinograms", TSCT_PATH_SINOGRAMS, TSCT_PATH_SINOGRAMS_Q,
+                                     "A^-1"},
+    [TSCT_STAGE_IMPORT_RECON] = {"recon", TSCT_PATH_RECON, TSCT_PATH_RECON_Q, "A^-1"},
+    [TSCT_STAGE_IMPORT_PDF] = {"pdf", TSCT_PATH_PDF, TSCT_PATH_PDF_R, "A"},
 };
 
 struct import_run {
-    const tsct_import_params *o;
+    const tsct_stage_import_params *o;
     tsct_container *src_file, *axis_file, *c;
     tsct_dataset *src, *dst;
     tsct_step *step;
@@ -59,7 +60,7 @@ static tsct_status open_source(const char *spec, const char *what, tsct_containe
 /* The source, its shape padded to the stage's five axes, and the axis values. */
 static tsct_status import_inputs(struct import_run *r, tsct_error *err)
 {
-    const tsct_import_params *o = r->o;
+    const tsct_stage_import_params *o = r->o;
     TSCT_TRY(open_source(o->source, "source", &r->src_file, &r->src, err));
     int64_t sshape[8];
     r->snd = tsct_dataset_shape(r->src, sshape);
@@ -93,7 +94,7 @@ static tsct_status import_inputs(struct import_run *r, tsct_error *err)
 static tsct_status import_begin(struct import_run *r, const char *container, const char *name,
                                 int64_t nrows, const tsct_stage_ctx *ctx, tsct_error *err)
 {
-    const tsct_import_params *o = r->o;
+    const tsct_stage_import_params *o = r->o;
     const int64_t *shape = r->shape;
     if (access(container, F_OK) == 0)
         TSCT_TRY(tsct_container_open(container, TSCT_OPEN_WRITE, &r->c, err));
@@ -161,7 +162,7 @@ static tsct_status import_rows(struct import_run *r, const char *name, int64_t n
     return TSCT_OK;
 }
 
-tsct_status tsct_stage_import(const char *container, const tsct_import_params *params,
+tsct_status tsct_stage_import(const char *container, const tsct_stage_import_params *params,
                               const tsct_stage_ctx *context, tsct_stage_report *report,
                               tsct_error *err)
 {
@@ -170,7 +171,7 @@ tsct_status tsct_stage_import(const char *container, const tsct_import_params *p
     if (!params || !params->source || !container)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "import", -1,
                               "a source and a container are required");
-    if ((int)params->target < 0 || params->target > TSCT_IMPORT_PDF || params->deflate < 0 ||
+    if ((int)params->target < 0 || params->target > TSCT_STAGE_IMPORT_PDF || params->deflate < 0 ||
         params->deflate > 9 || params->time < -1)
         return tsct_error_set(err, TSCT_ERR_VALUE, params->source, "import", -1,
                               "target, deflate 0..9 or time >= -1 out of range");

@@ -137,13 +137,13 @@ struct value_cache {
 };
 
 /* Monitor (or transmission: `what`) of frame `index`, from its source. */
-static tsct_status frame_value(const tsct_frames *fr, tsct_frame_value_source source,
+static tsct_status frame_value(const tsct_frames *fr, tsct_stage_frame_value_source source,
                                const char *name, int64_t index, struct value_cache *vc,
                                const char *what, double *out, tsct_error *err)
 {
     const char *file = "", *dataset;
     int64_t local = -1;
-    if (source == TSCT_FRAME_VALUE_HEADER) {
+    if (source == TSCT_STAGE_FRAME_VALUE_HEADER) {
         TSCT_TRY(tsct_frames_header_number(fr, index, name, out, err));
         if (!(*out > 0) || !isfinite(*out)) {
             tsct_frames_locate(fr, index, &file, NULL, &local, NULL);
@@ -175,13 +175,13 @@ static tsct_status frame_value(const tsct_frames *fr, tsct_frame_value_source so
     return TSCT_OK;
 }
 
-static tsct_status check_scan(const tsct_integrate_scan_params *p, tsct_error *err)
+static tsct_status check_scan(const tsct_stage_integrate_scan_params *p, tsct_error *err)
 {
     if (!p || !p->frames || p->nframes < 1 || p->angles < 1 || p->translations < 1 ||
         p->slices < 1 || p->time_offset < 0 || !(p->angle_range > 0) ||
         !(p->translation_step >= 0) ||
-        (unsigned)p->monitor_source > TSCT_FRAME_VALUE_HEADER ||
-        (unsigned)p->transmission_source > TSCT_FRAME_VALUE_HEADER ||
+        (unsigned)p->monitor_source > TSCT_STAGE_FRAME_VALUE_HEADER ||
+        (unsigned)p->transmission_source > TSCT_STAGE_FRAME_VALUE_HEADER ||
         (p->monitor_source && !p->monitor) || (p->transmission_source && !p->transmission))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "integrate parameters", -1,
                               "expected frames, angles, translations and slices >= 1, a time "
@@ -192,7 +192,7 @@ static tsct_status check_scan(const tsct_integrate_scan_params *p, tsct_error *e
 
 /* The record of a scan: word for word the one `tsct integrate` wrote before the stage moved
  * into the library (the fingerprint of step "integrate" is this text alone). */
-static void scan_settings(const tsct_integrate_scan_params *p, const struct setup *s,
+static void scan_settings(const tsct_stage_integrate_scan_params *p, const struct setup *s,
                           int64_t nframes, int64_t rows, int64_t cols, int64_t nt,
                           tsct_stage_settings *r)
 {
@@ -213,19 +213,19 @@ static void scan_settings(const tsct_integrate_scan_params *p, const struct setu
     tsct_stage_settings_add(r, "mask", "%s", p->mask ? p->mask : "");
     tsct_stage_settings_add(r, "dark", "%s", p->dark ? p->dark : "");
     tsct_stage_settings_add(r, "flat", "%s", p->flat ? p->flat : "");
-    const int mh = p->monitor_source == TSCT_FRAME_VALUE_HEADER;
+    const int mh = p->monitor_source == TSCT_STAGE_FRAME_VALUE_HEADER;
     tsct_stage_settings_add(r, "monitor", "%s%s", mh ? "header:" : "",
                             p->monitor_source ? p->monitor : "");
     if (p->transmission_source)
         tsct_stage_settings_add(r, "transmission", "%s%s",
-                                p->transmission_source == TSCT_FRAME_VALUE_HEADER ? "header:"
-                                                                                  : "",
+                                p->transmission_source == TSCT_STAGE_FRAME_VALUE_HEADER ? "header:"
+                                                                                        : "",
                                 p->transmission);
     tsct_stage_settings_add(r, "first", "%s", p->frames[0]);
 }
 
 /* The q axis and, for a new experiment (no time offset), the scan axes. */
-static tsct_status scan_axes(tsct_step *step, const tsct_integrate_scan_params *p,
+static tsct_status scan_axes(tsct_step *step, const tsct_stage_integrate_scan_params *p,
                              const tsct_integrate_plan *plan, int64_t nt, tsct_error *err)
 {
     const tsct_integrate_params *ip = tsct_integrate_plan_params(plan);
@@ -283,7 +283,7 @@ static void scan_release(struct scan *s)
     memset(s, 0, sizeof *s);
 }
 
-static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_integrate_scan_params *p,
+static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_stage_integrate_scan_params *p,
                              const struct setup *su, const tsct_poni *g, struct scan *s,
                              tsct_error *err)
 {
@@ -317,7 +317,7 @@ static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_integrate_sca
 
 /* Frame-row u (frames u * ns .. u * ns + ns - 1) into s->inten, s->sig and s->tline, in
  * batches. */
-static tsct_status scan_row(const tsct_integrate_scan_params *p, struct scan *s, int64_t u,
+static tsct_status scan_row(const tsct_stage_integrate_scan_params *p, struct scan *s, int64_t u,
                             tsct_progress *progress, tsct_error *err)
 {
     const int64_t ns = p->translations, npt = tsct_integrate_plan_params(s->plan)->npt;
@@ -347,7 +347,7 @@ static tsct_status scan_row(const tsct_integrate_scan_params *p, struct scan *s,
 }
 
 /* Every frame-row not yet done, written and marked done. */
-static tsct_status scan_rows(const tsct_stage_ctx *ctx, const tsct_integrate_scan_params *p,
+static tsct_status scan_rows(const tsct_stage_ctx *ctx, const tsct_stage_integrate_scan_params *p,
                              struct scan *s, tsct_step *step, tsct_error *err)
 {
     const int64_t na = p->angles, ns = p->translations, nz = p->slices, nt = s->nt;
@@ -403,7 +403,8 @@ static tsct_status container_open_or_create(const char *path, tsct_container **c
     return tsct_container_open(path, TSCT_OPEN_WRITE, c, err);
 }
 
-tsct_status tsct_stage_integrate(const char *container, const tsct_integrate_scan_params *params,
+tsct_status tsct_stage_integrate(const char *container,
+                                 const tsct_stage_integrate_scan_params *params,
                                  const tsct_stage_ctx *context, tsct_stage_report *report,
                                  tsct_error *err)
 {
@@ -411,7 +412,7 @@ tsct_status tsct_stage_integrate(const char *container, const tsct_integrate_sca
     tsct_stage_report rep_local;
     tsct_stage_report *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_scan(params, err));
-    const tsct_integrate_scan_params *p = params;
+    const tsct_stage_integrate_scan_params *p = params;
     struct setup su;
     TSCT_TRY(setup_make(ctx, p->poni, p->mask, p->dark, p->flat, p->filter, &p->integrate, &su,
                         err));
@@ -483,8 +484,8 @@ static int is_folder(const char *path)
 }
 
 /* The output path of image i: the output itself for one image, unless it is a folder. */
-static void output_path(const tsct_integrate_files_params *p, int64_t i, int folder, char *buf,
-                        size_t size)
+static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, int folder,
+                        char *buf, size_t size)
 {
     if (!folder) {
         snprintf(buf, size, "%s", p->output);
@@ -497,7 +498,7 @@ static void output_path(const tsct_integrate_files_params *p, int64_t i, int fol
     snprintf(buf, size, "%s/%.*s.xy", p->output, len, base);
 }
 
-static tsct_status write_xy(const tsct_integrate_files_params *p, const tsct_poni *g,
+static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const tsct_poni *g,
                             const tsct_integrate_plan *plan, const char *image, const char *path,
                             const float *inten, const float *sig, tsct_error *err)
 {
@@ -540,7 +541,7 @@ static tsct_status write_xy(const tsct_integrate_files_params *p, const tsct_pon
 }
 
 /* Every image through the plan into its file. */
-static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_integrate_files_params *p,
+static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integrate_files_params *p,
                               const tsct_poni *g, const tsct_integrate_plan *plan, int folder,
                               tsct_image *img, tsct_error *err)
 {
@@ -581,7 +582,7 @@ static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_integrate_fi
     return st;
 }
 
-tsct_status tsct_stage_integrate_files(const tsct_integrate_files_params *p,
+tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *p,
                                        const tsct_stage_ctx *context, tsct_stage_report *report,
                                        tsct_error *err)
 {

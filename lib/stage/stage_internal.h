@@ -14,10 +14,10 @@ tsct_stage_report *tsct__stage_report(tsct_stage_report *report, tsct_stage_repo
  * way. Returns the status. */
 tsct_status tsct__stage_commit_whole(tsct_step *step, tsct_status st, tsct_error *err);
 
-/* Find the centre of a profile [na][ns] as mode asks (value: TSCT_CENTRE_FIXED's); logs both
+/* Find the centre of a profile [na][ns] as mode asks (value: TSCT_STAGE_CENTRE_FIXED's); logs both
  * methods for AUTO under the label what. *centre = -1 when no centring is wanted (NONE). */
 tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
-                                    tsct_centre_mode mode, double value, const float *profile,
+                                    tsct_stage_centre_mode mode, double value, const float *profile,
                                     int64_t na, int64_t ns, const double *th, double *centre,
                                     tsct_error *err);
 

@@ -26,11 +26,11 @@
 enum map_op { OP_RECON, OP_PDF, OP_RATIO, OP_NORMALISE, OP_UNMIX, OP_UNMIX_RESIDUAL };
 
 struct map {
-    tsct_map_def def;
+    tsct_maps_def def;
     enum map_op op;
     int a, b;               /* operands of ratio / normalise (indices into maps) */
     char an[64], bn[64];    /* their names until resolved */
-    tsct_map_plan *plan;
+    tsct_maps_plan *plan;
     char method[TSCT_MAP_ARG + 512];
     char source[TSCT_MAP_ARG];  /* unmix: cif:FILE:SIZE, nano:FILE:R, broad:NAME, xy:FILE */
     int column;             /* unmix: component (weight) index of the plan */
@@ -79,7 +79,7 @@ const char *tsct_stage_map_defs_add(tsct_stage_map_defs *ms, const char *line)
     snprintf(m->def.name, sizeof m->def.name, "%.63s", name);  /* checked < 64 above */
     char *end;
     if (strcmp(kind, "window") == 0) {
-        m->def.kind = TSCT_MAP_WINDOW;
+        m->def.kind = TSCT_MAPS_WINDOW;
         m->def.lo = strtod(a, &end);
         if (n < 4 || *end)
             return "window needs LO HI";
@@ -94,7 +94,7 @@ const char *tsct_stage_map_defs_add(tsct_stage_map_defs *ms, const char *line)
         }
         m->op = OP_RECON;
     } else if (strcmp(kind, "value") == 0 || strcmp(kind, "gr") == 0) {
-        m->def.kind = TSCT_MAP_VALUE;
+        m->def.kind = TSCT_MAPS_VALUE;
         m->def.lo = strtod(a, &end);
         if (n < 3 || *end)
             return "value and gr need a position";
@@ -105,7 +105,7 @@ const char *tsct_stage_map_defs_add(tsct_stage_map_defs *ms, const char *line)
         }
         m->op = strcmp(kind, "gr") == 0 ? OP_PDF : OP_RECON;
     } else if (strcmp(kind, "total") == 0) {
-        m->def.kind = TSCT_MAP_TOTAL;
+        m->def.kind = TSCT_MAPS_TOTAL;
         m->op = OP_RECON;
     } else if (strcmp(kind, "ratio") == 0) {
         if (n < 4)
@@ -172,7 +172,7 @@ static int find_map(const tsct_stage_map_defs *ms, const char *name, int before)
 static void free_maps(tsct_stage_map_defs *ms)
 {
     for (int i = 0; i < ms->n; i++) {
-        tsct_map_plan_destroy(ms->m[i].plan);
+        tsct_maps_plan_destroy(ms->m[i].plan);
         free(ms->m[i].slice);
         tsct_dataset_close(ms->m[i].out);
     }
@@ -181,9 +181,8 @@ static void free_maps(tsct_stage_map_defs *ms)
 /* The unmixing plan of the OP_UNMIX maps, components in definition order (a component with
  * variants is a group of columns; see stage_unmix.c). */
 static tsct_status unmix_plan(tsct_stage_map_defs *ms, const double *q, int64_t nq,
-                              double wavelength,
-                              const char *data_dirs, int background, const char *path,
-                              tsct_unmix_plan **out, tsct_error *err)
+                              double wavelength, const char *data_dirs, int background,
+                              const char *path, tsct_maps_unmix_plan **out, tsct_error *err)
 {
     const char *names[MAX_MAPS], *sources[MAX_MAPS];
     char(*describe)[TSCT_UNMIX_DESCRIBE_MAX] = calloc(MAX_MAPS, sizeof *describe);
@@ -203,7 +202,8 @@ static tsct_status unmix_plan(tsct_stage_map_defs *ms, const double *q, int64_t 
     if (st == TSCT_ERR_NOT_FOUND && err && strcmp(err->item, "/entry/geometry") == 0)
         tsct_error_set_file(err, path);
     if (st == TSCT_OK)
-        st = tsct_unmix_plan_create_grouped(cols, ncols, group, k, nq, q, background, out, err);
+        st =
+            tsct_maps_unmix_plan_create_grouped(cols, ncols, group, k, nq, q, background, out, err);
     for (int i = 0; st == TSCT_OK && i < ms->n; i++)
         if (ms->m[i].op == OP_UNMIX)
             memcpy(ms->m[i].variants, describe[ms->m[i].column], sizeof ms->m[i].variants);
@@ -233,7 +233,7 @@ const char *tsct_stage_map_defs_text(const tsct_stage_map_defs *ms)
     return ms ? ms->text : "";
 }
 
-tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
+tsct_status tsct_stage_map(const char *path, const tsct_stage_map_params *params,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
 {
@@ -275,7 +275,7 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
         snprintf(m->def.name, sizeof m->def.name, "unmix_residual");
         m->op = OP_UNMIX_RESIDUAL;
     }
-    tsct_unmix_plan *unmix = NULL;
+    tsct_maps_unmix_plan *unmix = NULL;
     double *unmix_work = NULL, *unmix_w = NULL;
     const size_t settings_size = sizeof ms->text + 4096, fp_size = settings_size + 2048;
     char *stamps = NULL, *settings = malloc(settings_size), *fp = malloc(fp_size);
@@ -319,11 +319,10 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
         if (wavelength <= 0)
             wavelength = tsct_stage_wavelength(c);
         st = unmix_plan(ms, q, nq, wavelength, data_dirs, (int)unmix_bg, path, &unmix, err);
-        const int cols = unmix ? tsct_unmix_plan_columns(unmix) : 0;
-        if (st == TSCT_OK &&
-            (!(unmix_work = malloc((size_t)tsct_unmix_plan_work_size(unmix) *
-                                   sizeof *unmix_work)) ||
-             !(unmix_w = malloc((size_t)cols * sizeof *unmix_w))))
+        const int cols = unmix ? tsct_maps_unmix_plan_columns(unmix) : 0;
+        if (st == TSCT_OK && (!(unmix_work = malloc((size_t)tsct_maps_unmix_plan_work_size(unmix) *
+                                                    sizeof *unmix_work)) ||
+                              !(unmix_w = malloc((size_t)cols * sizeof *unmix_w))))
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unmix", -1, "workspace");
     }
     /* Compile plans and resolve combinations (operands must be defined earlier). */
@@ -344,10 +343,10 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
                 snprintf(m->method, sizeof m->method,
                          "root mean square residual of the unmixing fit (I(q) units)");
         } else if (m->op == OP_RECON || m->op == OP_PDF) {
-            st = tsct_map_plan_create(&m->def, m->op == OP_RECON ? q : r,
-                                      m->op == OP_RECON ? nq : nr, &m->plan, err);
+            st = tsct_maps_plan_create(&m->def, m->op == OP_RECON ? q : r,
+                                       m->op == OP_RECON ? nq : nr, &m->plan, err);
             if (st == TSCT_OK)
-                snprintf(m->method, sizeof m->method, "%s of %s", tsct_map_plan_describe(m->plan),
+                snprintf(m->method, sizeof m->method, "%s of %s", tsct_maps_plan_describe(m->plan),
                          m->op == OP_RECON ? "I(q) (/entry/recon, q in 1/A)"
                                            : "G(r) (/entry/pdf, r in A)");
         } else {
@@ -429,11 +428,11 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
                 for (int i = 0; st == TSCT_OK && i < ms->n; i++)
                     if ((ms->m[i].op == OP_RECON && src == 0) ||
                         (ms->m[i].op == OP_PDF && src == 1))
-                        tsct_map_plan_apply(ms->m[i].plan, row, nx, len, ctx->nthreads,
-                                            ms->m[i].slice + y * nx);
+                        tsct_maps_plan_apply(ms->m[i].plan, row, nx, len, ctx->nthreads,
+                                             ms->m[i].slice + y * nx);
                 for (int64_t x = 0; st == TSCT_OK && unmix && src == 0 && x < nx; x++) {
                     double rms;
-                    tsct_unmix_execute(unmix, row + x * nq, unmix_w, &rms, unmix_work);
+                    tsct_maps_unmix_execute(unmix, row + x * nq, unmix_w, &rms, unmix_work);
                     for (int i = 0; i < ms->n; i++) {
                         if (ms->m[i].op == OP_UNMIX)
                             ms->m[i].slice[y * nx + x] = (float)unmix_w[ms->m[i].column];
@@ -480,7 +479,7 @@ tsct_status tsct_stage_map(const char *path, const tsct_map_params *params,
     }
 done:
     free_maps(ms);
-    tsct_unmix_plan_destroy(unmix);
+    tsct_maps_unmix_plan_destroy(unmix);
     free(unmix_work);
     free(unmix_w);
     tsct_step_close(step);

@@ -119,13 +119,13 @@ static tsct_status particles_write(tsct_container *c, const tsct_stage_ctx *ctx,
     return tsct__stage_commit_whole(step, st, err);
 }
 
-tsct_status tsct_stage_particles(const char *container, const tsct_particles_params *params,
+tsct_status tsct_stage_particles(const char *container, const tsct_stage_particles_params *params,
                                  const tsct_stage_ctx *context, tsct_stage_report *report,
                                  tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_particles_params defaults = TSCT_PARTICLES_PARAMS_DEFAULT;
-    const tsct_particles_params *o = params ? params : &defaults;
+    const tsct_stage_particles_params defaults = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
+    const tsct_stage_particles_params *o = params ? params : &defaults;
     tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     if (!o->map || o->min_size < 1 || o->shells < 1)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "particles parameters", -1,

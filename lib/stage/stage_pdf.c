@@ -48,7 +48,7 @@ static void difference(const float *g, const float *gref, int64_t n, float *d)
         d[i] = g[i] - gref[i];
 }
 
-tsct_status tsct_stage_pdf(const char *container, const tsct_pdf_stage_params *o,
+tsct_status tsct_stage_pdf(const char *container, const tsct_stage_pdf_params *o,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
 {
@@ -297,7 +297,7 @@ static tsct_status read_q(const tsct_pdf_config *cfg, const char *path, double *
 }
 
 /* The output name for `input` and type ext. */
-static void output_name(const tsct_pdf_stage_params *o, const char *input, const char *ext,
+static void output_name(const tsct_stage_pdf_params *o, const char *input, const char *ext,
                         char *buf, size_t size)
 {
     const char *base = strrchr(input, '/');
@@ -357,7 +357,7 @@ static tsct_status subtract_backgrounds(const tsct_pdf_config *cfg,
 }
 
 /* The output types of the configuration for input `in`, with its record as the header. */
-static tsct_status write_outputs(const tsct_stage_ctx *ctx, const tsct_pdf_stage_params *o,
+static tsct_status write_outputs(const tsct_stage_ctx *ctx, const tsct_stage_pdf_params *o,
                                  const tsct_pdf_config *cfg, const tsct_pdf_plan *plan,
                                  const char *in, const double *q, const double *iq,
                                  const double *sq, const double *fq, const double *gr, int64_t n,
@@ -395,10 +395,10 @@ static tsct_status write_outputs(const tsct_stage_ctx *ctx, const tsct_pdf_stage
 }
 
 /* One input pattern: read, background subtracted, transformed, written. */
-static tsct_status pdf_one(const tsct_stage_ctx *ctx, const tsct_pdf_stage_params *o,
-                           const tsct_pdf_config *cfg,
-                           const tsct_composition *comp, const struct pdf_backgrounds *bg,
-                           const char *in, char *header, tsct_error *err)
+static tsct_status pdf_one(const tsct_stage_ctx *ctx, const tsct_stage_pdf_params *o,
+                           const tsct_pdf_config *cfg, const tsct_composition *comp,
+                           const struct pdf_backgrounds *bg, const char *in, char *header,
+                           tsct_error *err)
 {
     double *q = NULL, *iq = NULL, *sq = NULL, *fq = NULL, *gr = NULL;
     int64_t n = 0;
@@ -435,7 +435,7 @@ static tsct_status pdf_one(const tsct_stage_ctx *ctx, const tsct_pdf_stage_param
 }
 
 /* The composition, the backgrounds and the output folder, before the first input. */
-static tsct_status pdf_prepare(const tsct_pdf_stage_params *o, const tsct_pdf_config *cfg,
+static tsct_status pdf_prepare(const tsct_stage_pdf_params *o, const tsct_pdf_config *cfg,
                                int ninputs, tsct_composition **comp, struct pdf_backgrounds *bg,
                                tsct_error *err)
 {
@@ -460,7 +460,7 @@ static tsct_status pdf_prepare(const tsct_pdf_stage_params *o, const tsct_pdf_co
 }
 
 tsct_status tsct_stage_pdf_files(const char *const *inputs, int ninputs,
-                                 const tsct_pdf_stage_params *o, const tsct_stage_ctx *context,
+                                 const tsct_stage_pdf_params *o, const tsct_stage_ctx *context,
                                  tsct_stage_report *report, tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
@@ -505,7 +505,7 @@ static void region_step_name(const char *region, char *buf, size_t size)
     buf[n] = 0;
 }
 
-tsct_status tsct_stage_pdf_region(const char *container, const tsct_pdf_stage_params *o,
+tsct_status tsct_stage_pdf_region(const char *container, const tsct_stage_pdf_params *o,
                                   const tsct_stage_ctx *context, tsct_stage_report *report,
                                   tsct_error *err)
 {

@@ -23,33 +23,33 @@
 /* ---- the engine: sinograms [na][w][nc] (packed) -> images [n][n][nc] ---------------------- */
 
 struct recon_engine {
-    const tsct_recon_params *o;  /* iterations resolved */
+    const tsct_stage_recon_params *o; /* iterations resolved */
     const tsct_stage_ctx *ctx;
-    tsct_fbp_plan *fbp;
-    tsct_projector *proj;
+    tsct_tomo_fbp_plan *fbp;
+    tsct_tomo_projector *proj;
     void *work;
     size_t work_bytes;
     int64_t n;
 };
 
-static tsct_status engine_init(struct recon_engine *e, const tsct_recon_params *o,
-                               const tsct_stage_ctx *ctx, int64_t na, int64_t ns,
-                               const double *th, int64_t nc_max, tsct_error *err)
+static tsct_status engine_init(struct recon_engine *e, const tsct_stage_recon_params *o,
+                               const tsct_stage_ctx *ctx, int64_t na, int64_t ns, const double *th,
+                               int64_t nc_max, tsct_error *err)
 {
     memset(e, 0, sizeof *e);
     e->o = o;
     e->ctx = ctx;
-    if (o->method == TSCT_RECON_FBP) {
-        tsct_fbp_params p = TSCT_FBP_PARAMS_DEFAULT;
+    if (o->method == TSCT_STAGE_RECON_FBP) {
+        tsct_tomo_fbp_params p = TSCT_TOMO_FBP_PARAMS_DEFAULT;
         p.filter = o->filter;
         p.output_size = o->size;
         p.circle = o->circle;
         p.nthreads = ctx->nthreads;
-        TSCT_TRY(tsct_fbp_plan_create(&p, na, ns, th, &e->fbp, err));
-        e->n = tsct_fbp_plan_output_size(e->fbp);
-        e->work_bytes = tsct_fbp_workspace_size(e->fbp);
+        TSCT_TRY(tsct_tomo_fbp_plan_create(&p, na, ns, th, &e->fbp, err));
+        e->n = tsct_tomo_fbp_plan_output_size(e->fbp);
+        e->work_bytes = tsct_tomo_fbp_workspace_size(e->fbp);
     } else {
-        tsct_projector_params p = TSCT_PROJECTOR_PARAMS_DEFAULT;
+        tsct_tomo_projector_params p = TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT;
         p.image_size = o->size;
         p.circle = o->circle;
         p.nthreads = ctx->nthreads;
@@ -66,7 +66,7 @@ static tsct_status engine_init(struct recon_engine *e, const tsct_recon_params *
 
 static void engine_release(struct recon_engine *e)
 {
-    tsct_fbp_plan_destroy(e->fbp);
+    tsct_tomo_fbp_plan_destroy(e->fbp);
     tsct_tomo_projector_destroy(e->proj);
     free(e->work);
     memset(e, 0, sizeof *e);
@@ -76,15 +76,15 @@ static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t
                               float *image, tsct_error *err)
 {
     if (e->fbp)
-        return tsct_fbp_execute(e->fbp, sino, nc, nc, image, nc, e->work, e->work_bytes, err);
-    tsct_iter_params p = TSCT_ITER_PARAMS_DEFAULT;
+        return tsct_tomo_fbp_execute(e->fbp, sino, nc, nc, image, nc, e->work, e->work_bytes, err);
+    tsct_tomo_iter_params p = TSCT_TOMO_ITER_PARAMS_DEFAULT;
     p.max_iter = (int)e->o->iterations;
     p.nonneg = e->o->nonneg;
     p.tol = 0.0;
-    tsct_iter_report rep;
+    tsct_tomo_iter_report rep;
     memset(image, 0, (size_t)(e->n * e->n * nc) * sizeof *image);
     const size_t need = tsct_tomo_solver_workspace_size(e->proj, nc);
-    const int sirt = e->o->method == TSCT_RECON_SIRT;
+    const int sirt = e->o->method == TSCT_STAGE_RECON_SIRT;
     tsct_status st = sirt ? tsct_tomo_sirt(e->proj, &p, sino, nc, image, NULL, &rep, e->work,
                                            need, err)
                           : tsct_tomo_cgls(e->proj, &p, sino, nc, image, NULL, &rep, e->work,
@@ -100,14 +100,14 @@ static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t
 /* ---- what both forms share ----------------------------------------------------------------- */
 
 static const tsct_stage_ctx default_ctx = TSCT_STAGE_CTX_DEFAULT;
-static const tsct_recon_params default_params = TSCT_RECON_PARAMS_DEFAULT;
+static const tsct_stage_recon_params default_params = TSCT_STAGE_RECON_PARAMS_DEFAULT;
 
 /* What both calls do first: a NULL ctx gets the defaults, a NULL report the scratch one (the
  * report is zeroed), the parameters (NULL: the defaults) are checked and copied into o with
  * iterations resolved (0: the method's default). */
-static tsct_status recon_begin(const tsct_recon_params *params, const tsct_stage_ctx **ctx,
+static tsct_status recon_begin(const tsct_stage_recon_params *params, const tsct_stage_ctx **ctx,
                                tsct_stage_report **report, tsct_stage_report *scratch,
-                               tsct_recon_params *o, tsct_error *err)
+                               tsct_stage_recon_params *o, tsct_error *err)
 {
     if (!*ctx)
         *ctx = &default_ctx;
@@ -115,31 +115,31 @@ static tsct_status recon_begin(const tsct_recon_params *params, const tsct_stage
         *report = scratch;
     memset(*report, 0, sizeof **report);
     *o = params ? *params : default_params;
-    if ((unsigned)o->method > TSCT_RECON_CGLS ||
-        (unsigned)o->filter >= (unsigned)TSCT_FBP_FILTER_COUNT_ ||
-        (unsigned)o->centre > TSCT_CENTRE_DEFAULT)
+    if ((unsigned)o->method > TSCT_STAGE_RECON_CGLS ||
+        (unsigned)o->filter >= (unsigned)TSCT_TOMO_FBP_FILTER_COUNT_ ||
+        (unsigned)o->centre > TSCT_STAGE_CENTRE_DEFAULT)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon parameters", -1,
                               "an enum out of range");
     if (o->iterations < 0 || o->iterations > 1000000 || o->size < 0 || o->block < 1 ||
         o->deflate < 0 || o->deflate > 9 ||
-        (o->centre == TSCT_CENTRE_FIXED && !(o->centre_value >= 0)))
+        (o->centre == TSCT_STAGE_CENTRE_FIXED && !(o->centre_value >= 0)))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon parameters", -1,
                               "expected iterations 0-1000000, size >= 0, block >= 1, deflate "
                               "0-9 and a fixed centre >= 0");
     if (o->iterations == 0)
-        o->iterations = o->method == TSCT_RECON_CGLS ? 30 : 100;
+        o->iterations = o->method == TSCT_STAGE_RECON_CGLS ? 30 : 100;
     return TSCT_OK;
 }
 
 /* The centre of a profile [na][ns] as mode asks, and the geometry after centring: *w
  * positions, origin[na] for tsct_sino_resample (0 and ns when not centred). */
 static tsct_status centre_geometry(const tsct_stage_ctx *ctx, const char *what,
-                                   const tsct_recon_params *o, tsct_centre_mode mode,
+                                   const tsct_stage_recon_params *o, tsct_stage_centre_mode mode,
                                    const float *prof, int64_t na, int64_t ns, const double *th,
                                    double *centre, int64_t *w, double *origin, tsct_error *err)
 {
     *centre = -1.0;
-    if (mode != TSCT_CENTRE_NONE)
+    if (mode != TSCT_STAGE_CENTRE_NONE)
         TSCT_TRY(tsct__stage_find_centre(ctx, what, mode, o->centre_value, prof, na, ns, th,
                                          centre, err));
     *w = *centre >= 0.0 ? tsct_sino_centre_crop_width(ns, *centre) : ns;
@@ -156,11 +156,11 @@ static tsct_status centre_geometry(const tsct_stage_ctx *ctx, const char *what,
 
 /* The settings record, word for word the one `tsct recon` wrote before the stage moved into
  * the library (so earlier containers stay up to date). */
-static void settings_of(const tsct_recon_params *o, int64_t n, double centre, int64_t block,
+static void settings_of(const tsct_stage_recon_params *o, int64_t n, double centre, int64_t block,
                         tsct_stage_settings *s)
 {
     tsct_stage_settings_add(s, "method", "%d", (int)o->method);
-    tsct_stage_settings_add(s, "filter", "%s", tsct_fbp_filter_name(o->filter));
+    tsct_stage_settings_add(s, "filter", "%s", tsct_tomo_fbp_filter_name(o->filter));
     tsct_stage_settings_add(s, "iterations", "%lld", (long long)o->iterations);
     tsct_stage_settings_add(s, "nonneg", "%d", o->nonneg);
     tsct_stage_settings_add(s, "size", "%lld", (long long)n);
@@ -174,7 +174,7 @@ static void settings_of(const tsct_recon_params *o, int64_t n, double centre, in
  * NULL), and the centre mode DEFAULT resolved. */
 static tsct_status open_sinograms(const char *container, tsct_container *c, tsct_dataset **in,
                                   int64_t *shape, double **th, double **q, int64_t *nq_axis,
-                                  tsct_centre_mode *mode, tsct_error *err)
+                                  tsct_stage_centre_mode *mode, tsct_error *err)
 {
     int64_t na = 0;
     TSCT_TRY(tsct_dataset_open(c, TSCT_PATH_SINOGRAMS, in, err));
@@ -193,14 +193,14 @@ static tsct_status open_sinograms(const char *container, tsct_container *c, tsct
     if (tsct_container_exists(c, TSCT_PATH_SINOGRAMS_Q))
         TSCT_TRY(tsct_container_read_vector(c, TSCT_PATH_SINOGRAMS_Q, q, nq_axis, err));
     /* sinograms made by the sinogram stage are centred already */
-    if (*mode == TSCT_CENTRE_DEFAULT) {
+    if (*mode == TSCT_STAGE_CENTRE_DEFAULT) {
         double *centres = NULL;
         int64_t ncen = 0;
         int centred = tsct_container_exists(c, "/entry/sinograms/centre") &&
                       tsct_container_read_vector(c, "/entry/sinograms/centre", &centres, &ncen,
                                                  NULL) == TSCT_OK;
         free(centres);
-        *mode = centred ? TSCT_CENTRE_NONE : TSCT_CENTRE_AUTO;
+        *mode = centred ? TSCT_STAGE_CENTRE_NONE : TSCT_STAGE_CENTRE_AUTO;
     }
     return TSCT_OK;
 }
@@ -273,12 +273,11 @@ static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *e
     return st;
 }
 
-tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *params,
-                             const tsct_stage_ctx *ctx, tsct_stage_report *rep,
-                             tsct_error *err)
+tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_params *params,
+                             const tsct_stage_ctx *ctx, tsct_stage_report *rep, tsct_error *err)
 {
     tsct_stage_report scratch;
-    tsct_recon_params o;
+    tsct_stage_recon_params o;
     TSCT_TRY(recon_begin(params, &ctx, &rep, &scratch, &o, err));
     tsct_stage_settings settings;
     tsct_stage_settings_init(&settings);
@@ -291,7 +290,7 @@ tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *par
     struct recon_engine eng;
     memset(&eng, 0, sizeof eng);
     int64_t nqa = 0, shape[8] = {0};
-    tsct_centre_mode mode = o.centre;
+    tsct_stage_centre_mode mode = o.centre;
     tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
     if (st == TSCT_OK)
         st = open_sinograms(container, c, &in, shape, &th, &q, &nqa, &mode, err);
@@ -308,7 +307,7 @@ tsct_status tsct_stage_recon(const char *container, const tsct_recon_params *par
                             (long long)na, (long long)ns);
         goto done;
     }
-    if (mode != TSCT_CENTRE_NONE)
+    if (mode != TSCT_STAGE_CENTRE_NONE)
         st = first_profile(in, na, ns, nq, prof, err);
     double centre = -1.0;
     int64_t w = ns;
@@ -424,7 +423,7 @@ static tsct_status read_field(const char *spec, const char *what, int64_t row, i
 }
 
 /* na angles in degrees: the range's, or FILE.h5::/dataset's (float64, as stored). */
-static tsct_status read_angles(const tsct_recon_array_params *a, int64_t na, double **th,
+static tsct_status read_angles(const tsct_stage_recon_array_params *a, int64_t na, double **th,
                                tsct_error *err)
 {
     *th = NULL;
@@ -544,7 +543,7 @@ static tsct_status load_sinogram(const char *input, int64_t row, float **sino, i
 
 /* The absorption corrections of a sinogram [na][ns][nc], in place: flat / dark, -log, air. */
 static tsct_status absorption(const tsct_stage_ctx *ctx, const char *input,
-                              const tsct_recon_array_params *a, float *sino, int64_t na,
+                              const tsct_stage_recon_array_params *a, float *sino, int64_t na,
                               int64_t ns, int64_t nc, tsct_error *err)
 {
     tsct_status st = TSCT_OK;
@@ -589,11 +588,12 @@ static tsct_status absorption(const tsct_stage_ctx *ctx, const char *input,
 /* Centre a sinogram [na][ns][nc] as o asks (DEFAULT: AUTO), resampled and cropped to *w
  * positions in place of *sino (unchanged when not centred). */
 static tsct_status centre_sinogram(const tsct_stage_ctx *ctx, const char *input,
-                                   const tsct_recon_params *o, float **sino, int64_t na,
+                                   const tsct_stage_recon_params *o, float **sino, int64_t na,
                                    int64_t ns, int64_t nc, const double *th, int64_t *w,
                                    tsct_error *err)
 {
-    const tsct_centre_mode mode = o->centre == TSCT_CENTRE_DEFAULT ? TSCT_CENTRE_AUTO : o->centre;
+    const tsct_stage_centre_mode mode =
+        o->centre == TSCT_STAGE_CENTRE_DEFAULT ? TSCT_STAGE_CENTRE_AUTO : o->centre;
     float *prof = malloc((size_t)(na * ns) * sizeof *prof);
     double *org = malloc((size_t)na * sizeof *org);
     double centre = -1.0;
@@ -617,16 +617,16 @@ static tsct_status centre_sinogram(const tsct_stage_ctx *ctx, const char *input,
 }
 
 tsct_status tsct_stage_recon_array(const char *input, const char *output,
-                                   const tsct_recon_params *params,
-                                   const tsct_recon_array_params *array,
+                                   const tsct_stage_recon_params *params,
+                                   const tsct_stage_recon_array_params *array,
                                    const tsct_stage_ctx *ctx, tsct_stage_report *rep,
                                    tsct_error *err)
 {
     tsct_stage_report scratch;
-    tsct_recon_params o;
+    tsct_stage_recon_params o;
     TSCT_TRY(recon_begin(params, &ctx, &rep, &scratch, &o, err));
-    const tsct_recon_array_params adef = TSCT_RECON_ARRAY_PARAMS_DEFAULT;
-    const tsct_recon_array_params *a = array ? array : &adef;
+    const tsct_stage_recon_array_params adef = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
+    const tsct_stage_recon_array_params *a = array ? array : &adef;
     if (!input || !output || a->air < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon", -1,
                               "expected an input, an output and air >= 0");

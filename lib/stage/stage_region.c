@@ -19,7 +19,7 @@
 #include "tsct/publish.h"
 
 /* The region of a map: /entry/maps/MAP at time step map_time above the threshold. */
-static tsct_status map_mask(tsct_container *c, const char *path, const tsct_region_params *o,
+static tsct_status map_mask(tsct_container *c, const char *path, const tsct_stage_region_params *o,
                             const int64_t *s, uint8_t *mask, char *definition, size_t size,
                             tsct_error *err)
 {
@@ -60,19 +60,19 @@ static tsct_status map_mask(tsct_container *c, const char *path, const tsct_regi
 }
 
 /* The region's mask [nz][ny][nx] and its definition in words. */
-static tsct_status region_mask(tsct_container *c, const char *path, const tsct_region_params *o,
-                               const int64_t *s, uint8_t *mask, char *definition, size_t size,
-                               tsct_error *err)
+static tsct_status region_mask(tsct_container *c, const char *path,
+                               const tsct_stage_region_params *o, const int64_t *s, uint8_t *mask,
+                               char *definition, size_t size, tsct_error *err)
 {
     const int64_t nz = s[1], ny = s[2], nx = s[3], nvox = nz * ny * nx;
-    if (o->kind == TSCT_REGION_CIRCLE) {
+    if (o->kind == TSCT_STAGE_REGION_CIRCLE) {
         for (int64_t z = 0; z < nz; z++)
             tsct_maps_circle(mask + z * ny * nx, ny, nx, o->dx, o->dy, o->radius);
         snprintf(definition, size, "circle of radius %g voxels centred %g, %g voxels from the "
                  "centre of each slice", o->radius, o->dx, o->dy);
         return TSCT_OK;
     }
-    if (o->kind == TSCT_REGION_MAP)
+    if (o->kind == TSCT_STAGE_REGION_MAP)
         return map_mask(c, path, o, s, mask, definition, size, err);
     tsct_image img;
     tsct_image_init(&img);
@@ -186,28 +186,29 @@ static tsct_status region_xy(const char *dir, const char *name, const char *path
     return TSCT_OK;
 }
 
-static tsct_status check_params(const tsct_region_params *o, tsct_error *err)
+static tsct_status check_params(const tsct_stage_region_params *o, tsct_error *err)
 {
     if (!tsct_stage_name_valid(o->name, 63, "_-."))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "region name", -1,
                               "expected 1-63 letters, digits, '_', '-', '.'");
-    if ((o->kind == TSCT_REGION_CIRCLE && !(o->radius > 0)) ||
-        (o->kind == TSCT_REGION_MAP && (!o->map || o->map_time < 0)) ||
-        (o->kind == TSCT_REGION_FILE && !o->file) || (unsigned)o->kind > TSCT_REGION_FILE)
+    if ((o->kind == TSCT_STAGE_REGION_CIRCLE && !(o->radius > 0)) ||
+        (o->kind == TSCT_STAGE_REGION_MAP && (!o->map || o->map_time < 0)) ||
+        (o->kind == TSCT_STAGE_REGION_FILE && !o->file) ||
+        (unsigned)o->kind > TSCT_STAGE_REGION_FILE)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "region", -1,
                               "expected a circle of radius > 0, a map and a time step >= 0, "
                               "or an image");
-    return o->kind == TSCT_REGION_MAP ? tsct__stage_threshold_check(&o->threshold, err)
-                                      : TSCT_OK;
+    return o->kind == TSCT_STAGE_REGION_MAP ? tsct__stage_threshold_check(&o->threshold, err)
+                                            : TSCT_OK;
 }
 
-tsct_status tsct_stage_region(const char *container, const tsct_region_params *params,
+tsct_status tsct_stage_region(const char *container, const tsct_stage_region_params *params,
                               const tsct_stage_ctx *context, tsct_stage_report *report,
                               tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_region_params defaults = TSCT_REGION_PARAMS_DEFAULT;
-    const tsct_region_params *o = params ? params : &defaults;
+    const tsct_stage_region_params defaults = TSCT_STAGE_REGION_PARAMS_DEFAULT;
+    const tsct_stage_region_params *o = params ? params : &defaults;
     tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(o, err));
     tsct_container *c = NULL;

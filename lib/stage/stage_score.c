@@ -46,7 +46,7 @@
 #define SCORE_PHASES_MAX 64
 
 struct score_run {
-    const tsct_score_params *o;
+    const tsct_stage_score_params *o;
     const char *path;
     tsct_container *c;
     tsct_dataset *gt, *md;
@@ -56,17 +56,17 @@ struct score_run {
     const char *phases[SCORE_PHASES_MAX];
     int nphase;
     int64_t nt, nz, n;
-    const char *phase[TSCT_SCORE_MAPS_MAX], *mname[TSCT_SCORE_MAPS_MAX];
+    const char *phase[TSCT_STAGE_SCORE_MAPS_MAX], *mname[TSCT_STAGE_SCORE_MAPS_MAX];
     int64_t nmaps;
-    double worst[TSCT_SCORE_MAPS_MAX], worst_amount[TSCT_SCORE_MAPS_MAX];
-    double unit[TSCT_SCORE_MAPS_MAX], unit_rms[TSCT_SCORE_MAPS_MAX];
+    double worst[TSCT_STAGE_SCORE_MAPS_MAX], worst_amount[TSCT_STAGE_SCORE_MAPS_MAX];
+    double unit[TSCT_STAGE_SCORE_MAPS_MAX], unit_rms[TSCT_STAGE_SCORE_MAPS_MAX];
 };
 
-static tsct_status check_params(const tsct_score_params *o, tsct_error *err)
+static tsct_status check_params(const tsct_stage_score_params *o, tsct_error *err)
 {
-    if (o->n < 0 || o->n > TSCT_SCORE_MAPS_MAX || (o->n > 0 && !o->phases))
+    if (o->n < 0 || o->n > TSCT_STAGE_SCORE_MAPS_MAX || (o->n > 0 && !o->phases))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "score", o->n,
-                              "0 to %d maps, each with its phase", TSCT_SCORE_MAPS_MAX);
+                              "0 to %d maps, each with its phase", TSCT_STAGE_SCORE_MAPS_MAX);
     for (int64_t i = 0; i < o->n; i++)
         if (!o->phases[i] || !o->phases[i][0] || (o->maps && (!o->maps[i] || !o->maps[i][0])))
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "score", i,
@@ -83,7 +83,7 @@ static tsct_status check_params(const tsct_score_params *o, tsct_error *err)
 /* The ground truth's phases, its slice of fractions [nt][n][n][nphase] and the maps to score. */
 static tsct_status score_open(struct score_run *r, tsct_error *err)
 {
-    const tsct_score_params *o = r->o;
+    const tsct_stage_score_params *o = r->o;
     const char *gpath = "/ground_truth/phase_fraction";
     TSCT_TRY(tsct_container_open(r->path, TSCT_OPEN_READ, &r->c, err));
     if (!tsct_container_exists(r->c, gpath))
@@ -110,7 +110,7 @@ static tsct_status score_open(struct score_run *r, tsct_error *err)
         r->mname[i] = o->maps ? o->maps[i] : o->phases[i];
     }
     r->nmaps = o->n;
-    for (int i = 0; o->n == 0 && i < r->nphase && r->nmaps < TSCT_SCORE_MAPS_MAX; i++) {
+    for (int i = 0; o->n == 0 && i < r->nphase && r->nmaps < TSCT_STAGE_SCORE_MAPS_MAX; i++) {
         char mpath[256];
         snprintf(mpath, sizeof mpath, TSCT_PATH_MAPS "/%s", r->phases[i]);
         if (tsct_container_exists(r->c, mpath)) {
@@ -171,7 +171,7 @@ static double fit_unit(const float *v, const float *f, int64_t nt, int64_t ny, i
  * step into r->pred. */
 static void score_region(struct score_run *r, int i, int k, int64_t ny, int64_t nx)
 {
-    const tsct_score_params *o = r->o;
+    const tsct_stage_score_params *o = r->o;
     const int64_t n = r->n, nt = r->nt, nv = nt * ny * nx;
     const int64_t oy = n / 2 - ny / 2, ox = n / 2 - nx / 2;
     float *map = r->map, *tf = r->tf;
@@ -211,7 +211,7 @@ struct score_counts {
 
 static struct score_counts score_count(const struct score_run *r, int64_t v0, int64_t npx)
 {
-    const tsct_score_params *o = r->o;
+    const tsct_stage_score_params *o = r->o;
     struct score_counts s = {0};
     for (int64_t v = v0; v < v0 + npx; v++) {
         const int p = r->pred[v], q = r->tf[v] > o->truth;
@@ -233,7 +233,7 @@ static struct score_counts score_count(const struct score_run *r, int64_t v0, in
  * than half its largest amount at step 0). */
 static void score_rows(struct score_run *r, int i, int64_t npx)
 {
-    const tsct_score_params *o = r->o;
+    const tsct_stage_score_params *o = r->o;
     const int64_t nt = r->nt;
     int64_t pred_ref = 0, true_ref = 0, true_max = -1, pred_at_max = 0, amount_best_t = 0;
     double amount_best = 0, amount_first = 0;
@@ -334,7 +334,7 @@ static tsct_status score_map(struct score_run *r, int i, tsct_error *err)
 
 static void score_summary(const struct score_run *r, FILE *f)
 {
-    const tsct_score_params *o = r->o;
+    const tsct_stage_score_params *o = r->o;
     const int64_t n = r->nmaps;
     fprintf(f, "# largest coverage error over time (fraction of the reference coverage):\n#");
     for (int64_t i = 0; i < n; i++)
@@ -357,13 +357,13 @@ static void score_summary(const struct score_run *r, FILE *f)
                 i + 1 < n ? "," : "\n");
 }
 
-tsct_status tsct_stage_score(const char *container, const tsct_score_params *params,
+tsct_status tsct_stage_score(const char *container, const tsct_stage_score_params *params,
                              const tsct_stage_ctx *context, tsct_stage_report *report,
                              tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_score_params defaults = TSCT_SCORE_PARAMS_DEFAULT;
-    const tsct_score_params *o = params ? params : &defaults;
+    const tsct_stage_score_params defaults = TSCT_STAGE_SCORE_PARAMS_DEFAULT;
+    const tsct_stage_score_params *o = params ? params : &defaults;
     tsct_stage_report rep_local, *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(o, err));
     struct score_run *r = calloc(1, sizeof *r);

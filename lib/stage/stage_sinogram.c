@@ -60,10 +60,9 @@ static tsct_status read_diode(tsct_dataset *d, int64_t t, int64_t z, int64_t na,
     return zig ? tsct_sino_zigzag(diode, na, ns, 1, 1, err) : TSCT_OK;
 }
 
-static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_sinogram_params *o,
-                                  tsct_dataset *in,
-                                  int64_t t, int64_t z, int64_t na, int64_t ns, int64_t nq,
-                                  int zig, const double *th, const float *monitor,
+static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_stage_sinogram_params *o,
+                                  tsct_dataset *in, int64_t t, int64_t z, int64_t na, int64_t ns,
+                                  int64_t nq, int zig, const double *th, const float *monitor,
                                   int64_t nmon, int64_t ns_out_req, struct sino_plan *p,
                                   int64_t *ns_out, tsct_error *err)
 {
@@ -105,9 +104,9 @@ static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_sinogram
         if (!p->air)
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "air", -1, "pattern");
     }
-    const tsct_sino_air_side side = o->air_side == TSCT_AIR_FIRST  ? TSCT_SINO_AIR_FIRST
-                                    : o->air_side == TSCT_AIR_LAST ? TSCT_SINO_AIR_LAST
-                                                                   : TSCT_SINO_AIR_BOTH;
+    const tsct_sino_air_side side = o->air_side == TSCT_STAGE_AIR_FIRST  ? TSCT_SINO_AIR_FIRST
+                                    : o->air_side == TSCT_STAGE_AIR_LAST ? TSCT_SINO_AIR_LAST
+                                                                         : TSCT_SINO_AIR_BOTH;
     for (int64_t a = 0; st == TSCT_OK && a < na; a++) {
         st = read_row(in, t, z, a, ns, nq, zig, row, err);
         if (st == TSCT_OK && p->bad)
@@ -135,7 +134,7 @@ static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_sinogram
         }
     }
     /* normalisation */
-    if (st == TSCT_OK && o->normalise == TSCT_NORMALISE_TOTAL) {
+    if (st == TSCT_OK && o->normalise == TSCT_STAGE_NORMALISE_TOTAL) {
         p->scale = malloc((size_t)na * sizeof *p->scale);
         st = p->scale ? tsct_sino_scale_factors(prof, na, ns, NULL, p->scale, err)
                       : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "normalisation", -1, "factors");
@@ -144,7 +143,7 @@ static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_sinogram
     } else if (st == TSCT_OK && monitor) {
         p->monitor = (float *)monitor;
         p->nmon = nmon;
-        p->diode = o->normalise == TSCT_NORMALISE_TRANSMISSION;
+        p->diode = o->normalise == TSCT_STAGE_NORMALISE_TRANSMISSION;
         st = p->diode ? tsct_sino_scale_transmission(prof, na, ns, 1, monitor, err)
                       : tsct_sino_scale_monitor(prof, na, ns, 1, monitor, nmon, err);
     }
@@ -189,12 +188,11 @@ static tsct_status sino_plan_make(const tsct_stage_ctx *ctx, const tsct_sinogram
 
 /* Process channels [c0, c1) of (t, z): read (with the neighbours bad-channel repair needs),
  * filter, subtract, normalise, resample, bin; out is [na][ns_out / bin_s][(c1-c0) / bin_c]. */
-static tsct_status sino_block(const tsct_stage_ctx *ctx, const tsct_sinogram_params *o,
-                              tsct_dataset *in,
-                              const struct sino_plan *p, int64_t t, int64_t z, int64_t na,
-                              int64_t ns, int64_t nq, int zig, int64_t c0, int64_t c1,
-                              int64_t ns_out, float *buf, float *buf2, float *out,
-                              int64_t *nzing, tsct_error *err)
+static tsct_status sino_block(const tsct_stage_ctx *ctx, const tsct_stage_sinogram_params *o,
+                              tsct_dataset *in, const struct sino_plan *p, int64_t t, int64_t z,
+                              int64_t na, int64_t ns, int64_t nq, int zig, int64_t c0, int64_t c1,
+                              int64_t ns_out, float *buf, float *buf2, float *out, int64_t *nzing,
+                              tsct_error *err)
 {
     int64_t lo = c0, hi = c1;
     if (p->bad) { /* extend to the nearest good channels on either side */
@@ -238,7 +236,7 @@ static tsct_status sino_block(const tsct_stage_ctx *ctx, const tsct_sinogram_par
 
 /* The settings record, word for word the one `tsct sinogram` wrote before the stage moved
  * into the library (so earlier containers stay up to date). */
-static void settings_of(const tsct_sinogram_params *o, int zig, tsct_stage_settings *s)
+static void settings_of(const tsct_stage_sinogram_params *o, int zig, tsct_stage_settings *s)
 {
     static const char *const sides[] = {"both", "first", "last"};
     static const char *const norms[] = {"none", "total", "transmission"};
@@ -247,8 +245,8 @@ static void settings_of(const tsct_sinogram_params *o, int zig, tsct_stage_setti
     tsct_stage_settings_add(s, "side", "%s", sides[o->air_side]);
     tsct_stage_settings_add(s, "per_angle", "%d", o->air_per_angle);
     tsct_stage_settings_add(s, "normalise", "%s",
-                            o->normalise == TSCT_NORMALISE_MONITOR ? o->monitor
-                                                                   : norms[o->normalise]);
+                            o->normalise == TSCT_STAGE_NORMALISE_MONITOR ? o->monitor
+                                                                         : norms[o->normalise]);
     tsct_stage_settings_add(s, "com", "%d", o->com);
     tsct_stage_settings_add(s, "centre", "%d:%.17g", (int)o->centre, o->centre_value);
     tsct_stage_settings_add(s, "crop", "%d", o->crop);
@@ -260,34 +258,34 @@ static void settings_of(const tsct_sinogram_params *o, int zig, tsct_stage_setti
     tsct_stage_settings_add(s, "deflate", "%lld", (long long)o->deflate);
 }
 
-static tsct_status check_params(const tsct_sinogram_params *o, tsct_error *err)
+static tsct_status check_params(const tsct_stage_sinogram_params *o, tsct_error *err)
 {
-    if ((unsigned)o->zigzag > TSCT_ZIGZAG_NO || (unsigned)o->air_side > TSCT_AIR_LAST ||
-        (unsigned)o->normalise > TSCT_NORMALISE_MONITOR ||
-        (o->centre != TSCT_CENTRE_AUTO && o->centre != TSCT_CENTRE_PAIR &&
-         o->centre != TSCT_CENTRE_VO && o->centre != TSCT_CENTRE_NONE &&
-         o->centre != TSCT_CENTRE_FIXED))
+    if ((unsigned)o->zigzag > TSCT_STAGE_ZIGZAG_NO || (unsigned)o->air_side > TSCT_STAGE_AIR_LAST ||
+        (unsigned)o->normalise > TSCT_STAGE_NORMALISE_MONITOR ||
+        (o->centre != TSCT_STAGE_CENTRE_AUTO && o->centre != TSCT_STAGE_CENTRE_PAIR &&
+         o->centre != TSCT_STAGE_CENTRE_VO && o->centre != TSCT_STAGE_CENTRE_NONE &&
+         o->centre != TSCT_STAGE_CENTRE_FIXED))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "sinogram parameters", -1,
                               "an enum out of range");
-    if (o->normalise == TSCT_NORMALISE_MONITOR && (!o->monitor || !strstr(o->monitor, "::")))
+    if (o->normalise == TSCT_STAGE_NORMALISE_MONITOR && (!o->monitor || !strstr(o->monitor, "::")))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "monitor", -1,
                               "expected FILE.h5::/dataset for the monitor normalisation");
     if (o->air < 0 || o->bin_translation < 1 || o->bin_channels < 1 || o->block < 1 ||
         o->deflate < 0 || o->deflate > 9 || !(o->bad_channels >= 0) || !(o->zingers >= 0) ||
-        (o->centre == TSCT_CENTRE_FIXED && !(o->centre_value >= 0)))
+        (o->centre == TSCT_STAGE_CENTRE_FIXED && !(o->centre_value >= 0)))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "sinogram parameters", -1,
                               "expected air >= 0, binning and block >= 1, deflate 0-9, "
                               "thresholds and a fixed centre >= 0");
     return TSCT_OK;
 }
 
-tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_params *params,
+tsct_status tsct_stage_sinogram(const char *container, const tsct_stage_sinogram_params *params,
                                 const tsct_stage_ctx *context, tsct_stage_report *report,
                                 tsct_error *err)
 {
     const tsct_stage_ctx *ctx = tsct__stage_ctx(context);
-    const tsct_sinogram_params defaults = TSCT_SINOGRAM_PARAMS_DEFAULT;
-    tsct_sinogram_params o = params ? *params : defaults;
+    const tsct_stage_sinogram_params defaults = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
+    tsct_stage_sinogram_params o = params ? *params : defaults;
     tsct_stage_report rep_local;
     tsct_stage_report *rep = tsct__stage_report(report, &rep_local);
     TSCT_TRY(check_params(&o, err));
@@ -324,13 +322,13 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
     const int64_t nt = shape[0], nz = shape[1], ns = shape[3], nq = shape[4];
     if (st == TSCT_OK && tsct_container_exists(c, TSCT_PATH_INTEGRATED_Q))
         st = tsct_container_read_vector(c, TSCT_PATH_INTEGRATED_Q, &q, &nq_axis, err);
-    int zig = o.zigzag == TSCT_ZIGZAG_YES;
-    if (st == TSCT_OK && o.zigzag == TSCT_ZIGZAG_AUTO) {
+    int zig = o.zigzag == TSCT_STAGE_ZIGZAG_YES;
+    if (st == TSCT_OK && o.zigzag == TSCT_STAGE_ZIGZAG_AUTO) {
         int64_t v = 0;
         tsct_error e2 = TSCT_ERROR_INIT;
         zig = tsct_container_get_attr_int(c, TSCT_PATH_SCAN, "zigzag", &v, &e2) == TSCT_OK && v;
     }
-    if (st == TSCT_OK && o.normalise == TSCT_NORMALISE_TRANSMISSION) {
+    if (st == TSCT_OK && o.normalise == TSCT_STAGE_NORMALISE_TRANSMISSION) {
         int64_t dsh[8] = {0};
         if (!tsct_container_exists(c, TSCT_PATH_SCAN "/transmission"))
             st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, container,
@@ -349,7 +347,7 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_sinogram_param
         if (st == TSCT_OK && !(monitor = malloc((size_t)nmon * sizeof *monitor)))
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "transmission", -1, "one slice");
     }
-    if (st == TSCT_OK && o.normalise == TSCT_NORMALISE_MONITOR) {
+    if (st == TSCT_OK && o.normalise == TSCT_STAGE_NORMALISE_MONITOR) {
         int nd = 0;
         int64_t msh[8];
         st = tsct__stage_read_array(o.monitor, "--normalise", &nd, msh, &monitor, err);

@@ -21,7 +21,7 @@
 #include "tsct/pattern.h"
 #include "tsct/phase.h"
 
-#define MAX_COLUMNS TSCT_UNMIX_MAX_COLUMNS
+#define MAX_COLUMNS TSCT_MAPS_UNMIX_MAX_COLUMNS
 
 struct parsed {
     char kind[8], file[TSCT_UNMIX_SOURCE_MAX];

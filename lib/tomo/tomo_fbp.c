@@ -32,8 +32,8 @@
 #include <omp.h>
 #endif
 
-struct tsct_fbp_plan {
-    tsct_fbp_params params;          /* resolved: output_size, channel_block, nthreads > 0 */
+struct tsct_tomo_fbp_plan {
+    tsct_tomo_fbp_params params; /* resolved: output_size, channel_block, nthreads > 0 */
     tsct__tomo_geom geom;
     const tsct__tomo_kernels *kern;
     int64_t nd;                      /* detector bins after iradon's circle padding */
@@ -43,31 +43,32 @@ struct tsct_fbp_plan {
     int64_t jlo, nbins;              /* stored filtered bins: padded indices jlo .. jlo+nbins-1 */
     float *filter;                   /* [nfreq] even part of the filter, divided by P */
     fftwf_plan r2c, c2r;             /* batches of `block` rows of P (complex: nfreq); NULL
-                                        for TSCT_FBP_FILTER_NONE */
+                                        for TSCT_TOMO_FBP_FILTER_NONE */
     float scale;                     /* pi / (2 na), iradon's */
     size_t filt_bytes;               /* filtered block [na][nbins][block] */
     size_t thread_bytes;             /* per thread: real [block][P] + complex [block][nfreq] */
     size_t work_bytes;
 };
 
-static const char *const filter_names[TSCT_FBP_FILTER_COUNT_] = {
+static const char *const filter_names[TSCT_TOMO_FBP_FILTER_COUNT_] = {
     "ramp", "shepp-logan", "cosine", "hamming", "hann", "none",
 };
 
-const char *tsct_fbp_filter_name(tsct_fbp_filter filter)
+const char *tsct_tomo_fbp_filter_name(tsct_tomo_fbp_filter filter)
 {
-    if ((int)filter < 0 || filter >= TSCT_FBP_FILTER_COUNT_)
+    if ((int)filter < 0 || filter >= TSCT_TOMO_FBP_FILTER_COUNT_)
         return "unknown";
     return filter_names[filter];
 }
 
-tsct_status tsct_fbp_filter_parse(const char *name, tsct_fbp_filter *filter, tsct_error *err)
+tsct_status tsct_tomo_fbp_filter_parse(const char *name, tsct_tomo_fbp_filter *filter,
+                                       tsct_error *err)
 {
     if (!name || !filter)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "filter", -1, "NULL argument");
-    for (int i = 0; i < TSCT_FBP_FILTER_COUNT_; i++) {
+    for (int i = 0; i < TSCT_TOMO_FBP_FILTER_COUNT_; i++) {
         if (strcmp(name, filter_names[i]) == 0) {
-            *filter = (tsct_fbp_filter)i;
+            *filter = (tsct_tomo_fbp_filter)i;
             return TSCT_OK;
         }
     }
@@ -82,12 +83,12 @@ static size_t align64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
-tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, double *response,
-                                     tsct_error *err)
+tsct_status tsct_tomo_fbp_filter_response(tsct_tomo_fbp_filter filter, int64_t size,
+                                          double *response, tsct_error *err)
 {
     if (!response)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "filter", -1, "response is NULL");
-    if ((int)filter < 0 || filter >= TSCT_FBP_FILTER_COUNT_)
+    if ((int)filter < 0 || filter >= TSCT_TOMO_FBP_FILTER_COUNT_)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "filter", -1, "unknown filter %d",
                               (int)filter);
     if (size < 2 || size % 2 != 0 || size > (INT64_C(1) << 28))
@@ -95,7 +96,7 @@ tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, doubl
                               "filter size must be even, >= 2 and <= 2^28, got %lld",
                               (long long)size);
     const int64_t P = size, half = P / 2;
-    if (filter == TSCT_FBP_FILTER_NONE) {
+    if (filter == TSCT_TOMO_FBP_FILTER_NONE) {
         for (int64_t k = 0; k < P; k++)
             response[k] = 1.0;
         return TSCT_OK;
@@ -146,20 +147,20 @@ tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, doubl
         /* fftshift: element k of the shifted array is element (k + P/2) mod P. */
         const int64_t m = (k + half) % P;
         switch (filter) {
-        case TSCT_FBP_FILTER_SHEPP_LOGAN:
+        case TSCT_TOMO_FBP_FILTER_SHEPP_LOGAN:
             if (k > 0) {
                 const double fr = (double)(k < half ? k : k - P) / (double)P; /* fftfreq */
                 const double om = M_PI * fr;
                 w = sin(om) / om;
             }
             break;
-        case TSCT_FBP_FILTER_COSINE:
+        case TSCT_TOMO_FBP_FILTER_COSINE:
             w = sin(M_PI * (double)m / (double)P);
             break;
-        case TSCT_FBP_FILTER_HAMMING:
+        case TSCT_TOMO_FBP_FILTER_HAMMING:
             w = 0.54 - 0.46 * cos(2.0 * M_PI * (double)m / (double)(P - 1));
             break;
-        case TSCT_FBP_FILTER_HANN:
+        case TSCT_TOMO_FBP_FILTER_HANN:
             w = 0.5 - 0.5 * cos(2.0 * M_PI * (double)m / (double)(P - 1));
             break;
         default:
@@ -170,7 +171,7 @@ tsct_status tsct_fbp_filter_response(tsct_fbp_filter filter, int64_t size, doubl
     return TSCT_OK;
 }
 
-void tsct_fbp_plan_destroy(tsct_fbp_plan *plan)
+void tsct_tomo_fbp_plan_destroy(tsct_tomo_fbp_plan *plan)
 {
     if (!plan)
         return;
@@ -185,12 +186,12 @@ void tsct_fbp_plan_destroy(tsct_fbp_plan *plan)
     free(plan);
 }
 
-int64_t tsct_fbp_plan_output_size(const tsct_fbp_plan *plan)
+int64_t tsct_tomo_fbp_plan_output_size(const tsct_tomo_fbp_plan *plan)
 {
     return plan ? plan->geom.n : 0;
 }
 
-size_t tsct_fbp_workspace_size(const tsct_fbp_plan *plan)
+size_t tsct_tomo_fbp_workspace_size(const tsct_tomo_fbp_plan *plan)
 {
     return plan ? plan->work_bytes : 0;
 }
@@ -217,16 +218,16 @@ static void touched_range(const tsct__tomo_geom *g, double *umin, double *umax)
     *umax = hi;
 }
 
-tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int64_t ns,
-                                 const double *angles_deg, tsct_fbp_plan **plan_out,
-                                 tsct_error *err)
+tsct_status tsct_tomo_fbp_plan_create(const tsct_tomo_fbp_params *params, int64_t na, int64_t ns,
+                                      const double *angles_deg, tsct_tomo_fbp_plan **plan_out,
+                                      tsct_error *err)
 {
-    static const tsct_fbp_params defaults = TSCT_FBP_PARAMS_DEFAULT;
+    static const tsct_tomo_fbp_params defaults = TSCT_TOMO_FBP_PARAMS_DEFAULT;
     if (!plan_out)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fbp", -1, "plan pointer is NULL");
     *plan_out = NULL;
-    tsct_fbp_params p = params ? *params : defaults;
-    if ((int)p.filter < 0 || p.filter >= TSCT_FBP_FILTER_COUNT_)
+    tsct_tomo_fbp_params p = params ? *params : defaults;
+    if ((int)p.filter < 0 || p.filter >= TSCT_TOMO_FBP_FILTER_COUNT_)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fbp", -1, "unknown filter %d",
                               (int)p.filter);
     if (p.output_size < 0)
@@ -250,14 +251,14 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
     p.nthreads = tsct_threads_resolve(p.nthreads);
     p.circle = p.circle ? 1 : 0;
 
-    tsct_fbp_plan *plan = calloc(1, sizeof *plan);
+    tsct_tomo_fbp_plan *plan = calloc(1, sizeof *plan);
     if (!plan)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fbp", -1, "allocating the plan");
     plan->params = p;
     tsct_status st = tsct__tomo_geom_init(&plan->geom, na, ns, angles_deg, p.output_size,
                                           p.circle, "fbp", err);
     if (st != TSCT_OK) {
-        tsct_fbp_plan_destroy(plan);
+        tsct_tomo_fbp_plan_destroy(plan);
         return st;
     }
     plan->kern = tsct__tomo_kernels_select();
@@ -292,31 +293,31 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
     const int64_t B = p.channel_block;
     if ((double)na * (double)plan->nbins * (double)B > 0x1p60 ||
         (double)P * (double)B * (double)p.nthreads > 0x1p60) {
-        tsct_fbp_plan_destroy(plan);
+        tsct_tomo_fbp_plan_destroy(plan);
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "fbp", -1,
                               "workspace for na = %lld, %lld bins, channel_block = %lld does "
                               "not fit in memory; lower channel_block",
                               (long long)na, (long long)plan->nbins, (long long)B);
     }
     plan->filt_bytes = align64((size_t)(na * plan->nbins * B) * sizeof(float));
-    if (p.filter != TSCT_FBP_FILTER_NONE)
+    if (p.filter != TSCT_TOMO_FBP_FILTER_NONE)
         plan->thread_bytes = align64((size_t)(P * B) * sizeof(float)) +
                              align64((size_t)(plan->nfreq * B) * sizeof(fftwf_complex));
     plan->work_bytes = 64 + plan->filt_bytes + (size_t)p.nthreads * plan->thread_bytes;
 
-    if (p.filter != TSCT_FBP_FILTER_NONE) {
+    if (p.filter != TSCT_TOMO_FBP_FILTER_NONE) {
         double *H = malloc((size_t)P * sizeof *H);
         plan->filter = fftwf_malloc((size_t)plan->nfreq * sizeof *plan->filter);
         if (!H || !plan->filter) {
             free(H);
-            tsct_fbp_plan_destroy(plan);
+            tsct_tomo_fbp_plan_destroy(plan);
             return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fbp", -1,
                                   "allocating the filter");
         }
-        st = tsct_fbp_filter_response(p.filter, P, H, err);
+        st = tsct_tomo_fbp_filter_response(p.filter, P, H, err);
         if (st != TSCT_OK) {
             free(H);
-            tsct_fbp_plan_destroy(plan);
+            tsct_tomo_fbp_plan_destroy(plan);
             return st;
         }
         for (int64_t k = 0; k < plan->nfreq; k++)
@@ -328,7 +329,7 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
         if (!in || !out) {
             fftwf_free(in);
             fftwf_free(out);
-            tsct_fbp_plan_destroy(plan);
+            tsct_tomo_fbp_plan_destroy(plan);
             return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fbp", -1,
                                   "allocating FFT planning buffers (%lld x %lld)",
                                   (long long)P, (long long)B);
@@ -344,7 +345,7 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
         fftwf_free(in);
         fftwf_free(out);
         if (!plan->r2c || !plan->c2r) {
-            tsct_fbp_plan_destroy(plan);
+            tsct_tomo_fbp_plan_destroy(plan);
             return tsct_error_set(err, TSCT_ERR_INTERNAL, NULL, "fbp", -1,
                                   "FFTW could not plan %lld transforms of %lld points",
                                   (long long)B, (long long)P);
@@ -355,7 +356,7 @@ tsct_status tsct_fbp_plan_create(const tsct_fbp_params *params, int64_t na, int6
 }
 
 /* Filter channels [0, cb) of every angle into filt[na][nbins][block]. */
-static void filter_block(const tsct_fbp_plan *plan, const float *sino, int64_t ld_sino,
+static void filter_block(const tsct_tomo_fbp_plan *plan, const float *sino, int64_t ld_sino,
                          int64_t cb, float *filt, unsigned char *thread_mem)
 {
     const int64_t na = plan->geom.na, ns = plan->geom.ns, B = plan->params.channel_block;
@@ -428,9 +429,9 @@ static void filter_block(const tsct_fbp_plan *plan, const float *sino, int64_t l
     }
 }
 
-tsct_status tsct_fbp_execute(const tsct_fbp_plan *plan, const float *sino, int64_t nc,
-                             int64_t ld_sino, float *image, int64_t ld_image, void *work,
-                             size_t work_bytes, tsct_error *err)
+tsct_status tsct_tomo_fbp_execute(const tsct_tomo_fbp_plan *plan, const float *sino, int64_t nc,
+                                  int64_t ld_sino, float *image, int64_t ld_image, void *work,
+                                  size_t work_bytes, tsct_error *err)
 {
     if (!plan || !sino || !image || !work)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fbp", -1,
@@ -451,7 +452,7 @@ tsct_status tsct_fbp_execute(const tsct_fbp_plan *plan, const float *sino, int64
     if (work_bytes < plan->work_bytes)
         return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "fbp", -1,
                               "workspace has %zu bytes, the plan needs %zu "
-                              "(tsct_fbp_workspace_size)",
+                              "(tsct_tomo_fbp_workspace_size)",
                               work_bytes, plan->work_bytes);
     unsigned char *base = (unsigned char *)work;
     base += (64 - ((uintptr_t)base & 63)) & 63;

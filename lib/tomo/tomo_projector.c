@@ -11,7 +11,7 @@
 #include "tsct/threads.h"
 #include "tsct/tomo.h"
 
-void tsct_tomo_projector_destroy(tsct_projector *proj)
+void tsct_tomo_projector_destroy(tsct_tomo_projector *proj)
 {
     if (!proj)
         return;
@@ -19,16 +19,16 @@ void tsct_tomo_projector_destroy(tsct_projector *proj)
     free(proj);
 }
 
-tsct_status tsct_tomo_projector_create(const tsct_projector_params *params, int64_t na,
+tsct_status tsct_tomo_projector_create(const tsct_tomo_projector_params *params, int64_t na,
                                        int64_t ns, const double *angles_deg,
-                                       tsct_projector **out, tsct_error *err)
+                                       tsct_tomo_projector **out, tsct_error *err)
 {
-    static const tsct_projector_params defaults = TSCT_PROJECTOR_PARAMS_DEFAULT;
+    static const tsct_tomo_projector_params defaults = TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT;
     if (!out)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "projector", -1,
                               "projector pointer is NULL");
     *out = NULL;
-    tsct_projector_params p = params ? *params : defaults;
+    tsct_tomo_projector_params p = params ? *params : defaults;
     if (p.image_size < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "projector", -1,
                               "image_size must be >= 0 (0 = ns), got %lld",
@@ -36,7 +36,7 @@ tsct_status tsct_tomo_projector_create(const tsct_projector_params *params, int6
     if (p.image_size == 0)
         p.image_size = ns;
     p.nthreads = tsct_threads_resolve(p.nthreads);
-    tsct_projector *proj = calloc(1, sizeof *proj);
+    tsct_tomo_projector *proj = calloc(1, sizeof *proj);
     if (!proj)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "projector", -1,
                               "allocating the projector");
@@ -52,7 +52,7 @@ tsct_status tsct_tomo_projector_create(const tsct_projector_params *params, int6
     return TSCT_OK;
 }
 
-void tsct_tomo_projector_shape(const tsct_projector *proj, int64_t *na, int64_t *ns,
+void tsct_tomo_projector_shape(const tsct_tomo_projector *proj, int64_t *na, int64_t *ns,
                                int64_t *n)
 {
     if (na)
@@ -63,7 +63,7 @@ void tsct_tomo_projector_shape(const tsct_projector *proj, int64_t *na, int64_t 
         *n = proj ? proj->geom.n : 0;
 }
 
-static tsct_status check_args(const tsct_projector *proj, const void *in, int64_t nc,
+static tsct_status check_args(const tsct_tomo_projector *proj, const void *in, int64_t nc,
                               const void *out, const char *who, tsct_error *err)
 {
     if (!proj || !in || !out)
@@ -75,13 +75,13 @@ static tsct_status check_args(const tsct_projector *proj, const void *in, int64_
     return TSCT_OK;
 }
 
-void tsct__projector_forward(const tsct_projector *proj, const float *image, int64_t nc,
+void tsct__projector_forward(const tsct_tomo_projector *proj, const float *image, int64_t nc,
                              float *sino)
 {
     tsct__tomo_forward(&proj->geom, proj->kern, image, nc, sino, proj->params.nthreads);
 }
 
-void tsct__projector_adjoint(const tsct_projector *proj, const float *sino, int64_t nc,
+void tsct__projector_adjoint(const tsct_tomo_projector *proj, const float *sino, int64_t nc,
                              float *image)
 {
     const tsct__tomo_geom *g = &proj->geom;
@@ -89,7 +89,7 @@ void tsct__projector_adjoint(const tsct_projector *proj, const float *sino, int6
     tsct__tomo_backproject(g, proj->kern, &src, nc, 1.0f, image, nc, proj->params.nthreads);
 }
 
-tsct_status tsct_tomo_projector_forward(const tsct_projector *proj, const float *image,
+tsct_status tsct_tomo_projector_forward(const tsct_tomo_projector *proj, const float *image,
                                         int64_t nc, float *sino, tsct_error *err)
 {
     TSCT_TRY(check_args(proj, image, nc, sino, "projector forward", err));
@@ -97,7 +97,7 @@ tsct_status tsct_tomo_projector_forward(const tsct_projector *proj, const float 
     return TSCT_OK;
 }
 
-tsct_status tsct_tomo_projector_adjoint(const tsct_projector *proj, const float *sino,
+tsct_status tsct_tomo_projector_adjoint(const tsct_tomo_projector *proj, const float *sino,
                                         int64_t nc, float *image, tsct_error *err)
 {
     TSCT_TRY(check_args(proj, sino, nc, image, "projector adjoint", err));

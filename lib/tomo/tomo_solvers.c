@@ -35,7 +35,7 @@ static size_t a64(size_t n)
 }
 
 /* Lay the workspace out from `base` (NULL: just count); returns the bytes used. */
-static size_t layout(const tsct_projector *proj, int64_t nc, unsigned char *base,
+static size_t layout(const tsct_tomo_projector *proj, int64_t nc, unsigned char *base,
                      solver_ws *ws)
 {
     const tsct__tomo_geom *g = &proj->geom;
@@ -62,7 +62,7 @@ static size_t layout(const tsct_projector *proj, int64_t nc, unsigned char *base
     return off;
 }
 
-size_t tsct_tomo_solver_workspace_size(const tsct_projector *proj, int64_t nc)
+size_t tsct_tomo_solver_workspace_size(const tsct_tomo_projector *proj, int64_t nc)
 {
     if (!proj || nc < 1)
         return 0;
@@ -107,7 +107,7 @@ static double sum(const double *v, int64_t n)
 }
 
 /* r = b - A x */
-static void residual(const tsct_projector *proj, const float *b, const float *x, int64_t nc,
+static void residual(const tsct_tomo_projector *proj, const float *b, const float *x, int64_t nc,
                      float *r)
 {
     const int64_t m = proj->geom.na * proj->geom.ns * nc;
@@ -133,7 +133,7 @@ static void zero_outside(const tsct__tomo_geom *g, float *x, int64_t nc)
     }
 }
 
-static tsct_status check(const tsct_projector *proj, const tsct_iter_params *p,
+static tsct_status check(const tsct_tomo_projector *proj, const tsct_tomo_iter_params *p,
                          const float *sino, int64_t nc, const float *image, const void *work,
                          size_t work_bytes, const char *who, tsct_error *err)
 {
@@ -172,7 +172,7 @@ static unsigned char *aligned_base(void *work)
 }
 
 /* Shared bookkeeping of the stopping rules: returns 1 to stop (converged), 0 to go on. */
-static int stop_now(const tsct_iter_params *p, double res, double prev)
+static int stop_now(const tsct_tomo_iter_params *p, double res, double prev)
 {
     if (res <= p->tol)
         return 1;
@@ -181,9 +181,9 @@ static int stop_now(const tsct_iter_params *p, double res, double prev)
     return 0;
 }
 
-tsct_status tsct_tomo_sirt(const tsct_projector *proj, const tsct_iter_params *params,
+tsct_status tsct_tomo_sirt(const tsct_tomo_projector *proj, const tsct_tomo_iter_params *params,
                            const float *sino, int64_t nc, float *image, double *residuals,
-                           tsct_iter_report *report, void *work, size_t work_bytes,
+                           tsct_tomo_iter_report *report, void *work, size_t work_bytes,
                            tsct_error *err)
 {
     TSCT_TRY(check(proj, params, sino, nc, image, work, work_bytes, "sirt", err));
@@ -261,9 +261,9 @@ tsct_status tsct_tomo_sirt(const tsct_projector *proj, const tsct_iter_params *p
     return st;
 }
 
-tsct_status tsct_tomo_cgls(const tsct_projector *proj, const tsct_iter_params *params,
+tsct_status tsct_tomo_cgls(const tsct_tomo_projector *proj, const tsct_tomo_iter_params *params,
                            const float *sino, int64_t nc, float *image, double *residuals,
-                           tsct_iter_report *report, void *work, size_t work_bytes,
+                           tsct_tomo_iter_report *report, void *work, size_t work_bytes,
                            tsct_error *err)
 {
     TSCT_TRY(check(proj, params, sino, nc, image, work, work_bytes, "cgls", err));
