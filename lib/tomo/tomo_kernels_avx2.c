@@ -4,10 +4,20 @@
 #include "tomo/tomo_internal.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* GCC takes the target for the whole file; clang ignores that pragma (the kernels would
+ * compile as generic code) and needs it as an attribute on every function. */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang fp contract(fast)
+#else
 #pragma GCC target("avx2,fma")
 #pragma GCC optimize("fp-contract=fast")
+#endif
 #define TSCT__KNAME(name) name##_avx2
 #include "tomo/tomo_kernel_template.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 
 const tsct__tomo_kernels tsct__tomo_kernels_avx2 = {
     "avx2", 32, gather_tile_avx2, scatter_angle_avx2,
