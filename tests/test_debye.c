@@ -20,14 +20,6 @@
 #define CIFDIR TSCT_TEST_DATA "/cif"
 #define STRUCTDIR TSCT_TEST_DATA "/../../data/structures"
 
-static tsct_crystal *read_cif(const char *path)
-{
-    tsct_crystal *c = NULL;
-    tsct_error err = TSCT_ERROR_INIT;
-    CHECK_OK(tsct_crystal_read_cif(&c, path, &err), &err);
-    return c;
-}
-
 /* The reference: sum over ordered pairs i, j (i = j included) of w_i w_j f_i f_j sinc. */
 static void direct(const tsct_debye_cluster *c, const double *q, int64_t nq, double *out,
                    double *fsum)
@@ -61,7 +53,7 @@ static void direct(const tsct_debye_cluster *c, const double *q, int64_t nq, dou
 
 static void test_fcc_shells(void)
 {
-    tsct_crystal *cu = read_cif(CIFDIR "/Cu_COD9008468.cif");
+    tsct_crystal *cu = tsct_test_read_cif(CIFDIR "/Cu_COD9008468.cif");
     if (!cu)
         return;
     const double a = tsct_crystal_cell(cu)->a;
@@ -194,7 +186,7 @@ static void test_intensity(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
     /* crystal clusters: every shell in one bin, so the default bin is exact to round-off */
-    tsct_crystal *cu = read_cif(CIFDIR "/Cu_COD9008468.cif");
+    tsct_crystal *cu = tsct_test_read_cif(CIFDIR "/Cu_COD9008468.cif");
     tsct_debye_cut_params cp = TSCT_DEBYE_CUT_PARAMS_DEFAULT;
     tsct_debye_cluster *cl = NULL;
     if (cu) {
@@ -227,7 +219,7 @@ static void test_intensity(void)
         tsct_crystal_destroy(cu);
     }
     /* Li3Bi: two elements, three sites */
-    tsct_crystal *lb = read_cif(STRUCTDIR "/Li3Bi.cif");
+    tsct_crystal *lb = tsct_test_read_cif(STRUCTDIR "/Li3Bi.cif");
     if (lb) {
         tsct_debye_cut_params p2 = TSCT_DEBYE_CUT_PARAMS_DEFAULT;
         p2.radius = 8.0;
@@ -269,7 +261,7 @@ static void test_intensity(void)
 static void test_errors(void)
 {
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_crystal *cu = read_cif(CIFDIR "/Cu_COD9008468.cif");
+    tsct_crystal *cu = tsct_test_read_cif(CIFDIR "/Cu_COD9008468.cif");
     tsct_debye_cluster *cl = NULL;
     tsct_debye_cut_params cp = TSCT_DEBYE_CUT_PARAMS_DEFAULT;
     if (cu) {

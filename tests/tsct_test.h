@@ -123,6 +123,17 @@ static inline int tsct_test_spit(const char *path, const void *buf, size_t n)
     return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
+#ifdef TSCT_CRYSTAL_H
+/* A crystal from a CIF the test needs (a failed read is a failed check; NULL then). */
+static inline tsct_crystal *tsct_test_read_cif(const char *path)
+{
+    tsct_crystal *c = NULL;
+    tsct_error err = TSCT_ERROR_INIT;
+    CHECK_OK(tsct_crystal_read_cif(&c, path, &err), &err);
+    return c;
+}
+#endif
+
 static inline int tsct_test_finish(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, tsct_test_checks, tsct_test_failures);
