@@ -1,5 +1,6 @@
 /* tsct/tomo.h - tomographic reconstruction of multi-channel sinograms: filtered back projection
- * (FBP), a matched forward / back projector pair, and the iterative solvers SIRT and CGLS.
+ * (FBP), a matched forward / back projector pair, the iterative solvers SIRT and CGLS, and
+ * ring-artefact removal.
  *
  * XRD-CT reconstructs thousands of sinograms (one per q channel) that share one geometry, so
  * every function here works on all channels at once with the channel axis last and contiguous:
@@ -239,6 +240,25 @@ tsct_status tsct_tomo_cgls(const tsct_tomo_projector *proj, const tsct_tomo_iter
                            const float *sino, int64_t nc, float *image, double *residuals,
                            tsct_tomo_iter_report *report, void *work, size_t work_bytes,
                            tsct_error *err);
+
+/* ---- ring artefacts -------------------------------------------------------------------- */
+
+/* Remove ring artefacts from sinograms by sorting (Vo, Atwood & Drakopoulos, Opt. Express 26
+ * (2018) 28396, "sorting-based" stripe removal; docs/tomo.md): a ring comes from a detector
+ * position whose response differs from its neighbours'. Sorting each position's values over
+ * the angles makes every column of the sinogram smooth and monotonic, so such a position
+ * stands out as a stripe; a median over `size` neighbouring positions (edges reflected:
+ * d c b a | a b c d | d c b a, as scipy.ndimage's default) replaces it, and the values return
+ * to their angles' order. Ties keep their angles' order (a stable sort).
+ *
+ * In place on sino [na][ns][ld] (channels c < nc filtered independently; ld >= nc, 0 = nc).
+ * size: odd, 3 <= size <= ns (21-31 is typical). Threads: OpenMP over channels, nthreads
+ * (0 = all cores). Allocates 12 na ns bytes per thread. Errors: TSCT_ERR_VALUE (size, shapes,
+ * a value that is not finite: index = its flat position), TSCT_ERR_NOMEM. On error the
+ * sinogram is unchanged only if the error is found before filtering (values are checked
+ * first). */
+tsct_status tsct_tomo_rings_sort(float *sino, int64_t na, int64_t ns, int64_t nc, int64_t ld,
+                                 int size, int nthreads, tsct_error *err);
 
 #ifdef __cplusplus
 }
