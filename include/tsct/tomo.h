@@ -253,7 +253,7 @@ tsct_status tsct_tomo_cgls(const tsct_tomo_projector *proj, const tsct_tomo_iter
  *
  * In place on sino [na][ns][ld] (channels c < nc filtered independently; ld >= nc, 0 = nc).
  * size: odd, 3 <= size <= ns (21-31 is typical). Threads: OpenMP over channels, nthreads
- * (0 = all cores). Allocates 12 na ns bytes per thread. Errors: TSCT_ERR_VALUE (size, shapes,
+ * (0 = all cores). Allocates 16 na ns bytes per thread. Errors: TSCT_ERR_VALUE (size, shapes,
  * a value that is not finite: index = its flat position), TSCT_ERR_NOMEM. On error the
  * sinogram is unchanged only if the error is found before filtering (values are checked
  * first). */

@@ -90,4 +90,13 @@ void tsct__tomo_backproject(const tsct__tomo_geom *g, const tsct__tomo_kernels *
 void tsct__tomo_forward(const tsct__tomo_geom *g, const tsct__tomo_kernels *k,
                         const float *image, int64_t nc, float *sino, int nthreads);
 
+/* A value with the index it came from, ordered by value then index (a stable order for
+ * qsort): the Vo centre's angle order and the ring filter's sorted columns. */
+typedef struct tsct__tomo_ranked {
+    double key;
+    int64_t index;
+} tsct__tomo_ranked;
+
+int tsct__tomo_ranked_cmp(const void *a, const void *b);
+
 #endif

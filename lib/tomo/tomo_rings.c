@@ -14,19 +14,9 @@
 #include "core/core_internal.h"
 #include "tsct/threads.h"
 #include "tsct/tomo.h"
+#include "tomo/tomo_internal.h"
 
-typedef struct ranked {
-    float v;
-    int32_t angle;
-} ranked;
-
-static int cmp_ranked(const void *pa, const void *pb)
-{
-    const ranked *a = pa, *b = pb;
-    if (a->v != b->v)
-        return a->v < b->v ? -1 : 1;
-    return (a->angle > b->angle) - (a->angle < b->angle);
-}
+typedef tsct__tomo_ranked ranked;
 
 /* The median of n (odd) values, reordering them (Hoare's selection). */
 static float median(float *x, int n)
@@ -72,15 +62,15 @@ static void filter_channel(float *sino, int64_t na, int64_t ns, int64_t ld, int6
     for (int64_t j = 0; j < ns; j++) {
         ranked *col = s + j * na;
         for (int64_t a = 0; a < na; a++)
-            col[a] = (ranked){sino[(a * ns + j) * ld + c], (int32_t)a};
-        qsort(col, (size_t)na, sizeof *col, cmp_ranked);
+            col[a] = (ranked){sino[(a * ns + j) * ld + c], a};
+        qsort(col, (size_t)na, sizeof *col, tsct__tomo_ranked_cmp);
     }
     const int h = size / 2;
     for (int64_t r = 0; r < na; r++)
         for (int64_t j = 0; j < ns; j++) {
             for (int o = -h; o <= h; o++)
-                win[o + h] = s[reflect(j + o, ns) * na + r].v;
-            sino[((int64_t)s[j * na + r].angle * ns + j) * ld + c] = median(win, size);
+                win[o + h] = (float)s[reflect(j + o, ns) * na + r].key;
+            sino[(s[j * na + r].index * ns + j) * ld + c] = median(win, size);
         }
 }
 
@@ -91,7 +81,7 @@ tsct_status tsct_tomo_rings_sort(float *sino, int64_t na, int64_t ns, int64_t nc
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "sinogram", -1, "NULL sinogram");
     if (ld == 0)
         ld = nc;
-    if (na < 2 || ns < 3 || nc < 1 || ld < nc || na > INT32_MAX)
+    if (na < 2 || ns < 3 || nc < 1 || ld < nc)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "sinogram", -1,
                               "needs >= 2 angles, >= 3 positions and >= 1 channel (ld >= nc); "
                               "got %lld x %lld x %lld (ld %lld)", (long long)na, (long long)ns,

@@ -16,6 +16,7 @@
 
 #include "core/core_internal.h"
 #include "tsct/sino.h"
+#include "tomo/tomo_internal.h"
 #include "tsct/threads.h"
 #include "tsct_config.h"
 
@@ -403,15 +404,12 @@ static tsct_status pair_costs(const float *p, int64_t na, int64_t ns, const doub
     return TSCT_OK;
 }
 
-typedef struct vo_order {
-    double key;
-    int64_t index;
-} vo_order;
-
-static int vo_order_cmp(const void *x, const void *y)
+int tsct__tomo_ranked_cmp(const void *x, const void *y)
 {
-    const vo_order *a = x, *b = y;
-    return a->key < b->key ? -1 : a->key > b->key ? 1 : (a->index > b->index) - (a->index < b->index);
+    const tsct__tomo_ranked *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
 }
 
 /* VO metric at t = 2c for every candidate t = tv[i] (any real t: the mirror image is shifted
@@ -420,7 +418,7 @@ static tsct_status vo_costs(const float *p, int64_t na, int64_t ns, const double
                             const tsct_sino_centre_params *prm, const double *tv, int64_t nt,
                             double *cost, tsct_sino_centre_report *rep, tsct_error *err)
 {
-    vo_order *ord = malloc((size_t)na * sizeof *ord);
+    tsct__tomo_ranked *ord = malloc((size_t)na * sizeof *ord);
     if (!ord)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "centre", -1, "angle order");
     int64_t n1 = 0;
@@ -429,9 +427,9 @@ static tsct_status vo_costs(const float *p, int64_t na, int64_t ns, const double
         if (k < 0.0)
             k += 360.0;
         if (k < 180.0 - 1e-9)
-            ord[n1++] = (vo_order){k, a};
+            ord[n1++] = (tsct__tomo_ranked){k, a};
     }
-    qsort(ord, (size_t)n1, sizeof *ord, vo_order_cmp);
+    qsort(ord, (size_t)n1, sizeof *ord, tsct__tomo_ranked_cmp);
     if (n1 < 2) {
         free(ord);
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "angles", -1,
