@@ -7,7 +7,11 @@
  *    to 1e-9 (shells fall in single bins), an amorphous two-species cluster with partial
  *    occupancy within the stated bound and to 1e-6 relative with a fine bin; one thread and
  *    several threads alike;
- *  - bad input: radius, bin width, Q, unknown element. */
+ *  - bad input: radius, bin width, Q, unknown element;
+ *  - XYZ files: a 7-atom Bi cluster read from text gives the positions and the pair list of
+ *    its coordinates, labels ("Bi1") and ions ("O2-") are taken, a file through
+ *    tsct_debye_cluster_read_xyz equals the parsed text; a short file, a bad count, a
+ *    non-number and an unknown element are refused naming the line. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,8 +335,75 @@ static void test_errors(void)
     tsct_debye_pairs_destroy(NULL);
 }
 
+static void test_xyz(void)
+{
+    const char *text = "7\nBi7: an octahedron around a centre\n"
+                       "Bi 0 0 0\nBi1 3.1 0 0\nBi -3.1 0 0\nBi 0 3.1 0\nBi 0 -3.1 0 extra\n"
+                       "Bi 0 0 3.1\nBi 0 0 -3.1\ntrailing lines are ignored\n";
+    tsct_debye_cluster *c = NULL;
+    tsct_error err = TSCT_ERROR_INIT;
+    CHECK_OK(tsct_debye_cluster_parse_xyz(&c, text, strlen(text), &err), &err);
+    if (!c)
+        return;
+    CHECK(tsct_debye_cluster_atom_count(c) == 7);
+    CHECK(tsct_debye_cluster_species_count(c) == 1);
+    CHECK(tsct_debye_cluster_positions(c)[3 * 4 + 1] == -3.1);
+    tsct_debye_pairs *pairs = NULL;
+    CHECK_OK(tsct_debye_pairs_create(&pairs, c, 10.0, &err), &err);
+    /* 6 centre-vertex pairs at 3.1, 12 vertex-vertex at 3.1 sqrt 2, 3 opposite at 6.2 */
+    int n1 = 0, n2 = 0, n3 = 0;
+    for (int64_t i = 0; pairs && i < pairs->count; i++) {
+        n1 += fabs(pairs->items[i].r - 3.1) < 1e-12;
+        n2 += fabs(pairs->items[i].r - 3.1 * sqrt(2.0)) < 1e-12;
+        n3 += fabs(pairs->items[i].r - 6.2) < 1e-12;
+    }
+    CHECK(pairs && pairs->count == 21 && n1 == 6 && n2 == 12 && n3 == 3);
+    tsct_debye_pairs_destroy(pairs);
+    /* the same through a file */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bi7.xyz", tsct_test_tmpdir("test_debye"));
+    CHECK(tsct_test_spit(path, text, strlen(text)) == 0);
+    tsct_debye_cluster *f = NULL;
+    CHECK_OK(tsct_debye_cluster_read_xyz(&f, path, &err), &err);
+    CHECK(f && memcmp(tsct_debye_cluster_positions(f), tsct_debye_cluster_positions(c),
+                      21 * sizeof(double)) == 0);
+    tsct_debye_cluster_destroy(f);
+    tsct_debye_cluster_destroy(c);
+    const char *ions = "2\n\nV1 0 0 0\nO2- 1.7 0 0\n";
+    CHECK_OK(tsct_debye_cluster_parse_xyz(&c, ions, strlen(ions), &err), &err);
+    CHECK(c && tsct_debye_cluster_species_count(c) == 2);
+    tsct_debye_cluster_destroy(c);
+    const struct {
+        const char *text, *needle;
+        tsct_status status;
+        int64_t line;
+    } bad[] = {
+        {"3\ncomment\nBi 0 0 0\nBi 1 0 0\n", "ends after 2", TSCT_ERR_FORMAT, 5},
+        {"three\ncomment\nBi 0 0 0\n", "number of atoms", TSCT_ERR_FORMAT, 1},
+        {"2.5\ncomment\nBi 0 0 0\n", "number of atoms", TSCT_ERR_FORMAT, 1},
+        {"1\ncomment\nBi 0 zero 0\n", "line 3", TSCT_ERR_FORMAT, 3},
+        {"1\ncomment\nBi 0 0 nan\n", "line 3", TSCT_ERR_FORMAT, 3},
+        {"2\ncomment\nBi 0 0 0\nXq 1 0 0\n", "Xq", TSCT_ERR_NOT_FOUND, 4},
+        {"", "number of atoms", TSCT_ERR_FORMAT, 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tsct_error_clear(&err);
+        const tsct_status st =
+            tsct_debye_cluster_parse_xyz(&c, bad[i].text, strlen(bad[i].text), &err);
+        CHECK_MSG(st == bad[i].status && strstr(err.message, bad[i].needle) &&
+                      err.index == bad[i].line,
+                  "case %zu: %s, line %lld: %s", i, tsct_strerror(st), (long long)err.index,
+                  err.message);
+        CHECK(c == NULL);
+    }
+    tsct_error_clear(&err);
+    CHECK_FAILS(tsct_debye_cluster_read_xyz(&c, "/nonexistent/x.xyz", &err), TSCT_ERR_NOT_FOUND,
+                &err, "cannot open");
+}
+
 int main(void)
 {
+    test_xyz();
     test_fcc_shells();
     test_intensity();
     test_errors();

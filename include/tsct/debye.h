@@ -29,6 +29,7 @@
 #ifndef TSCT_DEBYE_H
 #define TSCT_DEBYE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tsct/crystal.h"
@@ -74,6 +75,25 @@ tsct_status tsct_debye_cluster_cut(tsct_debye_cluster **out, const tsct_crystal 
 tsct_status tsct_debye_cluster_create(tsct_debye_cluster **out, int64_t natoms,
                                       const double *xyz, const char *const *types,
                                       const double *occupancy, tsct_error *err);
+
+/* Most atoms an XYZ file may hold. */
+#define TSCT_DEBYE_XYZ_MAX_ATOMS 10000000
+
+/* A cluster from XYZ text (len bytes, need not be NUL-terminated): the atom count on the
+ * first line, a comment line, then one atom per line "SYMBOL x y z" (Angstrom; further
+ * columns are ignored; SYMBOL as tsct_formfactor_find takes it: "Bi", "O2-", and a label with
+ * digits after the element, "Bi1", for the element). Lines after the count's atoms are
+ * ignored. Errors: TSCT_ERR_FORMAT (index = the 1-based line: a count that is not a whole
+ * number in 1 .. TSCT_DEBYE_XYZ_MAX_ATOMS, an atom line with fewer than four fields or a
+ * coordinate that is not a finite number, fewer atom lines than the count),
+ * TSCT_ERR_NOT_FOUND (unknown symbol, item = the symbol, index = the line), TSCT_ERR_NOMEM. */
+tsct_status tsct_debye_cluster_parse_xyz(tsct_debye_cluster **out, const char *text, size_t len,
+                                         tsct_error *err);
+
+/* The same from a file (errors name it; TSCT_ERR_NOT_FOUND / TSCT_ERR_IO when it cannot be
+ * read). */
+tsct_status tsct_debye_cluster_read_xyz(tsct_debye_cluster **out, const char *path,
+                                        tsct_error *err);
 
 void tsct_debye_cluster_destroy(tsct_debye_cluster *cluster);
 

@@ -5,10 +5,15 @@
  * tsct__fftw_unlock(), one lock for the whole process, as libvips does. Executing plans needs
  * no lock. lib/core does not include fftw3.h: this is only a mutex.
  *
- * It also hides OpenMP's thread numbering behind two calls (threads.c).
+ * It also hides OpenMP's thread numbering behind two calls (threads.c), and reads whole text
+ * files for the parsers (text_file.c).
  */
 #ifndef TSCT_CORE_INTERNAL_H
 #define TSCT_CORE_INTERNAL_H
+
+#include <stddef.h>
+
+#include "tsct/status.h"
 
 void tsct__fftw_lock(void);
 void tsct__fftw_unlock(void);
@@ -18,5 +23,10 @@ void tsct__fftw_unlock(void);
  * that kernels index their per-thread workspaces without #if blocks of their own. */
 int tsct__thread_id(void);
 int tsct__thread_count(void);
+
+/* The whole file at path, NUL-terminated, into *out, a malloc'ed buffer the caller frees;
+ * *size the bytes read. The path is noted as an input (tsct/publish.h). Errors (*out NULL):
+ * TSCT_ERR_NOT_FOUND, TSCT_ERR_IO (naming the file and the system's reason), TSCT_ERR_NOMEM. */
+tsct_status tsct__read_text(const char *path, char **out, size_t *size, tsct_error *err);
 
 #endif

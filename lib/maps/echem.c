@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "tsct/echem.h"
+#include "core/core_internal.h"
 #include "tsct/publish.h"
 
 void tsct_echem_destroy(tsct_echem *e)
@@ -119,35 +120,10 @@ tsct_status tsct_echem_from_arrays(const double *time_s, const double *voltage,
 
 static char *read_all(const char *path, size_t *size, tsct_error *err)
 {
-    tsct_publish_note_input(path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path, NULL, -1,
-                       "%s", strerror(errno));
+    size_t n = 0;
+    char *buf = NULL;
+    if (tsct__read_text(path, &buf, &n, err) != TSCT_OK)
         return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *grown = realloc(buf, 2 * cap + 1);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    fclose(f);
-    if (!buf) {
-        tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "file contents");
-        return NULL;
-    }
-    buf[n] = '\0';
     /* A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column name. */
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
         memmove(buf, buf + 3, n - 2);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsct/publish.h"
+#include "core/core_internal.h"
 #include "crystal_internal.h"
 #include "physics_internal.h"
 
@@ -573,38 +573,13 @@ tsct_status tsct_crystal_read_cif(tsct_crystal **out, const char *path, tsct_err
         *out = NULL;
     if (!out || !path)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "CIF", -1, "NULL argument");
-    tsct_publish_note_input(path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tsct_error_set(err, errno == ENOENT ? TSCT_ERR_NOT_FOUND : TSCT_ERR_IO, path,
-                              NULL, -1, "cannot open: %s", strerror(errno));
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    tsct_status st = buf ? TSCT_OK
-                         : tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "out of memory");
-    while (st == TSCT_OK) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "out of memory");
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = tsct_error_set(err, TSCT_ERR_IO, path, NULL, -1, "read failed");
-            break;
-        }
-    }
-    fclose(f);
-    if (st == TSCT_OK) {
-        st = tsct_crystal_parse_cif(out, buf, n, err);
-        tsct_error_set_file(err, path);
-    }
+    size_t n = 0;
+    char *buf = NULL;
+    tsct_status st = tsct__read_text(path, &buf, &n, err);
+    if (st != TSCT_OK)
+        return st;
+    st = tsct_crystal_parse_cif(out, buf, n, err);
+    tsct_error_set_file(err, path);
     free(buf);
     return st;
 }

@@ -8,6 +8,7 @@
 #             cif                       CIF, then its reflection list and a powder pattern
 #             pattern                   .chi / .xy / .dat / .gr text patterns
 #             pdfcfg                    PDFgetX3 .cfg files
+#             xyz                       XYZ clusters, then their calculated G(r)
 #             pipeline                  tsct run's pipeline files and scan.ini
 #             echem                     potentiostat CSV and BioLogic .mpt
 #             stamps                    time_stamps attributes of container datasets
@@ -134,6 +135,7 @@ for dir in "$D" "$SHARED"; do
     copy_small "$SEEDS/pattern" $(find "$dir" \( -name '*.chi' -o -name '*.xy' -o -name '*.dat' \
         -o -name '*.gr' -o -name '*.iq' \))
     copy_small "$SEEDS/pdfcfg" $(find "$dir" -name '*.cfg')
+    copy_small "$SEEDS/xyz" $(find "$dir" -name '*.xyz')
     copy_small "$SEEDS/pipeline" $(find "$dir" \( -name '*.cfg' -o -name 'scan.ini' \))
     copy_small "$SEEDS/echem" $(find "$dir" \( -name '*.mpt' -o -name '*echem*.csv' \
         -o -name '*ec*.csv' \))

@@ -133,6 +133,12 @@ lorch = yes
 """)
 
 # ---- electrochemistry ---------------------------------------------------------------------------
+# ---- XYZ clusters: a 7-atom Bi cluster, labels, charges, extra columns ------------------------
+put("xyz", "bi7.xyz", "7\nBi7 cluster\n" + "".join(
+    "Bi %.4f %.4f %.4f\n" % v for v in [(0, 0, 0), (3.1, 0, 0), (-3.1, 0, 0), (0, 3.1, 0),
+                                        (0, -3.1, 0), (0, 0, 3.1), (0, 0, -3.1)]))
+put("xyz", "labels.xyz", "3\nlabels and ions\nV1 0 0 0 1.0\nO2- 1.7 0 0\nO1 0 1.7 0 extra\n")
+
 put("echem", "generic.csv", "time/s,Ewe/V,<I>/mA\n" +
     "".join("%d,%.3f,%.3f\n" % (60 * i, 3.0 + 0.01 * i, -1.0 if i < 5 else 1.0)
             for i in range(10)))
