@@ -10,7 +10,8 @@ the build. The same experiment then goes through the commands of scripts/demo's 
   - the region's difference PDFs agree to 1e-5 of their maximum (the reconstructions of two
     runs differ by ~1e-6 of the maximum: FFTW_MEASURE chooses an FFT algorithm per run);
   - the library's PNG has the demo's size, 720 x 600, and differs from the program's in
-    under 0.5 % of its pixels (identical when the two reconstructions are);
+    under 0.5 % of its pixels (identical when the two reconstructions are); a difference, it
+    is drawn in the diverging colour map (over 1000 red and 1000 blue pixels);
   - the matplotlib figure was written and the printed differences have the study's signs:
     the Si-Si distance (2.35 A) loses, 2.75 A gains, at the end of discharge.
 """
@@ -94,6 +95,11 @@ def main():
     frac = np.any(pa != pb, axis=-1).mean() if pa.shape == pb.shape else 1.0
     print("figure: %.3g %% of the pixels differ from the program's" % (100 * frac))
     check(frac < 0.005, "the figure is the program's (%.3g %% of pixels differ)" % (100 * frac))
+    rgb = pa[..., :3]
+    red = ((rgb[..., 0] > 0.6) & (rgb[..., 2] < 0.4)).sum()
+    blue = ((rgb[..., 2] > 0.6) & (rgb[..., 0] < 0.4)).sum()
+    check(red > 1000 and blue > 1000, "the dPDF film is drawn in the diverging map: %d red and "
+          "%d blue pixels" % (red, blue))
     mpl = os.path.join(py, "electrode_dpdf_matplotlib.png")
     check(os.path.exists(mpl) and matplotlib.image.imread(mpl).shape[:2] == (400, 600),
           "the matplotlib figure is written, 600 x 400")

@@ -38,7 +38,7 @@ static const char *const frame_values[] = {"none", "dataset", "header", NULL};
 static const char *const figure_kinds[] = {"map", "grid", "composite", "film", "patterns",
                                            "fit", "plot", "all",       NULL};
 static const char *const figure_sources[] = {"default", "pattern", "pdf", "dpdf", NULL};
-static const char *const colormaps[] = {"viridis", "magma", "greys", NULL};
+static const char *const colormaps[] = {"viridis", "magma", "greys", "diverging", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 
 /* A field of struct T: member m (nested members with '.') of kind K, n elements, names N. */
