@@ -45,6 +45,6 @@ int main(void)
     CHECK_OK(tsct_colormap_parse("magma", &cm, &err), &err);
     CHECK(cm == TSCT_CMAP_MAGMA);
     CHECK_FAILS(tsct_colormap_parse("jet", &cm, &err), TSCT_ERR_VALUE, &err,
-                "expected viridis, magma or greys, got 'jet'");
+                "expected viridis, magma, greys or diverging, got 'jet'");
     return tsct_test_finish("test_figure_ticks");
 }

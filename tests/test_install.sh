@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_install.sh - `make install` gives a working library for other programs: the headers,
-# libtsct.so and libtsct.a, tsct.pc for pkg-config, and the tsct program, under a prefix.
+# libtsct.so and libtsct.a, tsct.pc for pkg-config, the tsct program and the Python module,
+# under a prefix.
 set -u
 . "$TSCT_SRC/tests/lib.sh"
 prefix="$TSCT_TMP/prefix"
@@ -48,4 +49,17 @@ run 0 "$TSCT_TMP/user_static" "$TSCT_TMP/b.h5"
 expect_out ": ok"
 run 0 "$prefix/bin/tsct" info "$TSCT_TMP/b.h5"
 expect_out "recon"
+
+# The Python module, installed where Debian's Python looks under the prefix, loads the
+# prefix's libtsct by itself (no TSCT_LIBRARY). A sanitizer build's library needs the ASan
+# runtime loaded first, and the interpreter's own allocations are not ours to check for leaks.
+pydir="$prefix/lib/python3/dist-packages"
+[ -e "$pydir/tsct/_installed.py" ] || fail "the Python module is not installed"
+preload=""
+[ "${TSCT_SANITIZE:-OFF}" = "ON" ] && preload=$(cc -print-file-name=libasan.so)
+run 0 env -u TSCT_LIBRARY PYTHONPATH="$pydir" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
+    "$PYTHON" -c "import tsct, numpy; print(tsct.library_path, tsct.version()); \
+print(tsct.recon(numpy.ones((4, 8), numpy.float32), centre='none').shape)"
+expect_out "$libdir/libtsct.so"
+expect_out "(8, 8)"
 finish

@@ -24,16 +24,21 @@
 extern "C" {
 #endif
 
+/* viridis and magma are perceptually uniform sequential maps (for intensities, phase
+ * fractions); DIVERGING is for signed differences (difference PDFs, difference maps): dark blue
+ * - white - dark red (ColorBrewer's RdBu, reversed), and colour limits left to the figure
+ * (vmin, vmax NaN) are symmetric about 0, +-max(|1st|, |99th| percentile), so 0 is white. */
 typedef enum tsct_colormap {
     TSCT_CMAP_VIRIDIS = 0,
     TSCT_CMAP_MAGMA,
-    TSCT_CMAP_GREYS
+    TSCT_CMAP_GREYS,
+    TSCT_CMAP_DIVERGING
 } tsct_colormap;
 
 /* The colour of v in 0 .. 1 (clamped; NaN gives the NaN colour), 0 .. 255 per channel. */
 void tsct_colormap_rgb(tsct_colormap cmap, double v, uint8_t rgb[3]);
 
-/* Parse "viridis", "magma", "greys". Errors: TSCT_ERR_VALUE naming the choices. */
+/* Parse "viridis", "magma", "greys", "diverging". Errors: TSCT_ERR_VALUE naming the choices. */
 tsct_status tsct_colormap_parse(const char *name, tsct_colormap *out, tsct_error *err);
 
 /* "Nice" axis ticks for [lo, hi]: steps of 1, 2 or 5 times a power of ten, at most max_ticks

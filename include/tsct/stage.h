@@ -334,6 +334,22 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
                                    const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                    tsct_error *err);
 
+/* A sinogram held in memory (the Python module's numpy path), reconstructed as
+ * tsct_stage_recon_array does once it has read and corrected its input, so both give the same
+ * image: sino [na][ns][nc] float32, C order, not modified (copied: na x ns x nc floats more);
+ * angles_deg [na] in degrees. Centred as params->centre asks (DEFAULT meaning AUTO), then
+ * reconstructed by params' method (block and deflate unused). *image receives the image
+ * [n][n][nc] (malloc'd: the caller frees it with free(), or tsct_bind_free from a front end
+ * that cannot call free), *n its size, *centre (may be NULL) the centre used in translation
+ * bins (-1: not centred). Thread-safe for distinct outputs. Errors: TSCT_ERR_VALUE (NULL
+ * pointers, a non-finite angle, parameters out of range, the centre), TSCT_ERR_SHAPE (fewer
+ * than 1 angle, 2 positions or 1 channel), TSCT_ERR_NOMEM; *image is NULL on error. */
+tsct_status tsct_stage_recon_memory(const float *sino, int64_t na, int64_t ns, int64_t nc,
+                                    const double *angles_deg,
+                                    const tsct_stage_recon_params *params,
+                                    const tsct_stage_ctx *ctx, float **image, int64_t *n,
+                                    double *centre, tsct_error *err);
+
 /* ---- map ------------------------------------------------------------------------------------
  * /entry/recon [nt][nz][ny][nx][nq] (and /entry/pdf for G(r) maps) -> /entry/maps/NAME
  * [nt][nz][ny][nx], each with an attribute "method" saying how it was made; with unmix maps

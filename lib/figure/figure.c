@@ -35,6 +35,20 @@ void tsct_colormap_rgb(tsct_colormap cmap, double v, uint8_t rgb[3])
         rgb[0] = rgb[1] = rgb[2] = (uint8_t)i;
         return;
     }
+    if (cmap == TSCT_CMAP_DIVERGING) {
+        /* ColorBrewer RdBu (11 classes, C. Brewer, colorbrewer2.org), blue at 0, white at 0.5,
+         * interpolated linearly between its classes. */
+        static const uint8_t rdbu[11][3] = {
+            {5, 48, 97},     {33, 102, 172},  {67, 147, 195},  {146, 197, 222},
+            {209, 229, 240}, {247, 247, 247}, {253, 219, 199}, {244, 165, 130},
+            {214, 96, 77},   {178, 24, 43},   {103, 0, 31}};
+        const double x = v * 10.0;
+        const int k = x >= 10.0 ? 9 : (int)x;
+        const double f = x - k;
+        for (int c = 0; c < 3; c++)
+            rgb[c] = (uint8_t)floor((1.0 - f) * rdbu[k][c] + f * rdbu[k + 1][c] + 0.5);
+        return;
+    }
     const float(*t)[3] = cmap == TSCT_CMAP_MAGMA ? tsct__cmap_magma : tsct__cmap_viridis;
     for (int c = 0; c < 3; c++)
         rgb[c] = (uint8_t)floor(t[i][c] * 255.0f + 0.5f);
@@ -42,14 +56,15 @@ void tsct_colormap_rgb(tsct_colormap cmap, double v, uint8_t rgb[3])
 
 tsct_status tsct_colormap_parse(const char *name, tsct_colormap *out, tsct_error *err)
 {
-    static const char *const names[] = {"viridis", "magma", "greys"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"viridis", "magma", "greys", "diverging"};
+    for (int i = 0; i < 4; i++)
         if (name && strcmp(name, names[i]) == 0) {
             *out = (tsct_colormap)i;
             return TSCT_OK;
         }
     return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "colour map", -1,
-                          "expected viridis, magma or greys, got '%s'", name ? name : "");
+                          "expected viridis, magma, greys or diverging, got '%s'",
+                          name ? name : "");
 }
 
 int tsct_figure_ticks(double lo, double hi, int max_ticks, double *ticks)
@@ -80,7 +95,8 @@ int tsct_figure_ticks(double lo, double hi, int max_ticks, double *ticks)
     return n;
 }
 
-/* Finite 1st and 99th percentiles (or the given limits); equal limits are widened. */
+/* Finite 1st and 99th percentiles (or the given limits), symmetric about 0 for the diverging
+ * map; equal limits are widened. */
 static void colour_limits(const float *v, int64_t n, const tsct_figure_params *p, double *lo,
                           double *hi)
 {
@@ -89,6 +105,11 @@ static void colour_limits(const float *v, int64_t n, const tsct_figure_params *p
     if (!isfinite(*lo) || !isfinite(*hi)) {
         *lo = 0.0;
         *hi = 1.0;
+    }
+    if (p->cmap == TSCT_CMAP_DIVERGING && !isfinite(p->vmin) && !isfinite(p->vmax)) {
+        const double a = fmax(fabs(*lo), fabs(*hi)); /* differences: 0 in the middle, white */
+        *lo = -a;
+        *hi = a;
     }
     if (!(*hi > *lo)) {
         double d = fabs(*lo) > 0 ? 0.5 * fabs(*lo) : 0.5;

@@ -61,6 +61,15 @@ static double voxel_mm(tsct_container *c)
     return mm;
 }
 
+/* The colour map of a map: the diverging one for a difference map (MAP_diff, written by
+ * tsct coverage --difference) unless another than the default was chosen. */
+static tsct_colormap map_cmap(const char *name, tsct_colormap chosen)
+{
+    const size_t n = strlen(name);
+    const int diff = n > 5 && strcmp(name + n - 5, "_diff") == 0;
+    return diff && chosen == TSCT_CMAP_VIRIDIS ? TSCT_CMAP_DIVERGING : chosen;
+}
+
 /* The colour bar's label of a map: the first clause of its `method` attribute (what tsct map,
  * coverage or fit wrote), e.g. "peak area 1.29-1.42 of I(q)", "total intensity",
  * "phase weight (unmixing)"; "" if there is none. */
@@ -163,6 +172,7 @@ static tsct_status grid(tsct_container *c, const tsct_stage_figure_params *o, co
         tp[t] = titles[t];
     }
     tsct_figure_params p = o->p;
+    p.cmap = map_cmap(map, p.cmap);
     p.pixel_mm = voxel_mm(c);
     p.title = p.title ? p.title : map;
     char label[128];
@@ -337,6 +347,7 @@ static tsct_status one_map(tsct_container *c, const tsct_stage_figure_params *o,
         tsct__figure_step_title(c, o->t, when, sizeof when);
         snprintf(title, sizeof title, "%s, %s", o->map, when);
         tsct_figure_params p = o->p;
+        p.cmap = map_cmap(o->map, p.cmap);
         p.pixel_mm = voxel_mm(c);
         p.title = p.title ? p.title : title;
         char label[128];

@@ -350,6 +350,8 @@ tsct_status tsct__figure_film(tsct_container *c, const tsct_stage_figure_params 
     }
     if (st == TSCT_OK) {
         tsct_figure_params p = o->p;
+        if (strcmp(source, "dpdf") == 0 && p.cmap == TSCT_CMAP_VIRIDIS)
+            p.cmap = TSCT_CMAP_DIVERGING; /* a difference, unless another map was chosen */
         p.x0 = s.x[0], p.x1 = s.x[s.nx - 1];
         p.xlabel = p.xlabel ? p.xlabel : s.pdf ? "r (A)" : "q (1/A)";
         p.ylabel = p.ylabel ? p.ylabel

@@ -590,19 +590,18 @@ static tsct_status absorption(const tsct_stage_ctx *ctx, const char *input,
 static tsct_status centre_sinogram(const tsct_stage_ctx *ctx, const char *input,
                                    const tsct_stage_recon_params *o, float **sino, int64_t na,
                                    int64_t ns, int64_t nc, const double *th, int64_t *w,
-                                   tsct_error *err)
+                                   double *centre, tsct_error *err)
 {
     const tsct_stage_centre_mode mode =
         o->centre == TSCT_STAGE_CENTRE_DEFAULT ? TSCT_STAGE_CENTRE_AUTO : o->centre;
     float *prof = malloc((size_t)(na * ns) * sizeof *prof);
     double *org = malloc((size_t)na * sizeof *org);
-    double centre = -1.0;
     tsct_status st = prof && org ? tsct_sino_profile(*sino, na, ns, nc, NULL, prof, err)
                                  : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1,
                                                   "%lld values", (long long)(na * ns));
     if (st == TSCT_OK)
-        st = centre_geometry(ctx, input, o, mode, prof, na, ns, th, &centre, w, org, err);
-    if (st == TSCT_OK && centre >= 0.0) {
+        st = centre_geometry(ctx, input, o, mode, prof, na, ns, th, centre, w, org, err);
+    if (st == TSCT_OK && *centre >= 0.0) {
         float *cs = malloc((size_t)(na * *w * nc) * sizeof *cs);
         st = cs ? tsct_sino_resample(*sino, na, ns, nc, org, *w, cs, ctx->nthreads, err)
                 : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "centring", -1, "sinogram");
@@ -613,6 +612,73 @@ static tsct_status centre_sinogram(const tsct_stage_ctx *ctx, const char *input,
     }
     free(prof);
     free(org);
+    return st;
+}
+
+/* What both plain forms share: the sinogram [na][ns][nc] (*sino, malloc'd, replaced when
+ * centred) centred to *w positions (*centre: -1 when not) and reconstructed into *img
+ * ([n][n][nc], malloc'd, n = eng->n) by eng, which the caller releases. */
+static tsct_status recon_plain(const tsct_stage_ctx *ctx, const char *what,
+                               const tsct_stage_recon_params *o, float **sino, int64_t na,
+                               int64_t ns, int64_t nc, const double *th, int64_t *w,
+                               double *centre, struct recon_engine *eng, float **img,
+                               tsct_error *err)
+{
+    *centre = -1.0;
+    *img = NULL;
+    TSCT_TRY(centre_sinogram(ctx, what, o, sino, na, ns, nc, th, w, centre, err));
+    TSCT_TRY(engine_init(eng, o, ctx, na, *w, th, nc, err));
+    *img = malloc((size_t)(eng->n * eng->n * nc) * sizeof **img);
+    if (!*img)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "image", -1, "%lld x %lld x %lld",
+                              (long long)eng->n, (long long)eng->n, (long long)nc);
+    return engine_run(eng, *sino, nc, *img, err);
+}
+
+tsct_status tsct_stage_recon_memory(const float *sino, int64_t na, int64_t ns, int64_t nc,
+                                    const double *angles_deg,
+                                    const tsct_stage_recon_params *params,
+                                    const tsct_stage_ctx *ctx, float **image, int64_t *n,
+                                    double *centre, tsct_error *err)
+{
+    tsct_stage_report scratch, *rep = NULL;
+    tsct_stage_recon_params o;
+    double c = -1.0;
+    if (image)
+        *image = NULL;
+    TSCT_TRY(recon_begin(params, &ctx, &rep, &scratch, &o, err));
+    if (!sino || !angles_deg || !image || !n)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "recon", -1,
+                              "expected a sinogram, its angles, an image and a size");
+    if (na < 1 || ns < 2 || nc < 1 || na > INT64_MAX / ns / nc)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, NULL, "sinogram", -1,
+                              "expected >= 1 angle, >= 2 translations and >= 1 channel, "
+                              "found [%lld][%lld][%lld]", (long long)na, (long long)ns,
+                              (long long)nc);
+    for (int64_t a = 0; a < na; a++)
+        if (!isfinite(angles_deg[a]))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "angle", a,
+                                  "expected a finite angle in degrees, found %g",
+                                  angles_deg[a]);
+    int64_t w = 0;
+    float *copy = malloc((size_t)(na * ns * nc) * sizeof *copy), *img = NULL;
+    if (!copy)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "sinogram", -1, "%lld values",
+                              (long long)(na * ns * nc));
+    memcpy(copy, sino, (size_t)(na * ns * nc) * sizeof *copy);
+    struct recon_engine eng;
+    memset(&eng, 0, sizeof eng);
+    tsct_status st = recon_plain(ctx, "sinogram", &o, &copy, na, ns, nc, angles_deg, &w, &c,
+                                 &eng, &img, err);
+    if (st == TSCT_OK) {
+        *image = img;
+        *n = eng.n;
+        if (centre)
+            *centre = c;
+    } else
+        free(img);
+    engine_release(&eng);
+    free(copy);
     return st;
 }
 
@@ -641,16 +707,9 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
         st = read_angles(a, na, &th, err);
     if (st == TSCT_OK)
         st = absorption(ctx, input, a, sino, na, ns, nc, err);
+    double centre = -1.0;
     if (st == TSCT_OK)
-        st = centre_sinogram(ctx, input, &o, &sino, na, ns, nc, th, &w, err);
-    if (st == TSCT_OK)
-        st = engine_init(&eng, &o, ctx, na, w, th, nc, err);
-    if (st == TSCT_OK) {
-        img = malloc((size_t)(eng.n * eng.n * nc) * sizeof *img);
-        st = img ? engine_run(&eng, sino, nc, img, err)
-                 : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "image", -1, "%lld x %lld x %lld",
-                                  (long long)eng.n, (long long)eng.n, (long long)nc);
-    }
+        st = recon_plain(ctx, input, &o, &sino, na, ns, nc, th, &w, &centre, &eng, &img, err);
     if (st == TSCT_OK)
         st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, o.deflate, err);
     if (st == TSCT_OK) {
