@@ -464,6 +464,46 @@ tsct_status tsct_stage_calibration_png(const struct tsct_image *img, const uint8
                                         const struct tsct_calibrant *cal, const char *path,
                                         tsct_error *err);
 
+/* The whole calibration of `tsct calibrate`: the frame and its mask, the calibrant's rings
+ * down to the detector's largest 2theta, tsct_calibrate from the starting geometry, then the
+ * PONI (pyFAI version 2) and optionally the PNG. */
+typedef struct tsct_stage_calibrate_params {
+    const char *image;       /* the calibrant frame (required) */
+    const char *calibrant;   /* CeO2, LaB6, Si, ..., a pyFAI .D file or a CIF (required) */
+    const char *detector;    /* pyFAI detector name; NULL: the guess PONI's */
+    double pixel_um;         /* pixel size in micrometres of a generic Detector (0: the
+                                detector's) */
+    double wavelength;       /* Angstrom; 0: from energy_kev or the guess */
+    double energy_kev;       /* keV instead of the wavelength (0: not given) */
+    const char *guess;       /* starting geometry, a PONI file (NULL: none) */
+    double distance;         /* m: > 0 gives a starting geometry without tilt with the beam
+                                centre below (instead of guess) */
+    double centre[2];        /* beam centre X (column), Y (row), pixels, with distance */
+    const char *mask;        /* mask image (non-zero = masked) or NULL */
+    int flip;                /* 1: the frame upside down first (Dioptas' TIFFs) */
+    const char *refine;      /* "dist,poni1,...", NULL: TSCT_CALIB_DEFAULT_REFINE */
+    int max_rings;           /* 0: every ring on the detector */
+    const char *output;      /* the PONI to write (required) */
+    const char *png;         /* the frame with points and rings, or NULL */
+    int accept_misfit;       /* 1: write even when the rings do not fit well */
+} tsct_stage_calibrate_params;
+
+#define TSCT_STAGE_CALIBRATE_PARAMS_DEFAULT                                                  \
+    {NULL, NULL, NULL, 0.0, 0.0, 0.0, NULL, 0.0, {0.0, 0.0}, NULL, 0, NULL, 0, NULL, NULL, 0}
+
+/* Calibrate as params say, with ctx's threads. *result (may be NULL) receives the
+ * calibration (free with tsct_calibrate_result_destroy) and *calibrant (may be NULL) the rings
+ * used (tsct_calibrant_destroy), also when the rings fit badly. report->what: the RMS ring
+ * residual. Errors: TSCT_ERR_VALUE (a missing image, calibrant, output, detector or
+ * wavelength; both a guess and a beam centre; the rings do not fit well and accept_misfit is
+ * 0: nothing written, the result still returned), those of tsct_stage_calibration_image,
+ * tsct_calibrant_create, tsct_calibrate and the writers; TSCT_NOT_CONVERGED is reported as a
+ * warning and the PONI written. */
+tsct_status tsct_stage_calibrate(const tsct_stage_calibrate_params *params,
+                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                 struct tsct_calibrate_result **result,
+                                 struct tsct_calibrant **calibrant, tsct_error *err);
+
 /* ---- the pipeline file of tsct run ----------------------------------------------------------
  * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,
  * [frames] (or scan = scan.ini, the simulator's description) and one section per step. */

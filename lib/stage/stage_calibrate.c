@@ -1,13 +1,15 @@
-/* stage_calibrate.c - the frame a calibration reads and the picture it draws (see
- * include/tsct/stage.h, "calibration"): the image with its mask (negative pixels, the
- * detector's module gaps, a mask file; optionally flipped upside down as Dioptas writes
- * TIFFs), and a PNG of the frame with the control points and the calculated rings. The
- * calibration itself is tsct_calibrate (include/tsct/calibrate.h). */
+/* stage_calibrate.c - the calibration stage of `tsct calibrate` (see include/tsct/stage.h,
+ * "calibration"): the frame with its mask (negative pixels, the detector's module gaps, a mask
+ * file; optionally flipped upside down as Dioptas writes TIFFs), the calibrant's rings, the
+ * refinement (tsct_calibrate, include/tsct/calibrate.h) from the starting geometry, the PONI
+ * and a PNG of the frame with the control points and the calculated rings. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stage_internal.h"
+#include "tsct/calibrant.h"
 #include "tsct/calibrate.h"
 #include "tsct/figure.h"
 #include "tsct/geometry.h"
@@ -137,5 +139,130 @@ tsct_status tsct_stage_calibration_image(const char *image, const char *mask_pat
         (*mask)[k] |= extra[k];
     free(extra);
     tsct_image_release(&mimg);
+    return st;
+}
+
+/* The starting geometry g and the refinement's parameters P from params. */
+static tsct_status starting_geometry(const tsct_stage_calibrate_params *p,
+                                     const tsct_stage_ctx *ctx, tsct_poni *g,
+                                     tsct_calibrate_params *P, tsct_error *err)
+{
+    P->nthreads = ctx->nthreads;
+    P->max_rings = p->max_rings;
+    if (p->refine)
+        TSCT_TRY(tsct_calibrate_refine_parse(p->refine, &P->refine, err));
+    tsct_poni_init(g);
+    if (p->guess) {
+        TSCT_TRY(tsct_poni_read(g, p->guess, err));
+        P->use_guess = 1;
+    }
+    if (p->detector) {
+        tsct_poni_detector det;
+        TSCT_TRY(tsct_poni_detector_find(p->detector, &det, err));
+        snprintf(g->detector, sizeof g->detector, "%s", det.name);
+        g->pixel1 = det.pixel1, g->pixel2 = det.pixel2;
+        g->shape[0] = det.shape[0], g->shape[1] = det.shape[1];
+    }
+    if (p->pixel_um > 0)
+        g->pixel1 = g->pixel2 = p->pixel_um * 1e-6;
+    if (!(g->pixel1 > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "detector '%s' has no pixel size: give the pixel size",
+                              g->detector);
+    const double wavelength =
+        p->energy_kev > 0 ? 12.398419843320026 / p->energy_kev : p->wavelength;
+    if (wavelength > 0)
+        g->wavelength = wavelength * 1e-10;
+    if (!(g->wavelength > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
+                              "missing: give the wavelength (Angstrom) or the energy (keV)");
+    if (p->distance > 0) {
+        g->dist = p->distance;
+        g->poni1 = p->centre[1] * g->pixel1, g->poni2 = p->centre[0] * g->pixel2;
+        g->rot1 = g->rot2 = g->rot3 = 0;
+        P->use_guess = 1;
+    }
+    return TSCT_OK;
+}
+
+tsct_status tsct_stage_calibrate(const tsct_stage_calibrate_params *p,
+                                 const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                 tsct_calibrate_result **result, tsct_calibrant **calibrant,
+                                 tsct_error *err)
+{
+    tsct_stage_report local;
+    tsct_stage_report *rep = tsct__stage_report(report, &local);
+    ctx = tsct__stage_ctx(ctx);
+    if (result)
+        *result = NULL;
+    if (calibrant)
+        *calibrant = NULL;
+    if (!p || !p->image || !p->calibrant || !p->output)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "calibrate", -1,
+                              "needs the calibrant image, the calibrant and the output PONI");
+    if (!p->detector && !p->guess)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "detector", -1,
+                              "missing: name the detector (or give a starting PONI)");
+    if (p->guess && p->distance > 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "guess", -1,
+                              "give a starting PONI or a beam centre with a distance, not both");
+    if (p->wavelength > 0 && p->energy_kev > 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
+                              "give the wavelength or the energy, not both");
+    tsct_calibrate_params P = TSCT_CALIBRATE_PARAMS_DEFAULT;
+    tsct_poni g;
+    TSCT_TRY(starting_geometry(p, ctx, &g, &P, err));
+    tsct_image img;
+    tsct_image_init(&img);
+    tsct_calibrant *cal = NULL;
+    tsct_calibrate_result *res = NULL;
+    uint8_t *mask = NULL;
+    tsct_status st =
+        tsct_stage_calibration_image(p->image, p->mask, p->flip, &g, &img, &mask, err);
+    if (st == TSCT_OK) {
+        /* Rings down to the detector's largest possible 2theta (< 90 deg). */
+        const double diag = hypot((double)img.rows * g.pixel1, (double)img.cols * g.pixel2);
+        double tmax = P.use_guess ? atan2(diag, fmax(g.dist, 1e-3)) + 0.3 : 1.4;
+        tmax = fmin(tmax, 1.4);
+        st = tsct_calibrant_create(p->calibrant, g.wavelength * 1e10 / (2 * sin(tmax / 2)),
+                                   &cal, err);
+    }
+    if (st == TSCT_OK) {
+        if (g.shape[0] == 0)
+            g.shape[0] = img.rows, g.shape[1] = img.cols;
+        st = tsct_calibrate(img.data, mask, img.rows, img.cols, &g, cal, &P, &res, err);
+    }
+    if (st == TSCT_NOT_CONVERGED) {
+        tsct_log_msg(ctx->log, TSCT_LOG_WARN, "the refinement stopped at its iteration limit");
+        st = TSCT_OK;
+    }
+    if (st == TSCT_OK && res->note[0])
+        tsct_log_msg(ctx->log, TSCT_LOG_WARN, "%s", res->note);
+    if (st == TSCT_OK && res->warning) {
+        tsct_log_msg(ctx->log, TSCT_LOG_WARN, "%s", res->message);
+        if (!p->accept_misfit)
+            st = tsct_error_set(err, TSCT_ERR_VALUE, p->output, NULL, -1,
+                                "not written: the rings do not fit well (accept the misfit "
+                                "to write it)");
+    }
+    if (st == TSCT_OK)
+        st = tsct_poni_write_v2(&res->poni, p->output, err);
+    if (st == TSCT_OK && p->png)
+        st = tsct_stage_calibration_png(&img, mask, res, cal, p->png, err);
+    if (st == TSCT_OK)
+        tsct__stage_ran(ctx, rep, 1, 0, TSCT_LOG_INFO,
+                        "%s: %lld control points on %lld rings, %.4g deg RMS; wrote %s%s%s",
+                        p->image, (long long)res->npoints, (long long)res->nrings, res->rms_deg,
+                        p->output, p->png ? " and " : "", p->png ? p->png : "");
+    free(mask);
+    tsct_image_release(&img);
+    if (result)
+        *result = res;
+    else
+        tsct_calibrate_result_destroy(res);
+    if (calibrant)
+        *calibrant = cal;
+    else
+        tsct_calibrant_destroy(cal);
     return st;
 }
