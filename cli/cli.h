@@ -126,6 +126,21 @@ const char *tsct_cli_option_name(char **argv, int ind, const char *arg);
 int tsct_cli_parse_int64(const char *s, int64_t *out);
 int tsct_cli_parse_double(const char *s, double *out);
 
+/* Parse the options of argv (from argv[1]) with getopt_long: those in the stage's table
+ * (include/tsct/stage.h, "options") into params through tsct_stage_option_set, so a command
+ * and `tsct run` take the same options with the same checks; the command's own options (own,
+ * a table of the same form, NULL-terminated; NULL: none) and the stage's front-end options
+ * (front = 1: files the command writes) through on_own(cli, data, NAME, VALUE), VALUE NULL
+ * for a flag and "A B" for a pair. Leaves optind at the first operand. Returns 0, on_own's
+ * non-zero return, or the exit code of a usage error or failure it reported. */
+int tsct_cli_stage_options(tsct_cli *cli, int argc, char **argv, tsct_stage_id stage,
+                           void *params, const tsct_stage_option *own,
+                           int (*on_own)(tsct_cli *cli, void *data, const char *name,
+                                         const char *value),
+                           void *data);
+/* tsct_stage_options_check as a usage error (its exit code), or 0. */
+int tsct_cli_stage_check(tsct_cli *cli, tsct_stage_id stage, const void *params);
+
 /* Report a crash of the HDF5 library on a corrupt file as an error naming the file (guard.c).
  * install: once, from main; file: the HDF5 file now being read (NULL or "" when none). */
 void tsct_cli_guard_install(const char *command);

@@ -33,86 +33,37 @@ const char tsct_usage_coverage[] =
     "      --masks               store the masks as /entry/maps/NAME_mask (0/1)\n"
     "      --difference REF      store NAME minus its time step REF as /entry/maps/NAME_diff\n";
 
-/* The threshold rule: otsu | abs:VALUE | pct:P[:FRACTION]. */
-static tsct_status parse_threshold(const char *rule, tsct_stage_threshold *th, tsct_error *err)
-{
-    double a, b = 1.0;
-    if (strcmp(rule, "otsu") == 0) {
-        th->rule = TSCT_STAGE_THRESHOLD_OTSU;
-    } else if (sscanf(rule, "abs:%lf", &a) == 1) {
-        th->rule = TSCT_STAGE_THRESHOLD_ABSOLUTE;
-        th->value = a;
-    } else if (sscanf(rule, "pct:%lf:%lf", &a, &b) >= 1 && a >= 0 && a <= 100) {
-        th->rule = TSCT_STAGE_THRESHOLD_PERCENTILE;
-        th->percentile = a;
-        th->fraction = b;
-    } else {
-        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--threshold", -1,
-                              "\"%s\": expected otsu, abs:VALUE or pct:P[:FRACTION]", rule);
-    }
-    return TSCT_OK;
-}
+/* The threshold rule is the command's (a bad rule is a failure, exit 1, as it always was);
+ * it is parsed by the stage's setter once the options are read. */
+static const tsct_stage_option own_options[] = {
+    {"threshold", 't', TSCT_STAGE_OPTION_VALUE, 0, 0, "otsu | abs:VALUE | pct:P[:FRACTION]"},
+    {NULL, 0, 0, 0, 0, NULL}};
 
-static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_coverage_params *o,
-                 const char **threshold, const char **output)
+static int on_own(tsct_cli *cli, void *data, const char *name, const char *value)
 {
-    static const struct option longopts[] = {
-        {"map", required_argument, NULL, 'm'},      {"threshold", required_argument, NULL, 't'},
-        {"open", required_argument, NULL, 'O'},     {"close", required_argument, NULL, 'C'},
-        {"min-size", required_argument, NULL, 'S'}, {"output", required_argument, NULL, 'o'},
-        {"masks", no_argument, NULL, 'K'},          {"difference", required_argument, NULL, 'D'},
-        {"threshold-time", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
-    };
-    optind = 1;
-    opterr = 0;
-    int ch;
-    int64_t v;
-    while ((ch = getopt_long(argc, argv, ":m:t:o:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'm': o->map = optarg; break;
-        case 't': *threshold = optarg; break;
-        case 'o': *output = optarg; break;
-        case 'K': o->masks = 1; break;
-        case 'T':
-            if (strcmp(optarg, "max") == 0)
-                o->threshold_time = -1;
-            else if (tsct_cli_parse_int64(optarg, &v) != 0 || v < 0)
-                return tsct_cli_usage_error(cli, "--threshold-time expects a time step >= 0 or "
-                                            "max, got '%s'", optarg);
-            else
-                o->threshold_time = v;
-            break;
-        case 'O':
-        case 'C':
-        case 'S':
-        case 'D':
-            if (tsct_cli_parse_int64(optarg, &v) != 0 || v < 0 || v > 1000000)
-                return tsct_cli_usage_error(cli, "%s expects a whole number >= 0, got '%s'",
-                                            tsct_cli_option_name(argv, optind, optarg), optarg);
-            *(ch == 'O' ? &o->open : ch == 'C' ? &o->close : ch == 'S' ? &o->min_size
-                                                                       : &o->difference) = v;
-            break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind != argc - 1)
-        return tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container at a time");
-    if (!o->map)
-        return tsct_cli_usage_error(cli, "missing --map NAME");
+    (void)cli;
+    const char **v = data;
+    v[strcmp(name, "output") == 0 ? 0 : 1] = value;
     return 0;
 }
 
 int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
 {
     tsct_stage_coverage_params p = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
-    const char *threshold = "otsu", *output = NULL;
-    int rc = parse(cli, argc, argv, &p, &threshold, &output);
+    const char *own[2] = {NULL, NULL}; /* -o, --threshold */
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_COVERAGE, &p, own_options,
+                                    on_own, own);
     if (rc)
+        return rc;
+    const char *output = own[0];
+    if (optind != argc - 1)
+        return tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container at a time");
+    if ((rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_COVERAGE, &p)))
         return rc;
     const char *container = argv[optind];
     tsct_error err = TSCT_ERROR_INIT;
-    if (parse_threshold(threshold, &p.threshold, &err) != TSCT_OK)
+    if (own[1] && tsct_stage_option_set(TSCT_STAGE_ID_COVERAGE, &p, "threshold", own[1], &err) !=
+                      TSCT_OK)
         return tsct_cli_fail(cli, &err);
     tsct_cli_table table;
     if (tsct_cli_table_open(&table, output, stdout, &err) != TSCT_OK)

@@ -38,104 +38,28 @@ const char tsct_usage_echem[] =
     "      --time-unit U       s, min or h (default: from the column's unit, else s)\n"
     "  -o, --output FILE.csv   the table (t, start, end, capacity_mAh_g, voltage, half_cycle)\n";
 
-static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path, const char **output,
-                       tsct_stage_echem_params *p)
+static int on_output(tsct_cli *cli, void *data, const char *name, const char *value)
 {
-    enum { O_PERIOD = 1000, O_START, O_DURATION, O_WINDOWS, O_MASS, O_TCOL, O_VCOL, O_ICOL,
-           O_TUNIT };
-    static const struct option longopts[] = {
-        {"period", required_argument, NULL, O_PERIOD},   {"start", required_argument, NULL, O_START},
-        {"duration", required_argument, NULL, O_DURATION},
-        {"windows", required_argument, NULL, O_WINDOWS}, {"mass", required_argument, NULL, O_MASS},
-        {"time-col", required_argument, NULL, O_TCOL},   {"voltage-col", required_argument, NULL, O_VCOL},
-        {"current-col", required_argument, NULL, O_ICOL},
-        {"time-unit", required_argument, NULL, O_TUNIT}, {"output", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    const tsct_stage_echem_params defaults = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
-    *p = defaults;
-    *output = NULL;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-        double *target = ch == O_PERIOD     ? &p->period
-                         : ch == O_START    ? &p->start
-                         : ch == O_DURATION ? &p->duration
-                         : ch == O_MASS     ? &p->mass_mg
-                                            : NULL;
-        if (target) {
-            if (tsct_cli_parse_double(optarg, target) != 0 || *target < 0 ||
-                (ch != O_START && *target == 0))
-                return tsct_cli_usage_error(cli, "%s expects a number %s, got '%s'",
-                                            tsct_cli_option_name(argv, optind, optarg),
-                                            ch == O_START ? ">= 0" : "> 0",
-                                            optarg);
-            continue;
-        }
-        switch (ch) {
-        case O_WINDOWS: p->windows = optarg; break;
-        case O_TCOL: p->columns.time = optarg; break;
-        case O_VCOL: p->columns.voltage = optarg; break;
-        case O_ICOL: p->columns.current = optarg; break;
-        case O_TUNIT:
-            p->columns.time_scale = strcmp(optarg, "s") == 0     ? 1.0
-                                    : strcmp(optarg, "min") == 0 ? 60.0
-                                    : strcmp(optarg, "h") == 0   ? 3600.0
-                                                                 : -1;
-            if (p->columns.time_scale < 0)
-                return tsct_cli_usage_error(cli, "--time-unit expects s, min or h, got '%s'",
-                                            optarg);
-            break;
-        case 'o': *output = optarg; break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2)
-        return tsct_cli_usage_error(cli, "expected EXP.h5 and the potentiostat file");
-    if (p->mass_mg <= 0)
-        return tsct_cli_usage_error(cli, "missing --mass MG (the active mass, for mAh/g)");
-    if (!p->windows && p->period <= 0)
-        return tsct_cli_usage_error(cli, "the tomogram times: --period S (with --start, "
-                                    "--duration) or --windows FILE");
-    *path = argv[optind];
-    p->file = argv[optind + 1];
+    (void)cli, (void)name;
+    *(const char **)data = value;
     return 0;
 }
 
-/* The table of the tomograms' state of charge, read back from the container: to output
- * (published) or to stdout. */
-static tsct_status write_table(const char *path, const char *output, tsct_error *err)
+static int parse_echem(tsct_cli *cli, int argc, char **argv, const char **path, const char **output,
+                       tsct_stage_echem_params *p)
 {
-    tsct_container *c = NULL;
-    tsct_echem_stored e;
-    memset(&e, 0, sizeof e);
-    tsct_cli_guard_file(path);
-    tsct_status st = tsct_container_open(path, TSCT_OPEN_READ, &c, err);
-    if (st == TSCT_OK)
-        st = tsct_echem_stored_read(c, &e, err);
-    tsct_container_close(c, NULL);
-    if (st == TSCT_OK && (!e.tomogram_start || !e.tomogram_end || !e.tomogram_capacity ||
-                          !e.tomogram_voltage || !e.tomogram_half_cycle))
-        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, TSCT_PATH_ECHEM, -1,
-                            "a tomogram_* vector is missing");
-    FILE *f = NULL;
-    tsct_publish pub;
-    if (st == TSCT_OK && output)
-        st = tsct_publish_fopen(&pub, output, &f, err);
-    if (st == TSCT_OK) {
-        FILE *to = f ? f : stdout;
-        fprintf(to, "%st,start_s,end_s,capacity_mAh_g,voltage_V,half_cycle\n", f ? "" : "# ");
-        for (int64_t t = 0; t < e.nt; t++)
-            fprintf(to, "%lld,%.3f,%.3f,%.4f,%.5f,%d\n", (long long)t, e.tomogram_start[t],
-                    e.tomogram_end[t], e.tomogram_capacity[t], e.tomogram_voltage[t],
-                    (int)e.tomogram_half_cycle[t]);
-        if (f)
-            st = tsct_publish_fclose(&pub, f, err);
-    }
-    tsct_echem_stored_release(&e);
-    return st;
+    const tsct_stage_echem_params defaults = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
+    *p = defaults;
+    *output = NULL;
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_ECHEM, p, NULL, on_output,
+                                    output);
+    if (rc)
+        return rc;
+    if (argc - optind != 2)
+        return tsct_cli_usage_error(cli, "expected EXP.h5 and the potentiostat file");
+    *path = argv[optind];
+    p->file = argv[optind + 1];
+    return tsct_cli_stage_check(cli, TSCT_STAGE_ID_ECHEM, p);
 }
 
 int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
@@ -152,7 +76,10 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
     tsct_cli_guard_file(path);
     if (st == TSCT_OK)
         st = tsct_stage_echem(path, &p, &ctx, NULL, &err);
-    if (st == TSCT_OK)
-        st = write_table(path, output, &err);
+    tsct_cli_table table;
+    if (st == TSCT_OK && (st = tsct_cli_table_open(&table, output, stdout, &err)) == TSCT_OK) {
+        st = tsct_stage_echem_table(path, table.f, !output, &err);
+        st = tsct_cli_table_close(&table, st, &err);
+    }
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

@@ -4,7 +4,6 @@
  * The command parses options into the stage's parameters and makes one call.
  */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,153 +75,47 @@ const char tsct_usage_integrate[] =
     "      -o CeO2.xy\n";
 
 struct integrate_opts {
-    tsct_stage_integrate_files_params files; /* also the options a scan shares */
-    tsct_stage_integrate_scan_params scan;
+    tsct_stage_integrate_files_params files; /* images -> .xy files */
+    tsct_stage_integrate_scan_params scan;   /* every shared option is parsed into this */
     const char *container;
-    const char *monitor_dataset, *monitor_header;
-    const char *transmission_dataset, *transmission_header;
 };
 
-enum { OPT_DARK = 256, OPT_FLAT, OPT_METHOD, OPT_POL, OPT_NOSA, OPT_FILTER, OPT_RR, OPT_AR,
-       OPT_MONITOR, OPT_CONTAINER, OPT_ANGLES, OPT_RANGE, OPT_TRANS, OPT_STEP, OPT_SLICES,
-       OPT_ZIGZAG, OPT_TOFF, OPT_MONDS, OPT_MONHDR, OPT_TRNDS, OPT_TRNHDR };
+/* The options of the file mode and --container (the stage's are in its table, lib/stage). */
+static const tsct_stage_option own_options[] = {
+    {"output", 'o', TSCT_STAGE_OPTION_VALUE, 1, 0, "OUT: output file (one image) or folder"},
+    {"monitor", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "X: divide by this normalisation factor"},
+    {"container", 0, TSCT_STAGE_OPTION_VALUE, 1, 0, "EXP.h5: the experiment container"},
+    {NULL, 0, 0, 0, 0, NULL}};
 
-/* getopt takes one value per option: the second number of a range is the next argument. */
-static int parse_pair(tsct_cli *cli, int argc, char **argv, const char *name, double *a,
-                      double *b)
+static int on_own(tsct_cli *cli, void *data, const char *name, const char *v)
 {
-    if (optind >= argc || tsct_cli_parse_double(optarg, a) != 0 ||
-        tsct_cli_parse_double(argv[optind], b) != 0)
-        return tsct_cli_usage_error(cli, "--%s expects two numbers A B", name);
-    optind++;
+    struct integrate_opts *o = data;
+    if (strcmp(name, "output") == 0)
+        o->files.output = v;
+    else if (strcmp(name, "container") == 0)
+        o->container = v;
+    else if (tsct_cli_parse_double(v, &o->files.monitor) != 0 || !(o->files.monitor > 0))
+        return tsct_cli_usage_error(cli, "--monitor expects a number > 0, got '%s'", v);
     return 0;
 }
 
-/* The options of every mode: geometry, corrections, binning. -1: not one of them. */
-static int parse_integration(tsct_cli *cli, int ch, int argc, char **argv,
-                             struct integrate_opts *o)
-{
-    tsct_stage_integrate_files_params *f = &o->files;
-    tsct_integrate_params *ip = &f->integrate;
-    tsct_error err = TSCT_ERROR_INIT;
-    switch (ch) {
-    case 'p': f->poni = optarg; return 0;
-    case 'o': f->output = optarg; return 0;
-    case 'm': f->mask = optarg; return 0;
-    case OPT_DARK: f->dark = optarg; return 0;
-    case OPT_FLAT: f->flat = optarg; return 0;
-    case 'n':
-        if (tsct_cli_parse_int64(optarg, &ip->npt) != 0 || ip->npt < 1 || ip->npt > (1 << 24))
-            return tsct_cli_usage_error(cli, "--npt expects 1 .. 16777216 bins, got '%s'",
-                                        optarg);
-        return 0;
-    case 'u':
-        if (tsct_unit_parse(optarg, &ip->unit, &err) != TSCT_OK)
-            return tsct_cli_usage_error(cli, "--unit: %s", err.detail);
-        return 0;
-    case OPT_METHOD:
-        if (tsct_integrate_split_parse(optarg, &ip->split, &err) != TSCT_OK)
-            return tsct_cli_usage_error(cli, "--method: %s", err.detail);
-        return 0;
-    case OPT_POL:
-        if (tsct_cli_parse_double(optarg, &ip->polarization) != 0 ||
-            !(fabs(ip->polarization) <= 1))
-            return tsct_cli_usage_error(cli, "--polarization expects -1 .. 1, got '%s'",
-                                        optarg);
-        return 0;
-    case OPT_NOSA: ip->solid_angle = 0; return 0;
-    case OPT_FILTER:
-        f->filter = optarg;
-        if (tsct_integrate_filter_parse(optarg, ip, &err) != TSCT_OK)
-            return tsct_cli_usage_error(cli, "--filter: %s", err.detail);
-        return 0;
-    case OPT_RR:
-        return parse_pair(cli, argc, argv, "radial-range", &ip->radial_min, &ip->radial_max);
-    case OPT_AR:
-        return parse_pair(cli, argc, argv, "azimuth-range", &ip->azimuth_min,
-                          &ip->azimuth_max);
-    case OPT_MONITOR:
-        if (tsct_cli_parse_double(optarg, &f->monitor) != 0 || !(f->monitor > 0))
-            return tsct_cli_usage_error(cli, "--monitor expects a number > 0, got '%s'",
-                                        optarg);
-        return 0;
-    default: return -1;
-    }
-}
-
-/* The options of a scan. */
-static int parse_scan(tsct_cli *cli, int ch, char **argv, struct integrate_opts *o)
-{
-    tsct_stage_integrate_scan_params *s = &o->scan;
-    switch (ch) {
-    case OPT_CONTAINER: o->container = optarg; return 0;
-    case OPT_MONDS:
-    case OPT_TRNDS:
-        if (optarg[0] != '/')
-            return tsct_cli_usage_error(cli, "%s expects an HDF5 path starting with '/', "
-                                        "got '%s'",
-                                        tsct_cli_option_name(argv, optind, optarg), optarg);
-        *(ch == OPT_MONDS ? &o->monitor_dataset : &o->transmission_dataset) = optarg;
-        return 0;
-    case OPT_MONHDR:
-    case OPT_TRNHDR:
-        if (!optarg[0] || strpbrk(optarg, " \t=;:"))
-            return tsct_cli_usage_error(cli, "%s expects a header key (one word), got "
-                                        "'%s'",
-                                        tsct_cli_option_name(argv, optind, optarg), optarg);
-        *(ch == OPT_MONHDR ? &o->monitor_header : &o->transmission_header) = optarg;
-        return 0;
-    case OPT_ZIGZAG: s->zigzag = 1; return 0;
-    case OPT_ANGLES:
-    case OPT_TRANS:
-    case OPT_SLICES:
-    case OPT_TOFF: {
-        int64_t v;
-        int64_t lo = ch == OPT_TOFF ? 0 : 1;
-        if (tsct_cli_parse_int64(optarg, &v) != 0 || v < lo || v > (1 << 24))
-            return tsct_cli_usage_error(cli, "%s expects a whole number >= %lld, got '%s'",
-                                        tsct_cli_option_name(argv, optind, optarg),
-                                        (long long)lo, optarg);
-        *(ch == OPT_ANGLES ? &s->angles : ch == OPT_TRANS ? &s->translations
-                                      : ch == OPT_SLICES ? &s->slices
-                                                         : &s->time_offset) = v;
-        return 0;
-    }
-    case OPT_RANGE:
-    case OPT_STEP: {
-        double v;
-        if (tsct_cli_parse_double(optarg, &v) != 0 || !(v > 0))
-            return tsct_cli_usage_error(cli, "%s expects a number > 0, got '%s'",
-                                        tsct_cli_option_name(argv, optind, optarg), optarg);
-        *(ch == OPT_RANGE ? &s->angle_range : &s->translation_step) = v;
-        return 0;
-    }
-    case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-    default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-    }
-}
-
-/* The modes' rules; then the shared options into the scan's parameters. */
+/* The modes' rules; then the shared options into the files' parameters. */
 static int check_options(tsct_cli *cli, int argc, char **argv, struct integrate_opts *o)
 {
     tsct_stage_integrate_files_params *f = &o->files;
     tsct_stage_integrate_scan_params *s = &o->scan;
     if (optind >= argc)
         return tsct_cli_usage_error(cli, "missing IMAGE");
-    if (!f->poni)
+    if (!s->poni)
         return tsct_cli_usage_error(cli, "missing --poni FILE");
-    if ((o->monitor_dataset || o->monitor_header) && !o->container)
+    if (s->monitor_source != TSCT_STAGE_FRAME_VALUE_NONE && !o->container)
         return tsct_cli_usage_error(cli, "--monitor-%s needs --container (scan mode)",
-                                    o->monitor_dataset ? "dataset" : "header");
-    if (o->monitor_dataset && o->monitor_header)
-        return tsct_cli_usage_error(cli, "--monitor-dataset and --monitor-header exclude each "
-                                    "other");
-    if ((o->transmission_dataset || o->transmission_header) && !o->container)
+                                    s->monitor_source == TSCT_STAGE_FRAME_VALUE_DATASET
+                                        ? "dataset" : "header");
+    if (s->transmission_source != TSCT_STAGE_FRAME_VALUE_NONE && !o->container)
         return tsct_cli_usage_error(cli, "--transmission-%s needs --container (scan mode)",
-                                    o->transmission_dataset ? "dataset" : "header");
-    if (o->transmission_dataset && o->transmission_header)
-        return tsct_cli_usage_error(cli, "--transmission-dataset and --transmission-header "
-                                    "exclude each other");
+                                    s->transmission_source == TSCT_STAGE_FRAME_VALUE_DATASET
+                                        ? "dataset" : "header");
     if (o->container) {
         if (f->output)
             return tsct_cli_usage_error(cli, "-o and --container exclude each other");
@@ -231,69 +124,24 @@ static int check_options(tsct_cli *cli, int argc, char **argv, struct integrate_
     } else if (!f->output) {
         return tsct_cli_usage_error(cli, "missing -o OUT (or --container EXP.h5 for a scan)");
     }
-    f->images = (const char *const *)(argv + optind);
-    f->nimages = argc - optind;
-    s->frames = f->images, s->nframes = f->nimages;
-    s->poni = f->poni, s->mask = f->mask, s->dark = f->dark, s->flat = f->flat;
-    s->integrate = f->integrate, s->filter = f->filter;
-    s->monitor_source = o->monitor_dataset  ? TSCT_STAGE_FRAME_VALUE_DATASET
-                        : o->monitor_header ? TSCT_STAGE_FRAME_VALUE_HEADER
-                                            : TSCT_STAGE_FRAME_VALUE_NONE;
-    s->monitor = o->monitor_dataset ? o->monitor_dataset : o->monitor_header;
-    s->transmission_source = o->transmission_dataset  ? TSCT_STAGE_FRAME_VALUE_DATASET
-                             : o->transmission_header ? TSCT_STAGE_FRAME_VALUE_HEADER
-                                                      : TSCT_STAGE_FRAME_VALUE_NONE;
-    s->transmission = o->transmission_dataset ? o->transmission_dataset
-                                              : o->transmission_header;
+    s->frames = (const char *const *)(argv + optind);
+    s->nframes = argc - optind;
+    f->images = s->frames, f->nimages = s->nframes;
+    f->poni = s->poni, f->mask = s->mask, f->dark = s->dark, f->flat = s->flat;
+    f->integrate = s->integrate, f->filter = s->filter;
     return 0;
 }
 
 static int parse_options(tsct_cli *cli, int argc, char **argv, struct integrate_opts *o)
 {
-    static const struct option longopts[] = {
-        {"poni", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"mask", required_argument, NULL, 'm'},
-        {"npt", required_argument, NULL, 'n'},
-        {"unit", required_argument, NULL, 'u'},
-        {"dark", required_argument, NULL, OPT_DARK},
-        {"flat", required_argument, NULL, OPT_FLAT},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"polarization", required_argument, NULL, OPT_POL},
-        {"no-solid-angle", no_argument, NULL, OPT_NOSA},
-        {"filter", required_argument, NULL, OPT_FILTER},
-        {"radial-range", required_argument, NULL, OPT_RR},
-        {"azimuth-range", required_argument, NULL, OPT_AR},
-        {"monitor", required_argument, NULL, OPT_MONITOR},
-        {"container", required_argument, NULL, OPT_CONTAINER},
-        {"angles", required_argument, NULL, OPT_ANGLES},
-        {"angle-range", required_argument, NULL, OPT_RANGE},
-        {"translations", required_argument, NULL, OPT_TRANS},
-        {"translation-step", required_argument, NULL, OPT_STEP},
-        {"slices", required_argument, NULL, OPT_SLICES},
-        {"zigzag", no_argument, NULL, OPT_ZIGZAG},
-        {"time-offset", required_argument, NULL, OPT_TOFF},
-        {"monitor-dataset", required_argument, NULL, OPT_MONDS},
-        {"monitor-header", required_argument, NULL, OPT_MONHDR},
-        {"transmission-dataset", required_argument, NULL, OPT_TRNDS},
-        {"transmission-header", required_argument, NULL, OPT_TRNHDR},
-        {NULL, 0, NULL, 0},
-    };
     const tsct_stage_integrate_files_params files = TSCT_STAGE_INTEGRATE_FILES_PARAMS_DEFAULT;
     const tsct_stage_integrate_scan_params scan = TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
     memset(o, 0, sizeof *o);
     o->files = files;
     o->scan = scan;
-    optind = 1;
-    opterr = 0;
-    int ch, rc;
-    while ((ch = getopt_long(argc, argv, ":p:o:m:n:u:", longopts, NULL)) != -1) {
-        if ((rc = parse_integration(cli, ch, argc, argv, o)) == -1)
-            rc = parse_scan(cli, ch, argv, o);
-        if (rc)
-            return rc;
-    }
-    return check_options(cli, argc, argv, o);
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_INTEGRATE, &o->scan,
+                                    own_options, on_own, o);
+    return rc ? rc : check_options(cli, argc, argv, o);
 }
 
 int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv)

@@ -70,108 +70,24 @@ const char tsct_usage_map[] =
     "  tsct map exp.h5 --unmix BiVO4=cif:BiVO4_monoclinic_scheelite.cif:80 \\\n"
     "                  --unmix LiBi=cif:LiBi.cif:20:strain=1:grow=1.5 --unmix carbon=broad:carbon\n";
 
-static tsct_status read_definitions(tsct_stage_map_defs *ms, const char *path,
-                                    tsct_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, NULL, -1,
-                              "cannot open the definitions file");
-    char line[2048];
-    int64_t lineno = 0;
-    tsct_status st = TSCT_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno,
-                                "longer than %d characters", (int)sizeof line - 2);
-            break;
-        }
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *p = line;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            continue;
-        p[strcspn(p, "\r\n")] = '\0';
-        const char *why = tsct_stage_map_defs_add(ms, p);
-        if (why) {
-            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno, "%s: \"%s\"", why, p);
-            break;
-        }
-    }
-    fclose(f);
-    return st;
-}
-
 int tsct_cmd_map(tsct_cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"definitions", required_argument, NULL, 'd'}, {"window", required_argument, NULL, 'w'},
-        {"value", required_argument, NULL, 'v'},       {"gr", required_argument, NULL, 'g'},
-        {"total", required_argument, NULL, 't'},       {"ratio", required_argument, NULL, 'r'},
-        {"normalise", required_argument, NULL, 'n'},   {"normalize", required_argument, NULL, 'n'},
-        {"unmix", required_argument, NULL, 'u'},       {"unmix-background", required_argument, NULL, 'B'},
-        {"wavelength", required_argument, NULL, 'L'},  {"data", required_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0},
-    };
-    int64_t unmix_bg = 1;
-    double wavelength = 0;
-    const char *data_dirs = NULL;
     tsct_stage_map_defs *ms = tsct_stage_map_defs_create();
     if (!ms)
         return TSCT_EXIT_FAIL;
-    tsct_error err = TSCT_ERROR_INIT;
-    optind = 1;
-    opterr = 0;
-    int ch, rc = 0;
-    while (!rc && (ch = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
-        const char *why = NULL, *kind = NULL;
-        switch (ch) {
-        case 'd':
-            /* Read at once, so maps are defined in command-line order. */
-            if (read_definitions(ms, optarg, &err) != TSCT_OK)
-                rc = tsct_cli_fail(cli, &err);
-            break;
-        case 'w': kind = "window"; break;
-        case 'v': kind = "value"; break;
-        case 'g': kind = "gr"; break;
-        case 't': kind = "total"; break;
-        case 'r': kind = "ratio"; break;
-        case 'n': kind = "normalise"; break;
-        case 'u': kind = "unmix"; break;
-        case 'B':
-            if (tsct_cli_parse_int64(optarg, &unmix_bg) != 0 || unmix_bg < 0 || unmix_bg > 2)
-                rc = tsct_cli_usage_error(cli, "--unmix-background expects 0, 1 or 2, got '%s'",
-                                          optarg);
-            break;
-        case 'L':
-            if (tsct_cli_parse_double(optarg, &wavelength) != 0 || wavelength <= 0)
-                rc = tsct_cli_usage_error(cli, "--wavelength expects A > 0, got '%s'", optarg);
-            break;
-        case 'D': data_dirs = optarg; break;
-        case ':': rc = tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]); break;
-        default: rc = tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]); break;
-        }
-        if (kind && (why = tsct_stage_map_defs_add_option(ms, kind, optarg)))
-            rc = tsct_cli_usage_error(cli, "--%s %s: %s", kind, optarg, why);
-    }
+    tsct_stage_map_params p = TSCT_STAGE_MAP_PARAMS_DEFAULT;
+    p.definitions = ms; /* definitions are added in command-line order */
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_MAP, &p, NULL, NULL, NULL);
     if (!rc && optind != argc - 1)
         rc = tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5" : "one container at a time");
-    if (!rc && tsct_stage_map_defs_count(ms) == 0)
-        rc = tsct_cli_usage_error(cli, "no map defined (use -d FILE or --window, --gr, ...)");
+    if (!rc)
+        rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_MAP, &p);
     if (rc) {
         tsct_stage_map_defs_destroy(ms);
         return rc;
     }
     const char *path = argv[optind];
-    tsct_stage_map_params p = TSCT_STAGE_MAP_PARAMS_DEFAULT;
-    p.definitions = ms;
-    p.unmix_background = (int)unmix_bg;
-    p.wavelength = wavelength;
-    p.data_dirs = data_dirs;
+    tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_cli_guard_file(path);
     tsct_status st = tsct_stage_map(path, &p, &ctx, NULL, &err);

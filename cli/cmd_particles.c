@@ -32,52 +32,28 @@ const char tsct_usage_particles[] =
     "      --by-depth FILE.csv   the parameter-by-depth table\n"
     "  -o, --output FILE.csv     the particle table (default: standard output)\n";
 
+/* The tables' files: -o and --by-depth. */
+static int on_table(tsct_cli *cli, void *data, const char *name, const char *value)
+{
+    (void)cli;
+    const char **files = data;
+    files[strcmp(name, "output") == 0 ? 0 : 1] = value;
+    return 0;
+}
+
 int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
 {
-    enum { O_MAP = 1000, O_THR, O_MIN, O_PAR, O_SHELLS, O_BYDEPTH };
-    static const struct option longopts[] = {
-        {"map", required_argument, NULL, O_MAP},       {"threshold", required_argument, NULL, O_THR},
-        {"min-size", required_argument, NULL, O_MIN},  {"parameter", required_argument, NULL, O_PAR},
-        {"shells", required_argument, NULL, O_SHELLS}, {"by-depth", required_argument, NULL, O_BYDEPTH},
-        {"output", required_argument, NULL, 'o'},      {NULL, 0, NULL, 0},
-    };
     tsct_stage_particles_params p = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
-    const char *bydepth = NULL, *output = NULL;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case O_MAP: p.map = optarg; break;
-        case O_PAR: p.parameter = optarg; break;
-        case O_BYDEPTH: bydepth = optarg; break;
-        case 'o': output = optarg; break;
-        case O_THR:
-            if (strcmp(optarg, "otsu") == 0)
-                p.threshold.rule = TSCT_STAGE_THRESHOLD_OTSU;
-            else if (tsct_cli_parse_double(optarg, &p.threshold.fraction) != 0 ||
-                     !(p.threshold.fraction > 0))
-                return tsct_cli_usage_error(cli, "--threshold expects F > 0 or otsu, got '%s'",
-                                            optarg);
-            else
-                p.threshold.rule = TSCT_STAGE_THRESHOLD_PERCENTILE;
-            break;
-        case O_MIN:
-        case O_SHELLS: {
-            int64_t *v = ch == O_MIN ? &p.min_size : &p.shells;
-            if (tsct_cli_parse_int64(optarg, v) != 0 || *v < 1 || *v > 100000)
-                return tsct_cli_usage_error(cli, "%s expects a count from 1, got '%s'",
-                                            tsct_cli_option_name(argv, optind, optarg), optarg);
-            break;
-        }
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    const char *files[2] = {NULL, NULL};
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_PARTICLES, &p, NULL, on_table,
+                                    files);
+    if (rc)
+        return rc;
+    const char *output = files[0], *bydepth = files[1];
     if (optind != argc - 1)
         return tsct_cli_usage_error(cli, optind == argc ? "missing EXP.h5" : "one container");
-    if (!p.map)
-        return tsct_cli_usage_error(cli, "missing --map NAME");
+    if ((rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_PARTICLES, &p)))
+        return rc;
     if (bydepth && !p.parameter)
         return tsct_cli_usage_error(cli, "--by-depth needs --parameter MAP");
     const char *container = argv[optind];

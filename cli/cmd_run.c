@@ -3,16 +3,20 @@
  * The configuration is an INI file: [experiment] names the container, [frames] the detector
  * frames and the scan (or the simulator's scan.ini), and one section per step holds that
  * step's options, written as the long options of its own command without the dashes
- * (`filter = trimmed:10,90` in [integrate] is `tsct integrate --filter trimmed:10,90`). Each
- * step runs in this process through its command's own code, so a pipeline and a hand-typed
- * command line do exactly the same thing.
+ * (`filter = trimmed:10,90` in [integrate] is `tsct integrate --filter trimmed:10,90`). A
+ * step with an option table in the library (include/tsct/stage.h, "options": integrate,
+ * sinogram, recon, echem, region, map, particles, coverage) gets its params filled from the
+ * section through tsct_stage_option_set, the setter its command parses its command line
+ * with, and is one call of its stage; pdf, fit and figures still run through their commands'
+ * code with an argument vector made from the section. Either way a pipeline and a
+ * hand-typed command line do exactly the same thing, and --dry-run prints that command line.
  *
  * Incremental: every step records a fingerprint of its inputs (the end times of the steps it
- * reads) and settings in /entry/process/STEP; `tsct run` sets skip_current, and a step whose
- * record matches leaves at once. A changed setting re-runs that step, which changes the
- * inputs of every step after it. New frame files of an operando experiment are integrated
- * alone and appended (--time-offset); sinogram, recon, pdf, map and fit then compute only
- * the new time steps (their inputs' time stamps, see tsct_step_reusable_time_steps). An
+ * reads) and settings in /entry/process/STEP; `tsct run` runs the stages incrementally, and
+ * a step whose record matches leaves at once. A changed setting re-runs that step, which
+ * changes the inputs of every step after it. New frame files of an operando experiment are
+ * integrated alone and appended (time_offset); sinogram, recon, pdf, map and fit then compute
+ * only the new time steps (their inputs' time stamps, see tsct_step_reusable_time_steps). An
  * interrupted step resumes from its work file. A failing step stops the run and names it;
  * what earlier steps wrote stays.
  */
@@ -210,14 +214,6 @@ static tsct_status section_options(const config *c, const char *section,
         const entry *e = &c->e[i];
         if (strcmp(e->section, section) != 0 || strcmp(e->key, "enabled") == 0)
             continue;
-        if (strcmp(section, "echem") == 0 && strcmp(e->key, "file") == 0) {
-            char path[PATH_MAX];
-            tsct_stage_path_resolve(c, e->value, path, sizeof path);
-            if (args_addf(a, "%s", path) != 0)
-                return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
-                                      "too many options");
-            continue;
-        }
         char opt[80];
         snprintf(opt, sizeof opt, "--%s", e->key);
         const char *hit = strstr(cmd->usage, opt);
@@ -273,23 +269,6 @@ static int64_t integrated_steps(const char *container)
     tsct_container_close(c, NULL);
     return nt;
 }
-
-/* ---- steps ------------------------------------------------------------------------------ */
-
-/* Steps in the order they run; `container` says how the container is passed. */
-static const struct step_def {
-    const char *section, *command, *kind; /* kind: a first argument before the container */
-    enum { POSITIONAL, OPTION } container;
-    int default_on; /* runs without a section (sinogram, recon) */
-} steps[] = {
-    {"integrate", "integrate", NULL, OPTION, 0}, {"sinogram", "sinogram", NULL, POSITIONAL, 1},
-    {"recon", "recon", NULL, POSITIONAL, 1},     {"echem", "echem", NULL, POSITIONAL, 0},
-    /* [echem] file = EXPORT.csv is the command's second argument (see section_options) */
-    {"region", "region", NULL, POSITIONAL, 0},   {"pdf", "pdf", NULL, OPTION, 0},
-    {"map", "map", NULL, POSITIONAL, 0},         {"fit", "fit", "peak", POSITIONAL, 0},
-    {"particles", "particles", NULL, POSITIONAL, 0},
-    {"coverage", "coverage", NULL, POSITIONAL, 0}, {"figures", "figure", "all", POSITIONAL, 0},
-};
 
 /* The end time of /entry/process/NAME ("" if none). */
 static void record_end(const char *container, const char *name, char *buf, size_t size)
@@ -363,6 +342,385 @@ static int run_command(struct run_state *rs, const char *label, const char *reco
     return TSCT_EXIT_OK;
 }
 
+/* ---- steps through the stages' option tables -------------------------------------------- */
+
+/* Values that live as long as one step's params (resolved paths, frame specs). */
+typedef struct kept {
+    char **s;
+    int64_t n, cap;
+} kept;
+
+static const char *keep(kept *k, const char *text)
+{
+    if (k->n == k->cap) {
+        int64_t cap = k->cap ? 2 * k->cap : 64;
+        char **s = realloc(k->s, (size_t)cap * sizeof *s);
+        if (!s)
+            return NULL;
+        k->s = s, k->cap = cap;
+    }
+    char *c = strdup(text);
+    if (c)
+        k->s[k->n++] = c;
+    return c;
+}
+
+static void kept_release(kept *k)
+{
+    for (int64_t i = 0; i < k->n; i++)
+        free(k->s[i]);
+    free(k->s);
+    memset(k, 0, sizeof *k);
+}
+
+/* Append " TEXT" to the command line buf (cut at its size, as a command line is). */
+static void line_add(char *buf, size_t size, const char *text)
+{
+    size_t used = strlen(buf);
+    if (used + 1 < size)
+        snprintf(buf + used, size - used, " %s", text);
+}
+
+/* The files the front end writes for a stage (tables): their option names and paths. */
+typedef struct front_files {
+    const char *name[4], *path[4];
+    int n;
+} front_files;
+
+static const char *front_file(const front_files *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->name[i], name) == 0)
+            return f->path[i];
+    return NULL;
+}
+
+/* The entries of a step section into params, through the stage's option table and setter
+ * (so every value is checked as the command checks it), and into the words of the
+ * equivalent command line (`line`, " --key value ..."). Paths are resolved against the
+ * configuration's folder: the values of path options, and files named inside unmix and
+ * ticks values. A value of several words is one value ("radial-range = 0.8 4.5"); yes / true
+ * give a flag, no / false leave the option out. */
+static tsct_status section_params(const config *c, const char *section, tsct_stage_id id,
+                                  const char *command, void *params, kept *k, front_files *front,
+                                  char *line, size_t line_size, tsct_error *err)
+{
+    for (int64_t i = 0; i < c->n; i++) {
+        const entry *e = &c->e[i];
+        if (strcmp(e->section, section) != 0 || strcmp(e->key, "enabled") == 0)
+            continue;
+        const tsct_stage_option *o = tsct_stage_option_find(id, e->key);
+        if (!o)
+            return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
+                                  "line %lld: [%s] %s: 'tsct %s' has no option --%s",
+                                  (long long)e->line, section, e->key, command, e->key);
+        if (strcmp(e->value, "no") == 0 || strcmp(e->value, "false") == 0)
+            continue;
+        char opt[96];
+        snprintf(opt, sizeof opt, "--%s", e->key);
+        line_add(line, line_size, opt);
+        const char *value = NULL;
+        if (o->kind != TSCT_STAGE_OPTION_FLAG ||
+            (strcmp(e->value, "yes") != 0 && strcmp(e->value, "true") != 0)) {
+            /* Each word resolved as a path or for files inside it, as the command sees it. */
+            char words[8192] = "", copy[2048];
+            snprintf(copy, sizeof copy, "%s", e->value);
+            for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w;
+                 w = strtok_r(NULL, " \t", &save)) {
+                char path[PATH_MAX];
+                if (o->path)
+                    tsct_stage_path_resolve(c, w, path, sizeof path);
+                else
+                    resolve_embedded(c, e->key, w, path, sizeof path);
+                line_add(line, line_size, path);
+                size_t used = strlen(words);
+                snprintf(words + used, sizeof words - used, "%s%s", used ? " " : "", path);
+            }
+            if (!(value = keep(k, words)))
+                return tsct_error_set(err, TSCT_ERR_NOMEM, c->path, e->key, e->line, "value");
+        }
+        if (o->front) {
+            if (front->n == 4)
+                return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
+                                      "line %lld: [%s] too many files", (long long)e->line,
+                                      section);
+            front->name[front->n] = o->name;
+            front->path[front->n++] = value;
+            continue;
+        }
+        tsct_error why = TSCT_ERROR_INIT;
+        if (tsct_stage_option_set(id, params, e->key, value, &why) != TSCT_OK)
+            return tsct_error_set(err, why.status, c->path, e->key, e->line,
+                                  "line %lld: [%s] %s: %s", (long long)e->line, section, e->key,
+                                  why.detail);
+    }
+    return TSCT_OK;
+}
+
+/* A step that failed: the stage's message as its command gives it, then the step named. */
+static int step_failed(struct run_state *rs, const char *label, const char *command,
+                       const char *line, const tsct_error *err)
+{
+    tsct_cli sub = *rs->cli;
+    sub.command = command;
+    tsct_cli_fail(&sub, err);
+    fprintf(stderr, "tsct run: step %s failed (exit %d): %s\n", label, TSCT_EXIT_FAIL, line);
+    return TSCT_EXIT_FAIL;
+}
+
+/* A step done: its line and the counts. */
+static void step_done(struct run_state *rs, const char *label, int ran, double dt)
+{
+    fprintf(stderr, "tsct run: %-10s %s (%.1f s)\n", label, ran ? "done" : "up to date", dt);
+    if (ran)
+        rs->nran++;
+    else
+        rs->nskipped++;
+    rs->seconds += dt;
+}
+
+/* The context of a step: the run's threads, log and progress, incremental unless forced. */
+static tsct_stage_ctx step_ctx(const struct run_state *rs, const char *line)
+{
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(rs->cli);
+    ctx.incremental = !rs->force;
+    ctx.command_line = line;
+    return ctx;
+}
+
+/* The params of every stage run from its section. */
+typedef union stage_params {
+    tsct_stage_integrate_scan_params integrate;
+    tsct_stage_sinogram_params sinogram;
+    tsct_stage_recon_params recon;
+    tsct_stage_region_params region;
+    tsct_stage_map_params map;
+    tsct_stage_particles_params particles;
+    tsct_stage_coverage_params coverage;
+    tsct_stage_echem_params echem;
+} stage_params;
+
+static void stage_params_init(tsct_stage_id id, stage_params *u, tsct_stage_map_defs *defs)
+{
+    static const tsct_stage_integrate_scan_params integrate =
+        TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
+    static const tsct_stage_sinogram_params sino = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
+    static const tsct_stage_recon_params recon = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    static const tsct_stage_region_params region = TSCT_STAGE_REGION_PARAMS_DEFAULT;
+    static const tsct_stage_map_params map = TSCT_STAGE_MAP_PARAMS_DEFAULT;
+    static const tsct_stage_particles_params particles = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
+    static const tsct_stage_coverage_params coverage = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
+    static const tsct_stage_echem_params echem = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
+    memset(u, 0, sizeof *u);
+    switch (id) {
+    case TSCT_STAGE_ID_INTEGRATE: u->integrate = integrate; break;
+    case TSCT_STAGE_ID_SINOGRAM: u->sinogram = sino; break;
+    case TSCT_STAGE_ID_RECON: u->recon = recon; break;
+    case TSCT_STAGE_ID_REGION: u->region = region; break;
+    case TSCT_STAGE_ID_MAP: u->map = map, u->map.definitions = defs; break;
+    case TSCT_STAGE_ID_PARTICLES: u->particles = particles; break;
+    case TSCT_STAGE_ID_COVERAGE: u->coverage = coverage; break;
+    case TSCT_STAGE_ID_ECHEM: u->echem = echem; break;
+    default: break;
+    }
+}
+
+/* The stage call, with the tables of echem, coverage and particles (to standard output when
+ * the section names no file, as the commands do). */
+static tsct_status stage_call(tsct_stage_id id, const char *container, stage_params *u,
+                              const front_files *front, const tsct_stage_ctx *ctx,
+                              tsct_stage_report *rep, tsct_error *err)
+{
+    tsct_cli_table table, depth;
+    tsct_status st;
+    const char *output = front_file(front, "output");
+    switch (id) {
+    case TSCT_STAGE_ID_INTEGRATE:
+        return tsct_stage_integrate(container, &u->integrate, ctx, rep, err);
+    case TSCT_STAGE_ID_SINOGRAM: return tsct_stage_sinogram(container, &u->sinogram, ctx, rep, err);
+    case TSCT_STAGE_ID_RECON: return tsct_stage_recon(container, &u->recon, ctx, rep, err);
+    case TSCT_STAGE_ID_REGION: return tsct_stage_region(container, &u->region, ctx, rep, err);
+    case TSCT_STAGE_ID_MAP: return tsct_stage_map(container, &u->map, ctx, rep, err);
+    case TSCT_STAGE_ID_ECHEM:
+        /* the table's place is checked before the container changes */
+        if (output)
+            TSCT_TRY(tsct_publish_check(output, err));
+        TSCT_TRY(tsct_stage_echem(container, &u->echem, ctx, rep, err));
+        TSCT_TRY(tsct_cli_table_open(&table, output, stdout, err));
+        st = tsct_stage_echem_table(container, table.f, !output, err);
+        return tsct_cli_table_close(&table, st, err);
+    case TSCT_STAGE_ID_COVERAGE:
+        TSCT_TRY(tsct_cli_table_open(&table, output, stdout, err));
+        u->coverage.table = table.f;
+        st = tsct_stage_coverage(container, &u->coverage, ctx, rep, err);
+        return tsct_cli_table_close(&table, st, err);
+    case TSCT_STAGE_ID_PARTICLES:
+        if (front_file(front, "by-depth") && !u->particles.parameter)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "by-depth", -1,
+                                  "--by-depth needs --parameter MAP");
+        TSCT_TRY(tsct_cli_table_open(&table, output, stdout, err));
+        st = tsct_cli_table_open(&depth, front_file(front, "by-depth"), NULL, err);
+        if (st == TSCT_OK) {
+            u->particles.table = table.f;
+            u->particles.by_depth = depth.f;
+            st = tsct_stage_particles(container, &u->particles, ctx, rep, err);
+            st = tsct_cli_table_close(&depth, st, err);
+        }
+        return tsct_cli_table_close(&table, st, err);
+    default:
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, tsct_stage_id_name(id), -1,
+                              "not a stage of tsct run");
+    }
+}
+
+/* The stage call of a step, under the pipeline's write rule, timed and reported. */
+static int step_execute(struct run_state *rs, const char *label, const char *command,
+                        tsct_stage_id id, stage_params *u, const front_files *front,
+                        const char *line)
+{
+    tsct_log_msg(&rs->cli->log, TSCT_LOG_DEBUG, "run: %s", line);
+    /* Each step is a command of its own under the write rule, except that a pipeline owns
+     * its outputs: a step that runs again replaces what it wrote before. */
+    tsct_publish_forget_inputs();
+    tsct_publish_set_replace(1);
+    const tsct_stage_ctx ctx = step_ctx(rs, line);
+    tsct_stage_report rep = {0, 0, 0, ""};
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_cli_guard_file(rs->container);
+    const double t0 = now_s();
+    tsct_status st = stage_call(id, rs->container, u, front, &ctx, &rep, &err);
+    tsct_cli_guard_file(NULL);
+    if (st != TSCT_OK)
+        return step_failed(rs, label, command, line, &err);
+    step_done(rs, label, rep.ran, now_s() - t0);
+    return TSCT_EXIT_OK;
+}
+
+/* One step of a stage with an option table: its section into params, one stage call. */
+static int run_stage_step(struct run_state *rs, const char *section, const char *command,
+                          tsct_stage_id id)
+{
+    char line[8192];
+    snprintf(line, sizeof line, "tsct %s %s", command, rs->container);
+    tsct_stage_map_defs *defs = id == TSCT_STAGE_ID_MAP ? tsct_stage_map_defs_create() : NULL;
+    stage_params u;
+    stage_params_init(id, &u, defs);
+    kept k = {0};
+    front_files front = {{NULL}, {NULL}, 0};
+    tsct_error err = TSCT_ERROR_INIT, why = TSCT_ERROR_INIT;
+    tsct_status st = id == TSCT_STAGE_ID_MAP && !defs
+                         ? tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "map", -1, "definitions")
+                         : section_params(rs->cfg, section, id, command, &u, &k, &front, line,
+                                          sizeof line, &err);
+    if (st == TSCT_OK && tsct_stage_options_check(id, &u, &why) != TSCT_OK)
+        st = tsct_error_set(&err, why.status, rs->cfg->path, section, -1, "[%s] %s", section,
+                            why.detail);
+    int rc = TSCT_EXIT_OK;
+    if (st != TSCT_OK) {
+        rc = tsct_cli_fail(rs->cli, &err);
+    } else if (rs->dry_run) {
+        printf("%s\n", line);
+    } else {
+        rc = step_execute(rs, section, command, id, &u, &front, line);
+    }
+    kept_release(&k);
+    tsct_stage_map_defs_destroy(defs);
+    return rc;
+}
+
+/* ---- the integrate step ----------------------------------------------------------------- */
+
+/* The integration settings as `tsct run` recorded them before the structured record (a
+ * positional text of the frames' keys and the [integrate] words, cut at 4095 bytes): a
+ * container made then is still up to date (docs/pipeline.md, "What runs again"). */
+static void legacy_settings(const tsct_stage_frames *fd, const char *words, char *out,
+                            size_t size)
+{
+    int used = snprintf(out, size, "%s %s %s%s%s%s%s%s%s %s %s %s %s %s %s %s %s %s %s",
+                        fd->pattern, fd->dataset, fd->monitor,
+                        fd->monitor_header[0] ? " header:" : "", fd->monitor_header,
+                        fd->transmission[0] || fd->transmission_header[0] ? " transmission:"
+                                                                           : "",
+                        fd->transmission, fd->transmission_header[0] ? " header:" : "",
+                        fd->transmission_header, fd->poni, fd->mask, fd->dark, fd->flat,
+                        fd->slices, fd->angles, fd->translations, fd->npt, fd->qmin, fd->qmax);
+    if (used >= 0 && (size_t)used < size)
+        snprintf(out + used, size - (size_t)used, "%s", words);
+}
+
+/* The [frames] values after the section's, as `tsct integrate` options: the geometry and the
+ * scan always, the others unless the section gives them. */
+static tsct_status frames_params(const struct run_state *rs, const tsct_stage_frames *fd,
+                                 tsct_stage_integrate_scan_params *p, char *line, size_t size,
+                                 tsct_error *err)
+{
+    const struct {
+        const char *key, *value;
+        int always;
+    } keys[] = {{"poni", fd->poni, 1},
+                {"angles", fd->angles, 1},
+                {"translations", fd->translations, 1},
+                {"slices", fd->slices, 0},
+                {"angle-range", fd->angle_range, 0},
+                {"translation-step", fd->translation_step, 0},
+                {"mask", fd->mask, 0},
+                {"dark", fd->dark, 0},
+                {"flat", fd->flat, 0},
+                {"monitor-dataset", fd->monitor, 0},
+                {"monitor-header", fd->monitor_header, 0},
+                {"transmission-dataset", fd->transmission, 0},
+                {"transmission-header", fd->transmission_header, 0},
+                {"npt", fd->npt, 0},
+                {"polarization", fd->polarization, 0}};
+    tsct_error why = TSCT_ERROR_INIT;
+    char opt[96];
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!keys[i].value[0] ||
+            (!keys[i].always && config_get(rs->cfg, "integrate", keys[i].key)))
+            continue;
+        snprintf(opt, sizeof opt, "--%s", keys[i].key);
+        line_add(line, size, opt);
+        line_add(line, size, keys[i].value);
+        if (tsct_stage_option_set(TSCT_STAGE_ID_INTEGRATE, p, keys[i].key, keys[i].value,
+                                  &why) != TSCT_OK)
+            return tsct_error_set(err, why.status, rs->cfg->path, keys[i].key, -1,
+                                  "[frames]: %s", why.detail);
+    }
+    if (fd->zigzag[0] && strcmp(fd->zigzag, "0") != 0) {
+        line_add(line, size, "--zigzag");
+        p->zigzag = 1;
+    }
+    if (fd->qmin[0] && fd->qmax[0] && !config_get(rs->cfg, "integrate", "radial-range")) {
+        char range[160];
+        snprintf(range, sizeof range, "%s %s", fd->qmin, fd->qmax);
+        line_add(line, size, "--radial-range");
+        line_add(line, size, range);
+        if (tsct_stage_option_set(TSCT_STAGE_ID_INTEGRATE, p, "radial-range", range, &why) !=
+            TSCT_OK)
+            return tsct_error_set(err, why.status, rs->cfg->path, "qmin", -1, "[frames]: %s",
+                                  why.detail);
+    }
+    return TSCT_OK;
+}
+
+/* Whether the integration recorded in the container has these settings: the structured
+ * record, or the positional text an earlier tsct run wrote. */
+static int integration_current(const char *container, const char *record, const char *legacy)
+{
+    char *old = malloc(65536);
+    tsct_container *c = NULL;
+    int same = 0;
+    if (old && tsct_container_open(container, TSCT_OPEN_READ, &c, NULL) == TSCT_OK) {
+        old[0] = '\0';
+        tsct_container_get_attr_string(c, TSCT_PATH_PROCESS "/integrate", "run_settings", old,
+                                       65536, NULL);
+        tsct_container_close(c, NULL);
+        same = strcmp(old, record) == 0 || strcmp(old, legacy) == 0;
+    }
+    free(old);
+    return same;
+}
+
 /* The integrate step: the time steps whose frames are not yet in the container. */
 static int run_integrate(struct run_state *rs, int64_t *available)
 {
@@ -378,108 +736,184 @@ static int run_integrate(struct run_state *rs, int64_t *available)
         fprintf(stderr, "tsct run: no frames yet (%s does not exist)\n", p);
         return TSCT_EXIT_OK;
     }
-    /* The integrate settings, to notice a change (then everything is integrated again). */
-    args a = {0};
-    args_add(&a, "integrate");
-    const tsct_cli_command *cmd = tsct_cli_find_command("integrate");
-    if (section_options(rs->cfg, "integrate", cmd, &a, &err) != TSCT_OK)
-        return tsct_cli_fail(rs->cli, &err);
-    char settings[4096];
-    int used = snprintf(settings, sizeof settings,
-                        "%s %s %s%s%s%s%s%s%s %s %s %s %s %s %s %s %s %s %s",
-                        fd.pattern, fd.dataset, fd.monitor,
-                        fd.monitor_header[0] ? " header:" : "", fd.monitor_header,
-                        fd.transmission[0] || fd.transmission_header[0] ? " transmission:" : "",
-                        fd.transmission, fd.transmission_header[0] ? " header:" : "",
-                        fd.transmission_header, fd.poni,
-                        fd.mask, fd.dark, fd.flat,
-                        fd.slices, fd.angles, fd.translations, fd.npt, fd.qmin, fd.qmax);
-    for (int i = 1; i < a.n && used < (int)sizeof settings; i++)
-        used += snprintf(settings + used, sizeof settings - (size_t)used, " %s", a.v[i]);
-    int64_t done = integrated_steps(rs->container);
-    if (done > 0) {
-        char old[4096] = "";
-        tsct_container *c = NULL;
-        if (tsct_container_open(rs->container, TSCT_OPEN_READ, &c, NULL) == TSCT_OK) {
-            tsct_container_get_attr_string(c, TSCT_PATH_PROCESS "/integrate", "run_settings", old,
-                                           sizeof old, NULL);
-            tsct_container_close(c, NULL);
-        }
-        if (strcmp(old, settings) != 0 || rs->force) {
-            tsct_log_msg(&rs->cli->log, TSCT_LOG_INFO, "run: integration settings %s: all %lld "
-                         "time steps are integrated again", rs->force ? "forced" : "changed",
-                         (long long)n);
-            done = 0;
-        }
+    stage_params u;
+    stage_params_init(TSCT_STAGE_ID_INTEGRATE, &u, NULL);
+    tsct_stage_integrate_scan_params *p = &u.integrate;
+    kept k = {0};
+    front_files front = {{NULL}, {NULL}, 0};
+    char words[8192] = "", line[8192] = "", legacy[4096];
+    tsct_stage_settings record;
+    tsct_stage_settings_init(&record);
+    const char **frames = NULL;
+    int rc = TSCT_EXIT_OK;
+    tsct_status st = section_params(rs->cfg, "integrate", TSCT_STAGE_ID_INTEGRATE, "integrate",
+                                    p, &k, &front, words, sizeof words, &err);
+    /* The settings, to notice a change (then everything is integrated again). */
+    legacy_settings(&fd, words, legacy, sizeof legacy);
+    snprintf(line, sizeof line, "tsct integrate%s --container %s", words, rs->container);
+    char tail[4096] = "";
+    if (st == TSCT_OK)
+        st = frames_params(rs, &fd, p, tail, sizeof tail, &err);
+    if (st == TSCT_OK) {
+        tsct_stage_pipeline_integrate_settings(&fd, p, &record);
+        if (record.failed)
+            st = tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "run_settings", -1, "record");
     }
-    if (done >= n) {
+    if (st != TSCT_OK) {
+        rc = tsct_cli_fail(rs->cli, &err);
+        goto done;
+    }
+    int64_t first = integrated_steps(rs->container);
+    if (first > 0 && (rs->force || !integration_current(rs->container, record.text, legacy))) {
+        tsct_log_msg(&rs->cli->log, TSCT_LOG_INFO, "run: integration settings %s: all %lld "
+                     "time steps are integrated again", rs->force ? "forced" : "changed",
+                     (long long)n);
+        first = 0;
+    }
+    if (first >= n) {
         fprintf(stderr, "tsct run: %-10s up to date (%lld time steps)\n", "integrate",
-                (long long)done);
+                (long long)first);
         rs->nskipped++;
-        return TSCT_EXIT_OK;
+        goto done;
     }
-    /* The frames of time steps done .. n-1, then the scan. */
-    args_add(&a, "--container");
-    args_add(&a, rs->container);
-    for (int64_t t = done; t < n; t++) {
-        char p[PATH_MAX];
-        tsct_stage_frames_path(&fd, t, p, sizeof p);
-        /* A time step is an HDF5 stack (FILE::DATASET) or a folder of image files. */
+    /* The frames of time steps first .. n-1: an HDF5 stack (FILE::DATASET) or a folder. */
+    frames = malloc((size_t)(n - first) * sizeof *frames);
+    for (int64_t t = first; frames && t < n; t++) {
+        char path[PATH_MAX], spec[PATH_MAX + 300];
+        tsct_stage_frames_path(&fd, t, path, sizeof path);
         struct stat sb;
-        int folder = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-        if (folder ? args_addf(&a, "%s", p) != 0 : args_addf(&a, "%s::%s", p, fd.dataset) != 0) {
-            fprintf(stderr, "tsct run: too many frame files at once (%lld)\n",
-                    (long long)(n - done));
-            return TSCT_EXIT_FAIL;
-        }
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            snprintf(spec, sizeof spec, "%s", path);
+        else
+            snprintf(spec, sizeof spec, "%s::%s", path, fd.dataset);
+        line_add(line, sizeof line, spec);
+        if (!(frames[t - first] = keep(&k, spec)))
+            break;
     }
-    args_add(&a, "--poni");
-    args_add(&a, fd.poni);
-    args_add(&a, "--angles");
-    args_add(&a, fd.angles);
-    args_add(&a, "--translations");
-    args_add(&a, fd.translations);
-    const struct {
-        const char *opt, *value;
-    } extra[] = {{"--slices", fd.slices},
-                 {"--angle-range", fd.angle_range},
-                 {"--translation-step", fd.translation_step},
-                 {"--mask", fd.mask},
-                 {"--dark", fd.dark},
-                 {"--flat", fd.flat},
-                 {"--monitor-dataset", fd.monitor},
-                 {"--monitor-header", fd.monitor_header},
-                 {"--transmission-dataset", fd.transmission},
-                 {"--transmission-header", fd.transmission_header},
-                 {"--npt", fd.npt},
-                 {"--polarization", fd.polarization}};
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
-        if (extra[i].value[0] && !config_get(rs->cfg, "integrate", extra[i].opt + 2)) {
-            args_add(&a, extra[i].opt);
-            args_add(&a, extra[i].value);
-        }
-    if (fd.zigzag[0] && strcmp(fd.zigzag, "0") != 0)
-        args_add(&a, "--zigzag");
-    if (fd.qmin[0] && fd.qmax[0] && !config_get(rs->cfg, "integrate", "radial-range")) {
-        args_add(&a, "--radial-range");
-        args_add(&a, fd.qmin);
-        args_add(&a, fd.qmax);
+    if (!frames || k.n < n - first) {
+        tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "frames", -1, "%lld frame files",
+                       (long long)(n - first));
+        rc = tsct_cli_fail(rs->cli, &err);
+        goto done;
     }
-    if (done > 0)
-        args_addf(&a, "--time-offset=%lld", (long long)done);
-    int rc = run_command(rs, "integrate", "integrate", &a);
-    if (rc == TSCT_EXIT_OK && !rs->dry_run) {
-        tsct_container *c = NULL;
-        if (tsct_container_open(rs->container, TSCT_OPEN_WRITE, &c, &err) != TSCT_OK ||
-            tsct_container_set_attr_string(c, TSCT_PATH_PROCESS "/integrate", "run_settings",
-                                           settings, &err) != TSCT_OK) {
-            tsct_container_close(c, NULL);
-            return tsct_cli_fail(rs->cli, &err);
-        }
-        if (tsct_container_close(c, &err) != TSCT_OK)
-            return tsct_cli_fail(rs->cli, &err);
+    p->frames = frames;
+    p->nframes = n - first;
+    p->time_offset = first;
+    if (tail[0])
+        line_add(line, sizeof line, tail + 1);
+    if (first > 0) {
+        char offset[64];
+        snprintf(offset, sizeof offset, "--time-offset=%lld", (long long)first);
+        line_add(line, sizeof line, offset);
     }
+    if (rs->dry_run) {
+        printf("%s\n", line);
+        goto done;
+    }
+    rc = step_execute(rs, "integrate", "integrate", TSCT_STAGE_ID_INTEGRATE, &u, &front, line);
+    if (rc != TSCT_EXIT_OK)
+        goto done;
+    tsct_container *c = NULL;
+    if (tsct_container_open(rs->container, TSCT_OPEN_WRITE, &c, &err) != TSCT_OK ||
+        tsct_container_set_attr_string(c, TSCT_PATH_PROCESS "/integrate", "run_settings",
+                                       record.text, &err) != TSCT_OK) {
+        tsct_container_close(c, NULL);
+        rc = tsct_cli_fail(rs->cli, &err);
+    } else if (tsct_container_close(c, &err) != TSCT_OK) {
+        rc = tsct_cli_fail(rs->cli, &err);
+    }
+done:
+    free(frames);
+    kept_release(&k);
+    tsct_stage_settings_release(&record);
     return rc;
+}
+
+/* ---- steps ------------------------------------------------------------------------------ */
+
+/* Steps in the order they run. A step with an option table is one stage call (direct); the
+ * others run their command with an argument vector; `container` says how it is passed. */
+static const struct step_def {
+    const char *section, *command, *kind; /* kind: a first argument before the container */
+    enum { POSITIONAL, OPTION } container;
+    int default_on; /* runs without a section (sinogram, recon) */
+    int direct;     /* 1: through the stage's option table (stage) */
+    tsct_stage_id stage;
+} steps[] = {
+    {"integrate", "integrate", NULL, OPTION, 0, 1, TSCT_STAGE_ID_INTEGRATE},
+    {"sinogram", "sinogram", NULL, POSITIONAL, 1, 1, TSCT_STAGE_ID_SINOGRAM},
+    {"recon", "recon", NULL, POSITIONAL, 1, 1, TSCT_STAGE_ID_RECON},
+    {"echem", "echem", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_ECHEM},
+    {"region", "region", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_REGION},
+    {"pdf", "pdf", NULL, OPTION, 0, 0, TSCT_STAGE_ID_COUNT},
+    {"map", "map", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_MAP},
+    {"fit", "fit", "peak", POSITIONAL, 0, 0, TSCT_STAGE_ID_COUNT},
+    {"particles", "particles", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_PARTICLES},
+    {"coverage", "coverage", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_COVERAGE},
+    {"figures", "figure", "all", POSITIONAL, 0, 0, TSCT_STAGE_ID_COUNT},
+};
+
+/* A step through its command's code: an argument vector from its section. */
+static int run_command_step(struct run_state *rs, const struct step_def *s)
+{
+    const tsct_cli_command *cmd = tsct_cli_find_command(s->command);
+    if (!cmd) {
+        fprintf(stderr, "tsct run: %s: step [%s] is not available in this build of tsct\n",
+                rs->cfg->path, s->section);
+        return TSCT_EXIT_FAIL;
+    }
+    args a = {0};
+    args_add(&a, s->command);
+    if (s->kind)
+        args_add(&a, s->kind);
+    if (s->container == POSITIONAL) {
+        args_add(&a, rs->container);
+    } else {
+        args_add(&a, "--container");
+        args_add(&a, rs->container);
+    }
+    tsct_error err = TSCT_ERROR_INIT;
+    if (section_options(rs->cfg, s->section, cmd, &a, &err) != TSCT_OK)
+        return tsct_cli_fail(rs->cli, &err);
+    /* The record the step writes: fit_NAME for `tsct fit peak --name NAME`. */
+    char record[80];
+    snprintf(record, sizeof record, "%s", s->command);
+    const char *fit_name = strcmp(s->section, "fit") == 0 ? config_get(rs->cfg, "fit", "name")
+                                                           : NULL;
+    if (fit_name) {
+        snprintf(record, sizeof record, "fit_%.60s", fit_name);
+        for (char *p = record; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    }
+    return run_command(rs, s->section, record, &a);
+}
+
+/* Every section of a step with an option table read into its params before anything runs:
+ * an unknown key or a bad value stops the run before the first step. */
+static int check_sections(const struct run_state *rs)
+{
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        const struct step_def *s = &steps[i];
+        if (!s->direct || !config_has_section(rs->cfg, s->section))
+            continue;
+        tsct_stage_map_defs *defs = s->stage == TSCT_STAGE_ID_MAP ? tsct_stage_map_defs_create()
+                                                                  : NULL;
+        stage_params params;
+        stage_params_init(s->stage, &params, defs);
+        kept k = {0};
+        front_files front = {{NULL}, {NULL}, 0};
+        char line[8192] = "";
+        tsct_error err = TSCT_ERROR_INIT;
+        tsct_status st = s->stage == TSCT_STAGE_ID_MAP && !defs
+                             ? tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "map", -1, "definitions")
+                             : section_params(rs->cfg, s->section, s->stage, s->command, &params,
+                                              &k, &front, line, sizeof line, &err);
+        kept_release(&k);
+        tsct_stage_map_defs_destroy(defs);
+        if (st != TSCT_OK)
+            return tsct_cli_fail(rs->cli, &err);
+    }
+    return TSCT_EXIT_OK;
 }
 
 /* One pass over every step. *available: frame time steps found (-1: no [frames]). */
@@ -493,7 +927,7 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
         int on = 1;
         if (enabled && tsct_ini_value_bool(rs->cfg, enabled, &on, NULL) == TSCT_OK && !on)
             continue;
-        if (strcmp(s->section, "integrate") == 0) {
+        if (s->stage == TSCT_STAGE_ID_INTEGRATE) {
             if (!config_has_section(rs->cfg, "frames"))
                 continue;
             int rc = run_integrate(rs, available);
@@ -505,36 +939,8 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
         }
         if (!has && !s->default_on)
             continue;
-        const tsct_cli_command *cmd = tsct_cli_find_command(s->command);
-        if (!cmd) {
-            fprintf(stderr, "tsct run: %s: step [%s] is not available in this build of tsct\n",
-                    rs->cfg->path, s->section);
-            return TSCT_EXIT_FAIL;
-        }
-        args a = {0};
-        args_add(&a, s->command);
-        if (s->kind)
-            args_add(&a, s->kind);
-        if (s->container == POSITIONAL) {
-            args_add(&a, rs->container);
-        } else {
-            args_add(&a, "--container");
-            args_add(&a, rs->container);
-        }
-        tsct_error err = TSCT_ERROR_INIT;
-        if (section_options(rs->cfg, s->section, cmd, &a, &err) != TSCT_OK)
-            return tsct_cli_fail(rs->cli, &err);
-        /* The record the step writes: fit_NAME for `tsct fit peak --name NAME`. */
-        char record[80];
-        snprintf(record, sizeof record, "%s", s->command);
-        const char *fit_name = strcmp(s->section, "fit") == 0 ? config_get(rs->cfg, "fit", "name")
-                                                               : NULL;
-        if (fit_name) {
-            snprintf(record, sizeof record, "fit_%.60s", fit_name);
-            for (char *p = record; *p; p++)
-                *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-        }
-        int rc = run_command(rs, s->section, record, &a);
+        int rc = s->direct ? run_stage_step(rs, s->section, s->command, s->stage)
+                           : run_command_step(rs, s);
         if (rc != TSCT_EXIT_OK)
             return rc;
     }
@@ -596,11 +1002,15 @@ int tsct_cmd_run(tsct_cli *cli, int argc, char **argv)
     struct run_state rs = {cli, &cfg, "", force, dry, 0, 0, 0.0};
     tsct_stage_path_resolve(&cfg, config_get(&cfg, "experiment", "container"), rs.container,
                             sizeof rs.container);
+    int rc = check_sections(&rs);
+    if (rc != TSCT_EXIT_OK) {
+        config_free(&cfg);
+        return rc;
+    }
     if (watch > 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
     }
-    int rc;
     int64_t last = -2;
     const double t0 = now_s();
     for (;;) {

@@ -12,9 +12,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "tsct/calibrant.h"
-#include "tsct/image.h"
-#include "tsct/poni.h"
 #include "tsct/publish.h"
 #include "tsct/simulate.h"
 
@@ -73,77 +70,19 @@ const char tsct_usage_simulate[] =
     "  tsct simulate --calibrant CeO2 --poni tilted.poni --seed 3 -o CeO2.cbf\n"
     "  tsct simulate --preset nmc --set n=64 --set ns=64 --set na=32 -o nmc.h5\n";
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* One calibrant frame (tsct_sim_calibrant_frame) into an image file. */
+/* One calibrant frame into an image file (tsct_sim_calibrant_image). */
 static int simulate_calibrant(tsct_cli *cli, const char *calibrant, const char *poni_path,
                               double fwhm, uint64_t seed, int noiseless, const char *output)
 {
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_poni g;
-    tsct_poni_detector det;
-    if (tsct_poni_read(&g, poni_path, &err) != TSCT_OK ||
-        tsct_poni_detector_find(g.detector, &det, &err) != TSCT_OK)
+    tsct_sim_calibrant_params sp = TSCT_SIM_CALIBRANT_PARAMS_DEFAULT;
+    sp.fwhm_deg = fwhm;
+    sp.nthreads = cli->nthreads;
+    char detector[128] = "";
+    if (tsct_sim_calibrant_image(calibrant, poni_path, &sp, seed, noiseless, output, detector,
+                                 sizeof detector, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    const int64_t rows = g.shape[0], cols = g.shape[1];
-    if (rows < 1 || cols < 1 || !(g.wavelength > 0)) {
-        tsct_error_set(&err, TSCT_ERR_VALUE, poni_path, NULL, -1,
-                       "the geometry needs a detector of known shape and a wavelength");
-        return tsct_cli_fail(cli, &err);
-    }
-    tsct_calibrant *cal = NULL;
-    const double dmin = g.wavelength * 1e10 / 2 / sin(0.75);
-    if (tsct_calibrant_create(calibrant, dmin, &cal, &err) != TSCT_OK)
-        return tsct_cli_fail(cli, &err);
-    const int64_t n = rows * cols;
-    float *frame = malloc((size_t)n * sizeof *frame);
-    int32_t *counts = malloc((size_t)n * sizeof *counts);
-    uint8_t *mask = calloc((size_t)n, 1);
-    double *d = malloc((size_t)cal->count * sizeof *d), *I = malloc((size_t)cal->count * sizeof *I);
-    tsct_status st = TSCT_OK;
-    if (!frame || !counts || !mask || !d || !I)
-        st = tsct_error_set(&err, TSCT_ERR_NOMEM, output, NULL, -1, "frame");
-    if (st == TSCT_OK) {
-        tsct_poni_detector_mask(&det, rows, cols, mask);
-        for (int64_t i = 0; i < cal->count; i++) {
-            d[i] = cal->rings[i].d;
-            const double m = cal->rings[i].multiplicity > 0 ? (double)cal->rings[i].multiplicity
-                                                            : 24.0;
-            I[i] = m / 24.0 * exp(-0.5 / (d[i] * d[i]));
-        }
-        tsct_sim_calibrant_params sp = TSCT_SIM_CALIBRANT_PARAMS_DEFAULT;
-        sp.fwhm_deg = fwhm;
-        sp.nthreads = cli->nthreads;
-        tsct_sim_rng rng;
-        tsct_sim_rng_seed(&rng, seed);
-        st = tsct_sim_calibrant_frame(&g, rows, cols, mask, d, I, cal->count, &sp,
-                                      noiseless ? NULL : &rng, frame, &err);
-    }
-    if (st == TSCT_OK) {
-        if (has_suffix(output, ".cbf")) {
-            for (int64_t k = 0; k < n; k++)
-                counts[k] = (int32_t)lrint(frame[k]);
-            st = tsct_image_write_cbf(output, counts, rows, cols, NULL, 0, &err);
-        } else if (has_suffix(output, ".edf")) {
-            st = tsct_image_write_edf(output, frame, rows, cols, &err);
-        } else if (has_suffix(output, ".tif") || has_suffix(output, ".tiff")) {
-            st = tsct_image_write_tiff(output, frame, rows, cols, &err);
-        } else if (has_suffix(output, ".npy")) {
-            st = tsct_image_write_npy(output, frame, rows, cols, &err);
-        } else {
-            st = tsct_error_set(&err, TSCT_ERR_VALUE, output, NULL, -1,
-                                "expected a .cbf, .edf, .tif or .npy file name");
-        }
-    }
-    free(frame), free(counts), free(mask), free(d), free(I);
-    tsct_calibrant_destroy(cal);
-    if (st != TSCT_OK)
-        return tsct_cli_fail(cli, &err);
-    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated %s on %s into %s", calibrant, g.detector,
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated %s on %s into %s", calibrant, detector,
                  output);
     return TSCT_EXIT_OK;
 }

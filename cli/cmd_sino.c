@@ -81,128 +81,14 @@ const char tsct_usage_recon[] =
     "      --flat tooth.h5::/exchange/data_white --dark tooth.h5::/exchange/data_dark --log \\\n"
     "      -o tooth_recon.h5\n";
 
-/* ---- shared option parsing ------------------------------------------------------------ */
-
-static int parse_centre(tsct_cli *cli, const char *s, tsct_stage_centre_mode *mode, double *value)
-{
-    static const char *names[] = {"auto", "pair", "vo", "none"};
-    static const tsct_stage_centre_mode modes[] = {TSCT_STAGE_CENTRE_AUTO, TSCT_STAGE_CENTRE_PAIR,
-                                                   TSCT_STAGE_CENTRE_VO, TSCT_STAGE_CENTRE_NONE};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *mode = modes[i];
-            *value = 0.0;
-            return 0;
-        }
-    if (tsct_cli_parse_double(s, value) != 0 || *value < 0)
-        return tsct_cli_usage_error(cli, "--centre expects auto, pair, vo, none or a position "
-                                         ">= 0 in bins, got '%s'", s);
-    *mode = TSCT_STAGE_CENTRE_FIXED;
-    return 0;
-}
-
-static int parse_count(tsct_cli *cli, const char *opt, const char *s, int64_t lo, int64_t hi,
-                       int64_t *v)
-{
-    if (tsct_cli_parse_int64(s, v) != 0 || *v < lo || *v > hi)
-        return tsct_cli_usage_error(cli, "%s expects an integer %lld..%lld, got '%s'", opt,
-                                    (long long)lo, (long long)hi, s);
-    return 0;
-}
-
-static int parse_nonneg(tsct_cli *cli, const char *opt, const char *s, double *v)
-{
-    if (tsct_cli_parse_double(s, v) != 0 || *v < 0)
-        return tsct_cli_usage_error(cli, "%s expects a number >= 0, got '%s'", opt, s);
-    return 0;
-}
-
 /* ---- tsct sinogram ---------------------------------------------------------------------- */
-
-/* One word of a set, or a usage error naming the option and the words. */
-static int parse_word(tsct_cli *cli, const char *opt, const char *s, const char *const *words,
-                      int *out)
-{
-    char list[128] = "";
-    size_t used = 0;
-    for (int i = 0; words[i]; i++) {
-        if (strcmp(s, words[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                 !i ? "" : words[i + 1] ? ", " : " or ", words[i]);
-    }
-    return tsct_cli_usage_error(cli, "%s expects %s, got '%s'", opt, list, s);
-}
 
 static int parse_sino(tsct_cli *cli, int argc, char **argv, const char **container,
                       tsct_stage_sinogram_params *o)
 {
-    enum { O_ZIG = 256, O_AIR, O_SIDE, O_PERANG, O_NORM, O_COM, O_CENTRE, O_NOCROP, O_BINS,
-           O_BINC, O_BAD, O_ZING, O_BLOCK, O_DEFL };
-    static const struct option lo[] = {
-        {"zigzag", required_argument, NULL, O_ZIG},   {"air", required_argument, NULL, O_AIR},
-        {"air-side", required_argument, NULL, O_SIDE}, {"air-per-angle", no_argument, NULL, O_PERANG},
-        {"normalise", required_argument, NULL, O_NORM}, {"com", no_argument, NULL, O_COM},
-        {"centre", required_argument, NULL, O_CENTRE}, {"no-crop", no_argument, NULL, O_NOCROP},
-        {"bin-translation", required_argument, NULL, O_BINS},
-        {"bin-channels", required_argument, NULL, O_BINC},
-        {"bad-channels", required_argument, NULL, O_BAD},
-        {"zingers", required_argument, NULL, O_ZING}, {"block", required_argument, NULL, O_BLOCK},
-        {"deflate", required_argument, NULL, O_DEFL}, {NULL, 0, NULL, 0},
-    };
-    static const char *const zigzags[] = {"auto", "yes", "no", NULL};
-    static const char *const sides[] = {"both", "first", "last", NULL};
-    static const char *const norms[] = {"none", "total", "transmission",
-                                        "FILE.h5::/monitor", NULL};
     const tsct_stage_sinogram_params defaults = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
     *o = defaults;
-    optind = 1;
-    opterr = 0;
-    int ch, rc = 0, v = 0;
-    int64_t n = 0;
-    while (!rc && (ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case O_ZIG:
-            if (!(rc = parse_word(cli, "--zigzag", optarg, zigzags, &v)))
-                o->zigzag = (tsct_stage_zigzag_mode)v;
-            break;
-        case O_AIR: rc = parse_count(cli, "--air", optarg, 0, INT64_MAX / 4, &o->air); break;
-        case O_SIDE:
-            if (!(rc = parse_word(cli, "--air-side", optarg, sides, &v)))
-                o->air_side = (tsct_stage_air_side)v;
-            break;
-        case O_PERANG: o->air_per_angle = 1; break;
-        case O_NORM:
-            if (strstr(optarg, "::")) {
-                o->normalise = TSCT_STAGE_NORMALISE_MONITOR;
-                o->monitor = optarg;
-            } else {
-                rc = parse_word(cli, "--normalise", optarg, norms, &v);
-                o->normalise = (tsct_stage_normalise_mode)v;
-            }
-            break;
-        case O_COM: o->com = 1; break;
-        case O_CENTRE: rc = parse_centre(cli, optarg, &o->centre, &o->centre_value); break;
-        case O_NOCROP: o->crop = 0; break;
-        case O_BINS:
-            rc = parse_count(cli, "--bin-translation", optarg, 1, 1 << 20, &o->bin_translation);
-            break;
-        case O_BINC:
-            rc = parse_count(cli, "--bin-channels", optarg, 1, 1 << 20, &o->bin_channels);
-            break;
-        case O_BAD: rc = parse_nonneg(cli, "--bad-channels", optarg, &o->bad_channels); break;
-        case O_ZING: rc = parse_nonneg(cli, "--zingers", optarg, &o->zingers); break;
-        case O_BLOCK: rc = parse_count(cli, "--block", optarg, 1, 1 << 20, &o->block); break;
-        case O_DEFL:
-            rc = parse_count(cli, "--deflate", optarg, 0, 9, &n);
-            o->deflate = (int)n;
-            break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_SINOGRAM, o, NULL, NULL, NULL);
     if (rc)
         return rc;
     if (optind != argc - 1)
@@ -242,80 +128,71 @@ static int parse_range(tsct_cli *cli, const char *s, double *range)
     return 0;
 }
 
+/* The options of plain arrays (the stage's options are in its table, lib/stage). */
+static const tsct_stage_option array_options[] = {
+    {"angles", 0, TSCT_STAGE_OPTION_VALUE, 1, 0, "SPEC: FILE.h5::/dataset of angles"},
+    {"angle-range", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "A:B: na angles A + i (B - A) / na"},
+    {"row", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "Y: row Y of a projection stack"},
+    {"flat", 0, TSCT_STAGE_OPTION_VALUE, 1, 0, "SPEC: flat field"},
+    {"dark", 0, TSCT_STAGE_OPTION_VALUE, 1, 0, "SPEC: dark field"},
+    {"log", 0, TSCT_STAGE_OPTION_FLAG, 0, 0, "-log of the transmission"},
+    {"air", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "N: the air of the first/last N positions"},
+    {"output", 'o', TSCT_STAGE_OPTION_VALUE, 1, 0, "OUT.h5: output file for plain arrays"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+struct array_opts {
+    tsct_stage_recon_array_params *a;
+    const char *output;
+    int ranged;
+};
+
+static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
+{
+    struct array_opts *x = data;
+    tsct_stage_recon_array_params *a = x->a;
+    if (strcmp(name, "angles") == 0)
+        a->angles = v;
+    else if (strcmp(name, "angle-range") == 0)
+        return x->ranged = 1, parse_range(cli, v, a->angle_range);
+    else if (strcmp(name, "row") == 0 || strcmp(name, "air") == 0) {
+        int64_t *n = name[0] == 'r' ? &a->row : &a->air;
+        if (tsct_cli_parse_int64(v, n) != 0 || *n < 0 || *n > INT64_MAX / 4)
+            return tsct_cli_usage_error(cli, "--%s expects an integer 0..%lld, got '%s'", name,
+                                        (long long)(INT64_MAX / 4), v);
+    } else if (strcmp(name, "flat") == 0)
+        a->flat = v;
+    else if (strcmp(name, "dark") == 0)
+        a->dark = v;
+    else if (strcmp(name, "log") == 0)
+        a->neglog = 1;
+    else if (strcmp(name, "output") == 0)
+        x->output = v;
+    return 0;
+}
+
 /* Options into p (both forms) and a (plain arrays: with -o, *output is set). */
 static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
                        const char **output, tsct_stage_recon_params *p,
                        tsct_stage_recon_array_params *a)
 {
-    enum { O_NONNEG = 256, O_NOCIRC, O_CENTRE, O_ANGLES, O_RANGE, O_ROW, O_FLAT, O_DARK, O_LOG,
-           O_AIR, O_BLOCK, O_DEFL };
-    static const struct option lo[] = {
-        {"method", required_argument, NULL, 'm'},    {"filter", required_argument, NULL, 'f'},
-        {"iterations", required_argument, NULL, 'n'}, {"nonneg", no_argument, NULL, O_NONNEG},
-        {"size", required_argument, NULL, 's'},      {"no-circle", no_argument, NULL, O_NOCIRC},
-        {"centre", required_argument, NULL, O_CENTRE}, {"angles", required_argument, NULL, O_ANGLES},
-        {"angle-range", required_argument, NULL, O_RANGE}, {"row", required_argument, NULL, O_ROW},
-        {"flat", required_argument, NULL, O_FLAT},   {"dark", required_argument, NULL, O_DARK},
-        {"log", no_argument, NULL, O_LOG},           {"air", required_argument, NULL, O_AIR},
-        {"output", required_argument, NULL, 'o'},    {"block", required_argument, NULL, O_BLOCK},
-        {"deflate", required_argument, NULL, O_DEFL}, {NULL, 0, NULL, 0},
-    };
-    static const char *const methods[] = {"fbp", "sirt", "cgls", NULL};
     const tsct_stage_recon_params pdef = TSCT_STAGE_RECON_PARAMS_DEFAULT;
     const tsct_stage_recon_array_params adef = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     *p = pdef;
     *a = adef;
-    *output = NULL;
-    int ranged = 0, ch, rc = 0, v = 0;
-    int64_t n = 0;
-    optind = 1;
-    opterr = 0;
-    tsct_error err = TSCT_ERROR_INIT;
-    while (!rc && (ch = getopt_long(argc, argv, ":m:f:n:s:o:", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'm':
-            if (!(rc = parse_word(cli, "--method", optarg, methods, &v)))
-                p->method = (tsct_stage_recon_method)v;
-            break;
-        case 'f':
-            if (tsct_tomo_fbp_filter_parse(optarg, &p->filter, &err) != TSCT_OK)
-                return tsct_cli_usage_error(cli, "--filter: %s", err.detail);
-            break;
-        case 'n': rc = parse_count(cli, "--iterations", optarg, 1, 100000, &p->iterations); break;
-        case O_NONNEG: p->nonneg = 1; break;
-        case 's': rc = parse_count(cli, "--size", optarg, 1, 1 << 20, &p->size); break;
-        case O_NOCIRC: p->circle = 0; break;
-        case O_CENTRE: rc = parse_centre(cli, optarg, &p->centre, &p->centre_value); break;
-        case O_ANGLES: a->angles = optarg; break;
-        case O_RANGE:
-            rc = parse_range(cli, optarg, a->angle_range);
-            ranged = 1;
-            break;
-        case O_ROW: rc = parse_count(cli, "--row", optarg, 0, INT64_MAX / 4, &a->row); break;
-        case O_FLAT: a->flat = optarg; break;
-        case O_DARK: a->dark = optarg; break;
-        case O_LOG: a->neglog = 1; break;
-        case O_AIR: rc = parse_count(cli, "--air", optarg, 0, INT64_MAX / 4, &a->air); break;
-        case 'o': *output = optarg; break;
-        case O_BLOCK: rc = parse_count(cli, "--block", optarg, 1, 1 << 20, &p->block); break;
-        case O_DEFL:
-            rc = parse_count(cli, "--deflate", optarg, 0, 9, &n);
-            p->deflate = (int)n;
-            break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    struct array_opts x = {a, NULL, 0};
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_RECON, p, array_options,
+                                    on_array, &x);
     if (rc)
         return rc;
+    *output = x.output;
     if (optind != argc - 1)
         return tsct_cli_usage_error(cli, optind >= argc ? "missing input" : "one input at a time");
     *input = argv[optind];
     if (*output) {
-        if (!a->angles == !ranged)
+        if (!a->angles == !x.ranged)
             return tsct_cli_usage_error(cli, "a plain sinogram needs --angles FILE.h5::/dataset "
                                              "or --angle-range A:B (one of them)");
-    } else if (a->angles || ranged || a->row >= 0 || a->flat || a->dark || a->neglog || a->air)
+    } else if (a->angles || x.ranged || a->row >= 0 || a->flat || a->dark || a->neglog || a->air)
         return tsct_cli_usage_error(cli, "--angles, --angle-range, --row, --flat, --dark, --log "
                                          "and --air are for plain arrays (with -o OUT.h5)");
     return 0;

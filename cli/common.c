@@ -1,5 +1,6 @@
 /* common.c - error and usage messages, number parsing and formatting for the subcommands. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -76,28 +77,12 @@ const char *tsct_cli_option_name(char **argv, int ind, const char *arg)
 
 int tsct_cli_parse_int64(const char *s, int64_t *out)
 {
-    if (!s || !*s)
-        return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
+    return tsct_stage_parse_int64(s, out);
 }
 
 int tsct_cli_parse_double(const char *s, double *out)
 {
-    if (!s || !*s)
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    return tsct_stage_parse_double(s, out);
 }
 
 void tsct_cli_format_bytes(char *buf, size_t size, double bytes)
@@ -109,4 +94,76 @@ void tsct_cli_format_bytes(char *buf, size_t size, double bytes)
         u++;
     }
     snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+int tsct_cli_stage_options(tsct_cli *cli, int argc, char **argv, tsct_stage_id stage,
+                           void *params, const tsct_stage_option *own,
+                           int (*on_own)(tsct_cli *cli, void *data, const char *name,
+                                         const char *value),
+                           void *data)
+{
+    enum { MAXOPT = 96, BASE = 0x10000 };
+    const tsct_stage_option *all[MAXOPT];
+    int n = 0;
+    for (const tsct_stage_option *o = own; o && o->name && n < MAXOPT; o++)
+        all[n++] = o;
+    const int nown = n;
+    for (const tsct_stage_option *o = tsct_stage_options(stage); o && o->name && n < MAXOPT; o++)
+        all[n++] = o;
+    struct option lo[MAXOPT + 1];
+    char shorts[2 * MAXOPT + 2] = ":";
+    size_t ns = 1;
+    for (int i = 0; i < n; i++) {
+        const int flag = all[i]->kind == TSCT_STAGE_OPTION_FLAG;
+        lo[i] = (struct option){all[i]->name, flag ? no_argument : required_argument, NULL,
+                                BASE + i};
+        if (all[i]->short_name) {
+            shorts[ns++] = all[i]->short_name;
+            if (!flag)
+                shorts[ns++] = ':';
+        }
+    }
+    lo[n] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns] = '\0';
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        int i = ch >= BASE ? ch - BASE : -1;
+        for (int j = 0; i < 0 && j < n; j++)
+            if (ch != ':' && ch != '?' && all[j]->short_name == ch)
+                i = j;
+        if (ch == ':')
+            return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
+        if (i < 0)
+            return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+        const tsct_stage_option *o = all[i];
+        const char *value = o->kind == TSCT_STAGE_OPTION_FLAG ? NULL : optarg;
+        char two[512];
+        if (o->kind == TSCT_STAGE_OPTION_PAIR && optind < argc) {
+            /* getopt takes one value per option: the second number is the next argument */
+            snprintf(two, sizeof two, "%s %s", optarg, argv[optind++]);
+            value = two;
+        }
+        if (i < nown || o->front) {
+            int rc = on_own ? on_own(cli, data, o->name, value) : 0;
+            if (rc)
+                return rc;
+            continue;
+        }
+        tsct_error err = TSCT_ERROR_INIT;
+        if (tsct_stage_option_set(stage, params, o->name, value, &err) != TSCT_OK)
+            return err.status == TSCT_ERR_VALUE && strncmp(err.item, "--", 2) == 0
+                       ? tsct_cli_usage_error(cli, "%s", err.detail)
+                       : tsct_cli_fail(cli, &err);
+    }
+    return 0;
+}
+
+int tsct_cli_stage_check(tsct_cli *cli, tsct_stage_id stage, const void *params)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    if (tsct_stage_options_check(stage, params, &err) != TSCT_OK)
+        return tsct_cli_usage_error(cli, "%s", err.detail);
+    return 0;
 }

@@ -549,6 +549,24 @@ tsct_status tsct_sim_calibrant_frame(const tsct_poni *g, int64_t rows, int64_t c
                                      const tsct_sim_calibrant_params *params, tsct_sim_rng *rng,
                                      float *frame, tsct_error *err);
 
+/* The frame `tsct simulate --calibrant C --poni G.poni -o FRAME` writes: the rings of
+ * calibrant (a name or a .D file, tsct_calibrant_create) with d >= lambda / (2 sin 0.75)
+ * (2theta up to 86 degrees), ring i of relative intensity m_i / 24 x exp(-1 / (2 d_i^2)) (m_i
+ * its multiplicity, 24 when the calibrant gives none), rendered by tsct_sim_calibrant_frame
+ * (params; NULL: defaults) on the detector of the PONI file poni (its shape from the
+ * detector's name, module gaps masked as pyFAI masks them, -1 there) with Poisson noise drawn
+ * from seed unless noiseless. output's extension says the format: .cbf (counts rounded to
+ * int32), .edf, .tif / .tiff, .npy (float32); it is written by the image writers
+ * (tsct/image.h) under the write rule of tsct/publish.h. *detector (may be NULL) gets the
+ * detector's name (at most size bytes). Errors: those of the PONI reader,
+ * tsct_poni_detector_find and tsct_calibrant_create (an unknown calibrant), TSCT_ERR_VALUE (a
+ * geometry without a detector shape or a wavelength, an output of another extension), those
+ * of tsct_sim_calibrant_frame and the writers, TSCT_ERR_NOMEM. */
+tsct_status tsct_sim_calibrant_image(const char *calibrant, const char *poni,
+                                     const tsct_sim_calibrant_params *params, uint64_t seed,
+                                     int noiseless, const char *output, char *detector,
+                                     size_t size, tsct_error *err);
+
 /* ---- presets and whole experiments ---------------------------------------------------- */
 
 /* The area detector of the frame level (tsct_sim_run_frames): a pyFAI detector and its PONI

@@ -370,6 +370,12 @@ const char *tsct_stage_map_defs_add(tsct_stage_map_defs *defs, const char *line)
  * gr NAME=R[:DR], total NAME, ratio NAME=A/B, normalise NAME=A, unmix NAME=SOURCE). */
 const char *tsct_stage_map_defs_add_option(tsct_stage_map_defs *defs, const char *kind,
                                            const char *arg);
+/* Add the lines of a definitions file (one definition per line; '#' starts a comment; blank
+ * lines skipped), in order. Errors: TSCT_ERR_NOT_FOUND (cannot open), TSCT_ERR_VALUE naming
+ * the file and the line (a line longer than 2046 characters, a definition refused, saying
+ * why); the lines before it stay added. */
+tsct_status tsct_stage_map_defs_read(tsct_stage_map_defs *defs, const char *path,
+                                     tsct_error *err);
 int tsct_stage_map_defs_count(const tsct_stage_map_defs *defs);
 /* Every line added, each ending in a newline: the step's settings. */
 const char *tsct_stage_map_defs_text(const tsct_stage_map_defs *defs);
@@ -503,6 +509,77 @@ tsct_status tsct_stage_calibrate(const tsct_stage_calibrate_params *params,
                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                  struct tsct_calibrate_result **result,
                                  struct tsct_calibrant **calibrant, tsct_error *err);
+
+/* ---- options: one key / value layer for every front end -------------------------------------
+ * Each stage has a table of its options, named as the tsct program spells its long options
+ * ("air-side", "radial-range"), and one setter that parses a value into the stage's params
+ * struct with the checks and messages the program gives. The program's commands parse their
+ * command lines through it and `tsct run` fills the params from its pipeline file through it
+ * (docs/pipeline.md), so the two cannot drift; a third front end (Python, a GUI) gets the
+ * same names, the same checks and the same messages.
+ *
+ *     tsct_stage_sinogram_params p = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
+ *     st = tsct_stage_option_set(TSCT_STAGE_ID_SINOGRAM, &p, "air", "4", &err);
+ *
+ * Strings in params point into the values given (they must outlive the params). */
+
+/* A whole decimal number / a finite number, the whole text, as the setters read values; 0 on
+ * success, -1 otherwise (out untouched). */
+int tsct_stage_parse_int64(const char *s, int64_t *out);
+int tsct_stage_parse_double(const char *s, double *out);
+
+/* The stages with an option table, and the params struct each one's setter takes. */
+typedef enum tsct_stage_id {
+    TSCT_STAGE_ID_INTEGRATE = 0, /* tsct_stage_integrate_scan_params (a scan) */
+    TSCT_STAGE_ID_SINOGRAM,      /* tsct_stage_sinogram_params */
+    TSCT_STAGE_ID_RECON,         /* tsct_stage_recon_params (a container's sinograms) */
+    TSCT_STAGE_ID_REGION,        /* tsct_stage_region_params */
+    TSCT_STAGE_ID_MAP,           /* tsct_stage_map_params; definitions: a tsct_stage_map_defs
+                                    the caller created, to which definitions are added */
+    TSCT_STAGE_ID_PARTICLES,     /* tsct_stage_particles_params */
+    TSCT_STAGE_ID_COVERAGE,      /* tsct_stage_coverage_params */
+    TSCT_STAGE_ID_ECHEM,         /* tsct_stage_echem_params */
+    TSCT_STAGE_ID_COUNT
+} tsct_stage_id;
+
+typedef enum tsct_stage_option_kind {
+    TSCT_STAGE_OPTION_FLAG = 0, /* no value (NULL, "yes" or "true" set it) */
+    TSCT_STAGE_OPTION_VALUE,    /* one value */
+    TSCT_STAGE_OPTION_PAIR      /* two numbers, "A B" (on a command line: two arguments) */
+} tsct_stage_option_kind;
+
+typedef struct tsct_stage_option {
+    const char *name;           /* the long option without dashes; NULL ends a table */
+    char short_name;            /* the program's one-letter form, or 0 */
+    tsct_stage_option_kind kind;
+    int path;                   /* 1: the value is a file (a pipeline file resolves it against
+                                   its folder) */
+    int front;                  /* 1: a file the front end writes (a table's destination): not
+                                   in the params, refused by tsct_stage_option_set */
+    const char *help;           /* one line: the value and its meaning */
+} tsct_stage_option;
+
+/* The stage's table (NULL for an id out of range). */
+const tsct_stage_option *tsct_stage_options(tsct_stage_id stage);
+/* The stage's name as the program spells it ("sinogram"; "" out of range). */
+const char *tsct_stage_id_name(tsct_stage_id stage);
+/* The option named key in the stage's table, or NULL. */
+const tsct_stage_option *tsct_stage_option_find(tsct_stage_id stage, const char *key);
+
+/* Parse value into params (the struct of the stage, see tsct_stage_id). Errors:
+ * TSCT_ERR_VALUE with item "--KEY" and a detail naming the option, what it expects and the
+ * value ("--air expects an integer 0..1152921504606846975, got 'x'"): an unknown key ("no
+ * option --KEY"), a value out of range, a flag given a value other than yes / true, an option
+ * repeated where it excludes another (--monitor-dataset and --monitor-header);
+ * TSCT_ERR_UNSUPPORTED for a front end's option (front = 1). */
+tsct_status tsct_stage_option_set(tsct_stage_id stage, void *params, const char *key,
+                                  const char *value, tsct_error *err);
+
+/* The rules between options, once every option is set: a region of exactly one kind, the map
+ * of coverage and particles, at least one map definition, echem's file, mass and tomogram
+ * times. Errors: TSCT_ERR_VALUE naming the
+ * options. */
+tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, tsct_error *err);
 
 /* ---- the pipeline file of tsct run ----------------------------------------------------------
  * An INI file (include/tsct/ini.h; docs/pipeline.md): [experiment] container = EXP.h5,
@@ -800,6 +877,17 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
                                        const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                        tsct_error *err);
 
+/* The settings record of a pipeline's integration (tsct_stage_settings, "v=2 frames=... "):
+ * the version, the frames (fd's pattern and dataset) and every setting of p that changes an
+ * integrated pattern or the scan's shape (geometry and correction files, bins, unit,
+ * splitting, filter, polarization, solid angle, ranges, the scan, monitor, transmission), not
+ * the frames of one call (p->frames, time_offset). `tsct run` stores it in the attribute
+ * "run_settings" of /entry/process/integrate; a different record means that every time step
+ * is integrated again. s: initialised by the caller. */
+void tsct_stage_pipeline_integrate_settings(const tsct_stage_frames *fd,
+                                            const tsct_stage_integrate_scan_params *p,
+                                            tsct_stage_settings *s);
+
 /* ---- echem -----------------------------------------------------------------------------------
  * A potentiostat export (tsct_echem_read) -> /entry/echem (paths TSCT_PATH_ECHEM_* of
  * tsct/container.h, read back with tsct_echem_stored_read): the record {time, voltage,
@@ -828,6 +916,14 @@ typedef struct tsct_stage_echem_params {
  * outside the record, naming the tomogram; parameters out of range). */
 tsct_status tsct_stage_echem(const char *container, const tsct_stage_echem_params *params,
                              const tsct_stage_ctx *ctx, tsct_stage_report *report, tsct_error *err);
+
+/* The table of the tomograms' state of charge, read back from /entry/echem of container
+ * (tsct_echem_stored_read) as CSV to out: a header line "t,start_s,end_s,capacity_mAh_g,
+ * voltage_V,half_cycle" (after "# " when commented, as `tsct echem` prints it on a terminal),
+ * then one row per tomogram. Errors: those of the container and the reader,
+ * TSCT_ERR_NOT_FOUND (a tomogram_* vector missing), TSCT_ERR_IO (the stream). */
+tsct_status tsct_stage_echem_table(const char *container, FILE *out, int commented,
+                                   tsct_error *err);
 
 /* ---- score: phase maps against a simulated experiment's ground truth ------------------------
  * Reads only: /ground_truth/phase_fraction [nt][nz][n][n][nphase] (float32, fractions of the

@@ -6,9 +6,13 @@
  * frame renderer of sim_frames.c (pyFAI's geometry, solid angle, polarization, Poisson).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tsct/calibrant.h"
+#include "tsct/image.h"
+#include "tsct/poni.h"
 #include "tsct/simulate.h"
 
 tsct_status tsct_sim_calibrant_frame(const tsct_poni *g, int64_t rows, int64_t cols,
@@ -69,5 +73,76 @@ tsct_status tsct_sim_calibrant_frame(const tsct_poni *g, int64_t rows, int64_t c
     }
     free(q), free(I);
     tsct_sim_render_plan_destroy(plan);
+    return st;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* frame [rows][cols] into output, in the format its extension names. */
+static tsct_status write_frame(const char *output, const float *frame, int32_t *counts,
+                               int64_t rows, int64_t cols, tsct_error *err)
+{
+    if (has_suffix(output, ".cbf")) {
+        for (int64_t k = 0; k < rows * cols; k++)
+            counts[k] = (int32_t)lrint(frame[k]);
+        return tsct_image_write_cbf(output, counts, rows, cols, NULL, 0, err);
+    }
+    if (has_suffix(output, ".edf"))
+        return tsct_image_write_edf(output, frame, rows, cols, err);
+    if (has_suffix(output, ".tif") || has_suffix(output, ".tiff"))
+        return tsct_image_write_tiff(output, frame, rows, cols, err);
+    if (has_suffix(output, ".npy"))
+        return tsct_image_write_npy(output, frame, rows, cols, err);
+    return tsct_error_set(err, TSCT_ERR_VALUE, output, NULL, -1,
+                          "expected a .cbf, .edf, .tif or .npy file name");
+}
+
+tsct_status tsct_sim_calibrant_image(const char *calibrant, const char *poni,
+                                     const tsct_sim_calibrant_params *params, uint64_t seed,
+                                     int noiseless, const char *output, char *detector,
+                                     size_t size, tsct_error *err)
+{
+    tsct_poni g;
+    tsct_poni_detector det;
+    TSCT_TRY(tsct_poni_read(&g, poni, err));
+    TSCT_TRY(tsct_poni_detector_find(g.detector, &det, err));
+    if (detector && size > 0)
+        snprintf(detector, size, "%s", g.detector);
+    const int64_t rows = g.shape[0], cols = g.shape[1];
+    if (rows < 1 || cols < 1 || !(g.wavelength > 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, poni, NULL, -1,
+                              "the geometry needs a detector of known shape and a wavelength");
+    tsct_calibrant *cal = NULL;
+    const double dmin = g.wavelength * 1e10 / 2 / sin(0.75);
+    TSCT_TRY(tsct_calibrant_create(calibrant, dmin, &cal, err));
+    const int64_t n = rows * cols;
+    float *frame = malloc((size_t)n * sizeof *frame);
+    int32_t *counts = malloc((size_t)n * sizeof *counts);
+    uint8_t *mask = calloc((size_t)n, 1);
+    double *d = malloc((size_t)cal->count * sizeof *d), *I = malloc((size_t)cal->count * sizeof *I);
+    tsct_status st = TSCT_OK;
+    if (!frame || !counts || !mask || !d || !I)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, output, NULL, -1, "frame");
+    if (st == TSCT_OK) {
+        tsct_poni_detector_mask(&det, rows, cols, mask);
+        for (int64_t i = 0; i < cal->count; i++) {
+            d[i] = cal->rings[i].d;
+            const double m = cal->rings[i].multiplicity > 0 ? (double)cal->rings[i].multiplicity
+                                                            : 24.0;
+            I[i] = m / 24.0 * exp(-0.5 / (d[i] * d[i]));
+        }
+        tsct_sim_rng rng;
+        tsct_sim_rng_seed(&rng, seed);
+        st = tsct_sim_calibrant_frame(&g, rows, cols, mask, d, I, cal->count, params,
+                                      noiseless ? NULL : &rng, frame, err);
+    }
+    if (st == TSCT_OK)
+        st = write_frame(output, frame, counts, rows, cols, err);
+    free(frame), free(counts), free(mask), free(d), free(I);
+    tsct_calibrant_destroy(cal);
     return st;
 }

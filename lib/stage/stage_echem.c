@@ -137,3 +137,31 @@ tsct_status tsct_stage_echem(const char *container, const tsct_stage_echem_param
     free(capg);
     return st;
 }
+
+tsct_status tsct_stage_echem_table(const char *container, FILE *out, int commented,
+                                   tsct_error *err)
+{
+    tsct_container *c = NULL;
+    tsct_echem_stored e;
+    memset(&e, 0, sizeof e);
+    tsct_status st = tsct_container_open(container, TSCT_OPEN_READ, &c, err);
+    if (st == TSCT_OK)
+        st = tsct_echem_stored_read(c, &e, err);
+    tsct_container_close(c, NULL);
+    if (st == TSCT_OK && (!e.tomogram_start || !e.tomogram_end || !e.tomogram_capacity ||
+                          !e.tomogram_voltage || !e.tomogram_half_cycle))
+        st = tsct_error_set(err, TSCT_ERR_NOT_FOUND, container, TSCT_PATH_ECHEM, -1,
+                            "a tomogram_* vector is missing");
+    if (st == TSCT_OK) {
+        fprintf(out, "%st,start_s,end_s,capacity_mAh_g,voltage_V,half_cycle\n",
+                commented ? "# " : "");
+        for (int64_t t = 0; t < e.nt; t++)
+            fprintf(out, "%lld,%.3f,%.3f,%.4f,%.5f,%d\n", (long long)t, e.tomogram_start[t],
+                    e.tomogram_end[t], e.tomogram_capacity[t], e.tomogram_voltage[t],
+                    (int)e.tomogram_half_cycle[t]);
+        if (ferror(out))
+            st = tsct_error_set(err, TSCT_ERR_IO, NULL, "echem table", -1, "write failed");
+    }
+    tsct_echem_stored_release(&e);
+    return st;
+}

@@ -623,3 +623,41 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
     tsct_image_release(&img);
     return st;
 }
+
+static const char *source_name(tsct_stage_frame_value_source src)
+{
+    return src == TSCT_STAGE_FRAME_VALUE_DATASET  ? "dataset:"
+           : src == TSCT_STAGE_FRAME_VALUE_HEADER ? "header:"
+                                                  : "";
+}
+
+void tsct_stage_pipeline_integrate_settings(const tsct_stage_frames *fd,
+                                            const tsct_stage_integrate_scan_params *p,
+                                            tsct_stage_settings *s)
+{
+    const tsct_integrate_params *ip = &p->integrate;
+    tsct_stage_settings_add(s, "v", "2");
+    tsct_stage_settings_add(s, "frames", "%s", fd->pattern);
+    tsct_stage_settings_add(s, "dataset", "%s", fd->dataset);
+    tsct_stage_settings_add(s, "poni", "%s", p->poni ? p->poni : "");
+    tsct_stage_settings_add(s, "mask", "%s", p->mask ? p->mask : "");
+    tsct_stage_settings_add(s, "dark", "%s", p->dark ? p->dark : "");
+    tsct_stage_settings_add(s, "flat", "%s", p->flat ? p->flat : "");
+    tsct_stage_settings_add(s, "npt", "%lld", (long long)ip->npt);
+    tsct_stage_settings_add(s, "unit", "%s", tsct_unit_name(ip->unit));
+    tsct_stage_settings_add(s, "split", "%s", tsct_integrate_split_name(ip->split));
+    tsct_stage_settings_add(s, "filter", "%s", p->filter ? p->filter : "mean");
+    tsct_stage_settings_add(s, "pol", "%.17g", ip->polarization);
+    tsct_stage_settings_add(s, "sa", "%d", ip->solid_angle);
+    tsct_stage_settings_add(s, "radial", "%.17g,%.17g", ip->radial_min, ip->radial_max);
+    tsct_stage_settings_add(s, "azimuth", "%.17g,%.17g", ip->azimuth_min, ip->azimuth_max);
+    tsct_stage_settings_add(s, "scan", "%lldx%lldx%lld", (long long)p->slices,
+                            (long long)p->angles, (long long)p->translations);
+    tsct_stage_settings_add(s, "angle_range", "%.17g", p->angle_range);
+    tsct_stage_settings_add(s, "translation_step", "%.17g", p->translation_step);
+    tsct_stage_settings_add(s, "zigzag", "%d", p->zigzag);
+    tsct_stage_settings_add(s, "monitor", "%s%s", source_name(p->monitor_source),
+                            p->monitor_source ? p->monitor : "");
+    tsct_stage_settings_add(s, "transmission", "%s%s", source_name(p->transmission_source),
+                            p->transmission_source ? p->transmission : "");
+}

@@ -223,6 +223,41 @@ void tsct_stage_map_defs_destroy(tsct_stage_map_defs *ms)
     free(ms);
 }
 
+tsct_status tsct_stage_map_defs_read(tsct_stage_map_defs *ms, const char *path, tsct_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, NULL, -1,
+                              "cannot open the definitions file");
+    char line[2048];
+    int64_t lineno = 0;
+    tsct_status st = TSCT_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno,
+                                "longer than %d characters", (int)sizeof line - 2);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            continue;
+        p[strcspn(p, "\r\n")] = '\0';
+        const char *why = tsct_stage_map_defs_add(ms, p);
+        if (why) {
+            st = tsct_error_set(err, TSCT_ERR_VALUE, path, "line", lineno, "%s: \"%s\"", why, p);
+            break;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
 int tsct_stage_map_defs_count(const tsct_stage_map_defs *ms)
 {
     return ms ? ms->n : 0;

@@ -1,0 +1,309 @@
+/* test_stage_options.c - the stages' option layer (include/tsct/stage.h, "options"): the
+ * tables and tsct_stage_option_set / tsct_stage_options_check, which both the tsct commands
+ * and `tsct run` use. Each value is checked against the params field it must set (exactly:
+ * integers, enums, and numbers that round-trip through strtod), and each refusal against the
+ * status and a message naming the option and the value.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tsct/stage.h"
+#include "tsct_test.h"
+
+#define SET(id, p, k, v, e) tsct_stage_option_set(id, p, k, v, e)
+
+/* Every table: names unique, in the program's spelling (lower case, digits, '-'), a help line;
+ * every flag and value option of every stage reaches its setter. */
+static void test_tables(void)
+{
+    for (int id = 0; id < TSCT_STAGE_ID_COUNT; id++) {
+        const tsct_stage_option *t = tsct_stage_options((tsct_stage_id)id);
+        CHECK(t != NULL);
+        CHECK(tsct_stage_id_name((tsct_stage_id)id)[0] != '\0');
+        int n = 0;
+        for (const tsct_stage_option *o = t; o && o->name; o++, n++) {
+            CHECK_MSG(strspn(o->name, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+                          strlen(o->name), "%s", o->name);
+            CHECK_MSG(o->help && o->help[0], "%s has no help", o->name);
+            CHECK(tsct_stage_option_find((tsct_stage_id)id, o->name) == o);
+            for (const tsct_stage_option *q = t; q != o; q++)
+                CHECK_MSG(strcmp(q->name, o->name) != 0, "%s twice", o->name);
+        }
+        CHECK_MSG(n > 0, "stage %d has no options", id);
+    }
+    CHECK(tsct_stage_options(TSCT_STAGE_ID_COUNT) == NULL);
+    CHECK(strcmp(tsct_stage_id_name(TSCT_STAGE_ID_COUNT), "") == 0);
+    CHECK(tsct_stage_option_find(TSCT_STAGE_ID_SINOGRAM, "nonsense") == NULL);
+}
+
+static void test_sinogram(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_sinogram_params p = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
+    const tsct_stage_id S = TSCT_STAGE_ID_SINOGRAM;
+    CHECK_OK(SET(S, &p, "air", "4", &err), &err);
+    CHECK(p.air == 4);
+    CHECK_OK(SET(S, &p, "air-side", "last", &err), &err);
+    CHECK(p.air_side == TSCT_STAGE_AIR_LAST);
+    CHECK_OK(SET(S, &p, "zigzag", "no", &err), &err);
+    CHECK(p.zigzag == TSCT_STAGE_ZIGZAG_NO);
+    CHECK_OK(SET(S, &p, "normalise", "transmission", &err), &err);
+    CHECK(p.normalise == TSCT_STAGE_NORMALISE_TRANSMISSION);
+    CHECK_OK(SET(S, &p, "normalise", "mon.h5::/m", &err), &err);
+    CHECK(p.normalise == TSCT_STAGE_NORMALISE_MONITOR && strcmp(p.monitor, "mon.h5::/m") == 0);
+    CHECK_OK(SET(S, &p, "centre", "31.25", &err), &err);
+    CHECK(p.centre == TSCT_STAGE_CENTRE_FIXED && p.centre_value == 31.25);
+    CHECK_OK(SET(S, &p, "centre", "vo", &err), &err);
+    CHECK(p.centre == TSCT_STAGE_CENTRE_VO);
+    CHECK_OK(SET(S, &p, "com", NULL, &err), &err);
+    CHECK_OK(SET(S, &p, "no-crop", "yes", &err), &err);
+    CHECK(p.com == 1 && p.crop == 0);
+    CHECK_OK(SET(S, &p, "bad-channels", "8", &err), &err);
+    CHECK_OK(SET(S, &p, "deflate", "9", &err), &err);
+    CHECK(p.bad_channels == 8.0 && p.deflate == 9);
+    /* refusals name the option and the value, and leave the field as it was */
+    CHECK_FAILS(SET(S, &p, "air", "x", &err), TSCT_ERR_VALUE, &err, "--air expects an integer");
+    CHECK_FAILS(SET(S, &p, "air", "-1", &err), TSCT_ERR_VALUE, &err, "got '-1'");
+    CHECK(p.air == 4);
+    CHECK_FAILS(SET(S, &p, "deflate", "10", &err), TSCT_ERR_VALUE, &err, "0..9");
+    CHECK_FAILS(SET(S, &p, "air-side", "middle", &err), TSCT_ERR_VALUE, &err,
+                "--air-side expects both, first or last, got 'middle'");
+    CHECK_FAILS(SET(S, &p, "centre", "-3", &err), TSCT_ERR_VALUE, &err, "--centre expects");
+    CHECK_FAILS(SET(S, &p, "zingers", "nan", &err), TSCT_ERR_VALUE, &err, "--zingers");
+    CHECK_FAILS(SET(S, &p, "com", "maybe", &err), TSCT_ERR_VALUE, &err,
+                "--com is a flag: yes or no, got 'maybe'");
+    CHECK_FAILS(SET(S, &p, "air", NULL, &err), TSCT_ERR_VALUE, &err, "--air needs a value");
+    CHECK_FAILS(SET(S, &p, "windw", "1", &err), TSCT_ERR_VALUE, &err,
+                "'tsct sinogram' has no option --windw");
+    CHECK(strcmp(err.item, "") == 0); /* cleared by CHECK_FAILS */
+    CHECK_FAILS(SET(S, &p, "bin-channels", "0", &err), TSCT_ERR_VALUE, &err, "1..1048576");
+}
+
+static void test_recon(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_recon_params p = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    const tsct_stage_id R = TSCT_STAGE_ID_RECON;
+    CHECK_OK(SET(R, &p, "method", "sirt", &err), &err);
+    CHECK_OK(SET(R, &p, "iterations", "50", &err), &err);
+    CHECK_OK(SET(R, &p, "filter", "hann", &err), &err);
+    CHECK_OK(SET(R, &p, "no-circle", NULL, &err), &err);
+    CHECK(p.method == TSCT_STAGE_RECON_SIRT && p.iterations == 50 && p.circle == 0);
+    CHECK(p.filter == TSCT_TOMO_FBP_FILTER_HANN);
+    CHECK_FAILS(SET(R, &p, "method", "art", &err), TSCT_ERR_VALUE, &err,
+                "--method expects fbp, sirt or cgls, got 'art'");
+    CHECK_FAILS(SET(R, &p, "filter", "box", &err), TSCT_ERR_VALUE, &err, "--filter:");
+    CHECK_FAILS(SET(R, &p, "iterations", "0", &err), TSCT_ERR_VALUE, &err, "--iterations");
+}
+
+static void test_integrate(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_integrate_scan_params p = TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
+    const tsct_stage_id I = TSCT_STAGE_ID_INTEGRATE;
+    CHECK_OK(SET(I, &p, "poni", "d.poni", &err), &err);
+    CHECK_OK(SET(I, &p, "npt", "600", &err), &err);
+    CHECK_OK(SET(I, &p, "filter", "trimmed:5,75", &err), &err);
+    CHECK_OK(SET(I, &p, "radial-range", "0.8 4.5", &err), &err);
+    CHECK_OK(SET(I, &p, "azimuth-range", "-90,90", &err), &err);
+    CHECK_OK(SET(I, &p, "angles", "31", &err), &err);
+    CHECK_OK(SET(I, &p, "translations", "48", &err), &err);
+    CHECK_OK(SET(I, &p, "slices", "2", &err), &err);
+    CHECK_OK(SET(I, &p, "time-offset", "0", &err), &err);
+    CHECK_OK(SET(I, &p, "angle-range", "360", &err), &err);
+    CHECK_OK(SET(I, &p, "translation-step", "0.01", &err), &err);
+    CHECK_OK(SET(I, &p, "zigzag", "true", &err), &err);
+    CHECK_OK(SET(I, &p, "polarization", "0.99", &err), &err);
+    CHECK_OK(SET(I, &p, "transmission-header", "Trans", &err), &err);
+    CHECK(strcmp(p.poni, "d.poni") == 0 && p.integrate.npt == 600);
+    CHECK(strcmp(p.filter, "trimmed:5,75") == 0);
+    CHECK(p.integrate.radial_min == 0.8 && p.integrate.radial_max == 4.5);
+    CHECK(p.integrate.azimuth_min == -90 && p.integrate.azimuth_max == 90);
+    CHECK(p.angles == 31 && p.translations == 48 && p.slices == 2 && p.time_offset == 0);
+    CHECK(p.angle_range == 360 && p.translation_step == 0.01 && p.zigzag == 1);
+    CHECK(p.integrate.polarization == 0.99);
+    CHECK(p.transmission_source == TSCT_STAGE_FRAME_VALUE_HEADER &&
+          strcmp(p.transmission, "Trans") == 0);
+    CHECK_OK(SET(I, &p, "monitor-dataset", "/entry/mon", &err), &err);
+    CHECK(p.monitor_source == TSCT_STAGE_FRAME_VALUE_DATASET);
+    CHECK_FAILS(SET(I, &p, "monitor-header", "Flux", &err), TSCT_ERR_VALUE, &err,
+                "--monitor-dataset and --monitor-header exclude each other");
+    CHECK_FAILS(SET(I, &p, "monitor-dataset", "entry/mon", &err), TSCT_ERR_VALUE, &err,
+                "starting with '/'");
+    CHECK_FAILS(SET(I, &p, "transmission-header", "a b", &err), TSCT_ERR_VALUE, &err,
+                "one word");
+    CHECK_FAILS(SET(I, &p, "radial-range", "0.8", &err), TSCT_ERR_VALUE, &err,
+                "--radial-range expects two numbers A B");
+    CHECK_FAILS(SET(I, &p, "radial-range", "1 2 3", &err), TSCT_ERR_VALUE, &err, "two numbers");
+    CHECK_FAILS(SET(I, &p, "npt", "0", &err), TSCT_ERR_VALUE, &err, "--npt expects 1 ..");
+    CHECK_FAILS(SET(I, &p, "angles", "0", &err), TSCT_ERR_VALUE, &err,
+                "--angles expects a whole number >= 1, got '0'");
+    CHECK_FAILS(SET(I, &p, "time-offset", "-1", &err), TSCT_ERR_VALUE, &err, ">= 0");
+    CHECK_FAILS(SET(I, &p, "polarization", "2", &err), TSCT_ERR_VALUE, &err, "-1 .. 1");
+    CHECK_FAILS(SET(I, &p, "unit", "furlong", &err), TSCT_ERR_VALUE, &err, "--unit:");
+    CHECK_FAILS(SET(I, &p, "filter", "trimmed:90,10", &err), TSCT_ERR_VALUE, &err, "--filter:");
+    CHECK_FAILS(SET(I, &p, "angle-range", "0", &err), TSCT_ERR_VALUE, &err, "> 0");
+
+    /* The pipeline's record: versioned, structured, and changed by a setting that changes
+     * the patterns, not by the frames of one call. */
+    tsct_stage_frames fd;
+    memset(&fd, 0, sizeof fd);
+    snprintf(fd.pattern, sizeof fd.pattern, "frames_t%%04d.h5");
+    snprintf(fd.dataset, sizeof fd.dataset, "/entry/data/data");
+    tsct_stage_settings a, b;
+    tsct_stage_settings_init(&a);
+    tsct_stage_settings_init(&b);
+    tsct_stage_pipeline_integrate_settings(&fd, &p, &a);
+    CHECK(!a.failed && strncmp(a.text, "v=2 frames=frames_t%04d.h5 dataset=/entry/data/data",
+                               51) == 0);
+    CHECK(strstr(a.text, " filter=trimmed:5,75 ") && strstr(a.text, " scan=2x31x48 "));
+    CHECK(strstr(a.text, " radial=0.80000000000000004,4.5 "));
+    tsct_stage_integrate_scan_params q = p;
+    q.time_offset = 3;
+    tsct_stage_pipeline_integrate_settings(&fd, &q, &b);
+    CHECK_MSG(strcmp(a.text, b.text) == 0, "%s\n%s", a.text, b.text);
+    tsct_stage_settings_release(&b);
+    tsct_stage_settings_init(&b);
+    CHECK_OK(SET(I, &q, "filter", "trimmed:10,90", &err), &err);
+    tsct_stage_pipeline_integrate_settings(&fd, &q, &b);
+    CHECK(strcmp(a.text, b.text) != 0);
+    tsct_stage_settings_release(&a);
+    tsct_stage_settings_release(&b);
+}
+
+static void test_maps_and_regions(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_map_defs *defs = tsct_stage_map_defs_create();
+    tsct_stage_map_params m = TSCT_STAGE_MAP_PARAMS_DEFAULT;
+    const tsct_stage_id M = TSCT_STAGE_ID_MAP;
+    CHECK_FAILS(tsct_stage_options_check(M, &m, &err), TSCT_ERR_VALUE, &err, "no map defined");
+    CHECK_FAILS(SET(M, &m, "window", "A=1:2", &err), TSCT_ERR_VALUE, &err, "no definitions");
+    m.definitions = defs;
+    CHECK_OK(SET(M, &m, "window", "BiVO4=1.29:1.42", &err), &err);
+    CHECK_OK(SET(M, &m, "total", "total", &err), &err);
+    CHECK_OK(SET(M, &m, "normalize", "n=total", &err), &err);
+    CHECK_OK(SET(M, &m, "unmix-background", "2", &err), &err);
+    CHECK_OK(SET(M, &m, "wavelength", "0.2", &err), &err);
+    CHECK(tsct_stage_map_defs_count(defs) == 3 && m.unmix_background == 2 &&
+          m.wavelength == 0.2);
+    CHECK(strstr(tsct_stage_map_defs_text(defs), "normalise") != NULL);
+    CHECK_OK(tsct_stage_options_check(M, &m, &err), &err);
+    CHECK_FAILS(SET(M, &m, "window", "bad", &err), TSCT_ERR_VALUE, &err, "--window bad:");
+    CHECK_FAILS(SET(M, &m, "unmix-background", "3", &err), TSCT_ERR_VALUE, &err, "0, 1 or 2");
+    CHECK_FAILS(SET(M, &m, "definitions", "/nonexistent/maps.txt", &err), TSCT_ERR_NOT_FOUND,
+                &err, "cannot open the definitions file");
+    /* a definitions file: lines added in order, a bad line named by number */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/defs.txt", tsct_test_tmpdir(TSCT_TEST_TMP));
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("# maps\nBi = window 2.715 2.805\n\nratio_x = ratio Bi BiVO4\nbroken line\n", f);
+        fclose(f);
+    }
+    CHECK_FAILS(SET(M, &m, "definitions", path, &err), TSCT_ERR_VALUE, &err, "[5]");
+    CHECK(tsct_stage_map_defs_count(defs) == 5);
+    tsct_stage_map_defs_destroy(defs);
+
+    tsct_stage_region_params r = TSCT_STAGE_REGION_PARAMS_DEFAULT;
+    const tsct_stage_id G = TSCT_STAGE_ID_REGION;
+    CHECK_OK(SET(G, &r, "name", "core", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(G, &r, &err), TSCT_ERR_VALUE, &err, "give one of");
+    CHECK_OK(SET(G, &r, "circle", "1,-2,5.5", &err), &err);
+    CHECK(r.kind == TSCT_STAGE_REGION_CIRCLE && r.dx == 1 && r.dy == -2 && r.radius == 5.5);
+    CHECK_OK(tsct_stage_options_check(G, &r, &err), &err);
+    CHECK_OK(SET(G, &r, "mask-map", "BiVO4", &err), &err);
+    CHECK(r.kind == TSCT_STAGE_REGION_MAP);
+    CHECK_FAILS(tsct_stage_options_check(G, &r, &err), TSCT_ERR_VALUE, &err, "give one of");
+    CHECK_OK(SET(G, &r, "threshold", "0.3", &err), &err);
+    CHECK(r.threshold.rule == TSCT_STAGE_THRESHOLD_PERCENTILE && r.threshold.fraction == 0.3);
+    CHECK_OK(SET(G, &r, "threshold", "otsu", &err), &err);
+    CHECK(r.threshold.rule == TSCT_STAGE_THRESHOLD_OTSU);
+    CHECK_FAILS(SET(G, &r, "circle", "1,2,0", &err), TSCT_ERR_VALUE, &err, "R > 0");
+    CHECK_FAILS(SET(G, &r, "circle", "1,2,3,4", &err), TSCT_ERR_VALUE, &err, "DX,DY,R");
+    CHECK_FAILS(SET(G, &r, "mask-time", "-1", &err), TSCT_ERR_VALUE, &err, "--mask-time");
+    r.name = "a/b";
+    CHECK_FAILS(tsct_stage_options_check(G, &r, &err), TSCT_ERR_VALUE, &err, "--name expects");
+}
+
+static void test_tables_of_maps(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_coverage_params c = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
+    const tsct_stage_id C = TSCT_STAGE_ID_COVERAGE;
+    CHECK_FAILS(tsct_stage_options_check(C, &c, &err), TSCT_ERR_VALUE, &err, "missing --map");
+    CHECK_OK(SET(C, &c, "map", "Bi", &err), &err);
+    CHECK_OK(SET(C, &c, "threshold", "pct:99:0.5", &err), &err);
+    CHECK(c.threshold.rule == TSCT_STAGE_THRESHOLD_PERCENTILE && c.threshold.percentile == 99 &&
+          c.threshold.fraction == 0.5);
+    CHECK_OK(SET(C, &c, "threshold", "abs:3.5", &err), &err);
+    CHECK(c.threshold.rule == TSCT_STAGE_THRESHOLD_ABSOLUTE && c.threshold.value == 3.5);
+    CHECK_OK(SET(C, &c, "threshold-time", "max", &err), &err);
+    CHECK_OK(SET(C, &c, "open", "2", &err), &err);
+    CHECK_OK(SET(C, &c, "close", "3", &err), &err);
+    CHECK_OK(SET(C, &c, "min-size", "4", &err), &err);
+    CHECK_OK(SET(C, &c, "difference", "0", &err), &err);
+    CHECK_OK(SET(C, &c, "masks", NULL, &err), &err);
+    CHECK(c.threshold_time == -1 && c.open == 2 && c.close == 3 && c.min_size == 4 &&
+          c.difference == 0 && c.masks == 1);
+    CHECK_OK(tsct_stage_options_check(C, &c, &err), &err);
+    CHECK_FAILS(SET(C, &c, "threshold", "abs:3x", &err), TSCT_ERR_VALUE, &err,
+                "\"abs:3x\": expected otsu, abs:VALUE or pct:P[:FRACTION]");
+    CHECK_FAILS(SET(C, &c, "threshold", "pct:101", &err), TSCT_ERR_VALUE, &err, "pct:P");
+    CHECK_FAILS(SET(C, &c, "open", "-1", &err), TSCT_ERR_VALUE, &err, "--open expects");
+    CHECK_FAILS(SET(C, &c, "output", "t.csv", &err), TSCT_ERR_UNSUPPORTED, &err,
+                "the front end writes");
+    const tsct_stage_option *o = tsct_stage_option_find(C, "output");
+    CHECK(o && o->front && o->path && o->short_name == 'o');
+
+    tsct_stage_particles_params p = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
+    const tsct_stage_id P = TSCT_STAGE_ID_PARTICLES;
+    CHECK_OK(SET(P, &p, "map", "Bi", &err), &err);
+    CHECK_OK(SET(P, &p, "min-size", "9", &err), &err);
+    CHECK_OK(SET(P, &p, "shells", "3", &err), &err);
+    CHECK_OK(SET(P, &p, "parameter", "pos", &err), &err);
+    CHECK(p.min_size == 9 && p.shells == 3 && strcmp(p.parameter, "pos") == 0);
+    CHECK_FAILS(SET(P, &p, "shells", "0", &err), TSCT_ERR_VALUE, &err,
+                "--shells expects a count from 1, got '0'");
+    CHECK_FAILS(SET(P, &p, "by-depth", "d.csv", &err), TSCT_ERR_UNSUPPORTED, &err, "front end");
+}
+
+static void test_echem(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_echem_params p = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
+    const tsct_stage_id E = TSCT_STAGE_ID_ECHEM;
+    CHECK_FAILS(tsct_stage_options_check(E, &p, &err), TSCT_ERR_VALUE, &err,
+                "missing the potentiostat file");
+    CHECK_OK(SET(E, &p, "file", "cell.mpt", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(E, &p, &err), TSCT_ERR_VALUE, &err, "missing --mass");
+    CHECK_OK(SET(E, &p, "mass", "1.5", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(E, &p, &err), TSCT_ERR_VALUE, &err, "--period S");
+    CHECK_OK(SET(E, &p, "period", "12000", &err), &err);
+    CHECK_OK(SET(E, &p, "start", "0", &err), &err);
+    CHECK_OK(SET(E, &p, "time-unit", "min", &err), &err);
+    CHECK_OK(SET(E, &p, "voltage-col", "Ewe", &err), &err);
+    CHECK(strcmp(p.file, "cell.mpt") == 0 && p.mass_mg == 1.5 && p.period == 12000 &&
+          p.columns.time_scale == 60 && strcmp(p.columns.voltage, "Ewe") == 0);
+    CHECK_OK(tsct_stage_options_check(E, &p, &err), &err);
+    CHECK_FAILS(SET(E, &p, "period", "0", &err), TSCT_ERR_VALUE, &err,
+                "--period expects a number > 0, got '0'");
+    CHECK_FAILS(SET(E, &p, "start", "-1", &err), TSCT_ERR_VALUE, &err, ">= 0");
+    CHECK_FAILS(SET(E, &p, "time-unit", "d", &err), TSCT_ERR_VALUE, &err, "s, min or h");
+    CHECK(p.period == 12000 && p.columns.time_scale == 60);
+}
+
+int main(void)
+{
+    test_tables();
+    test_sinogram();
+    test_recon();
+    test_integrate();
+    test_maps_and_regions();
+    test_tables_of_maps();
+    test_echem();
+    return tsct_test_finish("test_stage_options");
+}
