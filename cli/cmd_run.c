@@ -736,6 +736,17 @@ static int run_integrate(struct run_state *rs, int64_t *available)
         fprintf(stderr, "tsct run: no frames yet (%s does not exist)\n", p);
         return TSCT_EXIT_OK;
     }
+    /* A calibrant frame in place of the PONI: calibrate first (when the PONI is not current). */
+    if (fd.calibrant_image[0] && !rs->dry_run) {
+        char cline[TSCT_STAGE_PATH_MAX + 64];
+        snprintf(cline, sizeof cline, "calibration of %s", fd.calibrant_image);
+        const tsct_stage_ctx cctx = step_ctx(rs, cline);
+        const double t0 = now_s();
+        int ran = 0;
+        if (tsct_stage_frames_calibrate(&fd, &cctx, &ran, &err) != TSCT_OK)
+            return step_failed(rs, "calibrate", "calibrate", cline, &err);
+        step_done(rs, "calibrate", ran, now_s() - t0);
+    }
     stage_params u;
     stage_params_init(TSCT_STAGE_ID_INTEGRATE, &u, NULL);
     tsct_stage_integrate_scan_params *p = &u.integrate;
@@ -764,7 +775,9 @@ static int run_integrate(struct run_state *rs, int64_t *available)
         goto done;
     }
     int64_t first = integrated_steps(rs->container);
+    int again = 0; /* settings changed: the stage must not keep what it finds */
     if (first > 0 && (rs->force || !integration_current(rs->container, record.text, legacy))) {
+        again = 1;
         tsct_log_msg(&rs->cli->log, TSCT_LOG_INFO, "run: integration settings %s: all %lld "
                      "time steps are integrated again", rs->force ? "forced" : "changed",
                      (long long)n);
@@ -810,7 +823,12 @@ static int run_integrate(struct run_state *rs, int64_t *available)
         printf("%s\n", line);
         goto done;
     }
+    /* The stage's own record names the PONI's path, not its geometry: a new calibration (or
+     * any changed setting the run noticed) must not look up to date to it. */
+    const int forced = rs->force;
+    rs->force = forced || again;
     rc = step_execute(rs, "integrate", "integrate", TSCT_STAGE_ID_INTEGRATE, &u, &front, line);
+    rs->force = forced;
     if (rc != TSCT_EXIT_OK)
         goto done;
     tsct_container *c = NULL;

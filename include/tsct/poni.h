@@ -95,6 +95,16 @@ tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error 
  * (pyFAI's only orientation before 2.1; TSCT_ERR_VALUE otherwise). */
 tsct_status tsct_poni_write_v2(const tsct_poni *poni, const char *path, tsct_error *err);
 
+/* The same with a note on the comment line that names the writer ("# Written by tsct: NOTE",
+ * one line; TSCT_ERR_VALUE otherwise): what the geometry was made from, which a later run
+ * reads back with tsct_poni_read_note to tell whether it is current. */
+tsct_status tsct_poni_write_v2_noted(const tsct_poni *poni, const char *path, const char *note,
+                                     tsct_error *err);
+
+/* The note of a PONI written by tsct_poni_write_v2_noted into buf (cut to size - 1 bytes);
+ * "" when the file has none. Returns 0, or -1 when the file cannot be read. */
+int tsct_poni_read_note(const char *path, char *buf, size_t size);
+
 /* A known detector: pyFAI class name, default pixel sizes (m) and shape (rows, columns). */
 typedef struct tsct_poni_detector {
     const char *name;

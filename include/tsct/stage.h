@@ -492,10 +492,13 @@ typedef struct tsct_stage_calibrate_params {
     const char *output;      /* the PONI to write (required) */
     const char *png;         /* the frame with points and rings, or NULL */
     int accept_misfit;       /* 1: write even when the rings do not fit well */
+    const char *note;        /* one line for the PONI's comment (tsct_poni_write_v2_noted),
+                                or NULL */
 } tsct_stage_calibrate_params;
 
 #define TSCT_STAGE_CALIBRATE_PARAMS_DEFAULT                                                  \
-    {NULL, NULL, NULL, 0.0, 0.0, 0.0, NULL, 0.0, {0.0, 0.0}, NULL, 0, NULL, 0, NULL, NULL, 0}
+    {NULL, NULL, NULL, 0.0, 0.0, 0.0, NULL, 0.0, {0.0, 0.0}, NULL, 0, NULL, 0, NULL, NULL, 0, \
+     NULL}
 
 /* Calibrate as params say, with ctx's threads. *result (may be NULL) receives the
  * calibration (free with tsct_calibrate_result_destroy) and *calibrant (may be NULL) the rings
@@ -614,6 +617,10 @@ typedef struct tsct_stage_frames {
         flat[TSCT_STAGE_PATH_MAX];
     char slices[32], angles[32], angle_range[32], translations[32], translation_step[32],
         zigzag[8], npt[32], qmin[64], qmax[64], polarization[32];
+    /* A calibrant frame in place of the PONI: poni is then where its calibration is written
+     * (default calibration.poni beside the pipeline file); see tsct_stage_frames_calibrate. */
+    char calibrant_image[TSCT_STAGE_PATH_MAX], calibrant[256], detector[64], wavelength[32],
+        energy_kev[32], pixel_um[32];
     /* The time-step field of pattern: its offset (-1: none, one time step), its length in
      * the pattern, the printed width and whether it is zero-padded. */
     int64_t field_at, field_len;
@@ -626,6 +633,15 @@ typedef struct tsct_stage_frames {
  * INI reader. */
 tsct_status tsct_stage_frames_describe(const tsct_ini *cfg, tsct_stage_frames *fd,
                                        tsct_error *err);
+/* With [frames] calibrant_image (and calibrant, detector, wavelength or energy_kev; the
+ * frames' mask is the calibration's), the PONI fd->poni is made by tsct_stage_calibrate when
+ * it does not exist or was made from another image or other settings (its note, see
+ * tsct_poni_write_v2_noted, holds a hash of the image's path, size and time and the
+ * settings); *ran says whether it ran. Without calibrant_image nothing happens. Errors: those
+ * of tsct_stage_calibrate (the rings do not fit well: nothing written). */
+tsct_status tsct_stage_frames_calibrate(const tsct_stage_frames *fd, const tsct_stage_ctx *ctx,
+                                        int *ran, tsct_error *err);
+
 /* The path of time step t's frame file or folder. */
 void tsct_stage_frames_path(const tsct_stage_frames *fd, int64_t t, char *buf, size_t size);
 /* Time steps whose frames exist, counted from 0 without gaps (a pattern without a time-step

@@ -733,8 +733,10 @@ static void fmt_double(char *buf, size_t size, double v)
 
 /* version 21: PONI 2.1 (orientation in Detector_config); 2: PONI 2, which pyFAI 0.21 reads. */
 static tsct_status poni_write(const tsct_poni *poni, const char *path, int version,
-                              tsct_error *err)
+                              const char *note, tsct_error *err)
 {
+    if (note && strpbrk(note, "\r\n"))
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "note", -1, "must be one line");
     const double vals[] = {poni->pixel1, poni->pixel2, poni->dist, poni->poni1, poni->poni2,
                            poni->rot1,   poni->rot2,   poni->rot3, poni->wavelength};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
@@ -761,7 +763,7 @@ static tsct_status poni_write(const tsct_poni *poni, const char *path, int versi
     tsct_publish pub;
     TSCT_TRY(tsct_publish_fopen(&pub, path, &fp, err));
     fprintf(fp, "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis\n");
-    fprintf(fp, "# Written by tsct\n");
+    fprintf(fp, "# Written by tsct%s%s\n", note ? ": " : "", note ? note : "");
     fprintf(fp, "poni_version: %s\n", version == 2 ? "2" : "2.1");
     fprintf(fp, "Detector: %s\n", def ? def->name : poni->detector);
     fprintf(fp, "Detector_config: {\"pixel1\": %s, \"pixel2\": %s", p1, p2);
@@ -794,12 +796,18 @@ static tsct_status poni_write(const tsct_poni *poni, const char *path, int versi
 
 tsct_status tsct_poni_write(const tsct_poni *poni, const char *path, tsct_error *err)
 {
-    return poni_write(poni, path, 21, err);
+    return poni_write(poni, path, 21, NULL, err);
 }
 
 tsct_status tsct_poni_write_v2(const tsct_poni *poni, const char *path, tsct_error *err)
 {
-    return poni_write(poni, path, 2, err);
+    return poni_write(poni, path, 2, NULL, err);
+}
+
+tsct_status tsct_poni_write_v2_noted(const tsct_poni *poni, const char *path, const char *note,
+                                     tsct_error *err)
+{
+    return poni_write(poni, path, 2, note, err);
 }
 
 int64_t tsct_poni_detector_mask(const tsct_poni_detector *d, int64_t rows, int64_t cols,
@@ -827,4 +835,24 @@ int64_t tsct_poni_detector_mask(const tsct_poni_detector *d, int64_t rows, int64
     for (int64_t k = 0; k < rows * cols; k++)
         n += mask[k] != 0;
     return n;
+}
+
+int tsct_poni_read_note(const char *path, char *buf, size_t size)
+{
+    static const char tag[] = "# Written by tsct: ";
+    if (size)
+        buf[0] = '\0';
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    char line[1024];
+    for (int i = 0; i < 8 && fgets(line, sizeof line, fp); i++)
+        if (strncmp(line, tag, sizeof tag - 1) == 0) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (size)
+                snprintf(buf, size, "%s", line + sizeof tag - 1);
+            break;
+        }
+    fclose(fp);
+    return 0;
 }

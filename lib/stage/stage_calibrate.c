@@ -246,7 +246,7 @@ tsct_status tsct_stage_calibrate(const tsct_stage_calibrate_params *p,
                                 "to write it)");
     }
     if (st == TSCT_OK)
-        st = tsct_poni_write_v2(&res->poni, p->output, err);
+        st = tsct_poni_write_v2_noted(&res->poni, p->output, p->note, err);
     if (st == TSCT_OK && p->png)
         st = tsct_stage_calibration_png(&img, mask, res, cal, p->png, err);
     if (st == TSCT_OK)

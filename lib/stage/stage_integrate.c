@@ -660,4 +660,9 @@ void tsct_stage_pipeline_integrate_settings(const tsct_stage_frames *fd,
                             p->monitor_source ? p->monitor : "");
     tsct_stage_settings_add(s, "transmission", "%s%s", source_name(p->transmission_source),
                             p->transmission_source ? p->transmission : "");
+    if (fd->calibrant_image[0]) { /* a new calibration is a new PONI: integrate again */
+        char note[512];
+        tsct_poni_read_note(fd->poni, note, sizeof note);
+        tsct_stage_settings_add(s, "calibration", "%s", note);
+    }
 }

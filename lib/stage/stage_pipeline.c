@@ -6,13 +6,16 @@
  * Read with the library's INI reader (include/tsct/ini.h), so every message names the file,
  * the line and the key, and the fuzzer reaches the same code as the program. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stage_internal.h"
 #include "tsct/ini.h"
+#include "tsct/poni.h"
 #include "tsct/publish.h"
 #include "tsct/stage.h"
 
@@ -92,6 +95,8 @@ static const struct scan_key {
     {"qmin", V_REAL, 0, 1e4, 0},        {"qmax", V_REAL, 1e-6, 1e4, 0},
     {"polarization", V_REAL, -1, 1, 0}, {"wavelength", V_REAL, 1e-4, 1e3, 0},
     {"energy_kev", V_REAL, 1e-2, 1e5, 0},
+    {"calibrant_image", V_PATH, 0, 0, 0}, {"calibrant", V_TEXT, 0, 0, 0},
+    {"detector", V_TEXT, 0, 0, 0},      {"pixel_um", V_REAL, 1e-3, 1e5, 0},
     {"format", V_FORMAT, 0, 0, 1},      {"frame_files", V_PATTERN, 0, 0, 1},
     {"counts", V_REAL, 1e-300, 1e300, 1},
 };
@@ -213,7 +218,8 @@ tsct_status tsct_stage_frames_describe(const tsct_ini *c, tsct_stage_frames *fd,
         K(transmission_header, 0), K(poni, 1), K(mask, 1), K(dark, 1), K(flat, 1),
         K(slices, 0), K(angles, 0), K(angle_range, 0), K(translations, 0),
         K(translation_step, 0), K(zigzag, 0), K(npt, 0), K(qmin, 0), K(qmax, 0),
-        K(polarization, 0),
+        K(polarization, 0), K(calibrant_image, 1), K(calibrant, 0), K(detector, 0),
+        K(wavelength, 0), K(energy_kev, 0), K(pixel_um, 0),
 #undef K
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -240,14 +246,23 @@ tsct_status tsct_stage_frames_describe(const tsct_ini *c, tsct_stage_frames *fd,
     if (pat)
         tsct_stage_path_resolve(from, pat, fd->pattern, sizeof fd->pattern);
     tsct_ini_release(&scan);
+    /* A calibration is written where [frames] says, else beside the pipeline file (never
+     * over the PONI a scan.ini names). */
+    if (fd->calibrant_image[0] && !tsct_ini_get(c, "frames", "poni"))
+        tsct_stage_path_resolve(c, "calibration.poni", fd->poni, sizeof fd->poni);
+    if (fd->calibrant_image[0] && (!fd->calibrant[0] || !fd->detector[0] ||
+                                   (!fd->wavelength[0] && !fd->energy_kev[0])))
+        return tsct_error_set(err, TSCT_ERR_VALUE, c->path, "calibrant_image", -1,
+                              "[frames] calibrant_image needs calibrant, detector and "
+                              "wavelength (or energy_kev)");
     const char *missing = !fd->pattern[0]        ? "frames"
-                          : !fd->poni[0]         ? "poni"
+                          : !fd->poni[0]         ? "poni (or calibrant_image)"
                           : !fd->angles[0]       ? "angles"
                           : !fd->translations[0] ? "translations"
                                                  : NULL;
     if (missing)
         return tsct_error_set(err, TSCT_ERR_VALUE, c->path, missing, -1,
-                              "[frames] needs '%s' (or a scan = scan.ini that has it)", missing);
+                              "[frames] needs %s (or a scan = scan.ini that has it)", missing);
     if (!fd->dataset[0])
         snprintf(fd->dataset, sizeof fd->dataset, "/entry/data/data");
     TSCT_TRY(pattern_parse(fd, c->path, err));
@@ -341,3 +356,79 @@ tsct_status tsct_stage_pipeline_check(const tsct_ini *c, tsct_error *err)
     return TSCT_OK;
 }
 
+
+/* ---- a calibrant frame in place of the PONI ---------------------------------------------------- */
+
+/* FNV-1a, 64 bits: the settings of a calibration in the PONI's note. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* "path size mtime" of a file, or "path missing". */
+static void file_stamp(tsct_stage_settings *s, const char *key, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        tsct_stage_settings_add(s, key, "%s:%lld:%lld.%09ld", path, (long long)sb.st_size,
+                                (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+    else
+        tsct_stage_settings_add(s, key, "%s:missing", path);
+}
+
+tsct_status tsct_stage_frames_calibrate(const tsct_stage_frames *fd, const tsct_stage_ctx *ctx,
+                                        int *ran, tsct_error *err)
+{
+    *ran = 0;
+    if (!fd->calibrant_image[0])
+        return TSCT_OK;
+    tsct_stage_settings s;
+    tsct_stage_settings_init(&s);
+    file_stamp(&s, "image", fd->calibrant_image);
+    if (fd->mask[0])
+        file_stamp(&s, "mask", fd->mask);
+    tsct_stage_settings_add(&s, "calibrant", "%s", fd->calibrant);
+    tsct_stage_settings_add(&s, "detector", "%s", fd->detector);
+    tsct_stage_settings_add(&s, "wavelength", "%s", fd->wavelength);
+    tsct_stage_settings_add(&s, "energy_kev", "%s", fd->energy_kev);
+    tsct_stage_settings_add(&s, "pixel_um", "%s", fd->pixel_um);
+    if (s.failed) {
+        tsct_stage_settings_release(&s);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "calibration", -1, "settings");
+    }
+    const char *base = strrchr(fd->calibrant_image, '/');
+    char note[512], old[512];
+    snprintf(note, sizeof note, "calibration of %.200s, settings %016llx",
+             base ? base + 1 : fd->calibrant_image, (unsigned long long)fnv1a(s.text));
+    tsct_stage_settings_release(&s);
+    if (ctx && ctx->incremental && tsct_poni_read_note(fd->poni, old, sizeof old) == 0 &&
+        strcmp(old, note) == 0)
+        return TSCT_OK;
+    tsct_stage_calibrate_params p = TSCT_STAGE_CALIBRATE_PARAMS_DEFAULT;
+    p.image = fd->calibrant_image;
+    p.calibrant = fd->calibrant;
+    p.detector = fd->detector;
+    p.mask = fd->mask[0] ? fd->mask : NULL;
+    p.output = fd->poni;
+    p.note = note;
+    if (fd->wavelength[0] && tsct_stage_parse_double(fd->wavelength, &p.wavelength) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
+                              "expected Angstrom, got '%s'", fd->wavelength);
+    if (fd->pixel_um[0] && tsct_stage_parse_double(fd->pixel_um, &p.pixel_um) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "pixel_um", -1,
+                              "expected micrometres, got '%s'", fd->pixel_um);
+    if (fd->energy_kev[0] && !fd->wavelength[0] &&
+        tsct_stage_parse_double(fd->energy_kev, &p.energy_kev) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "energy_kev", -1,
+                              "expected keV, got '%s'", fd->energy_kev);
+    /* The pipeline owns the PONI it makes: a new calibration replaces the old one. */
+    const int replace = tsct_publish_replace();
+    tsct_publish_set_replace(1);
+    tsct_status st = tsct_stage_calibrate(&p, ctx, NULL, NULL, NULL, err);
+    tsct_publish_set_replace(replace);
+    *ran = st == TSCT_OK;
+    return st;
+}
