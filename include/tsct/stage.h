@@ -320,7 +320,11 @@ typedef struct tsct_stage_recon_array_params {
  * (TIFF, EDF, ...) holding a sinogram [na][ns] or [na][ns][nc] (or with array->row a stack
  * [na][ny][ns]); the corrections run in the order flat / dark, -log, air, then the centre
  * (params->centre, DEFAULT meaning AUTO) and the reconstruction of params (block unused).
- * The image goes to /data of `output`, [n][n] (a 2-D input or a row) or [n][n][nc], float32,
+ * The image goes to /entry/image/data of `output` (TSCT_PATH_IMAGE; /data is
+ * a soft link to it, the path of earlier versions), [n][n] (a 2-D input or a row) or
+ * [n][n][nc], float32, with its voxel axes y and x (translation steps from the rotation
+ * axis), the angles in /entry/scan/angle and attributes method, filter, iterations and
+ * centre (input positions; -1 when not centred): an NXdata that viewers plot. The file is
  * written under a temporary name and renamed (include/tsct/publish.h): a failed run leaves
  * none; an existing output is replaced only as tsct_publish_set_replace() allows, an input
  * never. In memory: the whole sinogram and image. report->units = nc.
