@@ -387,7 +387,8 @@ tsct_status tsct_stage_map(const char *container, const tsct_stage_map_params *p
  * reference time step T also /entry/pdf/dpdf = G_t - G_T. Every setting is an attribute of
  * the datasets. Region: /entry/regions/NAME/pattern [nt][nq] (q: /entry/regions/NAME/q, else
  * /entry/recon/q) -> /entry/regions/NAME/{pdf, dpdf} [nt][nr] and r, and with output_dir one
- * .gr file per time step, DIR/NAME_tNNNN.gr, headed by the configuration. */
+ * .gr file per time step, DIR/NAME_tNNNN.gr, headed by the configuration (DIR is made when
+ * missing, and the files are checked against the write rule before anything is written). */
 
 typedef struct tsct_stage_pdf_params {
     const tsct_pdf_config *config;  /* required: the resolved configuration (tsct/pdf.h) */
@@ -567,7 +568,9 @@ typedef struct tsct_stage_region_params {
     int64_t map_time;        /* MAP: its time step */
     tsct_stage_threshold threshold; /* MAP: default 0.5 x its 99.5th percentile */
     const char *file;        /* FILE: the image */
-    const char *xy_dir;      /* NULL: no text files */
+    const char *xy_dir;      /* the folder of DIR/NAME_tNNNN.xy (q, mean intensity), made when
+                                missing; each file is checked against the write rule of
+                                tsct/publish.h before the region is written. NULL: none */
 } tsct_stage_region_params;
 
 #define TSCT_STAGE_REGION_PARAMS_DEFAULT                                                           \

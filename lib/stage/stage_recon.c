@@ -72,6 +72,15 @@ static void engine_release(struct recon_engine *e)
     memset(e, 0, sizeof *e);
 }
 
+/* -v: every iteration of SIRT / CGLS with its residual, so a long run shows it is moving. */
+static void log_iteration(void *user, int iteration, double residual)
+{
+    const struct recon_engine *e = user;
+    tsct_log_msg(e->ctx->log, TSCT_LOG_DEBUG, "%s iteration %d/%lld: residual %.4g",
+                 e->o->method == TSCT_STAGE_RECON_SIRT ? "sirt" : "cgls", iteration,
+                 (long long)e->o->iterations, residual);
+}
+
 static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t nc,
                               float *image, tsct_error *err)
 {
@@ -81,6 +90,8 @@ static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t
     p.max_iter = (int)e->o->iterations;
     p.nonneg = e->o->nonneg;
     p.tol = 0.0;
+    p.on_iteration = log_iteration;
+    p.user = e;
     tsct_tomo_iter_report rep;
     memset(image, 0, (size_t)(e->n * e->n * nc) * sizeof *image);
     const size_t need = tsct_tomo_solver_workspace_size(e->proj, nc);
@@ -725,6 +736,17 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
     struct recon_engine eng;
     memset(&eng, 0, sizeof eng);
     tsct_status st = load_sinogram(input, a->row, &sino, &na, &ns, &nc, &nd, err);
+    const int find_centre =
+        o.centre != TSCT_STAGE_CENTRE_NONE && o.centre != TSCT_STAGE_CENTRE_FIXED;
+    if (st == TSCT_OK && nd == 3 && a->row < 0 && find_centre && ns < 8)
+        /* Most often a projection stack [angles][rows][columns] given without --row. */
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, input, NULL, -1,
+                            "a 3-D input without --row is read as sinograms [angles]"
+                            "[translations][channels] = [%lld][%lld][%lld], and %lld "
+                            "translations are too few to find the centre (8 needed); for a "
+                            "stack of projections [angles][rows][columns] choose the row to "
+                            "reconstruct with --row R (0 .. %lld)", (long long)na,
+                            (long long)ns, (long long)nc, (long long)ns, (long long)(ns - 1));
     if (st == TSCT_OK)
         st = read_angles(a, na, &th, err);
     if (st == TSCT_OK)
