@@ -111,7 +111,7 @@ with h5py.File(exp, "r") as a, h5py.File(own, "r") as b:
     if x.shape == y.shape:
         rel = np.linalg.norm(x - y) / np.linalg.norm(y)
         print("pyFAI-imported vs tsct-integrated reconstruction: relative difference %.2e" % rel)
-        check(rel < 1e-3, "pyFAI import vs tsct integrate: %.3g" % rel)
+        check(rel < 1e-5, "pyFAI import vs tsct integrate: %.3g" % rel)
 
 # ---- 2: an nDTomo sinogram cube -------------------------------------------------------------
 ref = fresh_experiment("ref.h5")
