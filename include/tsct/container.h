@@ -60,6 +60,15 @@ extern "C" {
 #define TSCT_PATH_SINOGRAMS_Q "/entry/sinograms/q"
 #define TSCT_PATH_RECON "/entry/recon/data"
 #define TSCT_PATH_RECON_Q "/entry/recon/q"
+/* The voxel centres along rows (y) and columns (x) relative to the rotation axis [n]: mm when
+ * the scan's translations are in mm, else translation steps. */
+#define TSCT_PATH_RECON_Y "/entry/recon/y"
+#define TSCT_PATH_RECON_X "/entry/recon/x"
+/* The image of a plain reconstruction (tsct_stage_recon_array) [n][n] or [n][n][nc], and its
+ * voxel axes [n] in translation steps from the rotation axis. */
+#define TSCT_PATH_IMAGE "/entry/image/data"
+#define TSCT_PATH_IMAGE_Y "/entry/image/y"
+#define TSCT_PATH_IMAGE_X "/entry/image/x"
 #define TSCT_PATH_PDF "/entry/pdf/G"
 #define TSCT_PATH_PDF_R "/entry/pdf/r"
 #define TSCT_PATH_PDF_DIFF "/entry/pdf/dpdf"
@@ -110,8 +119,12 @@ tsct_status tsct_container_open(const char *path, tsct_open_mode mode, tsct_cont
 tsct_status tsct_h5file_open(const char *path, tsct_open_mode mode, tsct_container **out,
                              tsct_error *err);
 
-/* Flush and close. Returns the first error of the flush (the handle is freed regardless).
- * NULL is allowed. */
+/* Flush and close. A container opened (or created) for writing is first labelled for NeXus
+ * viewers from what it holds (docs/FORMAT.md, "NeXus"): NX_class on every group, the layout's
+ * result groups NXdata with @signal, @axes and soft links to axes kept elsewhere,
+ * /entry@default naming the most useful result; only what differs is written. Returns the
+ * first error of the labelling or the flush (the handle is freed regardless). NULL is
+ * allowed. */
 tsct_status tsct_container_close(tsct_container *c, tsct_error *err);
 
 /* Write all buffered data and metadata to disk (H5Fflush). */
@@ -174,6 +187,12 @@ tsct_status tsct_container_get_attr_double(tsct_container *c, const char *path,
 tsct_status tsct_container_get_attr_int(tsct_container *c, const char *path, const char *name,
                                         int64_t *value, tsct_error *err);
 
+/* Make `path` a soft link to `target` (an alias: h5py and viewers open target through it;
+ * tsct_container_walk does not list it), replacing an earlier link. Parent groups are
+ * created. Errors: TSCT_ERR_EXISTS (path is a dataset or group), TSCT_ERR_IO. */
+tsct_status tsct_container_link(tsct_container *c, const char *path, const char *target,
+                                tsct_error *err);
+
 /* 1 if an object exists at path, else 0. */
 int tsct_container_exists(tsct_container *c, const char *path);
 
@@ -193,7 +212,9 @@ typedef struct tsct_object_info {
 /* Callback for tsct_container_walk; return non-zero to stop. */
 typedef int (*tsct_walk_fn)(void *user, const tsct_object_info *info);
 
-/* Visit every group and dataset below `root` ("/" for all) in name order, parents first. */
+/* Visit every group and dataset below `root` ("/" for all) in name order, parents first.
+ * Soft links (the NeXus axis aliases of tsct_container_close) are not visited: every object
+ * is listed once, at its own path. */
 tsct_status tsct_container_walk(tsct_container *c, const char *root, tsct_walk_fn fn,
                                 void *user, tsct_error *err);
 

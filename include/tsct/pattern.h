@@ -41,6 +41,42 @@ tsct_status tsct_pattern_write_text(const char *path, const char *header, const 
 void tsct_pattern_interp(const double *xs, const double *ys, int64_t n, const double *x,
                          int64_t m, double *out);
 
+/* ---- a stack of patterns: the scan table ---------------------------------------------------
+ *
+ * A CSV file saying which text pattern belongs where in a scan (tsct import --layout xy):
+ *
+ *   # comment lines and blank lines are skipped
+ *   file,angle,translation,time,slice         the header: column names, any order,
+ *   p_0000.xy,0,-0.5,0,0                      case-insensitive; file, angle and
+ *   p_0001.xy,0,-0.4,0,0                      translation required, time and slice
+ *   ...                                       optional, other columns ignored
+ *
+ * Fields are comma-separated and trimmed; numbers must be finite (units are the reader's
+ * business); a relative file name is taken from the table's folder. Limits, checked before
+ * memory is taken: TSCT_PATTERN_TABLE_ROWS_MAX rows, TSCT_PATTERN_TABLE_LINE_MAX bytes per
+ * line. */
+
+#define TSCT_PATTERN_TABLE_ROWS_MAX ((int64_t)1 << 24)
+#define TSCT_PATTERN_TABLE_LINE_MAX 8192
+
+typedef struct tsct_pattern_table {
+    int64_t n;            /* rows (patterns), >= 1 */
+    char **file;          /* [n] paths (relative names resolved against the table's folder) */
+    double *angle;        /* [n] */
+    double *translation;  /* [n] */
+    double *time;         /* [n], or NULL without the column */
+    double *slice;        /* [n], or NULL without the column */
+} tsct_pattern_table;
+
+/* Read a scan table into a new *out (free with tsct_pattern_table_destroy). Errors:
+ * TSCT_ERR_NOT_FOUND, TSCT_ERR_IO, TSCT_ERR_FORMAT (no header or a required column missing,
+ * a short row, a field that is not a finite number, no rows, limits passed; the message names
+ * the line), TSCT_ERR_NOMEM. Thread-safe. */
+tsct_status tsct_pattern_table_read(const char *path, tsct_pattern_table **out, tsct_error *err);
+
+/* Free a table; NULL allowed. */
+void tsct_pattern_table_destroy(tsct_pattern_table *t);
+
 #ifdef __cplusplus
 }
 #endif

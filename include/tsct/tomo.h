@@ -199,11 +199,15 @@ typedef struct tsct_tomo_iter_params {
                          less than stall_tol times its value; default 0 (off) */
     double relax;     /* SIRT relaxation lambda in (0, 2); default 1. Ignored by CGLS. */
     int nonneg;       /* SIRT: clip x to >= 0 after each update; default 0. Ignored by CGLS. */
+    /* NULL, or called after every iteration k (1-based) with the relative residual
+     * ||b - A x_k|| / ||b||, from the calling thread (progress for a log); default NULL. */
+    void (*on_iteration)(void *user, int iteration, double residual);
+    void *user;       /* passed to on_iteration */
 } tsct_tomo_iter_params;
 
 #define TSCT_TOMO_ITER_PARAMS_DEFAULT                                                              \
     {                                                                                              \
-        100, 1e-6, 0.0, 1.0, 0                                                                     \
+        100, 1e-6, 0.0, 1.0, 0, NULL, NULL                                                         \
     }
 
 /* What a solver did. */

@@ -142,6 +142,7 @@ tsct_status tsct_container_open(const char *path, tsct_open_mode mode, tsct_cont
         tsct_container_close(c, NULL);
         return status;
     }
+    c->nexus = c->writable;
     *out = c;
     return TSCT_OK;
 }
@@ -164,7 +165,9 @@ tsct_status tsct_container_close(tsct_container *c, tsct_error *err)
         return TSCT_OK;
     TSCT__H5_LOCK();
     tsct_status st = TSCT_OK;
-    if (c->file >= 0 && H5Fclose(c->file) < 0)
+    if (c->nexus && c->writable && c->file >= 0)
+        st = tsct__nexus_label(c, err);
+    if (c->file >= 0 && H5Fclose(c->file) < 0 && st == TSCT_OK)
         st = tsct__h5_fail(err, TSCT_ERR_IO, c, NULL, "closing failed");
     TSCT__H5_UNLOCK();
     free(c);
@@ -749,8 +752,11 @@ static int visit_object(struct walk_ctx *w, const char *full)
 static herr_t walk_cb(hid_t g, const char *name, const H5L_info_t *linfo, void *data)
 {
     (void)g;
-    (void)linfo;
     struct walk_ctx *w = data;
+    /* Soft links are aliases (the NeXus axis links of nexus.c): each object is listed once,
+     * at its own path. */
+    if (linfo->type == H5L_TYPE_SOFT)
+        return 0;
     char full[1024];
     if (strcmp(w->root, "/") == 0)
         snprintf(full, sizeof full, "/%s", name);

@@ -19,6 +19,7 @@ struct tsct_container {
     hid_t file;
     char path[TSCT_PATH_MAX];
     int writable;
+    int nexus;  /* a container opened for writing: labelled for viewers at close (nexus.c) */
 };
 
 struct tsct_dataset {
@@ -108,6 +109,11 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
                                     tsct_dataset **out, tsct_error *err);
 tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_dataset **out,
                                   tsct_error *err);
+
+/* Give the container's groups the NeXus attributes viewers need (NX_class, signal, axes,
+ * links to axes kept elsewhere, /entry@default), derived from what it holds; writes only what
+ * differs (nexus.c). Caller holds the lock. */
+tsct_status tsct__nexus_label(tsct_container *c, tsct_error *err);
 
 /* Time stamps (stamps.c). Longest stamp string kept (below the 64 KiB attribute limit). */
 #define TSCT__STAMPS_MAX 60000

@@ -6,15 +6,18 @@
  * byte for byte those the commands wrote, so a container made before the move reads as up to
  * date. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "stage_internal.h"
 #include "tsct/maps.h"
 #include "tsct/poni.h"
+#include "tsct/publish.h"
 #include "stage_internal.h"
 
 const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx)
@@ -323,4 +326,33 @@ tsct_status tsct__stage_map_open(tsct_container *c, const char *path, const char
     tsct_dataset_close(*d);
     *d = NULL;
     return tsct_error_set(err, TSCT_ERR_SHAPE, path, dset, -1, "expected [nt][nz][ny][nx]");
+}
+
+tsct_status tsct__stage_output_dir(const char *dir, const char *what, tsct_error *err)
+{
+    struct stat sb;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return tsct_error_set(err, TSCT_ERR_IO, dir, what, -1, "cannot make the folder: %s",
+                              strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return tsct_error_set(err, TSCT_ERR_IO, dir, what, -1, "exists and is not a folder");
+    return TSCT_OK;
+}
+
+void tsct__stage_series_path(char *buf, size_t size, const char *dir, const char *name,
+                             int64_t t, const char *ext)
+{
+    snprintf(buf, size, "%s/%s_t%04lld.%s", dir, name, (long long)t, ext);
+}
+
+tsct_status tsct__stage_series_check(const char *dir, const char *name, const char *ext,
+                                     int64_t nt, tsct_error *err)
+{
+    TSCT_TRY(tsct__stage_output_dir(dir, "-o", err));
+    for (int64_t t = 0; t < nt; t++) {
+        char path[TSCT_PATH_MAX];
+        tsct__stage_series_path(path, sizeof path, dir, name, t, ext);
+        TSCT_TRY(tsct_publish_check(path, err));
+    }
+    return TSCT_OK;
 }

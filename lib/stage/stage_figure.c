@@ -233,8 +233,7 @@ static tsct_status list_groups(tsct_container *c, const char *root, struct group
 static tsct_status all(tsct_container *c, const tsct_stage_figure_params *o,
                        const tsct_stage_ctx *ctx, tsct_error *err)
 {
-    if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
-        return tsct_error_set(err, TSCT_ERR_IO, o->output, NULL, -1, "cannot create the folder");
+    TSCT_TRY(tsct__stage_output_dir(o->output, "-o", err));
     struct map_list l = {0};
     if (tsct_container_exists(c, TSCT_PATH_MAPS))
         TSCT_TRY(tsct_container_walk(c, TSCT_PATH_MAPS, collect_maps, &l, err));

@@ -46,17 +46,34 @@ static tsct_status setup_make(const tsct_stage_ctx *ctx, const char *poni, const
 }
 
 /* The module gaps of the PONI's detector (pyFAI masks them from the detector class), when
- * the frames have its full shape. */
-static void mask_module_gaps(const tsct_poni *g, int64_t rows, int64_t cols, uint8_t *mask,
-                             const tsct_log *log)
+ * the frames have its full shape; returns the number of pixels in the mask after them (0
+ * when the detector has no gaps). */
+static int64_t mask_module_gaps(const tsct_poni *g, int64_t rows, int64_t cols, uint8_t *mask,
+                                const tsct_log *log)
 {
     tsct_poni_detector det;
     if (tsct_poni_detector_find(g->detector, &det, NULL) != TSCT_OK || det.module[0] <= 0)
-        return;
+        return 0;
     int64_t n = tsct_poni_detector_mask(&det, rows, cols, mask);
     if (n > 0)
         tsct_log_msg(log, TSCT_LOG_DEBUG, "%s: module gaps masked (%lld pixels in the mask)",
                      det.name, (long long)n);
+    return n;
+}
+
+/* A PONI that names its detector's shape belongs to frames of that shape: a calibration of
+ * another detector would integrate with a geometry that does not describe these pixels. */
+static tsct_status check_detector_shape(const char *poni_path, const tsct_poni *g, int64_t rows,
+                                        int64_t cols, tsct_error *err)
+{
+    if (g->shape[0] <= 0 || g->shape[1] <= 0 || (g->shape[0] == rows && g->shape[1] == cols))
+        return TSCT_OK;
+    return tsct_error_set(err, TSCT_ERR_SHAPE, poni_path, "detector", -1,
+                          "the PONI describes a %s of %lld x %lld pixels, the frames have %lld "
+                          "x %lld: it is the calibration of another detector (give the PONI "
+                          "of the detector that took these frames)", g->detector,
+                          (long long)g->shape[0], (long long)g->shape[1], (long long)rows,
+                          (long long)cols);
 }
 
 /* Read a whole auxiliary image of the expected shape; the message names the option. */
@@ -78,9 +95,10 @@ static tsct_status read_aux(const char *path, const char *what, int64_t rows, in
 static tsct_status plan_make(const struct setup *s, const tsct_poni *g, const tsct_log *log,
                              int64_t rows, int64_t cols, const float *first,
                              const uint8_t *pixel_mask, tsct_integrate_plan **plan,
-                             tsct_error *err)
+                             int64_t *gaps, tsct_error *err)
 {
     const int64_t n = rows * cols;
+    TSCT_TRY(check_detector_shape(s->poni, g, rows, cols, err));
     tsct_image aux;
     tsct_image_init(&aux);
     tsct_status st = TSCT_OK;
@@ -90,7 +108,9 @@ static tsct_status plan_make(const struct setup *s, const tsct_poni *g, const ts
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "mask", -1, "%lld pixels", (long long)n);
     for (int64_t k = 0; k < n; k++)
         mask[k] = first[k] < 0 || (pixel_mask && pixel_mask[k]);
-    mask_module_gaps(g, rows, cols, mask, log);
+    const int64_t ngaps = mask_module_gaps(g, rows, cols, mask, log);
+    if (gaps)
+        *gaps = ngaps;
     if (s->mask) {
         st = read_aux(s->mask, "mask", rows, cols, &aux, err);
         for (int64_t k = 0; st == TSCT_OK && k < n; k++)
@@ -308,7 +328,7 @@ static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_stage_integra
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1, "buffers");
     TSCT_TRY(tsct_frames_read(s->fr, 0, s->frames, err));
     TSCT_TRY(plan_make(su, g, ctx->log, s->rows, s->cols, s->frames,
-                       tsct_frames_pixel_mask(s->fr), &s->plan, err));
+                       tsct_frames_pixel_mask(s->fr), &s->plan, NULL, err));
     s->ws = tsct_integrate_workspace_size(s->plan);
     if (!(s->work = malloc(s->ws ? s->ws : 1)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "workspace", -1, "%zu bytes", s->ws);
@@ -499,8 +519,9 @@ static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, i
 }
 
 static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const tsct_poni *g,
-                            const tsct_integrate_plan *plan, const char *image, const char *path,
-                            const float *inten, const float *sig, tsct_error *err)
+                            const tsct_integrate_plan *plan, int64_t gaps, const char *image,
+                            const char *path, const float *inten, const float *sig,
+                            tsct_error *err)
 {
     tsct_publish pub;
     FILE *fp = NULL;
@@ -516,7 +537,13 @@ static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const ts
     fprintf(fp, "# PONI: %.15g, %.15g m\n", g->poni1, g->poni2);
     fprintf(fp, "# Rotations: %.15g %.15g %.15g rad\n", g->rot1, g->rot2, g->rot3);
     fprintf(fp, "# Wavelength: %.15g m\n", g->wavelength);
-    fprintf(fp, "# Mask applied: %s (and negative pixels)\n", p->mask ? p->mask : "none");
+    /* Every mask the plan holds: the file's, the detector's module gaps, negative pixels. */
+    char gaps_text[128] = "";
+    if (gaps > 0)
+        snprintf(gaps_text, sizeof gaps_text, "%sthe module gaps of the %s", p->mask ? ", " : "",
+                 g->detector);
+    fprintf(fp, "# Mask applied: %s%s (and negative pixels)\n",
+            p->mask ? p->mask : gaps > 0 ? "" : "none", gaps_text);
     fprintf(fp, "# Dark current applied: %s\n# Flat field applied: %s\n",
             p->dark ? p->dark : "none", p->flat ? p->flat : "none");
     if (isnan(ip->polarization))
@@ -542,8 +569,8 @@ static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const ts
 
 /* Every image through the plan into its file. */
 static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integrate_files_params *p,
-                              const tsct_poni *g, const tsct_integrate_plan *plan, int folder,
-                              tsct_image *img, tsct_error *err)
+                              const tsct_poni *g, const tsct_integrate_plan *plan, int64_t gaps,
+                              int folder, tsct_image *img, tsct_error *err)
 {
     const int64_t rows = img->rows, cols = img->cols, npt = tsct_integrate_plan_params(plan)->npt;
     const size_t ws = tsct_integrate_workspace_size(plan);
@@ -571,7 +598,7 @@ static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integr
             break;
         }
         output_path(p, i, folder, path, sizeof path);
-        st = write_xy(p, g, plan, p->images[i], path, inten, sig, err);
+        st = write_xy(p, g, plan, gaps, p->images[i], path, inten, sig, err);
         tsct_log_msg(ctx->log, TSCT_LOG_DEBUG, "%s -> %s", p->images[i], path);
         tsct_progress_add(&progress, 1);
     }
@@ -597,24 +624,31 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
                         err));
     tsct_poni g;
     TSCT_TRY(tsct_poni_read(&g, p->poni, err));
-    if (p->nimages > 1 && mkdir(p->output, 0777) != 0 && errno != EEXIST)
-        return tsct_error_set(err, TSCT_ERR_IO, p->output, "output folder", -1,
-                              "cannot create: %s", strerror(errno));
+    if (p->nimages > 1)
+        TSCT_TRY(tsct__stage_output_dir(p->output, "output folder", err));
     /* One image into an existing folder: FOLDER/NAME.xy, as for several. */
     const int folder = p->nimages > 1 || is_folder(p->output);
+    /* The write rule before the plan (seconds for a large detector), not after it. */
+    for (int64_t i = 0; i < p->nimages; i++) {
+        char path[TSCT_PATH_MAX];
+        output_path(p, i, folder, path, sizeof path);
+        TSCT_TRY(tsct_publish_check(path, err));
+    }
     tsct_image img;
     tsct_image_init(&img);
     tsct_integrate_plan *plan = NULL;
+    int64_t gaps = 0;
     tsct_status st = tsct_image_read(&img, p->images[0], NULL, err);
     double t0 = tsct_clock();
     if (st == TSCT_OK)
-        st = plan_make(&su, &g, ctx->log, img.rows, img.cols, img.data, NULL, &plan, err);
+        st = plan_make(&su, &g, ctx->log, img.rows, img.cols, img.data, NULL, &plan, &gaps,
+                       err);
     if (st == TSCT_OK) {
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "plan: %lld x %lld pixels, %lld bins, %lld "
                      "entries, %.2f s", (long long)img.rows, (long long)img.cols,
                      (long long)su.ip.npt, (long long)tsct_integrate_plan_nnz(plan),
                      tsct_clock() - t0);
-        st = files_loop(ctx, p, &g, plan, folder, &img, err);
+        st = files_loop(ctx, p, &g, plan, gaps, folder, &img, err);
     }
     if (st == TSCT_OK)
         tsct__stage_ran(ctx, rep, p->nimages, 0, TSCT_LOG_INFO, "integrated %lld image%s into %s",

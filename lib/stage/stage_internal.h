@@ -71,4 +71,19 @@ void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t 
 #endif
     ;
 
+/* Make the output folder dir (one level; an existing folder is fine). Errors: TSCT_ERR_IO
+ * naming dir and `what` (the option) when it cannot be made or is not a folder. */
+tsct_status tsct__stage_output_dir(const char *dir, const char *what, tsct_error *err);
+
+/* The text file of time step t of a series (a region's patterns, its PDFs):
+ * "DIR/NAME_tNNNN.EXT". */
+void tsct__stage_series_path(char *buf, size_t size, const char *dir, const char *name,
+                             int64_t t, const char *ext);
+
+/* Before a stage writes anything: the folder dir made (option -o) and the files of time steps
+ * 0 .. nt-1 allowed by the write rule of tsct/publish.h, so a refused file leaves no half
+ * result behind (the container's part written, the files not). */
+tsct_status tsct__stage_series_check(const char *dir, const char *name, const char *ext,
+                                     int64_t nt, tsct_error *err);
+
 #endif

@@ -560,6 +560,9 @@ tsct_status tsct_stage_pdf_region(const char *container, const tsct_stage_pdf_pa
                             "the reference time step must be below nt = %lld", (long long)nt);
         goto fail;
     }
+    if (o->output_dir && (st = tsct__stage_series_check(o->output_dir, o->region, "gr", nt,
+                                                        err)) != TSCT_OK)
+        goto fail;
     st = tsct_pdf_config_check_q(cfg, q, nq, qpath, err);
     if (st == TSCT_OK)
         st = tsct_composition_parse(&comp, cfg->composition, err);
@@ -661,7 +664,7 @@ tsct_status tsct_stage_pdf_region(const char *container, const tsct_stage_pdf_pa
     /* The .gr files, one per time step, each headed by the configuration. */
     for (int64_t t = 0; o->output_dir && t < nt && st == TSCT_OK; t++) {
         char gr[TSCT_PATH_MAX], header[65536 + 256];
-        snprintf(gr, sizeof gr, "%s/%s_t%04lld.gr", o->output_dir, o->region, (long long)t);
+        tsct__stage_series_path(gr, sizeof gr, o->output_dir, o->region, t, "gr");
         snprintf(header, sizeof header, "%s# region %s of %s, time step %lld", config_text,
                  o->region, container, (long long)t);
         for (int64_t j = 0; j < nr; j++)

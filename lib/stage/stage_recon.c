@@ -72,6 +72,15 @@ static void engine_release(struct recon_engine *e)
     memset(e, 0, sizeof *e);
 }
 
+/* -v: every iteration of SIRT / CGLS with its residual, so a long run shows it is moving. */
+static void log_iteration(void *user, int iteration, double residual)
+{
+    const struct recon_engine *e = user;
+    tsct_log_msg(e->ctx->log, TSCT_LOG_DEBUG, "%s iteration %d/%lld: residual %.4g",
+                 e->o->method == TSCT_STAGE_RECON_SIRT ? "sirt" : "cgls", iteration,
+                 (long long)e->o->iterations, residual);
+}
+
 static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t nc,
                               float *image, tsct_error *err)
 {
@@ -81,6 +90,8 @@ static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t
     p.max_iter = (int)e->o->iterations;
     p.nonneg = e->o->nonneg;
     p.tol = 0.0;
+    p.on_iteration = log_iteration;
+    p.user = e;
     tsct_tomo_iter_report rep;
     memset(image, 0, (size_t)(e->n * e->n * nc) * sizeof *image);
     const size_t need = tsct_tomo_solver_workspace_size(e->proj, nc);
@@ -94,6 +105,48 @@ static tsct_status engine_run(struct recon_engine *e, const float *sino, int64_t
                      sirt ? "sirt" : "cgls", rep.iterations, rep.residual);
         return TSCT_OK;
     }
+    return st;
+}
+
+/* Voxel centres relative to the rotation axis at pixel n / 2 (include/tsct/tomo.h): (k - n/2)
+ * times the pitch, into v[n]. */
+static void voxel_axis(double *v, int64_t n, double pitch)
+{
+    for (int64_t k = 0; k < n; k++)
+        v[k] = (double)(k - n / 2) * pitch;
+}
+
+/* Stage the voxel axes /entry/recon/y and x of an n x n image: the pitch is the scan's
+ * translation step, in mm when the translations are in mm, else in translation steps. */
+static tsct_status stage_voxel_axes(tsct_container *c, tsct_step *step, int64_t n,
+                                    tsct_error *err)
+{
+    double pitch = 1.0, *t = NULL;
+    int64_t nt = 0;
+    char units[32] = "";
+    const char *tpath = TSCT_PATH_SCAN "/translation";
+    if (tsct_container_exists(c, tpath) &&
+        tsct_container_read_vector(c, tpath, &t, &nt, NULL) == TSCT_OK && nt >= 2 &&
+        tsct_container_get_attr_string(c, tpath, "units", units, sizeof units, NULL) ==
+            TSCT_OK &&
+        strcmp(units, "mm") == 0) {
+        const double h = fabs(t[nt - 1] - t[0]) / (double)(nt - 1);
+        if (isfinite(h) && h > 0.0)
+            pitch = h;
+        else
+            units[0] = '\0';
+    }
+    free(t);
+    double *v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "voxel axes", -1, "%lld values",
+                              (long long)n);
+    voxel_axis(v, n, pitch);
+    const char *u = strcmp(units, "mm") == 0 ? "mm" : "steps";
+    tsct_status st = tsct_step_vector(step, TSCT_PATH_RECON_Y, v, n, u, err);
+    if (st == TSCT_OK)
+        st = tsct_step_vector(step, TSCT_PATH_RECON_X, v, n, u, err);
+    free(v);
     return st;
 }
 
@@ -343,6 +396,8 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
     if (st == TSCT_OK)
+        st = stage_voxel_axes(c, step, n, err);
+    if (st == TSCT_OK)
         st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, t0 > 0 ? t0 : -1, &dp, &dst,
                                err);
     if (st == TSCT_OK)
@@ -464,27 +519,68 @@ static tsct_status read_angles(const tsct_stage_recon_array_params *a, int64_t n
     return st;
 }
 
-/* Write image [n][n][nc] (nc = 0: [n][n]) to /data of path, atomically. */
+/* What the plain output records besides the image: how it was made (docs/FORMAT.md). */
+struct image_record {
+    const tsct_stage_recon_params *o;
+    const double *th;   /* [na] degrees */
+    int64_t na;
+    double centre;      /* rotation axis in input positions (-1: not centred) */
+};
+
+/* Write image [n][n][nc] (nc = 0: [n][n]) to path, atomically, laid out as a container:
+ * /entry/image NXdata (data, y, x in translation steps from the rotation axis), the angles
+ * in /entry/scan/angle, the method, filter, iterations and centre as attributes of the data,
+ * and /data, the path of format 1.0 files, as a soft link to the data. */
 static tsct_status write_image(const char *path, const float *img, int64_t n, int64_t nc,
-                               int deflate, tsct_error *err)
+                               const struct image_record *rec, tsct_error *err)
 {
     tsct_publish pub;
     TSCT_TRY(tsct_publish_begin(&pub, path, err));
     tsct_container *c = NULL;
     tsct_dataset *d = NULL;
-    tsct_status st = tsct_container_create(tsct_publish_tmp_path(&pub), 1, &c, err);
+    double *axis = malloc((size_t)n * sizeof *axis);
+    tsct_status st = axis ? tsct_container_create(tsct_publish_tmp_path(&pub), 1, &c, err)
+                          : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "image axes", -1,
+                                           "%lld values", (long long)n);
     const int64_t shape[3] = {n, n, nc}, start[3] = {0, 0, 0};
     tsct_dataset_params p = TSCT_DATASET_PARAMS_DEFAULT;
-    p.deflate = deflate;
+    p.deflate = rec->o->deflate;
     p.long_name = "reconstructed image [y][x] or [y][x][channel]";
     if (st == TSCT_OK)
-        st = tsct_dataset_create(c, "/data", nc ? 3 : 2, shape, &p, &d, err);
+        st = tsct_dataset_create(c, TSCT_PATH_IMAGE, nc ? 3 : 2, shape, &p, &d, err);
     if (st == TSCT_OK)
         st = tsct_dataset_write(d, start, shape, img, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_set_attr_string(d, "method", rec->o->method == TSCT_STAGE_RECON_FBP
+                                                           ? "fbp"
+                                                       : rec->o->method == TSCT_STAGE_RECON_SIRT
+                                                           ? "sirt"
+                                                           : "cgls", err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_set_attr_string(d, "filter", rec->o->method == TSCT_STAGE_RECON_FBP
+                                          ? tsct_tomo_fbp_filter_name(rec->o->filter) : "none",
+                                          err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_set_attr_double(d, "iterations", rec->o->method == TSCT_STAGE_RECON_FBP
+                                          ? 0.0 : (double)rec->o->iterations, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_set_attr_double(d, "centre", rec->centre, err);
     tsct_dataset_close(d);
+    if (st == TSCT_OK) {
+        voxel_axis(axis, n, 1.0);
+        st = tsct_container_write_vector(c, TSCT_PATH_IMAGE_Y, axis, n, "steps", err);
+    }
+    if (st == TSCT_OK)
+        st = tsct_container_write_vector(c, TSCT_PATH_IMAGE_X, axis, n, "steps", err);
+    if (st == TSCT_OK)
+        st = tsct_container_write_vector(c, TSCT_PATH_SCAN "/angle", rec->th, rec->na, "deg",
+                                         err);
+    if (st == TSCT_OK)
+        st = tsct_container_link(c, "/data", TSCT_PATH_IMAGE, err);
     tsct_status st2 = tsct_container_close(c, st == TSCT_OK ? err : NULL);
     if (st == TSCT_OK)
         st = st2;
+    free(axis);
     if (st == TSCT_OK)
         return tsct_publish_commit(&pub, err);
     tsct_publish_abort(&pub);
@@ -698,25 +794,37 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
                               "expected an input, an output and air >= 0");
     int nd = 0;
     int64_t na = 0, ns = 0, nc = 1, w = 0;
+    double centre = -1.0;
     float *sino = NULL, *img = NULL;
     double *th = NULL;
     struct recon_engine eng;
     memset(&eng, 0, sizeof eng);
     tsct_status st = load_sinogram(input, a->row, &sino, &na, &ns, &nc, &nd, err);
+    const int find_centre =
+        o.centre != TSCT_STAGE_CENTRE_NONE && o.centre != TSCT_STAGE_CENTRE_FIXED;
+    if (st == TSCT_OK && nd == 3 && a->row < 0 && find_centre && ns < 8)
+        /* Most often a projection stack [angles][rows][columns] given without --row. */
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, input, NULL, -1,
+                            "a 3-D input without --row is read as sinograms [angles]"
+                            "[translations][channels] = [%lld][%lld][%lld], and %lld "
+                            "translations are too few to find the centre (8 needed); for a "
+                            "stack of projections [angles][rows][columns] choose the row to "
+                            "reconstruct with --row R (0 .. %lld)", (long long)na,
+                            (long long)ns, (long long)nc, (long long)ns, (long long)(ns - 1));
     if (st == TSCT_OK)
         st = read_angles(a, na, &th, err);
     if (st == TSCT_OK)
         st = absorption(ctx, input, a, sino, na, ns, nc, err);
-    double centre = -1.0;
     if (st == TSCT_OK)
         st = recon_plain(ctx, input, &o, &sino, na, ns, nc, th, &w, &centre, &eng, &img, err);
+    const struct image_record rec = {&o, th, na, centre};
     if (st == TSCT_OK)
-        st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, o.deflate, err);
+        st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, &rec, err);
     if (st == TSCT_OK) {
         rep->ran = 1;
         rep->units = nc;
         snprintf(rep->what, sizeof rep->what, "reconstructed %s (%lld angles x %lld positions "
-                 "x %lld channels) into %s::/data, %lld x %lld", input, (long long)na,
+                 "x %lld channels) into %s::" TSCT_PATH_IMAGE ", %lld x %lld", input, (long long)na,
                  (long long)w, (long long)nc, output, (long long)eng.n, (long long)eng.n);
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     }

@@ -173,7 +173,7 @@ static tsct_status region_xy(const char *dir, const char *name, const char *path
     const int64_t nt = s[0], nq = s[4];
     for (int64_t t = 0; t < nt; t++) {
         char xy[4200];
-        snprintf(xy, sizeof xy, "%s/%s_t%04lld.xy", dir, name, (long long)t);
+        tsct__stage_series_path(xy, sizeof xy, dir, name, t, "xy");
         tsct_publish pub;
         FILE *f = NULL;
         TSCT_TRY(tsct_publish_fopen(&pub, xy, &f, err));
@@ -232,6 +232,8 @@ tsct_status tsct_stage_region(const char *container, const tsct_stage_region_par
          !(pat = malloc((size_t)(nt * nq) * sizeof *pat)) ||
          !(maskf = malloc((size_t)nvox * sizeof *maskf))))
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "region", -1, "buffers");
+    if (st == TSCT_OK && o->xy_dir)
+        st = tsct__stage_series_check(o->xy_dir, o->name, "xy", nt, err);
     char definition[512] = "";
     if (st == TSCT_OK)
         st = region_mask(c, container, o, s, mask, definition, sizeof definition, err);

@@ -371,9 +371,13 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_stage_sinogram
     int64_t ns_out = 0;
     tsct_log_msg(ctx->log, TSCT_LOG_DEBUG, "sinogram: planning t=0 z=0%s",
                  zig ? " (zigzag rows flipped back)" : "");
+    /* Quiet: this plan only sets the width; t=0 z=0 is planned again, and its centre
+     * reported, with the time steps computed below. */
+    tsct_stage_ctx quiet = *ctx;
+    quiet.log = NULL;
     st = read_diode(diode, 0, 0, na, ns, zig, monitor, err);
     if (st == TSCT_OK)
-        st = sino_plan_make(ctx, &o, in, 0, 0, na, ns, nq, zig, th, monitor, nmon, 0, &plan,
+        st = sino_plan_make(&quiet, &o, in, 0, 0, na, ns, nq, zig, th, monitor, nmon, 0, &plan,
                             &ns_out, err);
     sino_plan_release(&plan);
     if (st != TSCT_OK)

@@ -247,6 +247,8 @@ tsct_status tsct_tomo_sirt(const tsct_tomo_projector *proj, const tsct_tomo_iter
         if (residuals)
             residuals[it] = res;
         it++;
+        if (params->on_iteration)
+            params->on_iteration(params->user, it, res);
         const int done = stop_now(params, res, prev);
         prev = res;
         if (done) {
@@ -326,6 +328,8 @@ tsct_status tsct_tomo_cgls(const tsct_tomo_projector *proj, const tsct_tomo_iter
         if (residuals)
             residuals[it] = res;
         it++;
+        if (params->on_iteration)
+            params->on_iteration(params->user, it, res);
         const int done = stop_now(params, res, prev);
         prev = res;
         if (done) {

@@ -106,6 +106,11 @@ put("pattern", "pdfgetx3.gr", "[DEFAULT]\nversion = 2.1\n#### start data\n#L r G
     "".join("%.3f %.6f\n" % (0.01 * i, (-1) ** i * 0.1 * i) for i in range(8)))
 put("pattern", "csv.dat", "# q, I, sigma\n1.0,2.0,0.1\n1.5,\t3.0,0.1\n2.0 4e1 0.2\n")
 
+# ---- scan tables of pattern stacks (tsct import --layout xy) ---------------------------------
+put("table", "scan.csv", "# a stack of patterns\nfile,angle,translation,time\n" +
+    "".join("p_%02d.xy,%g,%g,0\n" % (i, 15 * (i // 4), 0.1 * (i % 4)) for i in range(8)))
+put("table", "slices.csv", "Translation, Angle ,extra,FILE,slice\n0.5,90,x,a.xy,1\n")
+
 # ---- PDFgetX3 configuration ---------------------------------------------------------------------
 put("pdfcfg", "full.cfg", """[DEFAULT]
 dataformat = QA
