@@ -13,7 +13,9 @@
 #include "tsct/stage.h"
 
 const char tsct_usage_edxrd[] =
-    "usage: tsct edxrd SPECTRA... -o EXP.h5 --tth DEG --range A:B [options]\n"
+    "usage: tsct edxrd SPECTRA... -o EXP.h5 --calibration C0,C1,... --tth DEG --range A:B\n"
+    "       tsct edxrd figure layer EXP.h5 --layer Z -o FIG.png [--range A:B]\n"
+    "       tsct edxrd figure fronts EXP.h5 --fit NAME --param P -o FIG.png\n"
     "\n"
     "Energy-dispersive diffraction (a white beam, an energy-resolving detector at a fixed\n"
     "2theta): multichannel-analyser spectra -> /entry/integrated/data [nt][nz][1][1][bins] on a\n"
@@ -48,12 +50,20 @@ const char tsct_usage_edxrd[] =
     "      --no-deadtime         do not divide by the live time\n"
     "  -o, --output EXP.h5       the container (created when missing)\n"
     "\n"
+    "Figures (the study's): 'layer' draws layer Z's patterns as a film, intensity in d against\n"
+    "time at each spectrum's time stamp, beside the voltage of /entry/echem (tsct echem);\n"
+    "'fronts' draws a fitted parameter (--param position_1) of /entry/fits/NAME against time,\n"
+    "one curve per layer with its ESD (points where the reflection is absent left out).\n"
+    "\n"
     "Example (the v2o5 preset of tsct simulate; docs/edxrd.md):\n"
     "  tsct simulate --preset v2o5 --set hours=2 --set cycles=1 -o v2o5.h5\n"
     "  tsct edxrd v2o5_spectra.h5::/entry/mca/data -o v2o5.h5 --calibration 0,0.0401 \\\n"
     "      --tth 2.25 --calibrant-spectrum v2o5_CeO2.mca --lines Ce,Pb --beam 50:160 \\\n"
     "      --range 3.8:5.2 --bins 700\n"
-    "  tsct fit peak v2o5.h5 --source integrated -n v2o5_001 -w 4.30:4.43 -p g@4.37 -t 0\n";
+    "  tsct fit peak v2o5.h5 --source integrated -n v2o5_001 -w 4.30:4.43 -p g@4.37 -t 0\n"
+    "  tsct echem v2o5.h5 v2o5_echem.csv --mass 5 --period 280\n"
+    "  tsct edxrd figure layer v2o5.h5 --layer 0 -o layer0.png\n"
+    "  tsct edxrd figure fronts v2o5.h5 --fit v2o5_001 --param position_1 -o fronts.png\n";
 
 struct edxrd_opts {
     tsct_stage_edxrd_params p;
@@ -209,8 +219,62 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct edxrd_opts *o)
     return -1;
 }
 
+/* tsct edxrd figure KIND EXP.h5 ...: one figure. */
+static int figure(tsct_cli *cli, int argc, char **argv)
+{
+    enum { O_LAYER = 256, O_RANGE, O_FIT, O_PARAM };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"layer", required_argument, NULL, O_LAYER},
+        {"range", required_argument, NULL, O_RANGE}, {"fit", required_argument, NULL, O_FIT},
+        {"param", required_argument, NULL, O_PARAM}, {NULL, 0, NULL, 0},
+    };
+    tsct_stage_edxrd_figure_params p = TSCT_STAGE_EDXRD_FIGURE_PARAMS_DEFAULT;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+        const char *opt = tsct_cli_option_name(argv, optind, optarg);
+        switch (ch) {
+        case 'o': p.output = optarg; break;
+        case O_LAYER:
+            if (tsct_cli_parse_int64(optarg, &p.layer) != 0 || p.layer < 0)
+                return tsct_cli_usage_error(cli, "%s expects a layer >= 0, got '%s'", opt,
+                                            optarg);
+            break;
+        case O_RANGE:
+            if (parse_pair(optarg, &p.range[0], &p.range[1]) != 0)
+                return tsct_cli_usage_error(cli, "%s expects A:B with A < B, got '%s'", opt,
+                                            optarg);
+            p.have_range = 1;
+            break;
+        case O_FIT: p.fit = optarg; break;
+        case O_PARAM: p.param = optarg; break;
+        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
+        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 3)
+        return tsct_cli_usage_error(cli, "expected figure layer|fronts EXP.h5");
+    const char *kind = argv[optind + 1];
+    if (strcmp(kind, "layer") && strcmp(kind, "fronts"))
+        return tsct_cli_usage_error(cli, "unknown figure '%s' (layer, fronts)", kind);
+    p.kind = kind[0] == 'l' ? TSCT_STAGE_EDXRD_FIGURE_LAYER : TSCT_STAGE_EDXRD_FIGURE_FRONTS;
+    p.input = argv[optind + 2];
+    if (!p.output)
+        return tsct_cli_usage_error(cli, "missing -o FIG.png");
+    if (p.kind == TSCT_STAGE_EDXRD_FIGURE_FRONTS && (!p.fit || !p.param))
+        return tsct_cli_usage_error(cli, "fronts needs --fit NAME and --param P");
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
+    if (tsct_stage_edxrd_figure(&p, &ctx, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    return TSCT_EXIT_OK;
+}
+
 int tsct_cmd_edxrd(tsct_cli *cli, int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "figure") == 0)
+        return figure(cli, argc, argv);
     struct edxrd_opts o;
     int rc = parse(cli, argc, argv, &o);
     if (rc >= 0)

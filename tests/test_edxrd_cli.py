@@ -18,8 +18,10 @@ import os
 
 import h5py
 import numpy as np
+from PIL import Image
 
 from cli_check import TMP, check, finish, run
+from figure_pixels import frame_lines
 
 
 def text(v):
@@ -93,7 +95,8 @@ for k, (name, win, start, bounds) in windows.items():
         half = 0.5 * np.nanmax(a)
         i = int(np.argmax(a >= half))
         check(i > 0, "%s layer %d: absent at first" % (name, layer))
-        t = tm[i - 1, layer] + (half - a[i - 1]) / (a[i] - a[i - 1]) * (tm[i, layer] - tm[i - 1, layer])
+        w = (half - a[i - 1]) / (a[i] - a[i - 1])
+        t = tm[i - 1, layer] + w * (tm[i, layer] - tm[i - 1, layer])
         found.append(t)
     found = np.array(found)
     diff = found - onset[:, k]
@@ -101,6 +104,76 @@ for k, (name, win, start, bounds) in windows.items():
     check(np.all(np.abs(diff) <= interval), "%s onsets within %g s: %s" % (name, interval, diff))
     check(np.all(np.diff(found) > 0) and np.all(np.diff(onset[:, k]) > 0),
           "%s: the front reaches the layers in order from the separator" % name)
+
+# figures, checked by their pixels as test_figure.py does: the film of a layer beside the voltage
+# (each row's brightest column at the strongest reflection of the truth), and the fronts.
+
+run("echem", exp, stem + "_echem.csv", "--mass", "5", "--period", "280")
+layer = 3
+png = os.path.join(TMP, "layer.png")
+run("edxrd", "figure", "layer", exp, "--layer", str(layer), "-o", png)
+im = np.asarray(Image.open(png).convert("RGB")).astype(int)
+check(im.shape == (600, 720, 3), "layer film: size %s" % (im.shape,))
+cols, rows = frame_lines(im, 1, 300), frame_lines(im, 0, 100)
+check(len(cols) == 6 and len(rows) >= 2, "layer film: frames %s %s" % (cols, rows))
+with h5py.File(exp, "r") as f:
+    gd = f["/ground_truth/edxrd/d001"][:, layer, :]
+    gf = f["/ground_truth/edxrd/fraction"][:, layer, :]
+    echem_t = f["/entry/echem/time"][:]
+    echem_v = f["/entry/echem/voltage"][:]
+if len(cols) == 6 and len(rows) >= 2:
+    L1, R1, L2, R2 = cols[:4]
+    T, B = rows[0], rows[-1]
+    t = tm[:, layer] / 3600
+    mid = 0.5 * (t[1:] + t[:-1])
+    lo = np.concatenate([[t[0] - (mid[0] - t[0])], mid])
+    hi = np.concatenate([mid, [t[-1] + (t[-1] - mid[-1])]])
+    ylo, yhi = lo.min(), hi.max()
+    dd = d_axis[1] - d_axis[0]
+    xlo, xhi = d_axis[0] - dd / 2, d_axis[-1] + dd / 2
+    good = 0
+    rows_checked = [j for j in range(len(t)) if gf[j].max() >= 0.99 and gf[j].argmax() != 3]
+    for j in rows_checked:
+        y = int(round(B - (0.5 * (lo[j] + hi[j]) - ylo) / (yhi - ylo) * (B - T)))
+        band = im[y, L1 + 2:R1 - 1].sum(axis=1)
+        k = np.nonzero(band == band.max())[0].mean() + L1 + 2
+        dk = xlo + (k + 0.5 - L1) / (R1 - L1) * (xhi - xlo)
+        good += abs(dk - gd[j, gf[j].argmax()]) < 0.01
+    print("layer film: %d of %d single-phase rows brightest at the phase's d"
+          % (good, len(rows_checked)))
+    check(len(rows_checked) >= 20 and good >= 0.9 * len(rows_checked),
+          "layer film: %d of %d single-phase rows brightest at the phase's d" % (
+              good, len(rows_checked)))
+    # the voltage beside it: blue pixels of the curve at the record's points
+    blue = np.abs(im - np.array((31, 119, 180))).sum(axis=2) <= 90
+    inside = (echem_t / 3600 >= ylo) & (echem_t / 3600 <= yhi)
+    vlo, vhi = echem_v[inside].min(), echem_v[inside].max()
+    vlo, vhi = vlo - 0.05 * (vhi - vlo), vhi + 0.05 * (vhi - vlo)
+    hits = total = 0
+    for tt, vv in zip(echem_t[inside] / 3600, echem_v[inside]):
+        x = L2 + (vv - vlo) / (vhi - vlo) * (R2 - L2)
+        y = B - (tt - ylo) / (yhi - ylo) * (B - T)
+        if not (L2 + 3 < x < R2 - 3 and T + 3 < y < B - 3):
+            continue
+        total += 1
+        hits += blue[int(round(y)) - 2:int(round(y)) + 3, int(round(x)) - 2:int(round(x)) + 3].any()
+    print("layer film: %d of %d voltage points on the curve" % (hits, total))
+    check(total > 50 and hits >= 0.97 * total,
+          "layer film: %d of %d voltage points on the curve" % (hits, total))
+png = os.path.join(TMP, "fronts.png")
+run("edxrd", "figure", "fronts", exp, "--fit", "alpha", "--param", "position_1", "-o", png)
+im = np.asarray(Image.open(png).convert("RGB")).astype(int)
+tab10 = [(0x1f, 0x77, 0xb4), (0xff, 0x7f, 0x0e), (0x2c, 0xa0, 0x2c), (0xd6, 0x27, 0x28),
+         (0x94, 0x67, 0xbd), (0x8c, 0x56, 0x4b), (0xe3, 0x77, 0xc2)]
+counts = [int((np.abs(im - np.array(c)).sum(axis=2) <= 30).sum()) for c in tab10]
+print("fronts: pixels of each layer's colour %s" % counts)
+check(min(counts) > 100, "fronts: every layer's colour drawn: %s" % counts)
+r = run("edxrd", "figure", "fronts", exp, "--fit", "alpha", "--param", "height", "-o", png,
+        status=1)
+check("no such parameter" in r.stderr and "position_1" in r.stderr,
+      "unknown parameter: " + r.stderr)
+r = run("edxrd", "figure", "layer", exp, "--layer", "7", "-o", png, status=1)
+check("7 layers" in r.stderr, "layer beyond: " + r.stderr)
 
 # bad input
 a, b, nolive = (os.path.join(TMP, n) for n in ("a.txt", "b.txt", "nolive.txt"))

@@ -935,6 +935,46 @@ tsct_status tsct_stage_edxrd(const char *container, const tsct_stage_edxrd_param
                              const tsct_stage_ctx *ctx, tsct_stage_report *report,
                              tsct_error *err);
 
+/* The figures of an EDXRD experiment (the V2O5 study's), drawn by lib/figure from what tsct
+ * edxrd, tsct fit --source integrated and tsct echem wrote:
+ *  LAYER   one layer's patterns /entry/integrated[:][layer] as a film, intensity in d (or q)
+ *          against time (h), each row at its spectrum's time stamp (/entry/edxrd/time; rows
+ *          span the midpoints to the neighbouring spectra of the layer), with the voltage
+ *          record of /entry/echem in a panel beside it when present;
+ *  FRONTS  the parameter `param` of /entry/fits/FIT against time (each round's mean time, h),
+ *          one curve per layer with ESD bars; points whose fit failed (status > 1) or whose
+ *          area_1 is under 5 ESDs (the reflection absent) are left out.
+ * The container is opened read-only. */
+typedef enum {
+    TSCT_STAGE_EDXRD_FIGURE_LAYER = 0,
+    TSCT_STAGE_EDXRD_FIGURE_FRONTS
+} tsct_stage_edxrd_figure_kind;
+
+typedef struct tsct_stage_edxrd_figure_params {
+    tsct_stage_edxrd_figure_kind kind;
+    const char *input;       /* the container (required) */
+    const char *output;      /* the PNG (required) */
+    int64_t layer;           /* LAYER: the layer (z index), >= 0 */
+    int have_range;          /* LAYER: only the axis from range[0] to range[1] */
+    double range[2];
+    const char *fit;         /* FRONTS: /entry/fits/FIT (required) */
+    const char *param;       /* FRONTS: e.g. "position_1" (required) */
+    tsct_figure_params p;    /* size, labels, colour map */
+} tsct_stage_edxrd_figure_params;
+
+#define TSCT_STAGE_EDXRD_FIGURE_PARAMS_DEFAULT                                                     \
+    {                                                                                              \
+        TSCT_STAGE_EDXRD_FIGURE_LAYER, NULL, NULL, 0, 0, {0, 0}, NULL, NULL,                       \
+            TSCT_FIGURE_PARAMS_DEFAULT                                                             \
+    }
+
+/* Errors: TSCT_ERR_VALUE (missing fields, a layer beyond the experiment, a range holding under
+ * two axis values, an unknown parameter, naming the fit's), TSCT_ERR_NOT_FOUND (no
+ * /entry/edxrd/time: not an EDXRD experiment; no such fit), TSCT_ERR_SHAPE (data not as tsct
+ * edxrd writes them), TSCT_ERR_IO (the PNG), those of the container. */
+tsct_status tsct_stage_edxrd_figure(const tsct_stage_edxrd_figure_params *params,
+                                    const tsct_stage_ctx *ctx, tsct_error *err);
+
 /* ---- figures --------------------------------------------------------------------------------
  * PNG figures of a container (docs/figures.md), drawn by lib/figure (include/tsct/figure.h):
  * what `tsct figure` and the [figures] step of `tsct run` make. Nothing is written to the
