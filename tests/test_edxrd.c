@@ -255,6 +255,42 @@ static void test_smooth_and_rebin(void)
     free(v), free(edges), free(out), free(vo);
 }
 
+/* The v2o5 preset's truth: fractions sum to 1, delta never decreases, layer l is layer 0
+ * delayed by l lags, and alpha's c follows its solid solution. */
+static void test_v2o5_state(void)
+{
+    tsct_sim_edxrd_preset p;
+    tsct_sim_edxrd_preset_v2o5(&p);
+    const double h = p.half_cycle_h * 3600, lag = p.lag * h;
+    double x, f[TSCT_SIM_EDXRD_NPHASE], c[TSCT_SIM_EDXRD_NPHASE], delta_prev = 0;
+    int bad_sum = 0, bad_delta = 0, bad_lag = 0;
+    for (double s = 0; s <= 4 * h; s += 97) {
+        tsct_sim_edxrd_state(&p, 0, s, &x, f, c);
+        const double sum = f[0] + f[1] + f[2] + f[3];
+        bad_sum += fabs(sum - 1) > 1e-12;
+        bad_delta += f[3] < delta_prev - 1e-15;
+        delta_prev = f[3];
+        double x3, f3[4], c3[4];
+        tsct_sim_edxrd_state(&p, 3, s + 3 * lag, &x3, f3, c3);
+        bad_lag += fabs(x3 - x) > 1e-12 || fabs(f3[1] - f[1]) > 1e-12;
+    }
+    CHECK_MSG(bad_sum == 0 && bad_delta == 0 && bad_lag == 0,
+              "%d sums, %d delta decreases, %d lags wrong", bad_sum, bad_delta, bad_lag);
+    /* At 5 % of the first discharge x = 0.0475: alpha only. */
+    tsct_sim_edxrd_state(&p, 0, 0.05 * h, &x, f, c);
+    CHECK_NEAR(x, 0.05 * 0.95, 1e-12);
+    CHECK(f[0] == 1 && f[1] == 0);
+    CHECK_NEAR(c[0], 4.368 + 0.12 * x, 1e-12);
+    /* The end of the first discharge: x = 0.95, delta 2/3 of the layer, epsilon' the rest. */
+    tsct_sim_edxrd_state(&p, 0, h, &x, f, c);
+    CHECK_NEAR(f[3], 2.0 / 3.0, 1e-12);
+    CHECK_NEAR(f[2], 1.0 / 3.0, 1e-12);
+    tsct_error err = TSCT_ERROR_INIT;
+    CHECK_FAILS(tsct_sim_edxrd_set(&p, "layers", "0", &err), TSCT_ERR_VALUE, &err, "1 .. 64");
+    CHECK_FAILS(tsct_sim_edxrd_set(&p, "colour", "1", &err), TSCT_ERR_NOT_FOUND, &err,
+                "known: layers");
+}
+
 int main(void)
 {
     char dir[4096];
@@ -263,5 +299,6 @@ int main(void)
     test_reading(dir);
     test_calibration();
     test_smooth_and_rebin();
+    test_v2o5_state();
     return tsct_test_finish("test_edxrd");
 }

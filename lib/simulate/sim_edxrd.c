@@ -330,7 +330,7 @@ static void render_layer(const tsct_sim_edxrd_preset *p, const tsct_reflection_l
                          double scale, const double *f, const double *c, double live_s,
                          double *y)
 {
-    static const double a[4] = {11.512, 11.36, 11.30, 11.24}, b[4] = {3.564, 3.57, 3.58, 3.60};
+    static const double a[4] = {11.512, 11.38, 11.30, 11.24}, b[4] = {3.564, 3.57, 3.58, 3.60};
     for (int64_t i = 0; i < p->nchan; i++)
         y[i] = 0;
     for (int ph = 0; ph < TSCT_SIM_EDXRD_NPHASE; ph++) {

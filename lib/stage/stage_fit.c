@@ -164,8 +164,10 @@ static tsct_status mask_prepare(struct voxel_run *v, const tsct_stage_fit_voxels
         vmax = (float)vmax;
         v->cut = o->threshold * vmax;
         snprintf(v->mask_text, sizeof v->mask_text,
-                 "voxels whose total intensity (sum of %s over its axis) is >= %g x the "
-                 "largest (%.6g)", tsct_dataset_path(v->recon), o->threshold, vmax);
+                 "voxels whose total intensity (sum of %s over %s) is >= %g x the "
+                 "largest (%.6g)", tsct_dataset_path(v->recon),
+                 o->source == TSCT_STAGE_FIT_SOURCE_INTEGRATED ? "its axis" : "q", o->threshold,
+                 vmax);
     } else if (!v->mask) {
         snprintf(v->mask_text, sizeof v->mask_text,
                  "every voxel with finite data in the window");
