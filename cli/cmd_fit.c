@@ -50,7 +50,8 @@ const char tsct_usage_fit[] =
     "      --gtol F              (default 0: off)\n"
     "Voxel mode:\n"
     "  -n, --name NAME           /entry/fits/NAME (letters, digits, '_'; required)\n"
-    "  -s, --source S            recon (default) or pdf\n"
+    "  -s, --source S            recon (default), pdf, or integrated (/entry/integrated: the\n"
+    "                            patterns of tsct edxrd, x = their d or q axis)\n"
     "  -t, --threshold F         fit voxels whose total intensity (sum of /entry/recon over q)\n"
     "                            is >= F x the largest in the volume (default 0.05)\n"
     "  -m, --mask-map MAP        fit voxels where /entry/maps/MAP is > 0 instead\n"
@@ -137,8 +138,9 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
             break;
         case 'n': o->name = optarg; break;
         case 's':
-            if (strcmp(optarg, "recon") && strcmp(optarg, "pdf"))
-                return tsct_cli_usage_error(cli, "--source expects recon or pdf, got '%s'",
+            if (strcmp(optarg, "recon") && strcmp(optarg, "pdf") && strcmp(optarg, "integrated"))
+                return tsct_cli_usage_error(cli, "--source expects recon, pdf or integrated, got "
+                                            "'%s'",
                                             optarg);
             o->source = optarg;
             break;
@@ -212,8 +214,9 @@ static int run_voxels(tsct_cli *cli, const char *container, const struct fit_opt
     p.name = o->name;
     p.model = &o->model;
     p.fit = o->params;
-    p.source =
-        strcmp(o->source, "pdf") == 0 ? TSCT_STAGE_FIT_SOURCE_PDF : TSCT_STAGE_FIT_SOURCE_RECON;
+    p.source = strcmp(o->source, "pdf") == 0          ? TSCT_STAGE_FIT_SOURCE_PDF
+               : strcmp(o->source, "integrated") == 0 ? TSCT_STAGE_FIT_SOURCE_INTEGRATED
+                                                      : TSCT_STAGE_FIT_SOURCE_RECON;
     p.threshold = o->threshold;
     p.mask_map = o->mask_map;
     p.maps = o->maps;

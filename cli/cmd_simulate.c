@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "tsct/publish.h"
+#include "tsct/sim_edxrd.h"
 #include "tsct/simulate.h"
 
 const char tsct_usage_simulate[] =
@@ -40,7 +41,8 @@ const char tsct_usage_simulate[] =
     "\n"
     "Options:\n"
     "  -p, --preset NAME      the experiment: demo, bivo4, si, cylindrical, nmc (see\n"
-    "                         docs/simulate.md; --list describes them)\n"
+    "                         docs/simulate.md; --list describes them), or v2o5: EDXRD\n"
+    "                         spectra of a V2O5 electrode's layers (docs/edxrd.md)\n"
     "      --set KEY=VALUE    override a parameter of the preset (n, nt, na, ns, nq, ...;\n"
     "                         the list: tsct simulate --list); repeatable\n"
     "  -o, --output EXP.h5    the container (required)\n"
@@ -176,6 +178,8 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
                 tsct_sim_preset_get(*n, &p, NULL);
                 printf("%-12s %s\n", *n, p.description);
             }
+            printf("%-12s %s\n", "v2o5", "operando EDXRD of a V2O5 electrode in a coin cell: "
+                   "7 layers, white beam, Ge detector, 2theta 2.29 deg (docs/edxrd.md)");
             printf("\nParameters any preset takes with --set KEY=VALUE:\n%s",
                    tsct_sim_preset_keys_help());
             return TSCT_EXIT_OK;
@@ -186,6 +190,37 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
     if (optind != argc)
         return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
     return -1;
+}
+
+/* A --set KEY=VALUE: the key into key[size], the value returned. */
+static const char *set_split(const char *set, char *key, size_t size)
+{
+    const char *eq = strchr(set, '=');
+    snprintf(key, size, "%.*s", (int)(eq - set), set);
+    return eq + 1;
+}
+
+/* The EDXRD preset: spectra, calibrant and electrochemistry beside the container. */
+static int simulate_edxrd(tsct_cli *cli, const struct sim_opts *o)
+{
+    if (o->frames_level || o->echem)
+        return tsct_cli_usage_error(cli, "the v2o5 preset writes spectra beside EXP.h5; --level "
+                                    "and --echem do not apply");
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_sim_edxrd_preset p;
+    tsct_sim_edxrd_preset_v2o5(&p);
+    for (int i = 0; i < o->nset; i++) {
+        char key[128];
+        const char *value = set_split(o->sets[i], key, sizeof key);
+        if (tsct_sim_edxrd_set(&p, key, value, &err) != TSCT_OK)
+            return tsct_cli_fail(cli, &err);
+    }
+    tsct_cli_guard_file(o->output);
+    if (tsct_sim_edxrd_run(&p, o->output, o->data, (uint64_t)o->seed, &err) != TSCT_OK)
+        return tsct_cli_fail(cli, &err);
+    tsct_log_msg(&cli->log, TSCT_LOG_INFO, "simulated preset v2o5 into %s (spectra, calibrant "
+                 "and electrochemistry beside it)", o->output);
+    return TSCT_EXIT_OK;
 }
 
 /* Simulate the preset, with the --set changes, into the container and files beside it. */
@@ -203,6 +238,8 @@ static int simulate_preset(tsct_cli *cli, const struct sim_opts *o)
         return tsct_cli_usage_error(cli, "missing --preset NAME (tsct simulate --list)");
     if (!o->output)
         return tsct_cli_usage_error(cli, "missing -o EXP.h5");
+    if (strcmp(o->preset_name, "v2o5") == 0)
+        return simulate_edxrd(cli, o);
     if (!o->frames_level && (o->frames_dir || o->noiseless || o->format_given))
         return tsct_cli_usage_error(cli, "--frames, --frame-format and --noiseless need --level "
                                     "frames");
@@ -212,9 +249,8 @@ static int simulate_preset(tsct_cli *cli, const struct sim_opts *o)
         return tsct_cli_fail(cli, &err);
     for (int i = 0; i < o->nset; i++) {
         char key[128];
-        const char *eq = strchr(o->sets[i], '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
-        if (tsct_sim_preset_set(&preset, key, eq + 1, &err) != TSCT_OK)
+        const char *value = set_split(o->sets[i], key, sizeof key);
+        if (tsct_sim_preset_set(&preset, key, value, &err) != TSCT_OK)
             return tsct_cli_fail(cli, &err);
     }
     if (preset.qmax <= preset.qmin) {

@@ -35,6 +35,7 @@ from matplotlib import cm
 from PIL import Image
 
 from cli_check import TMP, check, finish, run
+from figure_pixels import frame_lines
 
 W = os.path.join(TMP, "figure")
 os.makedirs(W, exist_ok=True)
@@ -143,24 +144,6 @@ r = run("figure", "composite", exp, "--phase", "ramp:mauve", "-o", png, status=1
 check("unknown colour 'mauve'" in r.stderr, r.stderr)
 
 # ---- series figures ------------------------------------------------------------------------
-BLACK = 60  # a pixel whose r + g + b is below this is part of a frame line
-
-
-def frame_lines(im, axis, min_run):
-    """Pixel columns (axis 1) or rows (axis 0) holding a black run of at least min_run."""
-    black = im.sum(axis=2) < BLACK
-    out = []
-    for i in range(im.shape[1] if axis == 1 else im.shape[0]):
-        line = black[:, i] if axis == 1 else black[i, :]
-        run_, best = 0, 0
-        for v in line:
-            run_ = run_ + 1 if v else 0
-            best = max(best, run_)
-        if best >= min_run:
-            out.append(i)
-    return out
-
-
 def near(im, rgb, tol):
     return np.abs(im - np.array(rgb)).sum(axis=2) <= tol
 

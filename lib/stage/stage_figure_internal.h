@@ -40,6 +40,9 @@ tsct_status tsct__figure_plot(const tsct_stage_figure_params *o, tsct_error *err
 tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error *err);
 
 /* The parameter names of /entry/fits/NAME (comma list into buf); TSCT_ERR_NOT_FOUND if none. */
+/* Index of name in a comma list (at most 1023 characters), or -1. */
+int tsct__figure_list_index(const char *list, const char *name);
+
 tsct_status tsct__figure_fit_parameters(tsct_container *c, const char *path, const char *fit,
                                         char *buf, size_t size, tsct_error *err);
 

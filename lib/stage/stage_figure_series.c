@@ -662,8 +662,7 @@ tsct_status tsct__figure_fit_parameters(tsct_container *c, const char *path, con
     return tsct_container_get_attr_string(c, p, "parameters", buf, size, err);
 }
 
-/* Index of name in a comma list, or -1. */
-static int list_index(const char *list, const char *name)
+int tsct__figure_list_index(const char *list, const char *name)
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
@@ -774,7 +773,7 @@ tsct_status tsct__figure_fit(tsct_container *c, const tsct_stage_figure_params *
     }
     char names[1024], pset[300], eset[300], sset[300], src[64] = "recon";
     TSCT_TRY(tsct__figure_fit_parameters(c, o->input, fit, names, sizeof names, err));
-    const int k = list_index(names, param);
+    const int k = tsct__figure_list_index(names, param);
     snprintf(pset, sizeof pset, TSCT_PATH_FITS "/%s/parameters", fit);
     snprintf(eset, sizeof eset, TSCT_PATH_FITS "/%s/esd", fit);
     snprintf(sset, sizeof sset, TSCT_PATH_FITS "/%s/status", fit);
@@ -884,7 +883,8 @@ tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error
     line[strcspn(line, "\r\n")] = '\0';
     char want[200];
     snprintf(want, sizeof want, "%s_esd", o->param);
-    const int has_param = list_index(line, o->param) >= 0, has_esd = list_index(line, want) >= 0;
+    const int has_param = tsct__figure_list_index(line, o->param) >= 0;
+    const int has_esd = tsct__figure_list_index(line, want) >= 0;
     if (!has_param || !has_esd) {
         /* The parameters are the columns with an _esd partner. */
         char params[1024] = "", buf[8192];
@@ -894,7 +894,7 @@ tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error
             char e[200];
             snprintf(e, sizeof e, "%s_esd", s);
             size_t used = strlen(params);
-            if (list_index(line, e) >= 0)
+            if (tsct__figure_list_index(line, e) >= 0)
                 snprintf(params + used, sizeof params - used, "%s%s", used ? ", " : "", s);
         }
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, o->input, o->param, -1,
@@ -902,7 +902,9 @@ tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error
                               params[0] ? params : "none: is it a tsct fit peak --series table?");
     }
     tsct_stage_figure_params q = *o;
-    q.x = o->x ? o->x : list_index(line, "capacity") >= 0 ? "capacity" : "index";
+    q.x = o->x                                                   ? o->x
+          : tsct__figure_list_index(line, "capacity") >= 0 ? "capacity"
+                                                             : "index";
     q.y = o->param;
     q.errs = want;
     char title[300];

@@ -127,7 +127,8 @@ static tsct_status mask_source(struct voxel_run *v, const tsct_stage_fit_voxels_
         snprintf(v->mask_text, sizeof v->mask_text, "voxels where %s > 0", v->mask_path);
         return TSCT_OK;
     }
-    if (o->source == TSCT_STAGE_FIT_SOURCE_RECON) {
+    if (o->source == TSCT_STAGE_FIT_SOURCE_RECON ||
+        o->source == TSCT_STAGE_FIT_SOURCE_INTEGRATED) {
         v->recon = v->src;
         v->nq = s[4];
         return TSCT_OK;
@@ -163,8 +164,10 @@ static tsct_status mask_prepare(struct voxel_run *v, const tsct_stage_fit_voxels
         vmax = (float)vmax;
         v->cut = o->threshold * vmax;
         snprintf(v->mask_text, sizeof v->mask_text,
-                 "voxels whose total intensity (sum of /entry/recon/data over q) is >= %g x the "
-                 "largest (%.6g)", o->threshold, vmax);
+                 "voxels whose total intensity (sum of %s over %s) is >= %g x the "
+                 "largest (%.6g)", tsct_dataset_path(v->recon),
+                 o->source == TSCT_STAGE_FIT_SOURCE_INTEGRATED ? "its axis" : "q", o->threshold,
+                 vmax);
     } else if (!v->mask) {
         snprintf(v->mask_text, sizeof v->mask_text,
                  "every voxel with finite data in the window");
@@ -302,7 +305,7 @@ static tsct_status check_params(const tsct_stage_fit_voxels_params *o, tsct_erro
     if (!tsct_stage_name_valid(o->name, 48, "_"))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fit name", -1,
                               "expected 1-48 letters, digits and '_'");
-    if (!o->model || (unsigned)o->source > TSCT_STAGE_FIT_SOURCE_PDF ||
+    if (!o->model || (unsigned)o->source > TSCT_STAGE_FIT_SOURCE_INTEGRATED ||
         !(o->threshold >= 0 && o->threshold <= 1))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "fit parameters", -1,
                               "expected a model, a source and a threshold 0..1");
@@ -380,11 +383,16 @@ tsct_status tsct_stage_fit(const char *container, const tsct_stage_fit_voxels_pa
     char *fp = NULL, *stamps = NULL;
     int64_t counts[4] = {0}, nrun = 0;
     const int pdf = o->source == TSCT_STAGE_FIT_SOURCE_PDF;
-    const char *src_path = pdf ? TSCT_PATH_PDF : TSCT_PATH_RECON;
+    const int integrated = o->source == TSCT_STAGE_FIT_SOURCE_INTEGRATED;
+    const char *src_path = pdf          ? TSCT_PATH_PDF
+                           : integrated ? TSCT_PATH_INTEGRATED
+                                        : TSCT_PATH_RECON;
+    const char *axis_path = pdf          ? TSCT_PATH_PDF_R
+                            : integrated ? TSCT_PATH_INTEGRATED_Q
+                                         : TSCT_PATH_RECON_Q;
     tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &v.c, err);
     if (st == TSCT_OK)
-        st = fit_open(&v, o, ctx, src_path, pdf ? TSCT_PATH_PDF_R : TSCT_PATH_RECON_Q, &plan,
-                      err);
+        st = fit_open(&v, o, ctx, src_path, axis_path, &plan, err);
     const int64_t nt = v.shape[0], nz = v.shape[1], ny = v.shape[2];
     const int k = plan ? tsct_fit_plan_nparams(plan) : 0;
     if (plan)

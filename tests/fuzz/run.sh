@@ -11,6 +11,7 @@
 #             xyz                       XYZ clusters, then their calculated G(r)
 #             pipeline                  tsct run's pipeline files and scan.ini
 #             echem                     potentiostat CSV and BioLogic .mpt
+#             mca                       multichannel-analyser text spectra (EDXRD)
 #             stamps                    time_stamps attributes of container datasets
 #             h5frames h5container      HDF5 frame stacks, Dectris masters and containers
 #                                       (files built through HDF5 from the input: we fuzz our
@@ -82,7 +83,8 @@ LIBS="$H5_LIBS -lfftw3 -lfftw3f -ltiff -lpng -lz -lm -lpthread"
 
 # The modules the parsers live in and what they call.
 SRC=$(ls "$ROOT"/lib/core/*.c "$ROOT"/lib/io/*.c "$ROOT"/lib/physics/*.c "$ROOT"/lib/pdf/*.c \
-         "$ROOT"/lib/maps/echem.c "$ROOT"/lib/stage/stage_pipeline.c)
+         "$ROOT"/lib/maps/echem.c "$ROOT"/lib/stage/stage_pipeline.c \
+         "$ROOT"/lib/edxrd/edxrd_read.c)
 # Recompile a source when it, or any header of the tree, is newer than its object.
 NEWEST_H=$(ls -t "$ROOT"/include/tsct/*.h "$ROOT"/lib/*/*.h "$OUT/generated/tsct_config.h" |
            head -1)

@@ -153,6 +153,13 @@ mpt = ["EC-Lab ASCII FILE", "Nb header lines : 4", "", "mode\ttime/s\tEwe/V\t<I>
 mpt += ["1\t%d,5\t3,%03d\t-0,25" % (i, 100 + i) for i in range(6)]
 put("echem", "biologic.mpt", "\r\n".join(mpt) + "\r\n")
 
+# ---- multichannel-analyser spectra (EDXRD) ---------------------------------------------------
+put("mca", "one.txt", "# live_time: 9.5\n# real_time = 10\n# z 0.06\n# time 120\n" +
+    "".join("%d\n" % (i % 7) for i in range(64)))
+put("mca", "two.txt", "".join("%d %d\n" % (i, 3 * i) for i in range(32)))
+put("mca", "amptek.mca", "<<PMCA SPECTRUM>>\nTAG - x\nLIVE_TIME - 8.25\nREAL_TIME - 9\n<<DATA>>\n"
+    + "".join("%d\n" % (i * i % 11) for i in range(40)) + "<<END>>\n")
+
 # ---- time stamps (two strings, one per line) ----------------------------------------------------
 put("stamps", "two", "2026-12-07T10:00:00.000001Z*12;?*3;2026-12-07T11:00:00Z*5\n"
     "2026-12-07T10:00:00.000001Z*10;2026-12-07T12:00:00Z*9\n")
