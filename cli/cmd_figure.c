@@ -22,6 +22,9 @@ const char tsct_usage_figure[] =
     "       tsct figure fit TABLE.csv --param P [--x COL] -o OUT.png\n"
     "       tsct figure plot TABLE.csv --x COL --y COL[,COL...] [--err COL[,COL...]] -o OUT.png\n"
     "       tsct figure all EXP.h5 -o DIR [--composite NAME[:COLOUR],...] [--ticks PHASES]\n"
+    "       tsct figure image FILE [--log] -o OUT.png\n"
+    "       tsct figure image FRAME --poni P.poni [--mask M] [--calibrant C] [--ticks PHASES]\n"
+    "                   -o OUT.png\n"
     "\n"
     "PNG figures (docs/figures.md). map: one map of /entry/maps at a time step, with axes in\n"
     "mm (from the translation step), a colour bar and a scale bar. grid: the map at every time\n"
@@ -40,6 +43,11 @@ const char tsct_usage_figure[] =
     "all: a grid of every map, a composite per time step (--composite), the film plots (recon,\n"
     "pdf, every region), every region's patterns (ticks with --ticks) and every fit's peak\n"
     "parameters, into DIR.\n"
+    "image: a quick look at a file that is no container: an image (TIFF, EDF, CBF, npy,\n"
+    "FILE.h5::/dataset; a plain `tsct recon` output OUT.h5 is its /data; [ny][nx][nc] is\n"
+    "summed over channels), axes in pixels; with --poni, a detector frame: log10(counts + 1),\n"
+    "the pixels `tsct integrate` masks (negative, the detector's module gaps, --mask) left\n"
+    "out, and the rings of --calibrant (yellow) and of the --ticks phases at that geometry.\n"
     "\n"
     "Options:\n"
     "      --map NAME            the map (/entry/maps/NAME)\n"
@@ -72,6 +80,11 @@ const char tsct_usage_figure[] =
     "      --split COL           plot: one curve per value of COL (one --y column; at most 8),\n"
     "                            e.g. --x capacity_mAh_g --split half_cycle: capacity restarts\n"
     "                            at each half cycle\n"
+    "      --poni FILE           image: the input is a detector frame of this geometry\n"
+    "      --mask FILE           image with --poni: mask image (non-zero = masked)\n"
+    "      --calibrant C         image with --poni: rings of CeO2, LaB6, Si, ... or a .D or\n"
+    "                            .cif file\n"
+    "      --log                 image: log10(max(v, 0) + 1)\n"
     "      --cmap C              viridis (default), magma, greys, diverging (blue-white-red,\n"
     "                            limits symmetric about 0; the default of dpdf films and\n"
     "                            MAP_diff maps)\n"
@@ -98,7 +111,7 @@ static int parse_range(const char *s, double r[2])
 
 enum { O_MAP = 1000, O_PHASE, O_COMP, O_T, O_Z, O_X, O_Y, O_ERR, O_WHERE, O_CMAP, O_VMIN,
        O_VMAX, O_SIZE, O_TITLE, O_LABEL, O_REGION, O_SOURCE, O_NOECHEM, O_RANGE, O_TICKS,
-       O_WAVE, O_OFFSET, O_FIT, O_PARAM, O_VOXEL, O_SPLIT };
+       O_WAVE, O_OFFSET, O_FIT, O_PARAM, O_VOXEL, O_SPLIT, O_PONI, O_MASK, O_CALIB, O_LOG };
 
 /* One option ch with its value optarg into o; -1 when taken, else the usage error's code. */
 static int parse_option(tsct_cli *cli, int ch, tsct_stage_figure_params *o)
@@ -205,6 +218,10 @@ static int parse_option(tsct_cli *cli, int ch, tsct_stage_figure_params *o)
         o->have_voxel = 1;
         break;
     }
+    case O_PONI: o->poni = optarg; break;
+    case O_MASK: o->mask = optarg; break;
+    case O_CALIB: o->calibrant = optarg; break;
+    case O_LOG: o->log_scale = 1; break;
     case 'o': o->output = optarg; break;
     }
     return -1;
@@ -212,7 +229,7 @@ static int parse_option(tsct_cli *cli, int ch, tsct_stage_figure_params *o)
 
 /* The KIND and the inputs after the options. */
 static const char *const kinds[] = {"map", "grid", "composite", "film", "patterns", "fit",
-                                    "plot", "all", NULL};
+                                    "plot", "all", "image", NULL};
 
 static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_figure_params *o)
 {
@@ -230,7 +247,9 @@ static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_figure_params 
         {"ticks", required_argument, NULL, O_TICKS},  {"wavelength", required_argument, NULL, O_WAVE},
         {"offset", required_argument, NULL, O_OFFSET}, {"fit", required_argument, NULL, O_FIT},
         {"param", required_argument, NULL, O_PARAM},  {"voxel", required_argument, NULL, O_VOXEL},
-        {"split", required_argument, NULL, O_SPLIT},  {NULL, 0, NULL, 0},
+        {"split", required_argument, NULL, O_SPLIT},  {"poni", required_argument, NULL, O_PONI},
+        {"mask", required_argument, NULL, O_MASK},    {"log", no_argument, NULL, O_LOG},
+        {"calibrant", required_argument, NULL, O_CALIB}, {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -262,7 +281,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, tsct_stage_figure_params 
         return tsct_cli_usage_error(cli, "missing -o");
     if (!kinds[k])
         return tsct_cli_usage_error(cli, "unknown kind '%s' (map, grid, composite, film, "
-                                    "patterns, fit, plot, all)", kind);
+                                    "patterns, fit, plot, all, image)", kind);
     o->kind = (tsct_stage_figure_kind)k;
     return -1;
 }
@@ -285,6 +304,8 @@ static int check(tsct_cli *cli, const tsct_stage_figure_params *o)
         return tsct_cli_usage_error(cli, "composite needs --phase NAME[:COLOUR]");
     if (o->kind == TSCT_STAGE_FIGURE_KIND_FIT && !o->param)
         return tsct_cli_usage_error(cli, "fit needs --param P (e.g. position_1)");
+    if ((o->mask || o->calibrant) && !o->poni)
+        return tsct_cli_usage_error(cli, "--mask and --calibrant need --poni (a detector frame)");
     if (o->nsteps > 1 && o->kind != TSCT_STAGE_FIGURE_KIND_PATTERNS)
         return tsct_cli_usage_error(cli, "%s takes one time step --t T", kind);
     const int container = is_container_path(o->input);

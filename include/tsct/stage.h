@@ -1213,9 +1213,17 @@ typedef enum tsct_stage_figure_kind {
     TSCT_STAGE_FIGURE_KIND_FIT,       /* a fitted parameter (param) of /entry/fits/NAME, or a column
                                    of a `tsct fit peak --series` CSV table, with ESD bars */
     TSCT_STAGE_FIGURE_KIND_PLOT, /* columns y of a CSV table against column x, error bars errs */
-    TSCT_STAGE_FIGURE_KIND_ALL   /* into the folder output: a grid of every map, a composite per
+    TSCT_STAGE_FIGURE_KIND_ALL,  /* into the folder output: a grid of every map, a composite per
                               time step (composite), the films, every region's patterns,
                               every fit's peak parameters */
+    TSCT_STAGE_FIGURE_KIND_IMAGE /* a quick look at a file that is no container: an image [ny][nx]
+                              (TIFF, EDF, CBF, npy, FILE.h5::/dataset; a plain `tsct recon`
+                              output FILE.h5 is its /data), a 3-D [ny][nx][nc] as its sum
+                              over the last axis, axes in pixels, log10(max(v, 0) + 1) with
+                              log_scale; with poni, a detector frame: log10(counts + 1)
+                              binned to ~900 pixels, negative pixels, the detector's module
+                              gaps and mask masked, and the rings of calibrant (yellow) and
+                              of the ticks[] phases (their colours) at the PONI's geometry */
 } tsct_stage_figure_kind;
 
 /* What a film or patterns figure draws: I(q) (/entry/recon, a region's "pattern"), G(r)
@@ -1274,16 +1282,19 @@ typedef struct tsct_stage_figure_params {
     const char *ticks[TSCT_STAGE_FIGURE_MAX_TICKS];
     int nsteps;             /* PATTERNS: steps[0 .. nsteps) (0: all, or 8 spread over them) */
     int64_t steps[TSCT_STAGE_FIGURE_MAX_STEPS];
+    const char *poni;       /* IMAGE: the input is a detector frame of this geometry */
+    const char *mask;       /* IMAGE with poni: a mask image (non-zero = masked) */
+    const char *calibrant;  /* IMAGE with poni: its rings (tsct_calibrant_create: CeO2, LaB6,
+                               Si, ... or a .D or .cif file) */
+    int log_scale;          /* IMAGE without poni: log10(max(v, 0) + 1) */
 } tsct_stage_figure_params;
 
 #define TSCT_STAGE_FIGURE_PARAMS_DEFAULT                                                           \
     {                                                                                              \
         TSCT_STAGE_FIGURE_KIND_MAP, NULL, NULL, TSCT_FIGURE_PARAMS_DEFAULT, 0, NULL, NULL, NULL,   \
             NULL, NULL, NULL, NULL, NULL, TSCT_STAGE_FIGURE_SOURCE_DEFAULT, NULL, NULL, 0, 0,      \
-            {0, 0}, 0, 0, 0, {0.0, 0.0}, 0.0, 0.0, 0, {NULL}, 0, {NULL}, 0, {NULL}, 0,             \
-        {                                                                                          \
-            0                                                                                      \
-        }                                                                                          \
+            {0, 0}, 0, 0, 0, {0.0, 0.0}, 0.0, 0.0, 0, {NULL}, 0, {NULL}, 0, {NULL}, 0, {0}, NULL,  \
+            NULL, NULL, 0                                                                          \
     }
 
 /* Draw one figure (or, with ALL, every figure the container supports) from params->input into

@@ -36,7 +36,7 @@ static const char *const powder_axes[] = {"q", "2theta", NULL};
 static const char *const polarizations[] = {"none", "unpolarized", NULL};
 static const char *const frame_values[] = {"none", "dataset", "header", NULL};
 static const char *const figure_kinds[] = {"map", "grid", "composite", "film", "patterns",
-                                           "fit", "plot", "all",       NULL};
+                                           "fit", "plot", "all", "image", NULL};
 static const char *const figure_sources[] = {"default", "pattern", "pdf", "dpdf", NULL};
 static const char *const colormaps[] = {"viridis", "magma", "greys", "diverging", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -388,7 +388,8 @@ static const tsct_bind_field figure_fields[] = {
     FN(T, inputs, STRING),     F1(T, nphase, INT),
     FN(T, phase, STRING),      F1(T, nticks, INT),
     FN(T, ticks, STRING),      F1(T, nsteps, INT),
-    FN(T, steps, INT64),
+    FN(T, steps, INT64), F1(T, poni, STRING), F1(T, mask, STRING), F1(T, calibrant, STRING),
+    F1(T, log_scale, INT),
 };
 #undef T
 

@@ -30,26 +30,24 @@ static void flip_rows(void *data, int64_t rows, int64_t row_bytes)
     }
 }
 
-/* The PNG: log10 of the counts binned to at most ~900 pixels a side, the points in red and
- * the calculated rings in yellow. */
-tsct_status tsct_stage_calibration_png(const tsct_image *img, const uint8_t *mask,
-                                        const tsct_calibrate_result *res, const tsct_calibrant *cal,
-                                        const char *path, tsct_error *err)
+/* A frame's PNG (the calibration's and `tsct figure image` with a PONI): log10(counts + 1)
+ * of img binned to at most ~900 pixels a side (masked pixels left out, NaN where a whole bin
+ * is masked), the rings rings[0 .. nrings) at g's geometry, the marks (may be NULL), axes in
+ * pixels, greys. */
+tsct_status tsct__stage_frame_png(const tsct_image *img, const uint8_t *mask, const tsct_poni *g,
+                                  const tsct__stage_ring *rings, int64_t nrings,
+                                  const tsct_figure_marks *marks, const char *title,
+                                  const char *path, tsct_error *err)
 {
     const int64_t rows = img->rows, cols = img->cols;
     const int64_t b = (rows > cols ? rows : cols) / 900 + 1;
     const int64_t ny = rows / b, nx = cols / b;
     const int nchi = 1440;
-    int nring = 0;
-    for (int64_t r = 0; r < cal->count; r++)
-        if (isfinite(tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10)))
-            nring++;
     float *v = malloc((size_t)(ny * nx) * sizeof *v);
-    double *pr = malloc((size_t)(res->npoints + 1) * 2 * sizeof *pr);
-    double *cr = malloc((size_t)(nring + 1) * (nchi + 1) * 2 * sizeof *cr);
-    tsct_figure_curve *curves = malloc((size_t)(nring + 1) * sizeof *curves);
+    double *cr = malloc((size_t)(nrings + 1) * (nchi + 1) * 2 * sizeof *cr);
+    tsct_figure_curve *curves = malloc((size_t)(nrings + 1) * sizeof *curves);
     tsct_status st = TSCT_OK;
-    if (!v || !pr || !cr || !curves) {
+    if (!v || !cr || !curves) {
         st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "figure");
         goto done;
     }
@@ -62,31 +60,36 @@ tsct_status tsct_stage_calibration_png(const tsct_image *img, const uint8_t *mas
                         m = fmax(m, img->data[i * cols + j]);
             v[I * nx + J] = m >= 0 ? (float)log10(m + 1) : NAN;
         }
-    for (int64_t k = 0; k < res->npoints; k++) {
-        pr[k] = res->points[k].d1 / b;
-        pr[res->npoints + k] = res->points[k].d2 / b;
-    }
     int nc = 0;
-    for (int64_t r = 0; r < cal->count; r++) {
-        const double tth = tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10);
-        if (!isfinite(tth))
+    for (int64_t r = 0; r < nrings; r++) {
+        if (!isfinite(rings[r].tth))
             continue;
         double *row = cr + (size_t)nc * (nchi + 1) * 2, *col = row + nchi + 1;
         for (int c = 0; c <= nchi; c++) {
             double d1, d2;
-            if (tsct_geometry_pixel_of(&res->poni, tth, -M_PI + 2 * M_PI * c / nchi, &d1, &d2) &&
+            if (tsct_geometry_pixel_of(g, rings[r].tth, -M_PI + 2 * M_PI * c / nchi, &d1, &d2) &&
                 d1 > -rows && d1 < 2 * rows && d2 > -cols && d2 < 2 * cols)
                 row[c] = d1 / b, col[c] = d2 / b;
             else
                 row[c] = col[c] = NAN;
         }
-        curves[nc++] = (tsct_figure_curve){row, col, nchi + 1, {1.0, 0.8, 0.0}, 1.0};
+        curves[nc++] = (tsct_figure_curve){row, col, nchi + 1,
+                                           {rings[r].rgb[0], rings[r].rgb[1], rings[r].rgb[2]},
+                                           1.0};
     }
-    tsct_figure_marks marks = {pr, pr + res->npoints, res->npoints, {0.9, 0.1, 0.1}, 1.2};
-    tsct_figure_overlay ov = {curves, nc, &marks, 1};
-    char title[160];
-    snprintf(title, sizeof title, "%s: %lld points on %lld rings, RMS %.2g deg", cal->name,
-             (long long)res->npoints, (long long)res->nrings, res->rms_deg);
+    tsct_figure_marks scaled = {0};
+    double *pr = NULL;
+    if (marks && marks->n > 0) {
+        if (!(pr = malloc((size_t)marks->n * 2 * sizeof *pr))) {
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "figure");
+            goto done;
+        }
+        for (int64_t k = 0; k < marks->n; k++)
+            pr[k] = marks->row[k] / b, pr[marks->n + k] = marks->col[k] / b;
+        scaled = *marks;
+        scaled.row = pr, scaled.col = pr + marks->n;
+    }
+    tsct_figure_overlay ov = {curves, nc, pr ? &scaled : NULL, pr ? 1 : 0};
     tsct_figure_params fp = TSCT_FIGURE_PARAMS_DEFAULT;
     fp.width = 900, fp.height = (int)fmin(1400, fmax(300, 900.0 * ny / nx + 80));
     fp.title = title, fp.label = "log10(counts + 1)";
@@ -94,8 +97,39 @@ tsct_status tsct_stage_calibration_png(const tsct_image *img, const uint8_t *mas
     fp.x0 = 0, fp.x1 = (double)cols, fp.y0 = 0, fp.y1 = (double)rows;
     fp.cmap = TSCT_CMAP_GREYS;
     st = tsct_figure_map_overlay(v, ny, nx, &fp, &ov, path, err);
+    free(pr);
 done:
-    free(v), free(pr), free(cr), free(curves);
+    free(v), free(cr), free(curves);
+    return st;
+}
+
+/* The calibration's PNG: the points in red and the calculated rings in yellow. */
+tsct_status tsct_stage_calibration_png(const tsct_image *img, const uint8_t *mask,
+                                        const tsct_calibrate_result *res, const tsct_calibrant *cal,
+                                        const char *path, tsct_error *err)
+{
+    tsct__stage_ring *rings = malloc((size_t)(cal->count + 1) * sizeof *rings);
+    double *pr = malloc((size_t)(res->npoints + 1) * 2 * sizeof *pr);
+    tsct_status st = TSCT_OK;
+    if (!rings || !pr)
+        st = tsct_error_set(err, TSCT_ERR_NOMEM, path, NULL, -1, "figure");
+    for (int64_t r = 0; st == TSCT_OK && r < cal->count; r++)
+        rings[r] = (tsct__stage_ring){
+            tsct_calibrant_tth(cal->rings[r].d, res->poni.wavelength * 1e10), {1.0, 0.8, 0.0}};
+    for (int64_t k = 0; st == TSCT_OK && k < res->npoints; k++) {
+        pr[k] = res->points[k].d1;
+        pr[res->npoints + k] = res->points[k].d2;
+    }
+    if (st == TSCT_OK) {
+        tsct_figure_marks marks = {pr, pr + res->npoints, res->npoints, {0.9, 0.1, 0.1}, 1.2};
+        char title[160];
+        snprintf(title, sizeof title, "%s: %lld points on %lld rings, RMS %.2g deg", cal->name,
+                 (long long)res->npoints, (long long)res->nrings, res->rms_deg);
+        st = tsct__stage_frame_png(img, mask, &res->poni, rings, cal->count, &marks, title,
+                                   path, err);
+    }
+    free(rings);
+    free(pr);
     return st;
 }
 

@@ -2,7 +2,8 @@
  * over time, fitted parameters, and of tables (coverage, fits), drawn by lib/figure. This file
  * holds the maps, grids, composites, `all` and the call that picks a kind;
  * stage_figure_series.c the film plots, patterns with reflection ticks and fitted parameters;
- * stage_figure_plot.c what both use and the CSV line plots.
+ * stage_figure_plot.c what both use and the CSV line plots; stage_figure_image.c the quick
+ * looks at image files and detector frames.
  */
 #include <errno.h>
 #include <math.h>
@@ -363,7 +364,7 @@ static tsct_status check_params(const tsct_stage_figure_params *o, int container
 {
     const tsct_stage_figure_kind k = o->kind;
     const char *why = NULL;
-    if ((unsigned)k > TSCT_STAGE_FIGURE_KIND_ALL)
+    if ((unsigned)k > TSCT_STAGE_FIGURE_KIND_IMAGE)
         why = "unknown figure kind";
     else if (!o->input || !o->output)
         why = "an input and an output are required";
@@ -401,6 +402,8 @@ tsct_status tsct_stage_figure(const tsct_stage_figure_params *params, const tsct
     TSCT_TRY(check_params(&o, container, err));
     if (o.kind == TSCT_STAGE_FIGURE_KIND_PLOT)
         return tsct__figure_plot(&o, err);
+    if (o.kind == TSCT_STAGE_FIGURE_KIND_IMAGE)
+        return tsct__figure_image(&o, err);
     if (o.kind == TSCT_STAGE_FIGURE_KIND_FIT && !container)
         return tsct__figure_fit_table(&o, err);
     if (o.kind == TSCT_STAGE_FIGURE_KIND_PATTERNS && !container)

@@ -1,7 +1,7 @@
 /* stage_figure_internal.h - shared inside the figure stage (stage_figure.c: maps, grids,
  * composites, all, the dispatch; stage_figure_series.c: film plots, patterns with reflection
  * ticks, fitted parameters; stage_figure_plot.c: what both use: titles, colours, CSV line
- * plots). */
+ * plots; stage_figure_image.c: image files and detector frames). */
 #ifndef TSCT_STAGE_FIGURE_INTERNAL_H
 #define TSCT_STAGE_FIGURE_INTERNAL_H
 
@@ -38,6 +38,22 @@ tsct_status tsct__figure_fit(tsct_container *c, const tsct_stage_figure_params *
 /* CSV tables: plot (stage_figure_plot.c), and fit tables of `tsct fit peak --series`. */
 tsct_status tsct__figure_plot(const tsct_stage_figure_params *o, tsct_error *err);
 tsct_status tsct__figure_fit_table(const tsct_stage_figure_params *o, tsct_error *err);
+
+/* IMAGE: an image file, a plain array or a detector frame with its rings (stage_figure_image.c). */
+tsct_status tsct__figure_image(const tsct_stage_figure_params *o, tsct_error *err);
+
+/* The reflections of the --ticks phases (o->ticks, NAME=FILE.cif[:COLOUR], comma lists) with
+ * qmin <= q <= qmax (1/A): one row per phase, its name, colour and q positions
+ * (stage_figure_series.c). Free with tsct__figure_ticks_free. */
+typedef struct tsct__figure_ticks {
+    tsct_figure_tick_row rows[TSCT_FIG_MAX_TICKS];
+    char names[TSCT_FIG_MAX_TICKS][64];
+    double *pos[TSCT_FIG_MAX_TICKS];
+    int n;
+} tsct__figure_ticks;
+tsct_status tsct__figure_ticks_read(const tsct_stage_figure_params *o, double qmin, double qmax,
+                                    tsct__figure_ticks *ts, tsct_error *err);
+void tsct__figure_ticks_free(tsct__figure_ticks *ts);
 
 /* The parameter names of /entry/fits/NAME (comma list into buf); TSCT_ERR_NOT_FOUND if none. */
 /* Index of name in a comma list (at most 1023 characters), or -1. */

@@ -387,14 +387,7 @@ static int find_cif(const char *name, char *path, size_t size)
     return tsct_phase_find_file(tsct_phase_default_dirs(), name, path, size);
 }
 
-struct tick_set {
-    tsct_figure_tick_row rows[TSCT_FIG_MAX_TICKS];
-    char names[TSCT_FIG_MAX_TICKS][64];
-    double *pos[TSCT_FIG_MAX_TICKS];
-    int n;
-};
-
-static void ticks_free(struct tick_set *ts)
+void tsct__figure_ticks_free(tsct__figure_ticks *ts)
 {
     for (int i = 0; i < ts->n; i++)
         free(ts->pos[i]);
@@ -403,7 +396,7 @@ static void ticks_free(struct tick_set *ts)
 
 /* One row: NAME=FILE.cif[:COLOUR] or FILE.cif[:COLOUR]; reflections with qmin <= q <= qmax. */
 static tsct_status tick_row(const char *spec, int index, double qmin, double qmax,
-                            struct tick_set *ts, tsct_error *err)
+                            tsct__figure_ticks *ts, tsct_error *err)
 {
     char buf[1024], path[4096];
     snprintf(buf, sizeof buf, "%s", spec);
@@ -459,8 +452,8 @@ static tsct_status tick_row(const char *spec, int index, double qmin, double qma
 }
 
 /* Every --ticks value (comma lists) into rows, reflections between qmin and qmax. */
-static tsct_status ticks_read(const tsct_stage_figure_params *o, double qmin, double qmax,
-                              struct tick_set *ts, tsct_error *err)
+tsct_status tsct__figure_ticks_read(const tsct_stage_figure_params *o, double qmin, double qmax,
+                                    tsct__figure_ticks *ts, tsct_error *err)
 {
     memset(ts, 0, sizeof *ts);
     for (int i = 0; i < o->nticks; i++) {
@@ -469,13 +462,13 @@ static tsct_status ticks_read(const tsct_stage_figure_params *o, double qmin, do
         for (char *save = NULL, *s = strtok_r(buf, ",", &save); s;
              s = strtok_r(NULL, ",", &save)) {
             if (ts->n == TSCT_FIG_MAX_TICKS) {
-                ticks_free(ts);
+                tsct__figure_ticks_free(ts);
                 return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--ticks", -1,
                                       "at most %d phases", TSCT_FIG_MAX_TICKS);
             }
             tsct_status st = tick_row(s, ts->n, qmin, qmax, ts, err);
             if (st != TSCT_OK) {
-                ticks_free(ts);
+                tsct__figure_ticks_free(ts);
                 return st;
             }
         }
@@ -546,7 +539,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const tsct_stage_figure_par
         for (int i = 0; i < n; i++)
             steps[i] = n > 1 ? (int64_t)llround((double)i * (double)(s.nt - 1) / (n - 1)) : 0;
     }
-    struct tick_set ts = {0};
+    tsct__figure_ticks ts = {0};
     if (st == TSCT_OK && o->nticks > 0 && s.pdf)
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, "--ticks", -1,
                             "reflection tick marks need a q axis, not r (source %s)", source);
@@ -559,7 +552,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const tsct_stage_figure_par
         double qmax = s.x[s.nx - 1];
         if (lambda > 0)
             qmax = fmin(qmax, 4.0 * M_PI / lambda);
-        st = ticks_read(o, s.x[0], qmax, &ts, err);
+        st = tsct__figure_ticks_read(o, s.x[0], qmax, &ts, err);
     }
     double **y = NULL;
     char(*names)[160] = NULL;
@@ -615,7 +608,7 @@ tsct_status tsct__figure_patterns(tsct_container *c, const tsct_stage_figure_par
         free(y[i]);
     free(y);
     free(names);
-    ticks_free(&ts);
+    tsct__figure_ticks_free(&ts);
     series_free(&s);
     return st;
 }

@@ -4,6 +4,22 @@
 
 #include "tsct/stage.h"
 
+/* A ring drawn over a detector frame: its 2theta (rad; NaN: not drawn) and colour (0 .. 1). */
+typedef struct tsct__stage_ring {
+    double tth;
+    double rgb[3];
+} tsct__stage_ring;
+
+struct tsct_image;
+struct tsct_figure_marks;
+/* A detector frame's PNG (stage_calibrate.c): log10(counts + 1) of img binned to at most ~900
+ * pixels a side with mask[rows][cols] (1: left out), the rings at g's geometry and the marks
+ * (image pixels; may be NULL), axes in pixels. */
+tsct_status tsct__stage_frame_png(const struct tsct_image *img, const uint8_t *mask,
+                                  const tsct_poni *g, const tsct__stage_ring *rings,
+                                  int64_t nrings, const struct tsct_figure_marks *marks,
+                                  const char *title, const char *path, tsct_error *err);
+
 /* The context of a stage call: ctx, or the defaults (TSCT_STAGE_CTX_DEFAULT) for NULL. */
 const tsct_stage_ctx *tsct__stage_ctx(const tsct_stage_ctx *ctx);
 /* The report of a stage call, zeroed: report, or local for NULL. */

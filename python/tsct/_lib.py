@@ -181,6 +181,8 @@ class Params:
         if len(values) > count:
             raise ValueError("%s.%s holds at most %d values" % (self.ctype, name, count))
         conv = []
+        if kind in (STRING, POINTER):
+            self._keep[name] = []  # what the struct points to lives as long as this object
         for v in values:
             if kind == ENUM and isinstance(v, str):
                 low = [n.lower() for n in names]
@@ -190,10 +192,10 @@ class Params:
                 v = low.index(v.lower())
             elif kind == STRING and v is not None:
                 b = os.fsencode(v) if isinstance(v, os.PathLike) else str(v).encode()
-                self._keep.setdefault(name, []).append(b)
+                self._keep[name].append(b)
                 v = b
             elif kind == POINTER and v is not None and not isinstance(v, int):
-                self._keep.setdefault(name, []).append(v)
+                self._keep[name].append(v)
                 v = ctypes.cast(v, c_void_p).value
             elif kind in (INT, INT64, ENUM):
                 v = int(v)
@@ -201,7 +203,6 @@ class Params:
                 v = float(v)
             conv.append(v)
         if count > 1:
-            self._keep.pop(name, None) if kind != STRING else None
             arr = self._cell(kind, offset, count)
             for i, v in enumerate(conv):
                 arr[i] = v
