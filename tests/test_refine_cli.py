@@ -87,6 +87,33 @@ r = run("refine", "-c", cfg2, status=1)
 check("exists" in r.stderr and "--force" in r.stderr, "existing output: " + r.stderr)
 run("--force", "refine", "-c", cfg2)
 
+# ---- a region's mean pattern from a container: the same refinement ---------------------------
+import h5py  # noqa: E402
+
+xyd = np.loadtxt(xy2)
+src, exp = os.path.join(TMP, "src.h5"), os.path.join(TMP, "exp.h5")
+for f in (src, exp):
+    if os.path.exists(f):
+        os.remove(f)
+good = np.isfinite(xyd[:, 1])
+with h5py.File(src, "w") as f:
+    f["recon"] = np.broadcast_to(xyd[good, 1].astype(np.float32),
+                                 (1, 1, 4, 4, int(good.sum()))).copy()
+    f["q"] = xyd[good, 0]
+run("import", src + "::/recon", "-a", src + "::/q", "-o", exp)
+run("region", exp, "--name", "all", "--circle", "0,0,3")
+rcfg = write(os.path.join(TMP, "region.cfg"), open(cfg2).read().replace(
+    "file = %s" % xy2, "container = %s\nregion = all\nsigma = poisson" % exp))
+tcfg = write(os.path.join(TMP, "text_poisson.cfg"), open(cfg2).read().replace(
+    "file = %s" % xy2, "file = %s\nsigma = poisson" % xy2))
+ar, er = value(run("refine", "-c", rcfg).stdout, "CeO2.a")
+at, et = value(run("refine", "-c", tcfg).stdout, "CeO2.a")
+print("region of a container: a = %.7f +- %.7f A; the same pattern as text: %.7f" % (ar, er, at))
+check(abs(ar - at) < 0.01 * et, "region %.8f vs text %.8f" % (ar, at))
+r = run("refine", "-c", write(os.path.join(TMP, "noregion.cfg"), open(rcfg).read().replace(
+    "region = all", "region = nowhere")), status=1)
+check("/entry/regions/nowhere/pattern" in r.stderr, "missing region: " + r.stderr)
+
 # ---- instrument profile from the calibrant ---------------------------------------------------
 icfg = write(os.path.join(TMP, "inst.cfg"), """[data]
 file = %s

@@ -968,7 +968,8 @@ tsct_status tsct_stage_figure(const tsct_stage_figure_params *params, const tsct
 
 /* ---- refine: full-profile refinement of one pattern (tsct/refine.h) -------------------------
  * The configuration params->config (INI, docs/refine.md) names the pattern ([data] file: .xy,
- * .chi, .dat; x in Q 1/A, Q 1/nm or 2theta degrees, from the header or [data] x), the
+ * .chi, .dat; x in Q 1/A, Q 1/nm or 2theta degrees, from the header or [data] x; or
+ * container = EXP.h5 with region = NAME, time = T: /entry/regions/NAME/pattern[T]), the
  * wavelength ([data] wavelength or poni), the phases ([phase.NAME] cif = FILE), single peaks
  * ([peak.NAME]), broad components ([broad.NAME] file = PATTERN), the background
  * ([background] terms), the instrument ([instrument] file = an instrument file and/or U V W

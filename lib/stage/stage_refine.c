@@ -20,6 +20,7 @@
 
 #include "stage_internal.h"
 #include "tsct/calibrant.h"
+#include "tsct/container.h"
 #include "tsct/figure.h"
 #include "tsct/pattern.h"
 #include "tsct/poni.h"
@@ -160,20 +161,99 @@ static int sigma_column(const char *path, const double *x, const double *y, int6
     return k == n;
 }
 
+/* [data] container = EXP.h5, region = NAME, time = T: the region's mean pattern (tsct
+ * region) of time step T against /entry/regions/NAME/q (else /entry/recon/q), and the
+ * container's wavelength (used when [data] gives none). */
+static tsct_status read_region(rcfg *c, const tsct_ini_entry *ce, double *wavelength,
+                               tsct_error *err)
+{
+    const tsct_ini *ini = &c->ini;
+    const tsct_ini_entry *re = tsct_ini_find(ini, "data", "region");
+    if (!re)
+        return tsct_ini_error(ini, ce, TSCT_ERR_VALUE, err,
+                              "a container needs region = NAME (a region made by tsct region)");
+    int64_t t = 0;
+    const tsct_ini_entry *te = tsct_ini_find(ini, "data", "time");
+    if (te)
+        TSCT_TRY(tsct_ini_value_int(ini, te, 0, INT64_MAX, &t, err));
+    cfg_path(ini, ce->value, c->path, sizeof c->path);
+    tsct_container *h = NULL;
+    TSCT_TRY(tsct_container_open(c->path, TSCT_OPEN_READ, &h, err));
+    char g[TSCT_INI_VALUE_MAX + 64], dset[TSCT_INI_VALUE_MAX + 80], axis[TSCT_INI_VALUE_MAX + 80];
+    snprintf(g, sizeof g, TSCT_PATH_REGIONS "/%s", re->value);
+    snprintf(dset, sizeof dset, "%s/pattern", g);
+    snprintf(axis, sizeof axis, "%s/q", g);
+    tsct_status st = TSCT_OK;
+    tsct_dataset *d = NULL;
+    int64_t shape[8], nq = 0;
+    float *row = NULL;
+    if (!tsct_container_exists(h, dset))
+        st = tsct_ini_error(ini, re, TSCT_ERR_NOT_FOUND, err,
+                            "%s has no %s (tsct region makes it)", c->path, dset);
+    if (st == TSCT_OK && !tsct_container_exists(h, axis))
+        snprintf(axis, sizeof axis, "%s", TSCT_PATH_RECON_Q);
+    if (st == TSCT_OK)
+        st = tsct_container_read_vector(h, axis, &c->x, &nq, err);
+    if (st == TSCT_OK)
+        st = tsct_dataset_open(h, dset, &d, err);
+    if (st == TSCT_OK && (tsct_dataset_shape(d, shape) != 2 || shape[1] != nq))
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, c->path, dset, -1,
+                            "expected [nt][%lld] (the length of %s)", (long long)nq, axis);
+    if (st == TSCT_OK && t >= shape[0])
+        st = tsct_ini_error(ini, te, TSCT_ERR_VALUE, err, "%s has %lld time steps", dset,
+                            (long long)shape[0]);
+    if (st == TSCT_OK) {
+        row = malloc((size_t)nq * sizeof *row);
+        c->y = malloc((size_t)nq * sizeof *c->y);
+        if (!row || !c->y)
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");
+    }
+    if (st == TSCT_OK) {
+        int64_t start[2] = {t, 0}, count[2] = {1, nq};
+        st = tsct_dataset_read(d, start, count, row, err);
+    }
+    if (st == TSCT_OK) {
+        for (int64_t i = 0; i < nq; i++)
+            c->y[i] = row[i];
+        c->n = nq;
+        *wavelength = tsct_stage_wavelength(h);
+        c->axis = TSCT_POWDER_AXIS_Q;
+        c->xscale = 1;
+        snprintf(c->path + strlen(c->path), sizeof c->path - strlen(c->path), "::%s[%lld]",
+                 dset, (long long)t);
+    }
+    free(row);
+    tsct_dataset_close(d);
+    tsct_container_close(h, NULL);
+    return st;
+}
+
 /* [data]: the pattern, its unit and wavelength, the range, exclusions and weights. */
 static tsct_status read_data(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
     const tsct_ini_entry *e = tsct_ini_find(ini, "data", "file");
-    if (!e)
+    const tsct_ini_entry *ce = tsct_ini_find(ini, "data", "container");
+    double container_wl = 0;
+    if (!e && !ce)
         return tsct_error_set(err, TSCT_ERR_VALUE, ini->path, "[data] file", -1,
-                              "the configuration names no pattern ([data] file = ...)");
-    cfg_path(ini, e->value, c->path, sizeof c->path);
-    double *x = NULL, *y = NULL;
-    int64_t n = 0;
-    TSCT_TRY(tsct_pattern_read_text(c->path, &x, &y, &n, err));
-    c->x = x, c->y = y, c->n = n;
-    header_unit(c->path, &c->axis, &c->xscale);
+                              "the configuration names no pattern ([data] file = PATTERN, or "
+                              "container = EXP.h5 with region = NAME)");
+    if (e && ce)
+        return tsct_ini_error(ini, ce, TSCT_ERR_VALUE, err,
+                              "give either file or container, not both");
+    if (e) {
+        cfg_path(ini, e->value, c->path, sizeof c->path);
+        double *x0 = NULL, *y0 = NULL;
+        int64_t n0 = 0;
+        TSCT_TRY(tsct_pattern_read_text(c->path, &x0, &y0, &n0, err));
+        c->x = x0, c->y = y0, c->n = n0;
+        header_unit(c->path, &c->axis, &c->xscale);
+    } else {
+        TSCT_TRY(read_region(c, ce, &container_wl, err));
+    }
+    double *x = c->x, *y = c->y;
+    const int64_t n = c->n;
     static const char *const units[] = {"auto", "q", "q_nm", "2theta", NULL};
     if ((e = tsct_ini_find(ini, "data", "x"))) {
         int u;
@@ -193,7 +273,9 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         if (!(poni.wavelength > 0))
             return tsct_ini_error(ini, e, TSCT_ERR_VALUE, err, "the PONI file gives no wavelength");
         c->wavelength = poni.wavelength * 1e10;
-    } else
+    } else if (container_wl > 0)
+        c->wavelength = container_wl;
+    else
         return tsct_error_set(err, TSCT_ERR_VALUE, ini->path, "[data] wavelength", -1,
                               "the configuration gives no wavelength ([data] wavelength = A, "
                               "or poni = FILE)");
@@ -213,7 +295,12 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         TSCT_TRY(tsct_ini_value_enum(ini, e, sig, &sigma, err));
     /* auto: the file's third column when every line has one, else Poisson (1 / y) */
     int have = 0;
-    if (sigma <= 1) {
+    if (sigma <= 1 && ce) {
+        if (sigma == 1)
+            return tsct_ini_error(ini, tsct_ini_find(ini, "data", "sigma"), TSCT_ERR_VALUE, err,
+                                  "a region's pattern has no sigma column");
+        sigma = 2;
+    } else if (sigma <= 1) {
         for (int64_t i = 0; i < n; i++)
             x[i] /= c->xscale;
         have = sigma_column(c->path, x, y, n, c->w);
@@ -260,8 +347,9 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
     return TSCT_OK;
 }
 
-static const char *const data_keys[] = {"file", "x", "wavelength", "poni", "range", "exclude",
-                                        "sigma", "polarization", NULL};
+static const char *const data_keys[] = {"file", "container", "region", "time", "x",
+                                        "wavelength", "poni", "range", "exclude", "sigma",
+                                        "polarization", NULL};
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -292,8 +380,9 @@ static tsct_status list_components(rcfg *c, tsct_error *err)
                                       e->section);
             if (strcmp(e->section, "data") == 0 && !in_list(e->key, data_keys))
                 return tsct_ini_error(ini, e, TSCT_ERR_VALUE, err,
-                                      "unknown key: [data] has file, x, wavelength, poni, "
-                                      "range, exclude, sigma, polarization");
+                                      "unknown key: [data] has file, container, region, time, "
+                                      "x, wavelength, poni, range, exclude, sigma, "
+                                      "polarization");
             continue;
         }
         int dup = 0;
@@ -727,7 +816,8 @@ static void write_cfg(FILE *f, const rcfg *c, const tsct_stage_refine_params *p)
         const tsct_ini_entry *e = &ini->e[j];
         if (strcmp(e->section, "data"))
             continue;
-        if (strcmp(e->key, "file") == 0 || strcmp(e->key, "poni") == 0) {
+        if (strcmp(e->key, "file") == 0 || strcmp(e->key, "poni") == 0 ||
+            strcmp(e->key, "container") == 0) {
             char pth[TSCT_INI_PATH_MAX];
             cfg_path(ini, e->value, pth, sizeof pth);
             fprintf(f, "%s = %s\n", e->key, pth);
