@@ -67,6 +67,7 @@ struct refine_phase {
     int nlat;
     int drive[6];                 /* cell entries (bits of a b c alpha beta gamma) driven */
     int i_lat[6], i_scale, i_size, i_strain, i_b, i_po;
+    unsigned need;                /* derivative slots computed (bits; all but in a run) */
 };
 
 struct refine_peak {
@@ -97,7 +98,8 @@ static inline int isalnum_ascii(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* Compute every column (and with deriv, every derivative slot) at the current values. */
+/* Compute every column (and with deriv, the derivative slots each phase's `need` names) at
+ * the current values. */
 tsct_status tsct__refine_columns(tsct_refine_model *m, int deriv, tsct_error *err);
 /* The column of linear parameter i (-1 for a nonlinear one). */
 int tsct__refine_param_column(const tsct_refine_model *m, int i);

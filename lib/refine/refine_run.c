@@ -37,7 +37,7 @@ typedef struct vp {
     int nlin, lin[MAXCOL];                      /* free linear parameters */
     int lin_col[MAXCOL], nonneg[MAXCOL], active[MAXCOL];
     double coef[MAXCOL];    /* every column's coefficient */
-    double *A;              /* [nlin][N] weighted free columns */
+    double *A;              /* [N][nlin] weighted free columns (row-major) */
     double *b, *v, *full;   /* [N], [N], [n] */
     double M[MAXCOL * MAXCOL], s[MAXCOL];
     int nact, act[MAXCOL];
@@ -81,20 +81,28 @@ static void chol_solve(const double *L, int m, double *b)
     }
 }
 
-/* Factor the column-scaled normal matrix of the active columns into V->M (scales in V->s). */
+/* Factor the column-scaled normal matrix of the active columns into V->M (scales in V->s).
+ * A is row-major [N][nlin]: one pass over the points accumulates the lower triangle. */
 static int normal_factor(vp *V)
 {
-    int na = V->nact;
-    for (int a = 0; a < na; a++) {
-        const double *ca = V->A + (int64_t)V->act[a] * V->N;
-        for (int c = 0; c <= a; c++) {
-            const double *cc = V->A + (int64_t)V->act[c] * V->N;
-            double s = 0;
-            for (int64_t i = 0; i < V->N; i++)
-                s += ca[i] * cc[i];
-            V->M[a * na + c] = V->M[c * na + a] = s;
+    const int na = V->nact, nl = V->nlin;
+    for (int a = 0; a < na * na; a++)
+        V->M[a] = 0;
+    for (int64_t i = 0; i < V->N; i++) {
+        const double *row = V->A + i * nl;
+        double g[MAXCOL];
+        for (int a = 0; a < na; a++)
+            g[a] = row[V->act[a]];
+        for (int a = 0; a < na; a++) {
+            double *Ma = V->M + a * na;
+            const double ga = g[a];
+            for (int c = 0; c <= a; c++)
+                Ma[c] += ga * g[c];
         }
     }
+    for (int a = 0; a < na; a++)
+        for (int c = 0; c < a; c++)
+            V->M[c * na + a] = V->M[a * na + c];
     for (int a = 0; a < na; a++)
         V->s[a] = V->M[a * na + a] > 0 ? 1 / sqrt(V->M[a * na + a]) : 1;
     for (int a = 0; a < na; a++)
@@ -106,16 +114,32 @@ static int normal_factor(vp *V)
 /* z = (A^T A)^-1 A^T u over the active columns (z[nact]). */
 static void normal_solve(const vp *V, const double *u, double *z)
 {
-    for (int a = 0; a < V->nact; a++) {
-        const double *ca = V->A + (int64_t)V->act[a] * V->N;
-        double s = 0;
-        for (int64_t i = 0; i < V->N; i++)
-            s += ca[i] * u[i];
-        z[a] = s * V->s[a];
+    const int na = V->nact, nl = V->nlin;
+    for (int a = 0; a < na; a++)
+        z[a] = 0;
+    for (int64_t i = 0; i < V->N; i++) {
+        const double *row = V->A + i * nl;
+        for (int a = 0; a < na; a++)
+            z[a] += row[V->act[a]] * u[i];
     }
-    chol_solve(V->M, V->nact, z);
-    for (int a = 0; a < V->nact; a++)
+    for (int a = 0; a < na; a++)
         z[a] *= V->s[a];
+    chol_solve(V->M, na, z);
+    for (int a = 0; a < na; a++)
+        z[a] *= V->s[a];
+}
+
+/* u - A z over the active columns, into out[N]. */
+static void project_out(const vp *V, const double *u, const double *z, double *out)
+{
+    const int na = V->nact, nl = V->nlin;
+    for (int64_t i = 0; i < V->N; i++) {
+        const double *row = V->A + i * nl;
+        double f = 0;
+        for (int a = 0; a < na; a++)
+            f += row[V->act[a]] * z[a];
+        out[i] = u[i] - f;
+    }
 }
 
 static double clampd(double v, double lo, double hi)
@@ -128,21 +152,26 @@ static tsct_status solve_linear(vp *V, double *r, tsct_error *err)
 {
     tsct_refine_model *m = V->m;
     const int64_t n = m->n;
+    /* b: the data less the held linear components (the free ones are being solved) */
+    int held[MAXCOL], nheld = 0;
+    for (int c = 0; c < m->ncol; c++) {
+        int is_free = 0;
+        for (int j = 0; j < V->nlin && !is_free; j++)
+            is_free = V->lin_col[j] == c;
+        if (!is_free && V->coef[c] != 0)
+            held[nheld++] = c;
+    }
     for (int64_t i = 0; i < V->N; i++) {
         int64_t k = V->idx[i];
         double f = 0;
-        for (int c = 0; c < m->ncol; c++)
-            f += V->coef[c] * m->col[(int64_t)c * n + k];
-        /* b excludes the free columns, whose coefficients are being solved */
-        for (int j = 0; j < V->nlin; j++)
-            f -= V->coef[V->lin_col[j]] * m->col[(int64_t)V->lin_col[j] * n + k];
+        for (int h = 0; h < nheld; h++)
+            f += V->coef[held[h]] * m->col[(int64_t)held[h] * n + k];
         V->b[i] = V->sw[i] * (V->y[k] - f);
     }
     for (int j = 0; j < V->nlin; j++) {
-        double *a = V->A + (int64_t)j * V->N;
         const double *c = m->col + (int64_t)V->lin_col[j] * n;
         for (int64_t i = 0; i < V->N; i++)
-            a[i] = V->sw[i] * c[V->idx[i]];
+            V->A[i * V->nlin + j] = V->sw[i] * c[V->idx[i]];
         V->active[j] = 1;
     }
     double z[MAXCOL];
@@ -158,10 +187,9 @@ static tsct_status solve_linear(vp *V, double *r, tsct_error *err)
              * peak outside): drop the weakest constrained one, else fail */
             int drop = -1;
             for (int a = 0; a < V->nact && drop < 0; a++) {
-                const double *ca = V->A + (int64_t)V->act[a] * V->N;
                 double s = 0;
                 for (int64_t i = 0; i < V->N; i++)
-                    s += ca[i] * ca[i];
+                    s += V->A[i * V->nlin + V->act[a]] * V->A[i * V->nlin + V->act[a]];
                 if (!(s > 0))
                     drop = V->act[a];
             }
@@ -187,12 +215,10 @@ static tsct_status solve_linear(vp *V, double *r, tsct_error *err)
         V->coef[V->lin_col[j]] = 0;
     for (int a = 0; a < V->nact; a++)
         V->coef[V->lin_col[V->act[a]]] = z[a];
-    for (int64_t i = 0; i < V->N; i++) {
-        double f = 0;
-        for (int a = 0; a < V->nact; a++)
-            f += V->A[(int64_t)V->act[a] * V->N + i] * z[a];
-        r[i] = V->b[i] - f;
-    }
+    if (V->nact > 0)
+        project_out(V, V->b, z, r);
+    else
+        memcpy(r, V->b, (size_t)V->N * sizeof *r);
     return TSCT_OK;
 }
 
@@ -226,14 +252,12 @@ static tsct_status vp_residual(void *ctx, const double *p, double *r, double *ja
         tsct__refine_dnonlinear(m, V->nl[j], V->coef, V->full);
         for (int64_t i = 0; i < V->N; i++)
             V->v[i] = V->sw[i] * V->full[V->idx[i]];
-        if (V->nact > 0)
+        if (V->nact > 0) {
             normal_solve(V, V->v, z);
-        for (int64_t i = 0; i < V->N; i++) {
-            double pv = 0;
-            for (int a = 0; a < V->nact; a++)
-                pv += V->A[(int64_t)V->act[a] * V->N + i] * z[a];
-            jac[i * V->nnl + j] = pinned ? 0 : -(V->v[i] - pv);
+            project_out(V, V->v, z, V->v);
         }
+        for (int64_t i = 0; i < V->N; i++)
+            jac[i * V->nnl + j] = pinned ? 0 : -V->v[i];
     }
     return TSCT_OK;
 }
@@ -420,6 +444,15 @@ tsct_status tsct_refine_run(tsct_refine_model *m, const double *y, const double 
             V.nl[V.nnl++] = i;
         }
     }
+    /* only the derivative slots of the refined nonlinear parameters are computed */
+    for (int p = 0; p < m->nphases; p++)
+        m->phase[p].need = 0;
+    for (int j = 0; j < V.nnl; j++) {
+        const refine_info *in = &m->info[V.nl[j]];
+        for (int p = 0; p < m->nphases; p++)
+            if (in->kind == PK_INSTR || (in->kind == PK_PHASE_NL && in->owner == p))
+                m->phase[p].need |= 1u << in->slot;
+    }
     if (V.nnl + V.nlin == 0) {
         st = tsct_error_set(err, TSCT_ERR_VALUE, NULL, NULL, -1, "no parameter is refined");
         goto done;
@@ -506,6 +539,8 @@ tsct_status tsct_refine_run(tsct_refine_model *m, const double *y, const double 
             st = st4;
     }
 done:
+    for (int p = 0; p < m->nphases; p++)
+        m->phase[p].need = (1u << NSLOT) - 1;
     free(V.idx), free(V.sw), free(V.b), free(V.v), free(V.full), free(V.A), free(r);
     return st;
 }
