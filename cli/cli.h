@@ -82,6 +82,8 @@ int tsct_cmd_fit(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_fit[];
 int tsct_cmd_edxrd(tsct_cli *cli, int argc, char **argv);
 extern const char tsct_usage_edxrd[];
+int tsct_cmd_refine(tsct_cli *cli, int argc, char **argv);
+extern const char tsct_usage_refine[];
 
 /* The table (main.c), terminated by a NULL name, and the text above its listing. */
 extern const tsct_cli_command tsct_cli_commands[];

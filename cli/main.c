@@ -69,6 +69,8 @@ const tsct_cli_command tsct_cli_commands[] = {
      tsct_usage_coverage},
     {"fit", tsct_cmd_fit, "peak fits per voxel (/entry/fits) or per time step (CSV)",
      tsct_usage_fit},
+    {"refine", tsct_cmd_refine, "full-profile (Rietveld) refinement of a pattern; instrument profile",
+     tsct_usage_refine},
     {NULL, NULL, NULL, NULL},
 };
 
