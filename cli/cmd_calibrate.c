@@ -209,14 +209,8 @@ static int report(tsct_cli *cli, const struct calib_opts *o, const tsct_image *i
                   const tsct_calibrant *cal, tsct_error *err)
 {
     const tsct_poni *g = &res->poni;
-    printf("calibrant   %s (%s), %lld rings with points, %lld control points\n", cal->name,
-           cal->reference, (long long)res->nrings, (long long)res->npoints);
-    const double v[TSCT_CALIB_NPARAMS] = {g->dist, g->poni1, g->poni2, g->rot1, g->rot2, g->rot3,
-                                          g->wavelength};
-    for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
-        printf("%-11s %.9g +- %.2g%s\n", tsct_calibrate_param_name(i), v[i], res->esd[i],
-               res->esd[i] == 0 ? " (fixed)" : "");
-    printf("residual    %.4g deg RMS (%.3g px) in 2theta\n", res->rms_deg, res->rms_px);
+    if (tsct_stage_calibration_table(stdout, res, cal, err) != TSCT_OK)
+        return tsct_cli_fail(cli, err);
     if (res->note[0])
         tsct_log_msg(&cli->log, TSCT_LOG_WARN, "%s", res->note);
     if (res->warning) {
