@@ -194,6 +194,10 @@ static void test_maps_and_regions(void)
     CHECK_OK(tsct_stage_options_check(M, &m, &err), &err);
     CHECK_FAILS(SET(M, &m, "window", "bad", &err), TSCT_ERR_VALUE, &err, "--window bad:");
     CHECK_FAILS(SET(M, &m, "unmix-background", "3", &err), TSCT_ERR_VALUE, &err, "0, 1 or 2");
+    char longdef[1100] = "a=xy:";
+    for (int i = 0; i < 520; i++)
+        strcat(longdef, "/x");
+    CHECK_FAILS(SET(M, &m, "unmix", longdef, &err), TSCT_ERR_VALUE, &err, "...: ");
     CHECK_FAILS(SET(M, &m, "definitions", "/nonexistent/maps.txt", &err), TSCT_ERR_NOT_FOUND,
                 &err, "cannot open the definitions file");
     /* a definitions file: lines added in order, a bad line named by number */

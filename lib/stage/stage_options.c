@@ -466,8 +466,8 @@ static tsct_status map_set(void *params, const char *k, const char *v, tsct_erro
         return tsct_stage_map_defs_read(defs, v, err);
     const char *kind = strcmp(k, "normalize") == 0 ? "normalise" : k;
     const char *why = tsct_stage_map_defs_add_option(defs, kind, v);
-    if (why)
-        return refuse(err, k, "--%s %s: %s", kind, v, why);
+    if (why) /* the reason after at most 300 bytes of the value, so that it is never cut */
+        return refuse(err, k, "--%s %.300s%s: %s", kind, v, strlen(v) > 300 ? "..." : "", why);
     return TSCT_OK;
 }
 
