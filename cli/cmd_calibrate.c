@@ -154,20 +154,6 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct calib_opts *o)
     return -1;
 }
 
-/* Print the refined geometry (also when the rings fit badly: the user sees why). */
-static void report(const tsct_calibrate_result *res, const tsct_calibrant *cal)
-{
-    const tsct_poni *g = &res->poni;
-    printf("calibrant   %s (%s), %lld rings with points, %lld control points\n", cal->name,
-           cal->reference, (long long)res->nrings, (long long)res->npoints);
-    const double v[TSCT_CALIB_NPARAMS] = {g->dist, g->poni1, g->poni2, g->rot1, g->rot2, g->rot3,
-                                          g->wavelength};
-    for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
-        printf("%-11s %.9g +- %.2g%s\n", tsct_calibrate_param_name(i), v[i], res->esd[i],
-               res->esd[i] == 0 ? " (fixed)" : "");
-    printf("residual    %.4g deg RMS (%.3g px) in 2theta\n", res->rms_deg, res->rms_px);
-}
-
 int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
 {
     struct calib_opts o;
@@ -179,8 +165,11 @@ int tsct_cmd_calibrate(tsct_cli *cli, int argc, char **argv)
     tsct_calibrate_result *res = NULL;
     tsct_calibrant *cal = NULL;
     tsct_status st = tsct_stage_calibrate(&o.p, &ctx, NULL, &res, &cal, &err);
-    if (res && cal)
-        report(res, cal);
+    tsct_error terr = TSCT_ERROR_INIT;
+    if (res && cal && tsct_stage_calibration_table(stdout, res, cal, &terr) != TSCT_OK &&
+        st == TSCT_OK)
+        st = tsct_error_set(&err, terr.status, NULL, "calibration table", -1, "%s",
+                            terr.message);
     rc = st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
     tsct_calibrate_result_destroy(res);
     tsct_calibrant_destroy(cal);

@@ -66,141 +66,58 @@ const char tsct_usage_fit[] =
     "  tsct fit peak --series exp.h5::/entry/regions/core/pdf -w 2.8:3.4 -p g -o core.csv\n";
 
 struct fit_opts {
-    double xmin, xmax;
-    int have_window, series, nthreads;
-    const char *name, *source, *mask_map, *maps, *output;
-    double threshold;
-    tsct_fit_model model;
-    tsct_fit_params params;
+    tsct_stage_fit_voxels_params p; /* the stage's options (lib/stage/stage_options.c) */
+    tsct_fit_model model;           /* p.model */
+    tsct_fit_params params;         /* p.fit with the threads, for series */
+    int series;
+    const char *output;
 };
 
-/* --window A:B, A < B. */
-static int parse_window(tsct_cli *cli, const char *arg, struct fit_opts *o)
+/* The command's own options: series mode and its table. */
+static const tsct_stage_option own_options[] = {
+    {"series", 0, TSCT_STAGE_OPTION_FLAG, 0, 0, "fit a [nt][nx] dataset or text patterns"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static int on_own(tsct_cli *cli, void *data, const char *name, const char *value)
 {
-    const char *colon = strchr(arg, ':');
-    char a[64], b[64];
-    if (!colon || colon - arg >= 64 || strlen(colon + 1) >= 64)
-        return tsct_cli_usage_error(cli, "--window expects A:B, got '%s'", arg);
-    snprintf(a, sizeof a, "%.*s", (int)(colon - arg), arg);
-    snprintf(b, sizeof b, "%s", colon + 1);
-    if (tsct_cli_parse_double(a, &o->xmin) || tsct_cli_parse_double(b, &o->xmax) ||
-        !(o->xmin < o->xmax))
-        return tsct_cli_usage_error(cli, "--window expects A:B with A < B, got '%s'", arg);
-    o->have_window = 1;
+    (void)cli;
+    struct fit_opts *o = data;
+    if (strcmp(name, "series") == 0)
+        o->series = 1;
+    else
+        o->output = value;
     return 0;
 }
 
 static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
 {
-    enum { O_MAXITER = 256, O_FTOL, O_XTOL, O_GTOL, O_MAPS, O_SERIES };
-    static const struct option longopts[] = {
-        {"window", required_argument, NULL, 'w'},     {"peak", required_argument, NULL, 'p'},
-        {"background", required_argument, NULL, 'b'}, {"name", required_argument, NULL, 'n'},
-        {"source", required_argument, NULL, 's'},     {"threshold", required_argument, NULL, 't'},
-        {"mask-map", required_argument, NULL, 'm'},   {"output", required_argument, NULL, 'o'},
-        {"max-iter", required_argument, NULL, O_MAXITER},
-        {"ftol", required_argument, NULL, O_FTOL},    {"xtol", required_argument, NULL, O_XTOL},
-        {"gtol", required_argument, NULL, O_GTOL},    {"maps", required_argument, NULL, O_MAPS},
-        {"series", no_argument, NULL, O_SERIES},      {NULL, 0, NULL, 0},
-    };
-    const tsct_fit_params defaults = TSCT_FIT_PARAMS_DEFAULT;
+    const tsct_stage_fit_voxels_params defaults = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
     memset(o, 0, sizeof *o);
-    o->params = defaults;
+    o->p = defaults;
+    tsct_fit_model_init(&o->model, NAN, NAN);
+    o->p.model = &o->model;
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_FIT, &o->p, own_options, on_own,
+                                    o);
+    if (rc)
+        return rc;
+    o->params = o->p.fit;
     o->params.nthreads = cli->nthreads;
-    o->source = "recon";
-    o->threshold = 0.05;
-    const char *peaks[TSCT_FIT_MAX_PEAKS + 1];
-    int npeaks = 0, bg = 1;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":w:p:b:n:s:t:m:o:", longopts, NULL)) != -1) {
-        double v;
-        int64_t iv;
-        switch (ch) {
-        case 'w':
-            if (parse_window(cli, optarg, o))
-                return TSCT_EXIT_USAGE;
-            break;
-        case 'p':
-            if (npeaks == TSCT_FIT_MAX_PEAKS)
-                return tsct_cli_usage_error(cli, "at most %d peaks", TSCT_FIT_MAX_PEAKS);
-            peaks[npeaks++] = optarg;
-            break;
-        case 'b':
-            if (strcmp(optarg, "none") == 0)
-                bg = -1;
-            else if (tsct_cli_parse_int64(optarg, &iv) || iv < 0 || iv > TSCT_FIT_MAX_BG_DEGREE)
-                return tsct_cli_usage_error(cli, "--background expects 0..3 or none, got '%s'",
-                                            optarg);
-            else
-                bg = (int)iv;
-            break;
-        case 'n': o->name = optarg; break;
-        case 's':
-            if (strcmp(optarg, "recon") && strcmp(optarg, "pdf") && strcmp(optarg, "integrated"))
-                return tsct_cli_usage_error(cli, "--source expects recon, pdf or integrated, got "
-                                            "'%s'",
-                                            optarg);
-            o->source = optarg;
-            break;
-        case 't':
-            if (tsct_cli_parse_double(optarg, &o->threshold) || o->threshold < 0 ||
-                o->threshold > 1)
-                return tsct_cli_usage_error(cli, "--threshold expects a fraction 0..1, got '%s'",
-                                            optarg);
-            break;
-        case 'm': o->mask_map = optarg; break;
-        case 'o': o->output = optarg; break;
-        case O_MAPS: o->maps = optarg; break;
-        case O_SERIES: o->series = 1; break;
-        case O_MAXITER:
-            if (tsct_cli_parse_int64(optarg, &iv) || iv < 1 || iv > 1000000)
-                return tsct_cli_usage_error(cli, "--max-iter expects 1..1000000, got '%s'",
-                                            optarg);
-            o->params.max_iter = (int)iv;
-            break;
-        case O_FTOL:
-        case O_XTOL:
-        case O_GTOL:
-            if (tsct_cli_parse_double(optarg, &v) || v < 0)
-                return tsct_cli_usage_error(cli, "%s expects a number >= 0, got '%s'",
-                                            tsct_cli_option_name(argv, optind, optarg), optarg);
-            *(ch == O_FTOL ? &o->params.ftol : ch == O_XTOL ? &o->params.xtol
-                                                            : &o->params.gtol) = v;
-            break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (!o->have_window)
+    if (!isfinite(o->model.xmin))
         return tsct_cli_usage_error(cli, "missing --window A:B");
-    if (npeaks == 0)
+    if (o->model.npeaks == 0)
         return tsct_cli_usage_error(cli, "missing --peak (e.g. --peak pv@2.31)");
-    tsct_fit_model_init(&o->model, o->xmin, o->xmax);
-    o->model.bg_degree = bg;
-    for (int i = 0; i < npeaks; i++) {
-        tsct_error err = TSCT_ERROR_INIT;
-        if (tsct_fit_model_add_peak(&o->model, peaks[i], &err) != TSCT_OK)
-            return tsct_cli_usage_error(cli, "--peak %s", err.message);
-    }
     if (o->series) {
         if (optind >= argc)
             return tsct_cli_usage_error(cli, "--series needs at least one INPUT");
-        if (o->name || o->mask_map || o->maps)
+        if (o->p.name || o->p.mask_map || o->p.maps)
             return tsct_cli_usage_error(cli, "--name, --mask-map and --maps are for voxel mode");
         return 0;
     }
     if (optind != argc - 1)
         return tsct_cli_usage_error(cli, optind >= argc ? "missing EXP.h5"
                                                         : "one container at a time");
-    if (!o->name)
-        return tsct_cli_usage_error(cli, "missing --name NAME");
-    if (!*o->name || strlen(o->name) > 48)
-        return tsct_cli_usage_error(cli, "--name must be 1..48 characters");
-    if (!tsct_stage_name_valid(o->name, 48, "_"))
-        return tsct_cli_usage_error(cli, "--name may hold letters, digits and '_', got '%s'",
-                                    o->name);
+    if ((rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_FIT, &o->p)))
+        return rc;
     if (o->output)
         return tsct_cli_usage_error(cli, "-o is for --series tables");
     return 0;
@@ -210,20 +127,10 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct fit_opts *o)
 
 static int run_voxels(tsct_cli *cli, const char *container, const struct fit_opts *o)
 {
-    tsct_stage_fit_voxels_params p = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
-    p.name = o->name;
-    p.model = &o->model;
-    p.fit = o->params;
-    p.source = strcmp(o->source, "pdf") == 0          ? TSCT_STAGE_FIT_SOURCE_PDF
-               : strcmp(o->source, "integrated") == 0 ? TSCT_STAGE_FIT_SOURCE_INTEGRATED
-                                                      : TSCT_STAGE_FIT_SOURCE_RECON;
-    p.threshold = o->threshold;
-    p.mask_map = o->mask_map;
-    p.maps = o->maps;
     tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_cli_guard_file(container);
-    if (tsct_stage_fit(container, &p, &ctx, NULL, &err) != TSCT_OK)
+    if (tsct_stage_fit(container, &o->p, &ctx, NULL, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     return TSCT_EXIT_OK;
 }

@@ -5,9 +5,9 @@
  * step's options, written as the long options of its own command without the dashes
  * (`filter = trimmed:10,90` in [integrate] is `tsct integrate --filter trimmed:10,90`). A
  * step with an option table in the library (include/tsct/stage.h, "options": integrate,
- * sinogram, recon, echem, region, map, particles, coverage) gets its params filled from the
- * section through tsct_stage_option_set, the setter its command parses its command line
- * with, and is one call of its stage; pdf, fit and figures still run through their commands'
+ * sinogram, recon, echem, region, map, fit, particles, coverage) gets its params filled from
+ * the section through tsct_stage_option_set, the setter its command parses its command line
+ * with, and is one call of its stage; pdf and figures still run through their commands'
  * code with an argument vector made from the section. Either way a pipeline and a
  * hand-typed command line do exactly the same thing, and --dry-run prints that command line.
  *
@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,39 +174,6 @@ static int is_path_key(const char *key)
     return 0;
 }
 
-/* A file named inside an option value: ticks = NAME=FILE[:COLOUR], unmix = NAME=KIND:FILE[:...]
- * (cif, nano, xy). The FILE part is resolved against the configuration's folder when a file
- * is there; otherwise it stays as written (the command searches its structure folders). */
-static void resolve_embedded(const config *c, const char *key, const char *w, char *buf,
-                             size_t size)
-{
-    snprintf(buf, size, "%s", w);
-    const char *eq = strchr(w, '=');
-    if (!eq || (strcmp(key, "ticks") != 0 && strcmp(key, "unmix") != 0))
-        return;
-    const char *file = eq + 1;
-    if (strcmp(key, "unmix") == 0) {
-        const char *colon = strchr(file, ':');
-        if (!colon || (strncmp(file, "cif:", 4) != 0 && strncmp(file, "nano:", 5) != 0 &&
-                       strncmp(file, "xy:", 3) != 0))
-            return;
-        file = colon + 1;
-    }
-    /* xy:FILE takes the rest; the others end at the next ':' */
-    const size_t len = strncmp(eq + 1, "xy:", 3) == 0 ? strlen(file) : strcspn(file, ":");
-    char name[PATH_MAX], cand[PATH_MAX];
-    if (len == 0 || file[0] == '/' || len >= sizeof name)
-        return;
-    memcpy(name, file, len);
-    name[len] = '\0';
-    tsct_stage_path_resolve(c, name, cand, sizeof cand);
-    if (strcmp(c->dir, ".") == 0 || access(cand, R_OK) != 0)
-        return;
-    int n = snprintf(buf, size, "%.*s%s%s", (int)(file - w), w, cand, file + len);
-    if (n < 0 || (size_t)n >= size) /* too long to resolve: as written */
-        snprintf(buf, size, "%s", w);
-}
-
 /* The options of a step section, checked against the command's usage text. */
 static tsct_status section_options(const config *c, const char *section,
                                    const tsct_cli_command *cmd, args *a, tsct_error *err)
@@ -239,7 +207,7 @@ static tsct_status section_options(const config *c, const char *section,
             if (is_path_key(e->key))
                 tsct_stage_path_resolve(c, w, path, sizeof path);
             else
-                resolve_embedded(c, e->key, w, path, sizeof path);
+                tsct_stage_path_resolve_embedded(c, e->key, w, path, sizeof path);
             if (args_addf(a, "%s", path) != 0)
                 return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
                                       "too many options");
@@ -344,119 +312,6 @@ static int run_command(struct run_state *rs, const char *label, const char *reco
 
 /* ---- steps through the stages' option tables -------------------------------------------- */
 
-/* Values that live as long as one step's params (resolved paths, frame specs). */
-typedef struct kept {
-    char **s;
-    int64_t n, cap;
-} kept;
-
-static const char *keep(kept *k, const char *text)
-{
-    if (k->n == k->cap) {
-        int64_t cap = k->cap ? 2 * k->cap : 64;
-        char **s = realloc(k->s, (size_t)cap * sizeof *s);
-        if (!s)
-            return NULL;
-        k->s = s, k->cap = cap;
-    }
-    char *c = strdup(text);
-    if (c)
-        k->s[k->n++] = c;
-    return c;
-}
-
-static void kept_release(kept *k)
-{
-    for (int64_t i = 0; i < k->n; i++)
-        free(k->s[i]);
-    free(k->s);
-    memset(k, 0, sizeof *k);
-}
-
-/* Append " TEXT" to the command line buf (cut at its size, as a command line is). */
-static void line_add(char *buf, size_t size, const char *text)
-{
-    size_t used = strlen(buf);
-    if (used + 1 < size)
-        snprintf(buf + used, size - used, " %s", text);
-}
-
-/* The files the front end writes for a stage (tables): their option names and paths. */
-typedef struct front_files {
-    const char *name[4], *path[4];
-    int n;
-} front_files;
-
-static const char *front_file(const front_files *f, const char *name)
-{
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->name[i], name) == 0)
-            return f->path[i];
-    return NULL;
-}
-
-/* The entries of a step section into params, through the stage's option table and setter
- * (so every value is checked as the command checks it), and into the words of the
- * equivalent command line (`line`, " --key value ..."). Paths are resolved against the
- * configuration's folder: the values of path options, and files named inside unmix and
- * ticks values. A value of several words is one value ("radial-range = 0.8 4.5"); yes / true
- * give a flag, no / false leave the option out. */
-static tsct_status section_params(const config *c, const char *section, tsct_stage_id id,
-                                  const char *command, void *params, kept *k, front_files *front,
-                                  char *line, size_t line_size, tsct_error *err)
-{
-    for (int64_t i = 0; i < c->n; i++) {
-        const entry *e = &c->e[i];
-        if (strcmp(e->section, section) != 0 || strcmp(e->key, "enabled") == 0)
-            continue;
-        const tsct_stage_option *o = tsct_stage_option_find(id, e->key);
-        if (!o)
-            return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
-                                  "line %lld: [%s] %s: 'tsct %s' has no option --%s",
-                                  (long long)e->line, section, e->key, command, e->key);
-        if (strcmp(e->value, "no") == 0 || strcmp(e->value, "false") == 0)
-            continue;
-        char opt[96];
-        snprintf(opt, sizeof opt, "--%s", e->key);
-        line_add(line, line_size, opt);
-        const char *value = NULL;
-        if (o->kind != TSCT_STAGE_OPTION_FLAG ||
-            (strcmp(e->value, "yes") != 0 && strcmp(e->value, "true") != 0)) {
-            /* Each word resolved as a path or for files inside it, as the command sees it. */
-            char words[8192] = "", copy[2048];
-            snprintf(copy, sizeof copy, "%s", e->value);
-            for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w;
-                 w = strtok_r(NULL, " \t", &save)) {
-                char path[PATH_MAX];
-                if (o->path)
-                    tsct_stage_path_resolve(c, w, path, sizeof path);
-                else
-                    resolve_embedded(c, e->key, w, path, sizeof path);
-                line_add(line, line_size, path);
-                size_t used = strlen(words);
-                snprintf(words + used, sizeof words - used, "%s%s", used ? " " : "", path);
-            }
-            if (!(value = keep(k, words)))
-                return tsct_error_set(err, TSCT_ERR_NOMEM, c->path, e->key, e->line, "value");
-        }
-        if (o->front) {
-            if (front->n == 4)
-                return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->key, e->line,
-                                      "line %lld: [%s] too many files", (long long)e->line,
-                                      section);
-            front->name[front->n] = o->name;
-            front->path[front->n++] = value;
-            continue;
-        }
-        tsct_error why = TSCT_ERROR_INIT;
-        if (tsct_stage_option_set(id, params, e->key, value, &why) != TSCT_OK)
-            return tsct_error_set(err, why.status, c->path, e->key, e->line,
-                                  "line %lld: [%s] %s: %s", (long long)e->line, section, e->key,
-                                  why.detail);
-    }
-    return TSCT_OK;
-}
-
 /* A step that failed: the stage's message as its command gives it, then the step named. */
 static int step_failed(struct run_state *rs, const char *label, const char *command,
                        const char *line, const tsct_error *err)
@@ -498,6 +353,10 @@ typedef union stage_params {
     tsct_stage_particles_params particles;
     tsct_stage_coverage_params coverage;
     tsct_stage_echem_params echem;
+    struct {
+        tsct_stage_fit_voxels_params p; /* first: the params the setter takes */
+        tsct_fit_model model;
+    } fit;
 } stage_params;
 
 static void stage_params_init(tsct_stage_id id, stage_params *u, tsct_stage_map_defs *defs)
@@ -511,6 +370,7 @@ static void stage_params_init(tsct_stage_id id, stage_params *u, tsct_stage_map_
     static const tsct_stage_particles_params particles = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
     static const tsct_stage_coverage_params coverage = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
     static const tsct_stage_echem_params echem = TSCT_STAGE_ECHEM_PARAMS_DEFAULT;
+    static const tsct_stage_fit_voxels_params fit = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
     memset(u, 0, sizeof *u);
     switch (id) {
     case TSCT_STAGE_ID_INTEGRATE: u->integrate = integrate; break;
@@ -521,6 +381,11 @@ static void stage_params_init(tsct_stage_id id, stage_params *u, tsct_stage_map_
     case TSCT_STAGE_ID_PARTICLES: u->particles = particles; break;
     case TSCT_STAGE_ID_COVERAGE: u->coverage = coverage; break;
     case TSCT_STAGE_ID_ECHEM: u->echem = echem; break;
+    case TSCT_STAGE_ID_FIT:
+        u->fit.p = fit;
+        tsct_fit_model_init(&u->fit.model, NAN, NAN);
+        u->fit.p.model = &u->fit.model;
+        break;
     default: break;
     }
 }
@@ -528,12 +393,12 @@ static void stage_params_init(tsct_stage_id id, stage_params *u, tsct_stage_map_
 /* The stage call, with the tables of echem, coverage and particles (to standard output when
  * the section names no file, as the commands do). */
 static tsct_status stage_call(tsct_stage_id id, const char *container, stage_params *u,
-                              const front_files *front, const tsct_stage_ctx *ctx,
+                              const tsct_stage_pipeline_values *files, const tsct_stage_ctx *ctx,
                               tsct_stage_report *rep, tsct_error *err)
 {
     tsct_cli_table table, depth;
     tsct_status st;
-    const char *output = front_file(front, "output");
+    const char *output = tsct_stage_pipeline_file(files, "output");
     switch (id) {
     case TSCT_STAGE_ID_INTEGRATE:
         return tsct_stage_integrate(container, &u->integrate, ctx, rep, err);
@@ -541,6 +406,11 @@ static tsct_status stage_call(tsct_stage_id id, const char *container, stage_par
     case TSCT_STAGE_ID_RECON: return tsct_stage_recon(container, &u->recon, ctx, rep, err);
     case TSCT_STAGE_ID_REGION: return tsct_stage_region(container, &u->region, ctx, rep, err);
     case TSCT_STAGE_ID_MAP: return tsct_stage_map(container, &u->map, ctx, rep, err);
+    case TSCT_STAGE_ID_FIT:
+        if (output)
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "output", -1,
+                                  "-o is for --series tables");
+        return tsct_stage_fit(container, &u->fit.p, ctx, rep, err);
     case TSCT_STAGE_ID_ECHEM:
         /* the table's place is checked before the container changes */
         if (output)
@@ -555,11 +425,11 @@ static tsct_status stage_call(tsct_stage_id id, const char *container, stage_par
         st = tsct_stage_coverage(container, &u->coverage, ctx, rep, err);
         return tsct_cli_table_close(&table, st, err);
     case TSCT_STAGE_ID_PARTICLES:
-        if (front_file(front, "by-depth") && !u->particles.parameter)
+        if (tsct_stage_pipeline_file(files, "by-depth") && !u->particles.parameter)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "by-depth", -1,
                                   "--by-depth needs --parameter MAP");
         TSCT_TRY(tsct_cli_table_open(&table, output, stdout, err));
-        st = tsct_cli_table_open(&depth, front_file(front, "by-depth"), NULL, err);
+        st = tsct_cli_table_open(&depth, tsct_stage_pipeline_file(files, "by-depth"), NULL, err);
         if (st == TSCT_OK) {
             u->particles.table = table.f;
             u->particles.by_depth = depth.f;
@@ -575,7 +445,7 @@ static tsct_status stage_call(tsct_stage_id id, const char *container, stage_par
 
 /* The stage call of a step, under the pipeline's write rule, timed and reported. */
 static int step_execute(struct run_state *rs, const char *label, const char *command,
-                        tsct_stage_id id, stage_params *u, const front_files *front,
+                        tsct_stage_id id, stage_params *u, const tsct_stage_pipeline_values *files,
                         const char *line)
 {
     tsct_log_msg(&rs->cli->log, TSCT_LOG_DEBUG, "run: %s", line);
@@ -588,7 +458,7 @@ static int step_execute(struct run_state *rs, const char *label, const char *com
     tsct_error err = TSCT_ERROR_INIT;
     tsct_cli_guard_file(rs->container);
     const double t0 = now_s();
-    tsct_status st = stage_call(id, rs->container, u, front, &ctx, &rep, &err);
+    tsct_status st = stage_call(id, rs->container, u, files, &ctx, &rep, &err);
     tsct_cli_guard_file(NULL);
     if (st != TSCT_OK)
         return step_failed(rs, label, command, line, &err);
@@ -598,20 +468,21 @@ static int step_execute(struct run_state *rs, const char *label, const char *com
 
 /* One step of a stage with an option table: its section into params, one stage call. */
 static int run_stage_step(struct run_state *rs, const char *section, const char *command,
-                          tsct_stage_id id)
+                          const char *kind, tsct_stage_id id)
 {
     char line[8192];
-    snprintf(line, sizeof line, "tsct %s %s", command, rs->container);
+    snprintf(line, sizeof line, "tsct %s%s%s %s", command, kind ? " " : "", kind ? kind : "",
+             rs->container);
     tsct_stage_map_defs *defs = id == TSCT_STAGE_ID_MAP ? tsct_stage_map_defs_create() : NULL;
     stage_params u;
     stage_params_init(id, &u, defs);
-    kept k = {0};
-    front_files front = {{NULL}, {NULL}, 0};
+    tsct_stage_pipeline_values v;
+    memset(&v, 0, sizeof v);
     tsct_error err = TSCT_ERROR_INIT, why = TSCT_ERROR_INIT;
     tsct_status st = id == TSCT_STAGE_ID_MAP && !defs
                          ? tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "map", -1, "definitions")
-                         : section_params(rs->cfg, section, id, command, &u, &k, &front, line,
-                                          sizeof line, &err);
+                         : tsct_stage_pipeline_section(rs->cfg, section, id, &u, &v, line,
+                                                       sizeof line, &err);
     if (st == TSCT_OK && tsct_stage_options_check(id, &u, &why) != TSCT_OK)
         st = tsct_error_set(&err, why.status, rs->cfg->path, section, -1, "[%s] %s", section,
                             why.detail);
@@ -621,9 +492,9 @@ static int run_stage_step(struct run_state *rs, const char *section, const char 
     } else if (rs->dry_run) {
         printf("%s\n", line);
     } else {
-        rc = step_execute(rs, section, command, id, &u, &front, line);
+        rc = step_execute(rs, section, command, id, &u, &v, line);
     }
-    kept_release(&k);
+    tsct_stage_pipeline_values_release(&v);
     tsct_stage_map_defs_destroy(defs);
     return rc;
 }
@@ -679,22 +550,22 @@ static tsct_status frames_params(const struct run_state *rs, const tsct_stage_fr
             (!keys[i].always && config_get(rs->cfg, "integrate", keys[i].key)))
             continue;
         snprintf(opt, sizeof opt, "--%s", keys[i].key);
-        line_add(line, size, opt);
-        line_add(line, size, keys[i].value);
+        tsct_stage_line_add(line, size, opt);
+        tsct_stage_line_add(line, size, keys[i].value);
         if (tsct_stage_option_set(TSCT_STAGE_ID_INTEGRATE, p, keys[i].key, keys[i].value,
                                   &why) != TSCT_OK)
             return tsct_error_set(err, why.status, rs->cfg->path, keys[i].key, -1,
                                   "[frames]: %s", why.detail);
     }
     if (fd->zigzag[0] && strcmp(fd->zigzag, "0") != 0) {
-        line_add(line, size, "--zigzag");
+        tsct_stage_line_add(line, size, "--zigzag");
         p->zigzag = 1;
     }
     if (fd->qmin[0] && fd->qmax[0] && !config_get(rs->cfg, "integrate", "radial-range")) {
         char range[160];
         snprintf(range, sizeof range, "%s %s", fd->qmin, fd->qmax);
-        line_add(line, size, "--radial-range");
-        line_add(line, size, range);
+        tsct_stage_line_add(line, size, "--radial-range");
+        tsct_stage_line_add(line, size, range);
         if (tsct_stage_option_set(TSCT_STAGE_ID_INTEGRATE, p, "radial-range", range, &why) !=
             TSCT_OK)
             return tsct_error_set(err, why.status, rs->cfg->path, "qmin", -1, "[frames]: %s",
@@ -750,15 +621,15 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     stage_params u;
     stage_params_init(TSCT_STAGE_ID_INTEGRATE, &u, NULL);
     tsct_stage_integrate_scan_params *p = &u.integrate;
-    kept k = {0};
-    front_files front = {{NULL}, {NULL}, 0};
+    tsct_stage_pipeline_values v;
+    memset(&v, 0, sizeof v);
     char words[8192] = "", line[8192] = "", legacy[4096];
     tsct_stage_settings record;
     tsct_stage_settings_init(&record);
     const char **frames = NULL;
     int rc = TSCT_EXIT_OK;
-    tsct_status st = section_params(rs->cfg, "integrate", TSCT_STAGE_ID_INTEGRATE, "integrate",
-                                    p, &k, &front, words, sizeof words, &err);
+    tsct_status st = tsct_stage_pipeline_section(rs->cfg, "integrate", TSCT_STAGE_ID_INTEGRATE, p,
+                                                 &v, words, sizeof words, &err);
     /* The settings, to notice a change (then everything is integrated again). */
     legacy_settings(&fd, words, legacy, sizeof legacy);
     snprintf(line, sizeof line, "tsct integrate%s --container %s", words, rs->container);
@@ -799,11 +670,11 @@ static int run_integrate(struct run_state *rs, int64_t *available)
             snprintf(spec, sizeof spec, "%s", path);
         else
             snprintf(spec, sizeof spec, "%s::%s", path, fd.dataset);
-        line_add(line, sizeof line, spec);
-        if (!(frames[t - first] = keep(&k, spec)))
+        tsct_stage_line_add(line, sizeof line, spec);
+        if (!(frames[t - first] = tsct_stage_pipeline_keep(&v, spec)))
             break;
     }
-    if (!frames || k.n < n - first) {
+    if (!frames || v.n < n - first) {
         tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "frames", -1, "%lld frame files",
                        (long long)(n - first));
         rc = tsct_cli_fail(rs->cli, &err);
@@ -813,11 +684,11 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     p->nframes = n - first;
     p->time_offset = first;
     if (tail[0])
-        line_add(line, sizeof line, tail + 1);
+        tsct_stage_line_add(line, sizeof line, tail + 1);
     if (first > 0) {
         char offset[64];
         snprintf(offset, sizeof offset, "--time-offset=%lld", (long long)first);
-        line_add(line, sizeof line, offset);
+        tsct_stage_line_add(line, sizeof line, offset);
     }
     if (rs->dry_run) {
         printf("%s\n", line);
@@ -827,7 +698,7 @@ static int run_integrate(struct run_state *rs, int64_t *available)
      * any changed setting the run noticed) must not look up to date to it. */
     const int forced = rs->force;
     rs->force = forced || again;
-    rc = step_execute(rs, "integrate", "integrate", TSCT_STAGE_ID_INTEGRATE, &u, &front, line);
+    rc = step_execute(rs, "integrate", "integrate", TSCT_STAGE_ID_INTEGRATE, &u, &v, line);
     rs->force = forced;
     if (rc != TSCT_EXIT_OK)
         goto done;
@@ -842,7 +713,7 @@ static int run_integrate(struct run_state *rs, int64_t *available)
     }
 done:
     free(frames);
-    kept_release(&k);
+    tsct_stage_pipeline_values_release(&v);
     tsct_stage_settings_release(&record);
     return rc;
 }
@@ -865,7 +736,7 @@ static const struct step_def {
     {"region", "region", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_REGION},
     {"pdf", "pdf", NULL, OPTION, 0, 0, TSCT_STAGE_ID_COUNT},
     {"map", "map", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_MAP},
-    {"fit", "fit", "peak", POSITIONAL, 0, 0, TSCT_STAGE_ID_COUNT},
+    {"fit", "fit", "peak", POSITIONAL, 0, 1, TSCT_STAGE_ID_FIT},
     {"particles", "particles", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_PARTICLES},
     {"coverage", "coverage", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_COVERAGE},
     {"figures", "figure", "all", POSITIONAL, 0, 0, TSCT_STAGE_ID_COUNT},
@@ -893,17 +764,7 @@ static int run_command_step(struct run_state *rs, const struct step_def *s)
     tsct_error err = TSCT_ERROR_INIT;
     if (section_options(rs->cfg, s->section, cmd, &a, &err) != TSCT_OK)
         return tsct_cli_fail(rs->cli, &err);
-    /* The record the step writes: fit_NAME for `tsct fit peak --name NAME`. */
-    char record[80];
-    snprintf(record, sizeof record, "%s", s->command);
-    const char *fit_name = strcmp(s->section, "fit") == 0 ? config_get(rs->cfg, "fit", "name")
-                                                           : NULL;
-    if (fit_name) {
-        snprintf(record, sizeof record, "fit_%.60s", fit_name);
-        for (char *p = record; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    }
-    return run_command(rs, s->section, record, &a);
+    return run_command(rs, s->section, s->command, &a); /* its record: the command's name */
 }
 
 /* Every section of a step with an option table read into its params before anything runs:
@@ -918,15 +779,15 @@ static int check_sections(const struct run_state *rs)
                                                                   : NULL;
         stage_params params;
         stage_params_init(s->stage, &params, defs);
-        kept k = {0};
-        front_files front = {{NULL}, {NULL}, 0};
+        tsct_stage_pipeline_values v;
+        memset(&v, 0, sizeof v);
         char line[8192] = "";
         tsct_error err = TSCT_ERROR_INIT;
         tsct_status st = s->stage == TSCT_STAGE_ID_MAP && !defs
                              ? tsct_error_set(&err, TSCT_ERR_NOMEM, NULL, "map", -1, "definitions")
-                             : section_params(rs->cfg, s->section, s->stage, s->command, &params,
-                                              &k, &front, line, sizeof line, &err);
-        kept_release(&k);
+                             : tsct_stage_pipeline_section(rs->cfg, s->section, s->stage, &params,
+                                                           &v, line, sizeof line, &err);
+        tsct_stage_pipeline_values_release(&v);
         tsct_stage_map_defs_destroy(defs);
         if (st != TSCT_OK)
             return tsct_cli_fail(rs->cli, &err);
@@ -957,7 +818,7 @@ static int run_pipeline(struct run_state *rs, int64_t *available)
         }
         if (!has && !s->default_on)
             continue;
-        int rc = s->direct ? run_stage_step(rs, s->section, s->command, s->stage)
+        int rc = s->direct ? run_stage_step(rs, s->section, s->command, s->kind, s->stage)
                            : run_command_step(rs, s);
         if (rc != TSCT_EXIT_OK)
             return rc;

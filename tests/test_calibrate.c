@@ -23,6 +23,7 @@
 #include "tsct/fit.h"
 #include "tsct/geometry.h"
 #include "tsct/simulate.h"
+#include "tsct/stage.h"
 #include "tsct_test.h"
 
 static void test_calibrants(void)
@@ -455,6 +456,42 @@ static void test_bad_input(void)
     sim_release(&s);
 }
 
+/* The table tsct calibrate prints (tsct_stage_calibration_table), line by line. */
+static void test_table(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_calibrant *cal = NULL;
+    CHECK_OK(tsct_calibrant_create("CeO2", 1.0, &cal, &err), &err);
+    tsct_calibrate_result res;
+    memset(&res, 0, sizeof res);
+    tsct_poni_init(&res.poni);
+    res.poni.dist = 0.25, res.poni.poni1 = 0.035, res.poni.rot3 = 0, res.poni.wavelength = 4e-11;
+    res.esd[0] = 1.5e-5, res.esd[1] = 2e-6;
+    res.rms_deg = 0.0123, res.rms_px = 0.31, res.npoints = 1200, res.nrings = 7;
+    char path[4096], line[256];
+    snprintf(path, sizeof path, "%s/table.txt", tsct_test_tmpdir(TSCT_TEST_TMP));
+    FILE *f = fopen(path, "w+");
+    CHECK(f != NULL && cal != NULL);
+    if (!f || !cal)
+        return;
+    CHECK_OK(tsct_stage_calibration_table(f, &res, cal, &err), &err);
+    rewind(f);
+    const char *want[] = {NULL, "dist        0.25 +- 1.5e-05\n", "poni1       0.035 +- 2e-06\n",
+                          "poni2       0 +- 0 (fixed)\n"};
+    for (int i = 0; i < 4 && fgets(line, sizeof line, f); i++)
+        CHECK_MSG(i == 0 ? strstr(line, "7 rings with points, 1200 control points") != NULL
+                         : strcmp(line, want[i]) == 0,
+                  "line %d: %s", i, line);
+    int n = 4;
+    while (fgets(line, sizeof line, f))
+        n++;
+    CHECK_MSG(n == 2 + TSCT_CALIB_NPARAMS && strcmp(line, "residual    0.0123 deg RMS (0.31 px) "
+                                                          "in 2theta\n") == 0,
+              "%d lines, last %s", n, line);
+    fclose(f);
+    tsct_calibrant_destroy(cal);
+}
+
 int main(void)
 {
     test_calibrants();
@@ -462,5 +499,6 @@ int main(void)
     test_lsq();
     test_simulated();
     test_bad_input();
+    test_table();
     return tsct_test_finish("test_calibrate");
 }

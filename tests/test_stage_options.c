@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tsct/ini.h"
 #include "tsct/stage.h"
 #include "tsct_test.h"
 
@@ -193,6 +194,10 @@ static void test_maps_and_regions(void)
     CHECK_OK(tsct_stage_options_check(M, &m, &err), &err);
     CHECK_FAILS(SET(M, &m, "window", "bad", &err), TSCT_ERR_VALUE, &err, "--window bad:");
     CHECK_FAILS(SET(M, &m, "unmix-background", "3", &err), TSCT_ERR_VALUE, &err, "0, 1 or 2");
+    char longdef[1100] = "a=xy:";
+    for (int i = 0; i < 520; i++)
+        strcat(longdef, "/x");
+    CHECK_FAILS(SET(M, &m, "unmix", longdef, &err), TSCT_ERR_VALUE, &err, "...: ");
     CHECK_FAILS(SET(M, &m, "definitions", "/nonexistent/maps.txt", &err), TSCT_ERR_NOT_FOUND,
                 &err, "cannot open the definitions file");
     /* a definitions file: lines added in order, a bad line named by number */
@@ -296,6 +301,130 @@ static void test_echem(void)
     CHECK(p.period == 12000 && p.columns.time_scale == 60);
 }
 
+static void test_fit(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_fit_model m;
+    tsct_fit_model_init(&m, NAN, NAN);
+    tsct_stage_fit_voxels_params p = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
+    const tsct_stage_id F = TSCT_STAGE_ID_FIT;
+    CHECK_FAILS(SET(F, &p, "peak", "g@1.36", &err), TSCT_ERR_VALUE, &err, "no model");
+    p.model = &m;
+    CHECK_FAILS(tsct_stage_options_check(F, &p, &err), TSCT_ERR_VALUE, &err, "missing --window");
+    CHECK_OK(SET(F, &p, "peak", "g@1.36", &err), &err);   /* before the window: order is free */
+    CHECK_OK(SET(F, &p, "window", "1.25:1.46", &err), &err);
+    CHECK_OK(SET(F, &p, "peak", "pv@1.40,eta=0.5:fixed", &err), &err);
+    CHECK_OK(SET(F, &p, "background", "none", &err), &err);
+    CHECK(m.xmin == 1.25 && m.xmax == 1.46 && m.npeaks == 2 && m.bg_degree == -1);
+    CHECK_FAILS(tsct_stage_options_check(F, &p, &err), TSCT_ERR_VALUE, &err, "missing --name");
+    CHECK_OK(SET(F, &p, "name", "bivo4", &err), &err);
+    CHECK_OK(SET(F, &p, "source", "pdf", &err), &err);
+    CHECK_OK(SET(F, &p, "threshold", "0.1", &err), &err);
+    CHECK_OK(SET(F, &p, "max-iter", "50", &err), &err);
+    CHECK_OK(SET(F, &p, "xtol", "1e-9", &err), &err);
+    CHECK_OK(SET(F, &p, "maps", "position_1", &err), &err);
+    CHECK(p.source == TSCT_STAGE_FIT_SOURCE_PDF && p.threshold == 0.1 && p.fit.max_iter == 50 &&
+          p.fit.xtol == 1e-9 && strcmp(p.maps, "position_1") == 0);
+    CHECK_OK(tsct_stage_options_check(F, &p, &err), &err);
+    CHECK_FAILS(SET(F, &p, "window", "2:1", &err), TSCT_ERR_VALUE, &err,
+                "--window expects A:B with A < B, got '2:1'");
+    CHECK_FAILS(SET(F, &p, "peak", "voigt@1", &err), TSCT_ERR_VALUE, &err, "--peak");
+    CHECK_FAILS(SET(F, &p, "background", "4", &err), TSCT_ERR_VALUE, &err, "0..3 or none");
+    CHECK_FAILS(SET(F, &p, "source", "sino", &err), TSCT_ERR_VALUE, &err, "recon or pdf");
+    CHECK_FAILS(SET(F, &p, "gtol", "-1", &err), TSCT_ERR_VALUE, &err, "--gtol expects");
+    CHECK(m.xmin == 1.25 && m.npeaks == 2);
+    p.name = "bad name";
+    CHECK_FAILS(tsct_stage_options_check(F, &p, &err), TSCT_ERR_VALUE, &err, "letters, digits");
+}
+
+/* A pipeline file's sections into params (tsct_stage_pipeline_section), as tsct run does. */
+static void test_pipeline_sections(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    char dir[4096], name[4200], local[4200];
+    snprintf(dir, sizeof dir, "%s/pipe", tsct_test_tmpdir(TSCT_TEST_TMP));
+    tsct_test_tmpdir(dir);
+    snprintf(name, sizeof name, "%s/pipeline.cfg", dir);
+    snprintf(local, sizeof local, "%s/local.xy", dir);
+    FILE *f = fopen(local, "w");
+    if (f)
+        fclose(f);
+    static const char text[] =
+        "[sinogram]\nenabled = yes\nair = 4\ncom = yes\nno-crop = no\nnormalise = total\n"
+        "[integrate]\nradial-range = 0.8 4.5\nmask = m.edf\n"
+        "[map]\nwindow = A=1:2\nwindow = B=2:3\nunmix = c=xy:local.xy\n"
+        "unmix = d=cif:LiBi.cif:20\n"
+        "[coverage]\nmap = A\noutput = cov.csv\n"
+        "[region]\nname = r\ncirkle = 0,0,3\n"
+        "[recon]\nnonneg = maybe\n"
+        "[particles]\nshells = 0\n";
+    tsct_ini ini;
+    CHECK_OK(tsct_ini_parse(&ini, name, text, strlen(text), &err), &err);
+
+    tsct_stage_pipeline_values v;
+    memset(&v, 0, sizeof v);
+    char line[1024] = "tsct sinogram X";
+    tsct_stage_sinogram_params sp = TSCT_STAGE_SINOGRAM_PARAMS_DEFAULT;
+    CHECK_OK(tsct_stage_pipeline_section(&ini, "sinogram", TSCT_STAGE_ID_SINOGRAM, &sp, &v, line,
+                                         sizeof line, &err),
+             &err);
+    CHECK(sp.air == 4 && sp.com == 1 && sp.crop == 1 &&
+          sp.normalise == TSCT_STAGE_NORMALISE_TOTAL);
+    CHECK_MSG(strcmp(line, "tsct sinogram X --air 4 --com --normalise total") == 0, "%s", line);
+
+    tsct_stage_integrate_scan_params ip = TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
+    line[0] = '\0';
+    CHECK_OK(tsct_stage_pipeline_section(&ini, "integrate", TSCT_STAGE_ID_INTEGRATE, &ip, &v,
+                                         line, sizeof line, &err),
+             &err);
+    char want[8400];
+    snprintf(want, sizeof want, "%s/m.edf", dir);
+    CHECK(ip.integrate.radial_min == 0.8 && ip.integrate.radial_max == 4.5);
+    CHECK_MSG(ip.mask && strcmp(ip.mask, want) == 0, "mask %s", ip.mask ? ip.mask : "(null)");
+
+    tsct_stage_map_defs *defs = tsct_stage_map_defs_create();
+    tsct_stage_map_params mp = TSCT_STAGE_MAP_PARAMS_DEFAULT;
+    mp.definitions = defs;
+    line[0] = '\0';
+    CHECK_OK(tsct_stage_pipeline_section(&ini, "map", TSCT_STAGE_ID_MAP, &mp, &v, line,
+                                         sizeof line, &err),
+             &err);
+    CHECK(tsct_stage_map_defs_count(defs) == 4);
+    snprintf(want, sizeof want, " --unmix c=xy:%s --unmix d=cif:LiBi.cif:20", local);
+    CHECK_MSG(strstr(line, want) != NULL, "a file beside the pipeline resolved, one that is not "
+              "left to the structure folders: %s", line);
+    tsct_stage_map_defs_destroy(defs);
+
+    tsct_stage_coverage_params cp = TSCT_STAGE_COVERAGE_PARAMS_DEFAULT;
+    line[0] = '\0';
+    CHECK_OK(tsct_stage_pipeline_section(&ini, "coverage", TSCT_STAGE_ID_COVERAGE, &cp, &v, line,
+                                         sizeof line, &err),
+             &err);
+    snprintf(want, sizeof want, "%s/cov.csv", dir);
+    CHECK(cp.map && strcmp(cp.map, "A") == 0 && v.nfiles == 1);
+    CHECK(tsct_stage_pipeline_file(&v, "output") &&
+          strcmp(tsct_stage_pipeline_file(&v, "output"), want) == 0);
+    CHECK(tsct_stage_pipeline_file(&v, "by-depth") == NULL);
+
+    tsct_stage_region_params rp = TSCT_STAGE_REGION_PARAMS_DEFAULT;
+    CHECK_FAILS(tsct_stage_pipeline_section(&ini, "region", TSCT_STAGE_ID_REGION, &rp, &v, line,
+                                            sizeof line, &err),
+                TSCT_ERR_VALUE, &err, "line 20: [region] cirkle: 'tsct region' has no option "
+                                      "--cirkle");
+    tsct_stage_recon_params cr = TSCT_STAGE_RECON_PARAMS_DEFAULT;
+    CHECK_FAILS(tsct_stage_pipeline_section(&ini, "recon", TSCT_STAGE_ID_RECON, &cr, &v, line,
+                                            sizeof line, &err),
+                TSCT_ERR_VALUE, &err, "line 22: [recon] nonneg: --nonneg is a flag: yes or no, "
+                                      "got 'maybe'");
+    tsct_stage_particles_params pp = TSCT_STAGE_PARTICLES_PARAMS_DEFAULT;
+    CHECK_FAILS(tsct_stage_pipeline_section(&ini, "particles", TSCT_STAGE_ID_PARTICLES, &pp, &v,
+                                            line, sizeof line, &err),
+                TSCT_ERR_VALUE, &err, "pipeline.cfg");
+    tsct_stage_pipeline_values_release(&v);
+    CHECK(v.n == 0 && v.nfiles == 0);
+    tsct_ini_release(&ini);
+}
+
 int main(void)
 {
     test_tables();
@@ -305,5 +434,7 @@ int main(void)
     test_maps_and_regions();
     test_tables_of_maps();
     test_echem();
+    test_fit();
+    test_pipeline_sections();
     return tsct_test_finish("test_stage_options");
 }

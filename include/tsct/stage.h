@@ -468,6 +468,13 @@ tsct_status tsct_stage_calibration_image(const char *image, const char *mask_pat
                                           const tsct_poni *g, struct tsct_image *img,
                                           uint8_t **mask, tsct_error *err);
 
+/* The refined geometry as `tsct calibrate` prints it, to out: the calibrant, its reference,
+ * the rings and control points used; one line per parameter of tsct_calibrate (name, value
+ * %.9g, "+- ESD", "(fixed)" for a fixed one); the 2theta residual in degrees RMS and pixels.
+ * Errors: TSCT_ERR_IO (the stream). */
+tsct_status tsct_stage_calibration_table(FILE *out, const struct tsct_calibrate_result *res,
+                                         const struct tsct_calibrant *cal, tsct_error *err);
+
 /* A PNG at path: log10(counts + 1) of img binned to at most ~900 pixels a side (masked pixels
  * left out), the control points of res in red, the calculated rings of cal at res's geometry
  * in yellow, axes in pixels. Errors: TSCT_ERR_NOMEM, those of tsct_figure_map_overlay. */
@@ -548,6 +555,9 @@ typedef enum tsct_stage_id {
     TSCT_STAGE_ID_PARTICLES,     /* tsct_stage_particles_params */
     TSCT_STAGE_ID_COVERAGE,      /* tsct_stage_coverage_params */
     TSCT_STAGE_ID_ECHEM,         /* tsct_stage_echem_params */
+    TSCT_STAGE_ID_FIT,           /* tsct_stage_fit_voxels_params; model: a tsct_fit_model the
+                                    caller made with tsct_fit_model_init(m, NAN, NAN) (no
+                                    window yet), which window, peak and background change */
     TSCT_STAGE_ID_COUNT
 } tsct_stage_id;
 
@@ -586,7 +596,7 @@ tsct_status tsct_stage_option_set(tsct_stage_id stage, void *params, const char 
 
 /* The rules between options, once every option is set: a region of exactly one kind, the map
  * of coverage and particles, at least one map definition, echem's file, mass and tomogram
- * times. Errors: TSCT_ERR_VALUE naming the
+ * times, a fit's window, peaks and name. Errors: TSCT_ERR_VALUE naming the
  * options. */
 tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, tsct_error *err);
 
@@ -611,6 +621,51 @@ tsct_status tsct_stage_scan_ini_check(const tsct_ini *scan, tsct_error *err);
 
 /* A path from cfg, relative to cfg's folder unless absolute (cut to size - 1 bytes). */
 void tsct_stage_path_resolve(const tsct_ini *cfg, const char *value, char *buf, size_t size);
+
+/* The value of key from cfg with the files named inside it resolved against cfg's folder
+ * when they are there (otherwise as written: the stage searches its structure folders):
+ * ticks = NAME=FILE[:COLOUR], unmix = NAME=KIND:FILE[:...] (cif, nano, xy); other keys and
+ * values as written. */
+void tsct_stage_path_resolve_embedded(const tsct_ini *cfg, const char *key, const char *value,
+                                      char *buf, size_t size);
+
+/* A step section into a stage's params. */
+
+#define TSCT_STAGE_PIPELINE_FILES 4
+
+/* What tsct_stage_pipeline_section keeps for the params it fills: the values the params
+ * point into (resolved paths), and the files of the front end's options (front = 1, e.g. a
+ * table's output). Caller memory, zeroed to start; released with
+ * tsct_stage_pipeline_values_release after the stage call. */
+typedef struct tsct_stage_pipeline_values {
+    char **s;                                     /* private */
+    int64_t n, cap;                               /* private */
+    const char *file_name[TSCT_STAGE_PIPELINE_FILES]; /* option names ("output") */
+    const char *file_path[TSCT_STAGE_PIPELINE_FILES]; /* their paths, resolved */
+    int nfiles;
+} tsct_stage_pipeline_values;
+
+void tsct_stage_pipeline_values_release(tsct_stage_pipeline_values *values);
+/* A copy of text kept with values (NULL without memory). */
+const char *tsct_stage_pipeline_keep(tsct_stage_pipeline_values *values, const char *text);
+/* The path of the front end's option name in values, or NULL. */
+const char *tsct_stage_pipeline_file(const tsct_stage_pipeline_values *values, const char *name);
+/* Append " WORD" to the command line `line` (cut at its size, as a command line is). */
+void tsct_stage_line_add(char *line, size_t size, const char *word);
+
+/* Fill params of stage (its struct, see tsct_stage_id) from the entries of [section] of cfg,
+ * in order, through tsct_stage_option_set: each key is an option of the stage's table
+ * (enabled is skipped); "no" / "false" leave the option out; "yes" / "true" set a flag; the
+ * words of a value are resolved (path options against cfg's folder, files inside values by
+ * tsct_stage_path_resolve_embedded) and given as one value ("0.8 4.5" for a pair); the files
+ * of front-end options go to values. The equivalent command line's words (" --key value")
+ * are appended to line. Errors: TSCT_ERR_VALUE naming the file, line, section and key (a key
+ * that is not an option: "'tsct STAGE' has no option --KEY"; a value refused, with the
+ * setter's message), the setter's other errors, TSCT_ERR_NOMEM. */
+tsct_status tsct_stage_pipeline_section(const tsct_ini *cfg, const char *section,
+                                        tsct_stage_id stage, void *params,
+                                        tsct_stage_pipeline_values *values, char *line,
+                                        size_t line_size, tsct_error *err);
 
 /* The frames of an experiment: [frames] keys over those of the scan.ini it names (whose
  * paths are relative to the scan.ini). Strings as written ("" when absent), paths

@@ -300,3 +300,20 @@ tsct_status tsct_stage_calibrate(const tsct_stage_calibrate_params *p,
         tsct_calibrant_destroy(cal);
     return st;
 }
+
+tsct_status tsct_stage_calibration_table(FILE *out, const tsct_calibrate_result *res,
+                                         const tsct_calibrant *cal, tsct_error *err)
+{
+    const tsct_poni *g = &res->poni;
+    fprintf(out, "calibrant   %s (%s), %lld rings with points, %lld control points\n",
+            cal->name, cal->reference, (long long)res->nrings, (long long)res->npoints);
+    const double v[TSCT_CALIB_NPARAMS] = {g->dist, g->poni1, g->poni2, g->rot1, g->rot2, g->rot3,
+                                          g->wavelength};
+    for (int i = 0; i < TSCT_CALIB_NPARAMS; i++)
+        fprintf(out, "%-11s %.9g +- %.2g%s\n", tsct_calibrate_param_name(i), v[i], res->esd[i],
+                res->esd[i] == 0 ? " (fixed)" : "");
+    fprintf(out, "residual    %.4g deg RMS (%.3g px) in 2theta\n", res->rms_deg, res->rms_px);
+    if (ferror(out))
+        return tsct_error_set(err, TSCT_ERR_IO, NULL, "calibration table", -1, "write failed");
+    return TSCT_OK;
+}

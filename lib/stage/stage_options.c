@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsct/fit.h"
 #include "tsct/geometry.h"
 #include "tsct/integrate.h"
 #include "tsct/stage.h"
@@ -465,8 +466,8 @@ static tsct_status map_set(void *params, const char *k, const char *v, tsct_erro
         return tsct_stage_map_defs_read(defs, v, err);
     const char *kind = strcmp(k, "normalize") == 0 ? "normalise" : k;
     const char *why = tsct_stage_map_defs_add_option(defs, kind, v);
-    if (why)
-        return refuse(err, k, "--%s %s: %s", kind, v, why);
+    if (why) /* the reason after at most 300 bytes of the value, so that it is never cut */
+        return refuse(err, k, "--%s %.300s%s: %s", kind, v, strlen(v) > 300 ? "..." : "", why);
     return TSCT_OK;
 }
 
@@ -607,6 +608,85 @@ static tsct_status echem_set(void *params, const char *k, const char *v, tsct_er
     return TSCT_OK;
 }
 
+/* ---- fit --------------------------------------------------------------------------------- */
+
+static const tsct_stage_option fit_options[] = {
+    {"window", 'w', TSCT_STAGE_OPTION_VALUE, 0, 0, "A:B: the fit window (required)"},
+    {"peak", 'p', TSCT_STAGE_OPTION_VALUE, 0, 0, "PROFILE[@POSITION][,NAME=SPEC]...: a peak"},
+    {"background", 'b', TSCT_STAGE_OPTION_VALUE, 0, 0, "0..3 | none: the background's degree"},
+    {"name", 'n', TSCT_STAGE_OPTION_VALUE, 0, 0, "NAME: /entry/fits/NAME"},
+    {"source", 's', TSCT_STAGE_OPTION_VALUE, 0, 0, "recon | pdf | integrated"},
+    {"threshold", 't', TSCT_STAGE_OPTION_VALUE, 0, 0, "F: the sample's fraction (0..1)"},
+    {"mask-map", 'm', TSCT_STAGE_OPTION_VALUE, 0, 0, "MAP: fit where the map is > 0"},
+    {"maps", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "all | NAME,...: parameters also as maps"},
+    {"max-iter", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "N: iterations, 1..1000000"},
+    {"ftol", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "T: relative change of chi^2"},
+    {"xtol", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "T: relative change of the parameters"},
+    {"gtol", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "T: gradient"},
+    {"output", 'o', TSCT_STAGE_OPTION_VALUE, 1, 1, "FILE.csv: a series' table"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+static tsct_status fit_set(void *params, const char *k, const char *v, tsct_error *err)
+{
+    tsct_stage_fit_voxels_params *p = params;
+    tsct_fit_model *m = (tsct_fit_model *)p->model;
+    double x, y;
+    int64_t n;
+    if (strcmp(k, "window") == 0 || strcmp(k, "peak") == 0 || strcmp(k, "background") == 0) {
+        if (!m)
+            return refuse(err, k, "--%s: no model to change (params.model is NULL)", k);
+    }
+    if (strcmp(k, "window") == 0) {
+        const char *colon = strchr(v, ':');
+        char a[64], b[64];
+        if (!colon || colon - v >= 64 || strlen(colon + 1) >= 64)
+            return refuse(err, k, "--window expects A:B, got '%s'", v);
+        snprintf(a, sizeof a, "%.*s", (int)(colon - v), v);
+        snprintf(b, sizeof b, "%s", colon + 1);
+        if (number(a, &x) || number(b, &y) || !(x < y))
+            return refuse(err, k, "--window expects A:B with A < B, got '%s'", v);
+        m->xmin = x, m->xmax = y;
+    } else if (strcmp(k, "peak") == 0) {
+        tsct_error e = TSCT_ERROR_INIT;
+        if (m->npeaks == TSCT_FIT_MAX_PEAKS)
+            return refuse(err, k, "at most %d peaks", TSCT_FIT_MAX_PEAKS);
+        if (tsct_fit_model_add_peak(m, v, &e) != TSCT_OK)
+            return refuse(err, k, "--peak %s", e.message);
+    } else if (strcmp(k, "background") == 0) {
+        if (strcmp(v, "none") == 0)
+            m->bg_degree = -1;
+        else if (whole(v, &n) || n < 0 || n > TSCT_FIT_MAX_BG_DEGREE)
+            return refuse(err, k, "--background expects 0..3 or none, got '%s'", v);
+        else
+            m->bg_degree = (int)n;
+    } else if (strcmp(k, "name") == 0) {
+        p->name = v;
+    } else if (strcmp(k, "source") == 0) {
+        if (strcmp(v, "recon") && strcmp(v, "pdf") && strcmp(v, "integrated"))
+            return refuse(err, k, "--source expects recon, pdf or integrated, got '%s'", v);
+        p->source = v[0] == 'p'   ? TSCT_STAGE_FIT_SOURCE_PDF
+                    : v[0] == 'i' ? TSCT_STAGE_FIT_SOURCE_INTEGRATED
+                                  : TSCT_STAGE_FIT_SOURCE_RECON;
+    } else if (strcmp(k, "threshold") == 0) {
+        if (number(v, &x) || x < 0 || x > 1)
+            return refuse(err, k, "--threshold expects a fraction 0..1, got '%s'", v);
+        p->threshold = x;
+    } else if (strcmp(k, "mask-map") == 0) {
+        p->mask_map = v;
+    } else if (strcmp(k, "maps") == 0) {
+        p->maps = v;
+    } else if (strcmp(k, "max-iter") == 0) {
+        if (whole(v, &n) || n < 1 || n > 1000000)
+            return refuse(err, k, "--max-iter expects 1..1000000, got '%s'", v);
+        p->fit.max_iter = (int)n;
+    } else {
+        if (number(v, &x) || x < 0)
+            return refuse(err, k, "--%s expects a number >= 0, got '%s'", k, v);
+        *(k[0] == 'f' ? &p->fit.ftol : k[0] == 'x' ? &p->fit.xtol : &p->fit.gtol) = x;
+    }
+    return TSCT_OK;
+}
+
 /* ---- the tables -------------------------------------------------------------------------- */
 
 static const struct {
@@ -622,6 +702,7 @@ static const struct {
     [TSCT_STAGE_ID_PARTICLES] = {"particles", particles_options, particles_set},
     [TSCT_STAGE_ID_COVERAGE] = {"coverage", coverage_options, coverage_set},
     [TSCT_STAGE_ID_ECHEM] = {"echem", echem_options, echem_set},
+    [TSCT_STAGE_ID_FIT] = {"fit", fit_options, fit_set},
 };
 
 const tsct_stage_option *tsct_stage_options(tsct_stage_id stage)
@@ -698,6 +779,21 @@ tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, ts
         if (!p->windows && p->period <= 0)
             return refuse(err, "period", "the tomogram times: --period S (with --start, "
                                          "--duration) or --windows FILE");
+        return TSCT_OK;
+    }
+    case TSCT_STAGE_ID_FIT: {
+        const tsct_stage_fit_voxels_params *p = params;
+        if (!p->model || !isfinite(p->model->xmin))
+            return refuse(err, "window", "missing --window A:B");
+        if (p->model->npeaks == 0)
+            return refuse(err, "peak", "missing --peak (e.g. --peak pv@2.31)");
+        if (!p->name)
+            return refuse(err, "name", "missing --name NAME");
+        if (!*p->name || strlen(p->name) > 48)
+            return refuse(err, "name", "--name must be 1..48 characters");
+        if (!tsct_stage_name_valid(p->name, 48, "_"))
+            return refuse(err, "name", "--name may hold letters, digits and '_', got '%s'",
+                          p->name);
         return TSCT_OK;
     }
     default: return TSCT_OK;
