@@ -361,7 +361,7 @@ static void test_xyz(void)
     tsct_debye_pairs_destroy(pairs);
     /* the same through a file */
     char path[4096];
-    snprintf(path, sizeof path, "%s/bi7.xyz", tsct_test_tmpdir("test_debye"));
+    snprintf(path, sizeof path, "%s/bi7.xyz", tsct_test_tmpdir(TSCT_TEST_TMP));
     CHECK(tsct_test_spit(path, text, strlen(text)) == 0);
     tsct_debye_cluster *f = NULL;
     CHECK_OK(tsct_debye_cluster_read_xyz(&f, path, &err), &err);

@@ -330,7 +330,7 @@ static void test_fit(void)
                 "--window expects A:B with A < B, got '2:1'");
     CHECK_FAILS(SET(F, &p, "peak", "voigt@1", &err), TSCT_ERR_VALUE, &err, "--peak");
     CHECK_FAILS(SET(F, &p, "background", "4", &err), TSCT_ERR_VALUE, &err, "0..3 or none");
-    CHECK_FAILS(SET(F, &p, "source", "sino", &err), TSCT_ERR_VALUE, &err, "recon or pdf");
+    CHECK_FAILS(SET(F, &p, "source", "sino", &err), TSCT_ERR_VALUE, &err, "recon, pdf or integrated");
     CHECK_FAILS(SET(F, &p, "gtol", "-1", &err), TSCT_ERR_VALUE, &err, "--gtol expects");
     CHECK(m.xmin == 1.25 && m.npeaks == 2);
     p.name = "bad name";
