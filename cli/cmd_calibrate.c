@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/publish.h"
 #include "tsct/calibrate.h"
 #include "tsct/figure.h"
 #include "tsct/geometry.h"
@@ -61,6 +62,7 @@ struct calib_opts {
     double wavelength, energy, pixel_um, cx, cy, distance;
     int64_t max_rings;
     int flip, accept;
+    char output_in_folder[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.poni */
 };
 
 /* The options; -1 when the command goes on, else its exit status. */
@@ -144,6 +146,9 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct calib_opts *o)
                                     "FILE.cif)");
     if (!o->output)
         return tsct_cli_usage_error(cli, "missing -o OUT.poni");
+    if (tsct_publish_output_name(o->output, o->image, "poni", o->output_in_folder,
+                                 sizeof o->output_in_folder))
+        o->output = o->output_in_folder;
     if (o->wavelength > 0 && o->energy > 0)
         return tsct_cli_usage_error(cli, "give --wavelength or --energy, not both");
     if (o->poni && (isfinite(o->cx) || o->distance > 0))

@@ -477,25 +477,12 @@ done:
 
 /* ---- images into .xy files -------------------------------------------------------------------- */
 
-static int is_folder(const char *path)
+/* The output path of image i: the output itself for one image, FOLDER/NAME.xy when the output
+ * is a folder (several images, or one into an existing folder). */
+static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, char *buf,
+                        size_t size)
 {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* The output path of image i: the output itself for one image, unless it is a folder. */
-static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, int folder,
-                        char *buf, size_t size)
-{
-    if (!folder) {
-        snprintf(buf, size, "%s", p->output);
-        return;
-    }
-    const char *base = strrchr(p->images[i], '/');
-    base = base ? base + 1 : p->images[i];
-    const char *dot = strrchr(base, '.');
-    int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-    snprintf(buf, size, "%s/%.*s.xy", p->output, len, base);
+    tsct_publish_output_name(p->output, p->images[i], "xy", buf, size);
 }
 
 static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const tsct_poni *g,
@@ -542,7 +529,7 @@ static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const ts
 
 /* Every image through the plan into its file. */
 static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integrate_files_params *p,
-                              const tsct_poni *g, const tsct_integrate_plan *plan, int folder,
+                              const tsct_poni *g, const tsct_integrate_plan *plan,
                               tsct_image *img, tsct_error *err)
 {
     const int64_t rows = img->rows, cols = img->cols, npt = tsct_integrate_plan_params(plan)->npt;
@@ -570,7 +557,7 @@ static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integr
             tsct_error_set_file(err, p->images[i]);
             break;
         }
-        output_path(p, i, folder, path, sizeof path);
+        output_path(p, i, path, sizeof path);
         st = write_xy(p, g, plan, p->images[i], path, inten, sig, err);
         tsct_log_msg(ctx->log, TSCT_LOG_DEBUG, "%s -> %s", p->images[i], path);
         tsct_progress_add(&progress, 1);
@@ -600,8 +587,6 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
     if (p->nimages > 1 && mkdir(p->output, 0777) != 0 && errno != EEXIST)
         return tsct_error_set(err, TSCT_ERR_IO, p->output, "output folder", -1,
                               "cannot create: %s", strerror(errno));
-    /* One image into an existing folder: FOLDER/NAME.xy, as for several. */
-    const int folder = p->nimages > 1 || is_folder(p->output);
     tsct_image img;
     tsct_image_init(&img);
     tsct_integrate_plan *plan = NULL;
@@ -614,7 +599,7 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
                      "entries, %.2f s", (long long)img.rows, (long long)img.cols,
                      (long long)su.ip.npt, (long long)tsct_integrate_plan_nnz(plan),
                      tsct_clock() - t0);
-        st = files_loop(ctx, p, &g, plan, folder, &img, err);
+        st = files_loop(ctx, p, &g, plan, &img, err);
     }
     if (st == TSCT_OK)
         tsct__stage_ran(ctx, rep, p->nimages, 0, TSCT_LOG_INFO, "integrated %lld image%s into %s",

@@ -651,14 +651,16 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
                  : tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "image", -1, "%lld x %lld x %lld",
                                   (long long)eng.n, (long long)eng.n, (long long)nc);
     }
+    char path[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.h5 */
+    tsct_publish_output_name(output, input, "h5", path, sizeof path);
     if (st == TSCT_OK)
-        st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, o.deflate, err);
+        st = write_image(path, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, o.deflate, err);
     if (st == TSCT_OK) {
         rep->ran = 1;
         rep->units = nc;
         snprintf(rep->what, sizeof rep->what, "reconstructed %s (%lld angles x %lld positions "
-                 "x %lld channels) into %s::/data, %lld x %lld", input, (long long)na,
-                 (long long)w, (long long)nc, output, (long long)eng.n, (long long)eng.n);
+                 "x %lld channels) into %.256s::/data, %lld x %lld", input, (long long)na,
+                 (long long)w, (long long)nc, path, (long long)eng.n, (long long)eng.n);
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     }
     engine_release(&eng);
