@@ -15,9 +15,11 @@
  *   /entry/process/STEP         attributes: provenance of each step
  *
  * Axis 0 (time) of every dataset is extendible, so operando scans are appended while the
- * experiment runs. Datasets are chunked by rows: one chunk holds the trailing `row_rank` axes
- * for fixed leading indices (one frame-row [ns][nq], one voxel-row [nx][nq], one map row [nx]),
- * so a stage reads and writes row by row without loading a dataset.
+ * experiment runs. Datasets are read and written by rows: the trailing `row_rank` axes for
+ * fixed leading indices (one frame-row [ns][nq], one voxel-row [nx][nq], one map row [nx]),
+ * so a stage never loads a dataset. A chunk holds whole rows: one row, or a tile of
+ * neighbouring rows of about TSCT_CHUNK_TARGET_BYTES (see chunk_axes), and every open dataset
+ * gets a chunk cache that holds the chunks one row touches, twice over.
  *
  * Long steps write through a tsct_step: their output goes to a work file beside the container
  * ("EXP.h5.STEP.partial") together with a record of the finished units of work; an interrupted
@@ -217,9 +219,20 @@ typedef struct tsct_dataset_params {
                              step whose unit of work is a block of channels stages with the
                              block, so no unit rewrites the chunk of a finished one: a kill
                              could leave that chunk torn); 0: the whole axis */
+    int chunk_axes;       /* leading axes just before the row over which a chunk may extend
+                             towards TSCT_CHUNK_TARGET_BYTES (docs/FORMAT.md, "Chunks"):
+                             > 0 that many; -1 none (one row per chunk); 0 the default: none
+                             in a step's datasets (a step's unit of work writes whole chunks,
+                             so its caller says how many axes one unit covers), else every
+                             axis but time and slice (rank >= 4) or every axis (rank <= 3) */
 } tsct_dataset_params;
 
-#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0}
+#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0, 0}
+
+/* The size a chunk grows towards: a tile of rows of about 2 MiB, so per-chunk costs (an index
+ * entry, one filter call, one read or write) are small against the data while a few chunks
+ * per open dataset fit its chunk cache. */
+#define TSCT_CHUNK_TARGET_BYTES ((int64_t)2 << 20)
 
 /* Create a float32 dataset at path with the given shape (1 <= ndim <= 8, axis 0 extendible),
  * creating parent groups (NeXus classes for the layout's groups). Layout paths are checked:

@@ -876,9 +876,68 @@ static tsct_status check_dataset_path(const tsct_container *c, const char *path,
     return TSCT_OK;
 }
 
+/* The chunk cache of a dataset of extents dims[ndim] in chunks chunk[ndim] read and written by
+ * rows of the trailing row_rank axes: the chunks one row touches, twice (a row being
+ * written and the next one), at least 4 MiB and at most 256 MiB; HDF5's default (1 MiB)
+ * would hold less than one 2 MiB chunk, and every row read would then decompress its chunk
+ * again. Evict fully read or written chunks first (w0 = 1). */
+static hid_t chunk_cache_plist(int ndim, const hsize_t *dims, const hsize_t *chunk,
+                               int row_rank)
+{
+    double chunk_bytes = sizeof(float), per_row = 1.0;
+    for (int i = 0; i < ndim; i++) {
+        chunk_bytes *= (double)chunk[i];
+        if (i >= ndim - row_rank && chunk[i] > 0)
+            per_row *= (double)((dims[i] + chunk[i] - 1) / chunk[i]);
+    }
+    double bytes = 2.0 * per_row * chunk_bytes;
+    bytes = bytes < (4 << 20) ? (4 << 20) : bytes > (256 << 20) ? (256 << 20) : bytes;
+    /* HDF5 advises about 100 hash slots per chunk that fits, a prime against collisions. */
+    double fit = bytes / (chunk_bytes > 0 ? chunk_bytes : 1.0);
+    size_t slots = fit * 100 > 1e6 ? 1000003 : fit * 100 > 1e4 ? 100003 : 10007;
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Pset_chunk_cache(dapl, slots, (size_t)bytes, 1.0);
+    return dapl;
+}
+
+/* The chunk extents for a dataset of shape[ndim] (rows of the trailing row_rank axes, the last
+ * axis cut to chunk_last): whole rows, halved on their leading axes down to 16 MiB, then grown
+ * over the `axes` leading axes nearest the row while the chunk stays within the target. */
+static void chunk_shape(int ndim, const int64_t *shape, int row_rank, int64_t chunk_last,
+                        int axes, hsize_t *chunk)
+{
+    uint64_t chunk_bytes = sizeof(float);
+    for (int i = 0; i < ndim; i++) {
+        chunk[i] = i >= ndim - row_rank && shape[i] > 0 ? (hsize_t)shape[i] : 1;
+        if (i == ndim - 1 && chunk_last > 0 && (hsize_t)chunk_last < chunk[i])
+            chunk[i] = (hsize_t)chunk_last;
+        chunk_bytes *= chunk[i];
+    }
+    /* HDF5 chunks must stay below 4 GiB, and a few chunks should fit in the chunk cache:
+     * halve the leading axes of a row until a chunk is at most 16 MiB. */
+    for (int i = ndim - row_rank; i < ndim - 1; i++) {
+        while (chunk_bytes > (16u << 20) && chunk[i] > 1) {
+            chunk_bytes = chunk_bytes / chunk[i];
+            chunk[i] = (chunk[i] + 1) / 2;
+            chunk_bytes *= chunk[i];
+        }
+    }
+    for (int i = ndim - row_rank - 1; i >= ndim - row_rank - axes && i >= 0; i--) {
+        if (2 * chunk_bytes > (uint64_t)TSCT_CHUNK_TARGET_BYTES || shape[i] < 2)
+            break;
+        uint64_t k = (uint64_t)TSCT_CHUNK_TARGET_BYTES / chunk_bytes;
+        if (k > (uint64_t)shape[i])
+            k = (uint64_t)shape[i];
+        chunk[i] = (hsize_t)k;
+        chunk_bytes *= k;
+        if (k < (uint64_t)shape[i])
+            break;
+    }
+}
+
 tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndim,
                                     const int64_t *shape, const tsct_dataset_params *params,
-                                    tsct_dataset **out, tsct_error *err)
+                                    int in_step, tsct_dataset **out, tsct_error *err)
 {
     static const tsct_dataset_params defaults = TSCT_DATASET_PARAMS_DEFAULT;
     const tsct_dataset_params *p = params ? params : &defaults;
@@ -904,24 +963,17 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
         return tsct__h5_fail(err, TSCT_ERR_IO, c, path, "cannot create parent groups");
 
     hsize_t dims[8], maxdims[8], chunk[8];
-    uint64_t chunk_bytes = sizeof(float);
     for (int i = 0; i < ndim; i++) {
         dims[i] = (hsize_t)shape[i];
         maxdims[i] = i == 0 ? H5S_UNLIMITED : (hsize_t)shape[i];
-        chunk[i] = i >= ndim - row_rank && shape[i] > 0 ? (hsize_t)shape[i] : 1;
-        if (i == ndim - 1 && p->chunk_last > 0 && (hsize_t)p->chunk_last < chunk[i])
-            chunk[i] = (hsize_t)p->chunk_last;
-        chunk_bytes *= chunk[i];
     }
-    /* HDF5 chunks must stay below 4 GiB, and a few chunks should fit in the chunk cache:
-     * halve the leading axes of a row until a chunk is at most 16 MiB. */
-    for (int i = ndim - row_rank; i < ndim - 1; i++) {
-        while (chunk_bytes > (16u << 20) && chunk[i] > 1) {
-            chunk_bytes = chunk_bytes / chunk[i];
-            chunk[i] = (chunk[i] + 1) / 2;
-            chunk_bytes *= chunk[i];
-        }
-    }
+    /* Time steps are appended and slices written one after the other (by resumable steps):
+     * by default a chunk never spans two of them; a step's chunks grow only where its caller
+     * says one unit of work covers the axes. */
+    int axes = p->chunk_axes > 0 ? p->chunk_axes
+             : p->chunk_axes < 0 || in_step ? 0
+             : ndim >= 4 ? ndim - row_rank - 2 : ndim - row_rank;
+    chunk_shape(ndim, shape, row_rank, p->chunk_last, axes, chunk);
     hid_t space = H5Screate_simple(ndim, dims, maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, ndim, chunk);
@@ -932,7 +984,9 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
             H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, (unsigned)p->deflate);
     }
-    hid_t d = H5Dcreate2(c->file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t dapl = chunk_cache_plist(ndim, dims, chunk, row_rank);
+    hid_t d = H5Dcreate2(c->file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, dapl);
+    H5Pclose(dapl);
     H5Pclose(dcpl);
     H5Sclose(space);
     if (d < 0)
@@ -959,7 +1013,7 @@ tsct_status tsct_dataset_create(tsct_container *c, const char *path, int ndim,
     TSCT__H5_LOCK();
     tsct_status st = tsct__layout_check(c, -1, path, ndim, shape, err);
     if (st == TSCT_OK)
-        st = tsct__dataset_create_in(c, path, ndim, shape, params, out, err);
+        st = tsct__dataset_create_in(c, path, ndim, shape, params, 0, out, err);
     TSCT__H5_UNLOCK();
     return st;
 }
@@ -997,7 +1051,9 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
     for (int i = 0; i < nd; i++)
         shape[i] = (int64_t)dims[i];
     int row_rank = default_row_rank(nd);
-    /* Our own datasets are chunked by rows: follow the chunking so a row is a whole chunk. */
+    /* Chunks hold whole rows: a file chunked by shorter rows (another tool's layout) is read
+     * by those rows. Chunks of many rows (ours, docs/FORMAT.md) keep the default rows. The
+     * dataset is opened again with a chunk cache for its chunks. */
     hid_t dcpl = H5Dget_create_plist(d);
     if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
         hsize_t ch[8];
@@ -1005,8 +1061,17 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
         int rr = 0;
         for (int i = cn - 1; i > 0 && ch[i] == dims[i]; i--)
             rr++;
-        if (cn == nd && rr >= 1)
+        if (cn == nd && rr >= 1 && rr < row_rank)
             row_rank = rr;
+        if (cn == nd) {
+            hid_t dapl = chunk_cache_plist(nd, dims, ch, row_rank);
+            hid_t again = H5Dopen2(c->file, path, dapl);
+            H5Pclose(dapl);
+            if (again >= 0) {
+                H5Dclose(d);
+                d = again;
+            }
+        }
     }
     H5Pclose(dcpl);
     /* Bounds before allocation: callers size their row buffers from the file's extents. */

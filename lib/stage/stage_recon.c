@@ -340,6 +340,7 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = o.deflate;
     dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
+    dp.chunk_axes = 1;      /* one unit covers every row [n][block] of the image */
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
     if (st == TSCT_OK)
