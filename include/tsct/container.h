@@ -209,6 +209,34 @@ tsct_status tsct_container_attrs(tsct_container *c, const char *path, tsct_attr_
 
 /* ---- datasets --------------------------------------------------------------------------- */
 
+/* How a dataset's chunks are compressed (docs/FORMAT.md, "Compression"). Every choice goes
+ * through an HDF5 filter that h5py and silx load too: deflate is built into HDF5, lz4 is
+ * filter 32004 and zstd is Blosc (filter 32001) with its zstd codec and byte shuffle, from
+ * Debian's hdf5-filter-plugin and hdf5-filter-plugin-blosc-serial. */
+typedef enum tsct_compression {
+    TSCT_COMPRESSION_DEFAULT = 0, /* deflate at tsct_dataset_params.deflate (0: none), but
+                                     the default level 1 follows the process default when one
+                                     is set (tsct_compression_set_default) */
+    TSCT_COMPRESSION_NONE,
+    TSCT_COMPRESSION_DEFLATE,     /* byte shuffle + zlib at level `deflate` (1..9) */
+    TSCT_COMPRESSION_LZ4,         /* byte shuffle + LZ4 (filter 32004) */
+    TSCT_COMPRESSION_ZSTD         /* Blosc (filter 32001): byte shuffle + zstd level 1 */
+} tsct_compression;
+
+/* Parse "none", "lz4", "zstd", "deflate" or "deflate:LEVEL" (LEVEL 1..9, default 1) into *kind
+ * and *level. Errors: TSCT_ERR_VALUE naming the text and the choices. */
+tsct_status tsct_compression_parse(const char *text, tsct_compression *kind, int *level,
+                                   tsct_error *err);
+
+/* The compression of every dataset created afterwards with TSCT_COMPRESSION_DEFAULT, in this
+ * process (like the umask: a front end sets it once per command, from `tsct --compression`);
+ * TSCT_COMPRESSION_DEFAULT restores the datasets' own deflate level. Thread-safe. */
+void tsct_compression_set_default(tsct_compression kind, int level);
+
+/* The filter of a choice available in this process (a plugin is loaded on the first call):
+ * TSCT_OK, or TSCT_ERR_UNSUPPORTED naming the filter and the Debian package that has it. */
+tsct_status tsct_compression_check(tsct_compression kind, tsct_error *err);
+
 typedef struct tsct_dataset_params {
     int deflate;          /* 0: no compression; 1..9: zlib level (readable everywhere) */
     int shuffle;          /* 1: byte shuffle before deflate (better ratios for floats) */
@@ -225,9 +253,10 @@ typedef struct tsct_dataset_params {
                              in a step's datasets (a step's unit of work writes whole chunks,
                              so its caller says how many axes one unit covers), else every
                              axis but time and slice (rank >= 4) or every axis (rank <= 3) */
+    tsct_compression compression; /* TSCT_COMPRESSION_DEFAULT: see the enum */
 } tsct_dataset_params;
 
-#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0, 0}
+#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0, 0, TSCT_COMPRESSION_DEFAULT}
 
 /* The size a chunk grows towards: a tile of rows of about 2 MiB, so per-chunk costs (an index
  * entry, one filter call, one read or write) are small against the data while a few chunks

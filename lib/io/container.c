@@ -8,6 +8,7 @@
  * share (q of a stage, the scan axes) when both exist, so inconsistent stages cannot be stored.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,10 @@
 
 #include "h5_internal.h"
 #include "tsct_config.h"
+
+#define FILTER_LZ4 32004   /* HDF Group registry: LZ4 */
+#define FILTER_BLOSC 32001 /* Blosc */
+#define BLOSC_ZSTD 5       /* Blosc codec number of zstd */
 
 /* ---- files ------------------------------------------------------------------------------ */
 
@@ -683,6 +688,8 @@ static void describe_filters(hid_t dcpl, char *buf, size_t size)
             snprintf(one, sizeof one, "lz4");
         else if (f == 32008)
             snprintf(one, sizeof one, "bitshuffle");
+        else if (f == FILTER_BLOSC)
+            snprintf(one, sizeof one, ncd > 6 && cd[6] == BLOSC_ZSTD ? "blosc-zstd" : "blosc");
         else
             snprintf(one, sizeof one, "filter%d", (int)f);
         int k = snprintf(buf + used, size - used, "%s%s", used ? "+" : "", one);
@@ -876,6 +883,116 @@ static tsct_status check_dataset_path(const tsct_container *c, const char *path,
     return TSCT_OK;
 }
 
+/* ---- compression ---------------------------------------------------------------------------
+ * The process default, set by a front end (tsct --compression), read at every dataset creation.
+ * Filter ids from the HDF Group's registry; Blosc's parameters: cd_values[0..3] are filled by
+ * the filter itself (format version, Blosc version, type size, chunk bytes), [4] the level,
+ * [5] the shuffle (1: byte), [6] the codec (5: zstd). */
+
+
+static pthread_mutex_t compression_lock = PTHREAD_MUTEX_INITIALIZER;
+static tsct_compression default_kind = TSCT_COMPRESSION_DEFAULT;
+static int default_level = 1;
+
+tsct_status tsct_compression_parse(const char *text, tsct_compression *kind, int *level,
+                                   tsct_error *err)
+{
+    *level = 1;
+    if (text && strcmp(text, "none") == 0)
+        *kind = TSCT_COMPRESSION_NONE;
+    else if (text && strcmp(text, "lz4") == 0)
+        *kind = TSCT_COMPRESSION_LZ4;
+    else if (text && strcmp(text, "zstd") == 0)
+        *kind = TSCT_COMPRESSION_ZSTD;
+    else if (text && strcmp(text, "deflate") == 0)
+        *kind = TSCT_COMPRESSION_DEFLATE;
+    else if (text && strncmp(text, "deflate:", 8) == 0 && text[8] >= '1' && text[8] <= '9' &&
+             text[9] == '\0') {
+        *kind = TSCT_COMPRESSION_DEFLATE;
+        *level = text[8] - '0';
+    } else
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "compression", -1,
+                              "'%s': expected none, lz4, zstd, deflate or deflate:LEVEL (1-9)",
+                              text ? text : "");
+    return TSCT_OK;
+}
+
+void tsct_compression_set_default(tsct_compression kind, int level)
+{
+    pthread_mutex_lock(&compression_lock);
+    default_kind = kind;
+    default_level = level;
+    pthread_mutex_unlock(&compression_lock);
+}
+
+/* Is filter id usable? A plugin is loaded by HDF5 on first use, which setting it (optional)
+ * on a scratch property list triggers. Caller holds the HDF5 lock. */
+static int filter_usable(H5Z_filter_t id)
+{
+    if (H5Zfilter_avail(id) > 0)
+        return 1;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_filter(dcpl, id, H5Z_FLAG_OPTIONAL, 0, NULL);
+    H5Pclose(dcpl);
+    int ok = H5Zfilter_avail(id) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
+}
+
+static tsct_status compression_check_in(tsct_compression kind, tsct_error *err)
+{
+    if (kind == TSCT_COMPRESSION_LZ4 && !filter_usable(FILTER_LZ4))
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "compression", -1,
+                              "lz4: HDF5 filter 32004 not found (Debian package "
+                              "hdf5-filter-plugin; HDF5_PLUGIN_PATH)");
+    if (kind == TSCT_COMPRESSION_ZSTD && !filter_usable(FILTER_BLOSC))
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "compression", -1,
+                              "zstd: HDF5 filter 32001 (Blosc) not found (Debian package "
+                              "hdf5-filter-plugin-blosc-serial; HDF5_PLUGIN_PATH)");
+    return TSCT_OK;
+}
+
+tsct_status tsct_compression_check(tsct_compression kind, tsct_error *err)
+{
+    TSCT__H5_LOCK();
+    tsct_status st = compression_check_in(kind, err);
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+/* The filters of params p on dcpl. Caller holds the HDF5 lock. */
+static tsct_status set_compression(hid_t dcpl, const tsct_dataset_params *p, tsct_error *err)
+{
+    tsct_compression kind = p->compression;
+    int level = p->deflate;
+    /* The process default replaces the default level 1 only: an explicit --deflate 0 (raw) or
+     * 2..9 of a command stays what was asked. */
+    if (kind == TSCT_COMPRESSION_DEFAULT && level == 1) {
+        pthread_mutex_lock(&compression_lock);
+        kind = default_kind;
+        if (kind != TSCT_COMPRESSION_DEFAULT)
+            level = default_level;
+        pthread_mutex_unlock(&compression_lock);
+    }
+    if (kind == TSCT_COMPRESSION_DEFAULT)
+        kind = level > 0 ? TSCT_COMPRESSION_DEFLATE : TSCT_COMPRESSION_NONE;
+    TSCT_TRY(compression_check_in(kind, err));
+    if (kind == TSCT_COMPRESSION_DEFLATE || kind == TSCT_COMPRESSION_LZ4)
+        if (p->shuffle)
+            H5Pset_shuffle(dcpl);
+    if (kind == TSCT_COMPRESSION_DEFLATE)
+        H5Pset_deflate(dcpl, (unsigned)(level >= 1 && level <= 9 ? level : 1));
+    /* Optional, as h5py sets them: a chunk the codec cannot shrink (Blosc then reports a
+     * failure) is stored as it is, its filter mask saying so, instead of failing the write. */
+    else if (kind == TSCT_COMPRESSION_LZ4)
+        H5Pset_filter(dcpl, FILTER_LZ4, H5Z_FLAG_OPTIONAL, 0, NULL);
+    else if (kind == TSCT_COMPRESSION_ZSTD) {
+        const unsigned cd[7] = {0, 0, 0, 0, 1, p->shuffle ? 1 : 0, BLOSC_ZSTD};
+        H5Pset_filter(dcpl, FILTER_BLOSC, H5Z_FLAG_OPTIONAL, 7, cd);
+    }
+    return TSCT_OK;
+}
+
 /* The chunk cache of a dataset of extents dims[ndim] in chunks chunk[ndim] read and written by
  * rows of the trailing row_rank axes: the chunks one row touches, twice (a row being
  * written and the next one), at least 4 MiB and at most 256 MiB; HDF5's default (1 MiB)
@@ -979,10 +1096,11 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
     H5Pset_chunk(dcpl, ndim, chunk);
     float fill = NAN;
     H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &fill);
-    if (p->deflate > 0) {
-        if (p->shuffle)
-            H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, (unsigned)p->deflate);
+    tsct_status cst = set_compression(dcpl, p, err);
+    if (cst != TSCT_OK) {
+        H5Pclose(dcpl);
+        H5Sclose(space);
+        return cst;
     }
     hid_t dapl = chunk_cache_plist(ndim, dims, chunk, row_rank);
     hid_t d = H5Dcreate2(c->file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, dapl);
