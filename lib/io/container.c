@@ -1,10 +1,11 @@
 /* container.c - the experiment container: files, layout checks, axes, attributes, datasets,
  * walking (see include/tsct/container.h and docs/FORMAT.md).
  *
- * Design: every dataset is float32 with axis 0 unlimited (time), chunked by rows so that one
- * frame-row or voxel-row is one chunk, deflate-compressed by default so that h5py and silx read
- * it without plugins, with NaN as fill value so that time steps not yet written are visibly
- * missing rather than zero. Shapes of the layout's datasets are checked against the axes they
+ * Design: every dataset is float32 with axis 0 unlimited (time), chunked in tiles of whole
+ * rows (a frame-row or voxel-row is never split; neighbouring rows share a chunk of about
+ * 2 MiB, docs/FORMAT.md "Chunks") with a chunk cache sized for row-by-row access, compressed
+ * through filters h5py and silx load too (Blosc-zstd by default, "Compression"), with NaN as
+ * fill value so that time steps not yet written are visibly missing rather than zero. Shapes of the layout's datasets are checked against the axes they
  * share (q of a stage, the scan axes) when both exist, so inconsistent stages cannot be stored.
  */
 #include <errno.h>
