@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tsct/publish.h"
 #include "tsct/calibrate.h"
 #include "tsct/poni.h"
 #include "tsct/stage.h"
@@ -54,6 +55,7 @@ const char tsct_usage_calibrate[] =
 struct calib_opts {
     tsct_stage_calibrate_params p;
     int centre_given;
+    char output_in_folder[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.poni */
 };
 
 /* The options; -1 when the command goes on, else its exit status. */
@@ -140,6 +142,9 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct calib_opts *o)
                                     "FILE.cif)");
     if (!o->p.output)
         return tsct_cli_usage_error(cli, "missing -o OUT.poni");
+    if (tsct_publish_output_name(o->p.output, o->p.image, "poni", o->output_in_folder,
+                                 sizeof o->output_in_folder))
+        o->p.output = o->output_in_folder;
     if (o->p.wavelength > 0 && o->p.energy_kev > 0)
         return tsct_cli_usage_error(cli, "give --wavelength or --energy, not both");
     if (o->p.guess && (o->centre_given || o->p.distance > 0))

@@ -138,6 +138,7 @@ static tsct_status close_output(const char *path, tsct_publish *pub, FILE *fp, t
 
 struct pattern_opts {
     const char *cif, *output;
+    char output_in_folder[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.xy */
     double lambda, energy, qmax, qmin, step, size_nm, u, v, w, eta, scale;
     int two_theta, pol, neutral, noadp, peaks;
 };
@@ -212,6 +213,9 @@ static int pattern_parse(tsct_cli *cli, int argc, char **argv, struct pattern_op
         return tsct_cli_usage_error(cli, "--qmin %g must be below --qmax %g", o->qmin, o->qmax);
     if (!o->peaks && !o->output)
         return tsct_cli_usage_error(cli, "missing -o OUT.xy");
+    if (o->output && tsct_publish_output_name(o->output, o->cif, o->peaks ? "txt" : "xy",
+                                              o->output_in_folder, sizeof o->output_in_folder))
+        o->output = o->output_in_folder;
     return 0;
 }
 
@@ -408,6 +412,9 @@ int tsct_cmd_debye(tsct_cli *cli, int argc, char **argv)
         return tsct_cli_usage_error(cli, "%.3g Q points: use a larger --step", dn);
     if (!output)
         return tsct_cli_usage_error(cli, "missing -o OUT.iq");
+    char output_in_folder[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.iq */
+    if (tsct_publish_output_name(output, cif, "iq", output_in_folder, sizeof output_in_folder))
+        output = output_in_folder;
     dp.nthreads = cli->nthreads;
 
     tsct_crystal *c = NULL;

@@ -1,7 +1,7 @@
 /* main.c - the `tsct` program: global options, the table of subcommands, and dispatch.
  *
  * Global options may appear anywhere before "--": -q/--quiet, -v/--verbose (twice for debug),
- * --threads N, --force. They are removed from argv before the subcommand parses the rest, so
+ * --threads N, --force, --compression C. They are removed from argv before the subcommand parses the rest, so
  * every subcommand accepts them without knowing about them (`tsct run --force` keeps its own
  * meaning: run every step again).
  *
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tsct/container.h"
 #include "tsct/publish.h"
 #include "tsct/version.h"
 
@@ -87,6 +88,9 @@ const char tsct_cli_global_help[] =
     "      --threads N    threads for parallel steps (default: all cores)\n"
     "      --force        replace existing output files (without it they are kept and the\n"
     "                     command fails); an output never replaces one of its inputs\n"
+    "      --compression C  datasets written: zstd (the default: Blosc-zstd), lz4,\n"
+    "                     deflate[:LEVEL] or none (docs/FORMAT.md); a command's --deflate\n"
+    "                     0 or 2..9 still applies\n"
     "  -h, --help         help of tsct or of COMMAND\n"
     "\n"
     "Commands:\n";
@@ -130,7 +134,7 @@ int main(int argc, char **argv)
 
     /* Take the global options out of argv. */
     int out = 1, help = 0, force = 0;
-    const char *threads = NULL;
+    const char *threads = NULL, *compression = NULL;
     const int is_run = argc > 1 && strcmp(argv[1], "run") == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -151,6 +155,10 @@ int main(int argc, char **argv)
             threads = a + 10;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             help = 1;
+        else if (strcmp(a, "--compression") == 0 && i + 1 < argc)
+            compression = argv[++i];
+        else if (strncmp(a, "--compression=", 14) == 0)
+            compression = a + 14;
         else if (strcmp(a, "--force") == 0 && !is_run)
             force = 1;
         else
@@ -179,6 +187,19 @@ int main(int argc, char **argv)
             return tsct_cli_usage_error(&cli, "--threads expects a count from 0 to 4096, got '%s'",
                                         threads);
         cli.nthreads = (int)n;
+    }
+    /* The default by measurement (docs/FORMAT.md, "Compression"): zstd through Blosc, deflate
+     * where that plugin is missing. */
+    tsct_compression kind = TSCT_COMPRESSION_ZSTD;
+    int level = 1;
+    tsct_error err = TSCT_ERROR_INIT;
+    if (compression && tsct_compression_parse(compression, &kind, &level, &err) != TSCT_OK)
+        return tsct_cli_usage_error(&cli, "--compression: %s", err.message);
+    if (tsct_compression_check(kind, &err) == TSCT_OK)
+        tsct_compression_set_default(kind, level);
+    else if (compression) {
+        fprintf(stderr, "tsct: --compression: %s\n", err.message);
+        return TSCT_EXIT_FAIL;
     }
     cli.log.level = cli.verbosity < 0    ? TSCT_LOG_ERROR
                     : cli.verbosity == 0 ? TSCT_LOG_INFO

@@ -359,6 +359,104 @@ static void test_shape_checks(void)
     tsct_container_close(c, NULL);
 }
 
+/* The chunk extents of the dataset at path (walk), 0 when not found. */
+struct chunk_probe {
+    const char *path;
+    int64_t chunk[8];
+};
+
+static int probe_chunk(void *user, const tsct_object_info *info)
+{
+    struct chunk_probe *pr = user;
+    if (!info->is_group && strcmp(info->path, pr->path) == 0)
+        memcpy(pr->chunk, info->chunk, sizeof pr->chunk);
+    return 0;
+}
+
+static int chunk_is(tsct_container *c, const char *path, int ndim, const int64_t *want)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    struct chunk_probe pr = {path, {0}};
+    CHECK_OK(tsct_container_walk(c, "/", probe_chunk, &pr, &err), &err);
+    int same = 1;
+    for (int i = 0; i < ndim; i++)
+        same = same && pr.chunk[i] == want[i];
+    if (!same)
+        fprintf(stderr, "%s: chunk %lld %lld %lld %lld %lld\n", path, (long long)pr.chunk[0],
+                (long long)pr.chunk[1], (long long)pr.chunk[2], (long long)pr.chunk[3],
+                (long long)pr.chunk[4]);
+    return same;
+}
+
+/* Chunks for throughput (docs/FORMAT.md, "Chunks"): whole rows grown into tiles of at most
+ * TSCT_CHUNK_TARGET_BYTES over the axes allowed, rows unchanged for readers, every value read
+ * back exactly whatever the order of the reads; a step keeps one row per chunk unless told. */
+static void test_chunks(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    char p[4200];
+    path_in(p, sizeof p, "chunks.h5");
+    unlink(p);
+    tsct_container *c = NULL;
+    CHECK_OK(tsct_container_create(p, 0, &c, &err), &err);
+    if (!c)
+        return;
+    /* an image of patterns [64][64][200]: rows of 800 bytes, tiles of 40 x 64 rows (2 MB) */
+    const int64_t img[3] = {64, 64, 200}, tile[3] = {40, 64, 200};
+    float *buf = malloc(64 * 64 * 200 * sizeof *buf);
+    tsct_dataset *d = NULL;
+    CHECK_OK(tsct_dataset_create(c, "/image", 3, img, NULL, &d, &err), &err);
+    CHECK(d && tsct_dataset_row_size(d) == 200 && tsct_dataset_row_lead(d) == 2);
+    CHECK(40 * 64 * 200 * 4 <= TSCT_CHUNK_TARGET_BYTES && chunk_is(c, "/image", 3, tile));
+    for (int64_t i = 0; buf && i < 64 * 64 * 200; i++)
+        buf[i] = (float)i * 0.5f;
+    const int64_t zero[3] = {0, 0, 0};
+    CHECK_OK(tsct_dataset_write(d, zero, img, buf, &err), &err);
+    tsct_dataset_close(d);
+    tsct_container_close(c, NULL);
+    CHECK_OK(tsct_container_open(p, TSCT_OPEN_READ, &c, &err), &err);
+    d = NULL;
+    if (c)
+        CHECK_OK(tsct_dataset_open(c, "/image", &d, &err), &err);
+    CHECK(d && tsct_dataset_row_size(d) == 200 && tsct_dataset_row_lead(d) == 2);
+    int bad = 0;
+    for (int64_t x = 0; d && buf && x < 64; x++) /* column by column: across the tiles */
+        for (int64_t y = 0; y < 64; y++) {
+            float row[200];
+            const int64_t lead[2] = {y, x};
+            CHECK_OK(tsct_dataset_read_row(d, lead, row, &err), &err);
+            for (int k = 0; k < 200; k++)
+                bad += row[k] != buf[(y * 64 + x) * 200 + k];
+        }
+    CHECK_MSG(bad == 0, "%d values differ", bad);
+    tsct_dataset_close(d);
+    tsct_container_close(c, NULL);
+    free(buf);
+
+    CHECK_OK(tsct_container_open(p, TSCT_OPEN_WRITE, &c, &err), &err);
+    if (!c)
+        return;
+    /* stage data [nt][nz][ny][nx][nq]: voxel rows [nx][nq] tiled over y, never over time or
+     * slices; -1 keeps one row per chunk */
+    const int64_t vol[5] = {2, 3, 8, 64, 100}, vtile[5] = {1, 1, 8, 64, 100};
+    CHECK_OK(tsct_dataset_create(c, TSCT_PATH_RECON, 5, vol, NULL, &d, &err), &err);
+    CHECK(d && tsct_dataset_row_size(d) == 6400 && chunk_is(c, TSCT_PATH_RECON, 5, vtile));
+    tsct_dataset_close(d);
+    tsct_dataset_params one = TSCT_DATASET_PARAMS_DEFAULT;
+    one.chunk_axes = -1;
+    const int64_t vrow[5] = {1, 1, 1, 64, 100};
+    CHECK_OK(tsct_dataset_create(c, TSCT_PATH_PDF, 5, vol, &one, &d, &err), &err);
+    CHECK(d && chunk_is(c, TSCT_PATH_PDF, 5, vrow));
+    tsct_dataset_close(d);
+    /* maps [nt][nz][ny][nx]: one slice per chunk */
+    const int64_t map[4] = {2, 3, 8, 64};
+    CHECK_OK(tsct_dataset_create(c, "/entry/maps/m", 4, map, NULL, &d, &err), &err);
+    const int64_t mtile[4] = {1, 1, 8, 64};
+    CHECK(d && tsct_dataset_row_size(d) == 64 && chunk_is(c, "/entry/maps/m", 4, mtile));
+    tsct_dataset_close(d);
+    tsct_container_close(c, NULL);
+}
+
 /* Run a step over `nunits` rows of a [1][1][nunits][4][3] dataset, stopping after `stop_after`
  * units (then closing without commit, as an interrupted run would). Returns units written. */
 static int64_t run_step(tsct_container *c, const char *fingerprint, int64_t nunits,
@@ -430,6 +528,8 @@ static void test_steps(void)
     /* The resumed run does only the 5 left, and the commit publishes all 8 rows. */
     CHECK(run_step(c, "fp1", 8, 100, 1, -1, &err) == 5);
     CHECK(access(work, F_OK) != 0);
+    const int64_t one_row[5] = {1, 1, 1, 4, 3}; /* a step's unit owns its chunk */
+    CHECK(chunk_is(c, TSCT_PATH_RECON, 5, one_row));
     tsct_dataset *d = NULL;
     CHECK_OK(tsct_dataset_open(c, TSCT_PATH_RECON, &d, &err), &err);
     int bad = 0;
@@ -639,6 +739,7 @@ int main(void)
     }
     test_shape_checks();
     test_steps();
+    test_chunks();
     test_stamps();
     return tsct_test_finish("test_container");
 }

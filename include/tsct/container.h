@@ -15,9 +15,11 @@
  *   /entry/process/STEP         attributes: provenance of each step
  *
  * Axis 0 (time) of every dataset is extendible, so operando scans are appended while the
- * experiment runs. Datasets are chunked by rows: one chunk holds the trailing `row_rank` axes
- * for fixed leading indices (one frame-row [ns][nq], one voxel-row [nx][nq], one map row [nx]),
- * so a stage reads and writes row by row without loading a dataset.
+ * experiment runs. Datasets are read and written by rows: the trailing `row_rank` axes for
+ * fixed leading indices (one frame-row [ns][nq], one voxel-row [nx][nq], one map row [nx]),
+ * so a stage never loads a dataset. A chunk holds whole rows: one row, or a tile of
+ * neighbouring rows of about TSCT_CHUNK_TARGET_BYTES (see chunk_axes), and every open dataset
+ * gets a chunk cache that holds the chunks one row touches, twice over.
  *
  * Long steps write through a tsct_step: their output goes to a work file beside the container
  * ("EXP.h5.STEP.partial") together with a record of the finished units of work; an interrupted
@@ -228,6 +230,34 @@ tsct_status tsct_container_attrs(tsct_container *c, const char *path, tsct_attr_
 
 /* ---- datasets --------------------------------------------------------------------------- */
 
+/* How a dataset's chunks are compressed (docs/FORMAT.md, "Compression"). Every choice goes
+ * through an HDF5 filter that h5py and silx load too: deflate is built into HDF5, lz4 is
+ * filter 32004 and zstd is Blosc (filter 32001) with its zstd codec and byte shuffle, from
+ * Debian's hdf5-filter-plugin and hdf5-filter-plugin-blosc-serial. */
+typedef enum tsct_compression {
+    TSCT_COMPRESSION_DEFAULT = 0, /* deflate at tsct_dataset_params.deflate (0: none), but
+                                     the default level 1 follows the process default when one
+                                     is set (tsct_compression_set_default) */
+    TSCT_COMPRESSION_NONE,
+    TSCT_COMPRESSION_DEFLATE,     /* byte shuffle + zlib at level `deflate` (1..9) */
+    TSCT_COMPRESSION_LZ4,         /* byte shuffle + LZ4 (filter 32004) */
+    TSCT_COMPRESSION_ZSTD         /* Blosc (filter 32001): byte shuffle + zstd level 1 */
+} tsct_compression;
+
+/* Parse "none", "lz4", "zstd", "deflate" or "deflate:LEVEL" (LEVEL 1..9, default 1) into *kind
+ * and *level. Errors: TSCT_ERR_VALUE naming the text and the choices. */
+tsct_status tsct_compression_parse(const char *text, tsct_compression *kind, int *level,
+                                   tsct_error *err);
+
+/* The compression of every dataset created afterwards with TSCT_COMPRESSION_DEFAULT, in this
+ * process (like the umask: a front end sets it once per command, from `tsct --compression`);
+ * TSCT_COMPRESSION_DEFAULT restores the datasets' own deflate level. Thread-safe. */
+void tsct_compression_set_default(tsct_compression kind, int level);
+
+/* The filter of a choice available in this process (a plugin is loaded on the first call):
+ * TSCT_OK, or TSCT_ERR_UNSUPPORTED naming the filter and the Debian package that has it. */
+tsct_status tsct_compression_check(tsct_compression kind, tsct_error *err);
+
 typedef struct tsct_dataset_params {
     int deflate;          /* 0: no compression; 1..9: zlib level (readable everywhere) */
     int shuffle;          /* 1: byte shuffle before deflate (better ratios for floats) */
@@ -238,9 +268,21 @@ typedef struct tsct_dataset_params {
                              step whose unit of work is a block of channels stages with the
                              block, so no unit rewrites the chunk of a finished one: a kill
                              could leave that chunk torn); 0: the whole axis */
+    int chunk_axes;       /* leading axes just before the row over which a chunk may extend
+                             towards TSCT_CHUNK_TARGET_BYTES (docs/FORMAT.md, "Chunks"):
+                             > 0 that many; -1 none (one row per chunk); 0 the default: none
+                             in a step's datasets (a step's unit of work writes whole chunks,
+                             so its caller says how many axes one unit covers), else every
+                             axis but time and slice (rank >= 4) or every axis (rank <= 3) */
+    tsct_compression compression; /* TSCT_COMPRESSION_DEFAULT: see the enum */
 } tsct_dataset_params;
 
-#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0}
+#define TSCT_DATASET_PARAMS_DEFAULT {1, 1, 0, NULL, NULL, 0, 0, TSCT_COMPRESSION_DEFAULT}
+
+/* The size a chunk grows towards: a tile of rows of about 2 MiB, so per-chunk costs (an index
+ * entry, one filter call, one read or write) are small against the data while a few chunks
+ * per open dataset fit its chunk cache. */
+#define TSCT_CHUNK_TARGET_BYTES ((int64_t)2 << 20)
 
 /* Create a float32 dataset at path with the given shape (1 <= ndim <= 8, axis 0 extendible),
  * creating parent groups (NeXus classes for the layout's groups). Layout paths are checked:

@@ -62,6 +62,17 @@ tsct_status tsct_publish_fopen(tsct_publish *pub, const char *final_path, FILE *
  * removed and TSCT_ERR_IO returned. */
 tsct_status tsct_publish_fclose(tsct_publish *pub, FILE *fp, tsct_error *err);
 
+/* The file an output option names for the output of one input file: when output is an
+ * existing folder, or ends in '/', the file FOLDER/BASE.ext in it (BASE: input's file name
+ * without folders, without its last extension and without a "::/dataset" suffix); otherwise
+ * output itself. So `-o DIR` means "into DIR" for every command that writes one file per
+ * input, and a command never renames its result onto a folder. ext without the dot (NULL or
+ * "": the input's own extension kept). Returns 1 when output named a folder, 0 otherwise;
+ * buf receives the path (truncated to size - 1 bytes, which tsct_publish_begin() then
+ * refuses as too long only if it reaches TSCT_PATH_MAX). */
+int tsct_publish_output_name(const char *output, const char *input, const char *ext, char *buf,
+                             size_t size);
+
 /* ---- folders ------------------------------------------------------------------------------
  *
  * A folder of files published as one: created as "NAME.partial.XXXXXX" beside NAME, filled

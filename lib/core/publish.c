@@ -125,6 +125,34 @@ tsct_status tsct_publish_check(const char *final_path, tsct_error *err)
     return check_rule(final_path, 0, 0, err);
 }
 
+int tsct_publish_output_name(const char *output, const char *input, const char *ext, char *buf,
+                             size_t size)
+{
+    struct stat sb;
+    const size_t olen = strlen(output);
+    const int folder = (olen > 0 && output[olen - 1] == '/') ||
+                       (stat(output, &sb) == 0 && S_ISDIR(sb.st_mode));
+    if (!folder || !input) {
+        snprintf(buf, size, "%s", output);
+        return folder;
+    }
+    const char *sep = strstr(input, "::");
+    size_t end = sep ? (size_t)(sep - input) : strlen(input);
+    size_t start = end;
+    while (start > 0 && input[start - 1] != '/')
+        start--;
+    size_t stem = end;
+    if (ext && ext[0]) {
+        while (stem > start + 1 && input[stem - 1] != '.')
+            stem--;
+        stem = stem > start + 1 ? stem - 1 : end;
+    }
+    const char *slash = olen > 0 && output[olen - 1] == '/' ? "" : "/";
+    snprintf(buf, size, "%s%s%.*s%s%s", output, slash, (int)(stem - start), input + start,
+             ext && ext[0] ? "." : "", ext && ext[0] ? ext : "");
+    return 1;
+}
+
 /* The folder a new file of path goes into, for messages ("." for a bare name). */
 static void parent_of(const char *path, char *buf, size_t size)
 {

@@ -1,13 +1,15 @@
 /* container.c - the experiment container: files, layout checks, axes, attributes, datasets,
  * walking (see include/tsct/container.h and docs/FORMAT.md).
  *
- * Design: every dataset is float32 with axis 0 unlimited (time), chunked by rows so that one
- * frame-row or voxel-row is one chunk, deflate-compressed by default so that h5py and silx read
- * it without plugins, with NaN as fill value so that time steps not yet written are visibly
- * missing rather than zero. Shapes of the layout's datasets are checked against the axes they
+ * Design: every dataset is float32 with axis 0 unlimited (time), chunked in tiles of whole
+ * rows (a frame-row or voxel-row is never split; neighbouring rows share a chunk of about
+ * 2 MiB, docs/FORMAT.md "Chunks") with a chunk cache sized for row-by-row access, compressed
+ * through filters h5py and silx load too (Blosc-zstd by default, "Compression"), with NaN as
+ * fill value so that time steps not yet written are visibly missing rather than zero. Shapes of the layout's datasets are checked against the axes they
  * share (q of a stage, the scan axes) when both exist, so inconsistent stages cannot be stored.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +20,10 @@
 
 #include "h5_internal.h"
 #include "tsct_config.h"
+
+#define FILTER_LZ4 32004   /* HDF Group registry: LZ4 */
+#define FILTER_BLOSC 32001 /* Blosc */
+#define BLOSC_ZSTD 5       /* Blosc codec number of zstd */
 
 /* ---- files ------------------------------------------------------------------------------ */
 
@@ -686,6 +692,8 @@ static void describe_filters(hid_t dcpl, char *buf, size_t size)
             snprintf(one, sizeof one, "lz4");
         else if (f == 32008)
             snprintf(one, sizeof one, "bitshuffle");
+        else if (f == FILTER_BLOSC)
+            snprintf(one, sizeof one, ncd > 6 && cd[6] == BLOSC_ZSTD ? "blosc-zstd" : "blosc");
         else
             snprintf(one, sizeof one, "filter%d", (int)f);
         int k = snprintf(buf + used, size - used, "%s%s", used ? "+" : "", one);
@@ -882,9 +890,178 @@ static tsct_status check_dataset_path(const tsct_container *c, const char *path,
     return TSCT_OK;
 }
 
+/* ---- compression ---------------------------------------------------------------------------
+ * The process default, set by a front end (tsct --compression), read at every dataset creation.
+ * Filter ids from the HDF Group's registry; Blosc's parameters: cd_values[0..3] are filled by
+ * the filter itself (format version, Blosc version, type size, chunk bytes), [4] the level,
+ * [5] the shuffle (1: byte), [6] the codec (5: zstd). */
+
+
+static pthread_mutex_t compression_lock = PTHREAD_MUTEX_INITIALIZER;
+static tsct_compression default_kind = TSCT_COMPRESSION_DEFAULT;
+static int default_level = 1;
+
+tsct_status tsct_compression_parse(const char *text, tsct_compression *kind, int *level,
+                                   tsct_error *err)
+{
+    *level = 1;
+    if (text && strcmp(text, "none") == 0)
+        *kind = TSCT_COMPRESSION_NONE;
+    else if (text && strcmp(text, "lz4") == 0)
+        *kind = TSCT_COMPRESSION_LZ4;
+    else if (text && strcmp(text, "zstd") == 0)
+        *kind = TSCT_COMPRESSION_ZSTD;
+    else if (text && strcmp(text, "deflate") == 0)
+        *kind = TSCT_COMPRESSION_DEFLATE;
+    else if (text && strncmp(text, "deflate:", 8) == 0 && text[8] >= '1' && text[8] <= '9' &&
+             text[9] == '\0') {
+        *kind = TSCT_COMPRESSION_DEFLATE;
+        *level = text[8] - '0';
+    } else
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "compression", -1,
+                              "'%s': expected none, lz4, zstd, deflate or deflate:LEVEL (1-9)",
+                              text ? text : "");
+    return TSCT_OK;
+}
+
+void tsct_compression_set_default(tsct_compression kind, int level)
+{
+    pthread_mutex_lock(&compression_lock);
+    default_kind = kind;
+    default_level = level;
+    pthread_mutex_unlock(&compression_lock);
+}
+
+/* Is filter id usable? A plugin is loaded by HDF5 on first use, which setting it (optional)
+ * on a scratch property list triggers. Caller holds the HDF5 lock. */
+static int filter_usable(H5Z_filter_t id)
+{
+    if (H5Zfilter_avail(id) > 0)
+        return 1;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_filter(dcpl, id, H5Z_FLAG_OPTIONAL, 0, NULL);
+    H5Pclose(dcpl);
+    int ok = H5Zfilter_avail(id) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
+}
+
+static tsct_status compression_check_in(tsct_compression kind, tsct_error *err)
+{
+    if (kind == TSCT_COMPRESSION_LZ4 && !filter_usable(FILTER_LZ4))
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "compression", -1,
+                              "lz4: HDF5 filter 32004 not found (Debian package "
+                              "hdf5-filter-plugin; HDF5_PLUGIN_PATH)");
+    if (kind == TSCT_COMPRESSION_ZSTD && !filter_usable(FILTER_BLOSC))
+        return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, "compression", -1,
+                              "zstd: HDF5 filter 32001 (Blosc) not found (Debian package "
+                              "hdf5-filter-plugin-blosc-serial; HDF5_PLUGIN_PATH)");
+    return TSCT_OK;
+}
+
+tsct_status tsct_compression_check(tsct_compression kind, tsct_error *err)
+{
+    TSCT__H5_LOCK();
+    tsct_status st = compression_check_in(kind, err);
+    TSCT__H5_UNLOCK();
+    return st;
+}
+
+/* The filters of params p on dcpl. Caller holds the HDF5 lock. */
+static tsct_status set_compression(hid_t dcpl, const tsct_dataset_params *p, tsct_error *err)
+{
+    tsct_compression kind = p->compression;
+    int level = p->deflate;
+    /* The process default replaces the default level 1 only: an explicit --deflate 0 (raw) or
+     * 2..9 of a command stays what was asked. */
+    if (kind == TSCT_COMPRESSION_DEFAULT && level == 1) {
+        pthread_mutex_lock(&compression_lock);
+        kind = default_kind;
+        if (kind != TSCT_COMPRESSION_DEFAULT)
+            level = default_level;
+        pthread_mutex_unlock(&compression_lock);
+    }
+    if (kind == TSCT_COMPRESSION_DEFAULT)
+        kind = level > 0 ? TSCT_COMPRESSION_DEFLATE : TSCT_COMPRESSION_NONE;
+    TSCT_TRY(compression_check_in(kind, err));
+    if (kind == TSCT_COMPRESSION_DEFLATE || kind == TSCT_COMPRESSION_LZ4)
+        if (p->shuffle)
+            H5Pset_shuffle(dcpl);
+    if (kind == TSCT_COMPRESSION_DEFLATE)
+        H5Pset_deflate(dcpl, (unsigned)(level >= 1 && level <= 9 ? level : 1));
+    /* Optional, as h5py sets them: a chunk the codec cannot shrink (Blosc then reports a
+     * failure) is stored as it is, its filter mask saying so, instead of failing the write. */
+    else if (kind == TSCT_COMPRESSION_LZ4)
+        H5Pset_filter(dcpl, FILTER_LZ4, H5Z_FLAG_OPTIONAL, 0, NULL);
+    else if (kind == TSCT_COMPRESSION_ZSTD) {
+        const unsigned cd[7] = {0, 0, 0, 0, 1, p->shuffle ? 1 : 0, BLOSC_ZSTD};
+        H5Pset_filter(dcpl, FILTER_BLOSC, H5Z_FLAG_OPTIONAL, 7, cd);
+    }
+    return TSCT_OK;
+}
+
+/* The chunk cache of a dataset of extents dims[ndim] in chunks chunk[ndim] read and written by
+ * rows of the trailing row_rank axes: the chunks one row touches, twice (a row being
+ * written and the next one), at least 4 MiB and at most 256 MiB; HDF5's default (1 MiB)
+ * would hold less than one 2 MiB chunk, and every row read would then decompress its chunk
+ * again. Evict fully read or written chunks first (w0 = 1). */
+static hid_t chunk_cache_plist(int ndim, const hsize_t *dims, const hsize_t *chunk,
+                               int row_rank)
+{
+    double chunk_bytes = sizeof(float), per_row = 1.0;
+    for (int i = 0; i < ndim; i++) {
+        chunk_bytes *= (double)chunk[i];
+        if (i >= ndim - row_rank && chunk[i] > 0)
+            per_row *= (double)((dims[i] + chunk[i] - 1) / chunk[i]);
+    }
+    double bytes = 2.0 * per_row * chunk_bytes;
+    bytes = bytes < (4 << 20) ? (4 << 20) : bytes > (256 << 20) ? (256 << 20) : bytes;
+    /* HDF5 advises about 100 hash slots per chunk that fits, a prime against collisions. */
+    double fit = bytes / (chunk_bytes > 0 ? chunk_bytes : 1.0);
+    size_t slots = fit * 100 > 1e6 ? 1000003 : fit * 100 > 1e4 ? 100003 : 10007;
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Pset_chunk_cache(dapl, slots, (size_t)bytes, 1.0);
+    return dapl;
+}
+
+/* The chunk extents for a dataset of shape[ndim] (rows of the trailing row_rank axes, the last
+ * axis cut to chunk_last): whole rows, halved on their leading axes down to 16 MiB, then grown
+ * over the `axes` leading axes nearest the row while the chunk stays within the target. */
+static void chunk_shape(int ndim, const int64_t *shape, int row_rank, int64_t chunk_last,
+                        int axes, hsize_t *chunk)
+{
+    uint64_t chunk_bytes = sizeof(float);
+    for (int i = 0; i < ndim; i++) {
+        chunk[i] = i >= ndim - row_rank && shape[i] > 0 ? (hsize_t)shape[i] : 1;
+        if (i == ndim - 1 && chunk_last > 0 && (hsize_t)chunk_last < chunk[i])
+            chunk[i] = (hsize_t)chunk_last;
+        chunk_bytes *= chunk[i];
+    }
+    /* HDF5 chunks must stay below 4 GiB, and a few chunks should fit in the chunk cache:
+     * halve the leading axes of a row until a chunk is at most 16 MiB. */
+    for (int i = ndim - row_rank; i < ndim - 1; i++) {
+        while (chunk_bytes > (16u << 20) && chunk[i] > 1) {
+            chunk_bytes = chunk_bytes / chunk[i];
+            chunk[i] = (chunk[i] + 1) / 2;
+            chunk_bytes *= chunk[i];
+        }
+    }
+    for (int i = ndim - row_rank - 1; i >= ndim - row_rank - axes && i >= 0; i--) {
+        if (2 * chunk_bytes > (uint64_t)TSCT_CHUNK_TARGET_BYTES || shape[i] < 2)
+            break;
+        uint64_t k = (uint64_t)TSCT_CHUNK_TARGET_BYTES / chunk_bytes;
+        if (k > (uint64_t)shape[i])
+            k = (uint64_t)shape[i];
+        chunk[i] = (hsize_t)k;
+        chunk_bytes *= k;
+        if (k < (uint64_t)shape[i])
+            break;
+    }
+}
+
 tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndim,
                                     const int64_t *shape, const tsct_dataset_params *params,
-                                    tsct_dataset **out, tsct_error *err)
+                                    int in_step, tsct_dataset **out, tsct_error *err)
 {
     static const tsct_dataset_params defaults = TSCT_DATASET_PARAMS_DEFAULT;
     const tsct_dataset_params *p = params ? params : &defaults;
@@ -910,35 +1087,31 @@ tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndi
         return tsct__h5_fail(err, TSCT_ERR_IO, c, path, "cannot create parent groups");
 
     hsize_t dims[8], maxdims[8], chunk[8];
-    uint64_t chunk_bytes = sizeof(float);
     for (int i = 0; i < ndim; i++) {
         dims[i] = (hsize_t)shape[i];
         maxdims[i] = i == 0 ? H5S_UNLIMITED : (hsize_t)shape[i];
-        chunk[i] = i >= ndim - row_rank && shape[i] > 0 ? (hsize_t)shape[i] : 1;
-        if (i == ndim - 1 && p->chunk_last > 0 && (hsize_t)p->chunk_last < chunk[i])
-            chunk[i] = (hsize_t)p->chunk_last;
-        chunk_bytes *= chunk[i];
     }
-    /* HDF5 chunks must stay below 4 GiB, and a few chunks should fit in the chunk cache:
-     * halve the leading axes of a row until a chunk is at most 16 MiB. */
-    for (int i = ndim - row_rank; i < ndim - 1; i++) {
-        while (chunk_bytes > (16u << 20) && chunk[i] > 1) {
-            chunk_bytes = chunk_bytes / chunk[i];
-            chunk[i] = (chunk[i] + 1) / 2;
-            chunk_bytes *= chunk[i];
-        }
-    }
+    /* Time steps are appended and slices written one after the other (by resumable steps):
+     * by default a chunk never spans two of them; a step's chunks grow only where its caller
+     * says one unit of work covers the axes. */
+    int axes = p->chunk_axes > 0 ? p->chunk_axes
+             : p->chunk_axes < 0 || in_step ? 0
+             : ndim >= 4 ? ndim - row_rank - 2 : ndim - row_rank;
+    chunk_shape(ndim, shape, row_rank, p->chunk_last, axes, chunk);
     hid_t space = H5Screate_simple(ndim, dims, maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, ndim, chunk);
     float fill = NAN;
     H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &fill);
-    if (p->deflate > 0) {
-        if (p->shuffle)
-            H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, (unsigned)p->deflate);
+    tsct_status cst = set_compression(dcpl, p, err);
+    if (cst != TSCT_OK) {
+        H5Pclose(dcpl);
+        H5Sclose(space);
+        return cst;
     }
-    hid_t d = H5Dcreate2(c->file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t dapl = chunk_cache_plist(ndim, dims, chunk, row_rank);
+    hid_t d = H5Dcreate2(c->file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, dapl);
+    H5Pclose(dapl);
     H5Pclose(dcpl);
     H5Sclose(space);
     if (d < 0)
@@ -965,7 +1138,7 @@ tsct_status tsct_dataset_create(tsct_container *c, const char *path, int ndim,
     TSCT__H5_LOCK();
     tsct_status st = tsct__layout_check(c, -1, path, ndim, shape, err);
     if (st == TSCT_OK)
-        st = tsct__dataset_create_in(c, path, ndim, shape, params, out, err);
+        st = tsct__dataset_create_in(c, path, ndim, shape, params, 0, out, err);
     TSCT__H5_UNLOCK();
     return st;
 }
@@ -1003,7 +1176,9 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
     for (int i = 0; i < nd; i++)
         shape[i] = (int64_t)dims[i];
     int row_rank = default_row_rank(nd);
-    /* Our own datasets are chunked by rows: follow the chunking so a row is a whole chunk. */
+    /* Chunks hold whole rows: a file chunked by shorter rows (another tool's layout) is read
+     * by those rows. Chunks of many rows (ours, docs/FORMAT.md) keep the default rows. The
+     * dataset is opened again with a chunk cache for its chunks. */
     hid_t dcpl = H5Dget_create_plist(d);
     if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
         hsize_t ch[8];
@@ -1011,8 +1186,17 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
         int rr = 0;
         for (int i = cn - 1; i > 0 && ch[i] == dims[i]; i--)
             rr++;
-        if (cn == nd && rr >= 1)
+        if (cn == nd && rr >= 1 && rr < row_rank)
             row_rank = rr;
+        if (cn == nd) {
+            hid_t dapl = chunk_cache_plist(nd, dims, ch, row_rank);
+            hid_t again = H5Dopen2(c->file, path, dapl);
+            H5Pclose(dapl);
+            if (again >= 0) {
+                H5Dclose(d);
+                d = again;
+            }
+        }
     }
     H5Pclose(dcpl);
     /* Bounds before allocation: callers size their row buffers from the file's extents. */

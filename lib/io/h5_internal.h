@@ -103,10 +103,11 @@ tsct_status tsct__write_vector_raw(tsct_container *c, hid_t file, const char *pa
                                    tsct_error *err);
 
 /* Create / open a dataset in c's file with the container's chunking, fill and compression
- * rules, without layout checks. Caller holds the lock. */
+ * rules, without layout checks. in_step: staged by a step (chunk_axes 0 then means none).
+ * Caller holds the lock. */
 tsct_status tsct__dataset_create_in(tsct_container *c, const char *path, int ndim,
                                     const int64_t *shape, const tsct_dataset_params *params,
-                                    tsct_dataset **out, tsct_error *err);
+                                    int in_step, tsct_dataset **out, tsct_error *err);
 tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_dataset **out,
                                   tsct_error *err);
 

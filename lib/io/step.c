@@ -474,7 +474,7 @@ tsct_status tsct_step_dataset(tsct_step *s, const char *path, int ndim, const in
             goto done;
         }
     } else {
-        st = tsct__dataset_create_in(s->work, path, ndim, shape, params, out, err);
+        st = tsct__dataset_create_in(s->work, path, ndim, shape, params, 1, out, err);
         if (st != TSCT_OK)
             goto done;
         hid_t space = H5Screate(H5S_SCALAR);

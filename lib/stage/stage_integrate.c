@@ -497,25 +497,12 @@ done:
 
 /* ---- images into .xy files -------------------------------------------------------------------- */
 
-static int is_folder(const char *path)
+/* The output path of image i: the output itself for one image, FOLDER/NAME.xy when the output
+ * is a folder (several images, or one into an existing folder). */
+static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, char *buf,
+                        size_t size)
 {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* The output path of image i: the output itself for one image, unless it is a folder. */
-static void output_path(const tsct_stage_integrate_files_params *p, int64_t i, int folder,
-                        char *buf, size_t size)
-{
-    if (!folder) {
-        snprintf(buf, size, "%s", p->output);
-        return;
-    }
-    const char *base = strrchr(p->images[i], '/');
-    base = base ? base + 1 : p->images[i];
-    const char *dot = strrchr(base, '.');
-    int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-    snprintf(buf, size, "%s/%.*s.xy", p->output, len, base);
+    tsct_publish_output_name(p->output, p->images[i], "xy", buf, size);
 }
 
 static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const tsct_poni *g,
@@ -570,7 +557,7 @@ static tsct_status write_xy(const tsct_stage_integrate_files_params *p, const ts
 /* Every image through the plan into its file. */
 static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integrate_files_params *p,
                               const tsct_poni *g, const tsct_integrate_plan *plan, int64_t gaps,
-                              int folder, tsct_image *img, tsct_error *err)
+                              tsct_image *img, tsct_error *err)
 {
     const int64_t rows = img->rows, cols = img->cols, npt = tsct_integrate_plan_params(plan)->npt;
     const size_t ws = tsct_integrate_workspace_size(plan);
@@ -597,7 +584,7 @@ static tsct_status files_loop(const tsct_stage_ctx *ctx, const tsct_stage_integr
             tsct_error_set_file(err, p->images[i]);
             break;
         }
-        output_path(p, i, folder, path, sizeof path);
+        output_path(p, i, path, sizeof path);
         st = write_xy(p, g, plan, gaps, p->images[i], path, inten, sig, err);
         tsct_log_msg(ctx->log, TSCT_LOG_DEBUG, "%s -> %s", p->images[i], path);
         tsct_progress_add(&progress, 1);
@@ -626,12 +613,10 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
     TSCT_TRY(tsct_poni_read(&g, p->poni, err));
     if (p->nimages > 1)
         TSCT_TRY(tsct__stage_output_dir(p->output, "output folder", err));
-    /* One image into an existing folder: FOLDER/NAME.xy, as for several. */
-    const int folder = p->nimages > 1 || is_folder(p->output);
     /* The write rule before the plan (seconds for a large detector), not after it. */
     for (int64_t i = 0; i < p->nimages; i++) {
         char path[TSCT_PATH_MAX];
-        output_path(p, i, folder, path, sizeof path);
+        output_path(p, i, path, sizeof path);
         TSCT_TRY(tsct_publish_check(path, err));
     }
     tsct_image img;
@@ -648,7 +633,7 @@ tsct_status tsct_stage_integrate_files(const tsct_stage_integrate_files_params *
                      "entries, %.2f s", (long long)img.rows, (long long)img.cols,
                      (long long)su.ip.npt, (long long)tsct_integrate_plan_nnz(plan),
                      tsct_clock() - t0);
-        st = files_loop(ctx, p, &g, plan, gaps, folder, &img, err);
+        st = files_loop(ctx, p, &g, plan, gaps, &img, err);
     }
     if (st == TSCT_OK)
         tsct__stage_ran(ctx, rep, p->nimages, 0, TSCT_LOG_INFO, "integrated %lld image%s into %s",

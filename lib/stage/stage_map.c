@@ -435,7 +435,9 @@ tsct_status tsct_stage_map(const char *path, const tsct_stage_map_params *params
         char dpath[128];
         snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
         int64_t mshape[4] = {nt - t0, nz, ny, nx};
-        st = tsct_step_dataset(step, dpath, 4, mshape, t0 > 0 ? t0 : -1, NULL, &ms->m[i].out,
+        tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+        dp.chunk_axes = 1; /* a unit is one (time, slice): the whole map image */
+        st = tsct_step_dataset(step, dpath, 4, mshape, t0 > 0 ? t0 : -1, &dp, &ms->m[i].out,
                                err);
         if (st == TSCT_OK)
             st = tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, err);

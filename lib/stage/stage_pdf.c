@@ -304,13 +304,12 @@ static void output_name(const tsct_stage_pdf_params *o, const char *input, const
     base = base ? base + 1 : input;
     const char *dot = strrchr(base, '.');
     int blen = dot ? (int)(dot - base) : (int)strlen(base);
-    struct stat sb;
     if (o->output && strchr(o->output, '@')) /* PDFgetX3's tokens: @b.@o, series/@b-01.@o */
         tsct_pdf_output_expand(o->output, input, ext, buf, (int64_t)size);
     else if (!o->output)
         snprintf(buf, size, "%.*s.%s", blen, base, ext);
-    else if (stat(o->output, &sb) == 0 && S_ISDIR(sb.st_mode))
-        snprintf(buf, size, "%s/%.*s.%s", o->output, blen, base, ext);
+    else if (tsct_publish_output_name(o->output, input, ext, buf, size))
+        return; /* FOLDER/NAME.ext */
     else {
         const char *ob = strrchr(o->output, '/');
         const char *od = strrchr(ob ? ob : o->output, '.');

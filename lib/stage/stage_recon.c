@@ -393,6 +393,7 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = o.deflate;
     dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
+    dp.chunk_axes = 1;      /* one unit covers every row [n][block] of the image */
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
     if (st == TSCT_OK)
@@ -818,14 +819,17 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
     if (st == TSCT_OK)
         st = recon_plain(ctx, input, &o, &sino, na, ns, nc, th, &w, &centre, &eng, &img, err);
     const struct image_record rec = {&o, th, na, centre};
+    char path[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.h5 */
+    tsct_publish_output_name(output, input, "h5", path, sizeof path);
     if (st == TSCT_OK)
-        st = write_image(output, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, &rec, err);
+        st = write_image(path, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, &rec, err);
     if (st == TSCT_OK) {
         rep->ran = 1;
         rep->units = nc;
         snprintf(rep->what, sizeof rep->what, "reconstructed %s (%lld angles x %lld positions "
-                 "x %lld channels) into %s::" TSCT_PATH_IMAGE ", %lld x %lld", input, (long long)na,
-                 (long long)w, (long long)nc, output, (long long)eng.n, (long long)eng.n);
+                 "x %lld channels) into %.256s::" TSCT_PATH_IMAGE ", %lld x %lld", input,
+                 (long long)na, (long long)w, (long long)nc, path, (long long)eng.n,
+                 (long long)eng.n);
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     }
     engine_release(&eng);

@@ -414,6 +414,7 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_stage_sinogram
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     dp.deflate = (int)o.deflate;
     dp.chunk_last = o.block / o.bin_channels;  /* one unit's channels: see tsct_dataset_params */
+    dp.chunk_axes = 1; /* one unit covers every angle of its (time, slice) */
     if (st == TSCT_OK && q) {
         qb = malloc((size_t)mq * sizeof *qb);
         for (int64_t k = 0; qb && k < mq; k++) {

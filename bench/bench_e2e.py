@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""End-to-end benchmarks: whole `tsct` processes against their peer in the same run (issue 20).
+
+usage: /usr/bin/python3 bench/bench_e2e.py [--tsct build/tsct] [--threads 2] [--work DIR]
+           [--profile] [--only recon,integrate,pdf] [--frames 100] [--channels 200]
+           [--peer-channels 8] [--compression zstd]
+
+recon      a 400-angle x 550-position sinogram of --channels channels (six Gaussian blobs with
+           their own spectra plus noise, float32, HDF5 chunked by angle, deflate 1) ->
+           `tsct recon SINO.h5::/sino --angle-range 0:180 --centre none -o OUT.h5`;
+           peer: skimage.transform.iradon (ramp filter, linear interpolation, circle) on
+           --peer-channels of the same channels read from the same file, per channel, the
+           time scaled to all channels (iradon's cost per channel does not depend on which).
+integrate  --frames copies (hard links) of the Pilatus 2M CeO2 CBF with its PONI and mask ->
+           `tsct integrate FRAMES --container EXP.h5 --angles A --translations T -n 2000`
+           (one HDF5 container); peer: the pyFAI 0.21 loop a user writes, fabio.open +
+           integrate1d_ng(npt=2000, method=("no", "csr", "cython"), unit q_A^-1, mask) per
+           frame, after one warm-up call that builds pyFAI's CSR matrix.
+pdf        a container with /entry/recon [1][1][ny][nx][2000] (Ni-like patterns from the
+           shipped Ni .chi, scaled per voxel) -> `tsct pdf -c Ni.cfg --container EXP.h5`
+           with 1500 r points; voxel PDFs per second (no peer process: PDFgetX3 is not a
+           Debian package; the kernel bench, bench_pdf, has the per-pattern comparison).
+
+For each tsct process: wall time, CPU (user + system) and peak resident memory from wait4(),
+and with --profile the share of CPU samples (perf record -F 499 over the whole process) in
+the kernels (tsct, FFTW, OpenMP, libm), in compression (zlib, Blosc, zstd, LZ4 and the HDF5
+filter plugins), in HDF5 itself, in the operating system (page faults, reads, writes) and in
+libc (copies, allocation). Method and figures: bench/RESULTS.md.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def run_measured(cmd, env=None):
+    """Run cmd; return (wall s, cpu s, peak RSS MB, stderr). The peak is GNU time's (%M):
+    wait4()'s ru_maxrss of a child forked from this Python process starts at this process's
+    resident size."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(["/usr/bin/time", "-f", "TSCT_BENCH_MAXRSS %M"] + cmd,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("failed: %s\n%s" % (" ".join(cmd), err))
+    rss = [float(l.split()[1]) / 1024.0 for l in err.splitlines()
+           if l.startswith("TSCT_BENCH_MAXRSS")]
+    return wall, ru.ru_utime + ru.ru_stime, rss[-1] if rss else float("nan"), err
+
+
+def cpu_now():
+    r = os.times()
+    return r.user + r.system
+
+
+CLASSES = [
+    ("kernel", ("tsct", "libtsct", "libfftw3", "libgomp", "libm.so", "libm-")),
+    ("compression", ("libz.so", "libblosc", "libzstd", "liblz4", "libH5Zblosc", "libh5lz4",
+                     "libh5bshuf", "libblosc_filter", "liblzf")),
+    ("HDF5", ("libhdf5",)),
+    ("OS (I/O, page faults)", ("[kernel",)),
+    ("libc (copies, malloc)", ("libc.so",)),
+]
+
+
+def profile(cmd, work):
+    """Shares of perf samples by class over the whole process (all threads)."""
+    data = os.path.join(work, "perf.data")
+    r = subprocess.run(["perf", "record", "-q", "-F", "499", "-o", data, "--"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        return None
+    rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", "dso",
+                          "--no-children"], capture_output=True, text=True).stdout
+    shares = {c: 0.0 for c, _ in CLASSES}
+    shares["other"] = 0.0
+    for line in rep.splitlines():
+        f = line.split()
+        if len(f) < 2 or not f[0].endswith("%"):
+            continue
+        pct, dso = float(f[0][:-1]), f[1]
+        for c, keys in CLASSES:
+            if any(dso.startswith(k) for k in keys):
+                shares[c] += pct
+                break
+        else:
+            shares["other"] += pct
+    return shares
+
+
+def print_profile(shares):
+    if shares:
+        print("  CPU samples: " + ", ".join("%s %.0f %%" % (k, v) for k, v in shares.items()))
+
+
+def tsct_cmd(a, *args):
+    cmd = [a.tsct, "--threads", str(a.threads), "--force"]
+    if a.compression:
+        cmd += ["--compression", a.compression]
+    return cmd + list(args)
+
+
+def bench_recon(a):
+    import h5py
+    from skimage.transform import iradon
+    na, ns, nc = 400, 550, a.channels
+    sino = os.path.join(a.work, "sino.h5")
+    rng = np.random.default_rng(0)
+    th = np.radians(np.arange(na) * 180.0 / na)
+    x = np.linspace(-1, 1, ns)
+    g, w = [], []
+    q = np.linspace(0, 1, nc)
+    for _ in range(6):
+        cx, cy, r = rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), rng.uniform(0.05, 0.25)
+        p = cx * np.cos(th)[:, None] + cy * np.sin(th)[:, None]
+        g.append(np.exp(-((x[None, :] - p) / r) ** 2) * r)
+        w.append(np.exp(-((q - rng.uniform(0, 1)) / 0.05) ** 2) + 0.1)
+    s = (np.stack(g, -1).reshape(na * ns, 6) @ np.stack(w)).astype(np.float32)
+    s = s.reshape(na, ns, nc) + rng.normal(0, 1e-3, (na, ns, nc)).astype(np.float32)
+    with h5py.File(sino, "w") as f:
+        f.create_dataset("sino", data=s, chunks=(1, ns, nc), compression="gzip",
+                         compression_opts=1, shuffle=True)
+    del s
+    out = os.path.join(a.work, "recon.h5")
+    cmd = tsct_cmd(a, "recon", sino + "::/sino", "--angle-range", "0:180", "--centre", "none",
+                   "-o", out)
+    wall, cpu, rss, _ = run_measured(cmd)
+    print("recon %d x %d, %d angles, %d channels (HDF5 in, HDF5 out)" % (ns, ns, na, nc))
+    print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
+    if a.profile:
+        print_profile(profile(cmd, a.work))
+    k = min(a.peer_channels, nc)
+    t0, c0 = time.perf_counter(), cpu_now()
+    with h5py.File(sino, "r") as f:
+        part = f["sino"][:, :, :k]
+    theta = np.arange(na) * 180.0 / na
+    for c in range(k):
+        img = iradon(part[:, :, c].T, theta=theta, filter_name="ramp", interpolation="linear",
+                     circle=True)
+    peer = (time.perf_counter() - t0) * nc / k
+    peer_cpu = (cpu_now() - c0) * nc / k
+    print("  skimage iradon: %.1f s wall, %.1f s CPU for %d channels -> %.1f s wall, %.1f s CPU "
+          "for %d" % (peer * k / nc, peer_cpu * k / nc, k, peer, peer_cpu, nc))
+    print("  ratio iradon / tsct in CPU time: %.1fx" % (peer_cpu / cpu))
+    with h5py.File(out, "r") as f:
+        mine = f["data"][:, :, k - 1]
+    d = np.nanmax(np.abs(mine - img)) / np.nanmax(np.abs(img))
+    print("  ratio iradon / tsct: %.1fx (channel %d: max difference %.2g of the maximum)" %
+          (peer / wall, k - 1, d))
+
+
+def bench_integrate(a):
+    src = a.data + "/detector_images/ndtomo_CeO2_Pilatus2M"
+    frames = os.path.join(a.work, "frames")
+    shutil.rmtree(frames, ignore_errors=True)
+    os.makedirs(frames)
+    names = []
+    for i in range(a.frames):
+        p = os.path.join(frames, "f_%05d.cbf" % i)
+        os.link(src + "/CeO2.cbf", p) if os.stat(src).st_dev == os.stat(a.work).st_dev \
+            else shutil.copy(src + "/CeO2.cbf", p)
+        names.append(p)
+    nt = a.frames // 10 if a.frames % 10 == 0 else 1
+    ns = 10 if a.frames % 10 == 0 else a.frames
+    exp = os.path.join(a.work, "integ.h5")
+    res = {}
+    for th in sorted({1, a.threads}):
+        if os.path.exists(exp):
+            os.remove(exp)
+        cmd = [a.tsct, "--threads", str(th)] + (["--compression", a.compression] if
+                                                a.compression else [])
+        cmd += ["integrate"] + names + ["--poni", src + "/CeO2.poni", "-m", src + "/mask.edf",
+                                        "-n", "2000", "--container", exp, "--angles", str(nt),
+                                        "--translations", str(ns)]
+        res[th] = run_measured(cmd)
+        last = cmd
+    print("integrate %d CBF frames (Pilatus 2M, mask, 2000 bins) into one container" % a.frames)
+    for th, (wall, cpu, rss, _) in res.items():
+        print("  tsct, %d thread%s: %.2f s wall, %.2f s CPU, peak %.0f MB, %.1f frames/s" %
+              (th, "s" if th > 1 else "", wall, cpu, rss, a.frames / wall))
+    if a.profile:
+        os.remove(exp)
+        print_profile(profile(last, a.work))
+    import logging
+    logging.disable(logging.WARNING)
+    import fabio
+    import pyFAI
+    ai = pyFAI.load(src + "/CeO2.poni")
+    mask = fabio.open(src + "/mask.edf").data
+    kw = dict(npt=2000, unit="q_A^-1", method=("no", "csr", "cython"), mask=mask)
+    ai.integrate1d_ng(fabio.open(names[0]).data, **kw)
+    t0, c0 = time.perf_counter(), cpu_now()
+    for p in names:
+        ai.integrate1d_ng(fabio.open(p).data, **kw)
+    peer, peer_cpu = time.perf_counter() - t0, cpu_now() - c0
+    wall = res[a.threads][0]
+    print("  pyFAI loop CPU: %.2f s; ratio pyFAI / tsct in CPU time: %.1fx" %
+          (peer_cpu, peer_cpu / res[a.threads][1]))
+    print("  pyFAI loop (fabio.open + integrate1d_ng, csr): %.2f s, %.1f frames/s" %
+          (peer, a.frames / peer))
+    print("  ratio pyFAI / tsct (%d threads): %.1fx; tsct 1 / %d threads: %.2fx" %
+          (a.threads, peer / wall, a.threads, res[1][0] / wall))
+
+
+def bench_pdf(a):
+    import h5py
+    ni = a.data + "/pdf/ni_xpd_pdfstream"
+    chi = np.loadtxt(ni + "/Ni_chi_file.chi", comments="#", skiprows=4)
+    qs, iq = chi[:, 0], chi[:, 1]
+    nq = 2000
+    q = np.linspace(qs[0], qs[-1], nq)
+    pat = np.interp(q, qs, iq).astype(np.float32)
+    n = a.pdf_side
+    rng = np.random.default_rng(1)
+    scale = (0.5 + rng.random((n, n))).astype(np.float32)
+    src = os.path.join(a.work, "pdfsrc.h5")
+    with h5py.File(src, "w") as f:
+        f["recon"] = scale[:, :, None] * pat[None, None, :]
+        f["q"] = q
+    exp = os.path.join(a.work, "pdf.h5")
+    if os.path.exists(exp):
+        os.remove(exp)
+    subprocess.run([a.tsct, "import", src + "::/recon", "-a", src + "::/q", "-o", exp],
+                   check=True, stderr=subprocess.DEVNULL)
+    cfg = os.path.join(a.work, "ni.cfg")
+    with open(cfg, "w") as f:
+        f.write("[DEFAULT]\ndataformat = QA\ncomposition = Ni\nqmaxinst = %.3f\n"
+                "qmin = 0.5\nqmax = %.3f\nrmin = 0.0\nrmax = 30.0\nrstep = 0.02\n"
+                "rpoly = 0.9\n" % (qs[-1] - 0.05, qs[-1] - 0.1))
+    cmd = tsct_cmd(a, "pdf", "-c", cfg, "--container", exp)
+    wall, cpu, rss, _ = run_measured(cmd)
+    with h5py.File(exp, "r") as f:
+        g = f["entry/pdf/G"]
+        nr = g.shape[-1]
+    print("pdf --container: %d x %d voxels, %d q points, %d r points" % (n, n, nq, nr))
+    print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB: %.0f voxel PDFs/s" %
+          (wall, cpu, rss, n * n / wall))
+    if a.profile:
+        print_profile(profile(cmd + ["--force"], a.work))
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tsct", default=os.path.join(here, "..", "build", "tsct"))
+    ap.add_argument("--data", default=os.path.join(here, "..", "tests", "data"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--work", default="/tmp/tsct_bench_e2e")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--only", default="recon,integrate,pdf")
+    ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--channels", type=int, default=200)
+    ap.add_argument("--peer-channels", type=int, default=8)
+    ap.add_argument("--pdf-side", type=int, default=100)
+    ap.add_argument("--compression", default=None)
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    print("load average before: %.2f %.2f %.2f" % os.getloadavg())
+    for name in a.only.split(","):
+        {"recon": bench_recon, "integrate": bench_integrate, "pdf": bench_pdf}[name](a)
+        sys.stdout.flush()
+    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()
