@@ -632,7 +632,7 @@ static int run_integrate(struct run_state *rs, int64_t *available)
                                                  &v, words, sizeof words, &err);
     /* The settings, to notice a change (then everything is integrated again). */
     legacy_settings(&fd, words, legacy, sizeof legacy);
-    snprintf(line, sizeof line, "tsct integrate%s --container %s", words, rs->container);
+    snprintf(line, sizeof line, "tsct integrate%.4000s --container %.4000s", words, rs->container);
     char tail[4096] = "";
     if (st == TSCT_OK)
         st = frames_params(rs, &fd, p, tail, sizeof tail, &err);

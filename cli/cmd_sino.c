@@ -75,6 +75,8 @@ const char tsct_usage_recon[] =
     "  -o, --output OUT.h5     output file for plain arrays\n"
     "      --block N           channels per block (default 256)\n"
     "      --deflate N         compression level 0..9 (default 1)\n"
+    "      --rings N           remove ring artefacts first: sorting over N detector\n"
+    "                          positions (odd, e.g. 21; docs/tomo.md)\n"
     "\n"
     "Example (tomopy's tooth):\n"
     "  tsct recon tooth.h5::/exchange/data --row 0 --angles tooth.h5::/exchange/theta \\\n"

@@ -277,12 +277,14 @@ typedef struct tsct_stage_recon_params {
     double centre_value;           /* TSCT_STAGE_CENTRE_FIXED: the centre, translation bins */
     int64_t block;             /* channels per unit of work (and per chunk), >= 1 */
     int deflate;               /* 0-9 */
+    int64_t rings;             /* ring-artefact removal first (tsct_tomo_rings_sort): the odd
+                                  window in detector positions; 0: none */
 } tsct_stage_recon_params;
 
 #define TSCT_STAGE_RECON_PARAMS_DEFAULT                                                            \
     {                                                                                              \
         TSCT_STAGE_RECON_FBP, TSCT_TOMO_FBP_FILTER_RAMP, 0, 0, 0, 1, TSCT_STAGE_CENTRE_DEFAULT,    \
-            0.0, 256, 1                                                                            \
+            0.0, 256, 1, 0                                                                         \
     }
 
 /* Reconstruct the container's sinograms into /entry/recon. The settings record (and so the

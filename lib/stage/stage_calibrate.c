@@ -2,11 +2,14 @@
  * "calibration"): the frame with its mask (negative pixels, the detector's module gaps, a mask
  * file; optionally flipped upside down as Dioptas writes TIFFs), the calibrant's rings, the
  * refinement (tsct_calibrate, include/tsct/calibrate.h) from the starting geometry, the PONI
- * and a PNG of the frame with the control points and the calculated rings. */
+ * and a PNG of the frame with the control points and the calculated rings; and the pipeline's
+ * calibrant frame in place of a PONI (tsct_stage_frames_calibrate). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "stage_internal.h"
 #include "tsct/calibrant.h"
@@ -15,6 +18,7 @@
 #include "tsct/geometry.h"
 #include "tsct/image.h"
 #include "tsct/poni.h"
+#include "tsct/publish.h"
 #include "tsct/stage.h"
 
 /* Turn an image of `rows` rows of `row_bytes` bytes upside down, in place. */
@@ -316,4 +320,80 @@ tsct_status tsct_stage_calibration_table(FILE *out, const tsct_calibrate_result 
     if (ferror(out))
         return tsct_error_set(err, TSCT_ERR_IO, NULL, "calibration table", -1, "write failed");
     return TSCT_OK;
+}
+
+/* ---- a calibrant frame in place of the PONI ---------------------------------------------------- */
+
+/* FNV-1a, 64 bits: the settings of a calibration in the PONI's note. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* "path size mtime" of a file, or "path missing". */
+static void file_stamp(tsct_stage_settings *s, const char *key, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        tsct_stage_settings_add(s, key, "%s:%lld:%lld.%09ld", path, (long long)sb.st_size,
+                                (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+    else
+        tsct_stage_settings_add(s, key, "%s:missing", path);
+}
+
+tsct_status tsct_stage_frames_calibrate(const tsct_stage_frames *fd, const tsct_stage_ctx *ctx,
+                                        int *ran, tsct_error *err)
+{
+    *ran = 0;
+    if (!fd->calibrant_image[0])
+        return TSCT_OK;
+    tsct_stage_settings s;
+    tsct_stage_settings_init(&s);
+    file_stamp(&s, "image", fd->calibrant_image);
+    if (fd->mask[0])
+        file_stamp(&s, "mask", fd->mask);
+    tsct_stage_settings_add(&s, "calibrant", "%s", fd->calibrant);
+    tsct_stage_settings_add(&s, "detector", "%s", fd->detector);
+    tsct_stage_settings_add(&s, "wavelength", "%s", fd->wavelength);
+    tsct_stage_settings_add(&s, "energy_kev", "%s", fd->energy_kev);
+    tsct_stage_settings_add(&s, "pixel_um", "%s", fd->pixel_um);
+    if (s.failed) {
+        tsct_stage_settings_release(&s);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "calibration", -1, "settings");
+    }
+    const char *base = strrchr(fd->calibrant_image, '/');
+    char note[512], old[512];
+    snprintf(note, sizeof note, "calibration of %.200s, settings %016llx",
+             base ? base + 1 : fd->calibrant_image, (unsigned long long)fnv1a(s.text));
+    tsct_stage_settings_release(&s);
+    if (ctx && ctx->incremental && tsct_poni_read_note(fd->poni, old, sizeof old) == 0 &&
+        strcmp(old, note) == 0)
+        return TSCT_OK;
+    tsct_stage_calibrate_params p = TSCT_STAGE_CALIBRATE_PARAMS_DEFAULT;
+    p.image = fd->calibrant_image;
+    p.calibrant = fd->calibrant;
+    p.detector = fd->detector;
+    p.mask = fd->mask[0] ? fd->mask : NULL;
+    p.output = fd->poni;
+    p.note = note;
+    if (fd->wavelength[0] && tsct_stage_parse_double(fd->wavelength, &p.wavelength) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
+                              "expected Angstrom, got '%s'", fd->wavelength);
+    if (fd->pixel_um[0] && tsct_stage_parse_double(fd->pixel_um, &p.pixel_um) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "pixel_um", -1,
+                              "expected micrometres, got '%s'", fd->pixel_um);
+    if (fd->energy_kev[0] && !fd->wavelength[0] &&
+        tsct_stage_parse_double(fd->energy_kev, &p.energy_kev) != 0)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "energy_kev", -1,
+                              "expected keV, got '%s'", fd->energy_kev);
+    /* The pipeline owns the PONI it makes: a new calibration replaces the old one. */
+    const int replace = tsct_publish_replace();
+    tsct_publish_set_replace(1);
+    tsct_status st = tsct_stage_calibrate(&p, ctx, NULL, NULL, NULL, err);
+    tsct_publish_set_replace(replace);
+    *ran = st == TSCT_OK;
+    return st;
 }

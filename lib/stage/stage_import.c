@@ -223,7 +223,7 @@ static tsct_status pyfai_locate(struct import_run *r, const char *group_given, c
         char entry[600], sub[512] = "";
         snprintf(entry, sizeof entry, "%s%s", def[0] == '/' ? "" : "/", def);
         tsct_container_get_attr_string(r->src_file, entry, "default", sub, sizeof sub, NULL);
-        snprintf(group, sizeof group, "%s%s%s", entry, sub[0] ? "/" : "", sub);
+        snprintf(group, sizeof group, "%.600s%s%.400s", entry, sub[0] ? "/" : "", sub);
     }
     if (!group[0] || !tsct_container_exists(r->src_file, group))
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, r->file, group[0] ? group : "/@default",
@@ -234,7 +234,7 @@ static tsct_status pyfai_locate(struct import_run *r, const char *group_given, c
     if (tsct_container_get_attr_string(r->src_file, group, "signal", sig, sizeof sig, NULL) !=
             TSCT_OK || !sig[0])
         snprintf(sig, sizeof sig, "I");
-    snprintf(r->data_path, sizeof r->data_path, "%s/%s", group, sig);
+    snprintf(r->data_path, sizeof r->data_path, "%.800s/%.127s", group, sig);
     snprintf(axis_path, size, "%s/radial", group);
     return TSCT_OK;
 }

@@ -347,6 +347,8 @@ static const tsct_stage_option recon_options[] = {
     {"centre", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "auto | pair | vo | none | a value in bins"},
     {"block", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "N: channels per block (default 256)"},
     {"deflate", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "N: compression level 0..9 (default 1)"},
+    {"rings", 0, TSCT_STAGE_OPTION_VALUE, 0, 0,
+     "N: remove ring artefacts first (sorting over N positions, odd, e.g. 21)"},
     {NULL, 0, 0, 0, 0, NULL}};
 
 static tsct_status recon_set(void *params, const char *k, const char *v, tsct_error *err)
@@ -366,6 +368,10 @@ static tsct_status recon_set(void *params, const char *k, const char *v, tsct_er
         return count(k, v, 1, 100000, &p->iterations, err);
     } else if (strcmp(k, "nonneg") == 0) {
         p->nonneg = 1;
+    } else if (strcmp(k, "rings") == 0) {
+        TSCT_TRY(count(k, v, 3, 1000001, &p->rings, err));
+        if (p->rings % 2 == 0)
+            return refuse(err, k, "--rings expects an odd number of positions, got '%s'", v);
     } else if (strcmp(k, "size") == 0) {
         return count(k, v, 1, 1 << 20, &p->size, err);
     } else if (strcmp(k, "no-circle") == 0) {

@@ -221,6 +221,8 @@ static void settings_of(const tsct_stage_recon_params *o, int64_t n, double cent
     tsct_stage_settings_add(s, "centre", "%.17g", centre);
     tsct_stage_settings_add(s, "block", "%lld", (long long)block);
     tsct_stage_settings_add(s, "deflate", "%lld", (long long)o->deflate);
+    if (o->rings > 0) /* only when asked: earlier records stay valid */
+        tsct_stage_settings_add(s, "rings", "%lld", (long long)o->rings);
 }
 
 /* The sinograms' geometry: shape [nt][nz][na][ns][nq], finite angles th[na], the q axis (or
@@ -305,6 +307,9 @@ static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *e
         const int64_t rs[5] = {t, z, 0, 0, c0}, rc[5] = {1, 1, na, ns, nc};
         const int64_t ws[5] = {t - t0, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
         st = tsct_dataset_read(in, rs, rc, blk, err);
+        const int rings = (int)eng->o->rings;
+        if (st == TSCT_OK && rings > 0)
+            st = tsct_tomo_rings_sort(blk, na, ns, nc, nc, rings, ctx->nthreads, err);
         if (st == TSCT_OK)
             st = tsct_sino_resample(blk, na, ns, nc, org, w, cblk, ctx->nthreads, err);
         if (st == TSCT_OK)
@@ -723,6 +728,8 @@ static tsct_status recon_plain(const tsct_stage_ctx *ctx, const char *what,
 {
     *centre = -1.0;
     *img = NULL;
+    if (o->rings > 0)
+        TSCT_TRY(tsct_tomo_rings_sort(*sino, na, ns, nc, nc, (int)o->rings, ctx->nthreads, err));
     TSCT_TRY(centre_sinogram(ctx, what, o, sino, na, ns, nc, th, w, centre, err));
     TSCT_TRY(engine_init(eng, o, ctx, na, *w, th, nc, err));
     *img = malloc((size_t)(eng->n * eng->n * nc) * sizeof **img);
