@@ -260,8 +260,37 @@ def params():
         check("iterations" in str(e), "an unknown field names the known ones")
 
 
+def refine():
+    """The refinement stage from Python and from the CLI on the same configuration (the CeO2
+    example of docs/refine.md): the same refined values, word for word."""
+    d = os.path.join(DATA, "detector_images", "ndtomo_CeO2_Pilatus2M")
+    xy = os.path.join(TMP, "refine_ceo2.xy")
+    run("integrate", os.path.join(d, "CeO2.cbf"), "-p", os.path.join(d, "CeO2.poni"), "--mask",
+        os.path.join(d, "mask.edf"), "-n", 3000, "-o", xy)
+    cfg = os.path.join(TMP, "refine_ceo2.cfg")
+    with open(cfg, "w") as f:
+        f.write("[data]\nfile = %s\nponi = %s\nrange = 3 11\n[background]\nterms = 10\n"
+                "[instrument]\nrefine = U V W X Y\n[phase.CeO2]\ncif = %s\nrefine = scale a B\n"
+                % (xy, os.path.join(d, "CeO2.poni"),
+                   os.path.join(DATA, "cif", "CeO2_COD9009008.cif")))
+    run("refine", "-c", cfg, "-o", os.path.join(TMP, "cli"), "--no-png")
+    rep = tsct.stage.refine(cfg, output=os.path.join(TMP, "py"), png=False)
+    cli_cfg = open(os.path.join(TMP, "cli.cfg")).read()
+    py_cfg = open(os.path.join(TMP, "py.cfg")).read()
+    a = [line for line in py_cfg.splitlines() if line.strip().startswith("a ")]
+    check(rep.ran and cli_cfg == py_cfg and a,
+          "refine from Python writes the CLI's refined configuration (%s)"
+          % (a[0].strip() if a else "no a"))
+    try:
+        tsct.stage.refine(os.path.join(TMP, "missing.cfg"))
+        check(False, "refine of a missing configuration raises")
+    except tsct.TsctError as e:
+        check("missing.cfg" in str(e), "refine of a missing configuration raises: %s" % e)
+
+
 def main():
     print("library:", tsct.library_path, tsct.version())
+    refine()
     integrate()
     tooth()
     pdf()

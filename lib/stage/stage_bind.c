@@ -246,7 +246,7 @@ static const tsct_bind_field recon_fields[] = {
     FE(T, method, methods), FE(T, filter, fbp_filters),  F1(T, iterations, INT64),
     F1(T, nonneg, INT),     F1(T, size, INT64),          F1(T, circle, INT),
     FE(T, centre, centres), F1(T, centre_value, DOUBLE), F1(T, block, INT64),
-    F1(T, deflate, INT),
+    F1(T, deflate, INT),    F1(T, rings, INT64),
 };
 #undef T
 
@@ -346,6 +346,14 @@ static const tsct_bind_field integrate_files_fields[] = {
 };
 #undef T
 
+#define T tsct_stage_refine_params
+INIT_FROM(init_refine, T, TSCT_STAGE_REFINE_PARAMS_DEFAULT)
+static const tsct_bind_field refine_fields[] = {
+    F1(T, config, STRING), F1(T, output, STRING), F1(T, instrument, INT), F1(T, png, INT),
+    F1(T, report, POINTER),
+};
+#undef T
+
 #define T tsct_stage_echem_params
 INIT_FROM(init_echem, T, TSCT_STAGE_ECHEM_PARAMS_DEFAULT)
 static const tsct_bind_field echem_fields[] = {
@@ -427,6 +435,7 @@ static const tsct_bind_struct structs[] = {
     STRUCT(tsct_stage_integrate_scan_params, init_integrate_scan, integrate_scan_fields),
     STRUCT(tsct_stage_integrate_files_params, init_integrate_files, integrate_files_fields),
     STRUCT(tsct_stage_echem_params, init_echem, echem_fields),
+    STRUCT(tsct_stage_refine_params, init_refine, refine_fields),
     STRUCT(tsct_stage_figure_params, init_figure, figure_fields),
 };
 

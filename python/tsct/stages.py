@@ -293,6 +293,22 @@ def echem(container, file, nthreads=0, **params):
                  dict(params, file=file), nthreads, False)
 
 
+def refine(config, output=None, instrument=False, png=True, nthreads=0):
+    """Full-profile (Rietveld, fixed structures) refinement of one pattern as ``tsct refine -c
+    CONFIG [-o PREFIX] [--instrument]`` (docs/refine.md): writes PREFIX.txt (the report:
+    parameters with ESDs, Rwp, Rexp, GoF, weight fractions), PREFIX.cfg (the refined values,
+    to start from) and PREFIX.png; with instrument, the instrument profile from a calibrant.
+    PREFIX defaults to the configuration's name plus "-refined" (or "-instrument")."""
+    p = Params("tsct_stage_refine_params", {"config": config, "output": output,
+                                             "instrument": int(bool(instrument)),
+                                             "png": int(bool(png))})
+    ctx, _log = _ctx(nthreads)
+    rep = Params("tsct_stage_report")
+    c = Call()
+    c.check(lib.tsct_stage_refine_pattern(p.ref, ctx.ref, rep.ref, c.err))
+    return Report(rep)
+
+
 def figure(kind, input, output, nthreads=0, **params):
     """A PNG figure (docs/figures.md) as ``tsct figure KIND INPUT -o OUTPUT``: kind map, grid,
     composite, film, patterns, fit, plot or all; fields of tsct_stage_figure_params (map,
