@@ -14,6 +14,17 @@ os.makedirs(TMP, exist_ok=True)
 failures = []
 
 
+def preload_asan():
+    """For the tests that load libtsct into Python (ctypes): a sanitizer build's library needs
+    the ASan runtime loaded before the interpreter starts, so the test runs itself again under
+    LD_PRELOAD, leak checks off (the interpreter's allocations are not ours to check)."""
+    if os.environ.get("TSCT_SANITIZE") == "ON" and "LD_PRELOAD" not in os.environ:
+        asan = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True,
+                              text=True).stdout.strip()
+        os.environ.update(LD_PRELOAD=asan, ASAN_OPTIONS="detect_leaks=0")
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
 def check(cond, what):
     if not cond:
         failures.append(what)

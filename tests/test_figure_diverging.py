@@ -22,6 +22,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_check  # noqa: E402
+
+cli_check.preload_asan()
 from cli_check import TMP, check, run  # noqa: E402
 
 BUILD = os.environ["TSCT_BUILD"]

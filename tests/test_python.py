@@ -28,13 +28,11 @@ import sys
 import h5py
 import numpy as np
 
-# A sanitizer build's libtsct needs the ASan runtime loaded before the interpreter starts;
-# the interpreter's own allocations are not ours to check for leaks.
-if os.environ.get("TSCT_SANITIZE") == "ON" and "LD_PRELOAD" not in os.environ:
-    asan = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True,
-                          text=True).stdout.strip()
-    os.environ.update(LD_PRELOAD=asan, ASAN_OPTIONS="detect_leaks=0")
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_check  # noqa: E402
+
+cli_check.preload_asan()
 
 SRC = os.environ["TSCT_SRC"]
 BUILD = os.environ["TSCT_BUILD"]
@@ -44,9 +42,6 @@ TMP = os.environ["TSCT_TMP"]
 os.environ.setdefault("TSCT_LIBRARY", os.path.join(BUILD, "libtsct.so"))
 sys.path.insert(0, os.path.join(SRC, "python"))
 import tsct  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cli_check  # noqa: E402
 
 
 def check(cond, msg):

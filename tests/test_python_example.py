@@ -29,6 +29,8 @@ os.environ.setdefault("TSCT_LIBRARY", os.path.join(BUILD, "libtsct.so"))
 sys.path.insert(0, os.path.join(SRC, "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_check  # noqa: E402
+
+cli_check.preload_asan()
 from cli_check import check  # noqa: E402
 
 

@@ -99,7 +99,9 @@ tsct_status tsct_tomo_rings_sort(float *sino, int64_t na, int64_t ns, int64_t nc
                                       (long long)(p / ns), (long long)(p % ns), (long long)c);
     const int nt = tsct_threads_resolve(nthreads);
     const int team = (int64_t)nt < nc ? nt : (int)nc;
-    const size_t per = (size_t)(na * ns) * sizeof(ranked) + (size_t)size * sizeof(float);
+    /* Each thread's ranked columns, then its window; whole 64-byte lines apart. */
+    const size_t per =
+        ((size_t)(na * ns) * sizeof(ranked) + (size_t)size * sizeof(float) + 63) / 64 * 64;
     char *scratch = malloc(per * (size_t)team);
     if (!scratch)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "sinogram", -1,
