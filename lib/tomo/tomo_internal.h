@@ -99,4 +99,7 @@ typedef struct tsct__tomo_ranked {
 
 int tsct__tomo_ranked_cmp(const void *a, const void *b);
 
+/* The k-th smallest of v[0 .. n-1], reordering v (Hoare's selection; tomo_sino.c). */
+float tsct__tomo_select_kth(float *v, int64_t n, int64_t k);
+
 #endif

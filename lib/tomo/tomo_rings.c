@@ -18,35 +18,6 @@
 
 typedef tsct__tomo_ranked ranked;
 
-/* The median of n (odd) values, reordering them (Hoare's selection). */
-static float median(float *x, int n)
-{
-    int lo = 0, hi = n - 1;
-    const int k = n / 2;
-    while (lo < hi) {
-        const float pivot = x[(lo + hi) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] < pivot)
-                i++;
-            while (x[j] > pivot)
-                j--;
-            if (i <= j) {
-                const float t = x[i];
-                x[i++] = x[j];
-                x[j--] = t;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            break;
-    }
-    return x[k];
-}
-
 /* Position j + o reflected into 0 .. ns - 1 (scipy.ndimage's 'reflect'). */
 static int64_t reflect(int64_t j, int64_t ns)
 {
@@ -70,7 +41,8 @@ static void filter_channel(float *sino, int64_t na, int64_t ns, int64_t ld, int6
         for (int64_t j = 0; j < ns; j++) {
             for (int o = -h; o <= h; o++)
                 win[o + h] = (float)s[reflect(j + o, ns) * na + r].key;
-            sino[(s[j * na + r].index * ns + j) * ld + c] = median(win, size);
+            const float med = tsct__tomo_select_kth(win, size, size / 2);
+            sino[(s[j * na + r].index * ns + j) * ld + c] = med;
         }
 }
 

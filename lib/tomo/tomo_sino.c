@@ -743,8 +743,8 @@ tsct_status tsct_sino_bad_channels_fix(float *data, int64_t npat, int64_t nc,
     return TSCT_OK;
 }
 
-/* k-th smallest of v[0 .. n-1] (reorders v; Hoare's selection). */
-static float select_kth(float *v, int64_t n, int64_t k)
+/* k-th smallest of v[0 .. n-1] (reorders v; Hoare's selection): the zinger filter here and the ring filter (tomo_rings.c). */
+float tsct__tomo_select_kth(float *v, int64_t n, int64_t k)
 {
     int64_t lo = 0, hi = n - 1;
     while (lo < hi) {
@@ -803,18 +803,18 @@ tsct_status tsct_sino_zingers(float *sino, int64_t na, int64_t ns, int64_t nc,
                             if (aa >= 0 && aa < na && ss >= 0 && ss < ns)
                                 w[m++] = sino[(aa * ns + ss) * nc + c];
                         }
-                    const float md = select_kth(w, m, m / 2);
+                    const float md = tsct__tomo_select_kth(w, m, m / 2);
                     /* local spread: a smooth peak's curvature is not a zinger */
                     for (int k = 0; k < m; k++)
                         w[k] = fabsf(w[k] - md);
                     med[a * ns + s] = md;
                     res[a * ns + s] = sino[(a * ns + s) * nc + c] - md;
-                    loc[a * ns + s] = 1.4826f * select_kth(w, m, m / 2);
+                    loc[a * ns + s] = 1.4826f * tsct__tomo_select_kth(w, m, m / 2);
                 }
-            float rmed = select_kth(res, n, n / 2);
+            float rmed = tsct__tomo_select_kth(res, n, n / 2);
             for (int64_t i = 0; i < n; i++)
                 res[i] = fabsf(sino[i * nc + c] - med[i] - rmed);
-            const double sigma0 = 1.4826 * select_kth(res, n, n / 2);
+            const double sigma0 = 1.4826 * tsct__tomo_select_kth(res, n, n / 2);
             for (int64_t i = 0; i < n; i++) {
                 const double r = (double)sino[i * nc + c] - med[i];
                 const double sigma = fmax(sigma0, (double)loc[i]);
