@@ -743,7 +743,8 @@ tsct_status tsct_sino_bad_channels_fix(float *data, int64_t npat, int64_t nc,
     return TSCT_OK;
 }
 
-/* k-th smallest of v[0 .. n-1] (reorders v; Hoare's selection): the zinger filter here and the ring filter (tomo_rings.c). */
+/* k-th smallest of v[0 .. n-1] (reorders v; Hoare's selection): the zinger filter here
+ * and the ring filter (tomo_rings.c). */
 float tsct__tomo_select_kth(float *v, int64_t n, int64_t k)
 {
     int64_t lo = 0, hi = n - 1;
