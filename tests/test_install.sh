@@ -50,6 +50,17 @@ expect_out ": ok"
 run 0 "$prefix/bin/tsct" info "$TSCT_TMP/b.h5"
 expect_out "recon"
 
+# Every installed header stands alone: it includes what it uses (C11 and C++).
+for h in "$prefix"/include/tsct/*.h; do
+    name=$(basename "$h")
+    printf '#include <tsct/%s>\n' "$name" > "$TSCT_TMP/one.c"
+    run 0 cc -std=c11 -Wall -Werror -fsyntax-only $cflags "$TSCT_TMP/one.c"
+    if command -v c++ >/dev/null 2>&1; then
+        cp "$TSCT_TMP/one.c" "$TSCT_TMP/one.cpp"
+        run 0 c++ -Wall -Werror -fsyntax-only $cflags "$TSCT_TMP/one.cpp"
+    fi
+done
+
 # The Python module, installed where Debian's Python looks under the prefix, loads the
 # prefix's libtsct by itself (no TSCT_LIBRARY). A sanitizer build's library needs the ASan
 # runtime loaded first, and the interpreter's own allocations are not ours to check for leaks.

@@ -37,15 +37,24 @@ typedef struct tsct_progress_sink {
     double interval_s;    /* minimum time between reports; <= 0 means 0.2 s */
 } tsct_progress_sink;
 
+/* The counters below are C11 atomics. C++ has no _Atomic before C++23: there the tracker is
+ * declared with plain fields of the same size and alignment (x86-64 and AArch64 ABIs), so a
+ * C++ caller can hold one in its memory and pass it to the library, which alone touches them. */
+#ifdef __cplusplus
+#define TSCT_PROGRESS_ATOMIC(T) T
+#else
+#define TSCT_PROGRESS_ATOMIC(T) _Atomic T
+#endif
+
 /* The tracker; lives in caller memory. Fields are private. */
 typedef struct tsct_progress {
     const tsct_progress_sink *sink;
     const char *label;
     int64_t total;
     int64_t start_done;
-    _Atomic int64_t done;
-    _Atomic int reporting;
-    _Atomic double last_report;
+    TSCT_PROGRESS_ATOMIC(int64_t) done;
+    TSCT_PROGRESS_ATOMIC(int) reporting;
+    TSCT_PROGRESS_ATOMIC(double) last_report;
     double t0;
 } tsct_progress;
 

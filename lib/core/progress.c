@@ -10,6 +10,16 @@
 
 #include "tsct/progress.h"
 
+/* C++ callers see the tracker's counters as plain fields (progress.h): same layout. */
+_Static_assert(sizeof(_Atomic int64_t) == sizeof(int64_t) &&
+                   _Alignof(_Atomic int64_t) == _Alignof(int64_t),
+               "atomic int64_t layout");
+_Static_assert(sizeof(_Atomic int) == sizeof(int) && _Alignof(_Atomic int) == _Alignof(int),
+               "atomic int layout");
+_Static_assert(sizeof(_Atomic double) == sizeof(double) &&
+                   _Alignof(_Atomic double) == _Alignof(double),
+               "atomic double layout");
+
 double tsct_clock(void)
 {
     struct timespec ts;
