@@ -83,132 +83,57 @@ const char tsct_usage_pdf[] =
     "  tsct pdf -c pdf.cfg --rstep 0.2 --container exp.h5\n"
     "  tsct pdf -c pdf.cfg --container exp.h5 --region anode --reference 0 -o pdfs/\n";
 
-struct pdf_opts {
-    const char *config, *section, *output, *container, *region;
-    double threshold;
-    int64_t reference; /* -1: not given */
+/* Options of the command itself, beside the stage's (lib/stage/stage_options_pdf.c). */
+static const tsct_stage_option own_options[] = {
+    {"container", 0, TSCT_STAGE_OPTION_VALUE, 1, 0, "EXP.h5: per-voxel or region mode"},
+    {"force", 0, TSCT_STAGE_OPTION_FLAG, 0, 0, "overwrite output files"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+struct own {
+    const char *container;
     int force;
-    const char *keys[32], *values[32];
-    int nset;
 };
 
-static int parse_options(tsct_cli *cli, int argc, char **argv, struct pdf_opts *o)
+static int on_own(tsct_cli *cli, void *data, const char *name, const char *value)
 {
-    enum { O_BGSCALE = 256, O_TTZ, O_COMP, O_QMIN, O_QMAX, O_QMAXINST, O_RMIN, O_RMAX, O_RSTEP,
-           O_RPOLY, O_LORCH, O_FORCE, O_CONTAINER, O_THRESHOLD, O_REGION, O_REFERENCE };
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"section", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},   {"outputtypes", required_argument, NULL, 't'},
-        {"format", required_argument, NULL, 'f'},   {"background", required_argument, NULL, 'b'},
-        {"wavelength", required_argument, NULL, 'w'},
-        {"bgscale", required_argument, NULL, O_BGSCALE},
-        {"twothetazero", required_argument, NULL, O_TTZ},
-        {"composition", required_argument, NULL, O_COMP},
-        {"qmin", required_argument, NULL, O_QMIN},  {"qmax", required_argument, NULL, O_QMAX},
-        {"qmaxinst", required_argument, NULL, O_QMAXINST},
-        {"rmin", required_argument, NULL, O_RMIN},  {"rmax", required_argument, NULL, O_RMAX},
-        {"rstep", required_argument, NULL, O_RSTEP},
-        {"rpoly", required_argument, NULL, O_RPOLY},
-        {"lorch", no_argument, NULL, O_LORCH},      {"force", no_argument, NULL, O_FORCE},
-        {"container", required_argument, NULL, O_CONTAINER},
-        {"threshold", required_argument, NULL, O_THRESHOLD},
-        {"region", required_argument, NULL, O_REGION},
-        {"reference", required_argument, NULL, O_REFERENCE},
-        {NULL, 0, NULL, 0},
-    };
-    static const struct {
-        int id;
-        const char *key;
-    } keymap[] = {{'t', "outputtype"}, {'f', "dataformat"}, {'b', "backgroundfile"},
-                  {'w', "wavelength"}, {O_BGSCALE, "bgscale"}, {O_TTZ, "twothetazero"},
-                  {O_COMP, "composition"}, {O_QMIN, "qmin"}, {O_QMAX, "qmax"},
-                  {O_QMAXINST, "qmaxinst"}, {O_RMIN, "rmin"}, {O_RMAX, "rmax"},
-                  {O_RSTEP, "rstep"}, {O_RPOLY, "rpoly"}, {O_LORCH, "lorch"}};
-    memset(o, 0, sizeof *o);
-    o->threshold = 0.05;
-    o->reference = -1;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":c:s:o:t:f:b:w:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': o->config = optarg; continue;
-        case 's': o->section = optarg; continue;
-        case 'o': o->output = optarg; continue;
-        case O_FORCE: o->force = 1; tsct_publish_set_replace(1); continue;
-        case O_CONTAINER: o->container = optarg; continue;
-        case O_THRESHOLD:
-            if (tsct_cli_parse_double(optarg, &o->threshold) != 0 || o->threshold < 0 ||
-                o->threshold > 1)
-                return tsct_cli_usage_error(cli, "--threshold expects a fraction 0..1, got '%s'",
-                                            optarg);
-            continue;
-        case O_REGION: o->region = optarg; continue;
-        case O_REFERENCE:
-            if (tsct_cli_parse_int64(optarg, &o->reference) != 0 || o->reference < 0)
-                return tsct_cli_usage_error(cli, "--reference expects a time step >= 0, got "
-                                            "'%s'", optarg);
-            continue;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        case '?': return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        default: break;
-        }
-        for (size_t i = 0; i < sizeof keymap / sizeof keymap[0]; i++)
-            if (keymap[i].id == ch && o->nset < 32) {
-                o->keys[o->nset] = keymap[i].key;
-                o->values[o->nset++] = ch == O_LORCH ? "yes" : optarg;
-            }
-    }
-    if (!o->config)
-        return tsct_cli_usage_error(cli, "missing -c CONFIG (a PDFgetX3 .cfg file)");
-    if (o->container && optind < argc)
-        return tsct_cli_usage_error(cli, "--container takes no INPUT files");
-    if ((o->region || o->reference >= 0) && !o->container)
-        return tsct_cli_usage_error(cli, "--region and --reference need --container");
-    if (o->container && o->output && !o->region)
-        return tsct_cli_usage_error(cli, "-o with --container needs --region (the .gr files of "
-                                    "a region)");
+    (void)cli;
+    struct own *o = data;
+    if (strcmp(name, "container") == 0)
+        o->container = value;
+    else
+        o->force = 1;
     return 0;
 }
 
 int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
 {
-    struct pdf_opts o;
-    int rc = parse_options(cli, argc, argv, &o);
-    if (rc)
-        return rc;
-    tsct_error err = TSCT_ERROR_INIT;
     static tsct_pdf_config cfg;
-    tsct_pdf_config_init(&cfg);
-    tsct_status st = tsct_pdf_config_read(&cfg, o.config, o.section, &err);
-    for (int i = 0; i < o.nset && st == TSCT_OK; i++)
-        st = tsct_pdf_config_set(&cfg, o.keys[i], o.values[i], NULL, -1, &err);
-    if (st == TSCT_OK)
-        st = tsct_pdf_config_check(&cfg, &err);
-    if (st == TSCT_OK && o.container && cfg.nbackgroundfile > 0)
-        st = tsct_error_set(&err, TSCT_ERR_UNSUPPORTED, cfg.source, "backgroundfile", -1,
-                            "--container works on reconstructed patterns: subtract the "
-                            "background before reconstruction");
-    if (st != TSCT_OK)
+    tsct_stage_pdf_setup s = TSCT_STAGE_PDF_SETUP_DEFAULT;
+    s.config = &cfg;
+    struct own o = {NULL, 0};
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_PDF, &s, own_options, on_own,
+                                    &o);
+    if (rc || (rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_PDF, &s)))
+        return rc;
+    if (o.container && optind < argc)
+        return tsct_cli_usage_error(cli, "--container takes no INPUT files");
+    if ((s.p.region || s.p.reference >= 0) && !o.container)
+        return tsct_cli_usage_error(cli, "--region and --reference need --container");
+    if (o.container && s.p.output && !s.p.region)
+        return tsct_cli_usage_error(cli, "-o with --container needs --region (the .gr files of "
+                                    "a region)");
+    tsct_error err = TSCT_ERROR_INIT;
+    int force = 0;
+    if (tsct_stage_pdf_setup_load(&s, o.container != NULL, &force, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    /* The configuration's output and force, unless the options say otherwise. */
-    if (!o.output && cfg.output[0] && !o.container)
-        o.output = cfg.output;
-    o.force |= cfg.force;
-    if (o.force)
+    if (o.force || force)
         tsct_publish_set_replace(1);
-    tsct_stage_pdf_params sp = TSCT_STAGE_PDF_PARAMS_DEFAULT;
-    sp.config = &cfg;
-    sp.threshold = o.threshold;
-    sp.reference = o.reference;
-    sp.region = o.region;
-    sp.output_dir = o.output;
-    sp.output = o.output;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
-    if (o.region || o.container) {
+    tsct_status st;
+    if (o.container) {
         tsct_cli_guard_file(o.container);
-        st = o.region ? tsct_stage_pdf_region(o.container, &sp, &ctx, NULL, &err)
-                      : tsct_stage_pdf(o.container, &sp, &ctx, NULL, &err);
+        st = s.p.region ? tsct_stage_pdf_region(o.container, &s.p, &ctx, NULL, &err)
+                        : tsct_stage_pdf(o.container, &s.p, &ctx, NULL, &err);
         return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
     }
     const char *list[TSCT_PDF_MAX_INPUTS];
@@ -217,11 +142,11 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
     if (ninputs == 0) { /* the configuration's inputfile list */
         if (cfg.ninputfile == 0)
             return tsct_cli_usage_error(cli, "no INPUT: give files or set inputfile in %s",
-                                        o.config);
+                                        s.config_file);
         for (ninputs = 0; ninputs < cfg.ninputfile && ninputs < TSCT_PDF_MAX_INPUTS; ninputs++)
             list[ninputs] = cfg.inputfile[ninputs];
         inputs = list;
     }
-    st = tsct_stage_pdf_files(inputs, ninputs, &sp, &ctx, NULL, &err);
+    st = tsct_stage_pdf_files(inputs, ninputs, &s.p, &ctx, NULL, &err);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

@@ -179,6 +179,9 @@ typedef enum tsct_stage_id {
     TSCT_STAGE_ID_FIT,           /* tsct_stage_fit_voxels_params; model: a tsct_fit_model the
                                     caller made with tsct_fit_model_init(m, NAN, NAN) (no
                                     window yet), which window, peak and background change */
+    TSCT_STAGE_ID_PDF,           /* tsct_stage_pdf_setup (tsct/stage_pdf.h) */
+    TSCT_STAGE_ID_FIGURE,        /* tsct_stage_figure_params; kind and input are the caller's
+                                    (positional on the command line) */
     TSCT_STAGE_ID_COUNT
 } tsct_stage_id;
 

@@ -123,6 +123,15 @@ typedef struct tsct_stage_figure_params {
 tsct_status tsct_stage_figure(const tsct_stage_figure_params *params, const tsct_stage_ctx *ctx,
                               tsct_error *err);
 
+/* The kind a word names (map, grid, composite, film, patterns, fit, plot, all, image).
+ * Errors: TSCT_ERR_VALUE listing the words. */
+tsct_status tsct_stage_figure_kind_parse(const char *word, tsct_stage_figure_kind *kind,
+                                         tsct_error *err);
+
+/* 1 if params->input is a container the figure reads (an .h5, .hdf5, .nxs or .hdf file, for
+ * every kind but PLOT), 0 otherwise. */
+int tsct_stage_figure_input_is_container(const tsct_stage_figure_params *params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,37 @@ tsct_status tsct_stage_pdf_region(const char *container, const tsct_stage_pdf_pa
                                   const tsct_stage_ctx *ctx, tsct_stage_report *report,
                                   tsct_error *err);
 
+/* The options of `tsct pdf` and of the [pdf] step of `tsct run` (TSCT_STAGE_ID_PDF in the
+ * option layer, tsct/stage_core.h): the stage's params, the PDFgetX3 configuration file and
+ * the PDFgetX3 keys the options override, in the order given. tsct_stage_pdf_setup_load reads
+ * the file into *config (caller memory: a tsct_pdf_config is large), applies the overrides
+ * and points p.config at it. Strings are borrowed. */
+#define TSCT_STAGE_PDF_MAX_OVERRIDES 32
+
+typedef struct tsct_stage_pdf_setup {
+    tsct_stage_pdf_params p;        /* first: the params the option setter fills */
+    const char *config_file;        /* -c, --config: required */
+    const char *section;            /* -s, --section: applied after [DEFAULT] (NULL: none) */
+    int noverrides;
+    const char *key[TSCT_STAGE_PDF_MAX_OVERRIDES];   /* PDFgetX3 names (outputtype, qmax, ...) */
+    const char *value[TSCT_STAGE_PDF_MAX_OVERRIDES];
+    tsct_pdf_config *config;        /* caller memory, receives the configuration */
+} tsct_stage_pdf_setup;
+
+#define TSCT_STAGE_PDF_SETUP_DEFAULT                                                               \
+    {                                                                                              \
+        TSCT_STAGE_PDF_PARAMS_DEFAULT, NULL, NULL, 0, {NULL}, {NULL}, NULL                         \
+    }
+
+/* Read s->config_file (its s->section) into *s->config, apply the overrides and check the
+ * result; container: the per-voxel or region mode, which refuses background files (subtract
+ * them before reconstruction). Without container, the configuration's output key gives
+ * p.output when none was set. *force (may be NULL) receives the configuration's force key.
+ * Errors: those of tsct_pdf_config_read, _set and _check (naming the file and key),
+ * TSCT_ERR_UNSUPPORTED (background files with container). */
+tsct_status tsct_stage_pdf_setup_load(tsct_stage_pdf_setup *s, int container, int *force,
+                                      tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif

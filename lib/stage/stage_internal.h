@@ -102,4 +102,24 @@ void tsct__stage_series_path(char *buf, size_t size, const char *dir, const char
 tsct_status tsct__stage_series_check(const char *dir, const char *name, const char *ext,
                                      int64_t nt, tsct_error *err);
 
+/* The option layer's shared refusal (stage_options.c): TSCT_ERR_VALUE, item "--KEY". */
+tsct_status tsct__stage_refuse(tsct_error *err, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The option tables, setters and checks of the stages whose options live in their own files
+ * (stage_options_pdf.c, stage_options_figure.c), for stage_options.c's table. */
+extern const tsct_stage_option tsct__stage_pdf_options[];
+tsct_status tsct__stage_pdf_set(void *params, const char *key, const char *value,
+                                tsct_error *err);
+tsct_status tsct__stage_pdf_check(const tsct_stage_pdf_setup *s, tsct_error *err);
+extern const tsct_stage_option tsct__stage_figure_options[];
+tsct_status tsct__stage_figure_set(void *params, const char *key, const char *value,
+                                   tsct_error *err);
+tsct_status tsct__stage_figure_check(const tsct_stage_figure_params *p, tsct_error *err);
+/* The figure kinds' words, index = tsct_stage_figure_kind, NULL-terminated. */
+extern const char *const tsct__stage_figure_kinds[];
+
 #endif

@@ -15,6 +15,7 @@
 #include "tsct/fit.h"
 #include "tsct/geometry.h"
 #include "tsct/integrate.h"
+#include "stage_internal.h"
 #include "tsct/stage.h"
 #include "tsct/tomo.h"
 
@@ -49,13 +50,8 @@ int tsct_stage_parse_double(const char *s, double *out)
 #define whole tsct_stage_parse_int64
 #define number tsct_stage_parse_double
 
-/* A value refused: TSCT_ERR_VALUE, item "--KEY", detail as formatted. */
-static tsct_status refuse(tsct_error *err, const char *key, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static tsct_status refuse(tsct_error *err, const char *key, const char *fmt, ...)
+/* A value refused: TSCT_ERR_VALUE, item "--KEY", detail as formatted (stage_internal.h). */
+tsct_status tsct__stage_refuse(tsct_error *err, const char *key, const char *fmt, ...)
 {
     char item[96];
     snprintf(item, sizeof item, "--%s", key);
@@ -65,6 +61,7 @@ static tsct_status refuse(tsct_error *err, const char *key, const char *fmt, ...
     va_end(ap);
     return st;
 }
+#define refuse tsct__stage_refuse
 
 /* An integer lo..hi: "--KEY expects an integer LO..HI, got 'V'". */
 static tsct_status count(const char *key, const char *v, int64_t lo, int64_t hi, int64_t *out,
@@ -709,6 +706,8 @@ static const struct {
     [TSCT_STAGE_ID_COVERAGE] = {"coverage", coverage_options, coverage_set},
     [TSCT_STAGE_ID_ECHEM] = {"echem", echem_options, echem_set},
     [TSCT_STAGE_ID_FIT] = {"fit", fit_options, fit_set},
+    [TSCT_STAGE_ID_PDF] = {"pdf", tsct__stage_pdf_options, tsct__stage_pdf_set},
+    [TSCT_STAGE_ID_FIGURE] = {"figure", tsct__stage_figure_options, tsct__stage_figure_set},
 };
 
 const tsct_stage_option *tsct_stage_options(tsct_stage_id stage)
@@ -802,6 +801,8 @@ tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, ts
                           p->name);
         return TSCT_OK;
     }
+    case TSCT_STAGE_ID_PDF: return tsct__stage_pdf_check(params, err);
+    case TSCT_STAGE_ID_FIGURE: return tsct__stage_figure_check(params, err);
     default: return TSCT_OK;
     }
 }
