@@ -99,20 +99,6 @@ void tsct_cli_print_help(FILE *out);
  * (skip_current) and command line (include/tsct/stage.h). Valid while cli is. */
 struct tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli);
 
-/* A table a stage writes (tsct coverage, tsct particles): to `fallback` (standard output, or
- * NULL for none) when path is NULL, else to a file published only if the command succeeds.
- * open: TSCT_ERR_EXISTS and the write rule's errors (tsct_publish_fopen). close: publishes
- * when st is TSCT_OK (returning a write error), removes the partial file otherwise, and
- * returns st. */
-typedef struct tsct_cli_table {
-    FILE *f;
-    tsct_publish pub;
-    int file;
-} tsct_cli_table;
-tsct_status tsct_cli_table_open(tsct_cli_table *t, const char *path, FILE *fallback,
-                                tsct_error *err);
-tsct_status tsct_cli_table_close(tsct_cli_table *t, tsct_status st, tsct_error *err);
-
 /* Print "tsct CMD: error: MESSAGE" for a failed status and return TSCT_EXIT_FAIL. */
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err);
 

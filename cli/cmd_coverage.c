@@ -65,13 +65,13 @@ int tsct_cmd_coverage(tsct_cli *cli, int argc, char **argv)
     if (own[1] && tsct_stage_option_set(TSCT_STAGE_ID_COVERAGE, &p, "threshold", own[1], &err) !=
                       TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    tsct_cli_table table;
-    if (tsct_cli_table_open(&table, output, stdout, &err) != TSCT_OK)
+    tsct_publish_table table;
+    if (tsct_publish_table_open(&table, output, stdout, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     p.table = table.f;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_cli_guard_file(container);
     tsct_status st = tsct_stage_coverage(container, &p, &ctx, NULL, &err);
-    st = tsct_cli_table_close(&table, st, &err);
+    st = tsct_publish_table_close(&table, st, &err);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

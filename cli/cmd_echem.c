@@ -76,10 +76,10 @@ int tsct_cmd_echem(tsct_cli *cli, int argc, char **argv)
     tsct_cli_guard_file(path);
     if (st == TSCT_OK)
         st = tsct_stage_echem(path, &p, &ctx, NULL, &err);
-    tsct_cli_table table;
-    if (st == TSCT_OK && (st = tsct_cli_table_open(&table, output, stdout, &err)) == TSCT_OK) {
+    tsct_publish_table table;
+    if (st == TSCT_OK && (st = tsct_publish_table_open(&table, output, stdout, &err)) == TSCT_OK) {
         st = tsct_stage_echem_table(path, table.f, !output, &err);
-        st = tsct_cli_table_close(&table, st, &err);
+        st = tsct_publish_table_close(&table, st, &err);
     }
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

@@ -58,19 +58,19 @@ int tsct_cmd_particles(tsct_cli *cli, int argc, char **argv)
         return tsct_cli_usage_error(cli, "--by-depth needs --parameter MAP");
     const char *container = argv[optind];
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_cli_table table, dtable;
-    tsct_status st = tsct_cli_table_open(&table, output, stdout, &err);
+    tsct_publish_table table, dtable;
+    tsct_status st = tsct_publish_table_open(&table, output, stdout, &err);
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
-    st = tsct_cli_table_open(&dtable, bydepth, NULL, &err);
+    st = tsct_publish_table_open(&dtable, bydepth, NULL, &err);
     if (st == TSCT_OK) {
         p.table = table.f;
         p.by_depth = dtable.f;
         tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
         tsct_cli_guard_file(container);
         st = tsct_stage_particles(container, &p, &ctx, NULL, &err);
-        st = tsct_cli_table_close(&dtable, st, &err);
+        st = tsct_publish_table_close(&dtable, st, &err);
     }
-    st = tsct_cli_table_close(&table, st, &err);
+    st = tsct_publish_table_close(&table, st, &err);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

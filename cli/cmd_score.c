@@ -142,13 +142,13 @@ int tsct_cmd_score(tsct_cli *cli, int argc, char **argv)
     p.table = stdout;
     tsct_error err = TSCT_ERROR_INIT;
     tsct_cli_guard_file(o.container);
-    tsct_cli_table csv;
-    if (tsct_cli_table_open(&csv, o.output, NULL, &err) != TSCT_OK)
+    tsct_publish_table csv;
+    if (tsct_publish_table_open(&csv, o.output, NULL, &err) != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     p.csv = csv.f;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_status st = tsct_stage_score(o.container, &p, &ctx, NULL, &err);
     fflush(stdout);
-    st = tsct_cli_table_close(&csv, st, &err);
+    st = tsct_publish_table_close(&csv, st, &err);
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);
 }

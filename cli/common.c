@@ -16,30 +16,6 @@ int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
     return TSCT_EXIT_FAIL;
 }
 
-tsct_status tsct_cli_table_open(tsct_cli_table *t, const char *path, FILE *fallback,
-                                tsct_error *err)
-{
-    t->f = fallback;
-    t->file = path != NULL;
-    return path ? tsct_publish_fopen(&t->pub, path, &t->f, err) : TSCT_OK;
-}
-
-tsct_status tsct_cli_table_close(tsct_cli_table *t, tsct_status st, tsct_error *err)
-{
-    if (!t->file) {
-        if (t->f)
-            fflush(t->f);
-    } else if (st == TSCT_OK) {
-        st = tsct_publish_fclose(&t->pub, t->f, err);
-    } else {
-        fclose(t->f);
-        tsct_publish_abort(&t->pub);
-    }
-    t->f = NULL;
-    t->file = 0;
-    return st;
-}
-
 tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli)
 {
     tsct_stage_ctx ctx = {cli->nthreads, &cli->log, &cli->progress, cli->skip_current,

@@ -62,6 +62,20 @@ tsct_status tsct_publish_fopen(tsct_publish *pub, const char *final_path, FILE *
  * removed and TSCT_ERR_IO returned. */
 tsct_status tsct_publish_fclose(tsct_publish *pub, FILE *fp, tsct_error *err);
 
+/* A text table a front end or a stage writes (tsct coverage, tsct particles): to `fallback`
+ * (standard output, or NULL for none) when path is NULL, else to a file published only if the
+ * work succeeds. open: TSCT_ERR_EXISTS and the write rule's errors (tsct_publish_fopen).
+ * close: publishes when st is TSCT_OK (returning a write error), removes the partial file
+ * otherwise, and returns st. */
+typedef struct tsct_publish_table {
+    FILE *f;
+    tsct_publish pub;
+    int file;
+} tsct_publish_table;
+tsct_status tsct_publish_table_open(tsct_publish_table *t, const char *path, FILE *fallback,
+                                    tsct_error *err);
+tsct_status tsct_publish_table_close(tsct_publish_table *t, tsct_status st, tsct_error *err);
+
 /* The file an output option names for the output of one input file: when output is an
  * existing folder, or ends in '/', the file FOLDER/BASE.ext in it (BASE: input's file name
  * without folders, without its last extension and without a "::/dataset" suffix); otherwise

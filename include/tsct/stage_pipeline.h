@@ -122,6 +122,60 @@ void tsct_stage_frames_path(const tsct_stage_frames *fd, int64_t t, char *buf, s
  * field names one time step). */
 int64_t tsct_stage_frames_available(const tsct_stage_frames *fd);
 
+/* ---- tsct run: every step of a pipeline file -------------------------------------------------
+ * The steps run in this order, each when its section is present (sinogram and recon also
+ * without one): integrate (the [frames] time steps not yet in the container; first a
+ * calibration when [frames] names a calibrant frame), sinogram, recon, echem, region, pdf,
+ * map, fit, particles, coverage, figures. A step's section is its command's long options
+ * (the option layer above); each step is one stage call on [experiment] container, under the
+ * pipeline's write rule (a step that runs again replaces what it wrote before). */
+
+/* One step as tsct_stage_run reports it. */
+typedef struct tsct_stage_run_step {
+    const char *label;      /* the section (or "calibrate") */
+    const char *command;    /* the tsct command that does the same */
+    const char *line;       /* that command line */
+    int ran;                /* 1: computed, 0: up to date, -1: dry run (nothing ran) */
+    double seconds;
+    int64_t time_steps;     /* integrate up to date: the time steps integrated; else -1 */
+} tsct_stage_run_step;
+
+typedef struct tsct_stage_run_params {
+    int force;              /* every step runs, up to date or not */
+    int dry_run;            /* nothing runs; each step is reported with ran = -1 */
+    FILE *tables;           /* tables of echem, coverage, particles without a file (stdout) */
+    void (*on_step)(void *user, const tsct_stage_run_step *step); /* after each step (NULL) */
+    void *user;
+} tsct_stage_run_params;
+
+#define TSCT_STAGE_RUN_PARAMS_DEFAULT {0, 0, NULL, NULL, NULL}
+
+typedef struct tsct_stage_run_report {
+    int nran, nskipped;     /* steps computed and steps up to date */
+    double seconds;         /* in the steps */
+    int64_t available;      /* frame time steps found (-1: no [frames]; 0: none yet, the run
+                               stopped before integration) */
+    char waiting_for[TSCT_STAGE_PATH_MAX]; /* available == 0: the first frame file expected */
+    char container[TSCT_STAGE_PATH_MAX];   /* [experiment] container, resolved */
+    /* On an error inside a step: the step, its command and its command line ("" when the
+     * error came before any stage ran: a section that does not parse, missing frames). */
+    char failed[32], failed_command[32];
+    char line[8192];
+} tsct_stage_run_report;
+
+/* Check a pipeline file whole: tsct_stage_pipeline_check, then every step section read into
+ * its params (an unknown option or a bad value stops the run before its first step).
+ * Errors: as tsct_stage_pipeline_check and tsct_stage_pipeline_section. */
+tsct_status tsct_stage_run_check(const tsct_ini *cfg, tsct_error *err);
+
+/* One pass over every step of cfg (read with tsct_ini_read; paths relative to its folder).
+ * Incremental as ctx->incremental says (and never with params->force); ctx->log gets a debug
+ * line per step. report (required) is filled as far as the run went. Errors: the first
+ * failing step's, with report->failed naming it; earlier steps' results stay. */
+tsct_status tsct_stage_run(const tsct_ini *cfg, const tsct_stage_run_params *params,
+                           const tsct_stage_ctx *ctx, tsct_stage_run_report *report,
+                           tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif

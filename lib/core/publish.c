@@ -423,3 +423,27 @@ void tsct_publish_dir_abort(tsct_publish *pub)
         tsct_publish_dir_remove(pub->tmp_path);
     pub->active = 0;
 }
+
+tsct_status tsct_publish_table_open(tsct_publish_table *t, const char *path, FILE *fallback,
+                                    tsct_error *err)
+{
+    t->f = fallback;
+    t->file = path != NULL;
+    return path ? tsct_publish_fopen(&t->pub, path, &t->f, err) : TSCT_OK;
+}
+
+tsct_status tsct_publish_table_close(tsct_publish_table *t, tsct_status st, tsct_error *err)
+{
+    if (!t->file) {
+        if (t->f)
+            fflush(t->f);
+    } else if (st == TSCT_OK) {
+        st = tsct_publish_fclose(&t->pub, t->f, err);
+    } else {
+        fclose(t->f);
+        tsct_publish_abort(&t->pub);
+    }
+    t->f = NULL;
+    t->file = 0;
+    return st;
+}

@@ -1,10 +1,11 @@
-/* stage_bind.c - the struct descriptions of tsct/bind.h: what a front end without a C
+/* bind.c - the struct descriptions of tsct/bind.h: what a front end without a C
  * compiler (the Python module's ctypes) needs to fill the library's params structs by name.
  *
  * Each table is written from the C declarations with offsetof and sizeof, so a field added to
  * a struct moves nothing here; a front end sets the fields it names and keeps the defaults of
  * the others. A field left out of a table is only out of reach of the front ends. The enum
- * names are the words the CLI takes.
+ * names are the words the CLI takes. It sits above the stages and the simulator, which it
+ * both describes, so that neither of those depends on the other.
  */
 #include <stdlib.h>
 #include <string.h>
