@@ -95,14 +95,20 @@ typedef union stage_params {
     tsct_stage_figure_params figure;
 } stage_params;
 
-/* What some params point to: the map definitions, the PDF configuration (large). */
+/* What some params point to: the map definitions, the PDF configuration (large), the
+ * figures' default folder. */
 typedef struct stage_memory {
     tsct_stage_map_defs *defs;
     tsct_pdf_config *pdf;
+    char figures[TSCT_STAGE_PATH_MAX];
 } stage_memory;
 
+/* The folder of the figures when [figures] names none: "figures" beside the pipeline file. */
+#define FIGURES_DEFAULT "figures"
+
 static tsct_status stage_params_init(tsct_stage_id id, stage_params *u, stage_memory *m,
-                                     const char *container, tsct_error *err)
+                                     const tsct_ini *cfg, const char *container,
+                                     tsct_error *err)
 {
     static const tsct_stage_integrate_scan_params integrate =
         TSCT_STAGE_INTEGRATE_SCAN_PARAMS_DEFAULT;
@@ -148,6 +154,8 @@ static tsct_status stage_params_init(tsct_stage_id id, stage_params *u, stage_me
         u->figure.kind = TSCT_STAGE_FIGURE_KIND_ALL;
         u->figure.input = u->figure.inputs[0] = container;
         u->figure.ninputs = 1;
+        tsct_stage_path_resolve(cfg, FIGURES_DEFAULT, m->figures, sizeof m->figures);
+        u->figure.output = m->figures;
         break;
     default: break;
     }
@@ -289,9 +297,13 @@ static tsct_status run_stage_step(run_state *rs, const struct step_def *s, tsct_
     stage_memory m;
     tsct_stage_pipeline_values v;
     memset(&v, 0, sizeof v);
-    tsct_status st = stage_params_init(s->stage, &u, &m, rs->container, err);
+    tsct_status st = stage_params_init(s->stage, &u, &m, rs->cfg, rs->container, err);
     if (st == TSCT_OK)
         st = read_section(rs->cfg, s->section, s->stage, &u, &v, line, sizeof line, err);
+    if (st == TSCT_OK && s->stage == TSCT_STAGE_ID_FIGURE && u.figure.output == m.figures) {
+        tsct_stage_line_add(line, sizeof line, "--output");
+        tsct_stage_line_add(line, sizeof line, m.figures);
+    }
     if (st == TSCT_OK && rs->p->dry_run)
         step_report(rs, s->section, s->command, line, -1, 0.0, -1);
     else if (st == TSCT_OK)
@@ -439,7 +451,7 @@ static tsct_status run_integrate(run_state *rs, tsct_error *err)
     }
     stage_params u;
     stage_memory m;
-    stage_params_init(TSCT_STAGE_ID_INTEGRATE, &u, &m, rs->container, err);
+    stage_params_init(TSCT_STAGE_ID_INTEGRATE, &u, &m, rs->cfg, rs->container, err);
     tsct_stage_integrate_scan_params *p = &u.integrate;
     tsct_stage_pipeline_values v;
     memset(&v, 0, sizeof v);
@@ -562,7 +574,7 @@ tsct_status tsct_stage_run_check(const tsct_ini *cfg, tsct_error *err)
         tsct_stage_pipeline_values v;
         memset(&v, 0, sizeof v);
         char line[8192] = "";
-        tsct_status st = stage_params_init(s->stage, &params, &m, container, err);
+        tsct_status st = stage_params_init(s->stage, &params, &m, cfg, container, err);
         if (st == TSCT_OK)
             st = tsct_stage_pipeline_section(cfg, s->section, s->stage, &params, &v, line,
                                              sizeof line, err);
