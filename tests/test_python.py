@@ -283,8 +283,37 @@ def refine():
         check("missing.cfg" in str(e), "refine of a missing configuration raises: %s" % e)
 
 
+def pipeline():
+    """tsct.stage.run and `tsct run` on the same pipeline file: the Python run leaves records
+    the program finds up to date (the same fingerprints), and a failing step raises naming it."""
+    w = os.path.join(TMP, "pipeline")
+    os.makedirs(w, exist_ok=True)
+    exp = os.path.join(w, "exp.h5")
+    run("simulate", "--preset", "demo", "--set", "n=24", "--set", "ns=26", "--set", "na=16",
+        "--set", "nt=2", "-o", exp)
+    cfg = os.path.join(w, "pipeline.cfg")
+    with open(cfg, "w") as f:
+        f.write("[experiment]\ncontainer = exp.h5\n[map]\nwindow = BiVO4=1.29:1.42\n")
+    rep = tsct.stage.run(cfg)
+    check(rep.nran == 3 and rep.nskipped == 0 and rep.container == exp,
+          "tsct.stage.run: sinogram, recon and map run (%r)" % rep)
+    out = run("run", cfg)
+    check("0 step(s) run, 3 up to date" in out.stderr,
+          "tsct run finds the Python run's steps up to date: %s" % out.stderr.strip()[-80:])
+    check(tsct.stage.run(cfg).nskipped == 3, "tsct.stage.run again: all up to date")
+    with open(cfg, "a") as f:
+        f.write("[coverage]\nmap = nonexistent\n")
+    try:
+        tsct.stage.run(cfg)
+        check(False, "a failing step raises")
+    except tsct.TsctError as e:
+        check(e.step == "coverage" and "tsct coverage" in e.line and "nonexistent" in str(e),
+              "a failing step raises naming it: %s: %s" % (e.step, e))
+
+
 def main():
     print("library:", tsct.library_path, tsct.version())
+    pipeline()
     refine()
     integrate()
     tooth()

@@ -176,6 +176,13 @@ tsct_status tsct_stage_run(const tsct_ini *cfg, const tsct_stage_run_params *par
                            const tsct_stage_ctx *ctx, tsct_stage_run_report *report,
                            tsct_error *err);
 
+/* The pipeline file at path read (tsct_ini_read), checked whole (tsct_stage_run_check) and
+ * run once (tsct_stage_run): what a front end without a pipeline reader of its own calls.
+ * Errors: those of the three. */
+tsct_status tsct_stage_run_file(const char *path, const tsct_stage_run_params *params,
+                                const tsct_stage_ctx *ctx, tsct_stage_run_report *report,
+                                tsct_error *err);
+
 #ifdef __cplusplus
 }
 #endif

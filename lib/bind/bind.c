@@ -355,6 +355,25 @@ static const tsct_bind_field refine_fields[] = {
 };
 #undef T
 
+#define T tsct_stage_run_params
+INIT_FROM(init_run, T, TSCT_STAGE_RUN_PARAMS_DEFAULT)
+static const tsct_bind_field run_fields[] = {
+    F1(T, force, INT), F1(T, dry_run, INT), F1(T, tables, POINTER), F1(T, user, POINTER),
+};
+#undef T
+
+static void init_zero_run_report(void *p)
+{
+    memset(p, 0, sizeof(tsct_stage_run_report));
+}
+#define T tsct_stage_run_report
+static const tsct_bind_field run_report_fields[] = {
+    F1(T, nran, INT),          F1(T, nskipped, INT),   F1(T, seconds, DOUBLE),
+    F1(T, available, INT64),   FN(T, waiting_for, CHARS), FN(T, container, CHARS),
+    FN(T, failed, CHARS),      FN(T, failed_command, CHARS), FN(T, line, CHARS),
+};
+#undef T
+
 #define T tsct_stage_echem_params
 INIT_FROM(init_echem, T, TSCT_STAGE_ECHEM_PARAMS_DEFAULT)
 static const tsct_bind_field echem_fields[] = {
@@ -437,6 +456,8 @@ static const tsct_bind_struct structs[] = {
     STRUCT(tsct_stage_integrate_files_params, init_integrate_files, integrate_files_fields),
     STRUCT(tsct_stage_echem_params, init_echem, echem_fields),
     STRUCT(tsct_stage_refine_params, init_refine, refine_fields),
+    STRUCT(tsct_stage_run_params, init_run, run_fields),
+    STRUCT(tsct_stage_run_report, init_zero_run_report, run_report_fields),
     STRUCT(tsct_stage_figure_params, init_figure, figure_fields),
 };
 

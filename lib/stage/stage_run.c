@@ -616,3 +616,18 @@ tsct_status tsct_stage_run(const tsct_ini *cfg, const tsct_stage_run_params *par
     }
     return TSCT_OK;
 }
+
+tsct_status tsct_stage_run_file(const char *path, const tsct_stage_run_params *params,
+                                const tsct_stage_ctx *ctx, tsct_stage_run_report *report,
+                                tsct_error *err)
+{
+    memset(report, 0, sizeof *report);
+    report->available = -1;
+    tsct_ini cfg;
+    TSCT_TRY(tsct_ini_read(&cfg, path, err));
+    tsct_status st = tsct_stage_run_check(&cfg, err);
+    if (st == TSCT_OK)
+        st = tsct_stage_run(&cfg, params, ctx, report, err);
+    tsct_ini_release(&cfg);
+    return st;
+}

@@ -17,7 +17,8 @@ from .kernels import _ctx
 
 __all__ = ["Report", "PdfConfig", "sinogram", "recon", "recon_array", "map", "pdf",
            "pdf_region", "pdf_files", "region", "coverage", "particles", "import_",
-           "integrate_scan", "integrate_files", "echem", "figure", "simulate", "set_replace"]
+           "integrate_scan", "integrate_files", "echem", "figure", "simulate", "set_replace",
+           "run", "RunReport"]
 
 c_int, c_int64, c_char_p, c_void_p = ctypes.c_int, ctypes.c_int64, ctypes.c_char_p, ctypes.c_void_p
 
@@ -30,6 +31,7 @@ _proto("tsct_stage_integrate_files", c_int, c_void_p, c_void_p, c_void_p, c_void
 _proto("tsct_stage_pdf_files", c_int, ctypes.POINTER(c_char_p), c_int, c_void_p, c_void_p,
        c_void_p, c_void_p)
 _proto("tsct_stage_figure", c_int, c_void_p, c_void_p, c_void_p)
+_proto("tsct_stage_run_file", c_int, c_char_p, c_void_p, c_void_p, c_void_p, c_void_p)
 _proto("tsct_stage_map_defs_create", c_void_p)
 _proto("tsct_stage_map_defs_destroy", None, c_void_p)
 _proto("tsct_stage_map_defs_add", c_char_p, c_void_p, c_char_p)
@@ -307,6 +309,39 @@ def refine(config, output=None, instrument=False, png=True, nthreads=0):
     c = Call()
     c.check(lib.tsct_stage_refine_pattern(p.ref, ctx.ref, rep.ref, c.err))
     return Report(rep)
+
+
+class RunReport:
+    """What run did: nran, nskipped (steps computed and up to date), seconds, available (frame
+    time steps found; -1 without [frames], 0 when none has arrived: waiting_for names the
+    first file expected), container, and after a failure failed (the step), failed_command
+    and line (its command line)."""
+
+    def __init__(self, rep):
+        for k in ("nran", "nskipped", "seconds", "available", "waiting_for", "container",
+                  "failed", "failed_command", "line"):
+            setattr(self, k, rep[k])
+
+    def __repr__(self):
+        return "RunReport(nran=%d, nskipped=%d, container=%r)" % (self.nran, self.nskipped,
+                                                                   self.container)
+
+
+def run(pipeline, force=False, nthreads=0):
+    """Every step of a pipeline file once, as ``tsct run PIPELINE.cfg [--force]``
+    (docs/pipeline.md): incremental unless force, the same datasets, records and fingerprints.
+    A failing step raises TsctError whose ``step`` and ``line`` name the step and its command
+    line; earlier steps' results stay. Returns a RunReport."""
+    p = Params("tsct_stage_run_params", {"force": int(bool(force))})
+    ctx, _log = _ctx(nthreads, True)
+    rep = Params("tsct_stage_run_report")
+    c = Call()
+    try:
+        c.check(lib.tsct_stage_run_file(_enc(pipeline), p.ref, ctx.ref, rep.ref, c.err))
+    except Exception as e:
+        e.step, e.line = rep["failed"], rep["line"]
+        raise
+    return RunReport(rep)
 
 
 def figure(kind, input, output, nthreads=0, **params):
