@@ -37,6 +37,7 @@
 #endif
 
 #include "h5_internal.h"
+#include "tsct/threads.h"
 
 #define FILTER_SHUFFLE 2u
 #define FILTER_DEFLATE 1u
@@ -360,11 +361,7 @@ static int slab_work_init(const tsct_dataset *d, const int64_t *start, const int
     if (w->n == 0)
         return 0;
     w->bound = bound_bytes(d->codec.chunk_bytes);
-    int nt = d->nthreads > 0 ? d->nthreads : 1;
-#ifdef _OPENMP
-    if (d->nthreads <= 0)
-        nt = omp_get_max_threads();
-#endif
+    const int nt = tsct_threads_resolve(d->nthreads);
     w->nt = w->n < nt ? (int)w->n : nt;
     w->nb = (int64_t)(BATCH_BYTES / w->bound);
     if (w->nb < 2 * w->nt)
