@@ -22,6 +22,26 @@ struct tsct_container {
     int nexus;  /* a container opened for writing: labelled for viewers at close (nexus.c) */
 };
 
+/* One filter of a dataset's pipeline, as H5Pget_filter2 reports it (chunk_direct.c). */
+struct tsct__chunk_filter {
+    unsigned id;
+    int optional;               /* H5Z_FLAG_OPTIONAL: a failure stores the chunk without it */
+    size_t ncd;
+    unsigned cd[8];
+};
+
+#define TSCT__CHUNK_FILTERS_MAX 4
+
+/* What tsct's own threads need to write and read a dataset's chunks (chunk_direct.c). */
+struct tsct__chunk_codec {
+    int usable;                 /* float32 little-endian, chunked, only filters tsct knows */
+    int nfilters;
+    struct tsct__chunk_filter filter[TSCT__CHUNK_FILTERS_MAX];
+    hsize_t chunk[8];
+    size_t chunk_bytes;
+    float fill;                 /* what the parts of an edge chunk outside the extent hold */
+};
+
 struct tsct_dataset {
     tsct_container *c;          /* file the dataset lives in */
     int *open_handles;          /* the staging step's count of open handles, or NULL */
@@ -30,6 +50,8 @@ struct tsct_dataset {
     int ndim;
     int64_t shape[8];
     int row_rank;
+    int nthreads;               /* threads for chunk (de)compression: tsct_dataset_set_threads */
+    struct tsct__chunk_codec codec;
 };
 
 void tsct__h5_lock(void);
@@ -115,6 +137,18 @@ tsct_status tsct__dataset_open_in(tsct_container *c, const char *path, tsct_data
  * links to axes kept elsewhere, /entry@default), derived from what it holds; writes only what
  * differs (nexus.c). Caller holds the lock. */
 tsct_status tsct__nexus_label(tsct_container *c, tsct_error *err);
+
+/* Fill d->codec from the open dataset d->dset (chunk_direct.c). Caller holds the lock. */
+void tsct__chunk_codec_probe(tsct_dataset *d);
+
+/* Write / read slab start/count of d chunk by chunk, the filters run by d->nthreads threads
+ * (chunk_direct.c): 1 when done that way (*st then says how it went), 0 when the slab cuts a
+ * chunk or d's pipeline is not one tsct runs itself (nothing done; use H5Dwrite / H5Dread).
+ * Caller does NOT hold the lock. */
+int tsct__chunk_write(tsct_dataset *d, const int64_t *start, const int64_t *count,
+                      const float *buf, tsct_status *st, tsct_error *err);
+int tsct__chunk_read(tsct_dataset *d, const int64_t *start, const int64_t *count, float *buf,
+                     tsct_status *st, tsct_error *err);
 
 /* Time stamps (stamps.c). Longest stamp string kept (below the 64 KiB attribute limit). */
 #define TSCT__STAMPS_MAX 60000

@@ -67,6 +67,13 @@ tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
 tsct_status tsct__stage_read_array(const char *spec, const char *what, int *ndim,
                                    int64_t *shape, float **data, tsct_error *err)
 {
+    return tsct__stage_read_array_mt(spec, what, 1, ndim, shape, data, err);
+}
+
+tsct_status tsct__stage_read_array_mt(const char *spec, const char *what, int nthreads,
+                                      int *ndim, int64_t *shape, float **data,
+                                      tsct_error *err)
+{
     char file[TSCT_PATH_MAX], dset[1024];
     tsct_path_split(spec, file, sizeof file, dset, sizeof dset);
     *data = NULL;
@@ -92,6 +99,7 @@ tsct_status tsct__stage_read_array(const char *spec, const char *what, int *ndim
     TSCT_TRY(tsct_h5file_open(file, TSCT_OPEN_READ, &f, err));
     tsct_status st = tsct_dataset_open(f, dset, &d, err);
     if (st == TSCT_OK) {
+        tsct_dataset_set_threads(d, nthreads);
         *ndim = tsct_dataset_shape(d, shape);
         const int64_t n = tsct_shape_size(*ndim, shape);
         int64_t start[8] = {0};

@@ -22,6 +22,7 @@
 #include "tsct/image.h"
 #include "tsct/poni.h"
 #include "tsct/publish.h"
+#include "tsct/threads.h"
 #include "stage_internal.h"
 #include "tsct/version.h"
 
@@ -290,6 +291,7 @@ struct scan {
     void *work;
     size_t ws;
     struct value_cache mc, tc;
+    int nthreads;                        /* resolved: threads decoding a batch's frames */
 };
 
 enum { BATCH = 8 };
@@ -308,6 +310,7 @@ static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_stage_integra
                              tsct_error *err)
 {
     memset(s, 0, sizeof *s);
+    s->nthreads = tsct_threads_resolve(ctx->nthreads);
     TSCT_TRY(tsct_frames_open(p->frames, p->nframes, NULL, &s->fr, err));
     tsct_frames_shape(s->fr, &s->rows, &s->cols);
     s->nframes = tsct_frames_count(s->fr);
@@ -343,12 +346,28 @@ static tsct_status scan_row(const tsct_stage_integrate_scan_params *p, struct sc
     const int64_t ns = p->translations, npt = tsct_integrate_plan_params(s->plan)->npt;
     const int64_t npx = s->rows * s->cols;
     double monitors[BATCH];
+    tsct_error errs[BATCH];
     for (int64_t j0 = 0; j0 < ns; j0 += BATCH) {
         const int64_t nb = ns - j0 < BATCH ? ns - j0 : BATCH;
+        /* The batch's frames are decoded in parallel (tsct_frames_read is thread-safe; CBF
+         * decoding took as long as integrating and ran on one thread), the first failure in
+         * frame order reported. */
+        tsct_status fst[BATCH];
+        const int nt = s->nthreads < nb ? s->nthreads : (int)nb;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int64_t b = 0; b < nb; b++) {
+            tsct_error_clear(&errs[b]);
+            fst[b] = tsct_frames_read(s->fr, u * ns + j0 + b, s->frames + b * npx, &errs[b]);
+        }
+        for (int64_t b = 0; b < nb; b++)
+            if (fst[b] != TSCT_OK) {
+                if (err && err->status == TSCT_OK)
+                    *err = errs[b];
+                return fst[b];
+            }
         for (int64_t b = 0; b < nb; b++) {
             const int64_t f = u * ns + j0 + b;
             double tv = 0;
-            TSCT_TRY(tsct_frames_read(s->fr, f, s->frames + b * npx, err));
             if (p->monitor_source)
                 TSCT_TRY(frame_value(s->fr, p->monitor_source, p->monitor, f, &s->mc,
                                      "monitor", &monitors[b], err));

@@ -42,6 +42,10 @@ tsct_status tsct__stage_find_centre(const tsct_stage_ctx *ctx, const char *what,
  * what names the array in messages. */
 tsct_status tsct__stage_read_array(const char *spec, const char *what, int *ndim,
                                    int64_t *shape, float **data, tsct_error *err);
+/* The same, its chunks decompressed by nthreads threads (tsct_dataset_set_threads). */
+tsct_status tsct__stage_read_array_mt(const char *spec, const char *what, int nthreads,
+                                      int *ndim, int64_t *shape, float **data,
+                                      tsct_error *err);
 
 /* The component columns of `tsct map --unmix` (stage_unmix.c): k components named
  * names[k] with sources sources[k] (cif:FILE:SIZE_NM[:strain=PCT|strain=LO,HI][:grow=F],

@@ -293,6 +293,8 @@ static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *e
     float *cblk = malloc((size_t)(na * w * block) * sizeof *cblk);
     float *img = malloc((size_t)(n * n * block) * sizeof *img);
     tsct_status st = TSCT_OK;
+    tsct_dataset_set_threads(in, ctx->nthreads);
+    tsct_dataset_set_threads(dst, ctx->nthreads);
     if (!blk || !cblk || !img)
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "channel block", -1,
                             "%lld channels (block)", (long long)block);
@@ -538,7 +540,7 @@ struct image_record {
  * in /entry/scan/angle, the method, filter, iterations and centre as attributes of the data,
  * and /data, the path of format 1.0 files, as a soft link to the data. */
 static tsct_status write_image(const char *path, const float *img, int64_t n, int64_t nc,
-                               const struct image_record *rec, tsct_error *err)
+                               const struct image_record *rec, int nthreads, tsct_error *err)
 {
     tsct_publish pub;
     TSCT_TRY(tsct_publish_begin(&pub, path, err));
@@ -554,8 +556,10 @@ static tsct_status write_image(const char *path, const float *img, int64_t n, in
     p.long_name = "reconstructed image [y][x] or [y][x][channel]";
     if (st == TSCT_OK)
         st = tsct_dataset_create(c, TSCT_PATH_IMAGE, nc ? 3 : 2, shape, &p, &d, err);
-    if (st == TSCT_OK)
+    if (st == TSCT_OK) {
+        tsct_dataset_set_threads(d, nthreads);
         st = tsct_dataset_write(d, start, shape, img, err);
+    }
     if (st == TSCT_OK)
         st = tsct_dataset_set_attr_string(d, "method", rec->o->method == TSCT_STAGE_RECON_FBP
                                                            ? "fbp"
@@ -594,12 +598,13 @@ static tsct_status write_image(const char *path, const float *img, int64_t n, in
 }
 
 /* The sinogram [na][ns][nc] of input (a row of a stack with row >= 0): *sino malloc'd. */
-static tsct_status load_sinogram(const char *input, int64_t row, float **sino, int64_t *na,
-                                 int64_t *ns, int64_t *nc, int *nd, tsct_error *err)
+static tsct_status load_sinogram(const char *input, int64_t row, int nthreads, float **sino,
+                                 int64_t *na, int64_t *ns, int64_t *nc, int *nd,
+                                 tsct_error *err)
 {
     int64_t sh[8];
     float *raw = NULL;
-    TSCT_TRY(tsct__stage_read_array(input, "sinogram", nd, sh, &raw, err));
+    TSCT_TRY(tsct__stage_read_array_mt(input, "sinogram", nthreads, nd, sh, &raw, err));
     char b[128];
     tsct_shape_format(b, sizeof b, *nd, sh);
     tsct_status st = TSCT_OK;
@@ -807,7 +812,8 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
     double *th = NULL;
     struct recon_engine eng;
     memset(&eng, 0, sizeof eng);
-    tsct_status st = load_sinogram(input, a->row, &sino, &na, &ns, &nc, &nd, err);
+    tsct_status st =
+        load_sinogram(input, a->row, ctx->nthreads, &sino, &na, &ns, &nc, &nd, err);
     const int find_centre =
         o.centre != TSCT_STAGE_CENTRE_NONE && o.centre != TSCT_STAGE_CENTRE_FIXED;
     if (st == TSCT_OK && nd == 3 && a->row < 0 && find_centre && ns < 8)
@@ -829,7 +835,8 @@ tsct_status tsct_stage_recon_array(const char *input, const char *output,
     char path[TSCT_PATH_MAX]; /* -o FOLDER: FOLDER/NAME.h5 */
     tsct_publish_output_name(output, input, "h5", path, sizeof path);
     if (st == TSCT_OK)
-        st = write_image(path, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, &rec, err);
+        st = write_image(path, img, eng.n, nd == 3 && a->row < 0 ? nc : 0, &rec, ctx->nthreads,
+                         err);
     if (st == TSCT_OK) {
         rep->ran = 1;
         rep->units = nc;

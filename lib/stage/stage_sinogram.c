@@ -448,6 +448,8 @@ tsct_status tsct_stage_sinogram(const char *container, const tsct_stage_sinogram
                                &dst, err);
     if (st != TSCT_OK)
         goto done;
+    tsct_dataset_set_threads(in, ctx->nthreads);
+    tsct_dataset_set_threads(dst, ctx->nthreads);
     tsct_progress pr;
     tsct_progress_begin(&pr, ctx->progress, "sinogram blocks", (nt - t0) * nz * nblk,
                         tsct_step_done_count(step));
