@@ -599,6 +599,22 @@ typedef struct tsct_sim_detector {
 #define TSCT_SIM_DETECTOR_DEFAULT                                                          \
     {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 100.0, 0.02, 3, 0.0, 0.0}
 
+/* The experiment's physics at the frame level (tsct/sim_physics.h; docs/simulate.md "Parallax
+ * and self-absorption"). Both off: every voxel scatters from the rotation axis and the whole
+ * pattern of a beam position is attenuated by the beam's transmission through the whole
+ * sample, as the pattern level models it. */
+typedef struct tsct_sim_physics_params {
+    int parallax;       /* 1: each voxel's rings drawn from its own position along the beam */
+    int absorption;     /* 1: each voxel's scattering attenuated by the incident beam up to it
+                           and by its scattered beam from it to every detector pixel */
+    double depth_bin;   /* voxels along the beam rendered together (> 0; 1 = every voxel
+                           length its own position) */
+    int nazimuth;       /* horizontal exit directions at which the outgoing attenuation is
+                           traced across the detector's span (>= 2; interpolated between) */
+} tsct_sim_physics_params;
+
+#define TSCT_SIM_PHYSICS_PARAMS_DEFAULT {0, 0, 1.0, 64}
+
 #define TSCT_SIM_MAX_LAYERS 2
 
 /* Everything that defines a simulated experiment. Names in `reaction.phase` and in
@@ -624,6 +640,7 @@ typedef struct tsct_sim_preset {
                                  noise */
     double monitor_noise;     /* relative standard deviation of the monitor */
     tsct_sim_detector detector;   /* the frame level (TSCT_SIM_DETECTOR_DEFAULT unless set) */
+    tsct_sim_physics_params physics; /* the frame level: parallax, self-absorption */
     char overrides[512];          /* "key=value,..." applied by tsct_sim_preset_set (part of
                                      the simulation's identity) */
     /* Reacting layers besides the particles (the cylindrical cell's anode and cathode): region
