@@ -199,7 +199,7 @@ static void test_both_off(void)
     tsct_sim_beam beam = TSCT_SIM_BEAM_DEFAULT;
     const double angle = 40.0;
     float diode[4];
-    tsct_sim_scan scan = {1, 4, &angle, beam, voxel_mm, 0, 1, diode};
+    tsct_sim_scan scan = {1, 4, &angle, beam, voxel_mm, 0, 1, diode, 1.0};
     CHECK_OK(tsct_sim_scan_patterns(&scan, frac, n, nc, P, NQ, muc, NULL, data, NULL, &err),
              &err);
     tsct_sim_physics_params pp = TSCT_SIM_PHYSICS_PARAMS_DEFAULT;
@@ -222,6 +222,50 @@ static void test_both_off(void)
     }
     tsct_sim_physics_work_destroy(work);
     tsct_sim_physics_plan_destroy(plan);
+}
+
+/* A coarse scan (translation step k, beam k times as wide) sees exactly the rays of a fine scan
+ * of a beam k times as wide at every k-th translation; an interior scan (ns < n) the central
+ * rays of the whole scan. */
+static void test_coarse_interior(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    enum { N = 24, NC = 2, NA = 3 };
+    static float img[N * N * NC], coarse[NA * 6 * NC], fine[NA * 24 * NC], roi[NA * 10 * NC];
+    static float patterns[NC * 16], data[NA * 24 * 16];
+    const double angles[NA] = {0.0, 33.0, 101.0};
+    tsct_sim_rng rng;
+    tsct_sim_rng_seed(&rng, 9);
+    for (int v = 0; v < N * N * NC; v++)
+        img[v] = (float)tsct_sim_rng_uniform(&rng);
+    for (int j = 0; j < NC * 16; j++)
+        patterns[j] = (float)(j % 16 == 3 || j % 16 == 16 - 1 - 3 * (j / 16));
+    tsct_sim_beam beam = {1.0, TSCT_SIM_BEAM_TOPHAT, 8}, wide = {4.0, TSCT_SIM_BEAM_TOPHAT, 8};
+    tsct_sim_scan scan = {NA, 6, angles, beam, 0.01, 0, 1, NULL, 4.0};
+    /* patterns = identity on channels 3 and 12: data carries the projections */
+    CHECK_OK(tsct_sim_scan_patterns(&scan, img, N, NC, patterns, 16, NULL, NULL, data, coarse,
+                                    &err), &err);
+    CHECK_OK(tsct_sim_project(img, N, NC, angles, NA, 24, &wide, 1, fine, &err), &err);
+    double worst = 0;
+    for (int a = 0; a < NA; a++)
+        for (int j = 0; j < 6; j++)
+            for (int c = 0; c < NC; c++)
+                worst = fmax(worst, fabs(coarse[(a * 6 + j) * NC + c] -
+                                         fine[(a * 24 + 4 * j) * NC + c]));
+    CHECK_MSG(worst < 1e-5, "coarse scan vs every 4th wide ray: %.3g", worst);
+    CHECK_OK(tsct_sim_project(img, N, NC, angles, NA, 24, &beam, 1, fine, &err), &err);
+    CHECK_OK(tsct_sim_project(img, N, NC, angles, NA, 10, &beam, 1, roi, &err), &err);
+    worst = 0;
+    for (int a = 0; a < NA; a++)
+        for (int j = 0; j < 10; j++)
+            for (int c = 0; c < NC; c++)
+                worst = fmax(worst, fabs(roi[(a * 10 + j) * NC + c] -
+                                         fine[(a * 24 + j + 7) * NC + c]));
+    CHECK_MSG(worst == 0, "interior scan vs the central rays: %.3g", worst);
+    scan.step = -1;
+    CHECK_FAILS(tsct_sim_scan_patterns(&scan, img, N, NC, patterns, 16, NULL, NULL, data, NULL,
+                                       &err),
+                TSCT_ERR_VALUE, &err, "translation step");
 }
 
 static void test_bad(void)
@@ -249,6 +293,7 @@ int main(void)
     test_parallax();
     test_absorption();
     test_both_off();
+    test_coarse_interior();
     test_bad();
     return tsct_test_finish("test_sim_physics");
 }

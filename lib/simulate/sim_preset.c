@@ -351,6 +351,11 @@ static void nmc_study(tsct_sim_preset *p)
     p->detector = d;
 }
 
+double tsct_sim_translation_step(const tsct_sim_preset *p)
+{
+    return p->translation_step > 1 ? (double)p->translation_step : 1.0;
+}
+
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error *err)
 {
     memset(p, 0, sizeof *p);
@@ -490,6 +495,8 @@ static const struct preset_key {
     K("angle_range", angle_range, 'd', 180.0, 360.0, "angular range, degrees (180 or 360)"),
     K("ns", ns, 'i', 2, 1e5, "translations"),
     K("zigzag", zigzag, 'n', 0, 1, "snake scan (1) or not (0)"),
+    K("translation_step", translation_step, 'n', 1, 64,
+      "voxels between translations (a coarse scan; the beam widens with it)"),
     K("beam_width", beam.width, 'd', 0.0, 100.0, "pencil beam width, voxels"),
     K("counts", counts, 'd', 0.0, 1e12, "pattern level: counts per unit pattern x path"),
     K("monitor_noise", monitor_noise, 'd', 0.0, 0.5, "relative monitor fluctuation"),

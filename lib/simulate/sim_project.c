@@ -158,12 +158,18 @@ int tsct__sim_beam_samples(const tsct_sim_beam *b, double *u, double *w)
     return m;
 }
 
-tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
-                             int64_t na, int64_t ns, const tsct_sim_beam *beam, int nthreads,
-                             float *sino, tsct_error *err)
+/* tsct_sim_project with translations `step` voxels apart and the beam's width scaled by it. */
+static tsct_status project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
+                           int64_t na, int64_t ns, const tsct_sim_beam *beam, double step,
+                           int nthreads, float *sino, tsct_error *err)
 {
     static const tsct_sim_beam thin = {0, TSCT_SIM_BEAM_TOPHAT, 1};
-    const tsct_sim_beam *b = beam ? beam : &thin;
+    tsct_sim_beam scaled = beam ? *beam : thin;
+    if (!(step > 0) || !isfinite(step) || step > 1e4)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "translation step", -1,
+                              "%g voxels: expected 0 < step <= 10000", step);
+    scaled.width *= step;
+    const tsct_sim_beam *b = &scaled;
     if (n < 1 || nc < 1 || na < 1 || ns < 1)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "projection", -1,
                               "sizes must be >= 1: n %lld, channels %lld, angles %lld, "
@@ -205,7 +211,7 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
         for (int64_t j = 0; j < ns; j++) {
             memset(out, 0, (size_t)nc * sizeof *out);
             for (int q = 0; q < m; q++) {
-                struct ray r = make_ray(c, s, (double)j - s_axis + u[q]);
+                struct ray r = make_ray(c, s, ((double)j - s_axis) * step + u[q]);
                 trace(image, n, nc, &r, w[q], tv, tl0, tlen, out);
             }
             float *dst = sino + (a * ns + j) * nc;
@@ -219,6 +225,13 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
     free(vox);
     free(segs);
     return TSCT_OK;
+}
+
+tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
+                             int64_t na, int64_t ns, const tsct_sim_beam *beam, int nthreads,
+                             float *sino, tsct_error *err)
+{
+    return project(image, n, nc, angles_deg, na, ns, beam, 1.0, nthreads, sino, err);
 }
 
 tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,
@@ -241,8 +254,8 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
     float *proj = noiseless_sino;
     if (!proj && !(proj = malloc((size_t)(na * ns * nc) * sizeof *proj)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "scan", -1, "projections");
-    tsct_status st = tsct_sim_project(fractions, n, nc, scan->angles_deg, na, ns, &scan->beam,
-                                      scan->nthreads, proj, err);
+    tsct_status st = project(fractions, n, nc, scan->angles_deg, na, ns, &scan->beam,
+                             scan->step == 0 ? 1.0 : scan->step, scan->nthreads, proj, err);
     if (st == TSCT_OK) {
         int nt = tsct_threads_resolve(scan->nthreads);
         (void)nt;

@@ -206,7 +206,8 @@ static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, int noise, 
     for (int c = 0; c < r->nc; c++)
         mu[c] = p->materials[r->material_of[c]].mu_per_mm;
     tsct_sim_scan scan = {r->na,     r->ns,           r->angles, p->beam,
-                          p->phantom.voxel_um * 1e-3, p->zigzag, r->rp->nthreads, r->diode};
+                          p->phantom.voxel_um * 1e-3, p->zigzag, r->rp->nthreads, r->diode,
+                          tsct_sim_translation_step(p)};
     TSCT_TRY(tsct_sim_scan_patterns(&scan, r->fractions, r->n, r->nc, r->patterns, r->nq, mu,
                                     r->monitor, r->data, r->sino, err));
     /* Counting noise: counts = Poisson(counts_per_unit x I); the pattern is counts / scale,
@@ -357,7 +358,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     if (st == TSCT_OK) {
         double vmm = preset->phantom.voxel_um * 1e-3;
         for (int64_t j = 0; j < ns; j++)
-            trans[j] = (double)(j - ns / 2) * vmm;
+            trans[j] = (double)(j - ns / 2) * vmm * tsct_sim_translation_step(preset);
         for (int64_t k = 0; k < nz; k++)
             zs[k] = (double)k * vmm;
         for (int64_t t = 0; t < nt; t++)

@@ -334,9 +334,11 @@ tsct_status tsct__sim_frames_physics(tsct__sim_frames *f, int64_t n, int64_t nc,
     f->n = n;
     f->nc = nc;
     f->angles = angles;
+    tsct_sim_beam beam = p->beam;   /* a coarse scan's beam widens with its step */
+    beam.width *= tsct_sim_translation_step(p);
     TSCT_TRY(tsct_sim_physics_plan_create(&f->g, f->rows, f->cols, f->mask,
                                           p->detector.polarization, &p->physics, n, nc,
-                                          p->phantom.voxel_um * 1e-3, &p->beam, f->nthreads,
+                                          p->phantom.voxel_um * 1e-3, &beam, f->nthreads,
                                           &f->phys, err));
     f->pwork = calloc((size_t)f->nthreads, sizeof *f->pwork);
     f->mu_map = malloc((size_t)(n * n) * sizeof *f->mu_map);
@@ -462,7 +464,8 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
     fprintf(fp, "angles = %lld\n", (long long)f->na);
     fprintf(fp, "angle_range = %s\n", shortest(num, sizeof num, p->angle_range));
     fprintf(fp, "translations = %lld\n", (long long)f->ns);
-    fprintf(fp, "translation_step = %s\n", shortest(num, sizeof num, p->phantom.voxel_um / 1e3));
+    fprintf(fp, "translation_step = %s\n",
+            shortest(num, sizeof num, p->phantom.voxel_um / 1e3 * tsct_sim_translation_step(p)));
     fprintf(fp, "zigzag = %d\n", p->zigzag ? 1 : 0);
     fprintf(fp, "wavelength = %s\n", shortest(num, sizeof num, f->g.wavelength * 1e10));
     fprintf(fp, "energy_kev = %s\n", shortest(num, sizeof num, p->energy_kev));
@@ -693,7 +696,8 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
             if (f->phys)
                 rs = tsct_sim_physics_frame(
                     f->phys, fractions, f->mu_map, patterns, f->q, nq, f->angles[a],
-                    (double)j - (double)(ns / 2), d->counts * monitor[a * ns + j], f->dark,
+                    ((double)j - (double)(ns / 2)) * tsct_sim_translation_step(f->p),
+                    d->counts * monitor[a * ns + j], f->dark,
                     f->flat, spotted ? &spots : NULL, noisy ? &rng : NULL,
                     f->pwork[tsct__thread_id()], fr, &f->errs[b]);
             else
