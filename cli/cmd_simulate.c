@@ -51,6 +51,10 @@ const char tsct_usage_simulate[] =
     "      --frame-format F   frames: h5 (default: one HDF5 stack per time step), cbf or\n"
     "                         edf (one folder of files per time step)\n"
     "      --noiseless        frames: expected counts rounded, no noise, no spots\n"
+    "      --physics LIST     frames: parallax (each voxel's rings from its own position\n"
+    "                         along the beam) and/or absorption (incident and scattered beams\n"
+    "                         attenuated per voxel), comma-separated, or none (the default):\n"
+    "                         --set physics.parallax=1 / physics.absorption=1\n"
     "      --time-steps N     only the first N time steps of the experiment\n"
     "      --seed N           noise and particle placement (default 0)\n"
     "      --echem FILE.csv   electrochemistry (default: EXP.h5 with _echem.csv)\n"
@@ -95,14 +99,14 @@ struct sim_opts {
     int64_t seed, time_steps;
     int frames_level, noiseless, nset, format_given;
     tsct_sim_frame_format format;
-    char *sets[64];
+    const char *sets[64];
 };
 
 /* The options; -1 when the command goes on, else its exit status (--list prints the presets). */
 static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
 {
     enum { OPT_LEVEL = 256, OPT_FRAMES, OPT_NOISELESS, OPT_STEPS, OPT_SET, OPT_FORMAT,
-           OPT_CALIBRANT, OPT_PONI, OPT_FWHM };
+           OPT_CALIBRANT, OPT_PONI, OPT_FWHM, OPT_PHYSICS };
     static const struct option longopts[] = {
         {"preset", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},    {"echem", required_argument, NULL, 'e'},
@@ -113,6 +117,7 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
         {"noiseless", no_argument, NULL, OPT_NOISELESS},
         {"time-steps", required_argument, NULL, OPT_STEPS},
         {"set", required_argument, NULL, OPT_SET},
+        {"physics", required_argument, NULL, OPT_PHYSICS},
         {"calibrant", required_argument, NULL, OPT_CALIBRANT},
         {"poni", required_argument, NULL, OPT_PONI},
         {"fwhm", required_argument, NULL, OPT_FWHM},
@@ -160,6 +165,27 @@ static int parse(tsct_cli *cli, int argc, char **argv, struct sim_opts *o)
                                             optarg);
             o->sets[o->nset++] = optarg;
             break;
+        case OPT_PHYSICS: {
+            /* Shorthand for the preset keys physics.parallax / physics.absorption. */
+            char list[256];
+            snprintf(list, sizeof list, "%s", optarg);
+            for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
+                 w = strtok_r(NULL, ",", &save)) {
+                const char *set = strcmp(w, "parallax") == 0     ? "physics.parallax=1"
+                                  : strcmp(w, "absorption") == 0 ? "physics.absorption=1"
+                                  : strcmp(w, "none") == 0       ? ""
+                                                                 : NULL;
+                if (!set)
+                    return tsct_cli_usage_error(cli, "--physics expects parallax, absorption or "
+                                                "none (comma-separated), got '%s'", w);
+                if (!*set)
+                    continue;
+                if (o->nset == 64)
+                    return tsct_cli_usage_error(cli, "at most 64 --set and --physics changes");
+                o->sets[o->nset++] = set;
+            }
+            break;
+        }
         case OPT_NOISELESS: o->noiseless = 1; break;
         case OPT_CALIBRANT: o->calibrant = optarg; break;
         case OPT_PONI: o->poni = optarg; break;

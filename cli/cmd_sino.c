@@ -59,6 +59,10 @@ const char tsct_usage_recon[] =
     "  -m, --method M          fbp | sirt | cgls (default fbp)\n"
     "  -f, --filter F          ramp | shepp-logan | cosine | hamming | hann | none (fbp)\n"
     "  -n, --iterations N      sirt / cgls iterations (default 100 / 30)\n"
+    "      --model M           parallax: CGLS of each slice's whole voxel-pattern cube with\n"
+    "                          each voxel's pattern resampled in q by its position along the\n"
+    "                          beam (needs /entry/geometry and /entry/sinograms/q; stores\n"
+    "                          /entry/recon/residuals); none: the same without parallax\n"
     "      --nonneg            sirt: clip to >= 0 after each update\n"
     "  -s, --size N            image size n (default: the sinogram width after centring)\n"
     "      --no-circle         reconstruct the whole square (default: inscribed circle)\n"
@@ -140,12 +144,15 @@ static const tsct_stage_option array_options[] = {
     {"log", 0, TSCT_STAGE_OPTION_FLAG, 0, 0, "-log of the transmission"},
     {"air", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "N: the air of the first/last N positions"},
     {"output", 'o', TSCT_STAGE_OPTION_VALUE, 1, 0, "OUT.h5: output file for plain arrays"},
+    {"model", 0, TSCT_STAGE_OPTION_VALUE, 0, 0,
+     "parallax|none: CGLS of the whole cube with the physics projector (docs/tomo.md)"},
     {NULL, 0, 0, 0, 0, NULL}};
 
 struct array_opts {
     tsct_stage_recon_array_params *a;
     const char *output;
     int ranged;
+    int model;   /* --model: 0 not given, 1 parallax, 2 none */
 };
 
 static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
@@ -169,24 +176,34 @@ static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
         a->neglog = 1;
     else if (strcmp(name, "output") == 0)
         x->output = v;
+    else if (strcmp(name, "model") == 0) {
+        x->model = strcmp(v, "parallax") == 0 ? 1 : strcmp(v, "none") == 0 ? 2 : 0;
+        if (!x->model)
+            return tsct_cli_usage_error(cli, "--model expects parallax or none (absorption is "
+                                        "not modelled yet), got '%s'", v);
+    }
     return 0;
 }
 
 /* Options into p (both forms) and a (plain arrays: with -o, *output is set). */
 static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
                        const char **output, tsct_stage_recon_params *p,
-                       tsct_stage_recon_array_params *a)
+                       tsct_stage_recon_array_params *a, int *model)
 {
     const tsct_stage_recon_params pdef = TSCT_STAGE_RECON_PARAMS_DEFAULT;
     const tsct_stage_recon_array_params adef = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     *p = pdef;
     *a = adef;
-    struct array_opts x = {a, NULL, 0};
+    struct array_opts x = {a, NULL, 0, 0};
     int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_RECON, p, array_options,
                                     on_array, &x);
     if (rc)
         return rc;
     *output = x.output;
+    *model = x.model;
+    if (x.model && x.output)
+        return tsct_cli_usage_error(cli, "--model reconstructs a container's sinograms, not a "
+                                         "plain array");
     if (optind != argc - 1)
         return tsct_cli_usage_error(cli, optind >= argc ? "missing input" : "one input at a time");
     *input = argv[optind];
@@ -205,11 +222,22 @@ int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv)
     const char *input = NULL, *output = NULL;
     tsct_stage_recon_params p;
     tsct_stage_recon_array_params a;
-    int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a);
+    int model = 0;
+    int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a, &model);
     if (rc)
         return rc;
     tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
+    if (model) {
+        tsct_stage_recon_physics_params pp = TSCT_STAGE_RECON_PHYSICS_PARAMS_DEFAULT;
+        pp.parallax = model == 1;
+        if (p.iterations > 0)
+            pp.iterations = p.iterations;
+        pp.size = p.size;
+        return tsct_stage_recon_physics(input, &pp, &ctx, NULL, &err) == TSCT_OK
+                   ? TSCT_EXIT_OK
+                   : tsct_cli_fail(cli, &err);
+    }
     char file[TSCT_PATH_MAX], dset[1024];
     tsct_path_split(input, file, sizeof file, dset, sizeof dset);
     tsct_cli_guard_file(file);  /* a plain array's side inputs are mostly in the same file */

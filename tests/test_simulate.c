@@ -212,7 +212,7 @@ static void test_scan_patterns(void)
                     full[(i * n + k) * nq + q] += f[c] * pat[c * nq + q];
         }
     double angles[6] = {0, 30, 60, 90, 120, 150};
-    tsct_sim_scan scan = {na, ns, angles, {1.0, TSCT_SIM_BEAM_TOPHAT, 4}, 0.01, 0, 2, NULL};
+    tsct_sim_scan scan = {na, ns, angles, {1.0, TSCT_SIM_BEAM_TOPHAT, 4}, 0.01, 0, 2, NULL, 1.0};
     float *data = malloc((size_t)(na * ns * nq) * sizeof *data);
     float *ref = malloc((size_t)(na * ns * nq) * sizeof *ref);
     float *sino = malloc((size_t)(na * ns * nc) * sizeof *sino);

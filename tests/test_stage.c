@@ -25,33 +25,10 @@
 #include "tsct/simulate.h"
 #include "tsct/stage.h"
 #include "tsct/tomo.h"
+#include "stage_test_util.h"
 #include "tsct_test.h"
 
 static char dir[1024];
-
-/* The whole of dataset path of file ([shape] in shape), malloc'd. */
-static float *read_all(const char *file, const char *path, int64_t *shape, tsct_error *err)
-{
-    tsct_container *c = NULL;
-    tsct_dataset *d = NULL;
-    float *v = NULL;
-    int64_t start[8] = {0};
-    if (tsct_container_open(file, TSCT_OPEN_READ, &c, err) == TSCT_OK &&
-        tsct_dataset_open(c, path, &d, err) == TSCT_OK) {
-        int nd = tsct_dataset_shape(d, shape);
-        int64_t n = 1;
-        for (int i = 0; i < nd; i++)
-            n *= shape[i];
-        v = malloc((size_t)n * sizeof *v);
-        if (v && tsct_dataset_read(d, start, shape, v, err) != TSCT_OK) {
-            free(v);
-            v = NULL;
-        }
-    }
-    tsct_dataset_close(d);
-    tsct_container_close(c, NULL);
-    return v;
-}
 
 /* max |a - b| / max |b| over n values */
 static double rel_diff(const float *a, const float *b, int64_t n)
@@ -68,7 +45,7 @@ static double rel_diff(const float *a, const float *b, int64_t n)
 static void write_plain(const char *exp, int64_t t, const char *plain, tsct_error *err)
 {
     int64_t sh[8];
-    float *s = read_all(exp, TSCT_PATH_SINOGRAMS, sh, err);
+    float *s = stage_test_read_all(exp, TSCT_PATH_SINOGRAMS, sh, err);
     tsct_container *c = NULL, *e = NULL;
     tsct_dataset *d = NULL;
     double *th = NULL;
@@ -138,8 +115,8 @@ static void test_stage_recon(void)
     tsct_stage_recon_params rp0 = TSCT_STAGE_RECON_PARAMS_DEFAULT;
     CHECK_OK(tsct_stage_recon(exp, &rp0, &ctx, &rep, &err), &err);
     int64_t ssh[8] = {0}, vsh[8] = {0}, n = 0;
-    float *sino = read_all(exp, TSCT_PATH_SINOGRAMS, ssh, &err);
-    float *vol = read_all(exp, TSCT_PATH_RECON, vsh, &err);
+    float *sino = stage_test_read_all(exp, TSCT_PATH_SINOGRAMS, ssh, &err);
+    float *vol = stage_test_read_all(exp, TSCT_PATH_RECON, vsh, &err);
     const int64_t nq = ssh[4], nblk = (nq + 255) / 256;
     CHECK(rep.ran == 1 && rep.time_first == 0 && rep.units == ssh[0] * ssh[1] * nblk);
     CHECK(strstr(rep.what, TSCT_PATH_RECON) != NULL);
@@ -180,7 +157,7 @@ static void test_stage_recon(void)
     CHECK_OK(tsct_stage_recon_array(input, out, &rpn, &ap, &ctx, &rep, &err), &err);
     CHECK(rep.ran == 1 && rep.units == nq);
     int64_t ish[8] = {0};
-    float *img = read_all(out, "/data", ish, &err);
+    float *img = stage_test_read_all(out, "/data", ish, &err);
     const int64_t m = n * n * nq;
     CHECK(img && ish[0] == n && ish[1] == n && ish[2] == nq);
     if (img && vol && ish[0] == n)
@@ -194,7 +171,7 @@ static void test_stage_recon(void)
     CHECK_OK(tsct_stage_recon_array(input, out2, &rpn, &ap, &ctx, &rep, &err), &err);
     rpn.centre = TSCT_STAGE_CENTRE_DEFAULT;
     CHECK_OK(tsct_stage_recon(exp, &rpn, &ctx, &rep, &err), &err);
-    float *a = read_all(out2, "/data", ish, &err), *b = read_all(exp, TSCT_PATH_RECON, vsh, &err);
+    float *a = stage_test_read_all(out2, "/data", ish, &err), *b = stage_test_read_all(exp, TSCT_PATH_RECON, vsh, &err);
     if (a && b)
         CHECK(memcmp(a, b + m, (size_t)m * sizeof *a) == 0);
     free(a);

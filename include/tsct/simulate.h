@@ -423,6 +423,7 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
  * through the whole path (attenuation of the incident beam; self-absorption of the diffracted
  * beams is not modelled). Only nc channels are projected, so the cost does not grow with nq.
  *
+ * With scan->step > 1 the translations are scan->step voxels apart (a coarse scan).
  * fractions: [n][n][nc]; patterns: [nc][nq] (intensity per voxel length); mu: [nc] in 1/mm or
  * NULL (no attenuation); monitor: [na][ns] or NULL (1). data: [na][ns][nq], written in
  * acquisition order: with zigzag, odd angle rows are stored with the translations reversed, as
@@ -441,6 +442,9 @@ typedef struct tsct_sim_scan {
                                    every point, what a diode behind the sample reads divided
                                    by the monitor (1 for an empty beam), in acquisition order
                                    like data */
+    double step;                /* translation step in voxels (0 or 1: one voxel); translation
+                                   s is the ray t = (s - ns/2) step, and the beam's width is
+                                   scaled by it (a coarse scan's wider beam) */
 } tsct_sim_scan;
 
 tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,
@@ -599,6 +603,22 @@ typedef struct tsct_sim_detector {
 #define TSCT_SIM_DETECTOR_DEFAULT                                                          \
     {"Pilatus2M", 0, 0, 0.0, 0.0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.99, 100.0, 0.02, 3, 0.0, 0.0}
 
+/* The experiment's physics at the frame level (tsct/sim_physics.h; docs/simulate.md "Parallax
+ * and self-absorption"). Both off: every voxel scatters from the rotation axis and the whole
+ * pattern of a beam position is attenuated by the beam's transmission through the whole
+ * sample, as the pattern level models it. */
+typedef struct tsct_sim_physics_params {
+    int parallax;       /* 1: each voxel's rings drawn from its own position along the beam */
+    int absorption;     /* 1: each voxel's scattering attenuated by the incident beam up to it
+                           and by its scattered beam from it to every detector pixel */
+    double depth_bin;   /* voxels along the beam rendered together (> 0; 1 = every voxel
+                           length its own position) */
+    int nazimuth;       /* horizontal exit directions at which the outgoing attenuation is
+                           traced across the detector's span (>= 2; interpolated between) */
+} tsct_sim_physics_params;
+
+#define TSCT_SIM_PHYSICS_PARAMS_DEFAULT {0, 0, 1.0, 64}
+
 #define TSCT_SIM_MAX_LAYERS 2
 
 /* Everything that defines a simulated experiment. Names in `reaction.phase` and in
@@ -618,12 +638,16 @@ typedef struct tsct_sim_preset {
     int64_t na;                                       /* angles over angle_range degrees, */
     double angle_range;                               /* the end excluded */
     int64_t ns;                                       /* translations (bins of one voxel) */
+    int translation_step;     /* voxels between translations (1; k > 1: a coarse scan of
+                                 ns x k voxels with a beam k times as wide); ns < n is an
+                                 interior (ROI) scan of the central ns voxels */
     int zigzag;
     tsct_sim_beam beam;
     double counts;            /* detected counts per unit of pattern x path length; 0: no
                                  noise */
     double monitor_noise;     /* relative standard deviation of the monitor */
     tsct_sim_detector detector;   /* the frame level (TSCT_SIM_DETECTOR_DEFAULT unless set) */
+    tsct_sim_physics_params physics; /* the frame level: parallax, self-absorption */
     char overrides[512];          /* "key=value,..." applied by tsct_sim_preset_set (part of
                                      the simulation's identity) */
     /* Reacting layers besides the particles (the cylindrical cell's anode and cathode): region
@@ -636,6 +660,9 @@ typedef struct tsct_sim_preset {
                                      layer_reaction[k - 1] (a full cell: the cathode's, with
                                      the cell's voltages) */
 } tsct_sim_preset;
+
+/* The preset's translation step in voxels (translation_step, 1 when unset). */
+double tsct_sim_translation_step(const tsct_sim_preset *p);
 
 /* Fill a preset by name (docs/simulate.md describes each): "demo" (small, for make demo and
  * tests), "bivo4" (the BiVO4 TSCT study's scan), "si" (amorphous Si lithiating to amorphous

@@ -44,4 +44,6 @@
 #include "tsct/stage_figure.h"
 #include "tsct/stage_refine.h"
 
+#include "tsct/stage_physics.h" /* attenuation map (issue 17) */
+
 #endif /* TSCT_STAGE_H */

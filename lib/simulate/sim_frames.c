@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_internal.h"
 #include "tsct/geometry.h"
 #include "tsct/poni.h"
 #include "tsct/simulate.h"
@@ -140,7 +141,7 @@ tsct_status tsct_sim_render_plan_create(const tsct_poni *g, int64_t rows, int64_
 }
 
 /* Linear interpolation on an increasing grid; 0 outside. Uniform grids take one division. */
-static double interp(const double *q, const float *I, int64_t nq, int uniform, double x)
+double tsct__sim_interp(const double *q, const float *I, int64_t nq, int uniform, double x)
 {
     if (!(x >= q[0] && x <= q[nq - 1]))
         return 0.0;
@@ -173,28 +174,48 @@ tsct_status tsct_sim_render(const tsct_sim_render_plan *p, const double *q, cons
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "pattern", -1,
                               "%lld points, expected at least 2", (long long)nq);
     int uniform = 1;
-    for (int64_t j = 0; j < nq; j++) {
+    int64_t bad = 0;
+    for (int64_t j = 0; j < nq; j++)
         if (!isfinite(I[j]) || I[j] < 0)
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "pattern", j,
                                   "intensity %g: expected finite and >= 0", (double)I[j]);
-        if (j && !(q[j] > q[j - 1]))
-            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "q", j,
-                                  "the grid must increase, %g after %g", q[j], q[j - 1]);
-        if (j > 1 && fabs((q[j] - q[j - 1]) - (q[1] - q[0])) > 1e-9 * fabs(q[1] - q[0]))
-            uniform = 0;
-    }
+    if (!tsct__sim_grid_check(q, nq, &uniform, &bad))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "q", bad,
+                              "the grid must increase, %g after %g", q[bad], q[bad - 1]);
     if (!isfinite(scale) || scale < 0)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "scale", -1,
                               "%g: expected finite and >= 0", scale);
     const int64_t npx = p->rows * p->cols;
     for (int64_t k = 0; k < npx; k++) {
-        double lam = scale * interp(q, I, nq, uniform, p->q[k]) * p->factor[k];
+        double lam = scale * tsct__sim_interp(q, I, nq, uniform, p->q[k]) * p->factor[k];
         if (flat)
             lam *= flat[k];
         if (dark)
             lam += dark[k];
         frame[k] = (float)lam;
     }
+    tsct__sim_render_finish(p, spots, rng, frame);
+    return TSCT_OK;
+}
+
+int tsct__sim_grid_check(const double *q, int64_t nq, int *uniform, int64_t *bad)
+{
+    *uniform = 1;
+    for (int64_t j = 1; j < nq; j++) {
+        if (!(q[j] > q[j - 1])) {
+            *bad = j;
+            return 0;
+        }
+        if (j > 1 && fabs((q[j] - q[j - 1]) - (q[1] - q[0])) > 1e-9 * fabs(q[1] - q[0]))
+            *uniform = 0;
+    }
+    return 1;
+}
+
+void tsct__sim_render_finish(const tsct_sim_render_plan *p, const tsct_sim_spots *spots,
+                             tsct_sim_rng *rng, float *frame)
+{
+    const int64_t npx = p->rows * p->cols;
     if (rng && spots && spots->nring > 0 && spots->count > 0 &&
         tsct_sim_rng_uniform(rng) < spots->frame_fraction) {
         for (int s = 0; s < spots->count; s++) {
@@ -230,5 +251,4 @@ tsct_status tsct_sim_render(const tsct_sim_render_plan *p, const double *q, cons
         if (rng)
             frame[k] = (float)tsct_sim_poisson(rng, frame[k]);
     }
-    return TSCT_OK;
 }

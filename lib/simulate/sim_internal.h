@@ -35,12 +35,22 @@ tsct_status tsct__sim_frames_write_aux(const tsct__sim_frames *f, tsct_error *er
 
 /* Start time step t's file; render slice z's frames from its noiseless patterns
  * data[na][ns][nq] (acquisition order), monitor[na][ns] (sinogram order) and the sample's
- * transmission[na][ns] (acquisition order; stored per frame), counting frames into progress;
+ * transmission[na][ns] (acquisition order; stored per frame), counting frames into progress
+ * (fractions, patterns and mu: see tsct__sim_frames_physics; unused when it did nothing);
  * publish the file once every slice is in. */
 tsct_status tsct__sim_frames_begin(tsct__sim_frames *f, int64_t t, tsct_error *err);
 tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
                                    const float *monitor, const float *transmission,
-                                   tsct_progress *progress, tsct_error *err);
+                                   const float *fractions, const float *patterns,
+                                   const double *mu, tsct_progress *progress, tsct_error *err);
+
+/* When the preset's physics has parallax or absorption on: plan the frames of slices of n x n
+ * voxels with nc components scanned at angles[na] (degrees, kept), so that
+ * tsct__sim_frames_slice draws each frame from the slice's fractions [n][n][nc], component
+ * patterns [nc][nq] and attenuation coefficients mu[nc] (1/mm) with tsct/sim_physics.h
+ * instead of from its on-axis pattern. Nothing to do otherwise. */
+tsct_status tsct__sim_frames_physics(tsct__sim_frames *f, int64_t n, int64_t nc,
+                                     const double *angles, tsct_error *err);
 tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err);
 
 /* The number of single-crystal spots in each frame of slice z at time step t, out[na][ns]
@@ -48,5 +58,32 @@ tsct_status tsct__sim_frames_end(tsct__sim_frames *f, tsct_error *err);
  * what tsct__sim_frames_slice() renders, without rendering. */
 void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const float *data,
                                float *out);
+
+/* ---- shared by the scan (sim_project.c), the renderer (sim_frames.c) and the physics of the
+ * frame level (sim_physics.c) ---- */
+
+/* The segments of the line p(l) = (x0, y0) + l (dx, dy) ((dx, dy) a unit vector; pixel units,
+ * origin at the centre of pixel (n/2, n/2), x along columns, y along rows) through an n x n
+ * grid, in increasing l (Siddon's method): the pixel voxel[m] = i * n + k holds the segment
+ * [l0[m], l0[m] + len[m]]. Returns the count m, at most 2n + 2 (the arrays' size). */
+int64_t tsct__sim_ray_segments(int64_t n, double x0, double y0, double dx, double dy,
+                               int64_t *voxel, double *l0, double *len);
+
+/* The offsets u[m] (pixels) and weights w[m] (summing to 1) of the sub-rays across the beam;
+ * returns m (1 for a thin beam, else beam->nsub). u and w hold beam->nsub (>= 1) values. */
+int tsct__sim_beam_samples(const tsct_sim_beam *beam, double *u, double *w);
+
+/* Linear interpolation of I on the increasing grid q[nq] at x, 0 outside; uniform = 1 when the
+ * grid is evenly spaced (one division instead of a bisection). */
+double tsct__sim_interp(const double *q, const float *I, int64_t nq, int uniform, double x);
+
+/* 1 if the grid q[nq] (nq >= 2) increases, with *uniform set when it is evenly spaced;
+ * otherwise 0 and the offending index in *bad. */
+int tsct__sim_grid_check(const double *q, int64_t nq, int *uniform, int64_t *bad);
+
+/* The end of tsct_sim_render on a frame of expected counts: spots (spots and rng not NULL),
+ * masked pixels -1, Poisson noise (rng not NULL). */
+void tsct__sim_render_finish(const tsct_sim_render_plan *plan, const tsct_sim_spots *spots,
+                             tsct_sim_rng *rng, float *frame);
 
 #endif

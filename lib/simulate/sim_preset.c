@@ -176,8 +176,19 @@ static void si_study(tsct_sim_preset *p)
     p->nq = 2000;
     p->qmin = 0.5;
     p->qmax = 20.0;
+    /* The study's geometry: the beam 2 mm inside one corner of the Pilatus CdTe 2M (1679 x
+     * 1475 pixels of 172 um) at 2 m, so that a quarter of every ring up to qmax (2theta 7.1
+     * degrees, 250 mm from the beam) lies on the detector, and a voxel at the can's edge (5.2
+     * mm from the axis along the beam) shifts its rings by dq / q = 5.2 / 2000 = 2.6e-3,
+     * 0.008 1/A at NMC (104): about one peak width (0.006 1/A, 100 nm crystallites) and one
+     * and a half channels. Parallax and self-absorption are rendered with
+     * --set physics.parallax=1 --set physics.absorption=1 (docs/simulate.md). */
     tsct_sim_detector d = TSCT_SIM_DETECTOR_DEFAULT;
     d.name = "PilatusCdTe2M";
+    d.distance_mm = 2000.0;
+    d.centred = 0;
+    d.poni1_mm = 20.0;
+    d.poni2_mm = 2.0;
     p->detector = d;
 }
 
@@ -340,11 +351,18 @@ static void nmc_study(tsct_sim_preset *p)
     p->detector = d;
 }
 
+double tsct_sim_translation_step(const tsct_sim_preset *p)
+{
+    return p->translation_step > 1 ? (double)p->translation_step : 1.0;
+}
+
 tsct_status tsct_sim_preset_get(const char *name, tsct_sim_preset *p, tsct_error *err)
 {
     memset(p, 0, sizeof *p);
     tsct_sim_detector detector = TSCT_SIM_DETECTOR_DEFAULT;
     p->detector = detector;
+    tsct_sim_physics_params physics = TSCT_SIM_PHYSICS_PARAMS_DEFAULT;
+    p->physics = physics;
     int known = 0;
     for (int i = 0; name && preset_names[i]; i++)
         known |= strcmp(name, preset_names[i]) == 0;
@@ -477,6 +495,8 @@ static const struct preset_key {
     K("angle_range", angle_range, 'd', 180.0, 360.0, "angular range, degrees (180 or 360)"),
     K("ns", ns, 'i', 2, 1e5, "translations"),
     K("zigzag", zigzag, 'n', 0, 1, "snake scan (1) or not (0)"),
+    K("translation_step", translation_step, 'n', 1, 64,
+      "voxels between translations (a coarse scan; the beam widens with it)"),
     K("beam_width", beam.width, 'd', 0.0, 100.0, "pencil beam width, voxels"),
     K("counts", counts, 'd', 0.0, 1e12, "pattern level: counts per unit pattern x path"),
     K("monitor_noise", monitor_noise, 'd', 0.0, 0.5, "relative monitor fluctuation"),
@@ -486,6 +506,14 @@ static const struct preset_key {
     K("detector.counts", detector.counts, 'd', 0.0, 1e9, "frame counts per unit pattern"),
     K("detector.spot_fraction", detector.spot_fraction, 'd', 0.0, 1.0,
       "fraction of frames with single-crystal spots"),
+    K("physics.parallax", physics.parallax, 'n', 0, 1,
+      "frames: rings from each voxel's position along the beam (1) or the axis (0)"),
+    K("physics.absorption", physics.absorption, 'n', 0, 1,
+      "frames: incident and scattered beams attenuated per voxel (1) or whole-path (0)"),
+    K("physics.depth_bin", physics.depth_bin, 'd', 0.25, 1e4,
+      "frames: voxels along the beam rendered at one position"),
+    K("physics.nazimuth", physics.nazimuth, 'n', 2, 4096,
+      "frames: exit directions traced for the outgoing attenuation"),
 #undef K
 };
 

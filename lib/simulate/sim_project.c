@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "sim_internal.h"
 #include "tsct/simulate.h"
 #include "tsct/threads.h"
 #include "tsct_config.h"
@@ -51,44 +52,44 @@ static int clip(double p0, double d, double a, double b, double *lo, double *hi)
     return 1;
 }
 
-/* Trace one ray and add weight * (length x image) for every pixel crossed to out[nc]. */
-static void trace(const float *image, int64_t n, int64_t nc, const struct ray *r, double weight,
-                  double *out)
+int64_t tsct__sim_ray_segments(int64_t n, double x0, double y0, double dx, double dy,
+                               int64_t *voxel, double *l0, double *len)
 {
     const double h = (double)(n / 2);
     const double g0 = -h - 0.5, g1 = (double)n - h - 0.5;  /* grid bounds in x and y */
     double lx0, lx1, ly0, ly1;
-    if (!clip(r->x0, r->dx, g0, g1, &lx0, &lx1) || !clip(r->y0, r->dy, g0, g1, &ly0, &ly1))
-        return;
+    if (!clip(x0, dx, g0, g1, &lx0, &lx1) || !clip(y0, dy, g0, g1, &ly0, &ly1))
+        return 0;
     double lmin = fmax(lx0, ly0), lmax = fmin(lx1, ly1);
     if (!(lmax > lmin))
-        return;
+        return 0;
     /* Next grid-line crossings in x and y after lmin, and the steps between them. */
-    double step_x = fabs(r->dx) > 1e-12 ? 1.0 / fabs(r->dx) : INFINITY;
-    double step_y = fabs(r->dy) > 1e-12 ? 1.0 / fabs(r->dy) : INFINITY;
+    double step_x = fabs(dx) > 1e-12 ? 1.0 / fabs(dx) : INFINITY;
+    double step_y = fabs(dy) > 1e-12 ? 1.0 / fabs(dy) : INFINITY;
     double next_x = INFINITY, next_y = INFINITY;
-    double xs = r->x0 + lmin * r->dx, ys = r->y0 + lmin * r->dy;
+    double xs = x0 + lmin * dx, ys = y0 + lmin * dy;
     if (step_x < INFINITY) {
-        double line = r->dx > 0 ? floor(xs - g0 + 1e-12) + 1 : ceil(xs - g0 - 1e-12) - 1;
-        next_x = (line + g0 - r->x0) / r->dx;
+        double line = dx > 0 ? floor(xs - g0 + 1e-12) + 1 : ceil(xs - g0 - 1e-12) - 1;
+        next_x = (line + g0 - x0) / dx;
     }
     if (step_y < INFINITY) {
-        double line = r->dy > 0 ? floor(ys - g0 + 1e-12) + 1 : ceil(ys - g0 - 1e-12) - 1;
-        next_y = (line + g0 - r->y0) / r->dy;
+        double line = dy > 0 ? floor(ys - g0 + 1e-12) + 1 : ceil(ys - g0 - 1e-12) - 1;
+        next_y = (line + g0 - y0) / dy;
     }
+    int64_t m = 0;
     double l = lmin;
-    while (l < lmax) {
+    while (l < lmax && m < 2 * n + 2) {
         double lnext = fmin(fmin(next_x, next_y), lmax);
-        double len = lnext - l;
-        if (len > 0) {
+        double seg = lnext - l;
+        if (seg > 0) {
             double lm = 0.5 * (l + lnext);
-            int64_t k = (int64_t)floor(r->x0 + lm * r->dx - g0);
-            int64_t i = (int64_t)floor(r->y0 + lm * r->dy - g0);
+            int64_t k = (int64_t)floor(x0 + lm * dx - g0);
+            int64_t i = (int64_t)floor(y0 + lm * dy - g0);
             if (i >= 0 && i < n && k >= 0 && k < n) {
-                const float *px = image + (i * n + k) * nc;
-                double wl = weight * len;
-                for (int64_t c = 0; c < nc; c++)
-                    out[c] += wl * px[c];
+                voxel[m] = i * n + k;
+                l0[m] = l;
+                len[m] = seg;
+                m++;
             }
         }
         if (lnext == next_x)
@@ -96,6 +97,21 @@ static void trace(const float *image, int64_t n, int64_t nc, const struct ray *r
         if (lnext == next_y)
             next_y += step_y;
         l = lnext;
+    }
+    return m;
+}
+
+/* Trace one ray and add weight * (length x image) for every pixel crossed to out[nc]; seg:
+ * room for 2n + 2 segments (voxel indices, then starts and lengths as doubles). */
+static void trace(const float *image, int64_t n, int64_t nc, const struct ray *r, double weight,
+                  int64_t *vox, double *l0, double *len, double *out)
+{
+    int64_t m = tsct__sim_ray_segments(n, r->x0, r->y0, r->dx, r->dy, vox, l0, len);
+    for (int64_t s = 0; s < m; s++) {
+        const float *px = image + vox[s] * nc;
+        double wl = weight * len[s];
+        for (int64_t c = 0; c < nc; c++)
+            out[c] += wl * px[c];
     }
 }
 
@@ -115,8 +131,8 @@ double tsct_sim_chord(int64_t n, int64_t i, int64_t k, double theta_deg, double 
     return len > 0 ? len : 0.0;
 }
 
-/* Offsets (pixels) and weights of the sub-rays across the beam. */
-static int beam_samples(const tsct_sim_beam *b, double *u, double *w)
+/* Offsets (pixels) and weights of the sub-rays across the beam (sim_internal.h). */
+int tsct__sim_beam_samples(const tsct_sim_beam *b, double *u, double *w)
 {
     if (b->width <= 0 || b->nsub <= 1) {
         u[0] = 0;
@@ -142,12 +158,18 @@ static int beam_samples(const tsct_sim_beam *b, double *u, double *w)
     return m;
 }
 
-tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
-                             int64_t na, int64_t ns, const tsct_sim_beam *beam, int nthreads,
-                             float *sino, tsct_error *err)
+/* tsct_sim_project with translations `step` voxels apart and the beam's width scaled by it. */
+static tsct_status project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
+                           int64_t na, int64_t ns, const tsct_sim_beam *beam, double step,
+                           int nthreads, float *sino, tsct_error *err)
 {
     static const tsct_sim_beam thin = {0, TSCT_SIM_BEAM_TOPHAT, 1};
-    const tsct_sim_beam *b = beam ? beam : &thin;
+    tsct_sim_beam scaled = beam ? *beam : thin;
+    if (!(step > 0) || !isfinite(step) || step > 1e4)
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "translation step", -1,
+                              "%g voxels: expected 0 < step <= 10000", step);
+    scaled.width *= step;
+    const tsct_sim_beam *b = &scaled;
     if (n < 1 || nc < 1 || na < 1 || ns < 1)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "projection", -1,
                               "sizes must be >= 1: n %lld, channels %lld, angles %lld, "
@@ -164,25 +186,33 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
     double *u = malloc((size_t)b->nsub * sizeof *u), *w = malloc((size_t)b->nsub * sizeof *w);
     int nt = tsct_threads_resolve(nthreads);
     double *acc = malloc((size_t)nt * (size_t)nc * sizeof *acc);
-    if (!u || !w || !acc) {
+    const size_t nseg = (size_t)(2 * n + 2);
+    int64_t *vox = malloc((size_t)nt * nseg * sizeof *vox);
+    double *segs = malloc((size_t)nt * 2 * nseg * sizeof *segs);
+    if (!u || !w || !acc || !vox || !segs) {
         free(u);
         free(w);
         free(acc);
+        free(vox);
+        free(segs);
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "projection", -1, "work arrays");
     }
-    int m = beam_samples(b, u, w);
+    int m = tsct__sim_beam_samples(b, u, w);
     const double s_axis = (double)(ns / 2);
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t a = 0; a < na; a++) {
-        double *out = acc + (size_t)tsct__thread_id() * (size_t)nc;
+        const size_t id = (size_t)tsct__thread_id();
+        double *out = acc + id * (size_t)nc;
+        int64_t *tv = vox + id * nseg;
+        double *tl0 = segs + id * 2 * nseg, *tlen = tl0 + nseg;
         double th = angles_deg[a] * (M_PI / 180.0);
         double c = cos(th), s = sin(th);
         for (int64_t j = 0; j < ns; j++) {
             memset(out, 0, (size_t)nc * sizeof *out);
             for (int q = 0; q < m; q++) {
-                struct ray r = make_ray(c, s, (double)j - s_axis + u[q]);
-                trace(image, n, nc, &r, w[q], out);
+                struct ray r = make_ray(c, s, ((double)j - s_axis) * step + u[q]);
+                trace(image, n, nc, &r, w[q], tv, tl0, tlen, out);
             }
             float *dst = sino + (a * ns + j) * nc;
             for (int64_t ch = 0; ch < nc; ch++)
@@ -192,7 +222,16 @@ tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const do
     free(u);
     free(w);
     free(acc);
+    free(vox);
+    free(segs);
     return TSCT_OK;
+}
+
+tsct_status tsct_sim_project(const float *image, int64_t n, int64_t nc, const double *angles_deg,
+                             int64_t na, int64_t ns, const tsct_sim_beam *beam, int nthreads,
+                             float *sino, tsct_error *err)
+{
+    return project(image, n, nc, angles_deg, na, ns, beam, 1.0, nthreads, sino, err);
 }
 
 tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fractions, int64_t n,
@@ -215,8 +254,8 @@ tsct_status tsct_sim_scan_patterns(const tsct_sim_scan *scan, const float *fract
     float *proj = noiseless_sino;
     if (!proj && !(proj = malloc((size_t)(na * ns * nc) * sizeof *proj)))
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "scan", -1, "projections");
-    tsct_status st = tsct_sim_project(fractions, n, nc, scan->angles_deg, na, ns, &scan->beam,
-                                      scan->nthreads, proj, err);
+    tsct_status st = project(fractions, n, nc, scan->angles_deg, na, ns, &scan->beam,
+                             scan->step == 0 ? 1.0 : scan->step, scan->nthreads, proj, err);
     if (st == TSCT_OK) {
         int nt = tsct_threads_resolve(scan->nthreads);
         (void)nt;

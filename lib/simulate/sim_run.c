@@ -41,6 +41,7 @@ struct run {
     float *diode;   /* [na][ns]: the sample's transmission, acquisition order */
     float *progress, *cells;                   /* graded: [n][n] and [n][n][3] of a slice */
     int64_t n, nc, nq, na, ns, nt, nz;
+    double mu[TSCT_SIM_MAX_COMPONENTS];        /* the components' attenuation, 1/mm */
 };
 
 static void run_free(struct run *r)
@@ -201,11 +202,12 @@ static tsct_status scan_slice(struct run *r, int64_t it, int64_t iz, int noise, 
     for (int64_t k = 0; k < r->na * r->ns; k++)
         r->monitor[k] = (float)(1.0 + p->monitor_noise * tsct_sim_rng_normal(&rng));
     tsct_sim_scene_fractions(&r->scene, it, iz, r->fractions);
-    double mu[TSCT_SIM_MAX_COMPONENTS];
+    double *mu = r->mu;
     for (int c = 0; c < r->nc; c++)
         mu[c] = p->materials[r->material_of[c]].mu_per_mm;
     tsct_sim_scan scan = {r->na,     r->ns,           r->angles, p->beam,
-                          p->phantom.voxel_um * 1e-3, p->zigzag, r->rp->nthreads, r->diode};
+                          p->phantom.voxel_um * 1e-3, p->zigzag, r->rp->nthreads, r->diode,
+                          tsct_sim_translation_step(p)};
     TSCT_TRY(tsct_sim_scan_patterns(&scan, r->fractions, r->n, r->nc, r->patterns, r->nq, mu,
                                     r->monitor, r->data, r->sino, err));
     /* Counting noise: counts = Poisson(counts_per_unit x I); the pattern is counts / scale,
@@ -303,9 +305,20 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
                  frames_params->format != TSCT_SIM_FRAMES_HDF5
                      ? tsct_sim_frame_format_name(frames_params->format)
                      : "");
+    /* Parallax and self-absorption change the frames only: they are part of the frame
+     * level's identity when on (so that runs without them keep their fingerprints). */
+    const tsct_sim_physics_params *phys = &preset->physics;
+    if (frames_params && (phys->parallax || phys->absorption)) {
+        size_t used = strlen(fp);
+        snprintf(fp + used, sizeof fp - used, " physics=%s%s,bin=%.17g,nazimuth=%d",
+                 phys->parallax ? "parallax" : "", phys->absorption ? "+absorption" : "",
+                 phys->depth_bin, phys->nazimuth);
+    }
     if (st == TSCT_OK && frames_params)
         st = tsct__sim_frames_create(preset, params, frames_params, fp, r.nt, r.nz, r.q, r.nq,
                                      &frames, err);
+    if (st == TSCT_OK && frames)
+        st = tsct__sim_frames_physics(frames, r.n, r.nc, r.angles, err);
     int64_t have_count = 0;
     if (st == TSCT_OK && frames) {
         if (!(have = calloc((size_t)r.nt, 1)))
@@ -345,7 +358,7 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
     if (st == TSCT_OK) {
         double vmm = preset->phantom.voxel_um * 1e-3;
         for (int64_t j = 0; j < ns; j++)
-            trans[j] = (double)(j - ns / 2) * vmm;
+            trans[j] = (double)(j - ns / 2) * vmm * tsct_sim_translation_step(preset);
         for (int64_t k = 0; k < nz; k++)
             zs[k] = (double)k * vmm;
         for (int64_t t = 0; t < nt; t++)
@@ -518,8 +531,8 @@ static tsct_status run_experiment(const tsct_sim_preset *preset, const char *pat
             if (st == TSCT_OK)
                 st = scan_slice(&r, t, z, !frames, err);
             if (st == TSCT_OK && render)
-                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, r.diode, &progress,
-                                            err);
+                st = tsct__sim_frames_slice(frames, z, r.data, r.monitor, r.diode, r.fractions,
+                                            r.patterns, r.mu, &progress, err);
             if (done)
                 continue;
             int64_t cs[5] = {t, z, 0, 0, 0};

@@ -32,11 +32,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/core_internal.h"
 #include "sim_internal.h"
 #include "tsct/container.h"
 #include "tsct/frames.h"
 #include "tsct/image.h"
 #include "tsct/publish.h"
+#include "tsct/sim_physics.h"
 #include "tsct/threads.h"
 
 #define FRAME_NAME "frames_t%04lld"   /* + ".h5", or a folder of frame files */
@@ -74,6 +76,12 @@ struct tsct__sim_frames {
     char hdr_det[160], hdr_pix[96], hdr_wl[48], hdr_dist[48];
     uint8_t **enc;                  /* [batch] encoding buffers */
     size_t *enc_cap;                /* [batch] their capacities */
+    /* Parallax and self-absorption (preset physics): NULL when both are off. */
+    tsct_sim_physics_plan *phys;
+    tsct_sim_physics_work **pwork;  /* [nthreads] */
+    const double *angles;           /* [na] degrees */
+    float *mu_map;                  /* [n][n] the slice's attenuation, 1/mm */
+    int64_t n, nc;
 };
 
 const char *tsct_sim_frame_format_name(tsct_sim_frame_format format)
@@ -153,6 +161,11 @@ void tsct__sim_frames_destroy(tsct__sim_frames *f)
         free(f->enc[b]);
     free(f->enc);
     free(f->enc_cap);
+    for (int i = 0; f->pwork && i < f->nthreads; i++)
+        tsct_sim_physics_work_destroy(f->pwork[i]);
+    free(f->pwork);
+    tsct_sim_physics_plan_destroy(f->phys);
+    free(f->mu_map);
     tsct_sim_render_plan_destroy(f->plan);
     free(f->mask);
     free(f->dark);
@@ -312,6 +325,30 @@ tsct_status tsct__sim_frames_create(const tsct_sim_preset *p, const tsct_sim_run
     return TSCT_OK;
 }
 
+tsct_status tsct__sim_frames_physics(tsct__sim_frames *f, int64_t n, int64_t nc,
+                                     const double *angles, tsct_error *err)
+{
+    const tsct_sim_preset *p = f->p;
+    if (!p->physics.parallax && !p->physics.absorption)
+        return TSCT_OK;
+    f->n = n;
+    f->nc = nc;
+    f->angles = angles;
+    tsct_sim_beam beam = p->beam;   /* a coarse scan's beam widens with its step */
+    beam.width *= tsct_sim_translation_step(p);
+    TSCT_TRY(tsct_sim_physics_plan_create(&f->g, f->rows, f->cols, f->mask,
+                                          p->detector.polarization, &p->physics, n, nc,
+                                          p->phantom.voxel_um * 1e-3, &beam, f->nthreads,
+                                          &f->phys, err));
+    f->pwork = calloc((size_t)f->nthreads, sizeof *f->pwork);
+    f->mu_map = malloc((size_t)(n * n) * sizeof *f->mu_map);
+    if (!f->pwork || !f->mu_map)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1, "physics workspaces");
+    for (int i = 0; i < f->nthreads; i++)
+        TSCT_TRY(tsct_sim_physics_work_create(f->phys, f->nq, &f->pwork[i], err));
+    return TSCT_OK;
+}
+
 /* A time step's folder: it exists only once complete (renamed into place); its first frame
  * says which simulation wrote it. */
 static tsct_status folder_have(const tsct__sim_frames *f, const char *path, int *have,
@@ -427,7 +464,8 @@ static tsct_status write_scan_ini(const tsct__sim_frames *f, tsct_error *err)
     fprintf(fp, "angles = %lld\n", (long long)f->na);
     fprintf(fp, "angle_range = %s\n", shortest(num, sizeof num, p->angle_range));
     fprintf(fp, "translations = %lld\n", (long long)f->ns);
-    fprintf(fp, "translation_step = %s\n", shortest(num, sizeof num, p->phantom.voxel_um / 1e3));
+    fprintf(fp, "translation_step = %s\n",
+            shortest(num, sizeof num, p->phantom.voxel_um / 1e3 * tsct_sim_translation_step(p)));
     fprintf(fp, "zigzag = %d\n", p->zigzag ? 1 : 0);
     fprintf(fp, "wavelength = %s\n", shortest(num, sizeof num, f->g.wavelength * 1e10));
     fprintf(fp, "energy_kev = %s\n", shortest(num, sizeof num, p->energy_kev));
@@ -619,7 +657,8 @@ void tsct__sim_frames_spot_map(tsct__sim_frames *f, int64_t t, int64_t z, const 
 
 tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *data,
                                    const float *monitor, const float *transmission,
-                                   tsct_progress *progress, tsct_error *err)
+                                   const float *fractions, const float *patterns,
+                                   const double *mu, tsct_progress *progress, tsct_error *err)
 {
     const tsct_sim_detector *d = &f->p->detector;
     const int64_t na = f->na, ns = f->ns, nq = f->nq, npx = f->npx, nframes = na * ns;
@@ -630,6 +669,12 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
     spots.nring = spot_rings(f, data, nframes, ring_q);
     const uint64_t seed = f->run->seed;
     const int64_t t = f->t;
+    for (int64_t v = 0; f->phys && v < f->n * f->n; v++) {
+        double m = 0;
+        for (int64_t c = 0; c < f->nc; c++)
+            m += mu[c] * fractions[v * f->nc + c];
+        f->mu_map[v] = (float)m;
+    }
     for (int64_t b0 = 0; b0 < nframes; b0 += f->batch) {
         const int64_t nb = nframes - b0 < f->batch ? nframes - b0 : f->batch;
         int failed = 0;
@@ -647,9 +692,19 @@ tsct_status tsct__sim_frames_slice(tsct__sim_frames *f, int64_t z, const float *
             uint32_t *out = f->ubuf + b * npx;
             tsct_error_clear(&f->errs[b]);
             const int spotted = frame_spotted(f, t, index);
-            if (tsct_sim_render(f->plan, f->q, data + k * nq, nq, d->counts, f->dark, f->flat,
-                                spotted ? &spots : NULL, noisy ? &rng : NULL, fr,
-                                &f->errs[b]) != TSCT_OK) {
+            tsct_status rs;
+            if (f->phys)
+                rs = tsct_sim_physics_frame(
+                    f->phys, fractions, f->mu_map, patterns, f->q, nq, f->angles[a],
+                    ((double)j - (double)(ns / 2)) * tsct_sim_translation_step(f->p),
+                    d->counts * monitor[a * ns + j], f->dark,
+                    f->flat, spotted ? &spots : NULL, noisy ? &rng : NULL,
+                    f->pwork[tsct__thread_id()], fr, &f->errs[b]);
+            else
+                rs = tsct_sim_render(f->plan, f->q, data + k * nq, nq, d->counts, f->dark,
+                                     f->flat, spotted ? &spots : NULL, noisy ? &rng : NULL, fr,
+                                     &f->errs[b]);
+            if (rs != TSCT_OK) {
                 failed = 1;
                 continue;
             }

@@ -82,6 +82,11 @@ tsct_status tsct__stage_threshold_check(const tsct_stage_threshold *th, tsct_err
 const char *tsct__stage_threshold_text(const tsct_stage_threshold *th, int short_form,
                                        char *buf, size_t size);
 
+/* Stage the voxel axes /entry/recon/y and x of an n x n image (stage_recon.c): the pitch is
+ * the scan's translation step, mm when the translations are in mm, else steps. */
+tsct_status tsct__stage_voxel_axes(tsct_container *c, tsct_step *step, int64_t n,
+                                   tsct_error *err);
+
 /* The end of a stage that ran: the report's counts and its line (printf format), logged at
  * level. */
 void tsct__stage_ran(const tsct_stage_ctx *ctx, tsct_stage_report *rep, int64_t units,

@@ -118,7 +118,7 @@ static void voxel_axis(double *v, int64_t n, double pitch)
 
 /* Stage the voxel axes /entry/recon/y and x of an n x n image: the pitch is the scan's
  * translation step, in mm when the translations are in mm, else in translation steps. */
-static tsct_status stage_voxel_axes(tsct_container *c, tsct_step *step, int64_t n,
+tsct_status tsct__stage_voxel_axes(tsct_container *c, tsct_step *step, int64_t n,
                                     tsct_error *err)
 {
     double pitch = 1.0, *t = NULL;
@@ -404,7 +404,7 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
     if (st == TSCT_OK && q)
         st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
     if (st == TSCT_OK)
-        st = stage_voxel_axes(c, step, n, err);
+        st = tsct__stage_voxel_axes(c, step, n, err);
     if (st == TSCT_OK)
         st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, t0 > 0 ? t0 : -1, &dp, &dst,
                                err);
