@@ -9,8 +9,9 @@
  * reciprocal-space phase uses for size, strain, B, po and U V W carry diameter, dsig,
  * delta1, uiso and qdamp, qbroad, delta2 here (refine_internal.h), so the model's layout and
  * the physical ranges (diameter > 0 like size, dsig >= 0 like strain, uiso > 0 like po)
- * stay one. A constrained lattice parameter (cubic a) sums the pdfmodel's derivatives of the
- * cell entries it drives, as the reciprocal-space model sums dG*.
+ * stay one. A crystal's pdfmodel is tied to the lattice the crystal system leaves free
+ * (tsct_pdfmodel_create_crystal_tied: its pairs are listed once, and its lattice derivatives
+ * are those of the free parameters, cubic a for a, b and c together).
  */
 #include <math.h>
 #include <stdio.h>
@@ -84,14 +85,17 @@ tsct_status tsct__refine_pdf_phase_create(tsct_refine_model *m, int p,
             st = tsct_debye_cluster_cut(&cl, cr, &cp, err);
         }
     }
-    if (st == TSCT_OK && cl)
-        st = tsct_pdfmodel_create_cluster(&ph->pdf, cl, m->x, m->n, m->P.qmax, err);
-    else if (st == TSCT_OK)
-        st = tsct_pdfmodel_create_crystal(&ph->pdf, cr, m->x, m->n, m->P.qmax, err);
+    int which[6] = {0};
     if (st == TSCT_OK && cr && !cl) {
         ph->cell0 = *tsct_crystal_cell(cr);
         ph->system = tsct__refine_crystal_system(tsct_crystal_laue_order(cr), &ph->cell0);
+        ph->nlat = tsct__refine_lattice_free(ph->system, &ph->cell0, ph->drive, which);
     }
+    if (st == TSCT_OK && cl)
+        st = tsct_pdfmodel_create_cluster(&ph->pdf, cl, m->x, m->n, m->P.qmax, err);
+    else if (st == TSCT_OK)
+        st = tsct_pdfmodel_create_crystal_tied(&ph->pdf, cr, m->x, m->n, m->P.qmax, ph->nlat,
+                                               ph->drive, err);
     tsct_crystal_destroy(cr);
     tsct_debye_cluster_destroy(cl);
     if (st != TSCT_OK) {
@@ -106,10 +110,9 @@ tsct_status tsct__refine_pdf_phase_create(tsct_refine_model *m, int p,
     ph->i_scale = tsct__refine_add_param(m, d->name, "scale", 1.0, 0.0, INFINITY, 1,
                                          PK_PHASE_SCALE, p, 0);
     const int crystal = tsct_pdfmodel_is_crystal(ph->pdf);
-    ph->nlat = 0;
+    if (!crystal)
+        ph->nlat = 0;
     if (crystal) {
-        int which[6];
-        ph->nlat = tsct__refine_lattice_free(ph->system, &ph->cell0, ph->drive, which);
         const double *c0 = &ph->cell0.a;
         for (int l = 0; l < ph->nlat; l++) {
             double v = c0[which[l]];
@@ -174,10 +177,8 @@ tsct_status tsct__refine_pdf_phase_eval(tsct_refine_model *m, int p, int deriv, 
     /* the pdfmodel derivatives the needed slots take, and each slot's source bits */
     const unsigned need = deriv ? ph->need : 0;
     unsigned bits = 0, src[NSLOT] = {0};
-    for (int l = 0; l < ph->nlat; l++)
-        for (int e = 0; e < 6; e++)
-            if (ph->drive[l] & (1 << e))
-                src[SLOT_LAT0 + l] |= 1u << (TSCT_PDFMODEL_A + e);
+    for (int l = 0; l < ph->nlat; l++) /* the tied model's free parameters */
+        src[SLOT_LAT0 + l] = 1u << (TSCT_PDFMODEL_A + l);
     src[SLOT_R_UISO] = 1u << TSCT_PDFMODEL_UISO;
     src[SLOT_R_DELTA1] = 1u << TSCT_PDFMODEL_DELTA1;
     src[SLOT_R_DELTA2] = 1u << TSCT_PDFMODEL_DELTA2;
