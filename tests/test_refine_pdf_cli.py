@@ -6,12 +6,16 @@ repository root, refines PDFgetX2's Ni G(r) (APS MUCAT, Qmax 27 from the file's 
 room-temperature 3.524 A, Uiso in 0.003 - 0.008 A^2, Qdamp in 0.02 - 0.1 1/A and Rw <= 0.15,
 every value with a finite ESD, in OUTDIR/parameters.csv (name,value,esd; plus Rw). Also: the
 refined configuration restarts at the same values; a coarser r step (rstep) gives the same
-lattice; the PNG is written; bad input is a clear error (exit 1): a fit range outside the
+lattice; a region's PDF in a container (/entry/regions/NAME/pdf[t]) is read at its time
+step; the PNG is written; bad input is a clear error (exit 1): a fit range outside the
 data, a cluster file with an unknown element, a negative diameter, an existing output.
 """
 import csv
 import os
 import sys
+
+import h5py
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_check import TMP, check, finish, run  # noqa: E402
@@ -92,6 +96,48 @@ r = run("refine", "-c", c, "--no-png")
 ps = table(c[:-4] + "-refined-parameters.csv")
 check(abs(ps["Ni.a"][0] - a) <= 0.001, "rstep 0.05: a %g vs %g" % (ps["Ni.a"][0], a))
 check("371 points" in r.stdout, "rstep 0.05 over 1.5 - 20 A: 371 points\n" + r.stdout[:300])
+
+# ---- a region's PDF in a container ---------------------------------------------------------
+# /entry/regions/core/pdf [2][nr] against its r: time 0 the Ni G(r), time 1 half of it; the
+# fit of time 1 has the same lattice and half the scale.
+rows = []
+with open(GR) as f:
+    data = False
+    for line in f:
+        if line.startswith("#L r(A)"):
+            data = True
+        elif data and line.strip():
+            rows.append([float(v) for v in line.split()[:2]])
+rg = np.array(rows)
+exp = os.path.join(TMP, "regions.h5")
+with h5py.File(exp, "w") as f:
+    e = f.create_group("entry")
+    e.attrs["tsct_format"] = "1.0"
+    g = e.create_group("regions/core")
+    g["pdf"] = np.stack([rg[:, 1], 0.5 * rg[:, 1]]).astype(np.float32)
+    g["r"] = rg[:, 0]
+c = write(os.path.join(TMP, "region.cfg"), """[data]
+space = r
+container = %s
+region = core
+time = 1
+range = 1.5 20
+qmax = 27
+[instrument]
+qdamp = 0.05
+refine = qdamp
+[phase.Ni]
+cif = %s
+uiso = 0.005
+delta2 = 1
+refine = scale a uiso delta2
+""" % (exp, CIF))
+r = run("refine", "-c", c, "--no-png")
+pr = table(c[:-4] + "-refined-parameters.csv")
+check(abs(pr["Ni.a"][0] - a) <= 1e-4, "region time 1: a %g vs the file's %g" % (pr["Ni.a"][0], a))
+check(abs(pr["Ni.scale"][0] / p["Ni.scale"][0] - 0.5) <= 1e-3,
+      "region time 1: scale %g, half the file's %g" % (pr["Ni.scale"][0], p["Ni.scale"][0]))
+check("/entry/regions/core/pdf[1]" in r.stdout, "report names the region's PDF\n" + r.stdout[:300])
 
 # ---- bad input -----------------------------------------------------------------------------
 c = cfg("bad_range", "range = 1.5 80")
