@@ -25,17 +25,12 @@
 #include "tsct/fit.h"
 #include "tsct/progress.h"
 
+#include "bench_util.h"
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
 
-static uint64_t rng = 88172645463325252ull;
-static double unif(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(unif())) * cos(6.283185307179586 * unif()); }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -102,14 +97,15 @@ int main(int argc, char **argv)
     if (!pat)
         return 1;
     for (int64_t p = 0; p < nfit; p++) {
-        const double A = 0.5 + unif(), x0 = 1.45 + 0.1 * unif(), w = 0.04 + 0.04 * unif();
-        const double eta = 0.2 + 0.6 * unif(), c0 = 1 + unif(), c1 = unif() - 0.5;
+        const double A = 0.5 + bench_unif(), x0 = 1.45 + 0.1 * bench_unif();
+        const double w = 0.04 + 0.04 * bench_unif();
+        const double eta = 0.2 + 0.6 * bench_unif(), c0 = 1 + bench_unif(), c1 = bench_unif() - 0.5;
         const double h = A / w * (eta * 0.6366 + (1 - eta) * 0.9394);
         for (int64_t i = 0; i < n; i++) {
             const double u = (x[i] - x0) / w;
             const double v = eta * 0.63661977236758134 / w / (1 + 4 * u * u) +
                              (1 - eta) * 0.93943727869965133 / w * exp(-2.772588722239781 * u * u);
-            pat[p * n + i] = (float)(A * v + c0 + c1 * (x[i] - 1.495) + 0.02 * h * gauss());
+            pat[p * n + i] = (float)(A * v + c0 + c1 * (x[i] - 1.495) + 0.02 * h * bench_gauss());
         }
     }
     tsct_error err = TSCT_ERROR_INIT;

@@ -26,6 +26,8 @@
 #include "tsct/fit.h"
 #include "tsct/refine.h"
 
+#include "bench_util.h"
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -33,22 +35,6 @@
 #define NQ 2000
 #define NBG 12
 
-static double now(void)
-{
-#if defined(_OPENMP)
-    return omp_get_wtime();
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
-}
-
-static uint64_t rng = 88172645463325252ull;
-static double unif(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(unif())) * cos(6.283185307179586 * unif()); }
 
 static const char *const free_names[] = {"NMC.scale", "Al.scale", "graphite.scale", "Cu.scale",
                                          "sep.area", "NMC.a", "NMC.c"};
@@ -102,9 +88,9 @@ static tsct_status full_fn(void *ctx, const double *p, double *r, double *jac, t
     full_ctx *c = ctx;
     for (int j = 0; j < c->np; j++)
         tsct_refine_model_param(c->m, c->idx[j])->value = p[j];
-    double t0 = now();
+    double t0 = bench_now();
     tsct_status st = tsct_refine_model_evaluate(c->m, c->f, jac ? c->jac : NULL, err);
-    c->t_model += now() - t0;
+    c->t_model += bench_now() - t0;
     if (st != TSCT_OK) {
         for (int i = 0; i < NQ; i++)
             r[i] = 1e100;
@@ -144,16 +130,16 @@ int main(int argc, char **argv)
     double ymax = 0;
     for (int v = 0; v < n; v++) {
         for (int k = 0; k < 4; k++)
-            set(m0, free_names[k], s0[k] * (0.3 + 1.4 * unif()), 1);
-        set(m0, "sep.area", 2 + unif(), 1);
-        truth[2 * v] = a0 * (1 + 0.003 * (2 * unif() - 1));
-        truth[2 * v + 1] = c0 * (1 + 0.003 * (2 * unif() - 1));
+            set(m0, free_names[k], s0[k] * (0.3 + 1.4 * bench_unif()), 1);
+        set(m0, "sep.area", 2 + bench_unif(), 1);
+        truth[2 * v] = a0 * (1 + 0.003 * (2 * bench_unif() - 1));
+        truth[2 * v + 1] = c0 * (1 + 0.003 * (2 * bench_unif() - 1));
         set(m0, "NMC.a", truth[2 * v], 1);
         set(m0, "NMC.c", truth[2 * v + 1], 1);
         for (int j = 0; j < NBG; j++) {
             char nm[16];
             snprintf(nm, sizeof nm, "bg.%d", j);
-            set(m0, nm, j == 0 ? 50.0 : 5.0 * (unif() - 0.5) / (j + 1), 1);
+            set(m0, nm, j == 0 ? 50.0 : 5.0 * (bench_unif() - 0.5) / (j + 1), 1);
         }
         tsct_refine_model_evaluate(m0, y, NULL, &err);
         for (int i = 0; i < NQ; i++)
@@ -164,7 +150,7 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < (int64_t)n * NQ; i++) {
         double cnt = ys[i] * k;
         double sig = sqrt(fmax(cnt, 1));
-        ys[i] = cnt + sig * gauss();
+        ys[i] = cnt + sig * bench_gauss();
         ws[i] = 1 / (sig * sig);
     }
     tsct_refine_model_destroy(m0);
@@ -185,7 +171,7 @@ int main(int argc, char **argv)
     for (int rep = 0; rep < repeats; rep++) {
         it_vp = fev_vp = 0;
         bad_vp = 0;
-        double t0 = now();
+        double t0 = bench_now();
 #pragma omp parallel for schedule(dynamic, 8) reduction(+ : it_vp, fev_vp, bad_vp)
         for (int v = 0; v < n; v++) {
             int tid = 0;
@@ -214,12 +200,12 @@ int main(int argc, char **argv)
             res_vp[4 * v] = pa->value, res_vp[4 * v + 1] = pa->esd;
             res_vp[4 * v + 2] = pc->value, res_vp[4 * v + 3] = pc->esd;
         }
-        best_vp = fmin(best_vp, now() - t0);
+        best_vp = fmin(best_vp, bench_now() - t0);
 
         it_full = fev_full = 0;
         bad_full = 0;
         model_full = 0;
-        t0 = now();
+        t0 = bench_now();
 #pragma omp parallel for schedule(dynamic, 8) reduction(+ : it_full, fev_full, bad_full, model_full)
         for (int v = 0; v < n; v++) {
             int tid = 0;
@@ -268,7 +254,7 @@ int main(int argc, char **argv)
             res_full[4 * v + 2] = p[6], res_full[4 * v + 3] = sqrt(cov[6 * c.np + 6] * red);
             free(c.jac);
         }
-        best_full = fmin(best_full, now() - t0);
+        best_full = fmin(best_full, bench_now() - t0);
     }
     /* agreement and accuracy */
     double worst = 0, pull_a = 0, pull_c = 0;
@@ -288,13 +274,13 @@ int main(int argc, char **argv)
         set(m, "NMC.a", a0, 1);
         set(m, "NMC.c", c0, 1);
         tsct_refine_result r;
-        double t0 = now();
+        double t0 = bench_now();
         tsct_refine_run(m, ys + (int64_t)v * NQ, ws + (int64_t)v * NQ, NULL, &r, NULL, &err);
-        t_all += now() - t0;
-        t0 = now();
+        t_all += bench_now() - t0;
+        t0 = bench_now();
         for (int e = 0; e < r.nfev; e++)
             tsct_refine_model_evaluate(m, y, NULL, &err);
-        t_model += now() - t0;
+        t_model += bench_now() - t0;
     }
     printf("bench_refine: %d patterns of %d points, 4 phases + 1 peak + %d background terms; "
            "refined per pattern: 4 scales, peak area, %d background (linear), NMC a, c; "

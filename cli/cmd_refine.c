@@ -1,5 +1,6 @@
 /* cmd_refine.c - `tsct refine`: full-profile (Rietveld, fixed structures) refinement of one
- * pattern from a configuration file, and the instrument profile from a calibrant.
+ * pattern, or real-space refinement of one G(r), from a configuration file, and the
+ * instrument profile from a calibrant.
  *
  * Options -> tsct_stage_refine_params -> tsct_stage_refine_pattern (lib/stage/stage_refine.c),
  * which reads the configuration, refines and publishes the report, the refined configuration
@@ -22,13 +23,19 @@ const char tsct_usage_refine[] =
     "areas and background are solved exactly in every step. Prints and writes the report\n"
     "(parameters with ESDs, Rwp, Rexp, GoF, weight fractions, correlations above 0.9) to\n"
     "PREFIX.txt, the refined configuration to PREFIX.cfg (start the next refinement from it)\n"
-    "and observed / calculated / difference with reflection ticks to PREFIX.png.\n"
+    "and observed / calculated / difference with reflection ticks to PREFIX.png; the refined\n"
+    "parameters (name,value,esd and Rw) to PREFIX-parameters.csv, or to OUTDIR/parameters.csv.\n"
+    "With [data] space = r the data are G(r) (.gr, or a region's PDF) and the phases calculated\n"
+    "G(r) as PDFgui's: crystals (scale, lattice, uiso, delta1, delta2, diameter, dsig) and\n"
+    "clusters (xyz = FILE, or a CIF with radius = R), instrument qdamp and qbroad.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE     the refinement (INI: [data], [instrument], [background],\n"
     "                        [phase.NAME], [peak.NAME], [broad.NAME], [refine])\n"
     "  -o, --output PREFIX   outputs PREFIX.txt, .cfg, .png (default: the configuration's\n"
-    "                        name without .cfg, plus -refined or -instrument)\n"
+    "                        name without .cfg, plus -refined or -instrument); a folder\n"
+    "                        (existing, or ending in /) receives NAME-refined.* and\n"
+    "                        parameters.csv\n"
     "      --instrument      instrument profile from a calibrant: the one phase has\n"
     "                        calibrant = CeO2 | LaB6 | Si (lattice fixed at the certified\n"
     "                        value); refines U V W X Y zero; PREFIX.cfg is the instrument\n"
@@ -48,7 +55,10 @@ const char tsct_usage_refine[] =
     "  [phase.CeO2]\n"
     "  cif = CeO2_COD9009008.cif\n"
     "  refine = scale a\n"
-    "  $ tsct refine -c ceo2.cfg          # ceo2-refined.txt, .cfg, .png\n";
+    "  $ tsct refine -c ceo2.cfg          # ceo2-refined.txt, .cfg, .png\n"
+    "\n"
+    "Real space (nickel's G(r), from the repository root):\n"
+    "  $ tsct refine -c docs/examples/ni-pdf-refine.cfg -o ni/\n";
 
 int tsct_cmd_refine(tsct_cli *cli, int argc, char **argv)
 {

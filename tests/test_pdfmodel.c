@@ -29,14 +29,6 @@
 #define CIFDIR TSCT_TEST_DATA "/cif"
 #define STRUCTDIR TSCT_TEST_DATA "/../../data/structures"
 
-static double *grid(double r0, double dr, int64_t n)
-{
-    double *r = malloc((size_t)n * sizeof *r);
-    for (int64_t i = 0; i < n; i++)
-        r[i] = r0 + (double)i * dr;
-    return r;
-}
-
 static double maxabs(const double *y, int64_t n)
 {
     double m = 0.0;
@@ -104,7 +96,7 @@ static void check_derivs(const char *what, const tsct_pdfmodel *m, tsct_pdfmodel
 static void test_derivatives(void)
 {
     tsct_crystal *ni = tsct_test_read_cif(CIFDIR "/Ni_COD9008476.cif");
-    double *r = grid(1.0, 0.01, 1501);
+    double *r = tsct_test_grid(1.0, 0.01, 1501);
     tsct_pdfmodel *m = NULL;
     tsct_error err = TSCT_ERROR_INIT;
     CHECK_OK(tsct_pdfmodel_create_crystal(&m, ni, r, 1501, 25.0, &err), &err);
@@ -155,7 +147,7 @@ static void test_first_shell(void)
 {
     tsct_crystal *ni = tsct_test_read_cif(CIFDIR "/Ni_COD9008476.cif");
     const int64_t n = 1001;
-    double *r = grid(0.0, 0.005, n), *g = malloc((size_t)n * sizeof *g);
+    double *r = tsct_test_grid(0.0, 0.005, n), *g = malloc((size_t)n * sizeof *g);
     tsct_pdfmodel *m = NULL;
     tsct_error err = TSCT_ERROR_INIT;
     CHECK_OK(tsct_pdfmodel_create_crystal(&m, ni, r, n, 0.0, &err), &err);
@@ -211,7 +203,7 @@ static void identity(const char *name, const char *cif, double radius, double ui
 {
     tsct_crystal *x = tsct_test_read_cif(cif);
     const int64_t n = 2001;
-    double *r = grid(0.0, 0.01, n);
+    double *r = tsct_test_grid(0.0, 0.01, n);
     double *gc = malloc((size_t)n * sizeof *gc), *gn = malloc((size_t)n * sizeof *gn);
     tsct_error err = TSCT_ERROR_INIT;
     tsct_debye_cut_params cp = TSCT_DEBYE_CUT_PARAMS_DEFAULT;
@@ -379,7 +371,7 @@ static void test_bad_input(void)
     tsct_error_clear(&err);
     CHECK_FAILS(tsct_pdfmodel_create_crystal(&m, ni, r2, 3, 25.0, &err), TSCT_ERR_VALUE, &err,
                 "multiple of its step");
-    double *g = grid(1.0, 0.01, 101), out[101], d[101];
+    double *g = tsct_test_grid(1.0, 0.01, 101), out[101], d[101];
     tsct_error_clear(&err);
     CHECK_FAILS(tsct_pdfmodel_create_crystal(&m, ni, g, 101, -1.0, &err), TSCT_ERR_VALUE, &err,
                 "qmax");

@@ -134,6 +134,15 @@ static inline tsct_crystal *tsct_test_read_cif(const char *path)
 }
 #endif
 
+/* A uniform grid x[i] = x0 + i dx of n points (malloc'd; free() it). */
+static inline double *tsct_test_grid(double x0, double dx, int64_t n)
+{
+    double *x = (double *)malloc((size_t)n * sizeof *x);
+    for (int64_t i = 0; x && i < n; i++)
+        x[i] = x0 + (double)i * dx;
+    return x;
+}
+
 static inline int tsct_test_finish(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, tsct_test_checks, tsct_test_failures);

@@ -45,6 +45,22 @@
  *   sum_q S_q Z M_q V_q, Z M the mass of the unit cell (sum of occupancies x atomic masses), V
  *   the refined cell volume; their ESDs propagated from the scales' covariance.
  *
+ * Real space (space = TSCT_REFINE_SPACE_R, docs/refine.md "Real space"): the grid x[n] is r in
+ * Angstrom (uniform, from a multiple of its step) and each phase is a calculated G(r) of
+ * tsct/pdfmodel.h terminated at the data's qmax:
+ *
+ *   G(r) = sum_phases S_p G_p(r; lattice, uiso, delta1, delta2, diameter, dsig; qdamp, qbroad)
+ *        + sum_peaks, sum_broad, sum_m as above (background terms default to none there)
+ *
+ * a crystal from a CIF (lattice constrained by its system as above, one Uiso for every atom,
+ * the sphere envelope of diameter "diameter" in A, averaged over a log-normal distribution of
+ * width "dsig" when dsig > 0) or a cluster (an .xyz file, or the CIF cut to a sphere of
+ * params->radius[p]: scale, uiso, delta1, delta2). Its parameters are "PHASE.scale", the lattice,
+ * "PHASE.uiso" (A^2), "PHASE.delta1" (A), "PHASE.delta2" (A^2), "PHASE.diameter" (A, inf:
+ * bulk), "PHASE.dsig" (A) and the instrument's "instrument.qdamp", "instrument.qbroad" (1/A),
+ * which damp every phase. The refinement, statistics and ESDs are the same; weight fractions
+ * are NaN for clusters.
+ *
  * Ownership: tsct_refine_model_create copies every input (the CIFs are read once);
  * tsct_refine_model_destroy frees (NULL does nothing). Thread safety: a model holds the
  * parameter values and scratch; one thread at a time per model (distinct models are
@@ -71,10 +87,18 @@ extern "C" {
 /* Refined nonlinear parameters at most (the Levenberg-Marquardt's limit, tsct/fit.h). */
 #define TSCT_REFINE_MAX_NONLINEAR TSCT_FIT_MAX_PARAMS
 
-/* One crystalline phase. */
+/* Where the model lives: reciprocal space (a pattern in Q or 2theta) or real space (G(r)). */
+typedef enum tsct_refine_space {
+    TSCT_REFINE_SPACE_RECIPROCAL = 0,
+    TSCT_REFINE_SPACE_R = 1
+} tsct_refine_space;
+
+/* One phase: a crystal from a CIF, or (real space only) a cluster from an .xyz file or from
+ * the CIF cut to a sphere (tsct_refine_model_params.radius). */
 typedef struct tsct_refine_phase_desc {
     const char *name;       /* letters, digits, '_', '-' (1 .. 47 characters) */
-    const char *cif;        /* CIF file, read with tsct_crystal_read_cif */
+    const char *cif;        /* CIF file, read with tsct_crystal_read_cif; in real space a
+                               name ending in ".xyz" is a cluster (tsct/debye.h) */
     int po_hkl[3];          /* March-Dollase preferred direction; 0 0 0: none (no "po") */
 } tsct_refine_phase_desc;
 
@@ -97,10 +121,20 @@ typedef struct tsct_refine_model_params {
     int64_t nbackground;                    /* Chebyshev terms, 0 .. MAX_BACKGROUND (6) */
     double scherrer_k;                      /* K (0.9) */
     double window;                          /* peaks evaluated within +-window FWHM (40) */
+    tsct_refine_space space;                /* default RECIPROCAL; R: x is r in A and the
+                                               wavelength, axis, polarization, K and window
+                                               are not used */
+    double qmax;                            /* real space: the data's Qmax (1/A) that
+                                               terminates the calculated G(r); 0: none */
+    const double *radius;                   /* real space: radius[nphases] (A): > 0 cuts
+                                               that phase's CIF to a cluster of this radius
+                                               about the origin, 0 keeps the crystal; NULL:
+                                               every phase a crystal (copied) */
 } tsct_refine_model_params;
 
 #define TSCT_REFINE_MODEL_PARAMS_DEFAULT \
-    {0.0, TSCT_POWDER_AXIS_Q, TSCT_POWDER_POLARIZATION_NONE, 6, 0.9, 40.0}
+    {0.0, TSCT_POWDER_AXIS_Q, TSCT_POWDER_POLARIZATION_NONE, 6, 0.9, 40.0, \
+     TSCT_REFINE_SPACE_RECIPROCAL, 0.0, NULL}
 
 /* One parameter of the model. Bounds are kept during the refinement (a parameter that ends
  * on one has at_bound = 1 and no ESD). */

@@ -43,7 +43,6 @@
 #include "tsct/stage_edxrd.h"
 #include "tsct/stage_figure.h"
 #include "tsct/stage_refine.h"
-
-#include "tsct/stage_physics.h" /* attenuation map (issue 17) */
+#include "tsct/stage_physics.h"
 
 #endif /* TSCT_STAGE_H */

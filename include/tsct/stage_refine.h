@@ -26,14 +26,22 @@ extern "C" {
  * standard of tsct/calibrant.h) has its lattice fixed at the certified value; U V W X Y zero
  * are refined (unless [instrument] refine says otherwise) and PREFIX.cfg is the instrument
  * file ([instrument] wavelength, U .. zero) that [instrument] file = loads.
+ * Every run also writes the refined parameters as CSV (name,value,esd; then Rw): to
+ * PREFIX-parameters.csv, or, when output names a folder (existing, or ending in '/': made),
+ * to FOLDER/parameters.csv beside FOLDER/NAME-refined.{txt,cfg,png}.
+ * [data] space = r refines G(r) instead (docs/refine.md "Real space"): file = a .gr (dG, its
+ * fourth column when present, weighs), or container + region + time (/entry/regions/NAME/pdf
+ * against its r), range (within the data), rstep, qmax (else the .gr header's); phases are
+ * crystals (cif) or clusters (xyz = FILE, or cif with radius = R) with the parameters of
+ * tsct/refine.h's real-space model; [instrument] qdamp, qbroad.
  * Errors name the configuration, line and key: TSCT_ERR_VALUE (an unknown section or key, a
- * parameter the component does not have, a value or limit outside physics), those of the CIF
- * reader (with the CIF), the pattern reader, the refinement, the publication (an existing
- * output without --force). */
+ * parameter the component does not have, a value or limit outside physics, a fit range outside
+ * the data), those of the CIF and .xyz readers (with the file), the pattern reader, the
+ * refinement, the publication (an existing output without --force). */
 typedef struct tsct_stage_refine_params {
     const char *config;     /* REFINE.cfg (required) */
-    const char *output;     /* PREFIX; NULL: the configuration without .cfg, plus "-refined"
-                               (or "-instrument") */
+    const char *output;     /* PREFIX or FOLDER/; NULL: the configuration without .cfg, plus
+                               "-refined" (or "-instrument") */
     int instrument;         /* 1: instrument profile from a calibrant (above) */
     int png;                /* 1: write PREFIX.png (default 1) */
     FILE *report;           /* the report also goes here (NULL: only to PREFIX.txt) */

@@ -43,6 +43,18 @@ struct tsct_pdfmodel {
     int64_t k0, nr, K;
     double qmax;
     fftw_plan dst;       /* RODFT00 of K - 1 points, NULL without termination */
+    /* a tied lattice (tsct_pdfmodel_create_crystal_tied): nfree free parameters, each
+     * driving the cell entries of drive[l]; the pair groups listed once at the structure's
+     * cell (fractional difference d, amplitude, U_i + U_j) */
+    int tied, nfree;
+    int drive[6];
+    int64_t ngroups;
+    struct group *groups;
+};
+
+struct group {
+    double d[3];
+    double ampl, sp2;
 };
 
 const char *tsct_pdfmodel_param_name(tsct_pdfmodel_param p)
@@ -106,6 +118,7 @@ void tsct_pdfmodel_destroy(tsct_pdfmodel *m)
     free(m->x);
     free(m->w);
     free(m->u);
+    free(m->groups);
     free(m);
 }
 
@@ -254,6 +267,38 @@ tsct_status tsct_pdfmodel_create_crystal(tsct_pdfmodel **out, const tsct_crystal
     return m ? model_finish(m, occ, st, out) : st;
 }
 
+static tsct_status tied_plan(tsct_pdfmodel *m, tsct_error *err);
+
+tsct_status tsct_pdfmodel_create_crystal_tied(tsct_pdfmodel **out, const tsct_crystal *crystal,
+                                              const double *r, int64_t nr, double qmax,
+                                              int nfree, const int drive[6], tsct_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (nfree < 0 || nfree > NLAT || (nfree > 0 && !drive))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "nfree", -1,
+                              "0 .. 6 free lattice parameters with their entries, got %d",
+                              nfree);
+    for (int l = 0; l < nfree; l++)
+        if (drive[l] <= 0 || drive[l] >= (1 << NLAT))
+            return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "drive", l,
+                                  "a free parameter drives cell entries (bits 0 .. 5), got %d",
+                                  drive[l]);
+    tsct_pdfmodel *m = NULL;
+    TSCT_TRY(tsct_pdfmodel_create_crystal(&m, crystal, r, nr, qmax, err));
+    m->tied = 1;
+    m->nfree = nfree;
+    for (int l = 0; l < nfree; l++)
+        m->drive[l] = drive[l];
+    tsct_status st = tied_plan(m, err);
+    if (st != TSCT_OK) {
+        tsct_pdfmodel_destroy(m);
+        return st;
+    }
+    *out = m;
+    return TSCT_OK;
+}
+
 tsct_status tsct_pdfmodel_create_cluster(tsct_pdfmodel **out, const tsct_debye_cluster *cluster,
                                          const double *r, int64_t nr, double qmax,
                                          tsct_error *err)
@@ -302,7 +347,9 @@ typedef struct pair {
     double r;        /* distance, Angstrom */
     double sp2;      /* U_i + U_j (0 when one uiso serves all: set at evaluation) */
     double ampl;     /* w_i w_j, x2 for the two orders */
-    double dr[NLAT]; /* ampl x d r / d (a, b, c, alpha, beta, gamma) */
+    double dr[NLAT]; /* ampl x d r / d (a, b, c, alpha, beta, gamma), or of a tied model's
+                        free parameters */
+    double d[3];     /* fractional difference (crystal) */
 } pair;
 
 static int cmp_pair(const void *pa, const void *pb)
@@ -332,9 +379,52 @@ static int64_t merge_pairs(pair *p, int64_t n)
     return m + 1;
 }
 
+/* cos and sin of the cell's angles. */
+static void cell_trig(const tsct_cell *c, double t[6])
+{
+    t[0] = cos(c->alpha * DEG), t[1] = cos(c->beta * DEG), t[2] = cos(c->gamma * DEG);
+    t[3] = sin(c->alpha * DEG), t[4] = sin(c->beta * DEG), t[5] = sin(c->gamma * DEG);
+}
+
+/* A pair of fractional difference d at distance r in cell c (trig: cell_trig's) with its
+ * amplitude and the amplitude times the derivatives of r: d r^2 / d p of r^2 = d' G d, then
+ * d r = d r^2 / (2 r). */
+static void pair_set(pair *e, const tsct_cell *c, const double trig[6], const double d[3],
+                     double r, double amp, double sp2)
+{
+    const double ca = trig[0], cb = trig[1], cg = trig[2], sa = trig[3], sb = trig[4],
+                 sg = trig[5];
+    const double h = amp / (2.0 * r);
+    const double d00 = d[0] * d[0], d11 = d[1] * d[1], d22 = d[2] * d[2];
+    const double d01 = 2 * d[0] * d[1], d02 = 2 * d[0] * d[2], d12 = 2 * d[1] * d[2];
+    memcpy(e->d, d, sizeof e->d);
+    e->r = r;
+    e->sp2 = sp2;
+    e->ampl = amp;
+    e->dr[0] = h * (2 * c->a * d00 + c->b * cg * d01 + c->c * cb * d02);
+    e->dr[1] = h * (2 * c->b * d11 + c->a * cg * d01 + c->c * ca * d12);
+    e->dr[2] = h * (2 * c->c * d22 + c->a * cb * d02 + c->b * ca * d12);
+    e->dr[3] = h * (-c->b * c->c * sa * DEG * d12);
+    e->dr[4] = h * (-c->a * c->c * sb * DEG * d02);
+    e->dr[5] = h * (-c->a * c->b * sg * DEG * d01);
+}
+
+/* A tied model's derivatives of r with respect to its free parameters, from the six of the
+ * cell's entries: each free parameter's sum over the entries it drives (in place). */
+static void tie_derivs(const tsct_pdfmodel *m, double dr[NLAT])
+{
+    double f[NLAT] = {0};
+    for (int l = 0; l < m->nfree; l++)
+        for (int e = 0; e < NLAT; e++)
+            if (m->drive[l] & (1 << e))
+                f[l] += dr[e];
+    memcpy(dr, f, sizeof f);
+}
+
 /* The pairs of a crystal with distance in (0.05, rcut], for the cell c. *out is malloc'ed. */
 static tsct_status crystal_pairs(const tsct_pdfmodel *m, const tsct_cell *c, int one_u,
-                                 double rcut, pair **out, int64_t *count, tsct_error *err)
+                                 double rcut, int merge, pair **out, int64_t *count,
+                                 tsct_error *err)
 {
     double g[3][3], gs[3][3];
     tsct_status st = tsct_crystal_cell_metric(c, g, gs, err);
@@ -361,8 +451,8 @@ static tsct_status crystal_pairs(const tsct_pdfmodel *m, const tsct_cell *c, int
     if (!p)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pairs", -1, "%lld pairs",
                               (long long)cap);
-    const double ca = cos(c->alpha * DEG), cb = cos(c->beta * DEG), cg = cos(c->gamma * DEG);
-    const double sa = sin(c->alpha * DEG), sb = sin(c->beta * DEG), sg = sin(c->gamma * DEG);
+    double trig[6];
+    cell_trig(c, trig);
     const double rc2 = rcut * rcut;
     for (int64_t i = 0; i < m->natoms; i++)
         for (int64_t j = i; j < m->natoms; j++) {
@@ -391,25 +481,101 @@ static tsct_status crystal_pairs(const tsct_pdfmodel *m, const tsct_cell *c, int
                             p = q;
                             cap *= 2;
                         }
-                        const double r = sqrt(r2), h = amp / (2.0 * r);
-                        const double d00 = d[0] * d[0], d11 = d[1] * d[1], d22 = d[2] * d[2];
-                        const double d01 = 2 * d[0] * d[1], d02 = 2 * d[0] * d[2],
-                                     d12 = 2 * d[1] * d[2];
-                        pair *e = &p[n++];
-                        e->r = r;
-                        e->sp2 = sp2;
-                        e->ampl = amp;
-                        /* d r^2 / d p of r^2 = d' G d, then d r = d r^2 / (2 r) */
-                        e->dr[0] = h * (2 * c->a * d00 + c->b * cg * d01 + c->c * cb * d02);
-                        e->dr[1] = h * (2 * c->b * d11 + c->a * cg * d01 + c->c * ca * d12);
-                        e->dr[2] = h * (2 * c->c * d22 + c->a * cb * d02 + c->b * ca * d12);
-                        e->dr[3] = h * (-c->b * c->c * sa * DEG * d12);
-                        e->dr[4] = h * (-c->a * c->c * sb * DEG * d02);
-                        e->dr[5] = h * (-c->a * c->b * sg * DEG * d01);
+                        pair_set(&p[n++], c, trig, d, sqrt(r2), amp, sp2);
                     }
         }
-    *count = merge_pairs(p, n);
+    *count = merge ? merge_pairs(p, n) : n;
     *out = p;
+    return TSCT_OK;
+}
+
+/* Order of a tied plan's pairs: distance, then the derivatives per unit amplitude (dr[]
+ * holds them while planning), each to 1e-7. */
+static int cmp_tied(const void *pa, const void *pb)
+{
+    const pair *a = pa, *b = pb;
+    long long ka = llround(a->r * 1e7), kb = llround(b->r * 1e7);
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    for (int l = 0; l < NLAT; l++) {
+        ka = llround(a->dr[l] * 1e7), kb = llround(b->dr[l] * 1e7);
+        if (ka != kb)
+            return ka < kb ? -1 : 1;
+    }
+    return 0;
+}
+
+/* The pair groups of a tied model: every pair to 1.25 times the evaluation's cut plus 2 A
+ * (room for the cell to shrink by 20 %), at the structure's cell, merged when the distance
+ * and its derivative with respect to every free parameter agree. r^2 is a sum of the pair's
+ * invariants (sums of products of d) times functions of the free parameters that differ
+ * from each other, so pairs with equal value and gradient at one cell have equal invariants
+ * and stay at equal distance for every cell of the family: one representative serves all. */
+static tsct_status tied_plan(tsct_pdfmodel *m, tsct_error *err)
+{
+    const double rcut = 1.25 * ((double)m->K * m->dr + 1.5) + 2.0;
+    pair *p = NULL;
+    int64_t n = 0;
+    TSCT_TRY(crystal_pairs(m, &m->cell, 1, rcut, 0, &p, &n, err));
+    for (int64_t i = 0; i < n; i++) {
+        tie_derivs(m, p[i].dr);
+        for (int l = 0; l < NLAT; l++)
+            p[i].dr[l] /= p[i].ampl;
+    }
+    if (n > 0)
+        qsort(p, (size_t)n, sizeof *p, cmp_tied);
+    struct group *g = malloc((size_t)(n > 0 ? n : 1) * sizeof *g);
+    if (!g) {
+        free(p);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pairs", -1, "%lld pairs",
+                              (long long)n);
+    }
+    int64_t k = -1;
+    for (int64_t i = 0; i < n; i++) {
+        int same = k >= 0 && fabs(p[i].r - p[i - 1].r) <= 1e-9 * p[i].r;
+        for (int l = 0; same && l < NLAT; l++)
+            same = fabs(p[i].dr[l] - p[i - 1].dr[l]) <= 1e-9 * (1.0 + fabs(p[i].dr[l]));
+        if (same) {
+            g[k].ampl += p[i].ampl;
+        } else {
+            k++;
+            memcpy(g[k].d, p[i].d, sizeof g[k].d);
+            g[k].ampl = p[i].ampl;
+            g[k].sp2 = 0.0;
+        }
+    }
+    free(p);
+    m->groups = g;
+    m->ngroups = k + 1;
+    return TSCT_OK;
+}
+
+/* A tied model's pairs for the cell c (one Uiso): each group at its distance in c, with the
+ * derivatives with respect to the free parameters. */
+static tsct_status tied_pairs(const tsct_pdfmodel *m, const tsct_cell *c, double rcut,
+                              pair **out, int64_t *count, tsct_error *err)
+{
+    double g[3][3], gs[3][3], trig[6];
+    TSCT_TRY(tsct_crystal_cell_metric(c, g, gs, err));
+    cell_trig(c, trig);
+    pair *p = malloc((size_t)(m->ngroups > 0 ? m->ngroups : 1) * sizeof *p);
+    if (!p)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "pairs", -1, "%lld pairs",
+                              (long long)m->ngroups);
+    int64_t n = 0;
+    for (int64_t i = 0; i < m->ngroups; i++) {
+        const double *d = m->groups[i].d;
+        double r2 = 0.0;
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                r2 += d[a] * g[a][b] * d[b];
+        if (r2 > rcut * rcut || r2 < 0.0025)
+            continue;
+        pair_set(&p[n], c, trig, d, sqrt(r2), m->groups[i].ampl, 0.0);
+        tie_derivs(m, p[n++].dr);
+    }
+    *out = p;
+    *count = n;
     return TSCT_OK;
 }
 
@@ -438,7 +604,7 @@ static tsct_status cluster_pairs(const tsct_pdfmodel *m, double rcut, pair **out
                 p = q;
                 cap *= 2;
             }
-            p[n++] = (pair){r, 0.0, 2.0 * m->w[i] * m->w[j], {0}};
+            p[n++] = (pair){r, 0.0, 2.0 * m->w[i] * m->w[j], {0}, {0}};
         }
     *count = merge_pairs(p, n);
     *out = p;
@@ -486,6 +652,8 @@ static tsct_status check_params(const tsct_pdfmodel *m, const tsct_pdfmodel_para
             continue;
         const int lattice = k >= TSCT_PDFMODEL_A && k <= TSCT_PDFMODEL_GAMMA;
         const int bad = (lattice && !m->crystal) ||
+                        (lattice && m->tied && k - TSCT_PDFMODEL_A >= m->nfree) ||
+                        (lattice && m->tied && p->uiso < 0.0) ||
                         (k == TSCT_PDFMODEL_UISO && p->uiso < 0.0) ||
                         (k == TSCT_PDFMODEL_RHO0 && m->crystal) ||
                         ((k == TSCT_PDFMODEL_DIAMETER || k == TSCT_PDFMODEL_DSIG) &&
@@ -539,6 +707,14 @@ static void gaussian_sums(const tsct_pdfmodel *m, const tsct_pdfmodel_params *p,
 {
     const double dr = m->dr, u2 = 2.0 * p->uiso;
     const int64_t K = m->K;
+    /* the derivative sums asked for: lattice ones (from d r_ij) and shape ones (from sigma) */
+    int lat[NLAT], shp[4], nlat = 0, nshp = 0;
+    for (int l = 0; l < NLAT; l++)
+        if (col[l] >= 0)
+            lat[nlat++] = l;
+    for (int l = 0; l < 4; l++)
+        if (col[NLAT + l] >= 0)
+            shp[nshp++] = l;
     for (int64_t e = 0; e < np; e++) {
         const pair *q = &pp[e];
         const double r = q->r, sp2 = one_u ? u2 : q->sp2;
@@ -552,6 +728,11 @@ static void gaussian_sums(const tsct_pdfmodel *m, const tsct_pdfmodel_params *p,
         const double ds_dr = h * (p->delta1 / (r * r) + 2.0 * p->delta2 / (r * r * r) +
                                   2.0 * p->qbroad * p->qbroad * r);
         const double ds[4] = {sig / sp2, -h / r, -h / (r * r), 2.0 * h * p->qbroad * r * r};
+        double cl[NLAT], cs[4];
+        for (int a = 0; a < nlat; a++)
+            cl[a] = q->dr[lat[a]];
+        for (int b = 0; b < nshp; b++)
+            cs[b] = q->ampl * ds[shp[b]];
         /* 7 sigma: the cut's jump (exp(-24.5)) stays below what derivatives resolve */
         int64_t k1 = (int64_t)ceil((r - 7.0 * sig) / dr);
         int64_t k2 = (int64_t)floor((r + 7.0 * sig) / dr);
@@ -559,18 +740,27 @@ static void gaussian_sums(const tsct_pdfmodel *m, const tsct_pdfmodel_params *p,
             k1 = 1;
         if (k2 > K - 1)
             k2 = K - 1;
-        for (int64_t k = k1; k <= k2; k++) {
-            const double x = ((double)k * dr - r) / sig;
-            const double gau = gnorm * exp(-0.5 * x * x);
+        /* exp(-x^2/2) on the uniform grid by its recurrence: with step t = dr / sigma,
+         * e(x + t) = e(x) f(x), f(x) = exp(-x t - t^2/2), f(x + t) = f(x) exp(-t^2) */
+        const double t = dr / sig, x1 = ((double)k1 * dr - r) / sig, ft = exp(-t * t);
+        const double ag = q->ampl * gnorm, isig = 1.0 / sig;
+        double ex = exp(-0.5 * x1 * x1), fx = exp(-x1 * t - 0.5 * t * t);
+        if (nlat + nshp == 0) {
+            double *s0 = s[0];
+            for (int64_t k = k1; k <= k2; k++, ex *= fx, fx *= ft)
+                s0[k] += ag * ex;
+            continue;
+        }
+        for (int64_t k = k1; k <= k2; k++, ex *= fx, fx *= ft) {
+            const double x = ((double)k * dr - r) * isig;
+            const double gau = gnorm * ex;
             s[0][k] += q->ampl * gau;
-            const double dgs = gau * (x * x - 1.0) / sig; /* d gauss / d sigma */
-            const double dgr = gau * x / sig + dgs * ds_dr; /* d gauss / d r_ij */
-            for (int l = 0; l < NLAT; l++)
-                if (col[l] >= 0)
-                    s[1 + l][k] += dgr * q->dr[l];
-            for (int l = 0; l < 4; l++)
-                if (col[NLAT + l] >= 0)
-                    s[1 + NLAT + l][k] += q->ampl * dgs * ds[l];
+            const double dgs = gau * (x * x - 1.0) * isig; /* d gauss / d sigma */
+            const double dgr = gau * x * isig + dgs * ds_dr; /* d gauss / d r_ij */
+            for (int a = 0; a < nlat; a++)
+                s[1 + lat[a]][k] += dgr * cl[a];
+            for (int b = 0; b < nshp; b++)
+                s[1 + NLAT + shp[b]][k] += dgs * cs[b];
         }
     }
 }
@@ -604,8 +794,10 @@ tsct_status tsct_pdfmodel_evaluate(const tsct_pdfmodel *m, const tsct_pdfmodel_p
     const double dr = m->dr, rcut = (double)K * dr + 1.5;
     pair *pp = NULL;
     int64_t np = 0;
-    st = m->crystal ? crystal_pairs(m, c, one_u, rcut, &pp, &np, err)
-                    : cluster_pairs(m, rcut, &pp, &np, err);
+    const int tied = m->tied && one_u;
+    st = tied         ? tied_pairs(m, c, rcut, &pp, &np, err)
+         : m->crystal ? crystal_pairs(m, c, one_u, rcut, 1, &pp, &np, err)
+                      : cluster_pairs(m, rcut, &pp, &np, err);
     if (st != TSCT_OK)
         return st;
     /* Sums: the value and the ten pair-shape derivatives, G, then the output columns. */
@@ -633,6 +825,8 @@ tsct_status tsct_pdfmodel_evaluate(const tsct_pdfmodel *m, const tsct_pdfmodel_p
 
     double dv[NLAT] = {0};
     const double vol = m->crystal ? volume_derivs(c, dv) : 1.0;
+    if (tied)
+        tie_derivs(m, dv);
     const double rho0 = m->crystal ? m->ncount / vol : p->rho0;
     const double invn = 1.0 / m->ncount, fourpi = 4.0 * M_PI;
     double *G = buf + 11 * len, *D = G + len; /* D: ncol columns of len */

@@ -33,6 +33,18 @@ enum {
     NSLOT
 };
 
+/* A real-space phase (refine_pdf.c) reuses the slots: its lattice in SLOT_LAT0.., and
+ * the pdfmodel's parameters below; the instrument's qdamp and qbroad in SLOT_U, SLOT_V. */
+enum {
+    SLOT_R_DIAMETER = SLOT_SIZE, /* (0, inf], physical as size */
+    SLOT_R_DSIG = SLOT_STRAIN,   /* >= 0, physical as strain */
+    SLOT_R_UISO = SLOT_PO,       /* > 0, physical as po */
+    SLOT_R_DELTA1 = SLOT_B,
+    SLOT_R_DELTA2 = SLOT_W,
+    SLOT_R_QDAMP = SLOT_U,
+    SLOT_R_QBROAD = SLOT_V
+};
+
 typedef enum refine_kind {
     PK_PHASE_SCALE = 0,   /* linear: column owner */
     PK_PHASE_NL,          /* nonlinear: slot of phase owner's column */
@@ -68,6 +80,11 @@ struct refine_phase {
     int drive[6];                 /* cell entries (bits of a b c alpha beta gamma) driven */
     int i_lat[6], i_scale, i_size, i_strain, i_b, i_po;
     unsigned need;                /* derivative slots computed (bits; all but in a run) */
+    /* real space: the calculated G(r) (crystal or cluster), its parameters' indices
+     * (-1: none) and the scratch of one evaluation ([1 + 13][n]) */
+    struct tsct_pdfmodel *pdf;
+    int i_uiso, i_delta1, i_delta2, i_diam, i_dsig;
+    double *pdf_work;
 };
 
 struct refine_peak {
@@ -97,6 +114,25 @@ static inline int isalnum_ascii(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
+
+/* Real space (refine_pdf.c): make phase p of model m from its description (the crystal
+ * system, free lattice parameters and parameters added to m); fill its column and slots;
+ * add the instrument's qdamp and qbroad; free what a phase holds. */
+tsct_status tsct__refine_pdf_phase_create(tsct_refine_model *m, int p,
+                                          const tsct_refine_phase_desc *d, tsct_error *err);
+tsct_status tsct__refine_pdf_phase_eval(tsct_refine_model *m, int p, int deriv,
+                                        tsct_error *err);
+void tsct__refine_pdf_instrument(tsct_refine_model *m);
+void tsct__refine_pdf_phase_release(struct refine_phase *ph);
+/* Shared with refine_pdf.c (refine_model.c): the crystal system of a CIF's Laue group and
+ * cell, its free lattice parameters, a new parameter. */
+refine_system tsct__refine_crystal_system(int64_t laue, const tsct_cell *c);
+int tsct__refine_lattice_free(refine_system s, const tsct_cell *c, int drive[6], int which[6]);
+int tsct__refine_add_param(tsct_refine_model *m, const char *comp, const char *name,
+                           double value, double lo, double hi, int linear, refine_kind kind,
+                           int owner, int slot);
+/* The refined cell of phase p (a b c alpha beta gamma). */
+void tsct__refine_phase_cell(const tsct_refine_model *m, int p, double cell[6]);
 
 /* Compute every column (and with deriv, the derivative slots each phase's `need` names) at
  * the current values. */

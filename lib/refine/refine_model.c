@@ -25,6 +25,7 @@
 #include "tsct/formfactor.h"
 
 #define RAD (M_PI / 180.0)
+#define add_param tsct__refine_add_param
 #define DEG (180.0 / M_PI)
 
 static const char *const system_names[] = {"cubic",        "hexagonal",  "tetragonal",
@@ -39,6 +40,7 @@ void tsct_refine_model_destroy(tsct_refine_model *m)
     for (int p = 0; p < m->nphases; p++) {
         free(m->phase[p].refl);
         free(m->phase[p].po_cos2);
+        tsct__refine_pdf_phase_release(&m->phase[p]);
     }
     free(m->x);
     free(m->tth);
@@ -58,7 +60,7 @@ static int near(double a, double b)
 }
 
 /* The crystal system from the Laue group's order and the cell. */
-static refine_system crystal_system(int64_t laue, const tsct_cell *c)
+refine_system tsct__refine_crystal_system(int64_t laue, const tsct_cell *c)
 {
     int ab = near(c->a, c->b), bc = near(c->b, c->c);
     int al = near(c->alpha, 90), be = near(c->beta, 90), ga = near(c->gamma, 90);
@@ -81,7 +83,7 @@ static refine_system crystal_system(int64_t laue, const tsct_cell *c)
 
 /* The free lattice parameters of a system: for each, the cell entries it drives (bit e for
  * entry e of a, b, c, alpha, beta, gamma). */
-static int lattice_free(refine_system s, const tsct_cell *c, int drive[6], int which[6])
+int tsct__refine_lattice_free(refine_system s, const tsct_cell *c, int drive[6], int which[6])
 {
     int n = 0;
 #define FREE(entry, mask) (which[n] = (entry), drive[n++] = (mask))
@@ -108,8 +110,9 @@ static int lattice_free(refine_system s, const tsct_cell *c, int drive[6], int w
     return n;
 }
 
-static int add_param(tsct_refine_model *m, const char *comp, const char *name, double value,
-                     double lo, double hi, int linear, refine_kind kind, int owner, int slot)
+int tsct__refine_add_param(tsct_refine_model *m, const char *comp, const char *name,
+                           double value, double lo, double hi, int linear, refine_kind kind,
+                           int owner, int slot)
 {
     int i = m->np++;
     tsct_refine_param *q = &m->par[i];
@@ -204,7 +207,7 @@ static tsct_status phase_create(tsct_refine_model *m, int p, const tsct_refine_p
         return st;
     }
     ph->cell0 = *tsct_crystal_cell(cr);
-    ph->system = crystal_system(tsct_crystal_laue_order(cr), &ph->cell0);
+    ph->system = tsct__refine_crystal_system(tsct_crystal_laue_order(cr), &ph->cell0);
     double mass = 0;
     const tsct_atom *atoms = tsct_crystal_atoms(cr);
     const tsct_site *sites = tsct_crystal_sites(cr);
@@ -245,7 +248,7 @@ static tsct_status phase_create(tsct_refine_model *m, int p, const tsct_refine_p
     if (!ph->refl)
         return tsct_error_set(err, TSCT_ERR_NOMEM, d->cif, d->name, -1, "out of memory");
     int drive[6], which[6];
-    ph->nlat = lattice_free(ph->system, &ph->cell0, drive, which);
+    ph->nlat = tsct__refine_lattice_free(ph->system, &ph->cell0, drive, which);
     ph->need = (1u << NSLOT) - 1;
     const double *c0 = &ph->cell0.a;
     ph->i_scale = add_param(m, d->name, "scale", 1.0, 0.0, INFINITY, 1, PK_PHASE_SCALE, p, 0);
@@ -275,7 +278,11 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
 {
     *out = NULL;
     const tsct_refine_model_params *P = params;
-    if (!P || !(P->wavelength > 0) || !isfinite(P->wavelength))
+    const int rspace = P && P->space == TSCT_REFINE_SPACE_R;
+    if (rspace && (!isfinite(P->qmax) || P->qmax < 0))
+        return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "qmax", -1,
+                              "Qmax must be finite and >= 0 (1/A), got %g", P->qmax);
+    if (!P || (!rspace && (!(P->wavelength > 0) || !isfinite(P->wavelength))))
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "wavelength", -1,
                               "the wavelength must be a finite number > 0 (A)");
     if (nphases < 0 || nphases > TSCT_REFINE_MAX_PHASES || npeaks < 0 ||
@@ -299,7 +306,9 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
                               "the grid needs at least 2 points (has %lld)", (long long)n);
     for (int64_t i = 0; i < n; i++) {
         int bad = !isfinite(x[i]) || (i > 0 && !(x[i] > x[i - 1]));
-        if (!bad && P->axis == TSCT_POWDER_AXIS_Q)
+        if (rspace)
+            bad = bad || x[i] < 0;
+        else if (!bad && P->axis == TSCT_POWDER_AXIS_Q)
             bad = !(x[i] > 0) || x[i] * P->wavelength / (4 * M_PI) >= 1;
         else if (!bad)
             bad = !(x[i] > 0 && x[i] < 180);
@@ -347,7 +356,7 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
     m->nbroad = nbroad;
     m->nbg = (int)P->nbackground;
     m->ncol = nphases + npeaks + nbroad + m->nbg;
-    int maxp = nphases * 11 + 6 + npeaks * 4 + nbroad + m->nbg;
+    int maxp = nphases * 12 + 6 + npeaks * 4 + nbroad + m->nbg;
     m->par = calloc((size_t)maxp, sizeof *m->par);
     m->info = calloc((size_t)maxp, sizeof *m->info);
     m->x = malloc((size_t)n * sizeof *m->x);
@@ -360,13 +369,15 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
     }
     memcpy(m->x, x, (size_t)n * sizeof *x);
     for (int64_t i = 0; i < n; i++)
-        m->tth[i] = P->axis == TSCT_POWDER_AXIS_Q
+        m->tth[i] = rspace ? x[i]
+                    : P->axis == TSCT_POWDER_AXIS_Q
                         ? 2 * asin(x[i] * P->wavelength / (4 * M_PI)) * DEG
                         : x[i];
     double ttmax = m->tth[n - 1] * 1.05 + 1;
     double qmax = 4 * M_PI * sin(fmin(ttmax, 179.9) * RAD / 2) / P->wavelength;
     for (int p = 0; p < nphases; p++) {
-        tsct_status st = phase_create(m, p, &phases[p], qmax, err);
+        tsct_status st = rspace ? tsct__refine_pdf_phase_create(m, p, &phases[p], err)
+                                : phase_create(m, p, &phases[p], qmax, err);
         if (st != TSCT_OK) {
             m->nphases = p + 1;
             tsct_refine_model_destroy(m);
@@ -376,9 +387,11 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
     static const char *const inames[6] = {"U", "V", "W", "X", "Y", "zero"};
     static const double ival[6] = {0, 0, 1e-4, 0, 0, 0};
     static const double ilo[6] = {-10, -10, 0, 0, 0, -2}, ihi[6] = {10, 10, 10, 10, 10, 2};
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6 && !rspace; i++)
         m->i_instr[i] = add_param(m, "instrument", inames[i], ival[i], ilo[i], ihi[i], 0,
                                   nphases ? PK_INSTR : PK_UNUSED, -1, SLOT_U + i);
+    if (rspace)
+        tsct__refine_pdf_instrument(m);
     double span = x[n - 1] - x[0];
     for (int k = 0; k < npeaks; k++) {
         const tsct_refine_peak_desc *d = &peaks[k];
@@ -495,6 +508,8 @@ static void physical(const tsct_refine_model *m, int i, double *lo, double *hi, 
     } else if (in->kind == PK_PEAK_NL && in->slot == 2) {
         *lo = 0;
         *hi = 1;
+    } else if (in->kind == PK_INSTR && m->P.space == TSCT_REFINE_SPACE_R) {
+        *lo = 0; /* qdamp, qbroad */
     }
 }
 
@@ -571,7 +586,10 @@ const char *tsct_refine_model_phase_name(const tsct_refine_model *m, int p)
 
 const char *tsct_refine_model_phase_system(const tsct_refine_model *m, int p)
 {
-    return p >= 0 && p < m->nphases ? system_names[m->phase[p].system] : NULL;
+    if (p < 0 || p >= m->nphases)
+        return NULL;
+    const struct refine_phase *ph = &m->phase[p];
+    return ph->pdf && ph->nlat == 0 ? "cluster" : system_names[ph->system];
 }
 
 double tsct_refine_model_phase_mass(const tsct_refine_model *m, int p)
@@ -580,7 +598,7 @@ double tsct_refine_model_phase_mass(const tsct_refine_model *m, int p)
 }
 
 /* The refined cell of phase p. */
-static void phase_cell(const tsct_refine_model *m, int p, double cell[6])
+void tsct__refine_phase_cell(const tsct_refine_model *m, int p, double cell[6])
 {
     const struct refine_phase *ph = &m->phase[p];
     memcpy(cell, &ph->cell0.a, 6 * sizeof *cell);
@@ -595,7 +613,7 @@ double tsct_refine_model_phase_volume(const tsct_refine_model *m, int p)
     if (p < 0 || p >= m->nphases)
         return NAN;
     double c[6];
-    phase_cell(m, p, c);
+    tsct__refine_phase_cell(m, p, c);
     tsct_cell cell = {c[0], c[1], c[2], c[3], c[4], c[5]};
     return tsct_crystal_cell_volume(&cell);
 }
@@ -611,7 +629,7 @@ static tsct_status phase_metric(const tsct_refine_model *m, int p, double gs[3][
 {
     const struct refine_phase *ph = &m->phase[p];
     double c[6];
-    phase_cell(m, p, c);
+    tsct__refine_phase_cell(m, p, c);
     tsct_cell cell = {c[0], c[1], c[2], c[3], c[4], c[5]};
     tsct_error e2 = TSCT_ERROR_INIT;
     if (tsct_crystal_cell_metric(&cell, NULL, gs, &e2) != TSCT_OK)
@@ -843,7 +861,8 @@ static void peak_eval(tsct_refine_model *m, int k, int deriv)
 tsct_status tsct__refine_columns(tsct_refine_model *m, int deriv, tsct_error *err)
 {
     for (int p = 0; p < m->nphases; p++)
-        TSCT_TRY(phase_eval(m, p, deriv, err));
+        TSCT_TRY(m->phase[p].pdf ? tsct__refine_pdf_phase_eval(m, p, deriv, err)
+                                 : phase_eval(m, p, deriv, err));
     for (int k = 0; k < m->npeaks; k++) {
         if (!(pval(m, m->peak[k].i_area + 2) > 0))
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, m->par[m->peak[k].i_area + 2].name,
@@ -925,8 +944,8 @@ tsct_status tsct_refine_model_evaluate(tsct_refine_model *m, double *y, double *
 
 int64_t tsct_refine_model_ticks(const tsct_refine_model *m, int p, double *out, int64_t max)
 {
-    if (p < 0 || p >= m->nphases)
-        return 0;
+    if (p < 0 || p >= m->nphases || m->phase[p].pdf)
+        return 0; /* real space: no reflections */
     const struct refine_phase *ph = &m->phase[p];
     double gs[3][3], dg[6][3][3];
     if (phase_metric(m, p, gs, dg, NULL) != TSCT_OK)

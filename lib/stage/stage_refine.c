@@ -13,12 +13,14 @@
  * refinement from; with --instrument, the instrument file).
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stage_internal.h"
+#include "stage_refine_pdf.h"
 #include "tsct/calibrant.h"
 #include "tsct/container.h"
 #include "tsct/figure.h"
@@ -47,6 +49,9 @@ typedef struct rcfg {
     double *calc;
     char calibrant[256];
     double cal_a;
+    int rspace;                         /* [data] space = r: G(r) (stage_refine_pdf.c) */
+    double qmax;                        /* its termination (1/A), 0: none */
+    double radius[TSCT_REFINE_MAX_PHASES];
 } rcfg;
 
 static void rcfg_release(rcfg *c)
@@ -65,6 +70,14 @@ static void cfg_path(const tsct_ini *ini, const char *v, char *out, size_t size)
                                                       : snprintf(out, size, "%s/%s", ini->dir, v);
     if (r < 0 || (size_t)r >= size)
         out[0] = '\0'; /* too long: no file of that name will open, and the error names it */
+}
+
+/* The same, absolute when the file exists (a refined configuration is read from elsewhere). */
+static void cfg_path_abs(const tsct_ini *ini, const char *v, char *out, size_t size)
+{
+    char rel[TSCT_INI_PATH_MAX], abs[PATH_MAX];
+    cfg_path(ini, v, rel, sizeof rel);
+    snprintf(out, size, "%s", realpath(rel, abs) && strlen(abs) < size ? abs : rel);
 }
 
 /* Split a value into words (spaces or commas); returns the count (at most max). */
@@ -181,8 +194,8 @@ static tsct_status read_region(rcfg *c, const tsct_ini_entry *ce, double *wavele
     TSCT_TRY(tsct_container_open(c->path, TSCT_OPEN_READ, &h, err));
     char g[TSCT_INI_VALUE_MAX + 64], dset[TSCT_INI_VALUE_MAX + 80], axis[TSCT_INI_VALUE_MAX + 80];
     snprintf(g, sizeof g, TSCT_PATH_REGIONS "/%s", re->value);
-    snprintf(dset, sizeof dset, "%s/pattern", g);
-    snprintf(axis, sizeof axis, "%s/q", g);
+    snprintf(dset, sizeof dset, "%s/%s", g, c->rspace ? "pdf" : "pattern");
+    snprintf(axis, sizeof axis, "%s/%s", g, c->rspace ? "r" : "q");
     tsct_status st = TSCT_OK;
     tsct_dataset *d = NULL;
     int64_t shape[8], nq = 0;
@@ -191,7 +204,7 @@ static tsct_status read_region(rcfg *c, const tsct_ini_entry *ce, double *wavele
         st = tsct_ini_error(ini, re, TSCT_ERR_NOT_FOUND, err,
                             "%s has no %s (tsct region makes it)", c->path, dset);
     if (st == TSCT_OK && !tsct_container_exists(h, axis))
-        snprintf(axis, sizeof axis, "%s", TSCT_PATH_RECON_Q);
+        snprintf(axis, sizeof axis, "%s", c->rspace ? TSCT_PATH_PDF_R : TSCT_PATH_RECON_Q);
     if (st == TSCT_OK)
         st = tsct_container_read_vector(h, axis, &c->x, &nq, err);
     if (st == TSCT_OK)
@@ -252,6 +265,9 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
     } else {
         TSCT_TRY(read_region(c, ce, &container_wl, err));
     }
+    if (c->rspace)
+        return tsct__refine_pdf_data(ini, c->path, e != NULL, &c->x, &c->y, &c->w, &c->n,
+                                     &c->qmax, err);
     double *x = c->x, *y = c->y;
     const int64_t n = c->n;
     static const char *const units[] = {"auto", "q", "q_nm", "2theta", NULL};
@@ -349,7 +365,7 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
 
 static const char *const data_keys[] = {"file", "container", "region", "time", "x",
                                         "wavelength", "poni", "range", "exclude", "sigma",
-                                        "polarization", NULL};
+                                        "polarization", "space", "qmax", "rstep", NULL};
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -382,7 +398,7 @@ static tsct_status list_components(rcfg *c, tsct_error *err)
                 return tsct_ini_error(ini, e, TSCT_ERR_VALUE, err,
                                       "unknown key: [data] has file, container, region, time, "
                                       "x, wavelength, poni, range, exclude, sigma, "
-                                      "polarization");
+                                      "polarization, space, qmax, rstep");
             continue;
         }
         int dup = 0;
@@ -420,12 +436,18 @@ static tsct_status build_model(rcfg *c, int nbg, tsct_error *err)
     for (int p = 0; p < c->nph; p++) {
         const char *s = c->sec[p];
         const tsct_ini_entry *e = tsct_ini_find(ini, s, "cif");
+        if (!e && c->rspace)
+            e = tsct_ini_find(ini, s, "xyz");
         if (!e)
             return tsct_error_set(err, TSCT_ERR_VALUE, ini->path, s, -1,
-                                  "[%s] needs cif = FILE", s);
+                                  c->rspace ? "[%s] needs cif = FILE or xyz = FILE"
+                                            : "[%s] needs cif = FILE", s);
         cfg_path(ini, e->value, c->cif[p], sizeof c->cif[p]);
         ph[p].name = comp_name(s);
         ph[p].cif = c->cif[p];
+        c->radius[p] = 0;
+        if (c->rspace)
+            TSCT_TRY(tsct__refine_pdf_phase_keys(ini, s, c->cif[p], &c->radius[p], err));
         memset(ph[p].po_hkl, 0, sizeof ph[p].po_hkl);
         if ((e = tsct_ini_find(ini, s, "po_direction"))) {
             double h[3];
@@ -477,6 +499,9 @@ static tsct_status build_model(rcfg *c, int nbg, tsct_error *err)
     mp.wavelength = c->wavelength;
     mp.axis = c->axis;
     mp.nbackground = nbg;
+    mp.space = c->rspace ? TSCT_REFINE_SPACE_R : TSCT_REFINE_SPACE_RECIPROCAL;
+    mp.qmax = c->qmax;
+    mp.radius = c->radius;
     const tsct_ini_entry *e = tsct_ini_find(ini, "data", "polarization");
     if (e) {
         static const char *const pol[] = {"none", "unpolarized", NULL};
@@ -593,7 +618,7 @@ static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
                              const tsct_stage_ctx *ctx, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
-    int64_t nbg = 6;
+    int64_t nbg = c->rspace ? 0 : 6;
     const tsct_ini_entry *e = tsct_ini_find(ini, "background", "terms");
     if (e)
         TSCT_TRY(tsct_ini_value_int(ini, e, 0, TSCT_REFINE_MAX_BACKGROUND, &nbg, err));
@@ -633,7 +658,8 @@ static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
         }
     static const char *const bskip[] = {"terms", NULL};
     TSCT_TRY(apply_section(c, ini, "background", "bg", bskip, err));
-    static const char *const pskip[] = {"cif", "po_direction", "calibrant", NULL};
+    static const char *const pskip[] = {"cif", "po_direction", "calibrant", "xyz", "radius",
+                                        NULL};
     static const char *const kskip[] = {NULL};
     static const char *const rskip[] = {"file", NULL};
     for (int k = 0; k < c->nph + c->npk + c->nbr; k++) {
@@ -664,17 +690,24 @@ static void write_report(FILE *f, const rcfg *c, const tsct_stage_refine_params 
 {
     tsct_refine_model *m = c->m;
     const tsct_refine_result *r = &c->res;
-    const char *unit = c->axis == TSCT_POWDER_AXIS_Q ? "1/A" : "deg 2theta";
+    const char *unit = c->rspace ? "A" : c->axis == TSCT_POWDER_AXIS_Q ? "1/A" : "deg 2theta";
     fprintf(f, "tsct refine%s %s\n", p->instrument ? " --instrument" : "", c->ini.path);
-    fprintf(f, "pattern %s: %lld points in %g .. %g %s, %lld refined; wavelength %.8g A\n",
-            c->path, (long long)c->n, c->x[0], c->x[c->n - 1], unit, (long long)r->npoints,
-            c->wavelength);
+    if (c->rspace)
+        fprintf(f, "G(r) %s: %lld points in r %g .. %g A (step %.6g), %lld refined; Qmax %g "
+                "1/A%s\n", c->path, (long long)c->n, c->x[0], c->x[c->n - 1],
+                (c->x[c->n - 1] - c->x[0]) / (double)(c->n - 1), (long long)r->npoints, c->qmax,
+                c->qmax > 0 ? "" : " (no termination)");
+    else
+        fprintf(f, "pattern %s: %lld points in %g .. %g %s, %lld refined; wavelength %.8g A\n",
+                c->path, (long long)c->n, c->x[0], c->x[c->n - 1], unit, (long long)r->npoints,
+                c->wavelength);
     if (p->instrument)
         fprintf(f, "calibrant %s\n", c->calibrant);
     fprintf(f, "status: %s after %d iterations (%d evaluations)\n", status_name(r->status),
             r->niter, r->nfev);
-    fprintf(f, "Rwp %.4f %%  Rexp %.4f %%  GoF %.4f  chi2 %.6g (reduced %.6g)  N %lld  P %d\n\n",
-            100 * r->rwp, 100 * r->rexp, r->gof, r->chi2, r->redchi2, (long long)r->npoints,
+    fprintf(f, "%s %.4f %%  Rexp %.4f %%  GoF %.4f  chi2 %.6g (reduced %.6g)  N %lld  P %d\n\n",
+            c->rspace ? "Rw" : "Rwp", 100 * r->rwp, 100 * r->rexp, r->gof, r->chi2, r->redchi2,
+            (long long)r->npoints,
             r->nrefined);
     fprintf(f, "%-28s %18s %14s\n", "parameter", "value", "esd");
     for (int i = 0; i < tsct_refine_model_nparams(m); i++) {
@@ -691,7 +724,12 @@ static void write_report(FILE *f, const rcfg *c, const tsct_stage_refine_params 
             fprintf(f, "%-28s %18.10g %14s\n", q->name, q->value,
                     q->at_bound ? "at limit" : q->refine ? "-" : "fixed");
     }
-    if (c->nph > 0) {
+    if (c->nph > 0 && c->rspace) {
+        fprintf(f, "\n%-20s %12s %14s\n", "phase", "system", "volume A^3");
+        for (int k = 0; k < c->nph; k++)
+            fprintf(f, "%-20s %12s %14.6g\n", tsct_refine_model_phase_name(m, k),
+                    tsct_refine_model_phase_system(m, k), tsct_refine_model_phase_volume(m, k));
+    } else if (c->nph > 0) {
         fprintf(f, "\n%-20s %12s %10s %14s %14s\n", "phase", "system", "wt %", "esd wt %",
                 "volume A^3");
         for (int k = 0; k < c->nph; k++)
@@ -747,17 +785,17 @@ static tsct_status write_png(const rcfg *c, const char *path, tsct_error *err)
     }
     char title[256];
     const char *base = strrchr(c->path, '/') ? strrchr(c->path, '/') + 1 : c->path;
-    if (snprintf(title, sizeof title, "%.150s: Rwp %.2f %%, GoF %.3f", base, 100 * c->res.rwp,
-                 c->res.gof) < 0)
+    if (snprintf(title, sizeof title, "%.150s: %s %.2f %%, GoF %.3f", base,
+                 c->rspace ? "Rw" : "Rwp", 100 * c->res.rwp, c->res.gof) < 0)
         title[0] = '\0';
     tsct_figure_params fp = TSCT_FIGURE_PARAMS_DEFAULT;
     fp.width = 1100;
     fp.height = 650;
     fp.title = title;
-    fp.xlabel = c->axis == TSCT_POWDER_AXIS_Q ? "q (1/A)" : "2theta (deg)";
-    fp.ylabel = "intensity";
-    tsct_status st = tsct_figure_lines_ticks(c->x, n, ys, NULL, 3, names, rows, c->nph, &fp,
-                                             path, err);
+    fp.xlabel = c->rspace ? "r (A)" : c->axis == TSCT_POWDER_AXIS_Q ? "q (1/A)" : "2theta (deg)";
+    fp.ylabel = c->rspace ? "G(r) (1/A^2)" : "intensity";
+    tsct_status st = tsct_figure_lines_ticks(c->x, n, ys, NULL, 3, names, rows,
+                                             c->rspace ? 0 : c->nph, &fp, path, err);
     free(d), free(yo), free(ticks);
     return st;
 }
@@ -819,7 +857,7 @@ static void write_cfg(FILE *f, const rcfg *c, const tsct_stage_refine_params *p)
         if (strcmp(e->key, "file") == 0 || strcmp(e->key, "poni") == 0 ||
             strcmp(e->key, "container") == 0) {
             char pth[TSCT_INI_PATH_MAX];
-            cfg_path(ini, e->value, pth, sizeof pth);
+            cfg_path_abs(ini, e->value, pth, sizeof pth);
             fprintf(f, "%s = %s\n", e->key, pth);
         } else
             fprintf(f, "%s = %s\n", e->key, e->value);
@@ -835,19 +873,20 @@ static void write_cfg(FILE *f, const rcfg *c, const tsct_stage_refine_params *p)
         put_component(f, c->m, "instrument", 0);
     }
     const char *terms = tsct_ini_get(ini, "background", "terms");
-    fprintf(f, "\n[background]\nterms = %s\n", terms ? terms : "6");
+    fprintf(f, "\n[background]\nterms = %s\n", terms ? terms : c->rspace ? "0" : "6");
     put_component(f, c->m, "bg", 0);
     for (int k = 0; k < c->nph + c->npk + c->nbr; k++) {
         const char *s = c->sec[k];
         fprintf(f, "\n[%s]\n", s);
-        static const char *const keep[] = {"cif", "po_direction", "calibrant", "file", NULL};
+        static const char *const keep[] = {"cif", "po_direction", "calibrant", "file", "xyz",
+                                           "radius", NULL};
         for (int64_t j = 0; j < ini->n; j++) {
             const tsct_ini_entry *e = &ini->e[j];
             if (strcmp(e->section, s) || !in_list(e->key, keep))
                 continue;
-            if (strcmp(e->key, "cif") == 0 || strcmp(e->key, "file") == 0) {
+            if (!strcmp(e->key, "cif") || !strcmp(e->key, "file") || !strcmp(e->key, "xyz")) {
                 char pth[TSCT_INI_PATH_MAX];
-                cfg_path(ini, e->value, pth, sizeof pth);
+                cfg_path_abs(ini, e->value, pth, sizeof pth);
                 fprintf(f, "%s = %s\n", e->key, pth);
             } else
                 fprintf(f, "%s = %s\n", e->key, e->value);
@@ -894,16 +933,9 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     if (!p || !p->config)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "config", -1,
                               "no configuration file given");
-    char prefix[TSCT_INI_PATH_MAX];
-    if (p->output && p->output[0])
-        snprintf(prefix, sizeof prefix, "%s", p->output);
-    else {
-        size_t l = strlen(p->config);
-        if (l > 4 && strcmp(p->config + l - 4, ".cfg") == 0)
-            l -= 4;
-        snprintf(prefix, sizeof prefix, "%.*s%s", (int)l, p->config,
-                 p->instrument ? "-instrument" : "-refined");
-    }
+    char prefix[TSCT_INI_PATH_MAX], out_csv[TSCT_INI_PATH_MAX + 24];
+    TSCT_TRY(tsct__refine_output_names(p->config, p->output, p->instrument, prefix,
+                                       sizeof prefix, out_csv, sizeof out_csv, err));
     char out_txt[TSCT_INI_PATH_MAX + 8], out_png[TSCT_INI_PATH_MAX + 8],
         out_cfg[TSCT_INI_PATH_MAX + 8];
     snprintf(out_txt, sizeof out_txt, "%s.txt", prefix);
@@ -913,10 +945,13 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     if (p->png)
         TSCT_TRY(tsct_publish_check(out_png, err));
     TSCT_TRY(tsct_publish_check(out_cfg, err));
+    TSCT_TRY(tsct_publish_check(out_csv, err));
 
     rcfg c;
     memset(&c, 0, sizeof c);
     tsct_status st = tsct_ini_read(&c.ini, p->config, err);
+    if (st == TSCT_OK)
+        st = tsct__refine_pdf_space(&c.ini, &c.rspace, err);
     if (st == TSCT_OK)
         st = read_data(&c, err);
     if (st == TSCT_OK)
@@ -947,6 +982,8 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
         st = publish_text(out_txt, report_fn, &oa, err);
     if (st == TSCT_OK)
         st = publish_text(out_cfg, cfg_fn, &oa, err);
+    if (st == TSCT_OK)
+        st = tsct__refine_parameters_csv(out_csv, c.m, &c.res, err);
     if (st == TSCT_OK && p->png)
         st = write_png(&c, out_png, err);
     if (st == TSCT_OK) {
