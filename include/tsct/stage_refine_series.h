@@ -12,6 +12,10 @@
  *   name   = NAME        the results' group /entry/refine/NAME (default "series")
  *   start  = previous | first   each step starts from the previous step's result (default)
  *                               or from the configuration's values
+ *   absent_below = W      a phase under weight fraction W (0 .. 0.5; 0: off) after a step's
+ *                         refinement is absent from it: scale held at 0, its other
+ *                         parameters at the step's start, the step refined again; its values
+ *                         NaN, its weight fraction 0
  *
  * region: /entry/regions/REGION/pattern [nt][nq] of [data] container, region = REGION;
  * integrated: /entry/integrated/data [nt][nz][na][ns][nq] summed over each time step's frames

@@ -44,6 +44,7 @@ enum { COL_VALUE, COL_ESD, COL_WF, COL_WF_ESD, COL_VOLUME, COL_RWP, COL_GOF, COL
 /* One output dataset [nt][1][1][1] and the CSV column of the same name. */
 typedef struct column {
     int kind, index;        /* COL_*, the parameter or phase */
+    const int *absent;      /* its phase's absence in the current step (NULL: no phase) */
     char name[TSCT_REFINE_NAME_MAX * 2 + 24]; /* CSV header: "CeO2.a", "CeO2.a_esd", "rwp" */
     char path[TSCT_INI_VALUE_MAX + 256];
     tsct_dataset *d;
@@ -51,6 +52,8 @@ typedef struct column {
 
 typedef struct series {
     int source, start_first;
+    double absent_below;                /* a phase under this weight fraction is absent */
+    int absent[TSCT_REFINE_MAX_PHASES]; /* in the step being refined */
     char name[SERIES_NAME_MAX];
     char step[SERIES_NAME_MAX + 8];     /* the container step: refine_NAME in lower case */
     char input[TSCT_INI_PATH_MAX];      /* the container of a region or integrated source */
@@ -138,7 +141,8 @@ static tsct_status list_files(series *s, const tsct_ini *ini, const tsct_ini_ent
 /* The [series] section and the source it names. */
 static tsct_status read_series(series *s, const tsct_ini *ini, tsct_error *err)
 {
-    static const char *const keys[] = {"source", "files", "output", "name", "start", NULL};
+    static const char *const keys[] = {"source", "files", "output", "name", "start",
+                                       "absent_below", NULL};
     for (int64_t j = 0; j < ini->n; j++) {
         const tsct_ini_entry *e = &ini->e[j];
         int ok = strcmp(e->section, "series") != 0;
@@ -147,7 +151,7 @@ static tsct_status read_series(series *s, const tsct_ini *ini, tsct_error *err)
         if (!ok)
             return tsct_ini_error(ini, e, TSCT_ERR_VALUE, err,
                                   "unknown key: [series] has source, files, output, name, "
-                                  "start");
+                                  "start, absent_below");
     }
     const tsct_ini_entry *e, *fe = tsct_ini_find(ini, "series", "files");
     s->ce = tsct_ini_find(ini, "data", "container");
@@ -161,6 +165,8 @@ static tsct_status read_series(series *s, const tsct_ini *ini, tsct_error *err)
         static const char *const start[] = {"previous", "first", NULL};
         TSCT_TRY(tsct_ini_value_enum(ini, e, start, &s->start_first, err));
     }
+    if ((e = tsct_ini_find(ini, "series", "absent_below")))
+        TSCT_TRY(tsct_ini_value_double(ini, e, 0, 0.5, &s->absent_below, err));
     snprintf(s->name, sizeof s->name, "series");
     if ((e = tsct_ini_find(ini, "series", "name"))) {
         if (!tsct_stage_name_valid(e->value, SERIES_NAME_MAX - 1, "_"))
@@ -307,6 +313,18 @@ static tsct_status load_step(series *s, tsct__refine_cfg *c, int64_t t, tsct_err
     return tsct__refine_data_finish(c, s->ce, s->wavelength, err);
 }
 
+/* The phase a parameter "PHASE.x" belongs to, or -1. */
+static int phase_of(tsct_refine_model *m, const char *name)
+{
+    for (int p = 0; p < tsct_refine_model_phase_count(m); p++) {
+        const char *ph = tsct_refine_model_phase_name(m, p);
+        size_t l = strlen(ph);
+        if (strncmp(name, ph, l) == 0 && name[l] == '.')
+            return p;
+    }
+    return -1;
+}
+
 /* The output columns: every refined parameter and its ESD, each phase's weight fraction, its
  * ESD and the cell volume, then Rwp, GoF and the status. */
 static tsct_status make_columns(series *s, tsct_refine_model *m, tsct_error *err)
@@ -343,6 +361,12 @@ static tsct_status make_columns(series *s, tsct_refine_model *m, tsct_error *err
         n++;
     }
     s->ncol = n;
+    for (int j = 0; j < n; j++) {
+        int owner = s->col[j].kind <= COL_ESD ? phase_of(m, s->col[j].name)
+                    : s->col[j].kind <= COL_VOLUME ? s->col[j].index
+                                                    : -1;
+        s->col[j].absent = owner >= 0 ? &s->absent[owner] : NULL;
+    }
     /* "COMP.PARAM[_esd]" -> /entry/refine/NAME/COMP/PARAM[_esd] */
     for (int j = 0; j < n; j++) {
         char rel[sizeof s->col[j].name];
@@ -361,6 +385,8 @@ static double column_value(const column *k, tsct_refine_model *m, const tsct_ref
     if (status == 3 && k->kind != COL_STATUS)
         return NAN;
     const tsct_refine_param *q = k->kind <= COL_ESD ? tsct_refine_model_param(m, k->index) : NULL;
+    if (k->absent && *k->absent && k->kind != COL_WF)
+        return NAN;
     switch (k->kind) {
     case COL_VALUE: return q->value;
     case COL_ESD: return q->refine && !q->at_bound ? q->esd : NAN;
@@ -422,6 +448,28 @@ static tsct_status start_from_stored(series *s, tsct_refine_model *m, int64_t t,
     return TSCT_OK;
 }
 
+/* After a refinement: the phases under absent_below in weight fraction are absent from this
+ * step (marked in s->absent): their scale held at 0, their other parameters back at the
+ * step's start (keep) and held, so that the next refinement does not chase parameters no
+ * data determine. Returns 1 when some phase was dropped (refine again). */
+static int drop_absent(series *s, tsct_refine_model *m, const tsct_refine_result *r,
+                       const double *keep)
+{
+    int dropped = 0;
+    for (int p = 0; p < tsct_refine_model_phase_count(m); p++)
+        if (r->weight_fraction[p] < s->absent_below)
+            s->absent[p] = 1, dropped = 1;
+    for (int i = 0; dropped && i < tsct_refine_model_nparams(m); i++) {
+        tsct_refine_param *q = tsct_refine_model_param(m, i);
+        int p = phase_of(m, q->name);
+        if (p < 0 || !s->absent[p])
+            continue;
+        q->value = q->linear ? 0 : keep[i];
+        q->refine = 0;
+    }
+    return dropped;
+}
+
 /* The refinement of every time step, through the container step. */
 static tsct_status run_steps(series *s, tsct__refine_cfg *c, const tsct_stage_ctx *ctx,
                              const tsct_stage_refine_params *p, const char *fingerprint,
@@ -433,13 +481,16 @@ static tsct_status run_steps(series *s, tsct__refine_cfg *c, const tsct_stage_ct
     TSCT_TRY(tsct__refine_params_read(&c->ini, &rp, err));
     double *first = malloc((size_t)np * sizeof *first), *keep = malloc((size_t)np * sizeof *keep);
     double *x0 = malloc((size_t)c->n * sizeof *x0);
+    int *refine0 = malloc((size_t)np * sizeof *refine0);
     c->calc = malloc((size_t)c->n * sizeof *c->calc);
-    if (!first || !keep || !x0 || !c->calc) {
-        free(first), free(keep), free(x0);
+    if (!first || !keep || !x0 || !c->calc || !refine0) {
+        free(first), free(keep), free(x0), free(refine0);
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");
     }
-    for (int i = 0; i < np; i++)
+    for (int i = 0; i < np; i++) {
         first[i] = tsct_refine_model_param(m, i)->value;
+        refine0[i] = tsct_refine_model_param(m, i)->refine;
+    }
     const int64_t n0 = c->n;
     memcpy(x0, c->x, (size_t)n0 * sizeof *x0);
     tsct_step_info info = {.name = s->step, .command = ctx->command_line,
@@ -479,7 +530,13 @@ static tsct_status run_steps(series *s, tsct__refine_cfg *c, const tsct_stage_ct
             keep[i] = tsct_refine_model_param(m, i)->value;
         tsct_error e2 = TSCT_ERROR_INIT;
         memset(&c->res, 0, sizeof c->res);
+        for (int i = 0; i < np; i++)
+            tsct_refine_model_param(m, i)->refine = refine0[i];
+        memset(s->absent, 0, sizeof s->absent);
         tsct_status rs = tsct_refine_run(m, c->y, c->w, &rp, &c->res, c->calc, &e2);
+        if ((rs == TSCT_OK || rs == TSCT_NOT_CONVERGED) && s->absent_below > 0 &&
+            drop_absent(s, m, &c->res, keep))
+            rs = tsct_refine_run(m, c->y, c->w, &rp, &c->res, c->calc, &e2);
         int status = rs == TSCT_OK ? (int)c->res.status : rs == TSCT_NOT_CONVERGED ? 1 : 3;
         if (status == 3) {
             for (int i = 0; i < np; i++)
@@ -506,7 +563,7 @@ static tsct_status run_steps(series *s, tsct__refine_cfg *c, const tsct_stage_ct
         tsct_dataset_close(s->col[j].d);
         s->col[j].d = NULL;
     }
-    free(first), free(keep), free(x0);
+    free(first), free(keep), free(x0), free(refine0);
     if (st != TSCT_OK) {
         tsct_step_close(step);
         return st;
