@@ -724,7 +724,7 @@ done:
  * others run their command with an argument vector; `container` says how it is passed. */
 static const struct step_def {
     const char *section, *command, *kind; /* kind: a first argument before the container */
-    enum { POSITIONAL, OPTION } container;
+    enum { POSITIONAL, OPTION, NONE } container; /* NONE: the step's own files name it */
     int default_on; /* runs without a section (sinogram, recon) */
     int direct;     /* 1: through the stage's option table (stage) */
     tsct_stage_id stage;
@@ -739,6 +739,7 @@ static const struct step_def {
     {"fit", "fit", "peak", POSITIONAL, 0, 1, TSCT_STAGE_ID_FIT},
     {"particles", "particles", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_PARTICLES},
     {"coverage", "coverage", NULL, POSITIONAL, 0, 1, TSCT_STAGE_ID_COVERAGE},
+    {"refine", "refine", NULL, NONE, 0, 0, TSCT_STAGE_ID_COUNT},
     {"figures", "figure", "all", POSITIONAL, 0, 0, TSCT_STAGE_ID_COUNT},
 };
 
@@ -757,7 +758,7 @@ static int run_command_step(struct run_state *rs, const struct step_def *s)
         args_add(&a, s->kind);
     if (s->container == POSITIONAL) {
         args_add(&a, rs->container);
-    } else {
+    } else if (s->container == OPTION) {
         args_add(&a, "--container");
         args_add(&a, rs->container);
     }

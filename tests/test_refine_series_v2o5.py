@@ -10,7 +10,9 @@ the V2O5 framework at its own cell) with absent_below = 0.005. Checked: every st
 with a GoF within 0.9 .. 1.12; every phase the truth has above 1 % weight fraction is refined
 at that step and none is refined where the truth has none; the pulls (fit - truth) / ESD of
 every refined lattice parameter have an rms between 0.7 and 1.5 and none is beyond 4.5; the
-table has time, capacity and voltage from /entry/echem; the figures exist.
+table has time, capacity and voltage from /entry/echem; the figures exist; an existing output
+is refused without --force and an unknown [series] key is named; `tsct run` with a [refine]
+step refines the series, and a second run finds it up to date.
 
 CI runs a short series (one cycle of 2 + 2 h, a pattern every 600 s: 24 patterns). The full
 preset (two cycles of 10 + 10 h, a pattern every 900 s: 160 patterns) runs with
@@ -96,4 +98,31 @@ check(abs(float(rows[1]["time"]) - float(period) * 1.5) < 1e-6, "time of step 1"
 for p in ("epsilon.c", "delta.c", "voltage"):
     png = "v2o5_refine-%s.png" % p
     check(os.path.exists(png) and os.path.getsize(png) > 1000, "figure %s" % png)
+# The command's rules: an existing output is refused without --force; a [series] key that
+# does not exist names the configuration and its line.
+r = run("refine", "-c", "v2o5_refine.cfg", "-o", "v2o5_refine", status=1)
+check("v2o5_refine-parameters.csv" in r.stderr, "existing output named: %s" % r.stderr)
+with open("v2o5_bad.cfg", "w") as f:
+    f.write("\n".join(cfg) + "\nsteps = 3\n")
+r = run("refine", "-c", "v2o5_bad.cfg", status=1)
+check("v2o5_bad.cfg" in r.stderr and "steps" in r.stderr, "bad key named: %s" % r.stderr)
+
+# tsct run: a [refine] step with the configuration; a second run finds it up to date and
+# leaves the results as they were.
+with open("v2o5_run_refine.cfg", "w") as f:
+    f.write("\n".join(cfg).replace("name = v2o5", "name = v2o5_run") + "\n")
+with open("v2o5_run.cfg", "w") as f:
+    f.write("[experiment]\ncontainer = v2o5_series.h5\n[sinogram]\nenabled = no\n"
+            "[recon]\nenabled = no\n[refine]\nconfig = v2o5_run_refine.cfg\n"
+            "output = v2o5_run\n")
+r = run("run", "v2o5_run.cfg")
+check(os.path.exists("v2o5_run-parameters.csv"), "tsct run wrote the table: %s" % r.stderr)
+with h5py.File("v2o5_series.h5", "r") as f:
+    same = np.array_equal(f["/entry/refine/v2o5_run/delta/c"][:],
+                          f["/entry/refine/v2o5/delta/c"][:], equal_nan=True)
+check(same, "tsct run's series equals tsct refine's")
+stamp = os.path.getmtime("v2o5_run-parameters.csv")
+r = run("run", "v2o5_run.cfg")
+check(os.path.getmtime("v2o5_run-parameters.csv") == stamp,
+      "the second run left the table (up to date): %s" % r.stderr)
 finish("test_refine_series_v2o5")
