@@ -211,6 +211,7 @@ int main(void)
     char *csv = (char *)tsct_test_slurp("files-series-parameters.csv", &size);
     CHECK(csv != NULL);
     if (csv) {
+        csv[size] = '\0'; /* the slurp leaves room for it */
         CHECK(strstr(csv, "step,time,capacity,voltage,CeO2.scale,CeO2.scale_esd,CeO2.a,"
                           "CeO2.a_esd") != NULL);
         CHECK(strstr(csv, "CeO2.weight_fraction,") && strstr(csv, ",rwp,gof,status\n"));
