@@ -109,6 +109,8 @@ typedef struct tsct_sim_edxrd_preset {
     double dead;             /* dead-time fraction */
     double steel_mm;         /* the case, mm crossed in and out */
     tsct_sim_edxrd_detector det;
+    double series_interval_s; /* the angle-dispersive series: one pattern per 900 s */
+    int64_t series_nq;        /* its points (1800) */
 } tsct_sim_edxrd_preset;
 
 #define TSCT_SIM_EDXRD_NPHASE 4 /* alpha, epsilon, epsilon', delta */
@@ -117,7 +119,8 @@ typedef struct tsct_sim_edxrd_preset {
 void tsct_sim_edxrd_preset_v2o5(tsct_sim_edxrd_preset *p);
 
 /* Override one value: layers, interval, cycles, hours, lag, nchan, counts, background, dead,
- * steel. Errors: TSCT_ERR_NOT_FOUND (unknown key, listing them), TSCT_ERR_VALUE. */
+ * steel, series_interval (s), series_nq. Errors: TSCT_ERR_NOT_FOUND (unknown key, listing
+ * them), TSCT_ERR_VALUE. */
 tsct_status tsct_sim_edxrd_set(tsct_sim_edxrd_preset *p, const char *key, const char *value,
                                tsct_error *err);
 
@@ -131,6 +134,22 @@ void tsct_sim_edxrd_state(const tsct_sim_edxrd_preset *p, int64_t layer, double 
  * Existing files are replaced. Errors: those of the CIF reader, the container, TSCT_ERR_IO. */
 tsct_status tsct_sim_edxrd_run(const tsct_sim_edxrd_preset *p, const char *path,
                                const char *data_dirs, uint64_t seed, tsct_error *err);
+
+/* The preset's angle-dispersive operando series into the container `path` (replaced; the
+ * run above writes it beside EXP.h5 as EXP_series.h5): the bulk electrode's state
+ * (tsct_sim_edxrd_state of layer 0, no lag) every p->series_interval_s over the cycling, one
+ * pattern each of p->series_nq points, Q 0.9 .. 3.9 1/A at 0.2 A, the four phases as the
+ * V2O5 framework (COD 9012221) at their cells through the refinement's model (tsct/refine.h;
+ * instrument W = 4e-4 deg^2, the rest 0), scales K f / V^2, a sloped background of ~300
+ * counts, Poisson counts (alpha's strongest peak 2e4 at full fraction). Writes
+ * /entry/integrated/data and sigma [nt][1][1][1][nq], q (1/A), /entry/scan/time [nt] (s, each
+ * pattern's middle), /entry/scan@wavelength (m), and the truth /ground_truth/series/lattice
+ * [nt][4][3] (a, b, c of alpha, epsilon, epsilon', delta in A; NaN where the phase is
+ * absent), fraction [nt][4] (of the V2O5 units), weight_fraction [nt][4] (Hill & Howard of
+ * the model's scales), x [nt]; attribute phases. Errors: TSCT_ERR_VALUE (no pattern fits the
+ * cycling), TSCT_ERR_NOT_FOUND (the CIF), those of the model and the container. */
+tsct_status tsct_sim_edxrd_series(const tsct_sim_edxrd_preset *p, const char *path,
+                                  const char *data_dirs, uint64_t seed, tsct_error *err);
 
 #ifdef __cplusplus
 }

@@ -45,4 +45,6 @@
 #include "tsct/stage_refine.h"
 #include "tsct/stage_physics.h"
 
+#include "tsct/stage_refine_series.h"
+
 #endif /* TSCT_STAGE_H */

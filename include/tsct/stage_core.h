@@ -182,6 +182,7 @@ typedef enum tsct_stage_id {
     TSCT_STAGE_ID_PDF,           /* tsct_stage_pdf_setup (tsct/stage_pdf.h) */
     TSCT_STAGE_ID_FIGURE,        /* tsct_stage_figure_params; kind and input are the caller's
                                     (positional on the command line) */
+    TSCT_STAGE_ID_REFINE,        /* tsct_stage_refine_params (tsct/stage_refine.h) */
     TSCT_STAGE_ID_COUNT
 } tsct_stage_id;
 

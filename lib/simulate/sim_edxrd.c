@@ -163,6 +163,8 @@ void tsct_sim_edxrd_preset_v2o5(tsct_sim_edxrd_preset *p)
     p->steel_mm = 0.5;
     tsct_sim_edxrd_detector det = TSCT_SIM_EDXRD_DETECTOR_DEFAULT;
     p->det = det;
+    p->series_interval_s = 900;
+    p->series_nq = 1800;
 }
 
 tsct_status tsct_sim_edxrd_set(tsct_sim_edxrd_preset *p, const char *key, const char *value,
@@ -180,7 +182,8 @@ tsct_status tsct_sim_edxrd_set(tsct_sim_edxrd_preset *p, const char *key, const 
     } keys[] = {{"layers", 1, 64, 1},     {"interval", 1, 3600, 0}, {"cycles", 1, 20, 1},
                 {"hours", 0.1, 100, 0},   {"lag", 0, 0.3, 0},        {"nchan", 512, 65536, 1},
                 {"counts", 1, 1e9, 0},    {"background", 0, 1e9, 0}, {"dead", 0, 0.9, 0},
-                {"steel", 0, 5, 0}};
+                {"steel", 0, 5, 0},       {"series_interval", 10, 86400, 0},
+                {"series_nq", 100, 100000, 1}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key) != 0)
             continue;
@@ -199,13 +202,16 @@ tsct_status tsct_sim_edxrd_set(tsct_sim_edxrd_preset *p, const char *key, const 
         case 6: p->counts = v; break;
         case 7: p->background = v; break;
         case 8: p->dead = v; break;
-        default: p->steel_mm = v; break;
+        case 9: p->steel_mm = v; break;
+        case 10: p->series_interval_s = v; break;
+        default: p->series_nq = (int64_t)v; break;
         }
         return TSCT_OK;
     }
     return tsct_error_set(err, TSCT_ERR_NOT_FOUND, NULL, key, -1,
                           "unknown key of the v2o5 preset; known: layers, interval, cycles, "
-                          "hours, lag, nchan, counts, background, dead, steel");
+                          "hours, lag, nchan, counts, background, dead, steel, "
+                          "series_interval, series_nq");
 }
 
 /* The cell's lithium content at time tau (s) of the cycling: 0 before the start, rising to
@@ -553,7 +559,7 @@ tsct_status tsct_sim_edxrd_run(const tsct_sim_edxrd_preset *p, const char *path,
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "v2o5", -1,
                               "the cycling (%g s) is shorter than one round of %lld layers",
                               total, (long long)p->layers);
-    char stem[4096], spectra[4200], mca[4200], csv[4200];
+    char stem[4096], spectra[4200], mca[4200], csv[4200], series[4200];
     size_t len = strlen(path);
     if (len > 3 && strcmp(path + len - 3, ".h5") == 0)
         len -= 3;
@@ -561,6 +567,7 @@ tsct_status tsct_sim_edxrd_run(const tsct_sim_edxrd_preset *p, const char *path,
     snprintf(spectra, sizeof spectra, "%s_spectra.h5", stem);
     snprintf(mca, sizeof mca, "%s_CeO2.mca", stem);
     snprintf(csv, sizeof csv, "%s_echem.csv", stem);
+    snprintf(series, sizeof series, "%s_series.h5", stem);
     tsct_reflection_list *refl = NULL;
     TSCT_TRY(framework_open(data_dirs, &refl, err));
     /* Scale: alpha's (001) at full fraction has p->counts counts in a nominal spectrum. */
@@ -606,5 +613,7 @@ tsct_status tsct_sim_edxrd_run(const tsct_sim_edxrd_preset *p, const char *path,
         st = write_calibrant(p, mca, seed, err);
     if (st == TSCT_OK)
         st = write_echem(p, csv, err);
+    if (st == TSCT_OK)
+        st = tsct_sim_edxrd_series(p, series, data_dirs, seed, err);
     return st;
 }

@@ -119,7 +119,7 @@ tsct_status tsct__stage_refuse(tsct_error *err, const char *key, const char *fmt
     ;
 
 /* The option tables, setters and checks of the stages whose options live in their own files
- * (stage_options_pdf.c, stage_options_figure.c), for stage_options.c's table. */
+ * (stage_options_pdf.c, stage_options_figure.c, stage_options_refine.c), for stage_options.c's table. */
 extern const tsct_stage_option tsct__stage_pdf_options[];
 tsct_status tsct__stage_pdf_set(void *params, const char *key, const char *value,
                                 tsct_error *err);
@@ -128,6 +128,10 @@ extern const tsct_stage_option tsct__stage_figure_options[];
 tsct_status tsct__stage_figure_set(void *params, const char *key, const char *value,
                                    tsct_error *err);
 tsct_status tsct__stage_figure_check(const tsct_stage_figure_params *p, tsct_error *err);
+extern const tsct_stage_option tsct__stage_refine_options[];
+tsct_status tsct__stage_refine_set(void *params, const char *key, const char *value,
+                                   tsct_error *err);
+tsct_status tsct__stage_refine_check(const tsct_stage_refine_params *p, tsct_error *err);
 /* The figure kinds' words, index = tsct_stage_figure_kind, NULL-terminated. */
 extern const char *const tsct__stage_figure_kinds[];
 

@@ -19,7 +19,7 @@
 
 const char *const tsct_stage_pipeline_sections[] = {
     "integrate", "sinogram", "recon", "echem", "region", "pdf", "map", "fit", "particles",
-    "coverage", "figures", NULL};
+    "coverage", "refine", "figures", NULL};
 
 /* A path from the configuration, relative to its folder unless absolute (cut to size - 1
  * bytes if longer, which no real path is). */
@@ -336,7 +336,7 @@ tsct_status tsct_stage_pipeline_check(const tsct_ini *c, tsct_error *err)
                 return tsct_error_set(err, TSCT_ERR_VALUE, c->path, e->section, e->line,
                                       "line %lld: unknown section [%s] (experiment, frames, "
                                       "integrate, sinogram, recon, echem, region, pdf, map, "
-                                      "fit, particles, coverage, figures)",
+                                      "fit, particles, coverage, refine, figures)",
                                       (long long)e->line, e->section);
             known = 1; /* step options are checked against the command when it runs */
             int on;

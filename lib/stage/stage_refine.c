@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "stage_internal.h"
+#include "stage_refine_internal.h"
 #include "stage_refine_pdf.h"
 #include "tsct/calibrant.h"
 #include "tsct/container.h"
@@ -30,31 +31,10 @@
 #include "tsct/refine.h"
 #include "tsct/stage.h"
 
-enum { MAXC = TSCT_REFINE_MAX_PHASES + TSCT_REFINE_MAX_PEAKS + TSCT_REFINE_MAX_BROAD };
+enum { MAXC = TSCT__REFINE_MAX_COMPONENTS };
+typedef tsct__refine_cfg rcfg;
 
-typedef struct rcfg {
-    tsct_ini ini;
-    char path[TSCT_INI_PATH_MAX];       /* the pattern */
-    double *x, *y, *w;
-    int64_t n;
-    tsct_powder_axis axis;
-    double xscale;                      /* data x -> model x (q_nm^-1: 0.1) */
-    double wavelength;
-    int nph, npk, nbr;
-    char sec[MAXC][TSCT_INI_SECTION_MAX];  /* each component's section, phases first */
-    char cif[TSCT_REFINE_MAX_PHASES][TSCT_INI_PATH_MAX];
-    double *broad[TSCT_REFINE_MAX_BROAD];
-    tsct_refine_model *m;
-    tsct_refine_result res;
-    double *calc;
-    char calibrant[256];
-    double cal_a;
-    int rspace;                         /* [data] space = r: G(r) (stage_refine_pdf.c) */
-    double qmax;                        /* its termination (1/A), 0: none */
-    double radius[TSCT_REFINE_MAX_PHASES];
-} rcfg;
-
-static void rcfg_release(rcfg *c)
+void tsct__refine_cfg_release(rcfg *c)
 {
     tsct_ini_release(&c->ini);
     free(c->x), free(c->y), free(c->w), free(c->calc);
@@ -78,6 +58,11 @@ static void cfg_path_abs(const tsct_ini *ini, const char *v, char *out, size_t s
     char rel[TSCT_INI_PATH_MAX], abs[PATH_MAX];
     cfg_path(ini, v, rel, sizeof rel);
     snprintf(out, size, "%s", realpath(rel, abs) && strlen(abs) < size ? abs : rel);
+}
+
+void tsct__refine_cfg_path(const tsct_ini *ini, const char *v, char *out, size_t size)
+{
+    cfg_path(ini, v, out, size);
 }
 
 /* Split a value into words (spaces or commas); returns the count (at most max). */
@@ -117,7 +102,7 @@ static tsct_status numbers(const tsct_ini *ini, const tsct_ini_entry *e, int cou
 }
 
 /* The unit of a text pattern's x from its header: 2th_deg / 2theta, q_nm^-1, else Q in 1/A. */
-static void header_unit(const char *path, tsct_powder_axis *axis, double *scale)
+void tsct__refine_header_unit(const char *path, tsct_powder_axis *axis, double *scale)
 {
     *axis = TSCT_POWDER_AXIS_Q;
     *scale = 1;
@@ -261,13 +246,21 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         int64_t n0 = 0;
         TSCT_TRY(tsct_pattern_read_text(c->path, &x0, &y0, &n0, err));
         c->x = x0, c->y = y0, c->n = n0;
-        header_unit(c->path, &c->axis, &c->xscale);
+        tsct__refine_header_unit(c->path, &c->axis, &c->xscale);
     } else {
         TSCT_TRY(read_region(c, ce, &container_wl, err));
     }
     if (c->rspace)
         return tsct__refine_pdf_data(ini, c->path, e != NULL, &c->x, &c->y, &c->w, &c->n,
                                      &c->qmax, err);
+    return tsct__refine_data_finish(c, ce, container_wl, err);
+}
+
+tsct_status tsct__refine_data_finish(rcfg *c, const tsct_ini_entry *ce, double container_wl,
+                                     tsct_error *err)
+{
+    const tsct_ini *ini = &c->ini;
+    const tsct_ini_entry *e;
     double *x = c->x, *y = c->y;
     const int64_t n = c->n;
     static const char *const units[] = {"auto", "q", "q_nm", "2theta", NULL};
@@ -379,7 +372,8 @@ static int in_list(const char *s, const char *const *list)
 static tsct_status list_components(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
-    static const char *const known[] = {"data", "instrument", "background", "refine", NULL};
+    static const char *const known[] = {"data", "instrument", "background", "refine", "series",
+                                        NULL};
     char order[3][MAXC][TSCT_INI_SECTION_MAX];
     int cnt[3] = {0, 0, 0};
     for (int64_t j = 0; j < ini->n; j++) {
@@ -614,8 +608,8 @@ static tsct_status apply_instrument(rcfg *c, const tsct_stage_ctx *ctx, tsct_err
     return TSCT_OK;
 }
 
-static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
-                             const tsct_stage_ctx *ctx, tsct_error *err)
+tsct_status tsct__refine_configure(rcfg *c, const tsct_stage_refine_params *p,
+                                   const tsct_stage_ctx *ctx, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
     int64_t nbg = c->rspace ? 0 : 6;
@@ -678,7 +672,7 @@ static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
     return TSCT_OK;
 }
 
-static const char *status_name(tsct_refine_status s)
+const char *tsct__refine_status_name(tsct_refine_status s)
 {
     return s == TSCT_REFINE_CONVERGED ? "converged"
            : s == TSCT_REFINE_MAX_ITER ? "iteration limit reached"
@@ -703,8 +697,8 @@ static void write_report(FILE *f, const rcfg *c, const tsct_stage_refine_params 
                 c->wavelength);
     if (p->instrument)
         fprintf(f, "calibrant %s\n", c->calibrant);
-    fprintf(f, "status: %s after %d iterations (%d evaluations)\n", status_name(r->status),
-            r->niter, r->nfev);
+    fprintf(f, "status: %s after %d iterations (%d evaluations)\n",
+            tsct__refine_status_name(r->status), r->niter, r->nfev);
     fprintf(f, "%s %.4f %%  Rexp %.4f %%  GoF %.4f  chi2 %.6g (reduced %.6g)  N %lld  P %d\n\n",
             c->rspace ? "Rw" : "Rwp", 100 * r->rwp, 100 * r->rexp, r->gof, r->chi2, r->redchi2,
             (long long)r->npoints,
@@ -842,7 +836,7 @@ static void write_cfg(FILE *f, const rcfg *c, const tsct_stage_refine_params *p)
     const tsct_refine_result *r = &c->res;
     fprintf(f, "# tsct refine%s: refined from %s (Rwp %.4f %%, GoF %.4f, %s)\n",
             p->instrument ? " --instrument" : "", ini->path, 100 * r->rwp, r->gof,
-            status_name(r->status));
+            tsct__refine_status_name(r->status));
     if (p->instrument) {
         fprintf(f, "# instrument profile from calibrant %s\n[instrument]\n", c->calibrant);
         fprintf(f, "wavelength = %.10g\n", c->wavelength);
@@ -924,6 +918,33 @@ static void cfg_fn(FILE *f, const void *a)
     write_cfg(f, o->c, o->p);
 }
 
+tsct_status tsct__refine_params_read(const tsct_ini *ini, tsct_refine_params *rp,
+                                    tsct_error *err)
+{
+    const tsct_ini_entry *e;
+    if ((e = tsct_ini_find(ini, "refine", "max_iter"))) {
+        int64_t v;
+        TSCT_TRY(tsct_ini_value_int(ini, e, 1, 100000, &v, err));
+        rp->max_iter = (int)v;
+    }
+    if ((e = tsct_ini_find(ini, "refine", "corr_flag")))
+        TSCT_TRY(tsct_ini_value_double(ini, e, 0, 1, &rp->corr_flag, err));
+    return TSCT_OK;
+}
+
+void tsct__refine_prefix(const tsct_stage_refine_params *p, const char *suffix, char *out,
+                         size_t size)
+{
+    if (p->output && p->output[0]) {
+        snprintf(out, size, "%s", p->output);
+        return;
+    }
+    size_t l = strlen(p->config);
+    if (l > 4 && strcmp(p->config + l - 4, ".cfg") == 0)
+        l -= 4;
+    snprintf(out, size, "%.*s%s", (int)l, p->config, suffix);
+}
+
 tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
                                       const tsct_stage_ctx *context, tsct_stage_report *report,
                                       tsct_error *err)
@@ -933,6 +954,8 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     if (!p || !p->config)
         return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "config", -1,
                               "no configuration file given");
+    if (tsct__refine_is_series(p->config))
+        return tsct_stage_refine_series(p, context, report, err);
     char prefix[TSCT_INI_PATH_MAX], out_csv[TSCT_INI_PATH_MAX + 24];
     TSCT_TRY(tsct__refine_output_names(p->config, p->output, p->instrument, prefix,
                                        sizeof prefix, out_csv, sizeof out_csv, err));
@@ -955,16 +978,10 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     if (st == TSCT_OK)
         st = read_data(&c, err);
     if (st == TSCT_OK)
-        st = configure(&c, p, ctx, err);
+        st = tsct__refine_configure(&c, p, ctx, err);
     tsct_refine_params rp = TSCT_REFINE_PARAMS_DEFAULT;
-    const tsct_ini_entry *e;
-    if (st == TSCT_OK && (e = tsct_ini_find(&c.ini, "refine", "max_iter"))) {
-        int64_t v;
-        st = tsct_ini_value_int(&c.ini, e, 1, 100000, &v, err);
-        rp.max_iter = (int)v;
-    }
-    if (st == TSCT_OK && (e = tsct_ini_find(&c.ini, "refine", "corr_flag")))
-        st = tsct_ini_value_double(&c.ini, e, 0, 1, &rp.corr_flag, err);
+    if (st == TSCT_OK)
+        st = tsct__refine_params_read(&c.ini, &rp, err);
     if (st == TSCT_OK && (c.calc = malloc((size_t)c.n * sizeof *c.calc)) == NULL)
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");
     if (st == TSCT_OK) {
@@ -995,6 +1012,6 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
             rep->what[0] = '\0';
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     }
-    rcfg_release(&c);
+    tsct__refine_cfg_release(&c);
     return st;
 }

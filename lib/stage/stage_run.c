@@ -93,6 +93,7 @@ typedef union stage_params {
     } fit;
     tsct_stage_pdf_setup pdf;
     tsct_stage_figure_params figure;
+    tsct_stage_refine_params refine;
 } stage_params;
 
 /* What some params point to: the map definitions, the PDF configuration (large), the
@@ -122,6 +123,7 @@ static tsct_status stage_params_init(tsct_stage_id id, stage_params *u, stage_me
     static const tsct_stage_fit_voxels_params fit = TSCT_STAGE_FIT_VOXELS_PARAMS_DEFAULT;
     static const tsct_stage_pdf_setup pdf = TSCT_STAGE_PDF_SETUP_DEFAULT;
     static const tsct_stage_figure_params figure = TSCT_STAGE_FIGURE_PARAMS_DEFAULT;
+    static const tsct_stage_refine_params refine = TSCT_STAGE_REFINE_PARAMS_DEFAULT;
     memset(u, 0, sizeof *u);
     memset(m, 0, sizeof *m);
     switch (id) {
@@ -157,6 +159,7 @@ static tsct_status stage_params_init(tsct_stage_id id, stage_params *u, stage_me
         tsct_stage_path_resolve(cfg, FIGURES_DEFAULT, m->figures, sizeof m->figures);
         u->figure.output = m->figures;
         break;
+    case TSCT_STAGE_ID_REFINE: u->refine = refine; break;
     default: break;
     }
     return TSCT_OK;
@@ -220,6 +223,8 @@ static tsct_status stage_call(tsct_stage_id id, const char *container, stage_par
         TSCT_TRY(tsct_stage_pdf_setup_load(&u->pdf, 1, NULL, err));
         return u->pdf.p.region ? tsct_stage_pdf_region(container, &u->pdf.p, ctx, rep, err)
                                : tsct_stage_pdf(container, &u->pdf.p, ctx, rep, err);
+    case TSCT_STAGE_ID_REFINE:
+        return tsct_stage_refine_pattern(&u->refine, ctx, rep, err);
     case TSCT_STAGE_ID_FIGURE:
         TSCT_TRY(tsct_stage_figure(&u->figure, ctx, err));
         rep->ran = 1; /* figures are drawn on every run */
@@ -266,33 +271,37 @@ static tsct_status read_section(const tsct_ini *cfg, const char *section, tsct_s
 }
 
 /* Steps in the order they run: the section, the command, a first argument before the
- * container (kind), whether the command takes the container as --container, whether the
- * step runs without a section, and its stage. */
+ * container (kind), how the command takes the container (CONTAINER_NONE: the step's
+ * configuration names its data), whether the step runs without a section, and its stage. */
+enum { CONTAINER_ARGUMENT, CONTAINER_OPTION, CONTAINER_NONE };
 static const struct step_def {
     const char *section, *command, *kind;
-    int container_option;
+    int container;
     int default_on;
     tsct_stage_id stage;
 } steps[] = {
-    {"integrate", "integrate", NULL, 1, 0, TSCT_STAGE_ID_INTEGRATE},
-    {"sinogram", "sinogram", NULL, 0, 1, TSCT_STAGE_ID_SINOGRAM},
-    {"recon", "recon", NULL, 0, 1, TSCT_STAGE_ID_RECON},
-    {"echem", "echem", NULL, 0, 0, TSCT_STAGE_ID_ECHEM},
-    {"region", "region", NULL, 0, 0, TSCT_STAGE_ID_REGION},
-    {"pdf", "pdf", NULL, 1, 0, TSCT_STAGE_ID_PDF},
-    {"map", "map", NULL, 0, 0, TSCT_STAGE_ID_MAP},
-    {"fit", "fit", "peak", 0, 0, TSCT_STAGE_ID_FIT},
-    {"particles", "particles", NULL, 0, 0, TSCT_STAGE_ID_PARTICLES},
-    {"coverage", "coverage", NULL, 0, 0, TSCT_STAGE_ID_COVERAGE},
-    {"figures", "figure", "all", 0, 0, TSCT_STAGE_ID_FIGURE},
+    {"integrate", "integrate", NULL, CONTAINER_OPTION, 0, TSCT_STAGE_ID_INTEGRATE},
+    {"sinogram", "sinogram", NULL, CONTAINER_ARGUMENT, 1, TSCT_STAGE_ID_SINOGRAM},
+    {"recon", "recon", NULL, CONTAINER_ARGUMENT, 1, TSCT_STAGE_ID_RECON},
+    {"echem", "echem", NULL, CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_ECHEM},
+    {"region", "region", NULL, CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_REGION},
+    {"pdf", "pdf", NULL, CONTAINER_OPTION, 0, TSCT_STAGE_ID_PDF},
+    {"map", "map", NULL, CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_MAP},
+    {"fit", "fit", "peak", CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_FIT},
+    {"particles", "particles", NULL, CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_PARTICLES},
+    {"coverage", "coverage", NULL, CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_COVERAGE},
+    {"refine", "refine", NULL, CONTAINER_NONE, 0, TSCT_STAGE_ID_REFINE},
+    {"figures", "figure", "all", CONTAINER_ARGUMENT, 0, TSCT_STAGE_ID_FIGURE},
 };
 
 /* One step of a stage: its section into params, one stage call. */
 static tsct_status run_stage_step(run_state *rs, const struct step_def *s, tsct_error *err)
 {
     char line[8192];
-    snprintf(line, sizeof line, "tsct %s%s%s%s %s", s->command, s->kind ? " " : "",
-             s->kind ? s->kind : "", s->container_option ? " --container" : "", rs->container);
+    snprintf(line, sizeof line, "tsct %s%s%s%s%s%s", s->command, s->kind ? " " : "",
+             s->kind ? s->kind : "", s->container == CONTAINER_OPTION ? " --container" : "",
+             s->container == CONTAINER_NONE ? "" : " ",
+             s->container == CONTAINER_NONE ? "" : rs->container);
     stage_params u;
     stage_memory m;
     tsct_stage_pipeline_values v;
