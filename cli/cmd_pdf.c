@@ -177,6 +177,8 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
     int rc = parse_options(cli, argc, argv, &o);
     if (rc)
         return rc;
+    if ((o.region || !o.container) && tsct_cli_rank_idle(cli))
+        return TSCT_EXIT_OK; /* under mpirun, only the voxels are split over ranks */
     tsct_error err = TSCT_ERROR_INIT;
     static tsct_pdf_config cfg;
     tsct_pdf_config_init(&cfg);

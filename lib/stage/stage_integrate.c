@@ -418,7 +418,7 @@ static tsct_status scan_rows(const tsct_stage_ctx *ctx, const tsct_stage_integra
         tsct_progress_begin(&progress, ctx->progress, "integrate frames", s->nframes,
                             tsct_step_done_count(step) * ns);
     tsct__stage_units w = {nt * nz * na, (size_t)(ns * (2 * npt + 1)) * sizeof(float),
-                           scan_unit_compute, scan_unit_write, &x, {0, 0}};
+                           scan_unit_compute, scan_unit_write, &x, {0, 0}, 0};
     st = tsct__stage_units_run(ctx, step, &w, st, NULL, st == TSCT_OK && step ? &progress : NULL,
                                ns, computed, err);
     tsct_dataset_close(x.data);

@@ -115,7 +115,15 @@ typedef struct tsct__stage_units {
     void *user;
     int64_t shared[2];  /* rank 0's values, broadcast to the others before the first unit
                            (the first time step computed, ...) */
+    int batched;        /* 1: units are recorded done in batches (tsct_stage_batch: voxel
+                           rows, thousands a second); 0: each one as it is written */
 } tsct__stage_units;
+
+/* Record unit u written: at once, or in b's batch (w->batched; flushed by
+ * tsct__stage_units_flush at the end). */
+tsct_status tsct__stage_units_mark(tsct_step *step, const tsct__stage_units *w,
+                                   tsct_stage_batch *b, int64_t u, tsct_error *err);
+tsct_status tsct__stage_units_flush(tsct_step *step, tsct_stage_batch *b, tsct_error *err);
 
 /* 1 on rank 0 of ctx (the rank that owns the container's steps), 0 on the others. */
 int tsct__stage_root(const tsct_stage_ctx *ctx);

@@ -203,6 +203,7 @@ static tsct_status root_loop(const tsct_mpi *m, tsct_step *step, const tsct__sta
     const char *kill_after = getenv("TSCT_TEST_KILL_AFTER_UNITS");
     const int64_t kill_at = kill_after ? strtoll(kill_after, NULL, 10) : -1;
     tsct_status st = TSCT_OK;
+    tsct_stage_batch batch = {0, 0, tsct_clock()};
     for (int64_t i = 0; i < ntodo; i++) {
         const int64_t u = todo[i];
         const int owner = (int)(i % m->size);
@@ -229,15 +230,17 @@ static tsct_status root_loop(const tsct_mpi *m, tsct_step *step, const tsct__sta
         if (st == TSCT_OK)
             st = w->write(w->user, u, buf, err);
         if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
+            st = tsct__stage_units_mark(step, w, &batch, u, err);
         if (st == TSCT_OK) {
             tsct_progress_add(progress, per_unit);
             (*computed)++;
         }
-        if (st == TSCT_OK && *computed == kill_at)
+        if (st == TSCT_OK && *computed == kill_at) {
+            tsct__stage_units_flush(step, &batch, err);
             raise(SIGKILL);
+        }
     }
-    return st;
+    return st == TSCT_OK ? tsct__stage_units_flush(step, &batch, err) : st;
 }
 
 static tsct_status worker_loop(const tsct_mpi *m, const tsct__stage_units *w,

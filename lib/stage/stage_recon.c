@@ -341,7 +341,7 @@ static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *e
     const int64_t nt = shape[0], nz = shape[1], na = shape[2], ns = shape[3], nq = shape[4];
     const int64_t nblk = (nq + block - 1) / block, n = eng->n;
     tsct__stage_units units = {(nt - t0) * nz * nblk, (size_t)(n * n * block) * sizeof(float),
-                               recon_unit_compute, recon_unit_write, NULL, {t0, 0}};
+                               recon_unit_compute, recon_unit_write, NULL, {t0, 0}, 0};
     struct recon_unit x = {ctx, eng, in, dst, shape, &units.shared[0], block, nblk, w, org,
                            NULL, NULL};
     units.user = &x;

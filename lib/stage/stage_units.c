@@ -23,6 +23,19 @@ tsct_status tsct__stage_agree(const tsct_stage_ctx *ctx, tsct_status st, tsct_er
     return tsct__mpi_first_error(ctx->mpi, st, err);
 }
 
+tsct_status tsct__stage_units_mark(tsct_step *step, const tsct__stage_units *w,
+                                   tsct_stage_batch *b, int64_t u, tsct_error *err)
+{
+    if (w->batched)
+        return tsct_stage_batch_add(step, b, u, err);
+    return tsct_step_mark_done(step, u, 1, err);
+}
+
+tsct_status tsct__stage_units_flush(tsct_step *step, tsct_stage_batch *b, tsct_error *err)
+{
+    return tsct_stage_batch_flush(step, b, err);
+}
+
 /* Rank 0's decision, sent to the others: its status, whether there is work, the units and
  * the shared values. */
 static tsct_status units_announce(const tsct_stage_ctx *ctx, tsct_step *step,
@@ -71,6 +84,7 @@ tsct_status tsct__stage_units_run(const tsct_stage_ctx *ctx, tsct_step *step,
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "unit", -1, "%zu bytes",
                               w->unit_bytes);
     st = TSCT_OK;
+    tsct_stage_batch batch = {0, 0, tsct_clock()};
     for (int64_t u = 0; st == TSCT_OK && u < w->nunits; u++) {
         if (tsct_step_is_done(step, u))
             continue;
@@ -78,13 +92,15 @@ tsct_status tsct__stage_units_run(const tsct_stage_ctx *ctx, tsct_step *step,
         if (st == TSCT_OK)
             st = w->write(w->user, u, out, err);
         if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
+            st = tsct__stage_units_mark(step, w, &batch, u, err);
         if (st == TSCT_OK) {
             tsct_progress_add(progress, per_unit);
             if (computed)
                 (*computed)++;
         }
     }
+    if (st == TSCT_OK)
+        st = tsct__stage_units_flush(step, &batch, err);
     free(out);
     return st;
 }
