@@ -115,7 +115,7 @@ static void log_to_stderr(void *user, tsct_log_level level, const char *line)
 }
 
 /* The commands whose stages deal their units over MPI ranks (tsct/mpi.h). */
-static const char *const ranked_commands[] = {"integrate", "recon", "pdf", NULL};
+static const char *const ranked_commands[] = {"integrate", "recon", "pdf", "map", NULL};
 
 static int ranked(const char *name)
 {
