@@ -32,6 +32,7 @@ typedef struct tsct_cli {
     char command_line[8192];  /* the whole command line, for provenance */
     int skip_current;         /* 1: a step whose record in /entry/process has the same
                                  fingerprint is not run again (set by `tsct run`) */
+    const tsct_mpi *mpi;      /* the ranks under mpirun (NULL: one process); docs/mpi.md */
 } tsct_cli;
 
 typedef struct tsct_cli_command {
@@ -94,6 +95,11 @@ const tsct_cli_command *tsct_cli_find_command(const char *name);
 
 /* The global usage followed by the list of commands (cmd_help.c). */
 void tsct_cli_print_help(FILE *out);
+
+/* 1 on a rank other than 0 under mpirun: a command whose mode does not split its work over
+ * the ranks (images into .xy files, a plain array's reconstruction) returns at once there,
+ * leaving the work to rank 0. */
+int tsct_cli_rank_idle(const tsct_cli *cli);
 
 /* The stage context of this command: its threads, log, progress, incremental flag
  * (skip_current) and command line (include/tsct/stage.h). Valid while cli is. */

@@ -157,6 +157,8 @@ int tsct_cmd_integrate(tsct_cli *cli, int argc, char **argv)
         tsct_cli_guard_file(o.container);
         st = tsct_stage_integrate(o.container, &o.scan, &ctx, NULL, &err);
     } else {
+        if (tsct_cli_rank_idle(cli))
+            return TSCT_EXIT_OK;
         st = tsct_stage_integrate_files(&o.files, &ctx, NULL, &err);
     }
     return st == TSCT_OK ? TSCT_EXIT_OK : tsct_cli_fail(cli, &err);

@@ -122,6 +122,8 @@ int tsct_cmd_pdf(tsct_cli *cli, int argc, char **argv)
     if (o.container && s.p.output && !s.p.region)
         return tsct_cli_usage_error(cli, "-o with --container needs --region (the .gr files of "
                                     "a region)");
+    if ((s.p.region || !o.container) && tsct_cli_rank_idle(cli))
+        return TSCT_EXIT_OK; /* under mpirun, only the voxels are split over ranks */
     tsct_error err = TSCT_ERROR_INIT;
     int force = 0;
     if (tsct_stage_pdf_setup_load(&s, o.container != NULL, &force, &err) != TSCT_OK)

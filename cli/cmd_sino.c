@@ -226,6 +226,8 @@ int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv)
     int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a, &model);
     if (rc)
         return rc;
+    if (output && tsct_cli_rank_idle(cli))
+        return TSCT_EXIT_OK;
     tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     if (model) {

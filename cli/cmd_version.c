@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "tsct/container.h"
+#include "tsct/mpi.h"
 #include "tsct/threads.h"
 #include "tsct/version.h"
 
@@ -44,7 +45,11 @@ int tsct_cmd_version(tsct_cli *cli, int argc, char **argv)
         printf("OpenMP:     no (single-threaded kernels)\n");
     printf("cairo:      %s%s%s\n", b.cairo ? "yes (" : "no", b.cairo ? b.cairo_version : "",
            b.cairo ? ")" : "");
-    printf("MPI:        %s\n", b.mpi ? "found, not used yet by any step" : "no");
+    if (b.mpi)
+        printf("MPI:        yes (%d rank%s in this run; integrate and recon split over ranks)\n",
+               tsct_mpi_size(cli->mpi), tsct_mpi_size(cli->mpi) == 1 ? "" : "s");
+    else
+        printf("MPI:        no (one process; configure with -DTSCT_WITH_MPI=ON)\n");
     printf("CUDA:       %s\n", b.cuda ? "toolkit found, no GPU kernels yet (CPU path only)"
                                       : "no (CPU path only)");
     printf("libpng:     %s\n", b.png);

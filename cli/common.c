@@ -10,6 +10,9 @@
 
 int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
 {
+    /* Under mpirun the ranks agree on a failure and rank 0 reports it, naming the rank. */
+    if (tsct_mpi_rank(cli->mpi) != 0)
+        return TSCT_EXIT_FAIL;
     fprintf(stderr, "tsct %s: error: %s%s\n", cli->command,
             err->message[0] ? err->message : tsct_strerror(err->status),
             err->status == TSCT_ERR_EXISTS ? " (--force replaces it)" : "");
@@ -19,8 +22,13 @@ int tsct_cli_fail(const tsct_cli *cli, const tsct_error *err)
 tsct_stage_ctx tsct_cli_stage_ctx(const tsct_cli *cli)
 {
     tsct_stage_ctx ctx = {cli->nthreads, &cli->log, &cli->progress, cli->skip_current,
-                          cli->command_line};
+                          cli->command_line, cli->mpi};
     return ctx;
+}
+
+int tsct_cli_rank_idle(const tsct_cli *cli)
+{
+    return tsct_mpi_rank(cli->mpi) != 0;
 }
 
 int tsct_cli_usage_error(const tsct_cli *cli, const char *fmt, ...)

@@ -9,6 +9,11 @@
  *
  * The write rule (include/tsct/publish.h) is set here once for every command: an output never
  * replaces an input, and an existing output is replaced only with --force.
+ *
+ * Under mpirun (an MPI build, docs/mpi.md) every rank parses the same command line; the
+ * commands whose stages split their work over ranks (ranked_commands) run on every rank,
+ * rank 0 alone logging progress and messages other than errors; any other command runs on
+ * rank 0 while the others wait. Every rank exits with the worst rank's status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 
 #include "cli.h"
 #include "tsct/container.h"
+#include "tsct/mpi.h"
 #include "tsct/publish.h"
 #include "tsct/version.h"
 
@@ -106,6 +112,40 @@ static void log_to_stderr(void *user, tsct_log_level level, const char *line)
     int n = snprintf(buf, sizeof buf, "%s%s\n", prefix, line);
     if (n > 0)
         fwrite(buf, 1, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1, stderr);
+}
+
+/* The commands whose stages deal their units over MPI ranks (tsct/mpi.h). */
+static const char *const ranked_commands[] = {"integrate", "recon", "pdf", "map", NULL};
+
+static int ranked(const char *name)
+{
+    for (int i = 0; ranked_commands[i]; i++)
+        if (strcmp(ranked_commands[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void log_rank_to_stderr(void *user, tsct_log_level level, const char *line)
+{
+    char buf[2100];
+    snprintf(buf, sizeof buf, "[rank %d] %.2000s", *(const int *)user, line);
+    log_to_stderr(NULL, level, buf);
+}
+
+/* The command on this rank: every rank for a ranked command, rank 0 alone otherwise. */
+static int run_ranked(const tsct_cli_command *cmd, tsct_cli *cli, int argc, char **argv)
+{
+    static int rank;
+    rank = tsct_mpi_rank(cli->mpi);
+    if (rank != 0) {
+        if (!ranked(cmd->name))
+            return TSCT_EXIT_OK;
+        cli->log.level = TSCT_LOG_ERROR;
+        cli->log.fn = log_rank_to_stderr;
+        cli->log.user = &rank;
+        cli->progress.fn = NULL;
+    }
+    return cmd->run(cli, argc, argv);
 }
 
 static void progress_to_terminal(void *user, const tsct_progress_state *s)
@@ -210,5 +250,14 @@ int main(int argc, char **argv)
     tsct_publish_protect_inputs(1);
     tsct_publish_set_replace(force);
     tsct_cli_guard_install(cmd->name);
-    return cmd->run(&cli, argc - 1, argv + 1);
+    tsct_mpi *mpi = NULL;
+    if (tsct_mpi_init(&argc, &argv, &mpi, &err) != TSCT_OK) {
+        fprintf(stderr, "tsct: MPI: %s\n", err.message);
+        return TSCT_EXIT_FAIL;
+    }
+    cli.mpi = mpi;
+    int rc = mpi ? run_ranked(cmd, &cli, argc - 1, argv + 1) : cmd->run(&cli, argc - 1, argv + 1);
+    rc = tsct_mpi_max(mpi, rc);
+    tsct_mpi_destroy(mpi);
+    return rc;
 }

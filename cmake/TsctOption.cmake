@@ -1,6 +1,7 @@
 # TsctOption.cmake - AUTO | ON | OFF options for optional parts, and the feature summary.
 #
-# tsct_option(NAME DOC) declares cache variable TSCT_WITH_<NAME> (default AUTO).
+# tsct_option(NAME DOC [DEFAULT]) declares cache variable TSCT_WITH_<NAME> (default AUTO, or
+# DEFAULT: MPI is OFF unless asked for, so that the default build stays one process).
 # tsct_option_resolve(NAME FOUND_VAR DETAIL) sets TSCT_HAVE_<NAME> from what was found, fails
 # the configuration when the option is ON and the part is missing, and records a line for
 # tsct_feature_summary().
@@ -8,7 +9,11 @@
 set(TSCT_FEATURE_LINES "" CACHE INTERNAL "")
 
 macro(tsct_option name doc)
-  set(TSCT_WITH_${name} "AUTO" CACHE STRING "${doc} (AUTO, ON, OFF)")
+  set(_tsct_default "AUTO")
+  if(${ARGC} GREATER 2)
+    set(_tsct_default "${ARGV2}")
+  endif()
+  set(TSCT_WITH_${name} "${_tsct_default}" CACHE STRING "${doc} (AUTO, ON, OFF)")
   set_property(CACHE TSCT_WITH_${name} PROPERTY STRINGS AUTO ON OFF)
   if(NOT TSCT_WITH_${name} MATCHES "^(AUTO|ON|OFF)$")
     message(FATAL_ERROR "TSCT_WITH_${name}=${TSCT_WITH_${name}}: expected AUTO, ON or OFF")

@@ -13,6 +13,7 @@
 
 #include "tsct/container.h"
 #include "tsct/log.h"
+#include "tsct/mpi.h"
 #include "tsct/progress.h"
 #include "tsct/status.h"
 
@@ -28,9 +29,11 @@ typedef struct tsct_stage_ctx {
     const tsct_progress_sink *progress;  /* progress of long loops (NULL: none) */
     int incremental;                     /* 1: skip up-to-date stages and kept time steps */
     const char *command_line;            /* provenance: the request as the user made it */
+    const tsct_mpi *mpi;                 /* ranks sharing the work (tsct/mpi.h); NULL: this
+                                            process alone */
 } tsct_stage_ctx;
 
-#define TSCT_STAGE_CTX_DEFAULT {0, NULL, NULL, 0, ""}
+#define TSCT_STAGE_CTX_DEFAULT {0, NULL, NULL, 0, "", NULL}
 
 typedef struct tsct_stage_report {
     int ran;              /* 1: computed and committed; 0: up to date, nothing written */

@@ -20,8 +20,8 @@ typedef struct tsct_build_info {
     int openmp;               /* 1 if OpenMP threads are compiled in */
     int openmp_version;       /* _OPENMP date (e.g. 201511), 0 without OpenMP */
     int cairo;                /* 1 if figures use cairo for text and axes */
-    int mpi;                  /* 1 if MPI was found and enabled at configure time (no kernel
-                                 uses it yet in this version) */
+    int mpi;                  /* 1 if built with MPI (TSCT_WITH_MPI=ON): integrate and recon
+                                 split their work over ranks (tsct/mpi.h) */
     int cuda;                 /* 1 if the CUDA toolkit was found and enabled (no GPU kernel
                                  exists yet in this version) */
     const char *fftw;         /* FFTW's own version string */

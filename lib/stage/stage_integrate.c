@@ -287,7 +287,7 @@ struct scan {
     tsct_frames *fr;
     tsct_integrate_plan *plan;
     int64_t rows, cols, nframes, nt;
-    float *frames, *inten, *sig, *tline; /* [batch][px], [ns][npt] x 2, [ns] */
+    float *frames; /* [batch][px] */
     void *work;
     size_t ws;
     struct value_cache mc, tc;
@@ -300,7 +300,7 @@ static void scan_release(struct scan *s)
 {
     tsct_frames_close(s->fr);
     tsct_integrate_plan_destroy(s->plan);
-    free(s->frames), free(s->inten), free(s->sig), free(s->tline), free(s->work);
+    free(s->frames), free(s->work);
     free(s->mc.v), free(s->tc.v);
     memset(s, 0, sizeof *s);
 }
@@ -322,12 +322,9 @@ static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_stage_integra
                               (long long)s->nframes, (long long)nz, (long long)na,
                               (long long)ns);
     s->nt = s->nframes / per_t;
-    const int64_t npt = su->ip.npt, npx = s->rows * s->cols;
+    const int64_t npx = s->rows * s->cols;
     s->frames = malloc((size_t)(BATCH * npx) * sizeof *s->frames);
-    s->inten = malloc((size_t)(ns * npt) * sizeof *s->inten);
-    s->sig = malloc((size_t)(ns * npt) * sizeof *s->sig);
-    s->tline = malloc((size_t)ns * sizeof *s->tline);
-    if (!s->frames || !s->inten || !s->sig || !s->tline)
+    if (!s->frames)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "frames", -1, "buffers");
     TSCT_TRY(tsct_frames_read(s->fr, 0, s->frames, err));
     TSCT_TRY(plan_make(su, g, ctx->log, s->rows, s->cols, s->frames,
@@ -338,10 +335,10 @@ static tsct_status scan_open(const tsct_stage_ctx *ctx, const tsct_stage_integra
     return TSCT_OK;
 }
 
-/* Frame-row u (frames u * ns .. u * ns + ns - 1) into s->inten, s->sig and s->tline, in
- * batches. */
+/* Frame-row u (frames u * ns .. u * ns + ns - 1) into inten, sig [ns][npt] and tline [ns],
+ * in batches. */
 static tsct_status scan_row(const tsct_stage_integrate_scan_params *p, struct scan *s, int64_t u,
-                            tsct_progress *progress, tsct_error *err)
+                            float *inten, float *sig, float *tline, tsct_error *err)
 {
     const int64_t ns = p->translations, npt = tsct_integrate_plan_params(s->plan)->npt;
     const int64_t npx = s->rows * s->cols;
@@ -374,59 +371,79 @@ static tsct_status scan_row(const tsct_stage_integrate_scan_params *p, struct sc
             if (p->transmission_source)
                 TSCT_TRY(frame_value(s->fr, p->transmission_source, p->transmission, f,
                                      &s->tc, "transmission", &tv, err));
-            s->tline[j0 + b] = (float)tv;
+            tline[j0 + b] = (float)tv;
         }
         TSCT_TRY(tsct_integrate_execute_many(s->plan, nb, s->frames,
                                              p->monitor_source ? monitors : NULL,
-                                             s->inten + j0 * npt, s->sig + j0 * npt, s->work,
-                                             s->ws, err));
-        tsct_progress_add(progress, nb);
+                                             inten + j0 * npt, sig + j0 * npt, s->work, s->ws,
+                                             err));
     }
     return TSCT_OK;
 }
 
-/* Every frame-row not yet done, written and marked done. */
+/* One frame-row as a unit of the step (tsct__stage_units): its result is the patterns, their
+ * sigmas and the transmissions, [ns][npt], [ns][npt], [ns] floats. */
+struct scan_unit {
+    const tsct_stage_integrate_scan_params *p;
+    struct scan *s;
+    tsct_dataset *data, *sigma, *trans;  /* rank 0, the step's */
+    int64_t ns, npt;
+};
+
+static tsct_status scan_unit_compute(void *user, int64_t u, void *out, tsct_error *err)
+{
+    struct scan_unit *x = user;
+    float *inten = out, *sig = inten + x->ns * x->npt, *tline = sig + x->ns * x->npt;
+    return scan_row(x->p, x->s, u, inten, sig, tline, err);
+}
+
+static tsct_status scan_unit_write(void *user, int64_t u, const void *out, tsct_error *err)
+{
+    struct scan_unit *x = user;
+    const int64_t na = x->p->angles, nz = x->p->slices, ns = x->ns;
+    const float *inten = out, *sig = inten + ns * x->npt, *tline = sig + ns * x->npt;
+    const int64_t lead[3] = {u / (nz * na), u / na % nz, u % na};
+    TSCT_TRY(tsct_dataset_write_row(x->data, lead, inten, err));
+    TSCT_TRY(tsct_dataset_write_row(x->sigma, lead, sig, err));
+    if (x->trans) {
+        const int64_t ts[4] = {lead[0], lead[1], lead[2], 0}, tn[4] = {1, 1, 1, ns};
+        TSCT_TRY(tsct_dataset_write(x->trans, ts, tn, tline, err));
+    }
+    return TSCT_OK;
+}
+
+/* Every frame-row not yet done, written and marked done; with ranks (ctx->mpi), on every
+ * rank: rank 0 passes its step (NULL: up to date) and the status so far, and writes. */
 static tsct_status scan_rows(const tsct_stage_ctx *ctx, const tsct_stage_integrate_scan_params *p,
-                             struct scan *s, tsct_step *step, tsct_error *err)
+                             struct scan *s, tsct_step *step, tsct_status st, int64_t *computed,
+                             tsct_error *err)
 {
     const int64_t na = p->angles, ns = p->translations, nz = p->slices, nt = s->nt;
-    const int64_t npt = tsct_integrate_plan_params(s->plan)->npt;
+    const int64_t npt = s->plan ? tsct_integrate_plan_params(s->plan)->npt : 0;
     const int64_t cube[5] = {nt, nz, na, ns, npt}, tshape[4] = {nt, nz, na, ns};
     const int64_t toff = p->time_offset > 0 ? p->time_offset : -1;
-    tsct_dataset *d_data = NULL, *d_sigma = NULL, *d_trans = NULL;
-    tsct_status st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED, 5, cube, toff, NULL,
-                                       &d_data, err);
-    if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, toff, NULL, &d_sigma,
+    struct scan_unit x = {p, s, NULL, NULL, NULL, ns, npt};
+    if (st == TSCT_OK && step)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED, 5, cube, toff, NULL, &x.data, err);
+    if (st == TSCT_OK && step)
+        st = tsct_step_dataset(step, TSCT_PATH_INTEGRATED_SIGMA, 5, cube, toff, NULL, &x.sigma,
                                err);
     /* The sample's transmission at every point, acquisition order like the patterns. */
-    if (st == TSCT_OK && p->transmission_source)
+    if (st == TSCT_OK && step && p->transmission_source)
         st = tsct_step_dataset(step, TSCT_PATH_SCAN "/transmission", 4, tshape, toff, NULL,
-                               &d_trans, err);
+                               &x.trans, err);
     tsct_progress progress;
-    if (st == TSCT_OK)
+    if (st == TSCT_OK && step)
         tsct_progress_begin(&progress, ctx->progress, "integrate frames", s->nframes,
                             tsct_step_done_count(step) * ns);
-    for (int64_t u = 0; st == TSCT_OK && u < nt * nz * na; u++) {
-        if (tsct_step_is_done(step, u))
-            continue;
-        st = scan_row(p, s, u, &progress, err);
-        const int64_t lead[3] = {u / (nz * na), u / na % nz, u % na};
-        if (st == TSCT_OK)
-            st = tsct_dataset_write_row(d_data, lead, s->inten, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write_row(d_sigma, lead, s->sig, err);
-        if (st == TSCT_OK && d_trans) {
-            const int64_t ts[4] = {lead[0], lead[1], lead[2], 0}, tn[4] = {1, 1, 1, ns};
-            st = tsct_dataset_write(d_trans, ts, tn, s->tline, err);
-        }
-        if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
-    }
-    tsct_dataset_close(d_data);
-    tsct_dataset_close(d_sigma);
-    tsct_dataset_close(d_trans);
-    if (st == TSCT_OK)
+    tsct__stage_units w = {nt * nz * na, (size_t)(ns * (2 * npt + 1)) * sizeof(float),
+                           scan_unit_compute, scan_unit_write, &x, {0, 0}, 0};
+    st = tsct__stage_units_run(ctx, step, &w, st, NULL, st == TSCT_OK && step ? &progress : NULL,
+                               ns, computed, err);
+    tsct_dataset_close(x.data);
+    tsct_dataset_close(x.sigma);
+    tsct_dataset_close(x.trans);
+    if (st == TSCT_OK && step)
         tsct_progress_end(&progress);
     return st;
 }
@@ -465,28 +482,33 @@ tsct_status tsct_stage_integrate(const char *container,
     tsct_status st = tsct_poni_read(&g, p->poni, err);
     if (st == TSCT_OK)
         st = scan_open(ctx, p, &su, &g, &s, err);
-    if (st == TSCT_OK)
+    /* With ranks, every rank reads the frames and plans; rank 0 alone owns the container. */
+    const int root = tsct__stage_root(ctx);
+    st = tsct__stage_agree(ctx, st, err);
+    if (st == TSCT_OK && root)
         st = container_open_or_create(container, &c, err);
-    if (st == TSCT_OK) {
+    if (st == TSCT_OK && root) {
         scan_settings(p, &su, s.nframes, s.rows, s.cols, s.nt, &settings);
         if (settings.failed)
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "settings", -1, "record");
     }
-    if (st != TSCT_OK || tsct_stage_up_to_date(ctx, c, "integrate", settings.text))
-        goto done;
+    int current = st == TSCT_OK && root && tsct_stage_up_to_date(ctx, c, "integrate",
+                                                                 settings.text);
     const int64_t nrows = s.nt * p->slices * p->angles;
     tsct_step_info info = {"integrate", ctx->command_line, NULL, settings.text, nrows,
                            NULL, NULL, 0};
-    st = tsct_step_begin(c, &info, ctx->log, &step, err);
-    const int64_t resumed = st == TSCT_OK ? tsct_step_done_count(step) : 0;
-    if (st == TSCT_OK)
+    if (st == TSCT_OK && root && !current)
+        st = tsct_step_begin(c, &info, ctx->log, &step, err);
+    const int64_t resumed = st == TSCT_OK && step ? tsct_step_done_count(step) : 0;
+    if (st == TSCT_OK && step)
         st = scan_axes(step, p, s.plan, s.nt, err);
-    if (st == TSCT_OK)
-        st = scan_rows(ctx, p, &s, step, err);
-    if (st == TSCT_OK) {
-        st = tsct_step_commit(step, err);
-        step = NULL;
-    }
+    int64_t computed = 0;
+    if (tsct_mpi_size(ctx->mpi) > 1 || st == TSCT_OK)
+        st = scan_rows(ctx, p, &s, step, st, &computed, err);
+    if (st != TSCT_OK || !step)
+        goto done;
+    st = tsct_step_commit(step, err);
+    step = NULL;
     if (st == TSCT_OK && p->time_offset == 0)
         st = tsct_container_set_attr_int(c, TSCT_PATH_SCAN, "zigzag", p->zigzag, err);
     if (st == TSCT_OK && p->time_offset == 0)

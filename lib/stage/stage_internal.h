@@ -135,4 +135,59 @@ tsct_status tsct__stage_refine_check(const tsct_stage_refine_params *p, tsct_err
 /* The figure kinds' words, index = tsct_stage_figure_kind, NULL-terminated. */
 extern const char *const tsct__stage_figure_kinds[];
 
+/* ---- units of a step over the ranks (stage_units.c; stage_mpi.c with MPI) -----------------
+ * A step's loop as one call that every rank of ctx->mpi makes (one process: ctx->mpi NULL or
+ * of one rank). compute(user, u, out, err) computes unit u's result into out (unit_bytes),
+ * on any rank, from inputs every rank reads itself; write(user, u, out, err), on rank 0
+ * only, writes it into the step's datasets. The loop marks each written unit done. */
+typedef struct tsct__stage_units {
+    int64_t nunits;     /* units of the step (rank 0's: broadcast to the others) */
+    size_t unit_bytes;  /* bytes of one unit's result */
+    tsct_status (*compute)(void *user, int64_t u, void *out, tsct_error *err);
+    tsct_status (*write)(void *user, int64_t u, const void *out, tsct_error *err);
+    void *user;
+    int64_t shared[2];  /* rank 0's values, broadcast to the others before the first unit
+                           (the first time step computed, ...) */
+    int batched;        /* 1: units are recorded done in batches (tsct_stage_batch: voxel
+                           rows, thousands a second); 0: each one as it is written */
+} tsct__stage_units;
+
+/* Record unit u written: at once, or in b's batch (w->batched; flushed by
+ * tsct__stage_units_flush at the end). */
+tsct_status tsct__stage_units_mark(tsct_step *step, const tsct__stage_units *w,
+                                   tsct_stage_batch *b, int64_t u, tsct_error *err);
+tsct_status tsct__stage_units_flush(tsct_step *step, tsct_stage_batch *b, tsct_error *err);
+
+/* 1 on rank 0 of ctx (the rank that owns the container's steps), 0 on the others. */
+int tsct__stage_root(const tsct_stage_ctx *ctx);
+
+/* After each rank's own preparation (reading inputs, planning): the status st of the first
+ * rank that failed, on every rank (its message in err, "rank K: ..."), or TSCT_OK when all
+ * succeeded. Collective. */
+tsct_status tsct__stage_agree(const tsct_stage_ctx *ctx, tsct_status st, tsct_error *err);
+
+/* Run the units not yet done. On rank 0: step is the open step (NULL: nothing to compute,
+ * the stage is up to date) and st the status so far (an error: nothing is computed, every
+ * rank returns it); on the other ranks step is NULL and w->nunits, w->shared are received
+ * (*run = 1 when there is work; run may be NULL). Units are dealt round robin over the
+ * ranks in increasing order; rank 0 writes them in that order. A failure on any rank stops
+ * the writes (the step keeps the units written) and comes back on rank 0 with its rank
+ * named; the other ranks return TSCT_ERR_STATE "rank 0 failed" when rank 0 did. *computed
+ * (may be NULL) gets the units written (rank 0) or computed (the others). Progress: rank 0
+ * adds per_unit to progress (may be NULL) for every unit written. */
+tsct_status tsct__stage_units_run(const tsct_stage_ctx *ctx, tsct_step *step,
+                                  tsct__stage_units *w, tsct_status st, int *run,
+                                  tsct_progress *progress, int64_t per_unit, int64_t *computed,
+                                  tsct_error *err);
+
+/* The MPI side of tsct__stage_units_run for more than one rank (stage_mpi.c): done[nunits]
+ * (rank 0's record, may be NULL elsewhere) already agreed. */
+tsct_status tsct__mpi_units(const tsct_mpi *m, tsct_step *step, const tsct__stage_units *w,
+                            tsct_progress *progress, int64_t per_unit, int64_t *computed,
+                            tsct_error *err);
+/* Broadcast bytes from rank 0; the error of the lowest rank whose status is an error, sent
+ * to all (collective). */
+tsct_status tsct__mpi_bcast(const tsct_mpi *m, void *buf, size_t bytes, tsct_error *err);
+tsct_status tsct__mpi_first_error(const tsct_mpi *m, tsct_status st, tsct_error *err);
+
 #endif

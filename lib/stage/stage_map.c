@@ -268,6 +268,127 @@ const char *tsct_stage_map_defs_text(const tsct_stage_map_defs *ms)
     return ms ? ms->text : "";
 }
 
+/* One (time, slice) as a unit of the step (tsct__stage_units): every map's image of it,
+ * [nmaps][ny][nx] floats; rank 0 writes them. */
+struct map_unit {
+    const tsct_stage_ctx *ctx;
+    tsct_stage_map_defs *ms;
+    tsct_dataset *recon, *pdf;
+    tsct_maps_unmix_plan *unmix;
+    double *unmix_work, *unmix_w;
+    float *row;
+    const int64_t *t0;  /* the first time step computed: rank 0's (shared) */
+    int64_t nq, nr;
+    const int64_t *shape;
+};
+
+/* Row y of every map made from source src (0: /entry/recon, 1: /entry/pdf) of (t, z). */
+static tsct_status map_rows(struct map_unit *x, int src, int64_t t, int64_t z, tsct_error *err)
+{
+    tsct_stage_map_defs *ms = x->ms;
+    tsct_dataset *d = src == 0 ? x->recon : x->pdf;
+    const int64_t len = src == 0 ? x->nq : x->nr, ny = x->shape[2], nx = x->shape[3];
+    if (!d)
+        return TSCT_OK;
+    for (int64_t y = 0; y < ny; y++) {
+        int64_t lead[3] = {t, z, y};
+        float *row = x->row;
+        TSCT_TRY(tsct_dataset_read_row(d, lead, row, err));
+        for (int i = 0; i < ms->n; i++)
+            if ((ms->m[i].op == OP_RECON && src == 0) || (ms->m[i].op == OP_PDF && src == 1))
+                tsct_maps_plan_apply(ms->m[i].plan, row, nx, len, x->ctx->nthreads,
+                                     ms->m[i].slice + y * nx);
+        for (int64_t k = 0; x->unmix && src == 0 && k < nx; k++) {
+            double rms;
+            tsct_maps_unmix_execute(x->unmix, row + k * x->nq, x->unmix_w, &rms, x->unmix_work);
+            for (int i = 0; i < ms->n; i++) {
+                if (ms->m[i].op == OP_UNMIX)
+                    ms->m[i].slice[y * nx + k] = (float)x->unmix_w[ms->m[i].column];
+                else if (ms->m[i].op == OP_UNMIX_RESIDUAL)
+                    ms->m[i].slice[y * nx + k] = (float)rms;
+            }
+        }
+    }
+    return TSCT_OK;
+}
+
+static tsct_status map_unit_compute(void *user, int64_t u, void *out, tsct_error *err)
+{
+    struct map_unit *x = user;
+    tsct_stage_map_defs *ms = x->ms;
+    const int64_t nz = x->shape[1], ny = x->shape[2], nx = x->shape[3];
+    const int64_t t = *x->t0 + u / nz, z = u % nz;
+    TSCT_TRY(map_rows(x, 0, t, z, err));
+    TSCT_TRY(map_rows(x, 1, t, z, err));
+    for (int i = 0; i < ms->n; i++) {
+        struct map *m = &ms->m[i];
+        const float *A = ms->m[m->a].slice, *B = ms->m[m->b].slice;
+        if (m->op == OP_RATIO) {
+            for (int64_t k = 0; k < ny * nx; k++)
+                m->slice[k] = B[k] != 0 ? A[k] / B[k] : NAN;
+        } else if (m->op == OP_NORMALISE) {
+            double top = tsct_maps_percentile(A, ny * nx, 99.5);
+            for (int64_t k = 0; k < ny * nx; k++)
+                m->slice[k] = top > 0 ? (float)(A[k] / top) : NAN;
+        }
+        memcpy((float *)out + i * ny * nx, m->slice, (size_t)(ny * nx) * sizeof(float));
+    }
+    return TSCT_OK;
+}
+
+static tsct_status map_unit_write(void *user, int64_t u, const void *out, tsct_error *err)
+{
+    struct map_unit *x = user;
+    const int64_t nz = x->shape[1], ny = x->shape[2], nx = x->shape[3];
+    const int64_t start[4] = {u / nz, u % nz, 0, 0}, count[4] = {1, 1, ny, nx};
+    for (int i = 0; i < x->ms->n; i++)
+        TSCT_TRY(tsct_dataset_write(x->ms->m[i].out, start, count,
+                                    (const float *)out + i * ny * nx, err));
+    return TSCT_OK;
+}
+
+/* Rank 0: the settings and fingerprint, up to date or the time steps kept (*t0), the step
+ * begun with a dataset per map (*step NULL: nothing to do). */
+static tsct_status map_step_begin(const tsct_stage_ctx *ctx, tsct_container *c,
+                                  tsct_stage_map_defs *ms, int need_recon, int need_pdf,
+                                  const int64_t *shape, int64_t unmix_bg, double wavelength,
+                                  const char *data_dirs, char *settings, size_t settings_size,
+                                  char **fp, size_t fp_size, char **stamps, int64_t *t0,
+                                  tsct_step **step, tsct_error *err)
+{
+    const int64_t nt = shape[0], nz = shape[1], ny = shape[2], nx = shape[3];
+    char inputs[1024], first[128];
+    static const char *const upstream[] = {"recon", "import_recon", "pdf", NULL};
+    const char *data[3] = {NULL, NULL, NULL};
+    data[0] = need_recon ? TSCT_PATH_RECON : TSCT_PATH_PDF;
+    data[1] = need_recon && need_pdf ? TSCT_PATH_PDF : NULL;
+    tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+    snprintf(settings, settings_size, "shape=%lldx%lldx%lld background=%lld "
+             "wavelength=%.17g data=%s\n%s", (long long)nz, (long long)ny, (long long)nx,
+             (long long)unmix_bg, wavelength, data_dirs ? data_dirs : "", ms->text);
+    snprintf(*fp, fp_size, "%s nt=%lld %s", inputs, (long long)nt, settings);
+    if (tsct_stage_up_to_date(ctx, c, "map", *fp))
+        return TSCT_OK;
+    snprintf(first, sizeof first, "%s/%s", TSCT_PATH_MAPS, ms->m[0].def.name);
+    *t0 = tsct_stage_keep_time_steps(ctx, c, "map", settings, data, first, nt, stamps, fp);
+    if (*t0 == nt)
+        return TSCT_OK;
+    tsct_step_info info = {"map", ctx->command_line, ms->text, *fp, (nt - *t0) * nz,
+                           settings, *stamps, *t0};
+    TSCT_TRY(tsct_step_begin(c, &info, ctx->log, step, err));
+    for (int i = 0; i < ms->n; i++) {
+        char dpath[128];
+        snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
+        int64_t mshape[4] = {nt - *t0, nz, ny, nx};
+        tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+        dp.chunk_axes = 1; /* a unit is one (time, slice): the whole map image */
+        TSCT_TRY(tsct_step_dataset(*step, dpath, 4, mshape, *t0 > 0 ? *t0 : -1, &dp,
+                                   &ms->m[i].out, err));
+        TSCT_TRY(tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, err));
+    }
+    return TSCT_OK;
+}
+
 tsct_status tsct_stage_map(const char *path, const tsct_stage_map_params *params,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
@@ -320,7 +441,9 @@ tsct_status tsct_stage_map(const char *path, const tsct_stage_map_params *params
         free(ms);
         return tsct_error_set(err, TSCT_ERR_NOMEM, path, "maps", -1, "settings");
     }
-        st = tsct_container_open(path, TSCT_OPEN_WRITE, &c, err);
+    /* With ranks, every rank reads and plans; rank 0 alone writes (tsct/mpi.h). */
+    const int root = tsct__stage_root(ctx), ranks = tsct_mpi_size(ctx->mpi) > 1;
+    st = tsct_container_open(path, root ? TSCT_OPEN_WRITE : TSCT_OPEN_READ, &c, err);
     if (st == TSCT_OK && need_recon) {
         st = tsct_dataset_open(c, TSCT_PATH_RECON, &recon, err);
         if (st == TSCT_OK)
@@ -409,103 +532,39 @@ tsct_status tsct_stage_map(const char *path, const tsct_stage_map_params *params
             st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, m->def.name, -1, "slice");
     }
 
-    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
-    if (st == TSCT_OK) {
-        char inputs[1024], first[128];
-        static const char *const upstream[] = {"recon", "import_recon", "pdf", NULL};
-        const char *data[3] = {NULL, NULL, NULL};
-        data[0] = need_recon ? TSCT_PATH_RECON : TSCT_PATH_PDF;
-        data[1] = need_recon && need_pdf ? TSCT_PATH_PDF : NULL;
-        tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
-        snprintf(settings, settings_size, "shape=%lldx%lldx%lld background=%lld "
-                 "wavelength=%.17g data=%s\n%s", (long long)nz, (long long)ny, (long long)nx,
-                 (long long)unmix_bg, wavelength, data_dirs ? data_dirs : "", ms->text);
-        snprintf(fp, fp_size, "%s nt=%lld %s", inputs, (long long)nt, settings);
-        if (tsct_stage_up_to_date(ctx, c, "map", fp))
-            goto done;
-        snprintf(first, sizeof first, "%s/%s", TSCT_PATH_MAPS, ms->m[0].def.name);
-        t0 = tsct_stage_keep_time_steps(ctx, c, "map", settings, data, first, nt, &stamps, &fp);
-        if (t0 == nt)
-            goto done;
-        tsct_step_info info = {"map", ctx->command_line, ms->text, fp, (nt - t0) * nz,
-                               settings, stamps, t0};
-        st = tsct_step_begin(c, &info, ctx->log, &step, err);
-    }
-    for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-        char dpath[128];
-        snprintf(dpath, sizeof dpath, "%s/%s", TSCT_PATH_MAPS, ms->m[i].def.name);
-        int64_t mshape[4] = {nt - t0, nz, ny, nx};
-        tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
-        dp.chunk_axes = 1; /* a unit is one (time, slice): the whole map image */
-        st = tsct_step_dataset(step, dpath, 4, mshape, t0 > 0 ? t0 : -1, &dp, &ms->m[i].out,
-                               err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_set_attr_string(ms->m[i].out, "method", ms->m[i].method, err);
-    }
     int64_t width = nq > nr ? nq : nr;
     if (st == TSCT_OK && !(row = malloc((size_t)(nx * (width > 0 ? width : 1)) * sizeof *row)))
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "row", -1, "buffer");
-
+    st = tsct__stage_agree(ctx, st, err);
+    if (st != TSCT_OK)
+        goto done;
+    int64_t t0 = 0; /* time steps before t0 are kept (tsct run, new tomograms) */
+    if (root)
+        st = map_step_begin(ctx, c, ms, need_recon, need_pdf, shape, unmix_bg, wavelength,
+                            data_dirs, settings, settings_size, &fp, fp_size, &stamps, &t0,
+                            &step, err);
     tsct_progress progress;
-    if (st == TSCT_OK)
+    const int counting = st == TSCT_OK && step;
+    if (counting)
         tsct_progress_begin(&progress, ctx->progress, "map slices", (nt - t0) * nz,
                             tsct_step_done_count(step));
-    for (int64_t u = 0; st == TSCT_OK && u < (nt - t0) * nz; u++) {
-        if (tsct_step_is_done(step, u))
-            continue;
-        int64_t t = t0 + u / nz, z = u % nz;
-        for (int src = 0; src < 2 && st == TSCT_OK; src++) {
-            tsct_dataset *d = src == 0 ? recon : pdf;
-            int64_t len = src == 0 ? nq : nr;
-            if (!d)
-                continue;
-            for (int64_t y = 0; y < ny && st == TSCT_OK; y++) {
-                int64_t lead[3] = {t, z, y};
-                st = tsct_dataset_read_row(d, lead, row, err);
-                for (int i = 0; st == TSCT_OK && i < ms->n; i++)
-                    if ((ms->m[i].op == OP_RECON && src == 0) ||
-                        (ms->m[i].op == OP_PDF && src == 1))
-                        tsct_maps_plan_apply(ms->m[i].plan, row, nx, len, ctx->nthreads,
-                                             ms->m[i].slice + y * nx);
-                for (int64_t x = 0; st == TSCT_OK && unmix && src == 0 && x < nx; x++) {
-                    double rms;
-                    tsct_maps_unmix_execute(unmix, row + x * nq, unmix_w, &rms, unmix_work);
-                    for (int i = 0; i < ms->n; i++) {
-                        if (ms->m[i].op == OP_UNMIX)
-                            ms->m[i].slice[y * nx + x] = (float)unmix_w[ms->m[i].column];
-                        else if (ms->m[i].op == OP_UNMIX_RESIDUAL)
-                            ms->m[i].slice[y * nx + x] = (float)rms;
-                    }
-                }
-            }
-        }
-        for (int i = 0; st == TSCT_OK && i < ms->n; i++) {
-            struct map *m = &ms->m[i];
-            const float *A = ms->m[m->a].slice, *B = ms->m[m->b].slice;
-            if (m->op == OP_RATIO) {
-                for (int64_t k = 0; k < ny * nx; k++)
-                    m->slice[k] = B[k] != 0 ? A[k] / B[k] : NAN;
-            } else if (m->op == OP_NORMALISE) {
-                double top = tsct_maps_percentile(A, ny * nx, 99.5);
-                for (int64_t k = 0; k < ny * nx; k++)
-                    m->slice[k] = top > 0 ? (float)(A[k] / top) : NAN;
-            }
-            int64_t start[4] = {t - t0, z, 0, 0}, count[4] = {1, 1, ny, nx};
-            st = tsct_dataset_write(m->out, start, count, m->slice, err);
-        }
-        if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
-        tsct_progress_add(&progress, 1);
+    struct map_unit x = {ctx, ms, recon, pdf, unmix, unmix_work, unmix_w, row, NULL, nq, nr,
+                         shape};
+    tsct__stage_units w = {(nt - t0) * nz, (size_t)(ms->n * ny * nx) * sizeof(float),
+                           map_unit_compute, map_unit_write, &x, {t0, 0}, 0};
+    x.t0 = &w.shared[0];
+    if (st == TSCT_OK || ranks)
+        st = tsct__stage_units_run(ctx, step, &w, st, NULL, counting ? &progress : NULL, 1, NULL,
+                                   err);
+    if (st != TSCT_OK || !step)
+        goto done;
+    tsct_progress_end(&progress);
+    for (int i = 0; i < ms->n; i++) {
+        tsct_dataset_close(ms->m[i].out);
+        ms->m[i].out = NULL;
     }
-    if (st == TSCT_OK) {
-        tsct_progress_end(&progress);
-        for (int i = 0; i < ms->n; i++) {
-            tsct_dataset_close(ms->m[i].out);
-            ms->m[i].out = NULL;
-        }
-        st = tsct_step_commit(step, err);
-        step = NULL;
-    }
+    st = tsct_step_commit(step, err);
+    step = NULL;
     if (st == TSCT_OK) {
         rep->ran = 1;
         rep->units = (nt - t0) * nz;

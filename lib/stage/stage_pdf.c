@@ -48,6 +48,147 @@ static void difference(const float *g, const float *gref, int64_t n, float *d)
         d[i] = g[i] - gref[i];
 }
 
+/* Rank 0: the step begun (or resumed) with its r axis, G dataset and, with a reference, the
+ * dPDF dataset and the kept G of the reference (when it is before t0). */
+static tsct_status pdf_step_begin(const tsct_stage_ctx *ctx, tsct_container *c,
+                                  const tsct_stage_pdf_params *o, const tsct_pdf_config *rec,
+                                  const tsct_pdf_plan *plan, const char *config_text,
+                                  const char *fingerprint, const char *settings,
+                                  const char *stamps, const int64_t *shape, int64_t t0,
+                                  tsct_step_info *info, tsct_step **step, tsct_dataset **dst,
+                                  tsct_dataset **kept, tsct_dataset **ddst, tsct_error *err)
+{
+    const int with_diff = o->reference >= 0;
+    const int64_t nrows = (shape[0] - t0) * shape[1] * shape[2], nr = tsct_pdf_plan_nr(plan);
+    info->fingerprint = fingerprint;
+    info->nunits = with_diff ? 2 * nrows : nrows;
+    info->settings = settings;
+    info->inputs = stamps;
+    info->time_first = t0;
+    TSCT_TRY(tsct_step_begin(c, info, ctx->log, step, err));
+    TSCT_TRY(tsct_step_vector(*step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", err));
+    int64_t gshape[5] = {shape[0] - t0, shape[1], shape[2], shape[3], nr};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.units = "A^-2";
+    const int64_t off = t0 > 0 ? t0 : -1;
+    TSCT_TRY(tsct_step_dataset(*step, TSCT_PATH_PDF, 5, gshape, off, &dp, dst, err));
+    if (with_diff && o->reference < t0) /* a kept reference */
+        TSCT_TRY(tsct_dataset_open(c, TSCT_PATH_PDF, kept, err));
+    TSCT_TRY(set_setting_attrs(*dst, rec, config_text, tsct_pdf_plan_degree(plan), err));
+    if (!with_diff)
+        return TSCT_OK;
+    TSCT_TRY(tsct_step_dataset(*step, TSCT_PATH_PDF_DIFF, 5, gshape, off, &dp, ddst, err));
+    TSCT_TRY(set_setting_attrs(*ddst, rec, config_text, tsct_pdf_plan_degree(plan), err));
+    return tsct_dataset_set_attr_double(*ddst, "reference", (double)o->reference, err);
+}
+
+/* One voxel row of /entry/recon as a unit of the step (tsct__stage_units): its result is the
+ * count of voxels that passed the threshold (int64) and the row's G(r) [nx][nr]. */
+struct pdf_unit {
+    tsct_dataset *src, *dst;  /* dst: rank 0, the step's */
+    const tsct_pdf_plan *plan;
+    tsct_pdf_workspace *ws;
+    const int64_t *shape, *shared;  /* shared: t0 and the cut (its bits), rank 0's */
+    int64_t nr;
+    float *row;
+    int64_t nvox;             /* rank 0: voxels of the rows written */
+};
+
+static double shared_double(int64_t bits)
+{
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void pdf_unit_lead(const struct pdf_unit *x, int64_t r, int64_t *lead)
+{
+    lead[0] = x->shared[0] + r / (x->shape[1] * x->shape[2]);
+    lead[1] = r / x->shape[2] % x->shape[1];
+    lead[2] = r % x->shape[2];
+}
+
+static tsct_status pdf_unit_compute(void *user, int64_t r, void *out, tsct_error *err)
+{
+    struct pdf_unit *x = user;
+    const int64_t nx = x->shape[3], nq = x->shape[4];
+    int64_t lead[3];
+    pdf_unit_lead(x, r, lead);
+    TSCT_TRY(tsct_dataset_read_row(x->src, lead, x->row, err));
+    uint8_t *mask = (uint8_t *)x->row + (size_t)(nx * nq) * sizeof(float);
+    const int64_t n = tsct_stage_sample_mask(x->row, nx, nq, shared_double(x->shared[1]), mask);
+    memcpy(out, &n, sizeof n);
+    return tsct_pdf_execute(x->plan, x->row, nx, mask, (float *)((char *)out + sizeof n), x->ws,
+                            err);
+}
+
+static tsct_status pdf_unit_write(void *user, int64_t r, const void *out, tsct_error *err)
+{
+    struct pdf_unit *x = user;
+    int64_t lead[3], n;
+    pdf_unit_lead(x, r, lead);
+    lead[0] -= x->shared[0]; /* the staged time step */
+    memcpy(&n, out, sizeof n);
+    x->nvox += n;
+    return tsct_dataset_write_row(x->dst, lead,
+                                  (const float *)((const char *)out + sizeof n), err);
+}
+
+/* Rank 0, after every G row: the dPDF rows (units nrows .. 2 nrows - 1) from the staged G. */
+static tsct_status pdf_differences(const tsct_stage_pdf_params *o, tsct_step *step,
+                                   tsct_dataset *dst, tsct_dataset *kept, tsct_dataset *ddst,
+                                   const int64_t *shape, int64_t t0, int64_t nr, float *grow,
+                                   float *gref, tsct_progress *progress, tsct_error *err)
+{
+    const int64_t nx = shape[3], nrows = (shape[0] - t0) * shape[1] * shape[2];
+    tsct_stage_batch batch = {0, 0, tsct_clock()};
+    for (int64_t r = 0; r < nrows; r++) {
+        if (tsct_step_is_done(step, nrows + r))
+            continue;
+        int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
+        int64_t lref[3] = {o->reference - (kept ? 0 : t0), lead[1], lead[2]};
+        TSCT_TRY(tsct_dataset_read_row(dst, lead, grow, err));
+        TSCT_TRY(tsct_dataset_read_row(kept ? kept : dst, lref, gref, err));
+        difference(grow, gref, nx * nr, grow);
+        TSCT_TRY(tsct_dataset_write_row(ddst, lead, grow, err));
+        TSCT_TRY(tsct_stage_batch_add(step, &batch, nrows + r, err));
+        tsct_progress_add(progress, 1);
+    }
+    return tsct_stage_batch_flush(step, &batch, err);
+}
+
+/* What every rank reads and plans: q, /entry/recon (its shape checked), the plan and its
+ * workspace. */
+static tsct_status pdf_open(const tsct_stage_ctx *ctx, const char *container,
+                            const tsct_stage_pdf_params *o, tsct_container **c,
+                            tsct_dataset **src, double **q, int64_t *nq, int64_t *shape,
+                            tsct_composition **comp, tsct_pdf_plan **plan,
+                            tsct_pdf_workspace **ws, tsct_error *err)
+{
+    const tsct_pdf_config *cfg = o->config;
+    TSCT_TRY(tsct_container_open(container, tsct__stage_root(ctx) ? TSCT_OPEN_WRITE
+                                                                  : TSCT_OPEN_READ, c, err));
+    TSCT_TRY(tsct_container_read_vector(*c, TSCT_PATH_RECON_Q, q, nq, err));
+    TSCT_TRY(tsct_dataset_open(*c, TSCT_PATH_RECON, src, err));
+    if (tsct_dataset_shape(*src, shape) != 5 || shape[4] != *nq)
+        return tsct_error_set(err, TSCT_ERR_SHAPE, container, TSCT_PATH_RECON, -1,
+                              "expected [nt][nz][ny][nx][%lld]", (long long)*nq);
+    if (o->reference >= 0 && o->reference >= shape[0])
+        return tsct_error_set(err, TSCT_ERR_VALUE, container, "--reference", o->reference,
+                              "the reference time step must be below nt = %lld",
+                              (long long)shape[0]);
+    TSCT_TRY(tsct_pdf_config_check_q(cfg, *q, *nq, container, err));
+    TSCT_TRY(tsct_composition_parse(comp, cfg->composition, err));
+    tsct_pdf_params p = cfg->params;
+    p.nthreads = ctx->nthreads;
+    tsct_status st = tsct_pdf_plan_create(&p, *comp, *q, *nq, plan, err);
+    if (st != TSCT_OK) {
+        tsct_error_set_file(err, cfg->source);
+        return st;
+    }
+    return tsct_pdf_workspace_create(*plan, ctx->nthreads, ws, err);
+}
+
 tsct_status tsct_stage_pdf(const char *container, const tsct_stage_pdf_params *o,
                            const tsct_stage_ctx *context, tsct_stage_report *report,
                            tsct_error *err)
@@ -69,162 +210,90 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_stage_pdf_params *o
     tsct_pdf_workspace *ws = NULL;
     double *q = NULL;
     float *row = NULL, *grow = NULL, *gref = NULL;
-    uint8_t *mask = NULL;
     char *config_text = NULL;
-    int64_t nq = 0, shape[8];
-    const int with_diff = o->reference >= 0;
-    tsct_status st;
-        st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
-    if (st == TSCT_OK)
-        st = tsct_container_read_vector(c, TSCT_PATH_RECON_Q, &q, &nq, err);
-    if (st == TSCT_OK)
-        st = tsct_dataset_open(c, TSCT_PATH_RECON, &src, err);
-    if (st != TSCT_OK)
-        goto fail;
-    if (tsct_dataset_shape(src, shape) != 5 || shape[4] != nq) {
-        st = tsct_error_set(err, TSCT_ERR_SHAPE, container, TSCT_PATH_RECON, -1,
-                            "expected [nt][nz][ny][nx][%lld]", (long long)nq);
-        goto fail;
-    }
-    if (with_diff && o->reference >= shape[0]) {
-        st = tsct_error_set(err, TSCT_ERR_VALUE, container, "--reference", o->reference,
-                            "the reference time step must be below nt = %lld",
-                            (long long)shape[0]);
-        goto fail;
-    }
-    st = tsct_pdf_config_check_q(cfg, q, nq, container, err);
-    if (st == TSCT_OK)
-        st = tsct_composition_parse(&comp, cfg->composition, err);
+    int64_t nq = 0, shape[8] = {0};
+    const int with_diff = o->reference >= 0, root = tsct__stage_root(ctx);
+    const int ranks = tsct_mpi_size(ctx->mpi) > 1;
+    /* With ranks, every rank reads /entry/recon and plans; rank 0 alone writes. */
+    tsct_status st = pdf_open(ctx, container, o, &c, &src, &q, &nq, shape, &comp, &plan, &ws,
+                              err);
+    const int64_t nx = shape[3], nr = st == TSCT_OK ? tsct_pdf_plan_nr(plan) : 0;
     if (st == TSCT_OK) {
-        tsct_pdf_params p = cfg->params;
-        p.nthreads = ctx->nthreads;
-        st = tsct_pdf_plan_create(&p, comp, q, nq, &plan, err);
-        if (st != TSCT_OK)
-            tsct_error_set_file(err, cfg->source);
+        /* row: [nx][nq] floats and the row's mask [nx] */
+        row = malloc((size_t)(nx * nq) * sizeof *row + (size_t)nx);
+        grow = malloc((size_t)(nx * nr) * sizeof *grow);
+        gref = malloc((size_t)(nx * nr) * sizeof *gref);
+        config_text = malloc(65536);
+        if (!row || !grow || !gref || !config_text)
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, container, NULL, -1, "row buffers");
     }
-    if (st == TSCT_OK)
-        st = tsct_pdf_workspace_create(plan, ctx->nthreads, &ws, err);
+    st = tsct__stage_agree(ctx, st, err);
     if (st != TSCT_OK)
         goto fail;
-    const int64_t nx = shape[3], nr = tsct_pdf_plan_nr(plan);
-    row = malloc((size_t)(nx * nq) * sizeof *row);
-    grow = malloc((size_t)(nx * nr) * sizeof *grow);
-    gref = malloc((size_t)(nx * nr) * sizeof *gref);
-    mask = malloc((size_t)nx);
-    config_text = malloc(65536);
-    if (!row || !grow || !gref || !mask || !config_text) {
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, container, NULL, -1, "row buffers");
-        goto fail;
-    }
     double vmax = 0;
-    st = tsct_stage_max_total(src, &vmax, err);
-    if (st != TSCT_OK)
-        goto fail;
-    const double cut = o->threshold * vmax;
-
+    int64_t t0 = 0;
+    tsct_step_info info = {"pdf", ctx->command_line, config_text, NULL, 0, NULL, NULL, 0};
     tsct_pdf_config rec = *cfg;
-    rec.params = *tsct_pdf_plan_params(plan);
-    rec.ninputfile = 0;
-    tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
-    struct stat sb;
-    stat(container, &sb);
-    char fingerprint[6144], inputs[1024], settings[4096];
-    static const char *const upstream[] = {"recon", "import_recon", NULL};
-    static const char *const data[] = {TSCT_PATH_RECON, NULL};
-    tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
-    /* The cut depends on every time step: when new ones raise the largest intensity, the
-     * settings differ and every time step is computed again. */
-    snprintf(settings, sizeof settings, "recon=%lldx%lldx%lldx%lld threshold=%.17g "
-             "cut=%.17g reference=%lld %.2000s", (long long)shape[1], (long long)shape[2],
-             (long long)shape[3], (long long)shape[4], o->threshold, cut,
-             (long long)o->reference, config_text);
-    snprintf(fingerprint, sizeof fingerprint, "%s nt=%lld %s", inputs, (long long)shape[0],
-             settings);
-    if (tsct_stage_up_to_date(ctx, c, "pdf", fingerprint))
-        goto fail;
-    /* Time steps before t0 are kept (tsct run, new tomograms); the dPDF reference must be
-     * among them or among the new ones. */
-    char *fp = strdup(fingerprint);
-    if (!fp) {
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, container, "pdf", -1, "fingerprint");
-        goto fail;
-    }
-    const int64_t t0 = tsct_stage_keep_time_steps(ctx, c, "pdf", settings, data, TSCT_PATH_PDF,
-                                                  shape[0], &stamps, &fp);
-    snprintf(fingerprint, sizeof fingerprint, "%s", fp);
-    free(fp);
-    if (t0 == shape[0])
-        goto fail;
-    /* Units 0 .. nrows-1: the G rows of time steps t0 ..; with a reference, nrows .. 2 nrows-1:
-     * the dPDF rows, computed from the staged G once every G row is finished. */
-    const int64_t nrows = (shape[0] - t0) * shape[1] * shape[2];
-    tsct_step_info info = {"pdf", ctx->command_line, config_text, fingerprint,
-                           with_diff ? 2 * nrows : nrows, settings, stamps, t0};
-    st = tsct_step_begin(c, &info, ctx->log, &step, err);
-    if (st == TSCT_OK)
-        st = tsct_step_vector(step, TSCT_PATH_PDF_R, tsct_pdf_plan_r(plan), nr, "A", err);
-    int64_t gshape[5] = {shape[0] - t0, shape[1], shape[2], nx, nr};
-    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
-    dp.units = "A^-2";
-    const int64_t off = t0 > 0 ? t0 : -1;
-    if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_PDF, 5, gshape, off, &dp, &dst, err);
-    if (st == TSCT_OK && with_diff && o->reference < t0) /* a kept reference */
-        st = tsct_dataset_open(c, TSCT_PATH_PDF, &kept, err);
-    if (st == TSCT_OK)
-        st = set_setting_attrs(dst, &rec, config_text, tsct_pdf_plan_degree(plan), err);
-    if (st == TSCT_OK && with_diff)
-        st = tsct_step_dataset(step, TSCT_PATH_PDF_DIFF, 5, gshape, off, &dp, &ddst, err);
-    if (st == TSCT_OK && with_diff)
-        st = set_setting_attrs(ddst, &rec, config_text, tsct_pdf_plan_degree(plan), err);
-    if (st == TSCT_OK && with_diff)
-        st = tsct_dataset_set_attr_double(ddst, "reference", (double)o->reference, err);
-    if (st != TSCT_OK)
-        goto fail;
-
-    tsct_progress progress;
-    tsct_progress_begin(&progress, ctx->progress, "pdf voxel rows", info.nunits,
-                        tsct_step_done_count(step));
-    tsct_stage_batch batch = {0, 0, tsct_clock()};
-    int64_t nvox = 0;
-    for (int64_t r = 0; r < nrows; r++) {
-        if (tsct_step_is_done(step, r))
-            continue;
-        int64_t lead[3] = {t0 + r / (shape[1] * shape[2]), r / shape[2] % shape[1],
-                           r % shape[2]};
-        st = tsct_dataset_read_row(src, lead, row, err);
-        if (st != TSCT_OK)
-            goto fail;
-        lead[0] -= t0; /* the staged time step */
-        nvox += tsct_stage_sample_mask(row, nx, nq, cut, mask);
-        st = tsct_pdf_execute(plan, row, nx, mask, grow, ws, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write_row(dst, lead, grow, err);
-        if (st == TSCT_OK)
-            st = tsct_stage_batch_add(step, &batch, r, err);
-        if (st != TSCT_OK)
-            goto fail;
-        tsct_progress_add(&progress, 1);
-    }
-    for (int64_t r = 0; with_diff && r < nrows; r++) {
-        if (tsct_step_is_done(step, nrows + r))
-            continue;
-        int64_t lead[3] = {r / (shape[1] * shape[2]), r / shape[2] % shape[1], r % shape[2]};
-        int64_t lref[3] = {o->reference - (kept ? 0 : t0), lead[1], lead[2]};
-        st = tsct_dataset_read_row(dst, lead, grow, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_read_row(kept ? kept : dst, lref, gref, err);
-        if (st == TSCT_OK) {
-            difference(grow, gref, nx * nr, grow);
-            st = tsct_dataset_write_row(ddst, lead, grow, err);
+    char fingerprint[6144], settings[4096];
+    if (root)
+        st = tsct_stage_max_total(src, &vmax, err);
+    const double cut = o->threshold * vmax;
+    if (root && st == TSCT_OK) {
+        rec.params = *tsct_pdf_plan_params(plan);
+        rec.ninputfile = 0;
+        tsct_pdf_config_format(&rec, tsct_version(), config_text, 65536);
+        char inputs[1024];
+        static const char *const upstream[] = {"recon", "import_recon", NULL};
+        static const char *const data[] = {TSCT_PATH_RECON, NULL};
+        tsct_step_inputs_id(c, upstream, inputs, sizeof inputs);
+        /* The cut depends on every time step: when new ones raise the largest intensity, the
+         * settings differ and every time step is computed again. */
+        snprintf(settings, sizeof settings, "recon=%lldx%lldx%lldx%lld threshold=%.17g "
+                 "cut=%.17g reference=%lld %.2000s", (long long)shape[1], (long long)shape[2],
+                 (long long)shape[3], (long long)shape[4], o->threshold, cut,
+                 (long long)o->reference, config_text);
+        snprintf(fingerprint, sizeof fingerprint, "%s nt=%lld %s", inputs, (long long)shape[0],
+                 settings);
+        /* Time steps before t0 are kept (tsct run, new tomograms); the dPDF reference must be
+         * among them or among the new ones. */
+        char *fp = NULL;
+        if (!tsct_stage_up_to_date(ctx, c, "pdf", fingerprint)) {
+            fp = strdup(fingerprint);
+            if (!fp)
+                st = tsct_error_set(err, TSCT_ERR_NOMEM, container, "pdf", -1, "fingerprint");
         }
-        if (st == TSCT_OK)
-            st = tsct_stage_batch_add(step, &batch, nrows + r, err);
-        if (st != TSCT_OK)
-            goto fail;
-        tsct_progress_add(&progress, 1);
+        if (fp) {
+            t0 = tsct_stage_keep_time_steps(ctx, c, "pdf", settings, data, TSCT_PATH_PDF,
+                                            shape[0], &stamps, &fp);
+            snprintf(fingerprint, sizeof fingerprint, "%s", fp);
+            free(fp);
+            if (t0 < shape[0])
+                st = pdf_step_begin(ctx, c, o, &rec, plan, config_text, fingerprint, settings,
+                                    stamps, shape, t0, &info, &step, &dst, &kept, &ddst, err);
+        }
     }
-    st = tsct_stage_batch_flush(step, &batch, err);
+    /* Units 0 .. nrows-1: the G rows of time steps t0 ..; with a reference, nrows .. 2 nrows-1:
+     * the dPDF rows, computed by rank 0 from the staged G once every G row is finished. */
+    tsct_progress progress;
+    const int counting = st == TSCT_OK && step;
+    if (counting)
+        tsct_progress_begin(&progress, ctx->progress, "pdf voxel rows", info.nunits,
+                            tsct_step_done_count(step));
+    int64_t cut_bits;
+    memcpy(&cut_bits, &cut, sizeof cut_bits);
+    tsct__stage_units w = {(shape[0] - t0) * shape[1] * shape[2],
+                           sizeof(int64_t) + (size_t)(nx * nr) * sizeof(float),
+                           pdf_unit_compute, pdf_unit_write, NULL, {t0, cut_bits}, 1};
+    struct pdf_unit x = {src, dst, plan, ws, shape, w.shared, nr, row, 0};
+    w.user = &x;
+    if (st == TSCT_OK || ranks)
+        st = tsct__stage_units_run(ctx, step, &w, st, NULL, counting ? &progress : NULL, 1,
+                                   NULL, err);
+    if (st != TSCT_OK || !step)
+        goto fail;
+    if (with_diff)
+        st = pdf_differences(o, step, dst, kept, ddst, shape, t0, nr, grow, gref, &progress,
+                             err);
     if (st != TSCT_OK)
         goto fail;
     tsct_progress_end(&progress);
@@ -241,7 +310,7 @@ tsct_status tsct_stage_pdf(const char *container, const tsct_stage_pdf_params *o
     rep->time_first = t0;
     snprintf(rep->what, sizeof rep->what,
              "%s: G(r) of %lld voxels (threshold %g of the largest total intensity), "
-             "%lld r points, polynomial degree %d", container, (long long)nvox, o->threshold,
+             "%lld r points, polynomial degree %d", container, (long long)x.nvox, o->threshold,
              (long long)nr, tsct_pdf_plan_degree(plan));
     tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     tsct_dataset_close(src);
@@ -263,7 +332,6 @@ fail:
     free(row);
     free(grow);
     free(gref);
-    free(mask);
     free(config_text);
     return st;
 }

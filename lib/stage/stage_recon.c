@@ -279,58 +279,130 @@ static tsct_status first_profile(tsct_dataset *in, int64_t na, int64_t ns, int64
     return st;
 }
 
+/* One (t, z, channel block) as a unit of the step (tsct__stage_units): read, centred,
+ * reconstructed into img [n][n][block]; rank 0 writes it. */
+struct recon_unit {
+    const tsct_stage_ctx *ctx;
+    struct recon_engine *eng;
+    tsct_dataset *in, *dst;  /* dst: rank 0, the step's */
+    const int64_t *shape;
+    const int64_t *t0;       /* the first time step computed: rank 0's (shared) */
+    int64_t block, nblk, w;
+    const double *org;
+    float *blk, *cblk;       /* [na][ns][block], [na][w][block] */
+};
+
+static void recon_unit_where(const struct recon_unit *x, int64_t u, int64_t *t, int64_t *z,
+                             int64_t *c0, int64_t *nc)
+{
+    const int64_t nz = x->shape[1], nq = x->shape[4];
+    *t = *x->t0 + u / (nz * x->nblk);
+    *z = u / x->nblk % nz;
+    *c0 = u % x->nblk * x->block;
+    *nc = *c0 + x->block <= nq ? x->block : nq - *c0;
+}
+
+static tsct_status recon_unit_compute(void *user, int64_t u, void *out, tsct_error *err)
+{
+    struct recon_unit *x = user;
+    const int64_t na = x->shape[2], ns = x->shape[3];
+    int64_t t, z, c0, nc;
+    recon_unit_where(x, u, &t, &z, &c0, &nc);
+    const int64_t rs[5] = {t, z, 0, 0, c0}, rc[5] = {1, 1, na, ns, nc};
+    TSCT_TRY(tsct_dataset_read(x->in, rs, rc, x->blk, err));
+    const int rings = (int)x->eng->o->rings;
+    if (rings > 0)
+        TSCT_TRY(tsct_tomo_rings_sort(x->blk, na, ns, nc, nc, rings, x->ctx->nthreads, err));
+    TSCT_TRY(tsct_sino_resample(x->blk, na, ns, nc, x->org, x->w, x->cblk, x->ctx->nthreads,
+                                err));
+    return engine_run(x->eng, x->cblk, nc, out, err);
+}
+
+static tsct_status recon_unit_write(void *user, int64_t u, const void *out, tsct_error *err)
+{
+    struct recon_unit *x = user;
+    const int64_t n = x->eng->n;
+    int64_t t, z, c0, nc;
+    recon_unit_where(x, u, &t, &z, &c0, &nc);
+    const int64_t ws[5] = {t - *x->t0, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
+    return tsct_dataset_write(x->dst, ws, wc, out, err);
+}
+
 /* The step's loop: every unit (t, z, channel block) not yet done, read, centred,
- * reconstructed, written, marked done. *computed counts the units computed. */
+ * reconstructed, written, marked done; with ranks, on every rank (rank 0 passes its step,
+ * NULL when up to date, its status st and t0; the others receive them). *computed counts the
+ * units computed. */
 static tsct_status recon_units(const tsct_stage_ctx *ctx, struct recon_engine *eng,
-                               tsct_step *step, tsct_dataset *in, tsct_dataset *dst,
-                               const int64_t *shape, int64_t t0, int64_t block,
-                               const double *org, int64_t w, int64_t *computed,
+                               tsct_step *step, tsct_status st, tsct_dataset *in,
+                               tsct_dataset *dst, const int64_t *shape, int64_t t0,
+                               int64_t block, const double *org, int64_t w, int64_t *computed,
                                tsct_error *err)
 {
     const int64_t nt = shape[0], nz = shape[1], na = shape[2], ns = shape[3], nq = shape[4];
-    const int64_t nblk = (nq + block - 1) / block, nu = (nt - t0) * nz * nblk, n = eng->n;
-    float *blk = malloc((size_t)(na * ns * block) * sizeof *blk);
-    float *cblk = malloc((size_t)(na * w * block) * sizeof *cblk);
-    float *img = malloc((size_t)(n * n * block) * sizeof *img);
-    tsct_status st = TSCT_OK;
-    tsct_dataset_set_threads(in, ctx->nthreads);
-    tsct_dataset_set_threads(dst, ctx->nthreads);
-    if (!blk || !cblk || !img)
+    const int64_t nblk = (nq + block - 1) / block, n = eng->n;
+    tsct__stage_units units = {(nt - t0) * nz * nblk, (size_t)(n * n * block) * sizeof(float),
+                               recon_unit_compute, recon_unit_write, NULL, {t0, 0}, 0};
+    struct recon_unit x = {ctx, eng, in, dst, shape, &units.shared[0], block, nblk, w, org,
+                           NULL, NULL};
+    units.user = &x;
+    if (in)
+        tsct_dataset_set_threads(in, ctx->nthreads);
+    if (dst)
+        tsct_dataset_set_threads(dst, ctx->nthreads);
+    x.blk = malloc((size_t)(na * ns * block) * sizeof *x.blk);
+    x.cblk = malloc((size_t)(na * w * block) * sizeof *x.cblk);
+    if (st == TSCT_OK && (!x.blk || !x.cblk))
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "channel block", -1,
                             "%lld channels (block)", (long long)block);
     tsct_progress pr;
-    tsct_progress_begin(&pr, ctx->progress, "recon channel blocks", nu,
-                        tsct_step_done_count(step));
-    for (int64_t u = 0; st == TSCT_OK && u < nu; u++) {
-        if (tsct_step_is_done(step, u))
-            continue;
-        const int64_t t = t0 + u / (nz * nblk), z = u / nblk % nz, c0 = u % nblk * block;
-        const int64_t nc = c0 + block <= nq ? block : nq - c0;
-        const int64_t rs[5] = {t, z, 0, 0, c0}, rc[5] = {1, 1, na, ns, nc};
-        const int64_t ws[5] = {t - t0, z, 0, 0, c0}, wc[5] = {1, 1, n, n, nc};
-        st = tsct_dataset_read(in, rs, rc, blk, err);
-        const int rings = (int)eng->o->rings;
-        if (st == TSCT_OK && rings > 0)
-            st = tsct_tomo_rings_sort(blk, na, ns, nc, nc, rings, ctx->nthreads, err);
-        if (st == TSCT_OK)
-            st = tsct_sino_resample(blk, na, ns, nc, org, w, cblk, ctx->nthreads, err);
-        if (st == TSCT_OK)
-            st = engine_run(eng, cblk, nc, img, err);
-        if (st == TSCT_OK)
-            st = tsct_dataset_write(dst, ws, wc, img, err);
-        if (st == TSCT_OK)
-            st = tsct_step_mark_done(step, u, 1, err);
-        if (st == TSCT_OK) {
-            tsct_progress_add(&pr, 1);
-            (*computed)++;
-        }
-    }
-    if (st == TSCT_OK)
+    const int counting = st == TSCT_OK && step;
+    if (counting)
+        tsct_progress_begin(&pr, ctx->progress, "recon channel blocks", (nt - t0) * nz * nblk,
+                            tsct_step_done_count(step));
+    st = tsct__stage_units_run(ctx, step, &units, st, NULL, counting ? &pr : NULL, 1, computed,
+                               err);
+    if (st == TSCT_OK && counting)
         tsct_progress_end(&pr);
-    free(blk);
-    free(cblk);
-    free(img);
+    free(x.blk);
+    free(x.cblk);
     return st;
+}
+
+/* Rank 0's part before the units: the settings and fingerprint, up to date or the time steps
+ * kept (*t0), the step begun with its axes and its dataset (*step NULL: nothing to do). */
+static tsct_status recon_step(const tsct_stage_ctx *ctx, tsct_container *c,
+                              const tsct_stage_recon_params *o, int64_t n, double centre,
+                              int64_t block, int64_t nt, int64_t nz, int64_t nblk, int64_t nq,
+                              const double *q, int64_t nqa, tsct_stage_settings *settings,
+                              char **fp, char **stamps, int64_t *t0, tsct_step **step,
+                              tsct_dataset **dst, tsct_error *err)
+{
+    settings_of(o, n, centre, block, settings);
+    static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
+    static const char *const data_r[] = {TSCT_PATH_SINOGRAMS, NULL};
+    *fp = settings->failed ? NULL : tsct_stage_fingerprint(c, inputs_r, settings->text);
+    if (!*fp)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fingerprint", -1, "record");
+    if (tsct_stage_up_to_date(ctx, c, "recon", *fp))
+        return TSCT_OK;
+    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
+    *t0 = tsct_stage_keep_time_steps(ctx, c, "recon", settings->text, data_r, TSCT_PATH_RECON,
+                                     nt, stamps, fp);
+    if (*t0 == nt)
+        return TSCT_OK;
+    tsct_step_info info = {"recon", ctx->command_line, settings->text, *fp,
+                           (nt - *t0) * nz * nblk, settings->text, *stamps, *t0};
+    TSCT_TRY(tsct_step_begin(c, &info, ctx->log, step, err));
+    const int64_t oshape[5] = {nt - *t0, nz, n, n, nq};
+    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
+    dp.deflate = o->deflate;
+    dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
+    dp.chunk_axes = 1;      /* one unit covers every row [n][block] of the image */
+    if (q)
+        TSCT_TRY(tsct_step_vector(*step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err));
+    TSCT_TRY(tsct__stage_voxel_axes(c, *step, n, err));
+    return tsct_step_dataset(*step, TSCT_PATH_RECON, 5, oshape, *t0 > 0 ? *t0 : -1, &dp, dst,
+                             err);
 }
 
 tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_params *params,
@@ -351,23 +423,24 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
     memset(&eng, 0, sizeof eng);
     int64_t nqa = 0, shape[8] = {0};
     tsct_stage_centre_mode mode = o.centre;
-    tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &c, err);
+    /* With ranks, each reads the sinograms and plans; rank 0 alone writes (tsct/mpi.h). */
+    const int root = tsct__stage_root(ctx), ranks = tsct_mpi_size(ctx->mpi) > 1;
+    tsct_status st = tsct_container_open(container, root ? TSCT_OPEN_WRITE : TSCT_OPEN_READ, &c,
+                                         err);
     if (st == TSCT_OK)
         st = open_sinograms(container, c, &in, shape, &th, &q, &nqa, &mode, err);
-    if (st != TSCT_OK)
-        goto done;
     const int64_t nt = shape[0], nz = shape[1], na = shape[2], ns = shape[3], nq = shape[4];
-    const int64_t block = o.block < nq ? o.block : nq, nblk = (nq + block - 1) / block;
+    const int64_t block = o.block < nq ? o.block : nq, nblk = block ? (nq + block - 1) / block : 0;
 
     /* The centre from the channel sum of the first (t, z); one geometry for every block. */
-    prof = malloc((size_t)(na * ns) * sizeof *prof);
-    org = malloc((size_t)na * sizeof *org);
-    if (!prof || !org) {
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1, "%lld x %lld",
-                            (long long)na, (long long)ns);
-        goto done;
+    if (st == TSCT_OK) {
+        prof = malloc((size_t)(na * ns) * sizeof *prof);
+        org = malloc((size_t)na * sizeof *org);
+        if (!prof || !org)
+            st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "profile", -1, "%lld x %lld",
+                                (long long)na, (long long)ns);
     }
-    if (mode != TSCT_STAGE_CENTRE_NONE)
+    if (st == TSCT_OK && mode != TSCT_STAGE_CENTRE_NONE)
         st = first_profile(in, na, ns, nq, prof, err);
     double centre = -1.0;
     int64_t w = ns;
@@ -375,47 +448,24 @@ tsct_status tsct_stage_recon(const char *container, const tsct_stage_recon_param
         st = centre_geometry(ctx, container, &o, mode, prof, na, ns, th, &centre, &w, org, err);
     if (st == TSCT_OK)
         st = engine_init(&eng, &o, ctx, na, w, th, block, err);
+    st = tsct__stage_agree(ctx, st, err);
     if (st != TSCT_OK)
         goto done;
     const int64_t n = eng.n;
-    settings_of(&o, n, centre, block, &settings);
-    static const char *const inputs_r[] = {"sinogram", "import_sinograms", NULL};
-    static const char *const data_r[] = {TSCT_PATH_SINOGRAMS, NULL};
-    fp = settings.failed ? NULL : tsct_stage_fingerprint(c, inputs_r, settings.text);
-    if (!fp) {
-        st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fingerprint", -1, "record");
-        goto done;
-    }
-    if (tsct_stage_up_to_date(ctx, c, "recon", fp))
-        goto done;
-    /* Time steps t0 .. nt-1 are computed; earlier ones are kept (tsct run, new tomograms). */
-    const int64_t t0 = tsct_stage_keep_time_steps(ctx, c, "recon", settings.text, data_r,
-                                                  TSCT_PATH_RECON, nt, &stamps, &fp);
-    if (t0 == nt)
-        goto done;
-    tsct_step_info info = {"recon", ctx->command_line, settings.text, fp,
-                           (nt - t0) * nz * nblk, settings.text, stamps, t0};
-    st = tsct_step_begin(c, &info, ctx->log, &step, err);
-    const int64_t oshape[5] = {nt - t0, nz, n, n, nq};
-    tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
-    dp.deflate = o.deflate;
-    dp.chunk_last = block;  /* one unit's channels: see tsct_dataset_params */
-    dp.chunk_axes = 1;      /* one unit covers every row [n][block] of the image */
-    if (st == TSCT_OK && q)
-        st = tsct_step_vector(step, TSCT_PATH_RECON_Q, q, nqa, "A^-1", err);
-    if (st == TSCT_OK)
-        st = tsct__stage_voxel_axes(c, step, n, err);
-    if (st == TSCT_OK)
-        st = tsct_step_dataset(step, TSCT_PATH_RECON, 5, oshape, t0 > 0 ? t0 : -1, &dp, &dst,
-                               err);
-    if (st == TSCT_OK)
-        st = recon_units(ctx, &eng, step, in, dst, shape, t0, block, org, w, &rep->units, err);
-    if (st != TSCT_OK)
+    int64_t t0 = 0;
+    if (root)
+        st = recon_step(ctx, c, &o, n, centre, block, nt, nz, nblk, nq, q, nqa, &settings, &fp,
+                        &stamps, &t0, &step, &dst, err);
+    if (st == TSCT_OK || ranks)
+        st = recon_units(ctx, &eng, step, st, in, dst, shape, t0, block, org, w, &rep->units,
+                         err);
+    if (st != TSCT_OK || !step)
         goto done;
     tsct_dataset_close(dst);
     dst = NULL;
     st = tsct_step_commit(step, err);
     step = NULL;
+    const int64_t oshape[5] = {nt - t0, nz, n, n, nq};
     if (st == TSCT_OK) {
         char b[128];
         rep->ran = 1;
