@@ -97,6 +97,11 @@ ps = table(c[:-4] + "-refined-parameters.csv")
 check(abs(ps["Ni.a"][0] - a) <= 0.001, "rstep 0.05: a %g vs %g" % (ps["Ni.a"][0], a))
 check("371 points" in r.stdout, "rstep 0.05 over 1.5 - 20 A: 371 points\n" + r.stdout[:300])
 
+# exclude leaves points out (5.00 .. 6.00 A: 101 of them)
+c = cfg("ni_exclude", "exclude = 5 6")
+r = run("refine", "-c", c, "--no-png")
+check("1851 points" in r.stdout and "1750 refined" in r.stdout, "exclude\n" + r.stdout[:300])
+
 # ---- a region's PDF in a container ---------------------------------------------------------
 # /entry/regions/core/pdf [2][nr] against its r: time 0 the Ni G(r), time 1 half of it; the
 # fit of time 1 has the same lattice and half the scale.
@@ -152,6 +157,10 @@ check("Xx" in r.stderr and "bad.xyz" in r.stderr, "unknown element: " + r.stderr
 c = cfg("bad_diameter", phase_extra="diameter = -5")
 r = run("refine", "-c", c, "--no-png", status=1)
 check("diameter" in r.stderr and "bad_diameter.cfg" in r.stderr, "diameter < 0: " + r.stderr)
+
+c = cfg("bad_data_key", "wavelength = 0.14")
+r = run("refine", "-c", c, "--no-png", status=1)
+check("wavelength" in r.stderr and "space = r" in r.stderr, "a pattern's key: " + r.stderr)
 
 c = cfg("bad_key", phase_extra="size = 5")
 r = run("refine", "-c", c, "--no-png", status=1)
