@@ -5,13 +5,14 @@ repository root, refines PDFgetX2's Ni G(r) (APS MUCAT, Qmax 27 from the file's 
 1.5 - 20 A with scale, a, Uiso, delta2 and Qdamp, and gives a within 0.004 A of nickel's
 room-temperature 3.524 A, Uiso in 0.003 - 0.008 A^2, Qdamp in 0.02 - 0.1 1/A and Rw <= 0.15,
 every value with a finite ESD, in OUTDIR/parameters.csv (name,value,esd; plus Rw). Also: the
-refined configuration restarts at the same values; a coarser r step (rstep) gives the same
+refined configuration restarts at the same values; an .xyz cluster refines; a coarser r step (rstep) gives the same
 lattice; a region's PDF in a container (/entry/regions/NAME/pdf[t]) is read at its time
 step; the PNG is written; bad input is a clear error (exit 1): a fit range outside the
 data, a cluster file with an unknown element, a negative diameter, an existing output.
 """
 import csv
 import os
+import re
 import sys
 
 import h5py
@@ -97,6 +98,33 @@ ps = table(c[:-4] + "-refined-parameters.csv")
 check(abs(ps["Ni.a"][0] - a) <= 0.001, "rstep 0.05: a %g vs %g" % (ps["Ni.a"][0], a))
 check("371 points" in r.stdout, "rstep 0.05 over 1.5 - 20 A: 371 points\n" + r.stdout[:300])
 
+# exclude leaves points out (5.00 .. 6.00 A: 101 of them)
+c = cfg("ni_exclude", "exclude = 5 6")
+r = run("refine", "-c", c, "--no-png")
+check("1851 points" in r.stdout and "1750 refined" in r.stdout, "exclude\n" + r.stdout[:300])
+
+# a cluster from an .xyz (the 13-atom Ni cuboctahedron) on the first shell: refined, a cluster
+xyz13 = os.path.join(TMP, "ni13.xyz")
+h = 3.524 / 2
+pos = [(0, 0, 0)] + [(sx * h, sy * h, 0) for sx in (1, -1) for sy in (1, -1)] + \
+    [(sx * h, 0, sz * h) for sx in (1, -1) for sz in (1, -1)] + \
+    [(0, sy * h, sz * h) for sy in (1, -1) for sz in (1, -1)]
+write(xyz13, "13\nNi cuboctahedron\n" + "".join("Ni %g %g %g\n" % p3 for p3 in pos))
+c = write(os.path.join(TMP, "cluster.cfg"), """[data]
+space = r
+file = %s
+range = 1.8 3.0
+[phase.Ni13]
+xyz = %s
+uiso = 0.006
+refine = scale uiso
+""" % (GR, xyz13))
+r = run("refine", "-c", c, "--no-png")
+pc = table(c[:-4] + "-refined-parameters.csv")
+check(re.search(r"^Ni13\s+cluster\s+-", r.stdout, re.M) is not None, "cluster row\n" + r.stdout)
+check(0.001 < pc["Ni13.uiso"][0] < 0.02 and pc["Ni13.uiso"][1] > 0,
+      "cluster uiso %s" % (pc["Ni13.uiso"],))
+
 # ---- a region's PDF in a container ---------------------------------------------------------
 # /entry/regions/core/pdf [2][nr] against its r: time 0 the Ni G(r), time 1 half of it; the
 # fit of time 1 has the same lattice and half the scale.
@@ -152,6 +180,10 @@ check("Xx" in r.stderr and "bad.xyz" in r.stderr, "unknown element: " + r.stderr
 c = cfg("bad_diameter", phase_extra="diameter = -5")
 r = run("refine", "-c", c, "--no-png", status=1)
 check("diameter" in r.stderr and "bad_diameter.cfg" in r.stderr, "diameter < 0: " + r.stderr)
+
+c = cfg("bad_data_key", "wavelength = 0.14")
+r = run("refine", "-c", c, "--no-png", status=1)
+check("wavelength" in r.stderr and "space = r" in r.stderr, "a pattern's key: " + r.stderr)
 
 c = cfg("bad_key", phase_extra="size = 5")
 r = run("refine", "-c", c, "--no-png", status=1)

@@ -174,7 +174,9 @@ static tsct_status grid_setup(tsct_pdfmodel *m, const double *r, int64_t nr, dou
     m->k0 = (int64_t)k0;
     m->nr = nr;
     m->qmax = qmax;
-    m->K = qmax > 0.0 ? smooth_size((int64_t)kend - 1) + 1 : (int64_t)kend;
+    /* FFTW computes a RODFT00 of n points through a real FFT of 2 (n + 1): K = n + 1 is the
+     * size that must factor into 2, 3, 5, 7 (n itself smooth left K prime-rich: 5x slower) */
+    m->K = qmax > 0.0 ? smooth_size((int64_t)kend) : (int64_t)kend;
     if (qmax > 0.0) {
         double *tmp = fftw_malloc((size_t)(m->K - 1) * sizeof *tmp);
         if (!tmp)

@@ -720,9 +720,14 @@ static void write_report(FILE *f, const rcfg *c, const tsct_stage_refine_params 
     }
     if (c->nph > 0 && c->rspace) {
         fprintf(f, "\n%-20s %12s %14s\n", "phase", "system", "volume A^3");
-        for (int k = 0; k < c->nph; k++)
-            fprintf(f, "%-20s %12s %14.6g\n", tsct_refine_model_phase_name(m, k),
-                    tsct_refine_model_phase_system(m, k), tsct_refine_model_phase_volume(m, k));
+        for (int k = 0; k < c->nph; k++) {
+            const char *sys = tsct_refine_model_phase_system(m, k);
+            if (strcmp(sys, "cluster") == 0)
+                fprintf(f, "%-20s %12s %14s\n", tsct_refine_model_phase_name(m, k), sys, "-");
+            else
+                fprintf(f, "%-20s %12s %14.6g\n", tsct_refine_model_phase_name(m, k), sys,
+                        tsct_refine_model_phase_volume(m, k));
+        }
     } else if (c->nph > 0) {
         fprintf(f, "\n%-20s %12s %10s %14s %14s\n", "phase", "system", "wt %", "esd wt %",
                 "volume A^3");

@@ -185,6 +185,24 @@ tsct_status tsct__refine_pdf_data(const tsct_ini *ini, const char *path, int fil
                 }
         }
     }
+    /* exclude = LO HI (repeatable) leaves points out; keys of a pattern are errors here */
+    static const char *const qkeys[] = {"x", "wavelength", "poni", "polarization", NULL};
+    for (int64_t j = 0; st == TSCT_OK && j < ini->n; j++) {
+        e = &ini->e[j];
+        if (strcmp(e->section, "data"))
+            continue;
+        for (int k = 0; qkeys[k] && st == TSCT_OK; k++)
+            if (!strcmp(e->key, qkeys[k]))
+                st = tsct_ini_error(ini, e, TSCT_ERR_VALUE, err,
+                                    "a pattern's key: G(r) (space = r) has no %s", e->key);
+        if (st == TSCT_OK && !strcmp(e->key, "exclude")) {
+            if (sscanf(e->value, "%lf %lf", &v[0], &v[1]) != 2 || !(v[0] <= v[1]))
+                st = tsct_ini_error(ini, e, TSCT_ERR_VALUE, err, "expected LO HI (A)");
+            for (int64_t i = 0; st == TSCT_OK && i < m; i++)
+                if (xo[i] >= v[0] && xo[i] <= v[1])
+                    wo[i] = INFINITY; /* sigma: weight 0 below */
+        }
+    }
     for (int64_t i = 0; st == TSCT_OK && i < m; i++) {
         if (!isfinite(yo[i]))
             st = tsct_error_set(err, TSCT_ERR_VALUE, path, "G", i,

@@ -22,7 +22,9 @@ tsct_status tsct__refine_pdf_phase_keys(const tsct_ini *ini, const char *section
  * (file = 1: path names it; its fourth column dG, when every line has one, gives the weights)
  * or a region's PDF. [data] range = LO HI must lie within the data (else the whole data from
  * r > 0), rstep = DR resamples onto multiples of DR (linear interpolation), sigma = auto |
- * column | unit, qmax = Q (1/A; else the .gr header's qmax, else 0: no termination). On
+ * column | unit, qmax = Q (1/A; else the .gr header's qmax, else 0: no termination),
+ * exclude = LO HI (repeatable: weight 0); a pattern's keys (x, wavelength, poni,
+ * polarization) are errors. On
  * return x, y hold the fit's grid and *w (malloc'd) its weights 1 / sigma^2. Errors name the
  * configuration's line: TSCT_ERR_VALUE (a range outside the data, a step that leaves fewer
  * than 10 points, no dG column for sigma = column), TSCT_ERR_NOMEM. */
