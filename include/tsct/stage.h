@@ -1402,4 +1402,6 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *params,
 }
 #endif
 
+#include "tsct/stage_refine_volume.h" /* tsct_stage_refine_volume */
+
 #endif /* TSCT_STAGE_H */

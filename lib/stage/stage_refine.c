@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "stage_internal.h"
+#include "stage_refine_internal.h"
 #include "tsct/calibrant.h"
 #include "tsct/container.h"
 #include "tsct/figure.h"
@@ -28,28 +29,11 @@
 #include "tsct/refine.h"
 #include "tsct/stage.h"
 
-enum { MAXC = TSCT_REFINE_MAX_PHASES + TSCT_REFINE_MAX_PEAKS + TSCT_REFINE_MAX_BROAD };
+enum { MAXC = TSCT__REFINE_MAXC };
 
-typedef struct rcfg {
-    tsct_ini ini;
-    char path[TSCT_INI_PATH_MAX];       /* the pattern */
-    double *x, *y, *w;
-    int64_t n;
-    tsct_powder_axis axis;
-    double xscale;                      /* data x -> model x (q_nm^-1: 0.1) */
-    double wavelength;
-    int nph, npk, nbr;
-    char sec[MAXC][TSCT_INI_SECTION_MAX];  /* each component's section, phases first */
-    char cif[TSCT_REFINE_MAX_PHASES][TSCT_INI_PATH_MAX];
-    double *broad[TSCT_REFINE_MAX_BROAD];
-    tsct_refine_model *m;
-    tsct_refine_result res;
-    double *calc;
-    char calibrant[256];
-    double cal_a;
-} rcfg;
+typedef struct tsct__refine_cfg rcfg;
 
-static void rcfg_release(rcfg *c)
+void tsct__refine_cfg_release(rcfg *c)
 {
     tsct_ini_release(&c->ini);
     free(c->x), free(c->y), free(c->w), free(c->calc);
@@ -229,13 +213,13 @@ static tsct_status read_region(rcfg *c, const tsct_ini_entry *ce, double *wavele
 }
 
 /* [data]: the pattern, its unit and wavelength, the range, exclusions and weights. */
-static tsct_status read_data(rcfg *c, tsct_error *err)
+tsct_status tsct__refine_read_data(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
     const tsct_ini_entry *e = tsct_ini_find(ini, "data", "file");
     const tsct_ini_entry *ce = tsct_ini_find(ini, "data", "container");
     double container_wl = 0;
-    if (!e && !ce)
+    if (!e && !ce && !c->preloaded)
         return tsct_error_set(err, TSCT_ERR_VALUE, ini->path, "[data] file", -1,
                               "the configuration names no pattern ([data] file = PATTERN, or "
                               "container = EXP.h5 with region = NAME)");
@@ -249,8 +233,10 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         TSCT_TRY(tsct_pattern_read_text(c->path, &x0, &y0, &n0, err));
         c->x = x0, c->y = y0, c->n = n0;
         header_unit(c->path, &c->axis, &c->xscale);
-    } else {
+    } else if (ce) {
         TSCT_TRY(read_region(c, ce, &container_wl, err));
+    } else {
+        container_wl = c->wavelength;
     }
     double *x = c->x, *y = c->y;
     const int64_t n = c->n;
@@ -295,11 +281,11 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         TSCT_TRY(tsct_ini_value_enum(ini, e, sig, &sigma, err));
     /* auto: the file's third column when every line has one, else Poisson (1 / y) */
     int have = 0;
-    if (sigma <= 1 && ce) {
+    if (sigma <= 1 && (ce || c->preloaded)) {
         if (sigma == 1)
             return tsct_ini_error(ini, tsct_ini_find(ini, "data", "sigma"), TSCT_ERR_VALUE, err,
                                   "a region's pattern has no sigma column");
-        sigma = 2;
+        sigma = c->preloaded ? 3 : 2; /* reconstructed voxels: unit weights */
     } else if (sigma <= 1) {
         for (int64_t i = 0; i < n; i++)
             x[i] /= c->xscale;
@@ -363,7 +349,8 @@ static int in_list(const char *s, const char *const *list)
 static tsct_status list_components(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
-    static const char *const known[] = {"data", "instrument", "background", "refine", NULL};
+    static const char *const known[] = {"data", "instrument", "background", "refine", "voxel",
+                                        NULL};
     char order[3][MAXC][TSCT_INI_SECTION_MAX];
     int cnt[3] = {0, 0, 0};
     for (int64_t j = 0; j < ini->n; j++) {
@@ -560,7 +547,7 @@ static tsct_status apply_section(rcfg *c, const tsct_ini *ini, const char *secti
 /* Instrument: a file's [instrument] values first, then the configuration's. */
 static tsct_status apply_instrument(rcfg *c, const tsct_stage_ctx *ctx, tsct_error *err)
 {
-    static const char *const skip[] = {"file", "wavelength", NULL};
+    static const char *const skip[] = {"file", "wavelength", "voxel", NULL};
     const tsct_ini_entry *e = tsct_ini_find(&c->ini, "instrument", "file");
     if (e && c->nph > 0) {
         char ip[TSCT_INI_PATH_MAX];
@@ -589,7 +576,7 @@ static tsct_status apply_instrument(rcfg *c, const tsct_stage_ctx *ctx, tsct_err
     return TSCT_OK;
 }
 
-static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
+tsct_status tsct__refine_configure(rcfg *c, const tsct_stage_refine_params *p,
                              const tsct_stage_ctx *ctx, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
@@ -631,11 +618,12 @@ static tsct_status configure(rcfg *c, const tsct_stage_refine_params *p,
             static const char *const k[6] = {"U", "V", "W", "X", "Y", "zero"};
             TSCT_TRY(set_value(c, ini, NULL, "instrument", k[i], 1, err));
         }
-    static const char *const bskip[] = {"terms", NULL};
+    static const char *const bskip[] = {"terms", "voxel", NULL};
     TSCT_TRY(apply_section(c, ini, "background", "bg", bskip, err));
-    static const char *const pskip[] = {"cif", "po_direction", "calibrant", NULL};
-    static const char *const kskip[] = {NULL};
-    static const char *const rskip[] = {"file", NULL};
+    static const char *const pskip[] = {"cif", "po_direction", "calibrant", "voxel", "mask",
+                                        NULL};
+    static const char *const kskip[] = {"voxel", NULL};
+    static const char *const rskip[] = {"file", "voxel", NULL};
     for (int k = 0; k < c->nph + c->npk + c->nbr; k++) {
         const char *s = c->sec[k];
         TSCT_TRY(apply_section(c, ini, s, comp_name(s),
@@ -918,9 +906,9 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     memset(&c, 0, sizeof c);
     tsct_status st = tsct_ini_read(&c.ini, p->config, err);
     if (st == TSCT_OK)
-        st = read_data(&c, err);
+        st = tsct__refine_read_data(&c, err);
     if (st == TSCT_OK)
-        st = configure(&c, p, ctx, err);
+        st = tsct__refine_configure(&c, p, ctx, err);
     tsct_refine_params rp = TSCT_REFINE_PARAMS_DEFAULT;
     const tsct_ini_entry *e;
     if (st == TSCT_OK && (e = tsct_ini_find(&c.ini, "refine", "max_iter"))) {
@@ -958,6 +946,6 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
             rep->what[0] = '\0';
         tsct_log_msg(ctx->log, TSCT_LOG_INFO, "%s", rep->what);
     }
-    rcfg_release(&c);
+    tsct__refine_cfg_release(&c);
     return st;
 }
