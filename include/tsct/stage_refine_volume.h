@@ -10,8 +10,9 @@
  *     ([nt or 1][nz][ny][nx]) is > 0 (e.g. a scale map of a first pass, thresholded);
  *   - [voxel] pattern = mean | sum (the global pattern of the sample's voxels, mean default),
  *     absent_below = W (a phase whose weight fraction in a voxel comes out below W is
- *     removed and the voxel refined again without it; 0, the default: never), max_iter = N
- *     (the voxels' iterations at most; default [refine] max_iter).
+ *     removed and the voxel refined again without it; 0, the default: never), prefit = yes |
+ *     no (voxels also refined from a broad-peak start, the lower chi2 kept; yes), max_iter =
+ *     N (the voxels' iterations at most; default [refine] max_iter).
  * For every time step: the mean (or sum) pattern of the sample's voxels is refined with the
  * configuration's refine lists (the global parameters), then every sample voxel from that
  * result with only its `voxel` parameters free.
@@ -49,7 +50,8 @@ typedef struct tsct_stage_refine_volume_params {
 /* Refine every sample voxel of container's /entry/recon/data [nt][nz][ny][nx][nq] against
  * /entry/recon/q (1/A), at the container's wavelength (or [data] wavelength / poni), on the
  * points of [data] range less [data] exclude, with unit weights (reconstructed voxels have no
- * counting statistics): ESDs are then sqrt(diag C) x GoF, the residuals' scatter. Writes,
+ * counting statistics): ESDs are then sqrt(diag C) x GoF x sqrt((1 + rho) / (1 - rho)), rho
+ * the lag-1 serial correlation of the residuals (1 for rho <= 0; docs/refine.md). Writes,
  * through a resumable step "refine_NAME" (one voxel row a unit; an incremental rerun with the
  * same settings keeps the time steps whose /entry/recon is unchanged):
  *   /entry/refine/NAME/COMP/PARAM, COMP/PARAM_esd   [nt][nz][ny][nx] for every parameter of a
