@@ -4,7 +4,8 @@
  *
  * Options -> tsct_stage_refine_params -> tsct_stage_refine_pattern (lib/stage/stage_refine.c),
  * which reads the configuration, refines and publishes the report, the refined configuration
- * and the figure; the report is also printed.
+ * and the figure; the report is also printed. With a container: tsct_stage_refine_volume_params
+ * -> tsct_stage_refine_volume (lib/stage/stage_refine_volume.c), every voxel of /entry/recon.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 const char tsct_usage_refine[] =
     "usage: tsct refine -c REFINE.cfg [-o PREFIX] [--instrument] [--no-png]\n"
+    "       tsct refine -c REFINE.cfg EXP.h5 [--name NAME] [--mask MAP] [--threshold F]\n"
     "\n"
     "Refine one powder pattern (.xy, .chi, .dat) against crystalline phases from CIF files\n"
     "(Rietveld with fixed structures: scales, lattice parameters constrained by the crystal\n"
@@ -35,6 +37,12 @@ const char tsct_usage_refine[] =
     "(resumable), PREFIX-parameters.csv (default PREFIX: the configuration's name plus\n"
     "-series) and one figure per parameter against time (docs/refine.md, Series).\n"
     "\n"
+    "With a container: every voxel of /entry/recon. The mean pattern of the sample's voxels\n"
+    "is refined first (the refine lists: global parameters), then every sample voxel from\n"
+    "that result with only the parameters of its sections' voxel = LIST free; maps of\n"
+    "every such parameter and its ESD, weight fractions, cell volumes, Rwp, GoF and status\n"
+    "go to /entry/refine/NAME (docs/refine.md, \"A volume\").\n"
+    "\n"
     "Options:\n"
     "  -c, --config FILE     the refinement (INI: [data], [instrument], [background],\n"
     "                        [phase.NAME], [peak.NAME], [broad.NAME], [refine])\n"
@@ -47,6 +55,10 @@ const char tsct_usage_refine[] =
     "                        value); refines U V W X Y zero; PREFIX.cfg is the instrument\n"
     "                        file that [instrument] file = loads\n"
     "      --no-png          no figure\n"
+    "      --name NAME       a volume's results: /entry/refine/NAME (default refine)\n"
+    "      --mask MAP        a volume's sample: /entry/maps/MAP > 0 (default: voxels whose\n"
+    "                        total is >= --threshold x the largest)\n"
+    "      --threshold F     0 .. 1 (default 0.05)\n"
     "\n"
     "Example (CeO2 integrated with tsct integrate, in Q):\n"
     "  $ cat ceo2.cfg\n"
@@ -68,13 +80,16 @@ const char tsct_usage_refine[] =
 
 int tsct_cmd_refine(tsct_cli *cli, int argc, char **argv)
 {
-    enum { O_INST = 1000, O_NOPNG };
+    enum { O_INST = 1000, O_NOPNG, O_NAME, O_MASK, O_THR };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
         {"instrument", no_argument, NULL, O_INST},   {"no-png", no_argument, NULL, O_NOPNG},
-        {NULL, 0, NULL, 0},
+        {"name", required_argument, NULL, O_NAME},   {"mask", required_argument, NULL, O_MASK},
+        {"threshold", required_argument, NULL, O_THR}, {NULL, 0, NULL, 0},
     };
     tsct_stage_refine_params p = TSCT_STAGE_REFINE_PARAMS_DEFAULT;
+    tsct_stage_refine_volume_params vp = TSCT_STAGE_REFINE_VOLUME_PARAMS_DEFAULT;
+    int volume_opt = 0;
     optind = 1;
     opterr = 0;
     int ch;
@@ -84,19 +99,34 @@ int tsct_cmd_refine(tsct_cli *cli, int argc, char **argv)
         case 'o': p.output = optarg; break;
         case O_INST: p.instrument = 1; break;
         case O_NOPNG: p.png = 0; break;
+        case O_NAME: vp.name = optarg, volume_opt = 1; break;
+        case O_MASK: vp.mask_map = optarg, volume_opt = 1; break;
+        case O_THR:
+            if (tsct_cli_parse_double(optarg, &vp.threshold) != 0 ||
+                !(vp.threshold >= 0 && vp.threshold <= 1))
+                return tsct_cli_usage_error(cli, "--threshold: expected 0 .. 1, got '%s'",
+                                            optarg);
+            volume_opt = 1;
+            break;
         case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
         default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc)
-        return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    if (optind + 1 < argc)
+        return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
     if (!p.config)
         return tsct_cli_usage_error(cli, "missing -c REFINE.cfg");
+    if (optind < argc && (p.instrument || p.output || !p.png))
+        return tsct_cli_usage_error(cli, "-o, --instrument and --no-png are for one pattern");
+    if (optind == argc && volume_opt)
+        return tsct_cli_usage_error(cli, "--name, --mask and --threshold need a container");
     if (cli->verbosity >= 0)
         p.report = stdout;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_error err = TSCT_ERROR_INIT;
-    tsct_status st = tsct_stage_refine_pattern(&p, &ctx, NULL, &err);
+    vp.config = p.config;
+    tsct_status st = optind < argc ? tsct_stage_refine_volume(argv[optind], &vp, &ctx, NULL, &err)
+                                   : tsct_stage_refine_pattern(&p, &ctx, NULL, &err);
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     return TSCT_EXIT_OK;

@@ -168,6 +168,12 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
 
 void tsct_refine_model_destroy(tsct_refine_model *model);
 
+/* A deep copy of model at its current values, limits and refine flags, for another thread
+ * (a model is one thread at a time; per-voxel refinement runs one clone per thread). No CIF
+ * is read again. Errors: TSCT_ERR_NOMEM (then *out is NULL). */
+tsct_status tsct_refine_model_clone(const tsct_refine_model *model, tsct_refine_model **out,
+                                    tsct_error *err);
+
 /* Parameters: count, the i-th (mutable: set value, refine, lo, hi), the index of a name (-1
  * if the model has none). */
 int tsct_refine_model_nparams(const tsct_refine_model *model);

@@ -47,4 +47,6 @@
 
 #include "tsct/stage_refine_series.h"
 
+#include "tsct/stage_refine_volume.h" /* tsct_stage_refine_volume */
+
 #endif /* TSCT_STAGE_H */

@@ -438,6 +438,54 @@ tsct_status tsct_refine_model_create(const tsct_refine_model_params *params,
     return TSCT_OK;
 }
 
+/* A copy of every array: the reflection lists and columns are read-only in a run but a
+ * model's scratch is not, so a clone shares nothing and may run on another thread. */
+static void *dup_array(const void *src, size_t n, size_t size, int *fail)
+{
+    if (!src)
+        return NULL;
+    void *d = malloc(n > 0 ? n * size : 1);
+    if (d)
+        memcpy(d, src, n * size);
+    else
+        *fail = 1;
+    return d;
+}
+
+tsct_status tsct_refine_model_clone(const tsct_refine_model *m, tsct_refine_model **out,
+                                    tsct_error *err)
+{
+    *out = NULL;
+    tsct_refine_model *c = malloc(sizeof *c);
+    if (!c)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");
+    *c = *m;
+    const size_t n = (size_t)m->n, d = sizeof(double);
+    const size_t maxp = (size_t)(m->nphases * 11 + 6 + m->npeaks * 4 + m->nbroad + m->nbg);
+    int fail = 0;
+    for (int p = 0; p < m->nphases; p++) {
+        const struct refine_phase *ph = &m->phase[p];
+        c->phase[p].refl = dup_array(ph->refl, (size_t)(ph->nrefl > 0 ? ph->nrefl : 1),
+                                     sizeof *ph->refl, &fail);
+        c->phase[p].po_cos2 = dup_array(ph->po_cos2, (size_t)ph->npo, d, &fail);
+    }
+    c->x = dup_array(m->x, n, d, &fail);
+    c->tth = dup_array(m->tth, n, d, &fail);
+    c->col = dup_array(m->col, (size_t)m->ncol * n, d, &fail);
+    c->dcol = dup_array(m->dcol, (size_t)(m->nphases * NSLOT + m->npeaks * 3) * n, d, &fail);
+    c->par = dup_array(m->par, maxp, sizeof *m->par, &fail);
+    c->info = dup_array(m->info, maxp, sizeof *m->info, &fail);
+    c->work = dup_array(m->work, (size_t)m->work_size, d, &fail);
+    c->corr = dup_array(m->corr, maxp * maxp, d, &fail);
+    c->corr_index = dup_array(m->corr_index, maxp, sizeof *m->corr_index, &fail);
+    if (fail) {
+        tsct_refine_model_destroy(c);
+        return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");
+    }
+    *out = c;
+    return TSCT_OK;
+}
+
 int tsct_refine_model_nparams(const tsct_refine_model *m)
 {
     return m->np;

@@ -227,13 +227,13 @@ static tsct_status read_region(rcfg *c, const tsct_ini_entry *ce, double *wavele
 }
 
 /* [data]: the pattern, its unit and wavelength, the range, exclusions and weights. */
-static tsct_status read_data(rcfg *c, tsct_error *err)
+tsct_status tsct__refine_read_data(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
     const tsct_ini_entry *e = tsct_ini_find(ini, "data", "file");
     const tsct_ini_entry *ce = tsct_ini_find(ini, "data", "container");
     double container_wl = 0;
-    if (!e && !ce)
+    if (!e && !ce && !c->preloaded)
         return tsct_error_set(err, TSCT_ERR_VALUE, ini->path, "[data] file", -1,
                               "the configuration names no pattern ([data] file = PATTERN, or "
                               "container = EXP.h5 with region = NAME)");
@@ -247,8 +247,10 @@ static tsct_status read_data(rcfg *c, tsct_error *err)
         TSCT_TRY(tsct_pattern_read_text(c->path, &x0, &y0, &n0, err));
         c->x = x0, c->y = y0, c->n = n0;
         tsct__refine_header_unit(c->path, &c->axis, &c->xscale);
-    } else {
+    } else if (ce) {
         TSCT_TRY(read_region(c, ce, &container_wl, err));
+    } else {
+        container_wl = c->wavelength;
     }
     if (c->rspace)
         return tsct__refine_pdf_data(ini, c->path, e != NULL, &c->x, &c->y, &c->w, &c->n,
@@ -304,11 +306,11 @@ tsct_status tsct__refine_data_finish(rcfg *c, const tsct_ini_entry *ce, double c
         TSCT_TRY(tsct_ini_value_enum(ini, e, sig, &sigma, err));
     /* auto: the file's third column when every line has one, else Poisson (1 / y) */
     int have = 0;
-    if (sigma <= 1 && ce) {
+    if (sigma <= 1 && (ce || c->preloaded)) {
         if (sigma == 1)
             return tsct_ini_error(ini, tsct_ini_find(ini, "data", "sigma"), TSCT_ERR_VALUE, err,
                                   "a region's pattern has no sigma column");
-        sigma = 2;
+        sigma = c->preloaded ? 3 : 2; /* reconstructed voxels: unit weights */
     } else if (sigma <= 1) {
         for (int64_t i = 0; i < n; i++)
             x[i] /= c->xscale;
@@ -373,7 +375,7 @@ static tsct_status list_components(rcfg *c, tsct_error *err)
 {
     const tsct_ini *ini = &c->ini;
     static const char *const known[] = {"data", "instrument", "background", "refine", "series",
-                                        NULL};
+                                        "voxel", NULL};
     char order[3][MAXC][TSCT_INI_SECTION_MAX];
     int cnt[3] = {0, 0, 0};
     for (int64_t j = 0; j < ini->n; j++) {
@@ -579,7 +581,7 @@ static tsct_status apply_section(rcfg *c, const tsct_ini *ini, const char *secti
 /* Instrument: a file's [instrument] values first, then the configuration's. */
 static tsct_status apply_instrument(rcfg *c, const tsct_stage_ctx *ctx, tsct_error *err)
 {
-    static const char *const skip[] = {"file", "wavelength", NULL};
+    static const char *const skip[] = {"file", "wavelength", "voxel", NULL};
     const tsct_ini_entry *e = tsct_ini_find(&c->ini, "instrument", "file");
     if (e && c->nph > 0) {
         char ip[TSCT_INI_PATH_MAX];
@@ -650,12 +652,12 @@ tsct_status tsct__refine_configure(rcfg *c, const tsct_stage_refine_params *p,
             static const char *const k[6] = {"U", "V", "W", "X", "Y", "zero"};
             TSCT_TRY(set_value(c, ini, NULL, "instrument", k[i], 1, err));
         }
-    static const char *const bskip[] = {"terms", NULL};
+    static const char *const bskip[] = {"terms", "voxel", NULL};
     TSCT_TRY(apply_section(c, ini, "background", "bg", bskip, err));
     static const char *const pskip[] = {"cif", "po_direction", "calibrant", "xyz", "radius",
-                                        NULL};
-    static const char *const kskip[] = {NULL};
-    static const char *const rskip[] = {"file", NULL};
+                                        "voxel", "mask", NULL};
+    static const char *const kskip[] = {"voxel", NULL};
+    static const char *const rskip[] = {"file", "voxel", NULL};
     for (int k = 0; k < c->nph + c->npk + c->nbr; k++) {
         const char *s = c->sec[k];
         TSCT_TRY(apply_section(c, ini, s, comp_name(s),
@@ -981,7 +983,7 @@ tsct_status tsct_stage_refine_pattern(const tsct_stage_refine_params *p,
     if (st == TSCT_OK)
         st = tsct__refine_pdf_space(&c.ini, &c.rspace, err);
     if (st == TSCT_OK)
-        st = read_data(&c, err);
+        st = tsct__refine_read_data(&c, err);
     if (st == TSCT_OK)
         st = tsct__refine_configure(&c, p, ctx, err);
     tsct_refine_params rp = TSCT_REFINE_PARAMS_DEFAULT;

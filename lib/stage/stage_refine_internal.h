@@ -1,5 +1,6 @@
 /* stage_refine_internal.h - shared inside the refinement stage: the configuration of
- * stage_refine.c (one pattern) as the series (stage_refine_series.c) reuses it.
+ * stage_refine.c (one pattern) as the series (stage_refine_series.c) and the volume
+ * (stage_refine_volume.c: every voxel of /entry/recon) reuse it.
  *
  * A configuration is read in three moves: tsct_ini_read into cfg->ini; the pattern into
  * cfg->x, y, n (and cfg->axis, xscale for a text file) then tsct__refine_data_finish (unit,
@@ -20,14 +21,21 @@
 #define TSCT__REFINE_MAX_COMPONENTS                                                         \
     (TSCT_REFINE_MAX_PHASES + TSCT_REFINE_MAX_PEAKS + TSCT_REFINE_MAX_BROAD)
 
+#define TSCT__REFINE_MAXC TSCT__REFINE_MAX_COMPONENTS
+
+/* A configuration read (tsct__refine_read_data) and turned into a model
+ * (tsct__refine_configure). Zero it before use; tsct__refine_cfg_release frees it. */
 typedef struct tsct__refine_cfg {
     tsct_ini ini;
     char path[TSCT_INI_PATH_MAX];       /* the pattern */
-    double *x, *y, *w;
+    double *x, *y, *w;                  /* the refined points [n] (in range), w = 1 / sigma^2 */
     int64_t n;
     tsct_powder_axis axis;
     double xscale;                      /* data x -> model x (q_nm^-1: 0.1) */
     double wavelength;
+    int preloaded;                      /* 1: x, y, n, axis, xscale and wavelength (the
+                                           default) were set by the caller, [data] names no
+                                           pattern; unit weights unless [data] sigma says */
     int nph, npk, nbr;
     char sec[TSCT__REFINE_MAX_COMPONENTS][TSCT_INI_SECTION_MAX]; /* sections, phases first */
     char cif[TSCT_REFINE_MAX_PHASES][TSCT_INI_PATH_MAX];
@@ -77,5 +85,9 @@ void tsct__refine_prefix(const tsct_stage_refine_params *p, const char *suffix, 
 /* 1 when the configuration file has a [series] section (a file that cannot be read: 0, and
  * the refinement of one pattern reports it). */
 int tsct__refine_is_series(const char *config);
+
+/* [data] (c->ini read): the pattern (or the preloaded one), its unit, wavelength, range,
+ * exclusions and weights; keeps the points in range (in order). */
+tsct_status tsct__refine_read_data(tsct__refine_cfg *c, tsct_error *err);
 
 #endif
