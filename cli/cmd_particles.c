@@ -27,7 +27,8 @@ const char tsct_usage_particles[] =
     "      --threshold F         F times the map's 99.5th percentile over all time steps\n"
     "                            (default 0.5), or otsu\n"
     "      --min-size N          smallest particle, voxels (default 4)\n"
-    "      --parameter MAP       a map to average by depth (e.g. a fitted peak position)\n"
+    "      --parameter MAP       a map to average by depth (e.g. a fitted peak position;\n"
+    "                            refine/NAME/PHASE/PARAM: a refined lattice parameter)\n"
     "      --shells N            depth shells (default 10)\n"
     "      --by-depth FILE.csv   the parameter-by-depth table\n"
     "  -o, --output FILE.csv     the particle table (default: standard output)\n";

@@ -8,7 +8,10 @@ Q a' / a), on a flat background, with Gaussian noise; zero outside a disk. The a
 follow the stretch within 1e-5 relative (the powder pattern's and the refinement's peak
 shapes differ a little), be NaN outside the sample with status NaN there and 0 inside;
 a rerun on one thread writes the same maps; usage errors exit 2; a bad `voxel`
-parameter exits 1 naming the configuration and the parameter.
+parameter exits 1 naming the configuration and the parameter. `tsct figure map --map
+refine/ceo2/CeO2/a` draws the a map (viridis index growing with x, checked by pixels) and
+`tsct particles --parameter refine/ceo2/CeO2/a` averages it by depth (every shell A0 within
+2e-5: the shells are symmetric about the stretch's centre).
 """
 import os
 import sys
@@ -93,4 +96,45 @@ with open(bad, "w") as f:
     f.write(open(cfg).read().replace("voxel = scale a", "voxel = scale a size2"))
 r = run("refine", "-c", bad, exp, status=1)
 check("bad.cfg" in r.stderr and "size2" in r.stderr, "message: " + r.stderr.strip())
+# ---- figures and depth profiles of the refined maps ------------------------------------------
+# The a map drawn by tsct figure map (name refine/NAME/PHASE/PARAM): its voxels' colours are
+# viridis entries whose index grows from left to right as a does; the colour bar says A.
+png = os.path.join(W, "a.png")
+if os.path.exists(png):
+    os.remove(png)
+run("figure", "map", exp, "--map", "refine/ceo2/CeO2/a", "-o", png)
+from PIL import Image  # noqa: E402
+from matplotlib import cm  # noqa: E402
+img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+viridis = (np.asarray(cm.get_cmap("viridis")(np.arange(256) / 255.0))[:, :3] * 255 + 0.5)
+index = {tuple(c): i for i, c in enumerate(viridis.astype(int))}
+h, w = img.shape[:2]
+# the voxels: viridis pixels of the middle rows, left of the colour bar (the rightmost run of
+# viridis columns is the bar)
+mid = img[h // 2]
+cols = [x for x in range(w) if tuple(mid[x]) in index]
+check(len(cols) > 50, "viridis pixels on the middle row: %d" % len(cols))
+if cols:
+    gaps = [i for i in range(1, len(cols)) if cols[i] - cols[i - 1] > 3]
+    voxels = cols[:gaps[-1]] if gaps else cols
+    idx = np.array([index[tuple(mid[x])] for x in voxels])
+    r = np.corrcoef(np.array(voxels, float), idx)[0, 1]
+    print("figure map of a: %d voxel pixels on the middle row, index %d .. %d, correlation "
+          "with x %.3f" % (len(voxels), idx.min(), idx.max(), r))
+    check(r > 0.95 and idx.max() - idx.min() > 150, "a map colours do not grow with x")
+# a depth profile through tsct particles: the disk is one particle, and its shells are
+# symmetric about the centre column, so every shell's mean a is A0 (the mean stretch)
+run("map", exp, "--total", "total")
+csv, table = os.path.join(W, "depth.csv"), os.path.join(W, "particles.csv")
+for p in (csv, table):
+    if os.path.exists(p):
+        os.remove(p)
+run("particles", exp, "--map", "total", "--threshold", "0.3", "--parameter",
+    "refine/ceo2/CeO2/a", "--by-depth", csv, "-o", table)
+rows = np.genfromtxt(csv, delimiter=",", names=True)
+rows = rows[rows["count"] > 0]  # shells deeper than the particle are empty
+print("a by depth:", ["%.1f: %.6f" % (d, m)
+                     for d, m in zip(rows["mean_depth_voxels"], rows["mean"])])
+check(rows.size >= 2 and np.all(np.abs(rows["mean"] / A0 - 1) < 2e-5),
+      "a by depth differs from %.4f" % A0)
 finish("test_refine_volume_cli")

@@ -170,7 +170,8 @@ void tsct_refine_model_destroy(tsct_refine_model *model);
 
 /* A deep copy of model at its current values, limits and refine flags, for another thread
  * (a model is one thread at a time; per-voxel refinement runs one clone per thread). No CIF
- * is read again. Errors: TSCT_ERR_NOMEM (then *out is NULL). */
+ * is read again. Errors: TSCT_ERR_NOMEM, TSCT_ERR_UNSUPPORTED (a real-space model, whose
+ * pair lists are not copied yet); then *out is NULL. */
 tsct_status tsct_refine_model_clone(const tsct_refine_model *model, tsct_refine_model **out,
                                     tsct_error *err);
 

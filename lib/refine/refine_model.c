@@ -456,6 +456,11 @@ tsct_status tsct_refine_model_clone(const tsct_refine_model *m, tsct_refine_mode
                                     tsct_error *err)
 {
     *out = NULL;
+    for (int p = 0; p < m->nphases; p++)
+        if (m->phase[p].pdf)
+            return tsct_error_set(err, TSCT_ERR_UNSUPPORTED, NULL, m->phase[p].name, -1,
+                                  "a real-space (G(r)) model cannot be cloned yet: refine its "
+                                  "patterns one at a time");
     tsct_refine_model *c = malloc(sizeof *c);
     if (!c)
         return tsct_error_set(err, TSCT_ERR_NOMEM, NULL, NULL, -1, "out of memory");

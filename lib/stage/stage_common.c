@@ -317,7 +317,10 @@ tsct_status tsct__stage_map_open(tsct_container *c, const char *path, const char
                                  char *dset, size_t size, tsct_dataset **d, int64_t *shape,
                                  tsct_error *err)
 {
-    snprintf(dset, size, TSCT_PATH_MAPS "/%s", name);
+    if (strncmp(name, "refine/", 7) == 0) /* a per-voxel refinement's map */
+        snprintf(dset, size, TSCT_STAGE_REFINE_PATH "/%s", name + 7);
+    else
+        snprintf(dset, size, TSCT_PATH_MAPS "/%s", name);
     if (!tsct_container_exists(c, dset))
         return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, dset, -1, "no such map");
     TSCT_TRY(tsct_dataset_open(c, dset, d, err));

@@ -79,6 +79,18 @@ static void map_label(tsct_container *c, const char *name, char *buf, size_t siz
     char path[300], m[1024] = "";
     snprintf(path, sizeof path, TSCT_PATH_MAPS "/%s", name);
     buf[0] = '\0';
+    if (strncmp(name, "refine/", 7) == 0) {
+        /* a refined parameter: "PHASE PARAM (UNITS)", e.g. "NMC111 a (A)" */
+        const char *param = strrchr(name, '/') + 1, *comp = param - 1;
+        while (comp > name + 7 && comp[-1] != '/')
+            comp--;
+        snprintf(path, sizeof path, TSCT_STAGE_REFINE_PATH "/%s", name + 7);
+        if (tsct_container_get_attr_string(c, path, "units", m, sizeof m, NULL) != TSCT_OK)
+            m[0] = '\0';
+        snprintf(buf, size, "%.*s %.40s%s%.20s%s", (int)(param - 1 - comp), comp, param,
+                 m[0] ? " (" : "", m, m[0] ? ")" : "");
+        return;
+    }
     if (tsct_container_get_attr_string(c, path, "method", m, sizeof m, NULL) != TSCT_OK || !m[0])
         return;
     if (strncmp(m, "weight of component", 19) == 0) {

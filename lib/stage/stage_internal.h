@@ -65,7 +65,8 @@ tsct_status tsct__stage_unmix_components(const char *const *names, const char *c
                                       int **group, int *ncols,
                                       char (*describe)[TSCT_UNMIX_DESCRIBE_MAX], tsct_error *err);
 /* The threshold of the values v[n] (NaN ignored by the rules) under rule th. */
-/* Open /entry/maps/NAME (its path into dset[size]) and check that it is [nt][nz][ny][nx]
+/* Open /entry/maps/NAME (or /entry/refine/REST for a NAME "refine/REST": the maps of a
+ * per-voxel refinement) (its path into dset[size]) and check that it is [nt][nz][ny][nx]
  * (shape[0..3]); path names the container in errors. Errors: TSCT_ERR_NOT_FOUND "no such map",
  * TSCT_ERR_SHAPE, the container's. On error *d is NULL. */
 tsct_status tsct__stage_map_open(tsct_container *c, const char *path, const char *name,

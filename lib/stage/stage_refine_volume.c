@@ -500,7 +500,7 @@ static void refine_voxel(struct vol *v, int k, int64_t x)
             break;
         int again = 0;
         for (int ph = 0; ph < v->g.nph; ph++)
-            if (!absent[ph] && res.weight_fraction[ph] < v->absent_below)
+            if (!absent[ph] && !(res.weight_fraction[ph] >= v->absent_below)) /* NaN: 0 / 0 */
                 absent[ph] = 1, again = 1;
         if (!again)
             break;
@@ -608,6 +608,24 @@ static const char *out_meaning(const struct out_map *om)
     }
 }
 
+/* The unit of a map (tsct/refine.h's units), NULL for none. */
+static const char *out_units(const struct vol *v, const struct out_map *om)
+{
+    if (om->kind == OUT_VOLUME)
+        return "A^3";
+    if (om->kind != OUT_VALUE && om->kind != OUT_ESD)
+        return NULL;
+    const char *pn = strchr(tsct_refine_model_param(v->g.m, om->param)->name, '.') + 1;
+    static const char *const names[] = {"a", "b", "c", "alpha", "beta", "gamma", "size", "B",
+                                        "U", "V", "W", "X", "Y", "zero", NULL};
+    static const char *const units[] = {"A", "A", "A", "deg", "deg", "deg", "nm", "A^2",
+                                        "deg^2", "deg^2", "deg^2", "deg", "deg", "deg"};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(pn, names[i]) == 0)
+            return om->phase >= 0 || i >= 8 ? units[i] : NULL;
+    return NULL;
+}
+
 static tsct_status open_outputs(struct vol *v, tsct_step *step, int64_t t0,
                                 tsct_error *err)
 {
@@ -616,6 +634,7 @@ static tsct_status open_outputs(struct vol *v, tsct_step *step, int64_t t0,
     tsct_dataset_params dp = TSCT_DATASET_PARAMS_DEFAULT;
     for (int o = 0; o < v->nout; o++) {
         struct out_map *om = &v->out[o];
+        dp.units = out_units(v, om);
         TSCT_TRY(tsct_step_dataset(step, om->path, 4, sh, t0 > 0 ? t0 : -1, &dp, &om->d, err));
         TSCT_TRY(tsct_dataset_set_attr_string(om->d, "definition", out_meaning(om), err));
         TSCT_TRY(tsct_dataset_set_attr_string(om->d, "mask", v->mask_text, err));
