@@ -63,6 +63,9 @@ const char tsct_usage_recon[] =
     "                          each voxel's pattern resampled in q by its position along the\n"
     "                          beam (needs /entry/geometry and /entry/sinograms/q; stores\n"
     "                          /entry/recon/residuals); none: the same without parallax\n"
+    "      --coarse COARSE.h5  an interior (ROI) scan: project the coarse scan's\n"
+    "                          reconstruction outside this scan's field of view onto its\n"
+    "                          rays and subtract it first (CGLS as --model; docs/tomo.md)\n"
     "      --nonneg            sirt: clip to >= 0 after each update\n"
     "  -s, --size N            image size n (default: the sinogram width after centring)\n"
     "      --no-circle         reconstruct the whole square (default: inscribed circle)\n"
@@ -146,6 +149,8 @@ static const tsct_stage_option array_options[] = {
     {"output", 'o', TSCT_STAGE_OPTION_VALUE, 1, 0, "OUT.h5: output file for plain arrays"},
     {"model", 0, TSCT_STAGE_OPTION_VALUE, 0, 0,
      "parallax|none: CGLS of the whole cube with the physics projector (docs/tomo.md)"},
+    {"coarse", 0, TSCT_STAGE_OPTION_VALUE, 1, 0,
+     "COARSE.h5: subtract an interior scan's outside, from its coarse reconstruction"},
     {NULL, 0, 0, 0, 0, NULL}};
 
 struct array_opts {
@@ -153,6 +158,7 @@ struct array_opts {
     const char *output;
     int ranged;
     int model;   /* --model: 0 not given, 1 parallax, 2 none */
+    const char *coarse;
 };
 
 static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
@@ -176,6 +182,8 @@ static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
         a->neglog = 1;
     else if (strcmp(name, "output") == 0)
         x->output = v;
+    else if (strcmp(name, "coarse") == 0)
+        x->coarse = v;
     else if (strcmp(name, "model") == 0) {
         x->model = strcmp(v, "parallax") == 0 ? 1 : strcmp(v, "none") == 0 ? 2 : 0;
         if (!x->model)
@@ -188,20 +196,23 @@ static int on_array(tsct_cli *cli, void *data, const char *name, const char *v)
 /* Options into p (both forms) and a (plain arrays: with -o, *output is set). */
 static int parse_recon(tsct_cli *cli, int argc, char **argv, const char **input,
                        const char **output, tsct_stage_recon_params *p,
-                       tsct_stage_recon_array_params *a, int *model)
+                       tsct_stage_recon_array_params *a, int *model, const char **coarse)
 {
     const tsct_stage_recon_params pdef = TSCT_STAGE_RECON_PARAMS_DEFAULT;
     const tsct_stage_recon_array_params adef = TSCT_STAGE_RECON_ARRAY_PARAMS_DEFAULT;
     *p = pdef;
     *a = adef;
-    struct array_opts x = {a, NULL, 0, 0};
+    struct array_opts x = {a, NULL, 0, 0, NULL};
     int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_RECON, p, array_options,
                                     on_array, &x);
     if (rc)
         return rc;
     *output = x.output;
     *model = x.model;
-    if (x.model && x.output)
+    *coarse = x.coarse;
+    if (x.coarse && !x.model)
+        *model = 2;   /* --coarse alone: CGLS without parallax */
+    if ((x.model || x.coarse) && x.output)
         return tsct_cli_usage_error(cli, "--model reconstructs a container's sinograms, not a "
                                          "plain array");
     if (optind != argc - 1)
@@ -223,7 +234,8 @@ int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv)
     tsct_stage_recon_params p;
     tsct_stage_recon_array_params a;
     int model = 0;
-    int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a, &model);
+    const char *coarse = NULL;
+    int rc = parse_recon(cli, argc, argv, &input, &output, &p, &a, &model, &coarse);
     if (rc)
         return rc;
     if (output && tsct_cli_rank_idle(cli))
@@ -236,6 +248,7 @@ int tsct_cmd_recon(tsct_cli *cli, int argc, char **argv)
         if (p.iterations > 0)
             pp.iterations = p.iterations;
         pp.size = p.size;
+        pp.coarse = coarse;
         return tsct_stage_recon_physics(input, &pp, &ctx, NULL, &err) == TSCT_OK
                    ? TSCT_EXIT_OK
                    : tsct_cli_fail(cli, &err);

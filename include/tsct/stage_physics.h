@@ -65,9 +65,18 @@ typedef struct tsct_stage_recon_physics_params {
     double tol;           /* stop when the relative residual is below it (default 1e-6) */
     double depth_bin;     /* voxels between resampling tables (default 0.25) */
     int64_t size;         /* image size n; 0: ns */
+    const char *coarse;   /* an interior scan's coarse container, or NULL: its
+                             /entry/recon/data [nt][nz][m][m][nq] (same time steps, slices
+                             and q), voxels of its own translation step, sampled at the fine
+                             voxels outside the fine field of view (radius n/2), scaled by
+                             the ratio of the steps, forward-projected onto the fine rays
+                             (the plain pair, no parallax) and subtracted from the
+                             sinograms before the reconstruction (the NMC study's
+                             procedure). Errors: TSCT_ERR_VALUE when it does not contain the
+                             fine field of view, TSCT_ERR_SHAPE when its axes differ. */
 } tsct_stage_recon_physics_params;
 
-#define TSCT_STAGE_RECON_PHYSICS_PARAMS_DEFAULT {1, 30, 1e-6, 0.25, 0}
+#define TSCT_STAGE_RECON_PHYSICS_PARAMS_DEFAULT {1, 30, 1e-6, 0.25, 0, NULL}
 
 tsct_status tsct_stage_recon_physics(const char *container,
                                      const tsct_stage_recon_physics_params *params,

@@ -15,6 +15,116 @@
 
 #define RESIDUALS "/entry/recon/residuals"
 
+/* An interior scan's coarse reconstruction, projected onto the fine rays. */
+struct coarse {
+    tsct_container *c;
+    tsct_dataset *d;
+    tsct_tomo_projector *proj;
+    int64_t m, big;             /* its size; the fine grid covering it */
+    double scale;               /* fine step / coarse step */
+    float *img, *grid, *sino;   /* [m][m][nq], [big][big][nq], [na][ns][nq] */
+};
+
+static void coarse_release(struct coarse *k)
+{
+    tsct_dataset_close(k->d);
+    tsct_container_close(k->c, NULL);
+    tsct_tomo_projector_destroy(k->proj);
+    free(k->img);
+    free(k->grid);
+    free(k->sino);
+}
+
+/* Open the coarse container and check it against the fine scan: [nt][nz][m][m][nq] with the
+ * same q, and a field of view (m/2 coarse steps) containing the fine one (n/2 fine steps). */
+static tsct_status coarse_open(struct coarse *k, const char *path, const int64_t *shape,
+                               int64_t n, const double *q, double step_f, const double *angles,
+                               int nthreads, tsct_error *err)
+{
+    int64_t cs[8] = {0}, ntr = 0, nqc = 0;
+    double *tr = NULL, *qc = NULL;
+    TSCT_TRY(tsct_container_open(path, TSCT_OPEN_READ, &k->c, err));
+    if (!tsct_container_exists(k->c, TSCT_PATH_RECON))
+        return tsct_error_set(err, TSCT_ERR_NOT_FOUND, path, TSCT_PATH_RECON, -1,
+                              "the coarse scan has no reconstruction: tsct recon it first");
+    TSCT_TRY(tsct_dataset_open(k->c, TSCT_PATH_RECON, &k->d, err));
+    tsct_status st = tsct_container_read_vector(k->c, TSCT_PATH_SCAN "/translation", &tr, &ntr,
+                                                err);
+    if (st == TSCT_OK && tsct_container_exists(k->c, TSCT_PATH_RECON_Q))
+        st = tsct_container_read_vector(k->c, TSCT_PATH_RECON_Q, &qc, &nqc, err);
+    if (st == TSCT_OK && (tsct_dataset_shape(k->d, cs) != 5 || cs[0] != shape[0] ||
+                          cs[1] != shape[1] || cs[2] != cs[3] || cs[4] != shape[4] ||
+                          (qc && nqc != shape[4]) || ntr < 2))
+        st = tsct_error_set(err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON, -1,
+                            "expected [%lld][%lld][m][m][%lld] like the fine scan, found "
+                            "[%lld][%lld][%lld][%lld][%lld]",
+                            (long long)shape[0], (long long)shape[1], (long long)shape[4],
+                            (long long)cs[0], (long long)cs[1], (long long)cs[2],
+                            (long long)cs[3], (long long)cs[4]);
+    for (int64_t j = 0; st == TSCT_OK && qc && j < nqc; j++)
+        if (fabs(qc[j] - q[j]) > 1e-6 * fabs(q[j]))
+            st = tsct_error_set(err, TSCT_ERR_SHAPE, path, TSCT_PATH_RECON_Q, j,
+                                "q %g differs from the fine scan's %g", qc[j], q[j]);
+    const double step_c = st == TSCT_OK ? fabs(tr[ntr - 1] - tr[0]) / (double)(ntr - 1) : 0;
+    free(tr);
+    free(qc);
+    if (st != TSCT_OK)
+        return st;
+    k->m = cs[2];
+    const double rf = 0.5 * (double)n * step_f, rc = 0.5 * (double)k->m * step_c;
+    if (!(step_c > 0) || !(rc >= rf))
+        return tsct_error_set(err, TSCT_ERR_VALUE, path, "coarse scan", -1,
+                              "its field of view (radius %g mm, %lld voxels of %g mm) does not "
+                              "contain the fine scan's region (radius %g mm)",
+                              rc, (long long)k->m, step_c, rf);
+    k->scale = step_f / step_c;
+    k->big = (int64_t)ceil(2 * rc / step_f) + 2;
+    const int64_t nq = shape[4], na = shape[2], ns = shape[3];
+    tsct_tomo_projector_params pp = TSCT_TOMO_PROJECTOR_PARAMS_DEFAULT;
+    pp.image_size = k->big;
+    pp.nthreads = nthreads;
+    TSCT_TRY(tsct_tomo_projector_create(&pp, na, ns, angles, &k->proj, err));
+    k->img = malloc((size_t)(k->m * k->m * nq) * sizeof *k->img);
+    k->grid = malloc((size_t)(k->big * k->big * nq) * sizeof *k->grid);
+    k->sino = malloc((size_t)(na * ns * nq) * sizeof *k->sino);
+    if (!k->img || !k->grid || !k->sino)
+        return tsct_error_set(err, TSCT_ERR_NOMEM, path, "coarse scan", -1,
+                              "a %lld x %lld grid of %lld channels", (long long)k->big,
+                              (long long)k->big, (long long)nq);
+    return TSCT_OK;
+}
+
+/* Subtract from sino [na][ns][nq] the coarse reconstruction of (t, z) outside the fine field
+ * of view (radius n/2 fine voxels), projected onto the fine rays. */
+static tsct_status coarse_subtract(struct coarse *k, int64_t t, int64_t z, int64_t n,
+                                   int64_t na, int64_t ns, int64_t nq, float *sino,
+                                   tsct_error *err)
+{
+    const int64_t m = k->m, N = k->big;
+    const int64_t start[5] = {t, z, 0, 0, 0}, count[5] = {1, 1, m, m, nq};
+    TSCT_TRY(tsct_dataset_read(k->d, start, count, k->img, err));
+    const double rin = 0.5 * (double)n;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t c = 0; c < N; c++) {
+            float *g = k->grid + (i * N + c) * nq;
+            const double y = (double)(i - N / 2), x = (double)(c - N / 2);
+            /* the coarse voxel whose centre is nearest: centres at (j - m/2) coarse steps */
+            const int64_t ic = (int64_t)floor(y * k->scale + (double)(m / 2) + 0.5);
+            const int64_t kc = (int64_t)floor(x * k->scale + (double)(m / 2) + 0.5);
+            if (hypot(x, y) <= rin || ic < 0 || kc < 0 || ic >= m || kc >= m) {
+                memset(g, 0, (size_t)nq * sizeof *g);
+                continue;
+            }
+            const float *src = k->img + (ic * m + kc) * nq;
+            for (int64_t j = 0; j < nq; j++)
+                g[j] = (float)(src[j] * k->scale);
+        }
+    TSCT_TRY(tsct_tomo_projector_forward(k->proj, k->grid, nq, k->sino, err));
+    for (int64_t v = 0; v < na * ns * nq; v++)
+        sino[v] -= k->sino[v];
+    return TSCT_OK;
+}
+
 struct rp {
     tsct_container *c;
     tsct_dataset *in, *out, *res;
@@ -124,6 +234,8 @@ tsct_status tsct_stage_recon_physics(const char *container,
     struct rp r;
     memset(&r, 0, sizeof r);
     r.ctx = ctx;
+    struct coarse co;
+    memset(&co, 0, sizeof co);
     int64_t shape[8] = {0};
     double step_mm = 0, dist_mm = 0, wl = 0;
     tsct_status st = tsct_container_open(container, TSCT_OPEN_WRITE, &r.c, err);
@@ -150,10 +262,14 @@ tsct_status tsct_stage_recon_physics(const char *container,
     tsct_stage_settings_add(&set, "distance_mm", "%.17g", dist_mm);
     tsct_stage_settings_add(&set, "wavelength_a", "%.17g", wl);
     tsct_stage_settings_add(&set, "voxel_mm", "%.17g", step_mm);
+    tsct_stage_settings_add(&set, "coarse", "%s", p->coarse ? p->coarse : "");
     static const char *const upstream[] = {"sinogram", "import_sinograms", NULL};
     if (st == TSCT_OK && !(r.fp = tsct_stage_fingerprint(r.c, upstream, set.text)))
         st = tsct_error_set(err, TSCT_ERR_NOMEM, NULL, "fingerprint", -1, "record");
+    if (st == TSCT_OK && p->coarse)
+        st = coarse_open(&co, p->coarse, shape, n, r.q, step_mm, r.angles, ctx->nthreads, err);
     if (st == TSCT_OK && tsct_stage_up_to_date(ctx, r.c, "recon", r.fp)) {
+        coarse_release(&co);
         tsct_stage_settings_release(&set);
         rp_release(&r);
         return TSCT_OK;
@@ -206,6 +322,8 @@ tsct_status tsct_stage_recon_physics(const char *container,
         r.z = u % nz;
         const int64_t start[5] = {r.t, r.z, 0, 0, 0}, count[5] = {1, 1, na, ns, nq};
         st = tsct_dataset_read(r.in, start, count, r.sino, err);
+        if (st == TSCT_OK && p->coarse)
+            st = coarse_subtract(&co, r.t, r.z, n, na, ns, nq, r.sino, err);
         if (st != TSCT_OK)
             break;
         tsct_tomo_iter_params ip = TSCT_TOMO_ITER_PARAMS_DEFAULT;
@@ -215,8 +333,8 @@ tsct_status tsct_stage_recon_physics(const char *container,
         ip.user = &r;
         tsct_tomo_iter_report rep = {0, 0};
         memset(r.image, 0, (size_t)(n * n * nq) * sizeof *r.image);
-        for (int64_t k = 0; k < p->iterations; k++)
-            r.resid[k] = NAN;
+        for (int64_t i = 0; i < p->iterations; i++)
+            r.resid[i] = NAN;
         st = tsct_tomo_physics_cgls(r.op, &ip, r.sino, r.image, r.resid, &rep, err);
         if (st == TSCT_NOT_CONVERGED)
             st = TSCT_OK;
@@ -226,8 +344,8 @@ tsct_status tsct_stage_recon_physics(const char *container,
         const int64_t os[5] = {r.t, r.z, 0, 0, 0}, oc[5] = {1, 1, n, n, nq};
         if (st == TSCT_OK)
             st = tsct_dataset_write(r.out, os, oc, r.image, err);
-        for (int64_t k = 0; st == TSCT_OK && k < p->iterations; k++)
-            r.resf[k] = (float)r.resid[k];
+        for (int64_t i = 0; st == TSCT_OK && i < p->iterations; i++)
+            r.resf[i] = (float)r.resid[i];
         const int64_t rs[3] = {r.t, r.z, 0}, rc[3] = {1, 1, p->iterations};
         if (st == TSCT_OK)
             st = tsct_dataset_write(r.res, rs, rc, r.resf, err);
@@ -249,6 +367,7 @@ tsct_status tsct_stage_recon_physics(const char *container,
                         p->parallax ? "parallax" : "plain", (long long)(nt * nz), (long long)n,
                         (long long)n, (long long)nq, TSCT_PATH_RECON);
     tsct_stage_settings_release(&set);
+    coarse_release(&co);
     rp_release(&r);
     return st;
 }
