@@ -24,6 +24,7 @@
 #if TSCT_HAVE_MPI
 #include <mpi.h>
 #include <signal.h>
+#include <time.h>
 
 struct tsct_mpi {
     MPI_Comm comm;
@@ -105,8 +106,16 @@ int tsct_mpi_size(const tsct_mpi *m)
 int tsct_mpi_max(const tsct_mpi *m, int code)
 {
     int all = code;
-    if (m && m->size > 1)
-        MPI_Allreduce(&code, &all, 1, MPI_INT, MPI_MAX, m->comm);
+    if (!m || m->size < 2)
+        return all;
+    /* The ranks that wait here while rank 0 runs a command of its own would spin in a
+     * blocking collective and take a core from it: poll every millisecond instead. */
+    MPI_Request req;
+    MPI_Iallreduce(&code, &all, 1, MPI_INT, MPI_MAX, m->comm, &req);
+    int done = 0;
+    const struct timespec ms = {0, 1000000};
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&ms, NULL);
     return all;
 }
 
