@@ -3,7 +3,8 @@
 
 usage: /usr/bin/python3 bench/bench_e2e.py [--tsct build/tsct] [--threads 2] [--work DIR]
            [--profile] [--only recon,integrate,pdf] [--frames 100] [--channels 200]
-           [--peer-channels 8] [--compression zstd]
+           [--peer-channels 8] [--compression zstd] [--sino-size NA,NS,NQ]
+           [--frames-size N,NA,NS]   (--only also takes sinogram, map, frames)
 
 recon      a 400-angle x 550-position sinogram of --channels channels (six Gaussian blobs with
            their own spectra plus noise, float32, HDF5 chunked by angle, deflate 1) ->
@@ -21,11 +22,22 @@ pdf        a container with /entry/recon [1][1][ny][nx][2000] (Ni-like patterns 
            with 1500 r points; voxel PDFs per second (no peer process: PDFgetX3 is not a
            Debian package; the kernel bench, bench_pdf, has the per-pattern comparison).
 
+sinogram   `tsct simulate --preset demo --time-steps 1` (48 x 48 voxels, --set na, ns, nq from
+           --sino-size) -> `tsct sinogram EXP.h5 --centre none`; peer: the same data
+           movement in h5py + numpy (read /entry/integrated/data, flip the odd rows back,
+           write [na][ns][nq] with shuffle + deflate 1), no filtering.
+map        the pdf bench's container (/entry/recon [1][1][ny][nx][2000]) -> `tsct map EXP.h5
+           --window peak=2.9:3.2 --total sum`; peer: h5py read + numpy (window sum minus the
+           straight background through its edges, total sum).
+frames     `tsct simulate --preset demo --level frames --time-steps 1` (--set n, na, ns from
+           --frames-size): detector frames written per second (no peer).
+
 For each tsct process: wall time, CPU (user + system) and peak resident memory from wait4(),
 and with --profile the share of CPU samples (perf record -F 499 over the whole process) in
-the kernels (tsct, FFTW, OpenMP, libm), in compression (zlib, Blosc, zstd, LZ4 and the HDF5
-filter plugins), in HDF5 itself, in the operating system (page faults, reads, writes) and in
-libc (copies, allocation). Method and figures: bench/RESULTS.md.
+the kernels (tsct, FFTW, libm), in OpenMP's runtime (libgomp: threads spin-waiting at the
+ends of parallel regions, counted apart since it is not work), in compression (zlib, Blosc,
+zstd, LZ4 and the HDF5 filter plugins), in HDF5 itself, in the operating system (page faults,
+reads, writes) and in libc (copies, allocation). Method and figures: bench/RESULTS.md.
 """
 import argparse
 import os
@@ -61,7 +73,8 @@ def cpu_now():
 
 
 CLASSES = [
-    ("kernel", ("tsct", "libtsct", "libfftw3", "libgomp", "libm.so", "libm-")),
+    ("kernel", ("tsct", "libtsct", "libfftw3", "libm.so", "libm-")),
+    ("OpenMP (mostly threads spinning at the end of a parallel region)", ("libgomp",)),
     ("compression", ("libz.so", "libblosc", "libzstd", "liblz4", "libH5Zblosc", "libh5lz4",
                      "libh5bshuf", "libblosc_filter", "liblzf")),
     ("HDF5", ("libhdf5",)),
@@ -122,12 +135,18 @@ def bench_recon(a):
         p = cx * np.cos(th)[:, None] + cy * np.sin(th)[:, None]
         g.append(np.exp(-((x[None, :] - p) / r) ** 2) * r)
         w.append(np.exp(-((q - rng.uniform(0, 1)) / 0.05) ** 2) + 0.1)
-    s = (np.stack(g, -1).reshape(na * ns, 6) @ np.stack(w)).astype(np.float32)
-    s = s.reshape(na, ns, nc) + rng.normal(0, 1e-3, (na, ns, nc)).astype(np.float32)
+    # written in blocks of channels, so that --channels 2000 (1.8 GB of float32) needs no
+    # more memory than 200 channels
+    gs = np.stack(g, -1).reshape(na * ns, 6)
+    ws = np.stack(w)
     with h5py.File(sino, "w") as f:
-        f.create_dataset("sino", data=s, chunks=(1, ns, nc), compression="gzip",
-                         compression_opts=1, shuffle=True)
-    del s
+        d = f.create_dataset("sino", (na, ns, nc), dtype=np.float32, chunks=(1, ns, nc),
+                             compression="gzip", compression_opts=1, shuffle=True)
+        for c0 in range(0, nc, 200):
+            c1 = min(nc, c0 + 200)
+            blk = (gs @ ws[:, c0:c1]).astype(np.float32).reshape(na, ns, c1 - c0)
+            d[:, :, c0:c1] = blk + rng.normal(0, 1e-3, blk.shape).astype(np.float32)
+    del gs
     out = os.path.join(a.work, "recon.h5")
     cmd = tsct_cmd(a, "recon", sino + "::/sino", "--angle-range", "0:180", "--centre", "none",
                    "-o", out)
@@ -246,6 +265,81 @@ def bench_pdf(a):
         print_profile(profile(cmd + ["--force"], a.work))
 
 
+def bench_sinogram(a):
+    import h5py
+    na, ns, nq = a.sino_size
+    exp = os.path.join(a.work, "sino_src.h5")
+    for f in (exp, exp[:-3] + "_echem.csv"):
+        if os.path.exists(f):
+            os.remove(f)
+    subprocess.run([a.tsct, "simulate", "--preset", "demo", "--time-steps", "1", "--set",
+                    "na=%d" % na, "--set", "ns=%d" % ns, "--set", "nq=%d" % nq, "-o", exp],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = tsct_cmd(a, "sinogram", exp, "--centre", "none")
+    wall, cpu, rss, _ = run_measured(cmd)
+    print("sinogram %d angles x %d positions x %d channels (container in and out)" %
+          (na, ns, nq))
+    print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
+    if a.profile:
+        print_profile(profile(cmd, a.work))
+    t0, c0 = time.perf_counter(), cpu_now()
+    with h5py.File(exp, "r") as f:
+        cube = f["entry/integrated/data"][0, 0]
+    cube[1::2] = cube[1::2, ::-1]
+    out = os.path.join(a.work, "sino_peer.h5")
+    with h5py.File(out, "w") as f:
+        f.create_dataset("sino", data=cube, chunks=(1, ns, nq), compression="gzip",
+                         compression_opts=1, shuffle=True)
+    peer, peer_cpu = time.perf_counter() - t0, cpu_now() - c0
+    print("  h5py + numpy (read, flip, write): %.2f s wall, %.2f s CPU; ratio %.1fx wall, "
+          "%.1fx CPU" % (peer, peer_cpu, peer / wall, peer_cpu / cpu))
+
+
+def bench_map(a):
+    import h5py
+    exp = os.path.join(a.work, "pdf.h5")
+    if not os.path.exists(exp):
+        sys.exit("map: run the pdf bench first (--only pdf,map)")
+    cmd = tsct_cmd(a, "map", exp, "--window", "peak=2.9:3.2", "--total", "sum")
+    wall, cpu, rss, _ = run_measured(cmd)
+    print("map: %d x %d voxels x 2000 q, a window and a total" % (a.pdf_side, a.pdf_side))
+    print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
+    if a.profile:
+        print_profile(profile(cmd, a.work))
+    t0, c0 = time.perf_counter(), cpu_now()
+    with h5py.File(exp, "r") as f:
+        q = f["entry/recon/q"][()]
+        d = f["entry/recon/data"][0, 0]
+    sel = (q >= 2.9) & (q <= 3.2)
+    i0, i1 = np.nonzero(sel)[0][[0, -1]]
+    w = d[:, :, sel]
+    bg = 0.5 * (d[:, :, i0] + d[:, :, i1]) * sel.sum()
+    peak = w.sum(-1) - bg
+    total = d.sum(-1)
+    peer, peer_cpu = time.perf_counter() - t0, cpu_now() - c0
+    print("  h5py + numpy: %.2f s wall, %.2f s CPU; ratio %.1fx wall, %.1fx CPU (%g, %g)" %
+          (peer, peer_cpu, peer / wall, peer_cpu / cpu, float(peak.mean()),
+           float(total.mean())))
+
+
+def bench_frames(a):
+    n, na, ns = a.frames_size
+    exp = os.path.join(a.work, "frames_sim.h5")
+    fdir = os.path.join(a.work, "frames_sim_frames")
+    shutil.rmtree(fdir, ignore_errors=True)
+    for f in (exp, exp[:-3] + "_echem.csv"):
+        if os.path.exists(f):
+            os.remove(f)
+    cmd = [a.tsct, "--threads", str(a.threads), "simulate", "--preset", "demo", "--level",
+           "frames", "--time-steps", "1", "--set", "n=%d" % n, "--set", "na=%d" % na,
+           "--set", "ns=%d" % ns, "-o", exp]
+    wall, cpu, rss, _ = run_measured(cmd)
+    nf = na * ns
+    print("simulate --level frames: demo, %d voxels, %d angles x %d translations" % (n, na, ns))
+    print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB: %.1f frames/s (no peer)" %
+          (wall, cpu, rss, nf / wall))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -260,11 +354,16 @@ def main():
     ap.add_argument("--peer-channels", type=int, default=8)
     ap.add_argument("--pdf-side", type=int, default=100)
     ap.add_argument("--compression", default=None)
+    ap.add_argument("--sino-size", type=lambda t: [int(x) for x in t.split(",")],
+                    default=[61, 110, 1000], help="NA,NS,NQ of the sinogram bench")
+    ap.add_argument("--frames-size", type=lambda t: [int(x) for x in t.split(",")],
+                    default=[48, 31, 60], help="N,NA,NS of the frames bench")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     print("load average before: %.2f %.2f %.2f" % os.getloadavg())
     for name in a.only.split(","):
-        {"recon": bench_recon, "integrate": bench_integrate, "pdf": bench_pdf}[name](a)
+        {"recon": bench_recon, "integrate": bench_integrate, "pdf": bench_pdf,
+         "sinogram": bench_sinogram, "map": bench_map, "frames": bench_frames}[name](a)
         sys.stdout.flush()
     print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 
