@@ -108,6 +108,27 @@ def profile(cmd, work):
     return shares
 
 
+TABLE = []   # rows of the markdown table bench/RESULTS.md takes, printed at the end
+
+
+def table_row(command, wall, cpu, rss, peer="", ratio_wall=None, ratio_cpu=None, shares=None):
+    TABLE.append((command, "%.2f s" % wall, "%.2f s" % cpu, "%.0f MB" % rss, peer,
+                  "%.1fx" % ratio_wall if ratio_wall else "",
+                  "%.1fx" % ratio_cpu if ratio_cpu else "",
+                  " / ".join("%.0f" % v for v in shares.values()) + " %" if shares else ""))
+
+
+def print_table():
+    head = ("command", "tsct wall", "tsct CPU", "peak memory", "peer (same run)",
+            "ratio, wall", "ratio, CPU", "CPU samples: " + " / ".join(
+                ["kernels", "OpenMP", "compression", "HDF5", "OS", "libc", "other"]))
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in TABLE:
+        print("| " + " | ".join(r) + " |")
+
+
 def print_profile(shares):
     if shares:
         print("  CPU samples: " + ", ".join("%s %.0f %%" % (k, v) for k, v in shares.items()))
@@ -153,8 +174,8 @@ def bench_recon(a):
     wall, cpu, rss, _ = run_measured(cmd)
     print("recon %d x %d, %d angles, %d channels (HDF5 in, HDF5 out)" % (ns, ns, na, nc))
     print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
-    if a.profile:
-        print_profile(profile(cmd, a.work))
+    shares = profile(cmd, a.work) if a.profile else None
+    print_profile(shares)
     k = min(a.peer_channels, nc)
     t0, c0 = time.perf_counter(), cpu_now()
     with h5py.File(sino, "r") as f:
@@ -173,6 +194,10 @@ def bench_recon(a):
     d = np.nanmax(np.abs(mine - img)) / np.nanmax(np.abs(img))
     print("  ratio iradon / tsct: %.1fx (channel %d: max difference %.2g of the maximum)" %
           (peer / wall, k - 1, d))
+    table_row("`tsct recon` %d x %d, %d angles, %d channels, HDF5 in and out" % (ns, ns, na, nc),
+              wall, cpu, rss, "skimage `iradon` per channel: %.0f s wall, %.0f s CPU (%d "
+              "channels timed, x %g)" % (peer, peer_cpu, k, nc / k), peer / wall,
+              peer_cpu / cpu, shares)
 
 
 def bench_integrate(a):
@@ -204,9 +229,11 @@ def bench_integrate(a):
     for th, (wall, cpu, rss, _) in res.items():
         print("  tsct, %d thread%s: %.2f s wall, %.2f s CPU, peak %.0f MB, %.1f frames/s" %
               (th, "s" if th > 1 else "", wall, cpu, rss, a.frames / wall))
+    shares = None
     if a.profile:
         os.remove(exp)
-        print_profile(profile(last, a.work))
+        shares = profile(last, a.work)
+        print_profile(shares)
     import logging
     logging.disable(logging.WARNING)
     import fabio
@@ -226,6 +253,15 @@ def bench_integrate(a):
           (peer, a.frames / peer))
     print("  ratio pyFAI / tsct (%d threads): %.1fx; tsct 1 / %d threads: %.2fx" %
           (a.threads, peer / wall, a.threads, res[1][0] / wall))
+    w, c, r, _ = res[a.threads]
+    table_row("`tsct integrate` %d Pilatus 2M CBF frames, mask, 2000 bins, one container, %d "
+              "threads (%.1f frames/s)" % (a.frames, a.threads, a.frames / w), w, c, r,
+              "pyFAI loop `fabio.open` + `integrate1d_ng` (csr): %.2f s wall, %.2f s CPU" %
+              (peer, peer_cpu), peer / w, peer_cpu / c, shares)
+    if a.threads != 1:
+        w1, c1, r1, _ = res[1]
+        table_row("same, 1 thread (%.1f frames/s); %d threads / 1: %.2fx" %
+                  (a.frames / w1, a.threads, w1 / w), w1, c1, r1)
 
 
 def bench_pdf(a):
@@ -261,8 +297,11 @@ def bench_pdf(a):
     print("pdf --container: %d x %d voxels, %d q points, %d r points" % (n, n, nq, nr))
     print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB: %.0f voxel PDFs/s" %
           (wall, cpu, rss, n * n / wall))
-    if a.profile:
-        print_profile(profile(cmd + ["--force"], a.work))
+    shares = profile(cmd + ["--force"], a.work) if a.profile else None
+    print_profile(shares)
+    table_row("`tsct pdf --container` %d x %d voxels, %d q, %d r points: %.0f voxel PDFs/s" %
+              (n, n, nq, nr, n * n / wall), wall, cpu, rss, "(none: PDFgetX3 is not a Debian "
+              "package)", shares=shares)
 
 
 def bench_sinogram(a):
@@ -280,8 +319,8 @@ def bench_sinogram(a):
     print("sinogram %d angles x %d positions x %d channels (container in and out)" %
           (na, ns, nq))
     print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
-    if a.profile:
-        print_profile(profile(cmd, a.work))
+    shares = profile(cmd, a.work) if a.profile else None
+    print_profile(shares)
     t0, c0 = time.perf_counter(), cpu_now()
     with h5py.File(exp, "r") as f:
         cube = f["entry/integrated/data"][0, 0]
@@ -293,6 +332,9 @@ def bench_sinogram(a):
     peer, peer_cpu = time.perf_counter() - t0, cpu_now() - c0
     print("  h5py + numpy (read, flip, write): %.2f s wall, %.2f s CPU; ratio %.1fx wall, "
           "%.1fx CPU" % (peer, peer_cpu, peer / wall, peer_cpu / cpu))
+    table_row("`tsct sinogram` %d angles x %d positions x %d channels, container in and out"
+              % (na, ns, nq), wall, cpu, rss, "h5py + numpy read, flip, write: %.2f s wall, "
+              "%.2f s CPU" % (peer, peer_cpu), peer / wall, peer_cpu / cpu, shares)
 
 
 def bench_map(a):
@@ -304,8 +346,8 @@ def bench_map(a):
     wall, cpu, rss, _ = run_measured(cmd)
     print("map: %d x %d voxels x 2000 q, a window and a total" % (a.pdf_side, a.pdf_side))
     print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB" % (wall, cpu, rss))
-    if a.profile:
-        print_profile(profile(cmd, a.work))
+    shares = profile(cmd, a.work) if a.profile else None
+    print_profile(shares)
     t0, c0 = time.perf_counter(), cpu_now()
     with h5py.File(exp, "r") as f:
         q = f["entry/recon/q"][()]
@@ -320,6 +362,9 @@ def bench_map(a):
     print("  h5py + numpy: %.2f s wall, %.2f s CPU; ratio %.1fx wall, %.1fx CPU (%g, %g)" %
           (peer, peer_cpu, peer / wall, peer_cpu / cpu, float(peak.mean()),
            float(total.mean())))
+    table_row("`tsct map` %d x %d voxels x 2000 q, one window and one total" %
+              (a.pdf_side, a.pdf_side), wall, cpu, rss, "h5py + numpy: %.2f s wall, %.2f s "
+              "CPU" % (peer, peer_cpu), peer / wall, peer_cpu / cpu, shares)
 
 
 def bench_frames(a):
@@ -338,6 +383,8 @@ def bench_frames(a):
     print("simulate --level frames: demo, %d voxels, %d angles x %d translations" % (n, na, ns))
     print("  tsct: %.2f s wall, %.2f s CPU, peak %.0f MB: %.1f frames/s (no peer)" %
           (wall, cpu, rss, nf / wall))
+    table_row("`tsct simulate --level frames` demo, %d voxels, %d angles x %d translations: "
+              "%.1f frames/s" % (n, na, ns, nf / wall), wall, cpu, rss, "(none)")
 
 
 def main():
@@ -366,6 +413,7 @@ def main():
          "sinogram": bench_sinogram, "map": bench_map, "frames": bench_frames}[name](a)
         sys.stdout.flush()
     print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+    print_table()
 
 
 if __name__ == "__main__":
