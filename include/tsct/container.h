@@ -331,9 +331,9 @@ tsct_status tsct_dataset_write_row(tsct_dataset *d, const int64_t *lead, const f
 tsct_status tsct_dataset_read_row(tsct_dataset *d, const int64_t *lead, float *buf,
                                   tsct_error *err);
 
-/* Threads that compress and decompress the chunks of one tsct_dataset_write / _read
- * (0: all cores, tsct_threads_resolve; 1, the default, compresses in the calling thread). A write or read
- * that covers whole chunks runs the dataset's filters (shuffle, deflate, LZ4 32004, Blosc 32001)
+/* Threads that compress and decompress the chunks of one tsct_dataset_write / _read (0: all
+ * cores, as tsct_threads_resolve; 1, the default: the calling thread). A write or read that
+ * covers whole chunks runs the dataset's filters (shuffle, deflate, LZ4 32004, Blosc 32001)
  * itself, in parallel, making the chunks the HDF5 filter plugins make (docs/FORMAT.md,
  * "Compression"); others go through HDF5's filters. The handle's other calls stay serialised. */
 void tsct_dataset_set_threads(tsct_dataset *d, int nthreads);

@@ -50,10 +50,11 @@
 /* ---- the filters ------------------------------------------------------------------------ */
 
 /* Bytes any filter's output may take for n input bytes: zlib's compressBound, LZ4's bound plus
- * its headers, Blosc's 16-byte header all fit. */
+ * its headers, Blosc's 16-byte header all fit. A multiple of 64, so that the buffers cut from
+ * one allocation stay aligned for floats (and cache lines). */
 static size_t bound_bytes(size_t n)
 {
-    return n + n / 64 + 4096;
+    return (n + n / 64 + 4096 + 63) & ~(size_t)63;
 }
 
 static void shuffle(const uint8_t *in, size_t n, size_t es, uint8_t *out, int reverse)
