@@ -43,5 +43,6 @@
 #include "tsct/stage_edxrd.h"
 #include "tsct/stage_figure.h"
 #include "tsct/stage_refine.h"
+#include "tsct/stage_powder.h"
 
 #endif /* TSCT_STAGE_H */
