@@ -128,6 +128,16 @@ extern const tsct_stage_option tsct__stage_debye_options[];
 tsct_status tsct__stage_debye_set(void *params, const char *key, const char *value,
                                   tsct_error *err);
 tsct_status tsct__stage_debye_check(const tsct_stage_debye_params *p, tsct_error *err);
+/* stage_options_edxrd.c: the edxrd stage and its figures (tsct/stage_edxrd.h). */
+extern const tsct_stage_option tsct__stage_edxrd_options[];
+tsct_status tsct__stage_edxrd_set(void *params, const char *key, const char *value,
+                                  tsct_error *err);
+tsct_status tsct__stage_edxrd_check(const tsct_stage_edxrd_params *p, tsct_error *err);
+extern const tsct_stage_option tsct__stage_edxrd_figure_options[];
+tsct_status tsct__stage_edxrd_figure_set(void *params, const char *key, const char *value,
+                                         tsct_error *err);
+tsct_status tsct__stage_edxrd_figure_check(const tsct_stage_edxrd_figure_params *p,
+                                           tsct_error *err);
 
 /* The points of the grid x0, x0 + step, ... up to x1, the last one clamped to x1 (stage_powder.c,
  * the pattern and debye stages): returns their count (a double: the checks refuse too many
