@@ -276,7 +276,8 @@ static int same_as_program(const char *args, const char *theirs, const char *our
     if (!tsct)
         return 0;
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' -q --threads 1 %s -o '%s' --force", tsct, args, theirs);
+    snprintf(cmd, sizeof cmd, "'%.1024s' -q --threads 1 %.2048s -o '%.2048s' --force", tsct,
+             args, theirs);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     char *a = read_text(theirs), *b = read_text(ours);
     int same = a && b && strcmp(a, b) == 0;
@@ -290,7 +291,7 @@ static int same_as_program(const char *args, const char *theirs, const char *our
 static void test_stage_powder(void)
 {
     const char *cif = TSCT_TEST_DATA "/cif/Cu_COD9008468.cif";
-    char ours[4096], theirs[4096], args[8192];
+    char ours[2048], theirs[2048], args[2048];
     tsct_error err = TSCT_ERROR_INIT;
     tsct_stage_report rep;
     tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
