@@ -189,6 +189,31 @@ def powder():
     win = (x > 1.9) & (x < 2.1)
     check(abs(x[win][np.argmax(y[win])] - 2.011) < 0.003, "CeO2 (111) at %.4f 1/A"
           % x[win][np.argmax(y[win])])
+    # the stages of tsct pattern and tsct debye from Python: the commands' files, byte for byte
+    py = os.path.join(TMP, "ceo2_pattern_py.xy")
+    rep = tsct.stage.pattern(cif, py, energy=87, qmax=8, size_nm=50)
+    same = open(py, "rb").read() == open(out, "rb").read()
+    check(rep.ran and rep.units == ref.shape[0] and same,
+          "tsct.stage.pattern writes tsct pattern's file (%d points, same bytes: %s)"
+          % (rep.units, same))
+    peaks = os.path.join(TMP, "ceo2_peaks_py.txt")
+    rep = tsct.stage.pattern(cif, peaks, wavelength=0.5, qmax=5, peaks=1, neutral_atoms=1)
+    rows = open(peaks).read().split("\n")
+    check(rows[1].split()[:3] == ["1", "1", "1"] and rep.units == len(rows) - 2,
+          "tsct.stage.pattern peaks: %d reflections, the first 111" % rep.units)
+    cmd_iq, py_iq = os.path.join(TMP, "ceo2_cmd.iq"), os.path.join(TMP, "ceo2_py.iq")
+    run("--threads", 1, "debye", cif, "--radius", 5, "--shape", "cube", "--qmax", 5, "--step",
+        0.25, "-o", cmd_iq)
+    rep = tsct.stage.debye(cif, py_iq, nthreads=1, radius=5, shape="cube", qmax=5, step=0.25)
+    same = open(py_iq, "rb").read() == open(cmd_iq, "rb").read()
+    check(rep.ran and rep.units == 21 and same,
+          "tsct.stage.debye writes tsct debye's file (%d points, same bytes: %s)"
+          % (rep.units, same))
+    try:
+        tsct.stage.debye(cif, py_iq, qmax=5)
+        check(False, "debye without a radius raises")
+    except tsct.TsctError as e:
+        check("missing --radius" in str(e), "debye without a radius raises: %s" % e)
 
 
 def errors():

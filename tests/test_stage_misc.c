@@ -1,6 +1,7 @@
-/* test_stage_misc.c - the stages of lib/stage that stand beside the pipeline (score, import)
- * run through the library alone (no tsct program), on small containers made here, against
- * exact expectations.
+/* test_stage_misc.c - the stages of lib/stage that stand beside the pipeline (score, import,
+ * pattern, debye) run through the library alone, on small containers made here, against exact
+ * expectations; the files of pattern and debye also against the tsct program's (the same
+ * bytes: a command is its stage's call).
  *
  * Each stage has its own test function; main() is the list of them.
  */
@@ -242,9 +243,129 @@ static void test_stage_import(void)
     CHECK_FAILS(tsct_stage_import(path, &p, NULL, &rep, &err), TSCT_ERR_VALUE, &err, "deflate");
 }
 
+/* A whole text file (malloc'd, NUL-terminated), NULL if unreadable. */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) {
+        if (n + 2 > cap) {
+            char *b = realloc(buf, cap = cap ? 2 * cap : 4096);
+            if (!b)
+                break;
+            buf = b;
+        }
+        buf[n++] = (char)ch;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* 1 when the tsct program (ctest's $TSCT) run with args writes the same bytes to `theirs` as
+ * the stage wrote to `ours`. */
+static int same_as_program(const char *args, const char *theirs, const char *ours)
+{
+    const char *tsct = getenv("TSCT");
+    CHECK_MSG(tsct != NULL, "TSCT (the program) is not set: run through ctest");
+    if (!tsct)
+        return 0;
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%.1024s' -q --threads 1 %.2048s -o '%.2048s' --force", tsct,
+             args, theirs);
+    CHECK_MSG(system(cmd) == 0, "%s", cmd);
+    char *a = read_text(theirs), *b = read_text(ours);
+    int same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+/* tsct_stage_pattern and tsct_stage_debye: fcc Cu (a = 3.61496 A), the files as the commands
+ * write them, the strongest peak at the 111 reflection, I(0) = (N f(0))^2 exactly, refusals. */
+static void test_stage_powder(void)
+{
+    const char *cif = TSCT_TEST_DATA "/cif/Cu_COD9008468.cif";
+    char ours[2048], theirs[2048], args[2048];
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_report rep;
+    tsct_stage_ctx ctx = TSCT_STAGE_CTX_DEFAULT;
+    ctx.nthreads = 1;
+
+    tsct_stage_pattern_params p = TSCT_STAGE_PATTERN_PARAMS_DEFAULT;
+    path_in(ours, sizeof ours, "cu.xy");
+    p.cif = cif, p.wavelength = 0.5, p.qmin = 2.0, p.qmax = 5.0, p.output = ours;
+    CHECK_OK(tsct_stage_pattern(&p, &ctx, &rep, &err), &err);
+    CHECK(rep.ran == 1 && rep.units == 3001 && strstr(rep.what, "wrote 3001 points"));
+    path_in(theirs, sizeof theirs, "cu_cmd.xy");
+    snprintf(args, sizeof args, "pattern '%s' --wavelength 0.5 --qmin 2 --qmax 5", cif);
+    CHECK_MSG(same_as_program(args, theirs, ours), "pattern: %s differs from %s", ours, theirs);
+    char *text = read_text(ours);
+    CHECK(text && strncmp(text, "# tsct pattern ", 15) == 0);
+    double x, y, xbest = 0, ybest = -1;
+    int rows = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        if (line[0] != '#' && sscanf(line, "%lf %lf", &x, &y) == 2 && ++rows && y > ybest)
+            xbest = x, ybest = y;
+    free(text);
+    CHECK(rows == 3001);
+    /* Q of 111 = 2 pi sqrt(3) / a; the grid's step is 0.001 */
+    CHECK_NEAR(xbest, 2.0 * M_PI * sqrt(3.0) / 3.61496, 0.0006);
+
+    path_in(ours, sizeof ours, "cu_peaks.txt");
+    p.peaks = 1, p.output = ours;
+    CHECK_OK(tsct_stage_pattern(&p, &ctx, &rep, &err), &err);
+    CHECK(rep.ran == 1 && rep.units == 3); /* 111, 200, 220: Q = 2 pi sqrt(h2 + k2 + l2) / a <= 5 */
+    path_in(theirs, sizeof theirs, "cu_peaks_cmd.txt");
+    snprintf(args, sizeof args, "pattern '%s' --wavelength 0.5 --qmin 2 --qmax 5 --peaks", cif);
+    CHECK_MSG(same_as_program(args, theirs, ours), "peaks: %s differs from %s", ours, theirs);
+    text = read_text(ours);
+    CHECK(text && strstr(text, "\n   1    1    1    2.0870981 "));
+    free(text);
+
+    tsct_stage_debye_params d = TSCT_STAGE_DEBYE_PARAMS_DEFAULT;
+    path_in(ours, sizeof ours, "cu.iq");
+    d.cif = cif, d.radius = 6, d.qmax = 5, d.step = 0.5, d.output = ours;
+    CHECK_OK(tsct_stage_debye(&d, &ctx, &rep, &err), &err);
+    CHECK(rep.ran == 1 && rep.units == 11);
+    path_in(theirs, sizeof theirs, "cu_cmd.iq");
+    snprintf(args, sizeof args, "debye '%s' --radius 6 --qmax 5 --step 0.5", cif);
+    CHECK_MSG(same_as_program(args, theirs, ours), "debye: %s differs from %s", ours, theirs);
+    text = read_text(ours);
+    char *row = text ? strstr(text, "\n0.00000000 ") : NULL;
+    CHECK(row != NULL);
+    /* Waasmaier-Kirfel Cu: f0(0) = sum a + c; 79 atoms within 6 A of an atom of fcc Cu */
+    const double f0 = 14.014192 + 4.784577 + 5.056806 + 1.457971 + 6.932996 - 3.254477;
+    if (row)
+        CHECK_NEAR(strtod(row + 12, NULL) / ((79 * f0) * (79 * f0)), 1.0, 1e-11);
+    free(text);
+
+    /* refusals name the option; nothing is written */
+    path_in(ours, sizeof ours, "never.xy");
+    p = (tsct_stage_pattern_params)TSCT_STAGE_PATTERN_PARAMS_DEFAULT;
+    p.cif = cif, p.qmax = 5, p.output = ours;
+    CHECK_FAILS(tsct_stage_pattern(&p, &ctx, &rep, &err), TSCT_ERR_VALUE, &err,
+                "give either --wavelength or --energy");
+    p.energy = 24.8, p.step = 1e-9;
+    CHECK_FAILS(tsct_stage_pattern(&p, &ctx, &rep, &err), TSCT_ERR_VALUE, &err,
+                "grid points: use a larger --step");
+    p.step = 0, p.qmax = 30;
+    CHECK_FAILS(tsct_stage_pattern(&p, &ctx, &rep, &err), TSCT_ERR_VALUE, &err,
+                "beyond 2theta = 180 degrees");
+    CHECK(access(ours, F_OK) != 0);
+    d.radius = 0;
+    CHECK_FAILS(tsct_stage_debye(&d, &ctx, &rep, &err), TSCT_ERR_VALUE, &err, "missing --radius");
+}
+
 int main(void)
 {
     test_stage_score();
     test_stage_import();
+    test_stage_powder();
     return tsct_test_finish("test_stage_misc");
 }

@@ -425,6 +425,128 @@ static void test_pipeline_sections(void)
     tsct_ini_release(&ini);
 }
 
+/* tsct pattern and tsct debye: values into the fields, the rules between them. */
+static void test_powder(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_pattern_params p = TSCT_STAGE_PATTERN_PARAMS_DEFAULT;
+    const tsct_stage_id P = TSCT_STAGE_ID_PATTERN, D = TSCT_STAGE_ID_DEBYE;
+    p.cif = "Cu.cif";
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err,
+                "give either --wavelength or --energy");
+    CHECK_OK(SET(P, &p, "energy", "24.8", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err, "missing --qmax");
+    CHECK_OK(SET(P, &p, "qmax", "5.5", &err), &err);
+    CHECK_OK(SET(P, &p, "qmin", "0", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err, "missing -o OUT.xy");
+    CHECK_OK(SET(P, &p, "peaks", NULL, &err), &err);
+    CHECK_OK(tsct_stage_options_check(P, &p, &err), &err);
+    CHECK_OK(SET(P, &p, "two-theta", "yes", &err), &err);
+    CHECK_OK(SET(P, &p, "polarization", NULL, &err), &err);
+    CHECK_OK(SET(P, &p, "no-adp", NULL, &err), &err);
+    CHECK_OK(SET(P, &p, "v", "-0.25", &err), &err);
+    CHECK_OK(SET(P, &p, "eta", "0.125", &err), &err);
+    CHECK_OK(SET(P, &p, "size", "50", &err), &err);
+    CHECK(p.energy == 24.8 && p.qmax == 5.5 && p.peaks == 1 && p.axis == TSCT_POWDER_AXIS_2THETA &&
+          p.polarization == TSCT_POWDER_POLARIZATION_UNPOLARIZED && p.apply_adp == 0 &&
+          p.v == -0.25 && p.eta == 0.125 && p.size_nm == 50 && p.u == 0 && p.w == 1e-4);
+    CHECK_FAILS(SET(P, &p, "wavelength", "abc", &err), TSCT_ERR_VALUE, &err,
+                "--wavelength expects a number > 0, got 'abc'");
+    CHECK_FAILS(SET(P, &p, "qmin", "-1", &err), TSCT_ERR_VALUE, &err,
+                "--qmin expects a number >= 0, got '-1'");
+    CHECK_FAILS(SET(P, &p, "u", "x", &err), TSCT_ERR_VALUE, &err, "--u expects a number, got 'x'");
+    CHECK(p.wavelength == 0 && p.qmin == 0 && p.u == 0);
+    CHECK_OK(SET(P, &p, "wavelength", "0.5", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err, "give either");
+    p.energy = 0, p.qmax = 30;
+    /* 4 pi / 0.5 = 25.13 1/A: 2theta would pass 180 degrees */
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err,
+                "--qmax 30 is beyond 2theta = 180 degrees");
+    p.qmax = 5, p.peaks = 0, p.output = "x.xy", p.step = 1e-7;
+    /* (2theta(5) - 0) / 1e-7 degrees: 2.3e8 points */
+    CHECK_FAILS(tsct_stage_options_check(P, &p, &err), TSCT_ERR_VALUE, &err,
+                "grid points: use a larger --step");
+    p.step = 1e-6;
+    CHECK_OK(tsct_stage_options_check(P, &p, &err), &err);
+
+    tsct_stage_debye_params d = TSCT_STAGE_DEBYE_PARAMS_DEFAULT;
+    d.cif = "Cu.cif";
+    CHECK_FAILS(tsct_stage_options_check(D, &d, &err), TSCT_ERR_VALUE, &err, "missing --radius");
+    CHECK_OK(SET(D, &d, "radius", "12.5", &err), &err);
+    CHECK_OK(SET(D, &d, "shape", "cube", &err), &err);
+    CHECK_OK(SET(D, &d, "centre", "0.25,0.5,-0.75", &err), &err);
+    CHECK_OK(SET(D, &d, "bin", "0.002", &err), &err);
+    CHECK_OK(SET(D, &d, "neutral", NULL, &err), &err);
+    CHECK(d.radius == 12.5 && d.shape == TSCT_DEBYE_SHAPE_CUBE && d.centre[0] == 0.25 &&
+          d.centre[1] == 0.5 && d.centre[2] == -0.75 && d.bin_width == 0.002 &&
+          d.neutral_atoms == 1 && d.qmax == 25 && d.step == 0.01);
+    CHECK_FAILS(tsct_stage_options_check(D, &d, &err), TSCT_ERR_VALUE, &err, "missing -o OUT.iq");
+    CHECK_FAILS(SET(D, &d, "shape", "blob", &err), TSCT_ERR_VALUE, &err,
+                "--shape must be sphere or cube, not 'blob'");
+    CHECK_FAILS(SET(D, &d, "centre", "1,2", &err), TSCT_ERR_VALUE, &err, "--centre expects X,Y,Z");
+    CHECK_FAILS(SET(D, &d, "centre", "1,2,nan", &err), TSCT_ERR_VALUE, &err, "got '1,2,nan'");
+    CHECK(d.shape == TSCT_DEBYE_SHAPE_CUBE && d.centre[2] == -0.75);
+    CHECK_OK(SET(D, &d, "output", "x.iq", &err), &err);
+    CHECK_OK(SET(D, &d, "qmin", "30", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(D, &d, &err), TSCT_ERR_VALUE, &err,
+                "--qmin 30 must be below --qmax 25");
+    d.qmin = 0, d.step = 1e-6; /* 25e6 + 1 points */
+    CHECK_FAILS(tsct_stage_options_check(D, &d, &err), TSCT_ERR_VALUE, &err, "Q points");
+}
+
+/* tsct edxrd and tsct edxrd figure. */
+static void test_edxrd(void)
+{
+    tsct_error err = TSCT_ERROR_INIT;
+    tsct_stage_edxrd_params p = TSCT_STAGE_EDXRD_PARAMS_DEFAULT;
+    const tsct_stage_id E = TSCT_STAGE_ID_EDXRD, F = TSCT_STAGE_ID_EDXRD_FIGURE;
+    CHECK(p.bins == 700);
+    CHECK_FAILS(tsct_stage_options_check(E, &p, &err), TSCT_ERR_VALUE, &err,
+                "missing --calibration");
+    CHECK_OK(SET(E, &p, "calibration", "0.5,0.0401,2e-8", &err), &err);
+    CHECK_OK(SET(E, &p, "tth", "2.25", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(E, &p, &err), TSCT_ERR_VALUE, &err, "missing --range");
+    CHECK_OK(SET(E, &p, "range", "3.8:5.2", &err), &err);
+    CHECK_OK(SET(E, &p, "beam", "0:160", &err), &err);
+    CHECK_OK(SET(E, &p, "normalise", "smooth:5", &err), &err);
+    CHECK_OK(SET(E, &p, "axis", "q", &err), &err);
+    CHECK_OK(SET(E, &p, "no-deadtime", NULL, &err), &err);
+    CHECK(p.calibration.degree == 2 && p.calibration.coef[0] == 0.5 &&
+          p.calibration.coef[1] == 0.0401 && p.calibration.coef[2] == 2e-8 &&
+          p.calibration.tth == 2.25 && p.min == 3.8 && p.max == 5.2 && p.beam_min == 0 &&
+          p.beam_max == 160 && p.norm == TSCT_STAGE_EDXRD_NORM_SMOOTH && p.smooth_degree == 5 &&
+          p.axis == TSCT_STAGE_EDXRD_AXIS_Q && p.deadtime == 0);
+    CHECK_OK(tsct_stage_options_check(E, &p, &err), &err);
+    CHECK_OK(SET(E, &p, "normalise", "incident:inc.mca", &err), &err);
+    CHECK(p.norm == TSCT_STAGE_EDXRD_NORM_INCIDENT && strcmp(p.incident, "inc.mca") == 0);
+    CHECK_FAILS(SET(E, &p, "calibration", "1,2,3,4,5", &err), TSCT_ERR_VALUE, &err,
+                "--calibration expects C0,C1[,C2[,C3]] in keV, got '1,2,3,4,5'");
+    CHECK_FAILS(SET(E, &p, "calibration", "1", &err), TSCT_ERR_VALUE, &err, "got '1'");
+    CHECK_FAILS(SET(E, &p, "range", "5:3", &err), TSCT_ERR_VALUE, &err, "0 < A < B");
+    CHECK_FAILS(SET(E, &p, "range", "0:3", &err), TSCT_ERR_VALUE, &err, "0 < A < B");
+    CHECK_FAILS(SET(E, &p, "bins", "1", &err), TSCT_ERR_VALUE, &err, ">= 2, got '1'");
+    CHECK_FAILS(SET(E, &p, "normalise", "smooth:9", &err), TSCT_ERR_VALUE, &err, "DEG 0..8");
+    CHECK_FAILS(SET(E, &p, "tth", "180", &err), TSCT_ERR_VALUE, &err, "(0, 180)");
+    CHECK(p.calibration.degree == 2 && p.min == 3.8 && p.bins == 700 && p.calibration.tth == 2.25);
+
+    tsct_stage_edxrd_figure_params f = TSCT_STAGE_EDXRD_FIGURE_PARAMS_DEFAULT;
+    CHECK_FAILS(tsct_stage_options_check(F, &f, &err), TSCT_ERR_VALUE, &err, "missing -o");
+    CHECK_OK(SET(F, &f, "output", "f.png", &err), &err);
+    CHECK_OK(SET(F, &f, "layer", "3", &err), &err);
+    CHECK_OK(SET(F, &f, "range", "-1.5:2", &err), &err);
+    CHECK(f.layer == 3 && f.have_range == 1 && f.range[0] == -1.5 && f.range[1] == 2);
+    CHECK_OK(tsct_stage_options_check(F, &f, &err), &err);
+    f.kind = TSCT_STAGE_EDXRD_FIGURE_FRONTS;
+    CHECK_OK(SET(F, &f, "fit", "alpha", &err), &err);
+    CHECK_FAILS(tsct_stage_options_check(F, &f, &err), TSCT_ERR_VALUE, &err,
+                "fronts needs --fit NAME and --param P");
+    CHECK_OK(SET(F, &f, "param", "position_1", &err), &err);
+    CHECK_OK(tsct_stage_options_check(F, &f, &err), &err);
+    CHECK_FAILS(SET(F, &f, "layer", "-1", &err), TSCT_ERR_VALUE, &err, "a layer >= 0, got '-1'");
+    CHECK_FAILS(SET(F, &f, "bins", "4", &err), TSCT_ERR_VALUE, &err,
+                "'tsct edxrd figure' has no option --bins");
+}
+
 int main(void)
 {
     test_tables();
@@ -435,6 +557,8 @@ int main(void)
     test_tables_of_maps();
     test_echem();
     test_fit();
+    test_powder();
+    test_edxrd();
     test_pipeline_sections();
     return tsct_test_finish("test_stage_options");
 }

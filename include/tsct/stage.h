@@ -44,9 +44,8 @@
 #include "tsct/stage_figure.h"
 #include "tsct/stage_refine.h"
 #include "tsct/stage_physics.h"
-
 #include "tsct/stage_refine_series.h"
-
-#include "tsct/stage_refine_volume.h" /* tsct_stage_refine_volume */
+#include "tsct/stage_refine_volume.h"
+#include "tsct/stage_powder.h"
 
 #endif /* TSCT_STAGE_H */

@@ -186,6 +186,14 @@ typedef enum tsct_stage_id {
     TSCT_STAGE_ID_FIGURE,        /* tsct_stage_figure_params; kind and input are the caller's
                                     (positional on the command line) */
     TSCT_STAGE_ID_REFINE,        /* tsct_stage_refine_params (tsct/stage_refine.h) */
+    TSCT_STAGE_ID_PATTERN,       /* tsct_stage_pattern_params (tsct/stage_powder.h); cif is the
+                                    caller's (positional on the command line) */
+    TSCT_STAGE_ID_DEBYE,         /* tsct_stage_debye_params (tsct/stage_powder.h); cif as for
+                                    PATTERN */
+    TSCT_STAGE_ID_EDXRD,         /* tsct_stage_edxrd_params (tsct/stage_edxrd.h); the spectra
+                                    and the container are the caller's */
+    TSCT_STAGE_ID_EDXRD_FIGURE,  /* tsct_stage_edxrd_figure_params; kind and input are the
+                                    caller's */
     TSCT_STAGE_ID_COUNT
 } tsct_stage_id;
 
@@ -224,7 +232,9 @@ tsct_status tsct_stage_option_set(tsct_stage_id stage, void *params, const char 
 
 /* The rules between options, once every option is set: a region of exactly one kind, the map
  * of coverage and particles, at least one map definition, echem's file, mass and tomogram
- * times, a fit's window, peaks and name. Errors: TSCT_ERR_VALUE naming the
+ * times, a fit's window, peaks and name, a pattern's wavelength or energy, qmax, grid and
+ * output, a Debye pattern's radius, grid and output, edxrd's calibration and range, an edxrd
+ * figure's output and the fit and parameter of fronts. Errors: TSCT_ERR_VALUE naming the
  * options. */
 tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, tsct_error *err);
 

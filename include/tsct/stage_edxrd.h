@@ -50,7 +50,7 @@ typedef struct tsct_stage_edxrd_params {
     double fwhm_kev;              /* the peaks' starting FWHM for the calibration (0.5) */
     tsct_stage_edxrd_axis axis;
     double min, max;              /* the axis range (d in A or q in 1/A), min < max */
-    int64_t bins;                 /* >= 2 */
+    int64_t bins;                 /* >= 2 (700) */
     double beam_min, beam_max;    /* keV: the white beam's range; the axis' energies must lie
                                      inside (0, 0: the calibrated spectrum's range) */
     tsct_stage_edxrd_norm norm;
@@ -62,7 +62,7 @@ typedef struct tsct_stage_edxrd_params {
 #define TSCT_STAGE_EDXRD_PARAMS_DEFAULT                                                            \
     {                                                                                              \
         NULL, 0, {1, {0, 0, 0, 0}, 0, {0, 0, 0, 0}, 0, 0}, NULL, "CeO2", NULL, 0.5,                \
-            TSCT_STAGE_EDXRD_AXIS_D, 0, 0, 0, 0, 0, TSCT_STAGE_EDXRD_NORM_SMOOTH, NULL, 3, 1       \
+            TSCT_STAGE_EDXRD_AXIS_D, 0, 0, 700, 0, 0, TSCT_STAGE_EDXRD_NORM_SMOOTH, NULL, 3, 1     \
     }
 
 /* The container is created when missing (its other results are kept). report->units: spectra

@@ -41,6 +41,7 @@ static const char *const figure_kinds[] = {"map", "grid", "composite", "film", "
 static const char *const figure_sources[] = {"default", "pattern", "pdf", "dpdf", NULL};
 static const char *const colormaps[] = {"viridis", "magma", "greys", "diverging", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const debye_shapes[] = {"sphere", "cube", NULL};
 
 /* A field of struct T: member m (nested members with '.') of kind K, n elements, names N. */
 #define FIELD(T, m, K, n, N)                                                                       \
@@ -374,6 +375,28 @@ static const tsct_bind_field run_report_fields[] = {
 };
 #undef T
 
+#define T tsct_stage_pattern_params
+INIT_FROM(init_pattern, T, TSCT_STAGE_PATTERN_PARAMS_DEFAULT)
+static const tsct_bind_field pattern_fields[] = {
+    F1(T, cif, STRING),        F1(T, output, STRING),      F1(T, wavelength, DOUBLE),
+    F1(T, energy, DOUBLE),     F1(T, qmin, DOUBLE),        F1(T, qmax, DOUBLE),
+    F1(T, step, DOUBLE),       FE(T, axis, powder_axes),   F1(T, size_nm, DOUBLE),
+    F1(T, u, DOUBLE),          F1(T, v, DOUBLE),           F1(T, w, DOUBLE),
+    F1(T, eta, DOUBLE),        F1(T, scale, DOUBLE),       FE(T, polarization, polarizations),
+    F1(T, neutral_atoms, INT), F1(T, apply_adp, INT),      F1(T, peaks, INT),
+};
+#undef T
+
+#define T tsct_stage_debye_params
+INIT_FROM(init_debye, T, TSCT_STAGE_DEBYE_PARAMS_DEFAULT)
+static const tsct_bind_field debye_fields[] = {
+    F1(T, cif, STRING),      F1(T, output, STRING),  FE(T, shape, debye_shapes),
+    F1(T, radius, DOUBLE),   FN(T, centre, DOUBLE),  F1(T, qmin, DOUBLE),
+    F1(T, qmax, DOUBLE),     F1(T, step, DOUBLE),    F1(T, bin_width, DOUBLE),
+    F1(T, neutral_atoms, INT),
+};
+#undef T
+
 #define T tsct_stage_echem_params
 INIT_FROM(init_echem, T, TSCT_STAGE_ECHEM_PARAMS_DEFAULT)
 static const tsct_bind_field echem_fields[] = {
@@ -459,6 +482,8 @@ static const tsct_bind_struct structs[] = {
     STRUCT(tsct_stage_run_params, init_run, run_fields),
     STRUCT(tsct_stage_run_report, init_zero_run_report, run_report_fields),
     STRUCT(tsct_stage_figure_params, init_figure, figure_fields),
+    STRUCT(tsct_stage_pattern_params, init_pattern, pattern_fields),
+    STRUCT(tsct_stage_debye_params, init_debye, debye_fields),
 };
 
 int64_t tsct_bind_struct_count(void)

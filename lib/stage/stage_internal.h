@@ -133,6 +133,34 @@ extern const tsct_stage_option tsct__stage_refine_options[];
 tsct_status tsct__stage_refine_set(void *params, const char *key, const char *value,
                                    tsct_error *err);
 tsct_status tsct__stage_refine_check(const tsct_stage_refine_params *p, tsct_error *err);
+/* stage_options_powder.c: the pattern and debye stages (tsct/stage_powder.h). */
+extern const tsct_stage_option tsct__stage_pattern_options[];
+tsct_status tsct__stage_pattern_set(void *params, const char *key, const char *value,
+                                    tsct_error *err);
+tsct_status tsct__stage_pattern_check(const tsct_stage_pattern_params *p, tsct_error *err);
+extern const tsct_stage_option tsct__stage_debye_options[];
+tsct_status tsct__stage_debye_set(void *params, const char *key, const char *value,
+                                  tsct_error *err);
+tsct_status tsct__stage_debye_check(const tsct_stage_debye_params *p, tsct_error *err);
+/* stage_options_edxrd.c: the edxrd stage and its figures (tsct/stage_edxrd.h). */
+extern const tsct_stage_option tsct__stage_edxrd_options[];
+tsct_status tsct__stage_edxrd_set(void *params, const char *key, const char *value,
+                                  tsct_error *err);
+tsct_status tsct__stage_edxrd_check(const tsct_stage_edxrd_params *p, tsct_error *err);
+extern const tsct_stage_option tsct__stage_edxrd_figure_options[];
+tsct_status tsct__stage_edxrd_figure_set(void *params, const char *key, const char *value,
+                                         tsct_error *err);
+tsct_status tsct__stage_edxrd_figure_check(const tsct_stage_edxrd_figure_params *p,
+                                           tsct_error *err);
+
+/* The points of the grid x0, x0 + step, ... up to x1, the last one clamped to x1 (stage_powder.c,
+ * the pattern and debye stages): returns their count (a double: the checks refuse too many
+ * before anything is allocated), and fills x[count] when x is not NULL. */
+double tsct__stage_grid(double x0, double x1, double step, double *x);
+/* The pattern stage's grid: from *x0 to *x1 in the axis' unit by *step (the default step for
+ * p->step 0); returns the wavelength (A). p's wavelength or energy must be set. */
+double tsct__stage_pattern_grid(const tsct_stage_pattern_params *p, double *x0, double *x1,
+                                double *step);
 /* The figure kinds' words, index = tsct_stage_figure_kind, NULL-terminated. */
 extern const char *const tsct__stage_figure_kinds[];
 

@@ -709,6 +709,11 @@ static const struct {
     [TSCT_STAGE_ID_PDF] = {"pdf", tsct__stage_pdf_options, tsct__stage_pdf_set},
     [TSCT_STAGE_ID_FIGURE] = {"figure", tsct__stage_figure_options, tsct__stage_figure_set},
     [TSCT_STAGE_ID_REFINE] = {"refine", tsct__stage_refine_options, tsct__stage_refine_set},
+    [TSCT_STAGE_ID_PATTERN] = {"pattern", tsct__stage_pattern_options, tsct__stage_pattern_set},
+    [TSCT_STAGE_ID_DEBYE] = {"debye", tsct__stage_debye_options, tsct__stage_debye_set},
+    [TSCT_STAGE_ID_EDXRD] = {"edxrd", tsct__stage_edxrd_options, tsct__stage_edxrd_set},
+    [TSCT_STAGE_ID_EDXRD_FIGURE] = {"edxrd figure", tsct__stage_edxrd_figure_options,
+                                    tsct__stage_edxrd_figure_set},
 };
 
 const tsct_stage_option *tsct_stage_options(tsct_stage_id stage)
@@ -805,6 +810,10 @@ tsct_status tsct_stage_options_check(tsct_stage_id stage, const void *params, ts
     case TSCT_STAGE_ID_PDF: return tsct__stage_pdf_check(params, err);
     case TSCT_STAGE_ID_FIGURE: return tsct__stage_figure_check(params, err);
     case TSCT_STAGE_ID_REFINE: return tsct__stage_refine_check(params, err);
+    case TSCT_STAGE_ID_PATTERN: return tsct__stage_pattern_check(params, err);
+    case TSCT_STAGE_ID_DEBYE: return tsct__stage_debye_check(params, err);
+    case TSCT_STAGE_ID_EDXRD: return tsct__stage_edxrd_check(params, err);
+    case TSCT_STAGE_ID_EDXRD_FIGURE: return tsct__stage_edxrd_figure_check(params, err);
     default: return TSCT_OK;
     }
 }

@@ -17,8 +17,8 @@ from .kernels import _ctx
 
 __all__ = ["Report", "PdfConfig", "sinogram", "recon", "recon_array", "map", "pdf",
            "pdf_region", "pdf_files", "region", "coverage", "particles", "import_",
-           "integrate_scan", "integrate_files", "echem", "figure", "simulate", "set_replace",
-           "run", "RunReport"]
+           "integrate_scan", "integrate_files", "echem", "figure", "pattern", "debye", "simulate",
+           "set_replace", "run", "RunReport"]
 
 c_int, c_int64, c_char_p, c_void_p = ctypes.c_int, ctypes.c_int64, ctypes.c_char_p, ctypes.c_void_p
 
@@ -32,6 +32,8 @@ _proto("tsct_stage_pdf_files", c_int, ctypes.POINTER(c_char_p), c_int, c_void_p,
        c_void_p, c_void_p)
 _proto("tsct_stage_figure", c_int, c_void_p, c_void_p, c_void_p)
 _proto("tsct_stage_run_file", c_int, c_char_p, c_void_p, c_void_p, c_void_p, c_void_p)
+for _name in ("pattern", "debye"):
+    _proto("tsct_stage_" + _name, c_int, c_void_p, c_void_p, c_void_p, c_void_p)
 _proto("tsct_stage_map_defs_create", c_void_p)
 _proto("tsct_stage_map_defs_destroy", None, c_void_p)
 _proto("tsct_stage_map_defs_add", c_char_p, c_void_p, c_char_p)
@@ -295,20 +297,25 @@ def echem(container, file, nthreads=0, **params):
                  dict(params, file=file), nthreads, False)
 
 
+def _file_stage(fn, ctype, values, nthreads):
+    """A stage called with its params alone, no container (refine, pattern, debye)."""
+    p = Params(ctype).update(values)
+    ctx, _log = _ctx(nthreads)
+    rep = Params("tsct_stage_report")
+    c = Call()
+    c.check(fn(p.ref, ctx.ref, rep.ref, c.err))
+    return Report(rep)
+
+
 def refine(config, output=None, instrument=False, png=True, nthreads=0):
     """Full-profile (Rietveld, fixed structures) refinement of one pattern as ``tsct refine -c
     CONFIG [-o PREFIX] [--instrument]`` (docs/refine.md): writes PREFIX.txt (the report:
     parameters with ESDs, Rwp, Rexp, GoF, weight fractions), PREFIX.cfg (the refined values,
     to start from) and PREFIX.png; with instrument, the instrument profile from a calibrant.
     PREFIX defaults to the configuration's name plus "-refined" (or "-instrument")."""
-    p = Params("tsct_stage_refine_params", {"config": config, "output": output,
-                                             "instrument": int(bool(instrument)),
-                                             "png": int(bool(png))})
-    ctx, _log = _ctx(nthreads)
-    rep = Params("tsct_stage_report")
-    c = Call()
-    c.check(lib.tsct_stage_refine_pattern(p.ref, ctx.ref, rep.ref, c.err))
-    return Report(rep)
+    return _file_stage(lib.tsct_stage_refine_pattern, "tsct_stage_refine_params",
+                       {"config": config, "output": output, "instrument": int(bool(instrument)),
+                        "png": int(bool(png))}, nthreads)
 
 
 class RunReport:
@@ -363,6 +370,24 @@ def figure(kind, input, output, nthreads=0, **params):
     ctx, _log = _ctx(nthreads)
     c = Call()
     c.check(lib.tsct_stage_figure(p.ref, ctx.ref, c.err))
+
+
+def pattern(cif, output=None, nthreads=0, **params):
+    """A crystal's powder pattern (.xy), or with peaks=1 its reflection table, as ``tsct pattern
+    CIF -o OUTPUT`` (output None with peaks: standard output): fields of
+    tsct_stage_pattern_params (wavelength or energy, qmax, qmin, step, axis "q" | "2theta",
+    size_nm, u, v, w, eta, scale, polarization "none" | "unpolarized", neutral_atoms,
+    apply_adp, peaks)."""
+    return _file_stage(lib.tsct_stage_pattern, "tsct_stage_pattern_params",
+                       dict(params, cif=cif, output=output), nthreads)
+
+
+def debye(cif, output, nthreads=0, **params):
+    """The Debye scattering I(Q) of a cluster cut from a crystal, as ``tsct debye CIF -o
+    OUTPUT``: fields of tsct_stage_debye_params (radius, shape "sphere" | "cube", centre as
+    three fractional coordinates, qmin, qmax, step, bin_width, neutral_atoms)."""
+    return _file_stage(lib.tsct_stage_debye, "tsct_stage_debye_params",
+                       dict(params, cif=cif, output=output), nthreads)
 
 
 def simulate(container, preset="demo", seed=0, echem_csv=None, nthreads=0, **overrides):
