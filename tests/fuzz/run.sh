@@ -50,9 +50,13 @@ CC=${CC:-clang}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
 # ---- build -----------------------------------------------------------------------------------
-H5_CFLAGS=$(pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
-H5_LIBS=$(pkg-config --libs hdf5 2>/dev/null ||
+# The serial HDF5 (hdf5.pc may name the MPI one where libhdf5-openmpi-dev is installed).
+H5_CFLAGS=$(pkg-config --cflags hdf5-serial 2>/dev/null || pkg-config --cflags hdf5 2>/dev/null ||
+            echo -I/usr/include/hdf5/serial)
+H5_LIBS=$(pkg-config --libs hdf5-serial 2>/dev/null || pkg-config --libs hdf5 2>/dev/null ||
           echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5)
+# The codecs tsct runs itself on whole chunks (lib/io/chunk_direct.c).
+CODEC_LIBS=$(pkg-config --libs blosc liblz4 2>/dev/null || echo -lblosc -llz4)
 PLUGINS=""
 for d in /usr/lib/x86_64-linux-gnu/hdf5/serial/plugins /usr/lib/*/hdf5/serial/plugins; do
     [ -d "$d" ] && { PLUGINS=$d; break; }
@@ -79,7 +83,7 @@ rm -f "$OUT/generated/tsct_config.h.new"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -w $SAN -I$ROOT/include -I$ROOT/lib -I$OUT/generated
         $H5_CFLAGS"
-LIBS="$H5_LIBS -lfftw3 -lfftw3f -ltiff -lpng -lz -lm -lpthread"
+LIBS="$H5_LIBS $CODEC_LIBS -lfftw3 -lfftw3f -ltiff -lpng -lz -lm -lpthread"
 
 # The modules the parsers live in and what they call.
 SRC=$(ls "$ROOT"/lib/core/*.c "$ROOT"/lib/io/*.c "$ROOT"/lib/physics/*.c "$ROOT"/lib/pdf/*.c \
