@@ -39,7 +39,8 @@ typedef struct tsct_stage_attenuation_params {
     double floor;                   /* transmissions below it are taken as it (default 1e-6) */
 } tsct_stage_attenuation_params;
 
-#define TSCT_STAGE_ATTENUATION_PARAMS_DEFAULT {TSCT_STAGE_ZIGZAG_AUTO, TSCT_TOMO_FBP_FILTER_RAMP, 1e-6}
+#define TSCT_STAGE_ATTENUATION_PARAMS_DEFAULT                                                      \
+    {TSCT_STAGE_ZIGZAG_AUTO, TSCT_TOMO_FBP_FILTER_RAMP, 1e-6}
 
 tsct_status tsct_stage_attenuation(const char *container,
                                    const tsct_stage_attenuation_params *params,

@@ -120,7 +120,8 @@ tsct_status tsct__stage_refuse(tsct_error *err, const char *key, const char *fmt
     ;
 
 /* The option tables, setters and checks of the stages whose options live in their own files
- * (stage_options_pdf.c, stage_options_figure.c, stage_options_refine.c), for stage_options.c's table. */
+ * (stage_options_pdf.c, stage_options_figure.c, stage_options_refine.c), for the table of
+ * stage_options.c. */
 extern const tsct_stage_option tsct__stage_pdf_options[];
 tsct_status tsct__stage_pdf_set(void *params, const char *key, const char *value,
                                 tsct_error *err);

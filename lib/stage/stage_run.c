@@ -211,7 +211,8 @@ static tsct_status stage_call(tsct_stage_id id, const char *container, stage_par
             return tsct_error_set(err, TSCT_ERR_VALUE, NULL, "by-depth", -1,
                                   "--by-depth needs --parameter MAP");
         TSCT_TRY(tsct_publish_table_open(&table, output, tables, err));
-        st = tsct_publish_table_open(&depth, tsct_stage_pipeline_file(files, "by-depth"), NULL, err);
+        st = tsct_publish_table_open(&depth, tsct_stage_pipeline_file(files, "by-depth"), NULL,
+                                     err);
         if (st == TSCT_OK) {
             u->particles.table = table.f;
             u->particles.by_depth = depth.f;
