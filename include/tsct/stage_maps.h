@@ -99,6 +99,20 @@ typedef struct tsct_stage_fit_voxels_params {
         NULL, NULL, TSCT_FIT_PARAMS_DEFAULT, TSCT_STAGE_FIT_SOURCE_RECON, 0.05, NULL, NULL         \
     }
 
+/* Series mode: params->model (with params->fit; the rest unused) fitted to every pattern of
+ * inputs[ninputs], in order - "FILE.h5::/dataset" ([nt][nx] or [nx], its axis the sibling q
+ * or r of that length: r for datasets named like a PDF, pdf, dpdf or G) or a text pattern
+ * (.xy, .chi, .gr) - one CSV row per pattern to table: index, source, [capacity, voltage,]
+ * every parameter and its ESD, redchi2, rwp, status (capacity and voltage when the file's
+ * /entry/echem has tomogram_capacity and tomogram_voltage of nt values). A pattern whose fit
+ * fails is a row with its status. report->units = the rows. Errors: the readers' (naming the
+ * file and dataset), TSCT_ERR_SHAPE (rank other than 1 or 2), TSCT_ERR_NOT_FOUND (no axis
+ * beside the dataset), those of tsct_fit_plan_create (a window outside an input's axis). */
+tsct_status tsct_stage_fit_series(const char *const *inputs, int ninputs,
+                                  const tsct_stage_fit_voxels_params *params, FILE *table,
+                                  const tsct_stage_ctx *ctx, tsct_stage_report *report,
+                                  tsct_error *err);
+
 /* Incremental runs keep the time steps whose source (and mask input) did not change.
  * report->units: voxel rows fitted. Errors: TSCT_ERR_VALUE (name, threshold, a --maps name the
  * model lacks, an empty mask), TSCT_ERR_SHAPE (source not 5-D or its axis of another length,
