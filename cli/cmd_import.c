@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "tsct/container.h"
+#include "tsct/powder.h"
 #include "tsct/publish.h"
 #include "tsct/stage.h"
 
@@ -126,8 +127,7 @@ static int parse_options(tsct_cli *cli, int argc, char **argv, struct import_opt
             if (tsct_cli_parse_double(optarg, &v) != 0 || !(v > 0))
                 return tsct_cli_usage_error(cli, "%s expects a value > 0, got '%s'",
                                             ch == 1008 ? "--wavelength" : "--energy", optarg);
-            /* E [keV] = hc / lambda, hc = 12.398419843320026 keV A (CODATA 2018). */
-            o->scan.wavelength = ch == 1008 ? v : 12.398419843320026 / v;
+            o->scan.wavelength = ch == 1008 ? v : TSCT_HC_KEV_ANGSTROM / v;
             break;
         case 'o': o->output = optarg; break;
         case 's': o->stage = optarg; break;

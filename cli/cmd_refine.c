@@ -78,55 +78,58 @@ const char tsct_usage_refine[] =
     "Real space (nickel's G(r), from the repository root):\n"
     "  $ tsct refine -c docs/examples/ni-pdf-refine.cfg -o ni/\n";
 
+/* The command's own options: a volume's (with a container), beside the stage's
+ * (lib/stage/stage_options_refine.c). */
+static const tsct_stage_option own_options[] = {
+    {"name", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "NAME: /entry/refine/NAME"},
+    {"mask", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "MAP: the sample's voxels"},
+    {"threshold", 0, TSCT_STAGE_OPTION_VALUE, 0, 0, "F: the sample's fraction, 0 .. 1"},
+    {NULL, 0, 0, 0, 0, NULL}};
+
+struct volume_opts {
+    tsct_stage_refine_volume_params vp;
+    int given;
+};
+
+static int on_own(tsct_cli *cli, void *data, const char *name, const char *value)
+{
+    struct volume_opts *o = data;
+    o->given = 1;
+    if (strcmp(name, "name") == 0) {
+        o->vp.name = value;
+    } else if (strcmp(name, "mask") == 0) {
+        o->vp.mask_map = value;
+    } else if (tsct_cli_parse_double(value, &o->vp.threshold) != 0 ||
+               !(o->vp.threshold >= 0 && o->vp.threshold <= 1)) {
+        return tsct_cli_usage_error(cli, "--threshold: expected 0 .. 1, got '%s'", value);
+    }
+    return 0;
+}
+
 int tsct_cmd_refine(tsct_cli *cli, int argc, char **argv)
 {
-    enum { O_INST = 1000, O_NOPNG, O_NAME, O_MASK, O_THR };
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
-        {"instrument", no_argument, NULL, O_INST},   {"no-png", no_argument, NULL, O_NOPNG},
-        {"name", required_argument, NULL, O_NAME},   {"mask", required_argument, NULL, O_MASK},
-        {"threshold", required_argument, NULL, O_THR}, {NULL, 0, NULL, 0},
-    };
     tsct_stage_refine_params p = TSCT_STAGE_REFINE_PARAMS_DEFAULT;
-    tsct_stage_refine_volume_params vp = TSCT_STAGE_REFINE_VOLUME_PARAMS_DEFAULT;
-    int volume_opt = 0;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":c:o:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': p.config = optarg; break;
-        case 'o': p.output = optarg; break;
-        case O_INST: p.instrument = 1; break;
-        case O_NOPNG: p.png = 0; break;
-        case O_NAME: vp.name = optarg, volume_opt = 1; break;
-        case O_MASK: vp.mask_map = optarg, volume_opt = 1; break;
-        case O_THR:
-            if (tsct_cli_parse_double(optarg, &vp.threshold) != 0 ||
-                !(vp.threshold >= 0 && vp.threshold <= 1))
-                return tsct_cli_usage_error(cli, "--threshold: expected 0 .. 1, got '%s'",
-                                            optarg);
-            volume_opt = 1;
-            break;
-        case ':': return tsct_cli_usage_error(cli, "%s needs a value", argv[optind - 1]);
-        default: return tsct_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    struct volume_opts o = {TSCT_STAGE_REFINE_VOLUME_PARAMS_DEFAULT, 0};
+    int rc = tsct_cli_stage_options(cli, argc, argv, TSCT_STAGE_ID_REFINE, &p, own_options,
+                                    on_own, &o);
+    if (rc)
+        return rc;
     if (optind + 1 < argc)
         return tsct_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
-    if (!p.config)
-        return tsct_cli_usage_error(cli, "missing -c REFINE.cfg");
+    if ((rc = tsct_cli_stage_check(cli, TSCT_STAGE_ID_REFINE, &p)))
+        return rc;
     if (optind < argc && (p.instrument || p.output || !p.png))
         return tsct_cli_usage_error(cli, "-o, --instrument and --no-png are for one pattern");
-    if (optind == argc && volume_opt)
+    if (optind == argc && o.given)
         return tsct_cli_usage_error(cli, "--name, --mask and --threshold need a container");
     if (cli->verbosity >= 0)
         p.report = stdout;
     tsct_stage_ctx ctx = tsct_cli_stage_ctx(cli);
     tsct_error err = TSCT_ERROR_INIT;
-    vp.config = p.config;
-    tsct_status st = optind < argc ? tsct_stage_refine_volume(argv[optind], &vp, &ctx, NULL, &err)
-                                   : tsct_stage_refine_pattern(&p, &ctx, NULL, &err);
+    o.vp.config = p.config;
+    tsct_status st = optind < argc
+                         ? tsct_stage_refine_volume(argv[optind], &o.vp, &ctx, NULL, &err)
+                         : tsct_stage_refine_pattern(&p, &ctx, NULL, &err);
     if (st != TSCT_OK)
         return tsct_cli_fail(cli, &err);
     return TSCT_EXIT_OK;
